@@ -1,0 +1,46 @@
+"""Settings: one class, read from `PODPISKA_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _default_catalog() -> Path:
+    """`catalogs/crm-shop.yaml` here, else the one beside this checkout of Podpiska."""
+    here = Path("catalogs/crm-shop.yaml")
+    shipped = _PROJECT / "catalogs" / "crm-shop.yaml"
+    return here if here.exists() or not shipped.exists() else shipped
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PODPISKA_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    catalog: Path = Field(default_factory=_default_catalog)
+    cache_dir: Path = Path("var/cache")  # validated catalogs, kept between CLI runs
+    language: Literal["ru", "en"] = "ru"
+    database_url: str = "sqlite:///var/podpiska.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = "development-only-secret"  # signs sessions and webhooks
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == "development-only-secret" or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "PODPISKA_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,169 @@
+"""Money: Decimal amounts with a currency, the one place where rounding happens.
+
+Every amount the system stores or shows is rounded here, ROUND_HALF_UP to the kopeck.
+Intermediate products (price × months × (1 − discount)) stay exact `Decimal` values until
+they pass through `round_money`. No `float` ever touches money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br"}
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round an exact amount to the kopeck, half away from zero (ROUND_HALF_UP)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def is_money(value: Decimal) -> bool:
+    """True when the value is finite and has at most two decimal places."""
+    return value.is_finite() and value == value.quantize(CENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in a currency. Construction rounds to the kopeck."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"money must be Decimal, got {type(self.amount).__name__}")
+        object.__setattr__(self, "amount", round_money(self.amount))
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def format(self, lang: str = "ru") -> str:
+        return format_money(self.amount, self.currency, lang)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split a rounded `total` over parts in proportion to `weights`, summing back exactly.
+
+    Largest-remainder method on kopecks: each part gets its floor share, and the kopecks
+    left over go to the parts with the largest remainders (the earliest part wins a tie).
+    Works for negative totals (a credit note) by splitting the absolute value.
+    """
+    if not weights:
+        raise ValueError("allocate needs at least one weight")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    if not is_money(total):
+        raise ValueError(f"total must be a rounded amount, got {total}")
+    weight_sum = sum(weights, Decimal(0))
+    if weight_sum == 0:
+        weights = [Decimal(1)] * len(weights)
+        weight_sum = Decimal(len(weights))
+    sign = -1 if total < 0 else 1
+    kopecks = int(abs(total) / CENT)
+    exact = [Decimal(kopecks) * w / weight_sum for w in weights]
+    floors = [int(e) for e in exact]
+    left = kopecks - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [sign * Decimal(k) * CENT for k in floors]
+
+
+def format_amount(amount: Decimal, lang: str = "ru") -> str:
+    """`3 990,00` in Russian, `3,990.00` in English (groups of three, two decimals)."""
+    text = f"{round_money(amount):,.2f}"
+    if lang == "ru":
+        text = text.replace(",", " ").replace(".", ",")
+    return text.replace("-", "−")
+
+
+def format_money(amount: Decimal, currency: str, lang: str = "ru") -> str:
+    """`3 990,00 ₽` (ru) or `3,990.00 ₽` (en)."""
+    return f"{format_amount(amount, lang)} {CURRENCY_SIGNS.get(currency, currency)}"
+
+
+def format_percent(value: Decimal, lang: str = "ru") -> str:
+    """`10 %` (ru, the Russian typographic rule) or `10%` (en); `52,5 %` keeps decimals."""
+    text = _plain(value)
+    if lang == "ru":
+        return f"{text.replace('.', ',')} %"
+    return f"{text}%"
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal without trailing zeros and never in exponent form: 10, 52.5, 0."""
+    normal = value.normalize()
+    sign, _digits, exponent = normal.as_tuple()
+    if isinstance(exponent, int) and exponent > 0:
+        normal = normal.quantize(Decimal(1))
+    text = f"{normal:f}"
+    return "0" if text in {"-0", "0"} and not sign else text
+
+
+def plain_decimal(value: Decimal) -> str:
+    """Public form of `_plain` for JSON: `22`, `52.5`."""
+    return _plain(value)
+
+
+class VatMode(StrEnum):
+    """How a product's price relates to VAT (НДС)."""
+
+    INCLUDED = "included"  # the price contains VAT: "в т.ч. НДС 22 %"
+    EXCLUDED = "excluded"  # VAT is added on top of the price
+    EXEMPT = "exempt"  # "Без НДС"
+
+
+DEFAULT_VAT_RATE = Decimal(22)  # the Russian rate from 2026-01-01
+
+
+@dataclass(frozen=True, slots=True)
+class Vat:
+    mode: VatMode
+    rate: Decimal = DEFAULT_VAT_RATE
+
+    def __post_init__(self) -> None:
+        if self.mode is VatMode.EXEMPT:
+            object.__setattr__(self, "rate", Decimal(0))
+        elif not Decimal(0) < self.rate < HUNDRED:
+            raise ValueError(f"VAT rate must be between 0 and 100, got {self.rate}")
+
+    def amount_of(self, amount: Decimal) -> Decimal:
+        """The VAT in (included) or on top of (excluded) a rounded amount."""
+        if self.mode is VatMode.INCLUDED:
+            return round_money(amount * self.rate / (HUNDRED + self.rate))
+        if self.mode is VatMode.EXCLUDED:
+            return round_money(amount * self.rate / HUNDRED)
+        return ZERO
+
+    def gross_of(self, amount: Decimal) -> Decimal:
+        """What the buyer pays for `amount`: with VAT on top when it is excluded."""
+        if self.mode is VatMode.EXCLUDED:
+            return amount + self.amount_of(amount)
+        return amount
+
+    def label(self, lang: str = "ru") -> str:
+        if self.mode is VatMode.EXEMPT:
+            return "Без НДС" if lang == "ru" else "VAT exempt"
+        rate = format_percent(self.rate, lang)
+        if self.mode is VatMode.INCLUDED:
+            return f"в т.ч. НДС {rate}" if lang == "ru" else f"incl. VAT {rate}"
+        return f"НДС {rate} сверх цены" if lang == "ru" else f"plus VAT {rate}"

@@ -1,0 +1,105 @@
+"""One error shape for the whole API: `{"error": {"code", "message", "details"}}`.
+
+422 for bad input, 409 for conflicts, 404 for what the caller may not see. Never a
+traceback: an unexpected failure answers 500 `internal_error` with a request id to quote.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from podpiska.domain.errors import DomainError
+from podpiska.services.catalogs import CatalogFileError
+
+log = logging.getLogger("podpiska.api")
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message, "details": details or {}}},
+    )
+
+
+def request_lang(request: Request) -> str:
+    """`?lang=en`, else the first of Accept-Language that we speak, else the default."""
+    chosen = request.query_params.get("lang")
+    if chosen in {"ru", "en"}:
+        return chosen
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in {"ru", "en"}:
+            return tag
+    default: str = request.app.state.context.settings.language
+    return default
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = [p for p in loc if p not in {"body", "query", "path", "header"}]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return error_response(422, exc.code, exc.message(request_lang(request)), dict(exc.details))
+
+    @app.exception_handler(CatalogFileError)
+    async def _catalog(request: Request, exc: CatalogFileError) -> JSONResponse:
+        log.error("catalog file unusable: %s", exc.summary())
+        return error_response(
+            503,
+            "catalog_unavailable",
+            "The catalog file configured on the server cannot be used: " + exc.summary(),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": "body" if e["type"] == "json_invalid" else _where(tuple(e["loc"])),
+                "problem": "is not valid JSON" if e["type"] == "json_invalid" else e["msg"],
+                "type": e["type"],
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "request", "problem": "is invalid"}
+        ru = request_lang(request) == "ru"
+        message = (
+            f"Неверный запрос: {first['field']}: {first['problem']}"
+            if ru
+            else f"Invalid request: {first['field']}: {first['problem']}"
+        )
+        return error_response(422, "invalid_request", message, {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        code = codes.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Не найдено." if request_lang(request) == "ru" else "Not found."
+        return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
+        return error_response(
+            500,
+            "internal_error",
+            f"Something went wrong on our side; nothing was changed. Incident {incident}.",
+            {"incident": incident},
+        )

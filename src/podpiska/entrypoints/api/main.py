@@ -1,0 +1,56 @@
+"""The FastAPI application: `/api/v1`, OpenAPI and its docs served offline at `/docs`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from podpiska import __version__
+from podpiska.entrypoints.api import quotes
+from podpiska.entrypoints.api.errors import install_error_handlers
+from podpiska.entrypoints.context import Context
+
+
+def _swagger_dir() -> Path | None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:  # pragma: no cover - it is a pinned dependency
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def create_api(context: Context) -> FastAPI:
+    app = FastAPI(
+        title="Podpiska",
+        version=__version__,
+        description="Subscription licensing and billing. Every amount explains itself.",
+        docs_url=None,  # served below from local files: no CDN at run time
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(quotes.router, prefix="/api/v1")
+
+    swagger = _swagger_dir()
+    if swagger is not None:
+        app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
+
+        @app.get("/docs", include_in_schema=False)
+        def docs() -> HTMLResponse:
+            return get_swagger_ui_html(
+                openapi_url=app.openapi_url or "/openapi.json",
+                title="Podpiska API",
+                swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                swagger_css_url="/static/swagger/swagger-ui.css",
+                swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,93 @@
+"""`POST /api/v1/quotes`: the same request and the same JSON as `podpiska quote --json`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.presenters import quote_json
+from podpiska.services.catalogs import load_catalog
+from podpiska.services.quoting import quote_purchase
+
+router = APIRouter(tags=["quotes"])
+
+
+class QuoteIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"plan": "standard", "months": 12},
+                {
+                    "plan": "basic",
+                    "months": 12,
+                    "add_ons": ["marketplace"],
+                    "promotions": ["MARKETPLACE50"],
+                },
+            ]
+        },
+    )
+
+    plan: str = Field(description="Plan code, e.g. `standard`.")
+    months: Annotated[int, Field(description="Period in months, e.g. 12.")]
+    users: int | None = Field(None, description="Users; default: the plan's free users.")
+    add_ons: list[str] = Field(default_factory=list, description="Add-on codes.")
+    promotions: list[str] = Field(default_factory=list, description="Promotion codes.")
+    bought_before: list[str] = Field(
+        default_factory=list,
+        description="Plans and add-ons the account bought before (for promotion eligibility).",
+    )
+    at: date | None = Field(None, description="Price as of this day; default: today.")
+
+
+class QuoteLineOut(BaseModel):
+    code: str
+    description: str
+    quantity: int
+    months: int
+    unit_price: str
+    discount_percent: str
+    amount: str
+    explain: str
+
+
+class VatOut(BaseModel):
+    mode: str
+    rate: str | None
+    amount: str
+
+
+class QuoteOut(BaseModel):
+    currency: str
+    catalog_version: str
+    lines: list[QuoteLineOut]
+    subtotal: str
+    discount: str
+    total: str
+    vat: VatOut
+
+
+@router.post(
+    "/quotes",
+    response_model=QuoteOut,
+    summary="Price a purchase; every line explains itself",
+    responses={422: {"description": "Bad input: unknown plan, period not offered, ..."}},
+)
+def create_quote(body: QuoteIn, request: Request) -> Any:
+    context = request.app.state.context
+    result = quote_purchase(
+        load_catalog(context.settings.catalog),
+        plan=body.plan,
+        months=body.months,
+        users=body.users,
+        add_ons=body.add_ons,
+        promotions=body.promotions,
+        bought_before=body.bought_before,
+        at=body.at,
+        clock=context.clock,
+    )
+    return quote_json(result, request_lang(request))

@@ -1,0 +1,113 @@
+"""Use-case: load the catalog from its file, fast.
+
+Parsing and validation live in `podpiska.services.catalog_file` (YAML and Pydantic), which
+is imported only when a file has to be parsed: with a cache folder, a validated catalog is
+kept as a pickle keyed by the file's content and the source of the code that reads it, so a
+command-line run skips YAML and validation when nothing changed (like Python's `.pyc`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from podpiska.domain import catalog as _catalog_module
+from podpiska.domain import money as _money_module
+from podpiska.domain.catalog import Catalog
+
+PathPart = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a catalog file."""
+
+    path: tuple[PathPart, ...]
+    message: str
+    line: int | None = None
+
+    def render(self, source: str = "") -> str:
+        place = f"{source}:{self.line}" if source and self.line else source
+        parts = [p for p in (place, format_path(self.path)) if p]
+        return ": ".join([*parts, self.message])
+
+
+class CatalogFileError(Exception):
+    """The catalog file cannot be used; `problems` lists every place that is wrong."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """One line: the first problem, and how many more there are."""
+        first = self.problems[0].render(self.source)
+        more = len(self.problems) - 1
+        if more:
+            first += f" (and {more} more: run `podpiska catalog check {self.source}`)"
+        return first
+
+
+def format_path(path: Sequence[PathPart]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def load_catalog(path: str | Path, *, cache_dir: Path | None = None) -> Catalog:
+    """Read and validate a catalog file. Raises `CatalogFileError` naming every problem."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        raise CatalogFileError(str(path), [Problem((), "no such file")]) from None
+    except IsADirectoryError:
+        raise CatalogFileError(str(path), [Problem((), "is a folder, not a file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogFileError(str(path), [Problem((), f"cannot be read: {exc}")]) from None
+    if cache_dir is not None:
+        cached = cache_dir / f"catalog-{_fingerprint(data)}.pickle"
+        with contextlib.suppress(
+            OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError
+        ):
+            catalog = pickle.loads(cached.read_bytes())
+            if isinstance(catalog, Catalog):
+                return catalog
+
+    from podpiska.services.catalog_file import parse_catalog_cached  # YAML + Pydantic
+
+    if cache_dir is None:
+        return parse_catalog_cached(text, str(path))
+    catalog = parse_catalog_cached(text, str(path))
+    with contextlib.suppress(OSError):  # a read-only place: no cache, the same answer
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cached)
+    return catalog
+
+
+def _fingerprint(data: bytes) -> str:
+    """The catalog's bytes plus the source of the code that reads and represents it."""
+    digest = hashlib.sha256(data)
+    sources = (
+        Path(__file__),
+        Path(__file__).with_name("catalog_file.py"),
+        Path(_catalog_module.__file__ or ""),
+        Path(_money_module.__file__ or ""),
+    )
+    for source in sources:
+        with contextlib.suppress(OSError):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:40]
