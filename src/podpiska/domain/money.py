@@ -85,12 +85,13 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [sign * Decimal(k) * CENT for k in floors]
+    return [Decimal(sign * k) * CENT for k in floors]
 
 
 def format_amount(amount: Decimal, lang: str = "ru") -> str:
     """`3 990,00` in Russian, `3,990.00` in English (groups of three, two decimals)."""
-    text = f"{round_money(amount):,.2f}"
+    rounded = round_money(amount)
+    text = f"{abs(rounded) if rounded == 0 else rounded:,.2f}"  # never "−0,00"
     if lang == "ru":
         text = text.replace(",", " ").replace(".", ",")
     return text.replace("-", "−")
@@ -111,12 +112,13 @@ def format_percent(value: Decimal, lang: str = "ru") -> str:
 
 def _plain(value: Decimal) -> str:
     """A Decimal without trailing zeros and never in exponent form: 10, 52.5, 0."""
+    if value == 0:
+        return "0"
     normal = value.normalize()
-    sign, _digits, exponent = normal.as_tuple()
+    exponent = normal.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
         normal = normal.quantize(Decimal(1))
-    text = f"{normal:f}"
-    return "0" if text in {"-0", "0"} and not sign else text
+    return f"{normal:f}"
 
 
 def plain_decimal(value: Decimal) -> str:

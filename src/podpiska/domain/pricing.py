@@ -346,7 +346,8 @@ def _resolve_promotions(
                 promotion=code,
                 applies_to=sorted(promotion.plans | promotion.add_ons),
             )
-        bought = sorted(promotion.never_bought & request.bought_before)
+        # Bought before, or bought in this very order: either way not a first-timer.
+        bought = sorted(promotion.never_bought & (request.bought_before | set(products)))
         if bought:
             raise DomainError(
                 "promotion_not_eligible",
