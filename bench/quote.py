@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -39,15 +40,14 @@ REQUESTS = [
 ]
 
 
-def rate(fn: object, seconds: float) -> float:
-    """Calls per second of `fn` over about `seconds`."""
-    call = fn  # type: ignore[assignment]
+def rate(call: Callable[[], object], seconds: float) -> float:
+    """Calls per second of `call` over about `seconds`."""
     calls = 0
     start = time.perf_counter()
     deadline = start + seconds
     while True:
         for _ in range(200):
-            call()  # type: ignore[operator]
+            call()
         calls += 200
         now = time.perf_counter()
         if now >= deadline:
@@ -100,14 +100,30 @@ def bench_cli(runs: int) -> dict[str, list[float]]:
             "import typer, pydantic_settings",
         ],
         "podpiska quote --plan standard --months 12 --json": [
-            str(script), "quote", "--plan", "standard", "--months", "12", "--json",
+            str(script),
+            "quote",
+            "--plan",
+            "standard",
+            "--months",
+            "12",
+            "--json",
         ],
         "podpiska quote ... (table output)": [
-            str(script), "quote", "--plan", "standard", "--months", "12",
+            str(script),
+            "quote",
+            "--plan",
+            "standard",
+            "--months",
+            "12",
         ],
     }
-    subprocess.run(commands["podpiska quote ... (table output)"], check=True, cwd=ROOT,
-                   env=env, capture_output=True)  # warm the catalog cache
+    subprocess.run(
+        commands["podpiska quote ... (table output)"],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )  # warm the catalog cache
     assert any(cache.glob("catalog-*.pickle")), "the CLI did not cache the catalog"
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):

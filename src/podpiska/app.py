@@ -30,11 +30,18 @@ def create_app(context: Context | None = None) -> FastAPI:
 
 def main() -> None:
     """The `podpiska` console script."""
+    from pydantic import ValidationError
+
     from podpiska.entrypoints.cli import run
 
     try:
         context = build_context()
-    except Exception as exc:  # settings that cannot be used are bad input too
-        sys.stderr.write(f"podpiska: settings: {str(exc).splitlines()[0]}\n")
+    except ValidationError as exc:  # settings that cannot be used are bad input too
+        error = exc.errors(include_url=False)[0]
+        name = "PODPISKA_" + "_".join(str(part) for part in error["loc"]).upper()
+        if not error["loc"]:
+            name = "settings"
+        got = f", got {error['input']!r}" if error["loc"] else ""
+        sys.stderr.write(f"podpiska: {name}: {error['msg']}{got}\n")
         raise SystemExit(2) from None
     raise SystemExit(run(context))

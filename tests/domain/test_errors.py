@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import pytest
@@ -106,7 +107,14 @@ def test_other_dicts_are_shown_as_they_are() -> None:
 @pytest.mark.parametrize("code", sorted(_MESSAGES))
 def test_every_code_has_ru_and_en_sentences(code: str) -> None:
     assert set(_MESSAGES[code]) == {"ru", "en"}
-    err = DomainError(code, **ALL_DETAILS)
+    names = {
+        name
+        for template in _MESSAGES[code].values()
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
+    details = {name: ALL_DETAILS.get(name, "x1") for name in names}
+    err = DomainError(code, **details)
     ru, en = err.message("ru"), err.message("en")
     assert ru
     assert en

@@ -73,11 +73,124 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Промокод «{promotion}» указан дважды.",
         "en": "Promotion code '{promotion}' is given twice.",
     },
+    "invalid_transition": {
+        "ru": "Подписка в состоянии «{status}» не может перейти по событию «{event}». "
+        "Возможные события: {allowed}.",
+        "en": "A subscription in state '{status}' cannot take event '{event}'. "
+        "Allowed events: {allowed}.",
+    },
+    "renewal_not_allowed": {
+        "ru": "Подписку в состоянии «{status}» нельзя продлить: оформите новую.",
+        "en": "A subscription in state '{status}' cannot be renewed: order a new one.",
+    },
+    "renewal_too_early": {
+        "ru": "Продление откроется {opens_on}: подписка оплачена по {paid_through}, а продлить "
+        "можно не раньше чем за {window_days} дн. до конца.",
+        "en": "Renewal opens on {opens_on}: the subscription is paid through {paid_through}, "
+        "and it can be renewed at most {window_days} days before the end.",
+    },
+    "renewal_too_short": {
+        "ru": "Подписка просрочена с {ends_on}: продление на {months} мес. закончится "
+        "{term_ends_on}, в прошлом. Выберите срок не меньше {min_months} мес.",
+        "en": "The subscription lapsed on {ends_on}: a renewal for {months} months would end on "
+        "{term_ends_on}, in the past. Choose at least {min_months} months.",
+    },
+    "not_found": {
+        "ru": "{what} № {id} не найден(а).",
+        "en": "{what} {id} was not found.",
+    },
+    "subscription_exists": {
+        "ru": "У портала уже есть подписка № {subscription_id} в состоянии «{status}».",
+        "en": "The account already has subscription {subscription_id} in state '{status}'.",
+    },
+    "no_subscription": {
+        "ru": "У портала № {account_id} нет подписки.",
+        "en": "Account {account_id} has no subscription.",
+    },
+    "invoice_not_payable": {
+        "ru": "Счёт {number} в состоянии «{status}»: оплатить его нельзя.",
+        "en": "Invoice {number} is '{status}': it cannot be paid.",
+    },
+    "overpayment": {
+        "ru": "Платёж {amount} больше остатка по счёту {number}: {due}.",
+        "en": "A payment of {amount} exceeds what is due on invoice {number}: {due}.",
+    },
+    "invalid_amount": {
+        "ru": "Сумма должна быть положительной, с точностью до копейки, указано {amount}.",
+        "en": "The amount must be positive and in whole kopecks, got {amount}.",
+    },
+    "invalid_payment_method": {
+        "ru": "Способ оплаты «{method}» не поддерживается. Доступны: {allowed}.",
+        "en": "Payment method '{method}' is not supported. Allowed: {allowed}.",
+    },
+    "invalid_field": {
+        "ru": "Поле «{field}»: {problem_ru}.",
+        "en": "Field '{field}': {problem_en}.",
+    },
+    "user_exists": {
+        "ru": "Пользователь {email} уже есть на портале.",
+        "en": "User {email} already exists in the account.",
+    },
+    "user_limit_reached": {
+        "ru": "На тарифе «{plan}» не больше {limit} активных пользователей, сейчас {active}. "
+        "{advice}",
+        "en": "Plan '{plan}' allows at most {limit} active users; there are {active}. {advice}",
+    },
+    "cancel_not_allowed": {
+        "ru": "Подписку в состоянии «{status}» нельзя отменить.",
+        "en": "A subscription in state '{status}' cannot be cancelled.",
+    },
+    "idempotency_conflict": {
+        "ru": "Ключ идемпотентности «{key}» уже использован с другими параметрами запроса.",
+        "en": "Idempotency key '{key}' was already used with other request parameters.",
+    },
+    "idempotency_in_progress": {
+        "ru": "Запрос с ключом идемпотентности «{key}» ещё выполняется. Повторите позже.",
+        "en": "A request with idempotency key '{key}' is still in progress. Retry later.",
+    },
+    "unknown_action": {
+        "ru": "Действие «{action}» неизвестно. Доступны: {allowed}.",
+        "en": "Unknown action '{action}'. Allowed: {allowed}.",
+    },
+    "no_catalog_loaded": {
+        "ru": "Прайс-лист не загружен: выполните podpiska init.",
+        "en": "No catalog is loaded: run podpiska init.",
+    },
+    "catalog_version_in_use": {
+        "ru": "Новый прайс-лист не содержит версию {version}, на которой продано подписок: "
+        "{count}. Оставьте эту версию в файле.",
+        "en": "The new catalog lacks version {version}, on which {count} subscriptions were "
+        "sold. Keep that version in the file.",
+    },
+    "test_clock_backwards": {
+        "ru": "Тестовые часы № {id} показывают {now}: двигать их можно только вперёд.",
+        "en": "Test clock {id} is at {now}: it only moves forward.",
+    },
     "no_catalog_version": {
         "ru": "На {at} прайс-лист ещё не действует: первая версия вступает в силу {first}.",
         "en": "No catalog version is in force on {at}: the first one starts on {first}.",
     },
 }
+
+
+# What each code means for HTTP: conflicts with the current state answer 409, what the
+# caller may not see answers 404; everything else is bad input (422).
+CONFLICT_CODES = frozenset(
+    {
+        "subscription_exists",
+        "invoice_not_payable",
+        "invalid_transition",
+        "renewal_not_allowed",
+        "renewal_too_early",
+        "cancel_not_allowed",
+        "user_exists",
+        "idempotency_conflict",
+        "idempotency_in_progress",
+        "catalog_version_in_use",
+        "test_clock_backwards",
+    }
+)
+NOT_FOUND_CODES = frozenset({"not_found", "no_subscription"})
 
 
 class DomainError(Exception):
@@ -89,6 +202,12 @@ class DomainError(Exception):
         self.code = code
         self.details: Mapping[str, Any] = details
         super().__init__(self.message("en"))
+
+    @property
+    def http_status(self) -> int:
+        if self.code in NOT_FOUND_CODES:
+            return 404
+        return 409 if self.code in CONFLICT_CODES else 422
 
     def message(self, lang: str = "ru") -> str:
         templates = _MESSAGES[self.code]

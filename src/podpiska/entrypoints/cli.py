@@ -7,6 +7,7 @@ with code 2 and one line naming the problem; nobody sees a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -153,7 +154,7 @@ def _print_quote(result: Quote, lang: str) -> None:
         ("Скидка" if ru else "Discount", "right"),
         ("Сумма" if ru else "Amount", "right"),
     ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        table.add_column(header, justify=justify, no_wrap=justify == "right")  # type: ignore[arg-type]
     for line in result.lines:
         table.add_row(
             line.description(lang),
@@ -165,7 +166,7 @@ def _print_quote(result: Quote, lang: str) -> None:
         )
     console.print(table)
     for number, line in enumerate(result.lines, 1):
-        console.print(f"  {number}. {line.explain(cur, lang)}")
+        console.print(f"  {number}. {line.explain(cur, lang)}", soft_wrap=True)
     rows = [
         ("Без скидок" if ru else "List price", result.subtotal),
         ("Скидка" if ru else "Discount", -result.discount),
@@ -223,7 +224,7 @@ def catalog_show(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.domain.money import format_money
+    from podpiska.domain.money import format_money, format_percent
     from podpiska.entrypoints.presenters import amount
     from podpiska.services.quoting import quote_purchase
 
@@ -276,24 +277,28 @@ def catalog_show(
     )
     table.add_column("Тариф" if ru else "Plan")
     table.add_column("Польз." if ru else "Users", justify="right")
-    for period in version.periods:
-        suffix = f" −{period.discount_percent.normalize():f}%" if period.discount_percent else ""
-        table.add_column(
-            f"{period.months} мес.{suffix}" if ru else f"{period.months} mo{suffix}",
-            justify="right",
-        )
+    table.add_column("Срок" if ru else "Period", justify="right", no_wrap=True)
+    table.add_column("Скидка" if ru else "Discount", justify="right", no_wrap=True)
+    table.add_column("Итого" if ru else "Total", justify="right", no_wrap=True)
+    table.add_column("В месяц" if ru else "Per month", justify="right", no_wrap=True)
     for plan in version.plans.values():
         limit = plan.user_limit
-        users = f"{plan.users_included}" + (f"…{limit}" if limit != plan.users_included else "")
-        if limit is None:
-            users = f"{plan.users_included}+"
-        cells = [
-            f"{format_money(q.total, cat.currency, language)}\n"
-            f"{format_money(q.monthly_equivalent, cat.currency, language)}/"
-            f"{'мес.' if ru else 'mo'}"
-            for q in matrix[plan.code].values()
-        ]
-        table.add_row(plan.name.get(language), users, *cells)
+        users = (
+            str(plan.users_included)
+            if limit == plan.users_included
+            else (f"{plan.users_included}+" if limit is None else f"{plan.users_included}–{limit}")
+        )
+        for n, (months, q) in enumerate(matrix[plan.code].items()):
+            discount = version.period(months).discount_percent
+            table.add_row(
+                plan.name.get(language) if n == 0 else "",
+                users if n == 0 else "",
+                f"{months} мес." if ru else f"{months} mo",
+                format_percent(discount, language) if discount else "—",
+                format_money(q.total, cat.currency, language),
+                format_money(q.monthly_equivalent, cat.currency, language),
+                end_section=n == len(matrix[plan.code]) - 1,
+            )
     Console(highlight=False).print(table)
 
 
@@ -367,6 +372,14 @@ def run(context: Context, argv: list[str] | None = None) -> int:
             return exc.exit_code
         _say_error(" ".join(exc.format_message().split()))
         return exc.exit_code
+    except Exception as exc:  # a bug of ours: one line for the user, the details in the log
+        if os.environ.get("PODPISKA_DEBUG"):
+            raise
+        _say_error(
+            f"internal error ({type(exc).__name__}: {exc}); nothing was changed by the failed "
+            "step. Run again with PODPISKA_DEBUG=1 for the details."
+        )
+        return 1
     return result if isinstance(result, int) else 0
 
 

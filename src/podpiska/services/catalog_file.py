@@ -53,12 +53,13 @@ class _DecimalLoader(_BaseLoader):  # type: ignore[misc]
     """SafeLoader that reads every YAML float as an exact Decimal."""
 
 
-def _construct_decimal(loader: Any, node: yaml.Node) -> Decimal:
+def _construct_decimal(loader: Any, node: yaml.Node) -> Decimal | str:
     text = str(loader.construct_scalar(node)).replace("_", "")
     try:
-        return Decimal(text)
-    except InvalidOperation:  # .inf, .nan
-        return Decimal("NaN")
+        number = Decimal(text)
+    except InvalidOperation:  # .inf, .nan: kept as written, so the error can quote it
+        return text
+    return number if number.is_finite() else text
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -404,12 +405,35 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
         raise CatalogFileError(source, _dedupe(problems)) from None
 
     merged = _merge_versions(schema)
-    problems = list(_check(schema, merged))
+    problems = _without_inherited(schema, list(_check(schema, merged)))
     if problems:
         raise CatalogFileError(
             source, [Problem(p.path, p.message, _line_of(root, p.path)) for p in problems]
         )
     return _build(schema, merged)
+
+
+def _without_inherited(schema: CatalogSchema, problems: list[Problem]) -> list[Problem]:
+    """A mistake in a section that later versions inherit is reported once, where it is
+    written, not again for every version that inherits it."""
+    order = sorted(range(len(schema.versions)), key=lambda i: schema.versions[i].effective_from)
+    previous = {index: order[n - 1] for n, index in enumerate(order) if n > 0}
+    seen = {(p.path, p.message) for p in problems}
+    kept = []
+    for problem in problems:
+        path = problem.path
+        if len(path) > 2 and path[0] == "versions" and isinstance(path[1], int):
+            index, section = path[1], path[2]
+            earlier = previous.get(index)
+            inherited = getattr(schema.versions[index], str(section), None) is None
+            if (
+                inherited
+                and earlier is not None
+                and (("versions", earlier, *path[2:]), problem.message) in seen
+            ):
+                continue
+        kept.append(problem)
+    return kept
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

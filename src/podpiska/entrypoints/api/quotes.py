@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.presenters import quote_json
@@ -33,8 +33,8 @@ class QuoteIn(BaseModel):
     )
 
     plan: str = Field(description="Plan code, e.g. `standard`.")
-    months: Annotated[int, Field(description="Period in months, e.g. 12.")]
-    users: int | None = Field(None, description="Users; default: the plan's free users.")
+    months: Annotated[StrictInt, Field(description="Period in months, e.g. 12.")]
+    users: StrictInt | None = Field(None, description="Users; default: the plan's free users.")
     add_ons: list[str] = Field(default_factory=list, description="Add-on codes.")
     promotions: list[str] = Field(default_factory=list, description="Promotion codes.")
     bought_before: list[str] = Field(
