@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/podpiska init --demo
 	$(BIN)/podpiska serve
 
 lint: install
@@ -48,3 +49,17 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis
+
+# Migrations (docs/database.md): `make migration MESSAGE="add payments.refunded_at"` writes
+# the next revision from a scratch SQLite database at head; `make migration INITIAL=1`
+# rewrites 0001_initial from the models (only before the first release).
+.PHONY: migration
+migration: install
+	@if [ -n "$(INITIAL)" ]; then \
+		$(BIN)/python -m podpiska.db.migrate initial; \
+	elif [ -n "$$MESSAGE" ]; then \
+		$(BIN)/python -m podpiska.db.migrate revision "$$MESSAGE"; \
+	else \
+		echo 'usage: make migration MESSAGE="add payments.refunded_at"  (or INITIAL=1)' >&2; \
+		exit 2; \
+	fi

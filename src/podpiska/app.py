@@ -3,29 +3,91 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.orm import Session, sessionmaker
 
     from podpiska.config import Settings
-    from podpiska.entrypoints.context import Context
+    from podpiska.entrypoints.context import Context, Ports
     from podpiska.ports import Clock
 
 
-def build_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
+def build_context(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    ports: Ports | None = None,
+) -> Context:
     from podpiska.adapters.clock import SystemClock
     from podpiska.config import load_settings
     from podpiska.entrypoints.context import Context
 
-    return Context(settings=settings or load_settings(), clock=clock or SystemClock())
+    chosen = settings or load_settings()
+
+    def sessions() -> sessionmaker[Session]:
+        from podpiska.db.session import make_engine, make_session_factory
+
+        return make_session_factory(make_engine(chosen.database_url))
+
+    def real_ports() -> Ports:
+        return ports or make_ports(chosen)
+
+    return Context(
+        settings=chosen,
+        clock=clock or SystemClock(),
+        make_sessions=sessions,
+        make_ports=real_ports,
+    )
+
+
+def make_ports(settings: Settings) -> Ports:
+    """SMTP when configured, else the local mailbox folder; webhooks over HTTP."""
+    from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
+    from podpiska.adapters.webhooks import HttpWebhookSender
+    from podpiska.entrypoints.context import Ports
+    from podpiska.ports import Mailer
+
+    mailer: Mailer
+    list_mail = None
+    if settings.smtp_host:
+        mailer = SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_username,
+            settings.smtp_password,
+            settings.smtp_tls,
+            settings.mail_from,
+        )
+    else:
+        mailer = MailboxMailer(settings.mailbox_dir, settings.mail_from)
+
+        def list_mail() -> list[tuple[Path, datetime | None, str, str]]:
+            return list_mailbox(settings.mailbox_dir)
+
+    return Ports(mailer=mailer, webhooks=HttpWebhookSender(), list_mail=list_mail)
 
 
 def create_app(context: Context | None = None) -> FastAPI:
-    """The ASGI application (used by `podpiska serve` and by tests)."""
+    """The ASGI application (used by tests; `serve_app` is what `podpiska serve` runs)."""
     from podpiska.entrypoints.api.main import create_api
 
     return create_api(context or build_context())
+
+
+def serve_app() -> FastAPI:
+    """The application of `podpiska serve`: logs as configured, and with SQLite the worker
+    runs inside it."""
+    from podpiska.config import worker_in_process
+    from podpiska.entrypoints.api.main import create_api
+    from podpiska.entrypoints.observability import configure_logging
+
+    context = build_context()
+    configure_logging(context.settings.log_format)
+    context.run_worker = worker_in_process(context.settings)
+    return create_api(context)
 
 
 def main() -> None:

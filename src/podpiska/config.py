@@ -29,6 +29,24 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = "development-only-secret"  # signs sessions and webhooks
+    # Mail: SMTP when a host is set, otherwise messages go to a local mailbox folder.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = True
+    mail_from: str = "Podpiska <billing@podpiska.local>"
+    mailbox_dir: Path = Path("var/mailbox")
+    webhook_timeout_seconds: int = 10
+    # The daily lifecycle run: shards of accounts (one worker job each), and the hour
+    # (in the catalog's timezone) when the worker starts it.
+    lifecycle_shards: int = 4
+    lifecycle_hour: int = 3
+    # Where the worker runs: "auto" runs it inside `podpiska serve` with SQLite and expects
+    # `podpiska worker` processes (procrastinate) with PostgreSQL.
+    worker: Literal["auto", "inprocess", "external"] = "auto"
+    worker_poll_seconds: float = 5.0  # float-ok: seconds, not money
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
@@ -44,3 +62,9 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def worker_in_process(settings: Settings) -> bool:
+    if settings.worker == "auto":
+        return settings.database_url.startswith("sqlite")
+    return settings.worker == "inprocess"

@@ -33,6 +33,7 @@ def make_context(
         catalog=catalog,
         cache_dir=cache_dir,
         language=language,
+        database_url=f"sqlite:///{cache_dir.parent / 'podpiska.db'}",
     )
     return build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
 

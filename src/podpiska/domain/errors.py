@@ -8,6 +8,7 @@ it helps, the allowed values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 _MESSAGES: dict[str, dict[str, str]] = {
@@ -216,6 +217,8 @@ class DomainError(Exception):
 
 
 def _show(value: Any, lang: str) -> str:
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
     if isinstance(value, list | tuple | frozenset | set):
         return ", ".join(str(v) for v in value) or ("нет" if lang == "ru" else "none")
     if isinstance(value, dict) and {"ru", "en"} <= value.keys():

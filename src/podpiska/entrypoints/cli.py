@@ -321,11 +321,11 @@ def serve(
 
     settings = _context(ctx).settings
     uvicorn.run(
-        "podpiska.app:create_app",
+        "podpiska.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        log_level="info",
+        log_config=None,  # our JSON logs (PODPISKA_LOG_FORMAT=text for plain lines)
     )
 
 
@@ -337,11 +337,16 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _register_admin_commands() -> None:
+    from podpiska.entrypoints import cli_admin  # noqa: F401 - registers its commands
+
+
 def run(context: Context, argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Bad input: code 2 and one line on stderr."""
     from podpiska.domain.errors import DomainError
     from podpiska.services.catalogs import CatalogFileError
 
+    _register_admin_commands()
     command = typer.main.get_command(app)
     lang = context.settings.language
     try:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from podpiska.domain.errors import DomainError
 from podpiska.services.catalogs import CatalogFileError
+from podpiska.services.common import jsonable
 
 log = logging.getLogger("podpiska.api")
 
@@ -54,7 +55,12 @@ def _where(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return error_response(422, exc.code, exc.message(request_lang(request)), dict(exc.details))
+        return error_response(
+            exc.http_status,
+            exc.code,
+            exc.message(request_lang(request)),
+            jsonable(dict(exc.details)),
+        )
 
     @app.exception_handler(CatalogFileError)
     async def _catalog(request: Request, exc: CatalogFileError) -> JSONResponse:
@@ -86,7 +92,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+        }
         code = codes.get(exc.status_code, "http_error")
         message = str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":

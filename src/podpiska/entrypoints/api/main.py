@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,8 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from podpiska import __version__
-from podpiska.entrypoints.api import quotes
+from podpiska.entrypoints.api import accounts, billing, ops, quotes, test_clocks
 from podpiska.entrypoints.api.errors import install_error_handlers
+from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from podpiska.entrypoints.context import Context
 
 
@@ -24,7 +27,22 @@ def _swagger_dir() -> Path | None:
 
 
 def create_api(context: Context) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if context.run_worker:
+            from podpiska.entrypoints.worker import InProcessWorker
+
+            worker = InProcessWorker(context)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Podpiska",
         version=__version__,
         description="Subscription licensing and billing. Every amount explains itself.",
@@ -33,7 +51,11 @@ def create_api(context: Context) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    app.include_router(quotes.router, prefix="/api/v1")
+    for router in (quotes.router, accounts.router, billing.router, test_clocks.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(ops.router)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: every response has an id
 
     swagger = _swagger_dir()
     if swagger is not None:
@@ -48,9 +70,5 @@ def create_api(context: Context) -> FastAPI:
                 swagger_css_url="/static/swagger/swagger-ui.css",
                 swagger_favicon_url="/static/swagger/favicon-32x32.png",
             )
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from podpiska.domain.catalog import Catalog
 from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import quote_json
 from podpiska.services.catalogs import load_catalog
 from podpiska.services.quoting import quote_purchase
@@ -71,6 +73,21 @@ class QuoteOut(BaseModel):
     vat: VatOut
 
 
+def _catalog(context: Context) -> Catalog:
+    """The catalog in force in the database (what orders are priced with), or the
+    configured file when no catalog has been loaded into a database yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from podpiska.domain.errors import DomainError
+    from podpiska.services.catalog_store import catalog_in_force
+
+    try:
+        with context.session() as db, db.begin():
+            return catalog_in_force(db)
+    except (DomainError, SQLAlchemyError):
+        return load_catalog(context.settings.catalog)
+
+
 @router.post(
     "/quotes",
     response_model=QuoteOut,
@@ -80,7 +97,7 @@ class QuoteOut(BaseModel):
 def create_quote(body: QuoteIn, request: Request) -> Any:
     context = request.app.state.context
     result = quote_purchase(
-        load_catalog(context.settings.catalog),
+        _catalog(context),
         plan=body.plan,
         months=body.months,
         users=body.users,

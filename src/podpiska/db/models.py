@@ -1,0 +1,365 @@
+"""SQLAlchemy models: the tables of Podpiska. ORM classes singular, tables plural.
+
+Money columns are `Kopecks` (exact on both databases), datetimes `UTCDateTime`, business
+days `Date`. Issued invoices, the license ledger, the audit log and the outbox are
+append-only by the rules of the services that write them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from podpiska.db.types import BigId, Kopecks, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's own class attribute
+        datetime: UTCDateTime,
+        Decimal: Kopecks,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigId, primary_key=True, autoincrement=True)
+
+
+class TestClock(Base):
+    """A clock that tests and demos move by hand; accounts on it live in its time."""
+
+    __tablename__ = "test_clocks"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    now: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class CatalogDocument(Base):
+    """A catalog file as loaded (`podpiska init`, `podpiska catalog load`)."""
+
+    __tablename__ = "catalog_documents"
+
+    id: Mapped[int] = _id()
+    code: Mapped[str] = mapped_column(String(100), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(500))
+    loaded_at: Mapped[datetime]
+    loaded_by: Mapped[str] = mapped_column(String(200))
+
+
+class Account(Base):
+    """One customer's portal: billing is per account."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(300))
+    edition: Mapped[str] = mapped_column(String(20))  # cloud | on_premise
+    admin_email: Mapped[str] = mapped_column(String(320))
+    admin_phone: Mapped[str | None] = mapped_column(String(40))
+    inn: Mapped[str | None] = mapped_column(String(12))
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    timezone: Mapped[str] = mapped_column(String(64))
+    disk_used_mb: Mapped[int] = mapped_column(default=0)
+    test_clock_id: Mapped[int | None] = mapped_column(ForeignKey("test_clocks.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class AccountUser(Base):
+    """A user of an account's portal, counted against the plan's user limit while active."""
+
+    __tablename__ = "account_users"
+    __table_args__ = (UniqueConstraint("account_id", "email"),)
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))  # admin | user
+    status: Mapped[str] = mapped_column(String(20))  # active | blocked
+    created_at: Mapped[datetime]
+
+
+class Subscription(Base):
+    """An account's license: plan, seats, add-ons and the current term [starts_on, ends_on)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        # The daily lifecycle run finds its work through these: every event date of a
+        # subscription (reminders, autopay invoice, end, end of grace) derives from ends_on.
+        Index("ix_subscriptions_status_ends_on", "status", "ends_on", "account_id"),
+        # One live subscription per account.
+        Index(
+            "uq_subscriptions_live_account",
+            "account_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+    )
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    catalog_code: Mapped[str] = mapped_column(String(100))
+    catalog_version: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(100))
+    months: Mapped[int]
+    seats: Mapped[int]
+    add_ons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20))
+    anchor_day: Mapped[int | None]
+    started_on: Mapped[date | None] = mapped_column(Date)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    test_clock_id: Mapped[int | None]  # the account's test clock, copied for the daily run
+    autopay: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_reminder_days: Mapped[int | None]  # the latest reminder sent for this term
+    renewal_invoice_id: Mapped[int | None]  # an open renewal invoice for the next term
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Invoice(Base):
+    """A request to pay (счёт). Numbered without gaps per year when issued; never changed
+    after that except for its payment status."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = _id()
+    number: Mapped[str | None] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # order | renewal
+    status: Mapped[str] = mapped_column(String(20))  # draft | issued | paid | void
+    currency: Mapped[str] = mapped_column(String(3))
+    catalog_version: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(100))
+    months: Mapped[int]
+    seats: Mapped[int]
+    add_ons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    promotions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    term_starts_on: Mapped[date | None] = mapped_column(Date)
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal]
+    discount: Mapped[Decimal]
+    total: Mapped[Decimal]
+    vat_mode: Mapped[str] = mapped_column(String(20))
+    vat_rate: Mapped[str | None] = mapped_column(String(10))
+    vat_amount: Mapped[Decimal]
+    amount_paid: Mapped[Decimal]
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    issued_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = _id()
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int]
+    months: Mapped[int]
+    unit_price: Mapped[Decimal]
+    discount_percent: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal]
+    explain: Mapped[str] = mapped_column(String(1000))
+    vat_mode: Mapped[str] = mapped_column(String(20))
+    vat_rate: Mapped[str] = mapped_column(String(10))
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("method", "external_id"),)
+
+    id: Mapped[int] = _id()
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # card | bank_transfer | e_wallet | manual
+    amount: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))  # succeeded
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    received_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+class NumberSequence(Base):
+    """Gapless numbers per series and year: taken inside the issuing transaction."""
+
+    __tablename__ = "number_sequences"
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class LicenseLedgerEntry(Base):
+    """Append-only: every change of a license (ordered, activated, renewed, expired...)."""
+
+    __tablename__ = "license_ledger"
+    __table_args__ = (Index("ix_license_ledger_subscription", "subscription_id", "id"),)
+
+    id: Mapped[int] = _id()
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    effective_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    plan: Mapped[str] = mapped_column(String(100))
+    seats: Mapped[int]
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    invoice_id: Mapped[int | None]
+    recorded_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who did what to which object, with the state before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = _id()
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str] = mapped_column(String(50))
+    account_id: Mapped[int | None] = mapped_column(index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxEvent(Base):
+    """An event (`invoice.issued`, `subscription.reminder`...) written in the same
+    transaction as the change it reports; delivered by the worker."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_account", "account_id", "id"),)
+
+    id: Mapped[int] = _id()
+    type: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int | None]
+    subscription_id: Mapped[int | None]
+    occurred_on: Mapped[date] = mapped_column(Date)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Delivery(Base):
+    """One event to one recipient: an e-mail or a webhook endpoint, with its retries."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel", "target"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = _id()
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # email | webhook
+    target: Mapped[str] = mapped_column(String(500))  # address or endpoint id
+    status: Mapped[str] = mapped_column(String(20))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = _id()
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """An API key: only its prefix and a hash of its secret are stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("prefix"),)
+
+    id: Mapped[int] = _id()
+    prefix: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST with an `Idempotency-Key`, replayed for repeats."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("owner", "key"),)
+
+    id: Mapped[int] = _id()
+    owner: Mapped[str] = mapped_column(String(64))  # the API key's prefix
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class LifecycleRun(Base):
+    """A day the daily run completed for a shard of accounts."""
+
+    __tablename__ = "lifecycle_runs"
+    __table_args__ = (UniqueConstraint("clock_id", "shards", "shard", "day"),)
+
+    id: Mapped[int] = _id()
+    clock_id: Mapped[int]  # a test clock's id, or 0 for real time
+    day: Mapped[date] = mapped_column(Date)
+    shard: Mapped[int]
+    shards: Mapped[int]
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[datetime]

@@ -1,0 +1,143 @@
+"""Accounts, their users, entitlements and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from podpiska.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    SessionDep,
+    VendorDep,
+    guard_account,
+)
+from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas import AccountIn, AccountOut, DecisionOut, UserIn, UserOut
+from podpiska.services import accounts, billing
+from podpiska.services.entitlements import check_entitlement
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/accounts", status_code=201, response_model=AccountOut)
+def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    account = accounts.open_account(
+        db,
+        name=body.name,
+        admin_email=body.admin_email,
+        edition=body.edition,
+        admin_phone=body.admin_phone,
+        inn=body.inn,
+        kpp=body.kpp,
+        timezone=body.timezone,
+        test_clock_id=body.test_clock_id,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    view = accounts.get_account(db, account.id)
+    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut)
+def get_account(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    guard_account(who, account_id)
+    view = accounts.get_account(db, account_id)
+    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+
+
+@router.get("/accounts/{account_id}/users", response_model=list[UserOut])
+def list_users(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    guard_account(who, account_id)
+    return [UserOut.of(u) for u in accounts.list_users(db, account_id)]
+
+
+@router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
+def add_user(
+    account_id: int, body: UserIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    guard_account(who, account_id)
+    user = accounts.add_user(
+        db,
+        account_id=account_id,
+        email=body.email,
+        role=body.role,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    return UserOut.of(user)
+
+
+@router.post("/accounts/{account_id}/users/{user_id}/block", response_model=UserOut)
+def block_user(
+    account_id: int, user_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    guard_account(who, account_id)
+    return UserOut.of(
+        accounts.set_user_blocked(
+            db,
+            account_id=account_id,
+            user_id=user_id,
+            blocked=True,
+            actor=who.actor,
+            clock=ctx.clock,
+        )
+    )
+
+
+@router.post("/accounts/{account_id}/users/{user_id}/unblock", response_model=UserOut)
+def unblock_user(
+    account_id: int, user_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    guard_account(who, account_id)
+    return UserOut.of(
+        accounts.set_user_blocked(
+            db,
+            account_id=account_id,
+            user_id=user_id,
+            blocked=False,
+            actor=who.actor,
+            clock=ctx.clock,
+        )
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/entitlements/{action}",
+    response_model=DecisionOut,
+    summary="May the account do this now, and if not, why?",
+)
+def entitlement(
+    account_id: int,
+    action: str,
+    request: Request,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+) -> Any:
+    guard_account(who, account_id)
+    decision = check_entitlement(db, account_id=account_id, action=action, clock=ctx.clock)
+    return DecisionOut.of(decision, request_lang(request))
+
+
+@router.get("/accounts/{account_id}/events")
+def events(
+    account_id: int, who: PrincipalDep, db: SessionDep, after: int = 0, limit: int = 100
+) -> Any:
+    guard_account(who, account_id)
+    rows = billing.list_events(db, account_id=account_id, after=after, limit=limit)
+    return {
+        "events": [
+            {
+                "id": e.id,
+                "type": e.type,
+                "occurred_on": e.occurred_on.isoformat(),
+                "subscription_id": e.subscription_id,
+                "data": e.payload,
+                "created_at": e.created_at.isoformat(),
+            }
+            for e in rows
+        ],
+        "next_after": rows[-1].id if rows else after,
+    }

@@ -1,0 +1,133 @@
+"""Subscriptions, renewals, invoices and payments."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter
+
+from podpiska.domain.errors import DomainError
+from podpiska.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    SessionDep,
+    VendorDep,
+    guard_account,
+)
+from podpiska.entrypoints.api.schemas import (
+    AutopayIn,
+    CancelIn,
+    InvoiceOut,
+    PaymentIn,
+    PaymentOut,
+    RenewalIn,
+    SubscriptionIn,
+    SubscriptionOut,
+)
+from podpiska.services import billing
+from podpiska.services.common import not_found
+
+router = APIRouter(tags=["billing"])
+
+
+@router.post("/accounts/{account_id}/subscriptions", status_code=201)
+def order(
+    account_id: int, body: SubscriptionIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Order a subscription: the quote becomes an issued invoice; pending until paid."""
+    guard_account(who, account_id)
+    result = billing.order_subscription(
+        db,
+        account_id=account_id,
+        plan=body.plan,
+        months=body.months,
+        users=body.users,
+        add_ons=body.add_ons,
+        promotions=body.promotions,
+        autopay=body.autopay,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    invoice, lines = billing.get_invoice(db, result.invoice.id)
+    return {
+        "subscription": SubscriptionOut.of(result.subscription).model_dump(mode="json"),
+        "invoice": InvoiceOut.of(invoice, lines).model_dump(mode="json"),
+    }
+
+
+@router.get("/accounts/{account_id}/subscription", response_model=SubscriptionOut)
+def subscription(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    guard_account(who, account_id)
+    return SubscriptionOut.of(billing.get_subscription(db, account_id))
+
+
+@router.post("/accounts/{account_id}/renewals", status_code=201, response_model=InvoiceOut)
+def renew(
+    account_id: int, body: RenewalIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """The invoice for the next term (restoration after the end bills the overdue days)."""
+    guard_account(who, account_id)
+    invoice = billing.renew_subscription(
+        db, account_id=account_id, months=body.months, actor=who.actor, clock=ctx.clock
+    )
+    invoice, lines = billing.get_invoice(db, invoice.id)
+    return InvoiceOut.of(invoice, lines)
+
+
+@router.post("/accounts/{account_id}/subscription/autopay", response_model=SubscriptionOut)
+def autopay(
+    account_id: int, body: AutopayIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    guard_account(who, account_id)
+    return SubscriptionOut.of(
+        billing.set_autopay(
+            db, account_id=account_id, enabled=body.enabled, actor=who.actor, clock=ctx.clock
+        )
+    )
+
+
+@router.post("/accounts/{account_id}/subscription/cancel", response_model=SubscriptionOut)
+def cancel(
+    account_id: int, body: CancelIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Cancel at the end of the term (or take it back with `undo`)."""
+    guard_account(who, account_id)
+    return SubscriptionOut.of(
+        billing.cancel_subscription(
+            db, account_id=account_id, undo=body.undo, actor=who.actor, clock=ctx.clock
+        )
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
+def invoice(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    found, lines = billing.get_invoice(db, invoice_id)
+    if not who.may_see(found.account_id):
+        raise not_found("invoice", invoice_id)
+    return InvoiceOut.of(found, lines)
+
+
+@router.post("/invoices/{invoice_id}/payments", status_code=201)
+def pay(invoice_id: int, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """Register money received for an invoice (bank transfer, manual). Paid in full: the
+    order activates, the renewal extends or restores the subscription."""
+    try:
+        value = Decimal(body.amount)
+    except InvalidOperation:
+        raise DomainError("invalid_amount", amount=body.amount) from None
+    result = billing.register_payment(
+        db,
+        invoice_id=invoice_id,
+        amount=value,
+        method=body.method,
+        external_id=body.external_id,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    found, lines = billing.get_invoice(db, invoice_id)
+    return {
+        "payment": PaymentOut.of(result.payment, result.replayed).model_dump(mode="json"),
+        "invoice": InvoiceOut.of(found, lines).model_dump(mode="json"),
+        "subscription": SubscriptionOut.of(result.subscription).model_dump(mode="json"),
+    }

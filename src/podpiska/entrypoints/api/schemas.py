@@ -1,0 +1,277 @@
+"""Request and response bodies of the API. Amounts are strings with two decimals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from podpiska.db.models import Account, AccountUser, Invoice, InvoiceLine, Payment, Subscription
+from podpiska.domain.entitlements import Decision
+from podpiska.entrypoints.presenters import amount
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountIn(In):
+    name: str = Field(examples=["ООО «Ромашка»"])
+    admin_email: str = Field(examples=["admin@romashka.ru"])
+    edition: str = Field("cloud", description="cloud or on_premise")
+    admin_phone: str | None = None
+    inn: str | None = Field(None, description="ИНН: 10 or 12 digits with a valid checksum")
+    kpp: str | None = Field(None, description="КПП of an organisation: 9 characters")
+    timezone: str = "Europe/Moscow"
+    test_clock_id: StrictInt | None = Field(None, description="Live in a test clock's time")
+
+
+class UserIn(In):
+    email: str
+    role: str = Field("user", description="admin or user")
+
+
+class SubscriptionIn(In):
+    plan: str = Field(examples=["standard"])
+    months: StrictInt = Field(examples=[12])
+    users: StrictInt | None = None
+    add_ons: list[str] = Field(default_factory=list)
+    promotions: list[str] = Field(default_factory=list)
+    autopay: StrictBool = False
+
+
+class RenewalIn(In):
+    months: StrictInt | None = Field(None, description="Default: the subscription's period")
+
+
+class PaymentIn(In):
+    amount: str = Field(examples=["43092.00"], description="Roubles, at most two decimals")
+    method: str = Field("manual", description="card, bank_transfer, e_wallet or manual")
+    external_id: str | None = Field(None, description="The bank's or gateway's payment id")
+
+
+class AutopayIn(In):
+    enabled: StrictBool
+
+
+class CancelIn(In):
+    undo: StrictBool = Field(False, description="Take a scheduled cancellation back")
+
+
+class TestClockIn(In):
+    name: str = "test clock"
+    now: datetime | None = Field(None, description="Start time (aware); default: now")
+
+
+class AdvanceIn(In):
+    days: StrictInt | None = None
+    to: datetime | None = None
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    status: str
+
+    @classmethod
+    def of(cls, user: AccountUser) -> UserOut:
+        return cls(id=user.id, email=user.email, role=user.role, status=user.status)
+
+
+class AccountOut(BaseModel):
+    id: int
+    name: str
+    edition: str
+    admin_email: str
+    admin_phone: str | None
+    inn: str | None
+    kpp: str | None
+    timezone: str
+    test_clock_id: int | None
+    active_users: int
+    blocked_users: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account, active: int, blocked: int) -> AccountOut:
+        return cls(
+            id=account.id,
+            name=account.name,
+            edition=account.edition,
+            admin_email=account.admin_email,
+            admin_phone=account.admin_phone,
+            inn=account.inn,
+            kpp=account.kpp,
+            timezone=account.timezone,
+            test_clock_id=account.test_clock_id,
+            active_users=active,
+            blocked_users=blocked,
+            created_at=account.created_at,
+        )
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    account_id: int
+    status: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    catalog_version: str
+    starts_on: date | None = Field(description="First day of the current term")
+    ends_on: date | None = Field(description="First day after the term (exclusive)")
+    paid_through: date | None = Field(description="The last paid day: what people read")
+    autopay: bool
+    cancel_at_period_end: bool
+    renewal_invoice_id: int | None
+
+    @classmethod
+    def of(cls, sub: Subscription) -> SubscriptionOut:
+        return cls(
+            id=sub.id,
+            account_id=sub.account_id,
+            status=sub.status,
+            plan=sub.plan,
+            months=sub.months,
+            seats=sub.seats,
+            add_ons=list(sub.add_ons or ()),
+            catalog_version=sub.catalog_version,
+            starts_on=sub.starts_on,
+            ends_on=sub.ends_on,
+            paid_through=sub.ends_on - timedelta(days=1) if sub.ends_on else None,
+            autopay=sub.autopay,
+            cancel_at_period_end=sub.cancel_at_period_end,
+            renewal_invoice_id=sub.renewal_invoice_id,
+        )
+
+
+class InvoiceLineOut(BaseModel):
+    position: int
+    code: str
+    description: str
+    quantity: int
+    months: int
+    unit_price: str
+    discount_percent: str
+    amount: str
+    explain: str
+    vat_mode: str
+    vat_rate: str
+
+
+class InvoiceOut(BaseModel):
+    id: int
+    number: str | None
+    account_id: int
+    subscription_id: int
+    kind: str
+    status: str
+    currency: str
+    catalog_version: str
+    plan: str
+    months: int
+    term_starts_on: date | None
+    term_ends_on: date | None
+    lines: list[InvoiceLineOut]
+    subtotal: str
+    discount: str
+    total: str
+    vat: dict[str, Any]
+    amount_paid: str
+    amount_due: str
+    issued_on: date | None
+    due_on: date | None
+    paid_at: datetime | None
+
+    @classmethod
+    def of(cls, invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceOut:
+        return cls(
+            id=invoice.id,
+            number=invoice.number,
+            account_id=invoice.account_id,
+            subscription_id=invoice.subscription_id,
+            kind=invoice.kind,
+            status=invoice.status,
+            currency=invoice.currency,
+            catalog_version=invoice.catalog_version,
+            plan=invoice.plan,
+            months=invoice.months,
+            term_starts_on=invoice.term_starts_on,
+            term_ends_on=invoice.term_ends_on,
+            lines=[
+                InvoiceLineOut(
+                    position=line.position,
+                    code=line.code,
+                    description=line.description,
+                    quantity=line.quantity,
+                    months=line.months,
+                    unit_price=amount(line.unit_price),
+                    discount_percent=line.discount_percent,
+                    amount=amount(line.amount),
+                    explain=line.explain,
+                    vat_mode=line.vat_mode,
+                    vat_rate=line.vat_rate,
+                )
+                for line in lines
+            ],
+            subtotal=amount(invoice.subtotal),
+            discount=amount(invoice.discount),
+            total=amount(invoice.total),
+            vat={
+                "mode": invoice.vat_mode,
+                "rate": invoice.vat_rate,
+                "amount": amount(invoice.vat_amount),
+            },
+            amount_paid=amount(invoice.amount_paid),
+            amount_due=amount(invoice.total - invoice.amount_paid)
+            if invoice.status == "issued"
+            else amount(invoice.total - invoice.total),
+            issued_on=invoice.issued_on,
+            due_on=invoice.due_on,
+            paid_at=invoice.paid_at,
+        )
+
+
+class PaymentOut(BaseModel):
+    id: int
+    invoice_id: int
+    amount: str
+    method: str
+    status: str
+    external_id: str | None
+    received_on: date
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, payment: Payment, replayed: bool = False) -> PaymentOut:
+        return cls(
+            id=payment.id,
+            invoice_id=payment.invoice_id,
+            amount=amount(payment.amount),
+            method=payment.method,
+            status=payment.status,
+            external_id=payment.external_id,
+            received_on=payment.received_on,
+            replayed=replayed,
+        )
+
+
+class DecisionOut(BaseModel):
+    action: str
+    allowed: bool
+    reason: str
+    message: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, decision: Decision, lang: str) -> DecisionOut:
+        return cls(
+            action=decision.action,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            message=decision.message(lang),
+            details=decision.details,
+        )

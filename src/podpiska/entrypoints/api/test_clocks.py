@@ -1,0 +1,42 @@
+"""Test clocks: create one, open accounts on it, move it forward by days or to a date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
+from podpiska.entrypoints.api.schemas import AdvanceIn, TestClockIn
+from podpiska.services import clocks, lifecycle
+
+router = APIRouter(tags=["test clocks"])
+
+
+@router.post("/test-clocks", status_code=201)
+def create(body: TestClockIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    made = clocks.create_test_clock(
+        db, name=body.name, now=body.now, actor=who.actor, clock=ctx.clock
+    )
+    return {"id": made.id, "name": made.name, "now": made.now.isoformat()}
+
+
+@router.get("/test-clocks/{clock_id}")
+def get(clock_id: int, who: VendorDep, db: SessionDep) -> Any:
+    found = clocks.get_test_clock(db, clock_id)
+    return {"id": found.id, "name": found.name, "now": found.now.isoformat()}
+
+
+@router.post("/test-clocks/{clock_id}/advance")
+def advance(clock_id: int, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """Every daily lifecycle run between the old and the new time happens, in order."""
+    result = lifecycle.advance_test_clock(
+        db, clock_id=clock_id, to=body.to, days=body.days, actor=who.actor, clock=ctx.clock
+    )
+    return {
+        "id": clock_id,
+        "was": result.was.isoformat(),
+        "now": result.now.isoformat(),
+        "days_run": [d.isoformat() for d in result.report.days],
+        "counts": result.report.totals.as_dict(),
+    }

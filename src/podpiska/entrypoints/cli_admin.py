@@ -1,0 +1,298 @@
+"""Commands that run Podpiska as a service: init, serve's worker, lifecycle, keys, mail."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from podpiska.entrypoints.cli import BadInput, _context, _parse_date, app, catalog_app
+
+lifecycle_app = typer.Typer(help="The daily license lifecycle run.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys (shown once when created).", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrate, back up.", no_args_is_help=True)
+deliveries_app = typer.Typer(help="E-mails and webhooks sent by the worker.", no_args_is_help=True)
+webhook_app = typer.Typer(help="The vendor's webhook endpoints.", no_args_is_help=True)
+app.add_typer(lifecycle_app, name="lifecycle")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(db_app, name="db")
+app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(webhook_app, name="webhook")
+
+CLI_ACTOR = "cli"
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    demo: Annotated[bool, typer.Option("--demo", help="Add demo accounts and an admin key.")] = (
+        False
+    ),
+) -> None:
+    """Migrate the database and load the catalog (with --demo: demo data and a key)."""
+    from podpiska.db.migrate import upgrade
+    from podpiska.services.apikeys import create_api_key
+    from podpiska.services.catalog_store import load_catalog_document
+    from podpiska.services.demo import create_demo, has_accounts
+
+    context = _context(ctx)
+    settings = context.settings
+    upgrade(settings.database_url)
+    typer.echo(f"database: {settings.database_url} is at the latest migration")
+    with context.session() as db:
+        _, catalog, changed = load_catalog_document(
+            db, path=settings.catalog, actor=CLI_ACTOR, clock=context.clock
+        )
+        versions = ", ".join(v.version for v in catalog.versions)
+        typer.echo(
+            f"catalog: {catalog.code} ({versions}) "
+            + ("loaded" if changed else "already loaded")
+            + f" from {settings.catalog}"
+        )
+        if not demo:
+            return
+        if has_accounts(db):
+            typer.echo("demo: the database already has accounts; no demo data added")
+        else:
+            for name, state in create_demo(db, clock=context.clock):
+                typer.echo(f"demo: {name}: {state}")
+        _, key = create_api_key(
+            db, role="vendor_admin", name="demo admin", actor=CLI_ACTOR, clock=context.clock
+        )
+        typer.echo(f"admin API key (shown once): {key}")
+        typer.echo(
+            f"try: curl -H 'Authorization: Bearer {key}' "
+            f"http://{settings.host}:{settings.port}/api/v1/accounts/1"
+        )
+
+
+@catalog_app.command("load")
+def catalog_load(
+    ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
+) -> None:
+    """Load a catalog file into the database: it is in force from now on."""
+    from podpiska.services.catalog_store import load_catalog_document
+
+    context = _context(ctx)
+    with context.session() as db:
+        document, catalog, changed = load_catalog_document(
+            db, path=file or context.settings.catalog, actor=CLI_ACTOR, clock=context.clock
+        )
+    typer.echo(
+        f"catalog {catalog.code}: "
+        + (f"loaded as document {document.id}" if changed else "unchanged")
+    )
+
+
+@lifecycle_app.command("run")
+def lifecycle_run(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Run up to YYYY-MM-DD (default: today).")
+    ] = None,
+    shards: Annotated[int | None, typer.Option(help="Shards of accounts.")] = None,
+    shard: Annotated[int | None, typer.Option(help="Only this shard (0-based).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the daily lifecycle: every day since the last run, in order."""
+    from rich.progress import Progress
+
+    from podpiska.services import lifecycle
+    from podpiska.services.catalog_store import catalog_in_force
+
+    context = _context(ctx)
+    count = shards or context.settings.lifecycle_shards
+    if count < 1 or (shard is not None and not 0 <= shard < count):
+        raise BadInput(f"--shard must be from 0 to {count - 1} and --shards at least 1")
+    with context.session() as db:
+        with db.begin():
+            zone = catalog_in_force(db).timezone
+        day = _parse_date(at, "--at") or context.clock.today(zone)
+        days = lifecycle.days_to_run(db, at=day, shards=count, clock_id=0)
+        steps = len(days) * (1 if shard is not None else count)
+        with Progress(disable=as_json, transient=True) as progress:
+            task = progress.add_task(f"lifecycle up to {day}", total=steps)
+
+            def advance(_day: date, _shard: int, _counts: lifecycle.DayCounts) -> None:
+                progress.advance(task)
+
+            report = lifecycle.run_lifecycle(
+                db, at=day, clock=context.clock, shards=count, only_shard=shard, progress=advance
+            )
+    result = {"up_to": day.isoformat(), "days": len(report.days), **report.totals.as_dict()}
+    if as_json:
+        _echo_json(result)
+        return
+    first = report.days[0].isoformat() if report.days else "—"
+    typer.echo(f"days {first} … {day.isoformat()} ({len(report.days)}), shards {count}")
+    for key, value in report.totals.as_dict().items():
+        typer.echo(f"  {key}: {value}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Option(help="vendor_admin, vendor_operator or account_admin")],
+    account: Annotated[int | None, typer.Option(help="The account (account_admin keys).")] = None,
+    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "",
+) -> None:
+    """Create an API key and print it once."""
+    from podpiska.services.apikeys import create_api_key
+
+    context = _context(ctx)
+    with context.session() as db:
+        key, token = create_api_key(
+            db, role=role, account_id=account, name=name, actor=CLI_ACTOR, clock=context.clock
+        )
+    typer.echo(token)
+    typer.echo(
+        f"(key {key.prefix}, role {key.role}: store it now, it is not shown again)", err=True
+    )
+
+
+@apikey_app.command("list")
+def apikey_list(ctx: typer.Context) -> None:
+    from podpiska.services.apikeys import list_api_keys
+
+    with _context(ctx).session() as db:
+        for key in list_api_keys(db):
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(
+                f"{key.prefix}  {key.role:16} account={key.account_id or '-'}  {state}  {key.name}"
+            )
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(ctx: typer.Context, prefix: str) -> None:
+    from podpiska.services.apikeys import revoke_api_key
+
+    context = _context(ctx)
+    with context.session() as db:
+        revoke_api_key(db, prefix=prefix, actor=CLI_ACTOR, clock=context.clock)
+    typer.echo(f"key {prefix} revoked")
+
+
+@app.command()
+def mailbox(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many of the latest messages.")] = 20,
+) -> None:
+    """The e-mails written to the local mailbox folder (when no SMTP server is set)."""
+    context = _context(ctx)
+    lister = context.ports.list_mail
+    if lister is None:
+        raise BadInput("mail goes to an SMTP server (PODPISKA_SMTP_HOST): no local mailbox")
+    messages = lister()[-limit:]
+    if not messages:
+        typer.echo(f"no messages in {context.settings.mailbox_dir}")
+    for path, when, to, subject in messages:
+        stamp = when.strftime("%Y-%m-%d %H:%M") if when else "?"
+        typer.echo(f"{stamp}  {to:32}  {subject}  [{path.name}]")
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    one_shot: Annotated[bool, typer.Option("--one-shot", help="One round, then exit.")] = False,
+) -> None:
+    """Run the worker: the daily lifecycle and the delivery of e-mails and webhooks."""
+    from podpiska.entrypoints.observability import configure_logging
+    from podpiska.entrypoints.worker import InProcessWorker
+
+    context = _context(ctx)
+    configure_logging(context.settings.log_format)
+    loop = InProcessWorker(context)
+    if one_shot:
+        tick = loop.tick()
+        typer.echo(
+            f"lifecycle days: {tick.lifecycle_days}, events: {tick.fanned_out}, "
+            f"sent: {tick.delivered}"
+        )
+        return
+    typer.echo("worker running (Ctrl+C to stop)", err=True)
+    try:
+        loop.run_forever()
+    except KeyboardInterrupt:
+        loop.stop()
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database to the latest migration."""
+    from podpiska.db.migrate import upgrade
+
+    url = _context(ctx).settings.database_url
+    upgrade(url)
+    typer.echo(f"{url}: at the latest migration")
+
+
+@db_app.command("backup")
+def db_backup(ctx: typer.Context, file: Path) -> None:
+    """Copy the database to FILE (SQLite's backup API, or pg_dump) before a risky change."""
+    from podpiska.db.backup import BackupFailed, backup
+
+    try:
+        written = backup(_context(ctx).settings.database_url, file)
+    except BackupFailed as exc:
+        raise BadInput(f"backup failed: {exc}") from None
+    typer.echo(f"backup written to {written} ({written.stat().st_size} bytes)")
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="pending, delivered or dead")] = None,
+    limit: int = 50,
+) -> None:
+    from podpiska.services.notifications import list_deliveries
+
+    with _context(ctx).session() as db:
+        for view in list_deliveries(db, status=status, limit=limit):
+            typer.echo(" ".join(str(part) for part in _delivery_row(view)))
+
+
+def _delivery_row(view: Any) -> list[Any]:
+    names = ("id", "status", "channel", "target", "event_type", "attempts", "last_error")
+    return [getattr(view, name, "") for name in names]
+
+
+@deliveries_app.command("redeliver")
+def deliveries_redeliver(ctx: typer.Context, delivery_id: int) -> None:
+    """Send a dead (or delivered) delivery again."""
+    from podpiska.services.notifications import redeliver
+
+    context = _context(ctx)
+    with context.session() as db:
+        redeliver(db, delivery_id=delivery_id, actor=CLI_ACTOR, clock=context.clock)
+    typer.echo(f"delivery {delivery_id} is pending again")
+
+
+@webhook_app.command("add")
+def webhook_add(
+    ctx: typer.Context, url: str, secret: Annotated[str | None, typer.Option()] = None
+) -> None:
+    """Send every event to URL, signed with a secret (printed once)."""
+    from podpiska.services.webhook_endpoints import add_endpoint
+
+    context = _context(ctx)
+    with context.session() as db:
+        endpoint = add_endpoint(db, url=url, secret=secret, actor=CLI_ACTOR, clock=context.clock)
+    typer.echo(f"endpoint {endpoint.id}: {endpoint.url}")
+    typer.echo(f"signing secret (shown once): {endpoint.secret}")
+
+
+@webhook_app.command("list")
+def webhook_list(ctx: typer.Context) -> None:
+    from podpiska.services.webhook_endpoints import list_endpoints
+
+    with _context(ctx).session() as db:
+        for endpoint in list_endpoints(db):
+            typer.echo(f"{endpoint.id}  {'active' if endpoint.active else 'off':6}  {endpoint.url}")

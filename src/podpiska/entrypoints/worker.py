@@ -1,0 +1,120 @@
+"""The worker: the daily lifecycle run and the outbox delivery.
+
+On PostgreSQL, procrastinate runs them (`podpiska worker`): a periodic task defers one job
+per shard of accounts for the daily run, so several workers on several machines share it,
+and another delivers the outbox every minute. On SQLite the same use-cases run in-process
+(`podpiska worker`, and inside `podpiska serve`), in one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.observability import DELIVERIES, LIFECYCLE_CHANGES, LIFECYCLE_SECONDS
+
+log = logging.getLogger("podpiska.worker")
+
+
+@dataclass
+class Tick:
+    lifecycle_days: int = 0
+    fanned_out: int = 0
+    delivered: int = 0
+
+
+def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
+    """Catch the daily run up to today (in the catalog's timezone); returns days run."""
+    from podpiska.services import lifecycle
+    from podpiska.services.catalog_store import catalog_in_force
+
+    with context.session() as db:
+        with db.begin():
+            zone = catalog_in_force(db).timezone
+        day = at or context.clock.today(zone)
+        shards = context.settings.lifecycle_shards
+
+        def observe(_day: date, _shard: int, counts: lifecycle.DayCounts) -> None:
+            for kind, value in counts.as_dict().items():
+                if value:
+                    LIFECYCLE_CHANGES.labels(kind).inc(value)
+
+        started = time.perf_counter()
+        report = lifecycle.run_lifecycle(
+            db, at=day, clock=context.clock, shards=shards, progress=observe
+        )
+        LIFECYCLE_SECONDS.observe(time.perf_counter() - started)
+        ran = len(report.days) - report.skipped_days // max(shards, 1)
+        if report.totals.changed:
+            log.info("lifecycle run up to %s: %s", day, report.totals.as_dict())
+        return ran
+
+
+def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
+    """Fan events out to recipients and send what is due; returns (events, sent)."""
+    from podpiska.services import notifications
+    from podpiska.services.catalog_store import catalog_in_force
+
+    events = sent = 0
+    with context.session() as db:
+        try:
+            with db.begin():
+                catalog = catalog_in_force(db)
+        except Exception:  # no catalog yet: texts show plan codes
+            catalog = None
+        for _ in range(rounds):
+            fanned = notifications.fan_out(db, clock=context.clock)
+            stats = notifications.deliver_due(
+                context.sessions,
+                mailer=context.ports.mailer,
+                webhooks=context.ports.webhooks,
+                clock=context.clock,
+                catalog=catalog,
+                lang=context.settings.language,
+            )
+            DELIVERIES.labels("delivered").inc(stats.delivered)
+            DELIVERIES.labels("retried").inc(stats.retried)
+            DELIVERIES.labels("dead").inc(stats.dead)
+            events += fanned
+            sent += stats.delivered
+            if not fanned and not stats.claimed:
+                break
+    return events, sent
+
+
+class InProcessWorker:
+    """The worker's loop in a thread: used with SQLite (no procrastinate there)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> Tick:
+        tick = Tick()
+        tick.lifecycle_days = run_lifecycle_now(self.context)
+        tick.fanned_out, tick.delivered = deliver_outbox(self.context)
+        return tick
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("worker tick failed; trying again after the pause")
+            self._stop.wait(self.context.settings.worker_poll_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.run_forever, name="podpiska-worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,668 @@
+"""Use-cases of the license: order, pay, renew (restoration included), autopay, cancel.
+
+Each function is one transaction and takes the acting user. Money moves only through
+invoices: an order or a renewal issues one; a payment that completes it applies it to the
+subscription (activation, renewal, restoration) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import (
+    Account,
+    Invoice,
+    InvoiceLine,
+    LicenseLedgerEntry,
+    OutboxEvent,
+    Payment,
+    Subscription,
+)
+from podpiska.domain.catalog import Catalog
+from podpiska.domain.errors import DomainError
+from podpiska.domain.lifecycle import (
+    Event,
+    Status,
+    Term,
+    check_renewal_window,
+    renewal_start,
+    term_from,
+    transition,
+)
+from podpiska.domain.money import ZERO, is_money
+from podpiska.domain.pricing import QuoteRequest, quote
+from podpiska.ports import Clock
+from podpiska.services.accounts import active_user_count
+from podpiska.services.catalog_store import catalog_in_force
+from podpiska.services.clocks import now_for, today_for
+from podpiska.services.common import audit, emit, get_or_404, snapshot
+from podpiska.services.invoicing import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
+
+PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "manual")
+_SUB_FIELDS = (
+    "status",
+    "plan",
+    "months",
+    "seats",
+    "starts_on",
+    "ends_on",
+    "autopay",
+    "cancel_at_period_end",
+    "catalog_version",
+)
+
+
+def live_subscription(session: Session, account_id: int, *, lock: bool = False) -> Subscription:
+    stmt = select(Subscription).where(
+        Subscription.account_id == account_id, Subscription.status != Status.CANCELLED.value
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    found = session.scalars(stmt).first()
+    if found is None:
+        raise DomainError("no_subscription", account_id=account_id)
+    return found
+
+
+def ledger(
+    session: Session, subscription: Subscription, event: str, *, effective_on: date,
+    now: datetime, invoice_id: int | None = None,
+) -> None:  # fmt: skip
+    session.add(
+        LicenseLedgerEntry(
+            subscription_id=subscription.id,
+            account_id=subscription.account_id,
+            event=event,
+            effective_on=effective_on,
+            status=subscription.status,
+            plan=subscription.plan,
+            seats=subscription.seats,
+            starts_on=subscription.starts_on,
+            ends_on=subscription.ends_on,
+            invoice_id=invoice_id,
+            recorded_at=now,
+        )
+    )
+
+
+def purchase_history(session: Session, account_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    """(plans and add-ons the account has paid for, promotions it has used)."""
+    rows = session.execute(
+        select(Invoice.plan, Invoice.add_ons, Invoice.promotions).where(
+            Invoice.account_id == account_id, Invoice.status == "paid"
+        )
+    ).all()
+    bought: set[str] = set()
+    used: set[str] = set()
+    for plan, add_ons, promotions in rows:
+        bought.add(plan)
+        bought.update(add_ons or ())
+        used.update(promotions or ())
+    return frozenset(bought), frozenset(used)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    subscription: Subscription
+    invoice: Invoice
+
+
+def order_subscription(
+    session: Session,
+    *,
+    account_id: int,
+    plan: str,
+    months: int,
+    users: int | None = None,
+    add_ons: Iterable[str] = (),
+    promotions: Iterable[str] = (),
+    autopay: bool = False,
+    actor: str,
+    clock: Clock,
+) -> Order:
+    """A quote becomes an issued invoice; the subscription is pending until it is paid."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        existing = session.scalars(
+            select(Subscription).where(
+                Subscription.account_id == account_id,
+                Subscription.status != Status.CANCELLED.value,
+            )
+        ).first()
+        if existing is not None:
+            raise DomainError(
+                "subscription_exists", subscription_id=existing.id, status=existing.status
+            )
+        catalog = catalog_in_force(session)
+        today = today_for(session, account, clock)
+        now = clock.now()
+        bought, used = purchase_history(session, account_id)
+        if users is None:
+            active = active_user_count(session, account_id)
+            plan_obj = catalog.version_at(today).plan(plan)
+            users = max(active, plan_obj.users_included)
+        chosen_promotions = tuple(promotions)
+        q = quote(
+            catalog,
+            QuoteRequest(
+                plan=plan,
+                months=months,
+                users=users,
+                add_ons=tuple(add_ons),
+                promotions=chosen_promotions,
+                bought_before=bought,
+                promotions_used=used,
+            ),
+            today,
+        )
+        subscription = Subscription(
+            account_id=account_id,
+            catalog_code=catalog.code,
+            catalog_version=q.catalog_version,
+            plan=q.plan,
+            months=q.months,
+            seats=q.users,
+            add_ons=[line.code for line in q.lines if line.kind.value == "add_on"],
+            status=Status.PENDING.value,
+            test_clock_id=account.test_clock_id,
+            autopay=autopay,
+            cancel_at_period_end=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(subscription)
+        session.flush()
+        invoice = issue_invoice(
+            session,
+            account=account,
+            subscription=subscription,
+            draft=InvoiceDraft("order", q, None, chosen_promotions),
+            today=today,
+            now=now,
+            actor=actor,
+        )
+        ledger(session, subscription, "ordered", effective_on=today, now=now, invoice_id=invoice.id)
+        audit(
+            session,
+            actor=actor,
+            action="subscription.ordered",
+            object_type="subscription",
+            object_id=subscription.id,
+            account_id=account_id,
+            at=now,
+            after=snapshot(subscription, *_SUB_FIELDS),
+        )
+        emit(
+            session,
+            "subscription.ordered",
+            account_id=account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            plan=q.plan,
+            months=q.months,
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            total=q.total,
+        )
+    return Order(subscription, invoice)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    payment: Payment
+    invoice: Invoice
+    subscription: Subscription
+    replayed: bool = False  # the same external payment was registered before
+
+
+def register_payment(
+    session: Session,
+    *,
+    invoice_id: int,
+    amount: Decimal,
+    method: str,
+    external_id: str | None = None,
+    actor: str,
+    clock: Clock,
+) -> PaymentResult:
+    """Money received for an invoice. When the invoice is paid in full, the order activates
+    or the renewal extends (restores) the subscription. A partial payment activates nothing.
+    The same external payment (method + external id) registered twice applies once."""
+    if method not in PAYMENT_METHODS:
+        raise DomainError("invalid_payment_method", method=method, allowed=list(PAYMENT_METHODS))
+    if not isinstance(amount, Decimal) or not is_money(amount) or amount <= 0:
+        raise DomainError("invalid_amount", amount=str(amount))
+    with session.begin():
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
+        if external_id:
+            earlier = session.scalars(
+                select(Payment).where(Payment.method == method, Payment.external_id == external_id)
+            ).first()
+            if earlier is not None:
+                subscription = get_or_404(
+                    session, Subscription, invoice.subscription_id, "subscription"
+                )
+                return PaymentResult(earlier, invoice, subscription, replayed=True)
+        if invoice.status != "issued":
+            raise DomainError("invoice_not_payable", number=invoice.number, status=invoice.status)
+        due = invoice.total - invoice.amount_paid
+        if amount > due:
+            raise DomainError(
+                "overpayment", amount=str(amount), number=invoice.number, due=str(due)
+            )
+        account = get_or_404(session, Account, invoice.account_id, "account")
+        subscription = get_or_404(
+            session, Subscription, invoice.subscription_id, "subscription", lock=True
+        )
+        now = clock.now()
+        today = today_for(session, account, clock)
+        if invoice.kind == "renewal" and (
+            subscription.status == Status.CANCELLED.value
+            or invoice.term_starts_on != subscription.ends_on
+        ):
+            # The renewal no longer fits the license (it was cancelled or renewed since).
+            raise DomainError("invoice_not_payable", number=invoice.number, status="stale")
+        payment = Payment(
+            invoice_id=invoice.id,
+            account_id=invoice.account_id,
+            method=method,
+            amount=amount,
+            status="succeeded",
+            external_id=external_id,
+            received_on=today,
+            created_at=now,
+        )
+        session.add(payment)
+        invoice.amount_paid = invoice.amount_paid + amount
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="payment.registered",
+            object_type="payment",
+            object_id=payment.id,
+            account_id=invoice.account_id,
+            at=now,
+            after={"invoice": invoice.number, "amount": str(amount), "method": method},
+        )
+        if invoice.amount_paid < invoice.total:
+            emit(
+                session,
+                "invoice.partially_paid",
+                account_id=invoice.account_id,
+                subscription_id=subscription.id,
+                occurred_on=today,
+                at=now,
+                invoice_id=invoice.id,
+                number=invoice.number,
+                amount_paid=invoice.amount_paid,
+                total=invoice.total,
+            )
+        else:
+            invoice.status = "paid"
+            invoice.paid_at = now
+            emit(
+                session,
+                "invoice.paid",
+                account_id=invoice.account_id,
+                subscription_id=subscription.id,
+                occurred_on=today,
+                at=now,
+                invoice_id=invoice.id,
+                number=invoice.number,
+                total=invoice.total,
+            )
+            _apply_paid_invoice(session, invoice, subscription, today=today, now=now, actor=actor)
+    return PaymentResult(payment, invoice, subscription)
+
+
+def _apply_paid_invoice(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    before = snapshot(subscription, *_SUB_FIELDS)
+    status = Status(subscription.status)
+    if invoice.kind == "order":
+        transition(status, Event.PAID)
+        anchor = today.day
+        term = term_from(today, invoice.months, anchor)
+        subscription.anchor_day = anchor
+        subscription.started_on = today
+        event = "subscription.activated"
+    else:
+        transition(status, Event.RENEWED)
+        assert invoice.term_starts_on is not None and invoice.term_ends_on is not None
+        term = Term(invoice.term_starts_on, invoice.term_ends_on)
+        event = "subscription.renewed" if status is Status.ACTIVE else "subscription.restored"
+        subscription.renewal_invoice_id = None
+        # Grandfathering ends at renewal: the license moves to what it was renewed on.
+        subscription.catalog_version = invoice.catalog_version
+        subscription.plan = invoice.plan
+        subscription.months = invoice.months
+        subscription.seats = invoice.seats
+        subscription.add_ons = list(invoice.add_ons)
+    subscription.status = Status.ACTIVE.value
+    subscription.starts_on = term.starts_on
+    subscription.ends_on = term.ends_on
+    subscription.last_reminder_days = None
+    subscription.updated_at = now
+    ledger(
+        session,
+        subscription,
+        event.split(".")[1],
+        effective_on=today,
+        now=now,
+        invoice_id=invoice.id,
+    )
+    audit(
+        session,
+        actor=actor,
+        action=event,
+        object_type="subscription",
+        object_id=subscription.id,
+        account_id=subscription.account_id,
+        at=now,
+        before=before,
+        after=snapshot(subscription, *_SUB_FIELDS),
+    )
+    emit(
+        session,
+        event,
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        occurred_on=today,
+        at=now,
+        plan=subscription.plan,
+        starts_on=term.starts_on,
+        ends_on=term.ends_on,
+        paid_through=term.paid_through,
+        invoice_id=invoice.id,
+    )
+
+
+def _renewal_term(catalog: Catalog, subscription: Subscription, months: int, today: date) -> Term:
+    assert subscription.ends_on is not None and subscription.anchor_day is not None
+    status = Status(subscription.status)
+    settings = catalog.version(subscription.catalog_version).lifecycle
+    if status is Status.ACTIVE:
+        check_renewal_window(subscription.ends_on, today, settings)
+    start = renewal_start(status, subscription.ends_on)
+    version = catalog.version_at(today)
+    version.period(months)  # a period the catalog offers today
+    term = term_from(start, months, subscription.anchor_day)
+    if term.ends_on <= today:
+        enough = [
+            p.months
+            for p in version.periods
+            if term_from(start, p.months, subscription.anchor_day).ends_on > today
+        ]
+        raise DomainError(
+            "renewal_too_short",
+            ends_on=start,
+            months=months,
+            term_ends_on=term.ends_on,
+            min_months=min(enough) if enough else "—",
+        )
+    return term
+
+
+def renew_subscription(
+    session: Session,
+    *,
+    account_id: int,
+    months: int | None = None,
+    actor: str,
+    clock: Clock,
+) -> Invoice:
+    """Issue the invoice for the next term. While active the term starts at the current
+    end; in grace or suspended it starts at the old end too, so the overdue days are paid
+    for (restoration). One open renewal invoice at a time: asking again for the same
+    period returns it, for another period replaces it."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        return _renew(session, account, subscription, months, actor=actor, clock=clock)
+
+
+def _renew(
+    session: Session,
+    account: Account,
+    subscription: Subscription,
+    months: int | None,
+    *,
+    actor: str,
+    clock: Clock,
+) -> Invoice:
+    status = Status(subscription.status)
+    if status in {Status.PENDING, Status.CANCELLED}:
+        raise DomainError("renewal_not_allowed", status=status.value)
+    catalog = catalog_in_force(session)
+    today = today_for(session, account, clock)
+    now = now_for(session, account, clock)
+    months = months or subscription.months
+    term = _renewal_term(catalog, subscription, months, today)
+    if subscription.renewal_invoice_id is not None:
+        open_invoice = session.get(
+            Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
+        )
+        if open_invoice is not None and open_invoice.status == "issued":
+            if (
+                open_invoice.months == months
+                and open_invoice.term_starts_on == term.starts_on
+                and open_invoice.amount_paid == ZERO
+            ):
+                return open_invoice
+            void_invoice(
+                session,
+                invoice=open_invoice,
+                reason="replaced by a new renewal",
+                today=today,
+                now=clock.now(),
+                actor=actor,
+            )
+    q = quote(
+        catalog,
+        QuoteRequest(
+            plan=subscription.plan,
+            months=months,
+            users=subscription.seats,
+            add_ons=tuple(subscription.add_ons),
+        ),
+        today,
+    )
+    invoice = issue_invoice(
+        session,
+        account=account,
+        subscription=subscription,
+        draft=InvoiceDraft("renewal", q, term),
+        today=today,
+        now=clock.now(),
+        actor=actor,
+    )
+    subscription.renewal_invoice_id = invoice.id
+    subscription.updated_at = now
+    return invoice
+
+
+def set_autopay(
+    session: Session, *, account_id: int, enabled: bool, actor: str, clock: Clock
+) -> Subscription:
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        if subscription.autopay == enabled:
+            return subscription
+        before = snapshot(subscription, "autopay")
+        subscription.autopay = enabled
+        subscription.updated_at = clock.now()
+        _record_change(
+            session,
+            account,
+            subscription,
+            "subscription.autopay_changed",
+            before,
+            clock,
+            actor,
+            autopay=enabled,
+        )
+    return subscription
+
+
+def cancel_subscription(
+    session: Session, *, account_id: int, undo: bool = False, actor: str, clock: Clock
+) -> Subscription:
+    """Cancel at the end of the term (allowed online at any time; nothing is charged after
+    it), or take the cancellation back while the term runs. In grace or suspended there is
+    no term left: the subscription is cancelled at once and its open renewal voided."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        status = Status(subscription.status)
+        now = clock.now()
+        today = today_for(session, account, clock)
+        before = snapshot(subscription, *_SUB_FIELDS)
+        if status is Status.PENDING:
+            if undo:
+                return subscription
+            transition(status, Event.ORDER_ABANDONED)
+            for invoice in session.scalars(
+                select(Invoice).where(
+                    Invoice.subscription_id == subscription.id, Invoice.status == "issued"
+                )
+            ):
+                if invoice.amount_paid != ZERO:
+                    raise DomainError("cancel_not_allowed", status="partially paid")
+                void_invoice(
+                    session,
+                    invoice=invoice,
+                    reason="order cancelled",
+                    today=today,
+                    now=now,
+                    actor=actor,
+                )
+            subscription.status = Status.CANCELLED.value
+            event = "subscription.cancelled"
+        elif status is Status.ACTIVE:
+            if subscription.cancel_at_period_end == (not undo):
+                return subscription
+            subscription.cancel_at_period_end = not undo
+            if not undo:
+                subscription.autopay = False  # nothing is charged after a cancellation
+                _void_open_renewal(session, subscription, today, now, actor)
+            event = "subscription.cancel_scheduled"
+        else:
+            if undo:
+                raise DomainError("cancel_not_allowed", status=status.value)
+            transition(status, Event.TERM_ENDED_CANCELLED)
+            _void_open_renewal(session, subscription, today, now, actor)
+            subscription.status = Status.CANCELLED.value
+            subscription.autopay = False
+            event = "subscription.cancelled"
+        subscription.updated_at = now
+        if subscription.status == Status.CANCELLED.value:
+            ledger(session, subscription, "cancelled", effective_on=today, now=now)
+        _record_change(
+            session,
+            account,
+            subscription,
+            event,
+            before,
+            clock,
+            actor,
+            cancel_at_period_end=subscription.cancel_at_period_end,
+            reason="cancelled by the customer",
+        )
+    return subscription
+
+
+def _void_open_renewal(
+    session: Session, subscription: Subscription, today: date, now: datetime, actor: str
+) -> None:
+    if subscription.renewal_invoice_id is None:
+        return
+    invoice = session.get(
+        Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
+    )
+    if invoice is not None:
+        void_invoice(
+            session,
+            invoice=invoice,
+            reason="subscription cancelled",
+            today=today,
+            now=now,
+            actor=actor,
+        )
+    subscription.renewal_invoice_id = None
+
+
+def _record_change(
+    session: Session,
+    account: Account,
+    subscription: Subscription,
+    event: str,
+    before: dict[str, object],
+    clock: Clock,
+    actor: str,
+    **payload: object,
+) -> None:
+    now = clock.now()
+    audit(
+        session,
+        actor=actor,
+        action=event,
+        object_type="subscription",
+        object_id=subscription.id,
+        account_id=account.id,
+        at=now,
+        before=before,
+        after=snapshot(subscription, *before.keys()),
+    )
+    emit(
+        session,
+        event,
+        account_id=account.id,
+        subscription_id=subscription.id,
+        occurred_on=today_for(session, account, clock),
+        at=now,
+        **payload,
+    )
+
+
+def get_subscription(session: Session, account_id: int) -> Subscription:
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return live_subscription(session, account_id)
+
+
+def get_invoice(session: Session, invoice_id: int) -> tuple[Invoice, list[InvoiceLine]]:
+    with session.begin():
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
+        return invoice, invoice_lines(session, invoice_id)
+
+
+def list_events(
+    session: Session, *, account_id: int, after: int = 0, limit: int = 100
+) -> list[OutboxEvent]:
+    """The account's events, oldest first, after the given event id (for paging)."""
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return list(
+            session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.account_id == account_id, OutboxEvent.id > after)
+                .order_by(OutboxEvent.id)
+                .limit(max(1, min(limit, 1000)))
+            )
+        )

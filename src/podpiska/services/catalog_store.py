@@ -1,0 +1,89 @@
+"""Use-cases: load the catalog file into the database, and read the catalog in force.
+
+The database keeps every catalog document loaded; the latest is the one in force. Workers
+on several machines thus price with the same catalog. A new document must keep every
+version that live subscriptions were sold on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import CatalogDocument, Subscription
+from podpiska.domain.catalog import Catalog
+from podpiska.domain.errors import DomainError
+from podpiska.ports import Clock
+from podpiska.services.catalogs import CatalogFileError, Problem
+from podpiska.services.common import audit
+
+
+def load_catalog_document(
+    session: Session, *, path: str | Path, actor: str, clock: Clock
+) -> tuple[CatalogDocument, Catalog, bool]:
+    """Store the file's catalog; returns (document, catalog, changed)."""
+    from podpiska.services.catalog_file import parse_catalog
+
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogFileError(source, [Problem((), f"cannot be read: {exc}")]) from None
+    catalog = parse_catalog(text, source)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with session.begin():
+        current = _latest(session)
+        if current is not None and current.sha256 == digest:
+            return current, catalog, False
+        names = {v.version for v in catalog.versions}
+        in_use = session.execute(
+            select(Subscription.catalog_version, func.count())
+            .where(Subscription.status != "cancelled")
+            .group_by(Subscription.catalog_version)
+        ).all()
+        for version, count in in_use:
+            if version not in names:
+                raise DomainError("catalog_version_in_use", version=version, count=count)
+        now = clock.now()
+        document = CatalogDocument(
+            code=catalog.code,
+            sha256=digest,
+            content=text,
+            source=source,
+            loaded_at=now,
+            loaded_by=actor,
+        )
+        session.add(document)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="catalog.loaded",
+            object_type="catalog_document",
+            object_id=document.id,
+            account_id=None,
+            at=now,
+            after={"code": catalog.code, "sha256": digest, "versions": sorted(names)},
+        )
+    return document, catalog, True
+
+
+def _latest(session: Session) -> CatalogDocument | None:
+    return session.scalars(
+        select(CatalogDocument).order_by(CatalogDocument.id.desc()).limit(1)
+    ).first()
+
+
+def catalog_in_force(session: Session) -> Catalog:
+    """The latest loaded catalog (parsed once per document and kept in memory).
+
+    Call inside the caller's transaction."""
+    from podpiska.services.catalog_file import parse_catalog_cached
+
+    document = _latest(session)
+    if document is None:
+        raise DomainError("no_catalog_loaded")
+    return parse_catalog_cached(document.content, f"catalog document {document.id}")

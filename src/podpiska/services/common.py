@@ -1,0 +1,108 @@
+"""What every use-case shares: the audit row, the outbox event, look-ups that answer 404."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import AuditEntry, Base, OutboxEvent
+from podpiska.domain.errors import DomainError
+
+M = TypeVar("M", bound=Base)
+
+SYSTEM_LIFECYCLE = "system:lifecycle"
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int | str,
+    account_id: int | None,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """One audit row, in the caller's transaction (Zulip's acting_user, pretix's log_action)."""
+    session.add(
+        AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            account_id=account_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def emit(
+    session: Session,
+    event_type: str,
+    *,
+    account_id: int | None,
+    subscription_id: int | None,
+    occurred_on: date,
+    at: datetime,
+    **payload: Any,
+) -> None:
+    """An outbox event, in the caller's transaction: delivered by the worker after commit."""
+    session.add(
+        OutboxEvent(
+            type=event_type,
+            account_id=account_id,
+            subscription_id=subscription_id,
+            occurred_on=occurred_on,
+            payload=jsonable(payload),
+            created_at=at,
+            fanned_out=False,
+        )
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Dates, Decimals and enums as strings, recursively (for JSON columns)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+WHAT = {
+    "account": {"ru": "Портал", "en": "Account"},
+    "subscription": {"ru": "Подписка", "en": "Subscription"},
+    "invoice": {"ru": "Счёт", "en": "Invoice"},
+    "user": {"ru": "Пользователь", "en": "User"},
+    "test_clock": {"ru": "Тестовые часы", "en": "Test clock"},
+    "delivery": {"ru": "Доставка", "en": "Delivery"},
+}
+
+
+def not_found(what: str, object_id: int | str) -> DomainError:
+    return DomainError("not_found", what=WHAT.get(what, {"ru": what, "en": what}), id=object_id)
+
+
+def get_or_404(
+    session: Session, model: type[M], object_id: int, what: str, *, lock: bool = False
+) -> M:
+    found = session.get(model, object_id, with_for_update=lock, populate_existing=True)
+    if found is None:
+        raise not_found(what, object_id)
+    return found
+
+
+def snapshot(obj: Base, *fields: str) -> dict[str, Any]:
+    """Chosen fields of a row, JSON-safe, for the audit log's before/after."""
+    data: dict[str, Any] = jsonable({name: getattr(obj, name) for name in fields})
+    return data

@@ -1,0 +1,123 @@
+"""Use-case: demo accounts in every state of the lifecycle, for `podpiska init --demo`.
+
+Each account is written through the real use-cases at a moment in the past, then the daily
+lifecycle run catches up to today, so the states are the ones the system itself reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import Account
+from podpiska.domain.errors import DomainError
+from podpiska.ports import Clock
+from podpiska.services import accounts, billing, lifecycle
+from podpiska.services.catalog_store import catalog_in_force
+from podpiska.services.clocks import FixedTime
+
+ACTOR = "system:demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    name: str
+    email: str
+    inn: str | None
+    plan: str
+    months: int
+    days_ago: int  # when it ordered
+    pay: bool = True
+    autopay: bool = False
+    cancel: bool = False
+    users: int = 0  # users to add besides the administrator
+    add_ons: tuple[str, ...] = ()
+
+
+DEMO = (
+    DemoAccount(
+        "ООО «Ромашка»",
+        "admin@romashka.example",
+        "7707083893",
+        "standard",
+        12,
+        200,
+        autopay=True,
+        users=12,
+        add_ons=("marketplace",),
+    ),
+    DemoAccount("ИП Петров П. П.", "petrov@example.ru", "500100732259", "basic", 1, 25, users=3),
+    DemoAccount("ООО «Вектор»", "it@vector.example", "7736050003", "professional", 1, 40, users=20),
+    DemoAccount("ООО «Старт»", "hello@start.example", None, "basic", 1, 80),
+    DemoAccount(
+        "ООО «Новые горизонты»", "buh@horizons.example", "7702070139", "standard", 6, 2, pay=False
+    ),
+    DemoAccount("АО «Прощай»", "ceo@bye.example", None, "standard", 3, 30, cancel=True),
+    DemoAccount(
+        "ООО «Автоплатёж»", "fin@autopay.example", "7710140679", "basic", 1, 27, autopay=True
+    ),
+)
+
+
+def has_accounts(session: Session) -> bool:
+    with session.begin():
+        return bool(session.scalar(select(func.count()).select_from(Account)))
+
+
+def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
+    """The demo accounts; returns (name, state) for each. The catalog must be loaded."""
+    now = clock.now()
+    with session.begin():
+        catalog = catalog_in_force(session)
+    first_day = clock.today(catalog.timezone) - timedelta(days=max(d.days_ago for d in DEMO))
+    for demo in sorted(DEMO, key=lambda d: -d.days_ago):
+        then = FixedTime(now - timedelta(days=demo.days_ago))
+        account = accounts.open_account(
+            session, name=demo.name, admin_email=demo.email, inn=demo.inn, actor=ACTOR, clock=then
+        )
+        for n in range(demo.users):
+            local = demo.email.split("@")[1]
+            accounts.add_user(
+                session,
+                account_id=account.id,
+                email=f"user{n + 1}@{local}",
+                actor=ACTOR,
+                clock=then,
+            )
+        order = billing.order_subscription(
+            session,
+            account_id=account.id,
+            plan=demo.plan,
+            months=demo.months,
+            add_ons=demo.add_ons,
+            autopay=demo.autopay,
+            actor=ACTOR,
+            clock=then,
+        )
+        if demo.pay:
+            billing.register_payment(
+                session,
+                invoice_id=order.invoice.id,
+                amount=Decimal(order.invoice.total),
+                method="bank_transfer",
+                external_id=f"demo-{account.id}",
+                actor=ACTOR,
+                clock=then,
+            )
+        if demo.cancel:
+            billing.cancel_subscription(session, account_id=account.id, actor=ACTOR, clock=then)
+    lifecycle.run_lifecycle(session, at=clock.today(catalog.timezone), clock=clock, since=first_day)
+    with session.begin():
+        rows = session.execute(select(Account.id, Account.name).order_by(Account.id)).all()
+    result = []
+    for account_id, name in rows:
+        try:
+            state = billing.get_subscription(session, account_id).status
+        except DomainError:  # a cancelled one has no live subscription
+            state = "cancelled"
+        result.append((name, state))
+    return result

@@ -1,0 +1,184 @@
+"""Issuing invoices: gapless numbers per year, lines from a quote, never changed after.
+
+An invoice is numbered in the transaction that issues it (`2026-000123`): the sequence row
+stays locked until commit, so a rolled-back issue leaves no gap and two issuers never share
+a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import Account, Invoice, InvoiceLine, NumberSequence, Subscription
+from podpiska.domain.lifecycle import Term
+from podpiska.domain.money import ZERO, plain_decimal
+from podpiska.domain.pricing import Quote
+from podpiska.services.common import audit, emit
+
+INVOICE_SERIES = "invoice"
+PAYMENT_DAYS = 5  # an invoice is due this many days after it is issued
+
+
+def take_numbers(session: Session, series: str, year: int, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers; returns the first. Call inside a transaction."""
+    bump = (
+        update(NumberSequence)
+        .where(NumberSequence.series == series, NumberSequence.year == year)
+        .values(last_value=NumberSequence.last_value + count)
+        .returning(NumberSequence.last_value)
+    )
+    last = session.execute(bump).scalar_one_or_none()
+    if last is None:
+        try:
+            with session.begin_nested():
+                session.add(NumberSequence(series=series, year=year, last_value=0))
+        except IntegrityError:
+            pass  # another transaction created it first
+        last = session.execute(bump).scalar_one()
+    return last - count + 1
+
+
+def format_number(year: int, value: int) -> str:
+    return f"{year}-{value:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraft:
+    kind: str  # order | renewal
+    quote: Quote
+    term: Term | None  # None for an order: the term starts on the day it is paid
+    promotions: tuple[str, ...] = ()
+
+
+def issue_invoice(
+    session: Session,
+    *,
+    account: Account,
+    subscription: Subscription,
+    draft: InvoiceDraft,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> Invoice:
+    """Number and store an invoice with its lines; emit `invoice.issued`. In a transaction."""
+    q = draft.quote
+    number = format_number(today.year, take_numbers(session, INVOICE_SERIES, today.year))
+    vat = q.vat
+    invoice = Invoice(
+        number=number,
+        account_id=account.id,
+        subscription_id=subscription.id,
+        kind=draft.kind,
+        status="issued",
+        currency=q.currency,
+        catalog_version=q.catalog_version,
+        plan=q.plan,
+        months=q.months,
+        seats=q.users,
+        add_ons=[line.code for line in q.lines if line.kind.value == "add_on"],
+        promotions=list(draft.promotions),
+        term_starts_on=draft.term.starts_on if draft.term else None,
+        term_ends_on=draft.term.ends_on if draft.term else None,
+        subtotal=q.subtotal,
+        discount=q.discount,
+        total=q.total,
+        vat_mode=vat.mode.value if vat else "mixed",
+        vat_rate=plain_decimal(vat.rate) if vat else None,
+        vat_amount=q.vat_amount,
+        amount_paid=ZERO,
+        issued_on=today,
+        due_on=today + timedelta(days=PAYMENT_DAYS),
+        issued_at=now,
+        created_at=now,
+    )
+    session.add(invoice)
+    session.flush()
+    session.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id,
+            position=position,
+            kind=line.kind.value,
+            code=line.code,
+            description=line.description("ru"),
+            quantity=line.quantity,
+            months=line.months,
+            unit_price=line.unit_price,
+            discount_percent=plain_decimal(line.discount_percent),
+            amount=line.amount,
+            explain=line.explain(q.currency, "ru"),
+            vat_mode=line.vat.mode.value,
+            vat_rate=plain_decimal(line.vat.rate),
+        )
+        for position, line in enumerate(q.lines, 1)
+    )
+    audit(
+        session,
+        actor=actor,
+        action="invoice.issued",
+        object_type="invoice",
+        object_id=invoice.id,
+        account_id=account.id,
+        at=now,
+        after={"number": number, "total": str(q.total), "kind": draft.kind},
+    )
+    emit(
+        session,
+        "invoice.issued",
+        account_id=account.id,
+        subscription_id=subscription.id,
+        occurred_on=today,
+        at=now,
+        invoice_id=invoice.id,
+        number=number,
+        total=q.total,
+        due_on=invoice.due_on,
+        kind=draft.kind,
+    )
+    return invoice
+
+
+def void_invoice(
+    session: Session, *, invoice: Invoice, reason: str, today: date, now: datetime, actor: str
+) -> None:
+    """An unpaid invoice is voided (its number stays used). In a transaction."""
+    if invoice.status != "issued" or invoice.amount_paid != ZERO:
+        return
+    invoice.status = "void"
+    invoice.voided_at = now
+    audit(
+        session,
+        actor=actor,
+        action="invoice.voided",
+        object_type="invoice",
+        object_id=invoice.id,
+        account_id=invoice.account_id,
+        at=now,
+        before={"status": "issued"},
+        after={"status": "void", "reason": reason},
+    )
+    emit(
+        session,
+        "invoice.voided",
+        account_id=invoice.account_id,
+        subscription_id=invoice.subscription_id,
+        occurred_on=today,
+        at=now,
+        invoice_id=invoice.id,
+        number=invoice.number,
+        reason=reason,
+    )
+
+
+def invoice_lines(session: Session, invoice_id: int) -> list[InvoiceLine]:
+    return list(
+        session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position)
+        )
+    )

@@ -1,0 +1,656 @@
+"""The daily lifecycle run: reminders, autopay renewal invoices, grace, suspension.
+
+`run_lifecycle(session, at=D)` runs every day since the last completed one, in order, up to
+D. Each day is one transaction per shard of accounts and a handful of set-based statements
+over the indexed (status, ends_on) of subscriptions — every event date of a subscription
+(reminders, the autopay invoice, the end, the end of grace) derives from its `ends_on`, so
+that index is the "next event" index. Running a day twice changes nothing (a day is
+recorded when done, and every statement is guarded by the state it changes). A reminder is
+sent only while it is still the latest one due by D: a run after missed days never sends a
+stale 30-day notice next to a due 7-day one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from podpiska.db.models import (
+    Account,
+    AuditEntry,
+    Invoice,
+    InvoiceLine,
+    LicenseLedgerEntry,
+    LifecycleRun,
+    OutboxEvent,
+    Subscription,
+)
+from podpiska.domain.catalog import Catalog, CatalogVersion
+from podpiska.domain.errors import DomainError
+from podpiska.domain.lifecycle import ONE_DAY, Status, term_from
+from podpiska.domain.money import plain_decimal
+from podpiska.domain.pricing import Quote, QuoteRequest, quote
+from podpiska.ports import Clock
+from podpiska.services.catalog_store import catalog_in_force
+from podpiska.services.clocks import FixedTime, get_test_clock, move_test_clock
+from podpiska.services.common import SYSTEM_LIFECYCLE, jsonable
+from podpiska.services.invoicing import PAYMENT_DAYS, format_number, take_numbers
+
+MAX_CATCH_UP_DAYS = 400
+
+
+@dataclass
+class DayCounts:
+    reminders: int = 0
+    autopay_invoices: int = 0
+    grace: int = 0
+    suspended: int = 0
+    cancelled: int = 0
+    skipped: bool = False  # the day was done before
+
+    def add(self, other: DayCounts) -> None:
+        self.reminders += other.reminders
+        self.autopay_invoices += other.autopay_invoices
+        self.grace += other.grace
+        self.suspended += other.suspended
+        self.cancelled += other.cancelled
+
+    @property
+    def changed(self) -> int:
+        return self.reminders + self.autopay_invoices + self.grace + self.suspended + self.cancelled
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "reminders": self.reminders,
+            "autopay_invoices": self.autopay_invoices,
+            "grace": self.grace,
+            "suspended": self.suspended,
+            "cancelled": self.cancelled,
+        }
+
+
+@dataclass
+class RunReport:
+    days: list[date] = field(default_factory=list)
+    totals: DayCounts = field(default_factory=DayCounts)
+    skipped_days: int = 0
+
+
+def _scope(shard: int, shards: int, clock_id: int) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Subscription.test_clock_id.is_(None)
+        if clock_id == 0
+        else Subscription.test_clock_id == clock_id
+    ]
+    if shards > 1:
+        conditions.append(Subscription.account_id % shards == shard)
+    return conditions
+
+
+def _days_inside(session: Session) -> Callable[[Any, Any], ColumnElement[Any]]:
+    """(a, b) → the number of days from date a to date b, in this database's SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return lambda a, b: func.julianday(b) - func.julianday(a)
+    return lambda a, b: b - a
+
+
+class _Day:
+    """One day's work for one shard, inside one transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        day: date,
+        today: date,
+        shard: int,
+        shards: int,
+        clock_id: int,
+        now: datetime,
+        actor: str,
+    ) -> None:
+        self.session = session
+        self.day = day
+        self.today = today
+        self.scope = _scope(shard, shards, clock_id)
+        self.now = now
+        self.actor = actor
+        self.counts = DayCounts()
+        self.events: list[dict[str, Any]] = []
+        self.ledger: list[dict[str, Any]] = []
+        self.audit: list[dict[str, Any]] = []
+
+    def event(self, event_type: str, account_id: int, subscription_id: int, **payload: Any) -> None:
+        self.events.append(
+            {
+                "type": event_type,
+                "account_id": account_id,
+                "subscription_id": subscription_id,
+                "occurred_on": self.day,
+                "payload": jsonable(payload),
+                "created_at": self.now,
+                "fanned_out": False,
+            }
+        )
+
+    def flush(self) -> None:
+        for model, rows in (
+            (OutboxEvent, self.events),
+            (LicenseLedgerEntry, self.ledger),
+            (AuditEntry, self.audit),
+        ):
+            if rows:
+                self.session.execute(insert(model), rows)
+        self.events, self.ledger, self.audit = [], [], []
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def end_terms(self, version: CatalogVersion) -> None:
+        """Active subscriptions whose term is over: to grace, or cancelled when cancelled."""
+        grace_days = version.lifecycle.grace_days
+        rows = self.session.execute(
+            update(Subscription)
+            .where(
+                Subscription.catalog_version == version.version,
+                Subscription.status == Status.ACTIVE.value,
+                Subscription.ends_on <= self.day,
+                *self.scope,
+            )
+            .values(
+                status=case(
+                    (Subscription.cancel_at_period_end, Status.CANCELLED.value),
+                    else_=Status.GRACE.value,
+                ),
+                autopay=case(
+                    (Subscription.cancel_at_period_end, False), else_=Subscription.autopay
+                ),
+                updated_at=self.now,
+            )
+            .returning(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.status,
+                Subscription.plan,
+                Subscription.seats,
+                Subscription.starts_on,
+                Subscription.ends_on,
+            ),
+            execution_options={"synchronize_session": False},
+        ).all()
+        for sub_id, account_id, status, plan, seats, starts_on, ends_on in rows:
+            assert ends_on is not None  # an active subscription has a term
+            if status == Status.CANCELLED.value:
+                self.counts.cancelled += 1
+                self.event(
+                    "subscription.cancelled",
+                    account_id,
+                    sub_id,
+                    reason="cancelled at the end of the term",
+                    ends_on=ends_on,
+                )
+                event, before = "cancelled", Status.ACTIVE.value
+            else:
+                self.counts.grace += 1
+                grace_until = ends_on + timedelta(days=grace_days) - ONE_DAY
+                self.event(
+                    "subscription.grace_started",
+                    account_id,
+                    sub_id,
+                    grace_until=grace_until,
+                    ends_on=ends_on,
+                    paid_through=ends_on - ONE_DAY,
+                    restricted=sorted(version.lifecycle.grace_restricts),
+                )
+                event, before = "grace_started", Status.ACTIVE.value
+            self._record(sub_id, account_id, event, before, status, plan, seats, starts_on, ends_on)
+
+    def suspend(self, version: CatalogVersion) -> None:
+        """Grace is over: suspended."""
+        last_end = self.day - timedelta(days=version.lifecycle.grace_days)
+        rows = self.session.execute(
+            update(Subscription)
+            .where(
+                Subscription.catalog_version == version.version,
+                Subscription.status == Status.GRACE.value,
+                Subscription.ends_on <= last_end,
+                *self.scope,
+            )
+            .values(status=Status.SUSPENDED.value, updated_at=self.now)
+            .returning(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.plan,
+                Subscription.seats,
+                Subscription.starts_on,
+                Subscription.ends_on,
+            ),
+            execution_options={"synchronize_session": False},
+        ).all()
+        for sub_id, account_id, plan, seats, starts_on, ends_on in rows:
+            self.counts.suspended += 1
+            self.event("subscription.suspended", account_id, sub_id, ends_on=ends_on)
+            self._record(
+                sub_id,
+                account_id,
+                "suspended",
+                Status.GRACE.value,
+                Status.SUSPENDED.value,
+                plan,
+                seats,
+                starts_on,
+                ends_on,
+            )
+
+    def _record(
+        self,
+        sub_id: int,
+        account_id: int,
+        event: str,
+        before: str,
+        after: str,
+        plan: str,
+        seats: int,
+        starts_on: date | None,
+        ends_on: date | None,
+    ) -> None:
+        self.ledger.append(
+            {
+                "subscription_id": sub_id,
+                "account_id": account_id,
+                "event": event,
+                "effective_on": self.day,
+                "status": after,
+                "plan": plan,
+                "seats": seats,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "invoice_id": None,
+                "recorded_at": self.now,
+            }
+        )
+        self.audit.append(
+            {
+                "at": self.now,
+                "actor": self.actor,
+                "action": f"subscription.{event}",
+                "object_type": "subscription",
+                "object_id": str(sub_id),
+                "account_id": account_id,
+                "before": {"status": before},
+                "after": {"status": after, "day": self.day.isoformat()},
+            }
+        )
+
+    # -- reminders -------------------------------------------------------------------------
+
+    def remind(self, version: CatalogVersion) -> None:
+        """Each reminder once per term; only the latest one due (never a stale one)."""
+        offsets = sorted(set(version.lifecycle.reminder_days))
+        days_between = _days_inside(self.session)
+        for index, k in enumerate(offsets):
+            # due by this day: ends_on − 1 − k ≤ day; still the latest due by today: the
+            # next smaller offset is not due yet (or, for the smallest, the term not over).
+            smaller = offsets[index - 1] if index else None
+            fresh = self.today + timedelta(days=1 + smaller) if smaller is not None else self.today
+            rows = self.session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.catalog_version == version.version,
+                    Subscription.status == Status.ACTIVE.value,
+                    Subscription.cancel_at_period_end.is_(False),
+                    Subscription.ends_on <= self.day + timedelta(days=1 + k),
+                    Subscription.ends_on > fresh,
+                    Subscription.ends_on > self.day,
+                    or_(
+                        Subscription.last_reminder_days.is_(None),
+                        Subscription.last_reminder_days > k,
+                    ),
+                    # a term shorter than the offset gets no such reminder
+                    days_between(Subscription.starts_on, Subscription.ends_on) > k + 1,
+                    *self.scope,
+                )
+                .values(last_reminder_days=k, updated_at=self.now)
+                .returning(
+                    Subscription.id,
+                    Subscription.account_id,
+                    Subscription.ends_on,
+                    Subscription.renewal_invoice_id,
+                ),
+                execution_options={"synchronize_session": False},
+            ).all()
+            for sub_id, account_id, ends_on, renewal_invoice_id in rows:
+                assert ends_on is not None  # an active subscription has a term
+                self.counts.reminders += 1
+                self.event(
+                    "subscription.reminder",
+                    account_id,
+                    sub_id,
+                    days_before=k,
+                    ends_on=ends_on,
+                    paid_through=ends_on - ONE_DAY,
+                    renewal_invoice_id=renewal_invoice_id,
+                )
+
+    # -- autopay renewal invoices ----------------------------------------------------------
+
+    def autopay_invoices(self, catalog: Catalog, version: CatalogVersion) -> None:
+        """Issue the renewal invoice of every autopay subscription due for it (charging it
+        is the payment gateway's work)."""
+        days = version.lifecycle.autopay_invoice_days
+        rows = self.session.execute(
+            select(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.plan,
+                Subscription.months,
+                Subscription.seats,
+                Subscription.add_ons,
+                Subscription.ends_on,
+                Subscription.anchor_day,
+            )
+            .where(
+                Subscription.catalog_version == version.version,
+                Subscription.status == Status.ACTIVE.value,
+                Subscription.autopay.is_(True),
+                Subscription.cancel_at_period_end.is_(False),
+                Subscription.renewal_invoice_id.is_(None),
+                Subscription.ends_on <= self.day + timedelta(days=1 + days),
+                Subscription.ends_on > self.day,
+                *self.scope,
+            )
+            .order_by(Subscription.id)
+            .with_for_update()
+        ).all()
+        if not rows:
+            return
+        quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote] = {}
+        first = take_numbers(self.session, "invoice", self.day.year, len(rows))
+        invoices: list[dict[str, Any]] = []
+        for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
+            rows
+        ):
+            assert ends_on is not None  # an active subscription has a term
+            key = (plan, months, seats, tuple(add_ons or ()))
+            q = quotes.get(key)
+            if q is None:
+                q = quotes[key] = quote(
+                    catalog, QuoteRequest(plan, months, seats, tuple(add_ons or ())), self.day
+                )
+            term = term_from(ends_on, months, anchor or ends_on.day)
+            vat = q.vat
+            invoices.append(
+                {
+                    "number": format_number(self.day.year, first + n),
+                    "account_id": account_id,
+                    "subscription_id": sub_id,
+                    "kind": "renewal",
+                    "status": "issued",
+                    "currency": q.currency,
+                    "catalog_version": q.catalog_version,
+                    "plan": plan,
+                    "months": months,
+                    "seats": seats,
+                    "add_ons": list(add_ons or ()),
+                    "promotions": [],
+                    "term_starts_on": term.starts_on,
+                    "term_ends_on": term.ends_on,
+                    "subtotal": q.subtotal,
+                    "discount": q.discount,
+                    "total": q.total,
+                    "vat_mode": vat.mode.value if vat else "mixed",
+                    "vat_rate": plain_decimal(vat.rate) if vat else None,
+                    "vat_amount": q.vat_amount,
+                    "amount_paid": q.total - q.total,
+                    "issued_on": self.day,
+                    "due_on": min(self.day + timedelta(days=PAYMENT_DAYS), term.starts_on),
+                    "issued_at": self.now,
+                    "created_at": self.now,
+                }
+            )
+        ids = self.session.scalars(
+            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoices
+        ).all()
+        lines: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
+            q = quotes[(row.plan, row.months, row.seats, tuple(row.add_ons or ()))]
+            for position, line in enumerate(q.lines, 1):
+                lines.append(
+                    {
+                        "invoice_id": invoice_id,
+                        "position": position,
+                        "kind": line.kind.value,
+                        "code": line.code,
+                        "description": line.description("ru"),
+                        "quantity": line.quantity,
+                        "months": line.months,
+                        "unit_price": line.unit_price,
+                        "discount_percent": plain_decimal(line.discount_percent),
+                        "amount": line.amount,
+                        "explain": line.explain(q.currency, "ru"),
+                        "vat_mode": line.vat.mode.value,
+                        "vat_rate": plain_decimal(line.vat.rate),
+                    }
+                )
+            links.append({"id": row.id, "renewal_invoice_id": invoice_id})
+            self.event(
+                "invoice.issued",
+                row.account_id,
+                row.id,
+                invoice_id=invoice_id,
+                number=values["number"],
+                total=values["total"],
+                due_on=values["due_on"],
+                kind="renewal",
+                autopay=True,
+            )
+            self.audit.append(
+                {
+                    "at": self.now,
+                    "actor": self.actor,
+                    "action": "invoice.issued",
+                    "object_type": "invoice",
+                    "object_id": str(invoice_id),
+                    "account_id": row.account_id,
+                    "before": None,
+                    "after": {
+                        "number": values["number"],
+                        "total": str(values["total"]),
+                        "kind": "renewal",
+                        "autopay": True,
+                    },
+                }
+            )
+        self.session.execute(insert(InvoiceLine), lines)
+        self.session.execute(
+            update(Subscription), links, execution_options={"synchronize_session": False}
+        )
+        self.counts.autopay_invoices += len(rows)
+
+
+def run_day(
+    session: Session,
+    *,
+    day: date,
+    today: date,
+    clock: Clock,
+    shard: int = 0,
+    shards: int = 1,
+    clock_id: int = 0,
+    actor: str = SYSTEM_LIFECYCLE,
+) -> DayCounts:
+    """One day for one shard, in one transaction; a day already done is skipped."""
+    with session.begin():
+        done = session.scalars(
+            select(LifecycleRun).where(
+                LifecycleRun.clock_id == clock_id,
+                LifecycleRun.shards == shards,
+                LifecycleRun.shard == shard,
+                LifecycleRun.day == day,
+            )
+        ).first()
+        if done is not None:
+            return DayCounts(skipped=True)
+        catalog = catalog_in_force(session)
+        now = clock.now()
+        work = _Day(
+            session,
+            day=day,
+            today=today,
+            shard=shard,
+            shards=shards,
+            clock_id=clock_id,
+            now=now,
+            actor=actor,
+        )
+        versions = _versions_in_use(session, catalog)
+        for version in versions:
+            work.end_terms(version)
+            work.suspend(version)
+        for version in versions:
+            work.remind(version)
+            work.autopay_invoices(catalog, version)
+        work.flush()
+        session.add(
+            LifecycleRun(
+                clock_id=clock_id,
+                day=day,
+                shard=shard,
+                shards=shards,
+                counts=work.counts.as_dict(),
+                finished_at=now,
+            )
+        )
+    return work.counts
+
+
+def _versions_in_use(session: Session, catalog: Catalog) -> list[CatalogVersion]:
+    used = set(
+        session.scalars(
+            select(Subscription.catalog_version)
+            .where(Subscription.status.in_(("active", "grace")))
+            .distinct()
+        )
+    )
+    return [v for v in catalog.versions if v.version in used]
+
+
+def days_to_run(
+    session: Session, *, at: date, shards: int, clock_id: int, since: date | None = None
+) -> list[date]:
+    """The days after the last completed one (or after `since`), up to `at`."""
+    with session.begin():
+        last = session.scalar(
+            select(func.max(LifecycleRun.day)).where(
+                LifecycleRun.clock_id == clock_id, LifecycleRun.shards == shards
+            )
+        )
+    start = last if last is not None else since
+    if start is None or start >= at:
+        return [at]
+    first = max(start + ONE_DAY, at - timedelta(days=MAX_CATCH_UP_DAYS))
+    return [first + timedelta(days=n) for n in range((at - first).days + 1)]
+
+
+def run_lifecycle(
+    session: Session,
+    *,
+    at: date,
+    clock: Clock,
+    shards: int = 1,
+    only_shard: int | None = None,
+    clock_id: int = 0,
+    since: date | None = None,
+    every_day_lived: bool = False,
+    progress: Callable[[date, int, DayCounts], None] | None = None,
+) -> RunReport:
+    """Every day since the last run, up to `at`, in order; each shard of accounts in turn
+    (workers on several machines run `run_day` for one shard each instead).
+
+    A real run after missed days catches up as of `at`: a reminder that a later one has
+    made stale is not sent. A test clock's days are lived one by one
+    (`every_day_lived`): each day's run is what would have happened on that day."""
+    report = RunReport()
+    shard_list: Sequence[int] = range(shards) if only_shard is None else [only_shard]
+    for day in days_to_run(session, at=at, shards=shards, clock_id=clock_id, since=since):
+        report.days.append(day)
+        for shard in shard_list:
+            counts = run_day(
+                session,
+                day=day,
+                today=day if every_day_lived else at,
+                clock=clock,
+                shard=shard,
+                shards=shards,
+                clock_id=clock_id,
+            )
+            if counts.skipped:
+                report.skipped_days += 1
+            report.totals.add(counts)
+            if progress is not None:
+                progress(day, shard, counts)
+    return report
+
+
+def accounts_in_scope(session: Session, clock_id: int) -> Iterator[int]:
+    condition = (
+        Account.test_clock_id.is_(None) if clock_id == 0 else (Account.test_clock_id == clock_id)
+    )
+    yield from session.scalars(select(Account.id).where(and_(condition)))
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    clock_id: int
+    was: datetime
+    now: datetime
+    report: RunReport
+
+
+def advance_test_clock(
+    session: Session,
+    *,
+    clock_id: int,
+    to: datetime | None = None,
+    days: int | None = None,
+    actor: str,
+    clock: Clock,
+) -> Advance:
+    """Move a test clock forward; every daily run in between happens, in order, for the
+    accounts on that clock (and only for them)."""
+    current = get_test_clock(session, clock_id)
+    if (to is None) == (days is None):
+        raise _bad_advance("укажите либо to, либо days", "give either `to` or `days`")
+    if days is not None:
+        if days < 0:
+            raise _bad_advance("days не может быть отрицательным", "`days` must not be negative")
+        to = current.now + timedelta(days=days)
+    assert to is not None
+    if to.tzinfo is None:
+        raise _bad_advance("у to нужен часовой пояс", "`to` needs a timezone")
+    _, was = move_test_clock(session, clock_id=clock_id, to=to, actor=actor, clock=clock)
+    with session.begin():
+        zone = catalog_in_force(session).timezone
+    start = was.astimezone(ZoneInfo(zone)).date()
+    end = to.astimezone(ZoneInfo(zone)).date()
+    report = RunReport()
+    if end > start:
+        report = run_lifecycle(
+            session,
+            at=end,
+            clock=FixedTime(to),
+            clock_id=clock_id,
+            since=start,
+            every_day_lived=True,
+        )
+    return Advance(clock_id, was, to, report)
+
+
+def _bad_advance(ru: str, en: str) -> DomainError:
+    return DomainError("invalid_field", field="advance", problem_ru=ru, problem_en=en)
