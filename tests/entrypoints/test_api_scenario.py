@@ -113,8 +113,12 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
         "2027-11-22",
         "2027-11-21",
     )
-    assert client.get(f"/api/v1/accounts/{account}/entitlements/crm.create_deal",
-                      headers=auth).json()["allowed"] is True  # fmt: skip
+    assert (
+        client.get(f"/api/v1/accounts/{account}/entitlements/crm.create_deal", headers=auth).json()[
+            "allowed"
+        ]
+        is True
+    )
 
     # Reminders 30, 7 and 0 days before the end, each on its day.
     def advance_to(day: str) -> dict[str, Any]:
@@ -130,8 +134,9 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     assert advance_to("2027-10-21")["counts"]["reminders"] == 0
     assert advance_to("2027-10-22")["counts"]["reminders"] == 1
     advance_to("2027-11-21")
-    reminders = [day for kind, day in event_types(client, auth, account)
-                 if kind == "subscription.reminder"]  # fmt: skip
+    reminders = [
+        day for kind, day in event_types(client, auth, account) if kind == "subscription.reminder"
+    ]
     assert reminders == ["2027-10-22", "2027-11-14", "2027-11-21"]
 
     # The term ends: grace, read-only.
@@ -142,18 +147,28 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     assert deal.json()["message"] == (
         "Портал в льготном периоде до 21.12.2027: создание сделок недоступно. Продлите подписку."
     )
-    assert client.get(f"/api/v1/accounts/{account}/entitlements/crm.read",
-                      headers=auth).json()["allowed"] is True  # fmt: skip
+    assert (
+        client.get(f"/api/v1/accounts/{account}/entitlements/crm.read", headers=auth).json()[
+            "allowed"
+        ]
+        is True
+    )
 
     # Grace is over: suspended; only billing.
     assert advance_to("2027-12-21")["counts"]["suspended"] == 0
     assert advance_to("2027-12-22")["counts"]["suspended"] == 1
-    assert client.get(f"/api/v1/accounts/{account}/subscription",
-                      headers=auth).json()["status"] == "suspended"  # fmt: skip
+    assert (
+        client.get(f"/api/v1/accounts/{account}/subscription", headers=auth).json()["status"]
+        == "suspended"
+    )
     read = client.get(f"/api/v1/accounts/{account}/entitlements/crm.read", headers=auth).json()
     assert (read["allowed"], read["reason"]) == (False, "suspended")
-    assert client.get(f"/api/v1/accounts/{account}/entitlements/billing.pay",
-                      headers=auth).json()["allowed"] is True  # fmt: skip
+    assert (
+        client.get(f"/api/v1/accounts/{account}/entitlements/billing.pay", headers=auth).json()[
+            "allowed"
+        ]
+        is True
+    )
 
     # Restoration: the new term starts at the old end, so the overdue month is paid for.
     renewal = client.post(f"/api/v1/accounts/{account}/renewals", json={"months": 12}, headers=auth)
@@ -165,9 +180,11 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     )
     assert renewal_invoice["number"] == "2027-000001"  # numbered per year, without gaps
     lines_sum_to_total(renewal_invoice)
-    restored = client.post(f"/api/v1/invoices/{renewal_invoice['id']}/payments",
-                           json={"amount": renewal_invoice["total"], "method": "manual"},
-                           headers=auth).json()["subscription"]  # fmt: skip
+    restored = client.post(
+        f"/api/v1/invoices/{renewal_invoice['id']}/payments",
+        json={"amount": renewal_invoice["total"], "method": "manual"},
+        headers=auth,
+    ).json()["subscription"]
     assert restored["status"] == "active"
     assert restored["paid_through"] == "2028-11-21"
     kinds = [kind for kind, _ in event_types(client, auth, account)]
@@ -179,10 +196,12 @@ def test_an_account_key_sees_only_its_account(
     api: tuple[TestClient, Context, dict[str, str]],
 ) -> None:
     client, context, auth = api
-    first = client.post("/api/v1/accounts", json={"name": "A", "admin_email": "a@a.ru"},
-                        headers=auth).json()["id"]  # fmt: skip
-    second = client.post("/api/v1/accounts", json={"name": "B", "admin_email": "b@b.ru"},
-                         headers=auth).json()["id"]  # fmt: skip
+    first = client.post(
+        "/api/v1/accounts", json={"name": "A", "admin_email": "a@a.ru"}, headers=auth
+    ).json()["id"]
+    second = client.post(
+        "/api/v1/accounts", json={"name": "B", "admin_email": "b@b.ru"}, headers=auth
+    ).json()["id"]
     with context.session() as db:
         _, key = create_api_key(
             db, role="account_admin", account_id=first, actor="test", clock=context.clock
@@ -192,11 +211,19 @@ def test_an_account_key_sees_only_its_account(
     other = client.get(f"/api/v1/accounts/{second}", headers=own)
     assert other.status_code == 404
     assert other.json()["error"]["code"] == "not_found"
-    assert client.post("/api/v1/accounts", json={"name": "C", "admin_email": "c@c.ru"},
-                       headers=own).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/accounts", json={"name": "C", "admin_email": "c@c.ru"}, headers=own
+        ).status_code
+        == 403
+    )
     assert client.get(f"/api/v1/accounts/{first}").status_code == 401
-    assert client.get(f"/api/v1/accounts/{first}",
-                      headers={"Authorization": "Bearer pk_nope_nope"}).status_code == 401  # fmt: skip
+    assert (
+        client.get(
+            f"/api/v1/accounts/{first}", headers={"Authorization": "Bearer pk_nope_nope"}
+        ).status_code
+        == 401
+    )
 
 
 def test_idempotency_key_replays_and_refuses_other_parameters(
@@ -226,8 +253,9 @@ def test_bad_input_is_422_and_changes_nothing(
     )
     assert bad_inn.status_code == 422
     assert bad_inn.json()["error"]["code"] == "invalid_field"
-    account = client.post("/api/v1/accounts", json={"name": "X", "admin_email": "x@x.ru"},
-                          headers=auth).json()["id"]  # fmt: skip
+    account = client.post(
+        "/api/v1/accounts", json={"name": "X", "admin_email": "x@x.ru"}, headers=auth
+    ).json()["id"]
     assert account == 1  # the refused one wrote nothing
     period = client.post(
         f"/api/v1/accounts/{account}/subscriptions",

@@ -101,6 +101,9 @@ def lifecycle_run(
     shards: Annotated[int | None, typer.Option(help="Shards of accounts.")] = None,
     shard: Annotated[int | None, typer.Option(help="Only this shard (0-based).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    queued: Annotated[
+        bool, typer.Option("--queue", help="Queue one job per shard for the workers instead.")
+    ] = False,
 ) -> None:
     """Run the daily lifecycle: every day since the last run, in order."""
     from rich.progress import Progress
@@ -112,6 +115,13 @@ def lifecycle_run(
     count = shards or context.settings.lifecycle_shards
     if count < 1 or (shard is not None and not 0 <= shard < count):
         raise BadInput(f"--shard must be from 0 to {count - 1} and --shards at least 1")
+    if queued:
+        from podpiska.entrypoints import queue
+
+        with queue.use_context(context).open():
+            jobs = queue.defer_lifecycle(context, _parse_date(at, "--at") or _today(context))
+        typer.echo(f"queued {len(jobs)} shard jobs for the workers")
+        return
     with context.session() as db:
         with db.begin():
             zone = catalog_in_force(db).timezone
@@ -201,27 +211,59 @@ def mailbox(
 @app.command()
 def worker(
     ctx: typer.Context,
-    one_shot: Annotated[bool, typer.Option("--one-shot", help="One round, then exit.")] = False,
+    one_shot: Annotated[
+        bool, typer.Option("--one-shot", help="Do what is due now, then exit.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(help="Jobs at once (PostgreSQL).")] = 1,
 ) -> None:
-    """Run the worker: the daily lifecycle and the delivery of e-mails and webhooks."""
+    """Run the worker: the daily lifecycle and the delivery of e-mails and webhooks.
+
+    With PostgreSQL it is a procrastinate worker (start several, on several machines);
+    with SQLite the same work runs in this process."""
+    from podpiska.config import worker_in_process
     from podpiska.entrypoints.observability import configure_logging
-    from podpiska.entrypoints.worker import InProcessWorker
 
     context = _context(ctx)
     configure_logging(context.settings.log_format)
-    loop = InProcessWorker(context)
-    if one_shot:
-        tick = loop.tick()
-        typer.echo(
-            f"lifecycle days: {tick.lifecycle_days}, events: {tick.fanned_out}, "
-            f"sent: {tick.delivered}"
-        )
+    if worker_in_process(context.settings):
+        from podpiska.entrypoints.worker import InProcessWorker
+
+        loop = InProcessWorker(context)
+        if one_shot:
+            tick = loop.tick()
+            typer.echo(
+                f"lifecycle days: {tick.lifecycle_days}, events: {tick.fanned_out}, "
+                f"sent: {tick.delivered}"
+            )
+            return
+        typer.echo("worker running in-process (Ctrl+C to stop)", err=True)
+        try:
+            loop.run_forever()
+        except KeyboardInterrupt:
+            loop.stop()
         return
-    typer.echo("worker running (Ctrl+C to stop)", err=True)
-    try:
-        loop.run_forever()
-    except KeyboardInterrupt:
-        loop.stop()
+    from podpiska.entrypoints import queue
+
+    if not one_shot:
+        typer.echo("procrastinate worker running (Ctrl+C to stop)", err=True)
+        queue.run_worker(context, concurrency=concurrency)
+        return
+    with queue.use_context(context).open():
+        queue.defer_lifecycle(context, _today(context))
+    queue.run_worker(context, one_shot=True, concurrency=concurrency)
+    from podpiska.entrypoints.worker import deliver_outbox
+
+    events, sent = deliver_outbox(context, rounds=100)
+    typer.echo(f"queues empty; events: {events}, sent: {sent}")
+
+
+def _today(context: Any) -> date:
+    from podpiska.services.catalog_store import catalog_in_force
+
+    with context.session() as db, db.begin():
+        zone = catalog_in_force(db).timezone
+    today: date = context.clock.today(zone)
+    return today
 
 
 @db_app.command("upgrade")

@@ -86,8 +86,9 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _invalid("timezone", f"неизвестный часовой пояс «{value}»",
-                       f"unknown time zone '{value}'") from None  # fmt: skip
+        raise _invalid(
+            "timezone", f"неизвестный часовой пояс «{value}»", f"unknown time zone '{value}'"
+        ) from None
     return value
 
 
@@ -214,8 +215,7 @@ def _check_user_limit(session: Session, account: Account, adding: int = 1) -> No
                 "en": f"Upgrade to {fitting[0].name.en} ({fitting[0].code}).",
             }
         else:
-            advice = {"ru": "Заблокируйте неактивных пользователей.",
-                      "en": "Block inactive users."}  # fmt: skip
+            advice = {"ru": "Заблокируйте неактивных пользователей.", "en": "Block inactive users."}
         raise DomainError(
             "user_limit_reached",
             plan=plan.code,

@@ -71,9 +71,14 @@ def live_subscription(session: Session, account_id: int, *, lock: bool = False) 
 
 
 def ledger(
-    session: Session, subscription: Subscription, event: str, *, effective_on: date,
-    now: datetime, invoice_id: int | None = None,
-) -> None:  # fmt: skip
+    session: Session,
+    subscription: Subscription,
+    event: str,
+    *,
+    effective_on: date,
+    now: datetime,
+    invoice_id: int | None = None,
+) -> None:
     session.add(
         LicenseLedgerEntry(
             subscription_id=subscription.id,

@@ -1,0 +1,141 @@
+"""procrastinate on PostgreSQL: the daily lifecycle cut into shard jobs, and the outbox.
+
+A periodic task defers, once a day, one job per shard of accounts (a queueing lock keeps a
+shard from being queued twice); any number of `podpiska worker` processes on any number of
+machines take those jobs, so they share one run. Another periodic task delivers the outbox
+every minute. Each job catches its shard up day by day, so a missed day is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from typing import Any
+
+import procrastinate
+from sqlalchemy.engine import make_url
+
+from podpiska.db.session import normalize_url
+from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.observability import LIFECYCLE_CHANGES, LIFECYCLE_SECONDS
+
+log = logging.getLogger("podpiska.queue")
+
+LIFECYCLE_QUEUE = "lifecycle"
+OUTBOX_QUEUE = "outbox"
+
+_context: Context | None = None
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq connection string for procrastinate from the SQLAlchemy URL."""
+    url = make_url(normalize_url(database_url)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _current() -> Context:
+    if _context is None:
+        raise RuntimeError("the queue's context is not set: call use_context() first")
+    return _context
+
+
+tasks = procrastinate.Blueprint()
+_app: procrastinate.App | None = None
+
+
+def use_context(context: Context) -> procrastinate.App:
+    """The procrastinate app on the context's PostgreSQL database, with the tasks bound to
+    the context (one per process)."""
+    global _context, _app  # noqa: PLW0603 - a worker process has exactly one context
+    _context = context
+    if _app is None:
+        _app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=conninfo(context.settings.database_url),
+                kwargs={"application_name": "podpiska-worker"},
+            )
+        )
+        _app.add_tasks_from(tasks, namespace="podpiska")
+    return _app
+
+
+@tasks.task(name="lifecycle_shard", queue=LIFECYCLE_QUEUE, pass_context=False)
+def lifecycle_shard(day: str, shard: int, shards: int) -> dict[str, Any]:
+    """Every day of one shard since its last run, up to `day`."""
+    from podpiska.services import lifecycle
+
+    context = _current()
+    started = time.perf_counter()
+    with context.session() as db:
+        report = lifecycle.run_lifecycle(
+            db,
+            at=date.fromisoformat(day),
+            clock=context.clock,
+            shards=shards,
+            only_shard=shard,
+        )
+    LIFECYCLE_SECONDS.observe(time.perf_counter() - started)
+    for kind, value in report.totals.as_dict().items():
+        if value:
+            LIFECYCLE_CHANGES.labels(kind).inc(value)
+    log.info("lifecycle shard %s/%s up to %s: %s", shard, shards, day, report.totals.as_dict())
+    return {"days": len(report.days), **report.totals.as_dict()}
+
+
+def defer_lifecycle(context: Context, day: date) -> list[int]:
+    """Queue one job per shard for the run up to `day` (a shard already queued is kept).
+    The app must be open (`with use_context(context).open(): ...`) or a worker running."""
+    shards = context.settings.lifecycle_shards
+    ids = []
+    for shard in range(shards):
+        try:
+            ids.append(
+                lifecycle_shard.configure(
+                    queueing_lock=f"lifecycle-{shards}-{shard}",
+                    lock=f"lifecycle-{shards}-{shard}",
+                ).defer(day=day.isoformat(), shard=shard, shards=shards)
+            )
+        except procrastinate.exceptions.AlreadyEnqueued:
+            log.info("lifecycle shard %s is already queued", shard)
+    return ids
+
+
+@tasks.periodic(cron="0 * * * *", periodic_id="lifecycle")
+@tasks.task(name="lifecycle_daily", queue=LIFECYCLE_QUEUE, pass_context=False)
+def lifecycle_daily(timestamp: int) -> None:
+    """Every hour; at the configured hour (catalog time) it queues the day's shard jobs."""
+    from zoneinfo import ZoneInfo
+
+    from podpiska.services.catalog_store import catalog_in_force
+
+    context = _current()
+    with context.session() as db, db.begin():
+        zone = catalog_in_force(db).timezone
+    now = context.clock.now().astimezone(ZoneInfo(zone))
+    if now.hour == context.settings.lifecycle_hour:
+        defer_lifecycle(context, now.date())
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="outbox")
+@tasks.task(
+    name="deliver_outbox",
+    queue=OUTBOX_QUEUE,
+    pass_context=False,
+    queueing_lock="deliver-outbox",
+)
+def deliver_outbox_task(timestamp: int) -> None:
+    from podpiska.entrypoints.worker import deliver_outbox
+
+    deliver_outbox(_current(), rounds=100)
+
+
+def run_worker(context: Context, *, one_shot: bool = False, concurrency: int = 1) -> None:
+    """A procrastinate worker; `one_shot` stops when the queues are empty."""
+    queue_app = use_context(context)
+    queue_app.run_worker(
+        wait=not one_shot,
+        concurrency=concurrency,
+        install_signal_handlers=not one_shot,
+        listen_notify=not one_shot,
+    )

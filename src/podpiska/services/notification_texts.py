@@ -1,0 +1,636 @@
+"""E-mail texts for outbox events, in Russian (the default) and English.
+
+Pure functions of their inputs: `render_notice(NoticeContext(...), lang)` returns a subject
+and a plain-text body. Everything a text needs (the account's name, the plan's name, the
+date the subscription is paid through, the amount to renew, the actions restricted in
+grace) is looked up by `podpiska.services.notifications` and passed in; the event's own
+fields come from its payload. An event type without a text of its own still gets a
+generic one that lists its payload, so a new event never goes out blank.
+
+Plain `str` formatting on purpose: services do not import Jinja (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from podpiska.domain.catalog import ACTIONS
+from podpiska.domain.money import format_money
+
+LANGUAGES = ("ru", "en")
+
+# What an entitlement action means to a customer, in the order of `ACTIONS`.
+ACTION_WORDS: dict[str, dict[str, str]] = {
+    "crm.read": {"ru": "просмотр CRM", "en": "viewing the CRM"},
+    "crm.create_deal": {"ru": "создание сделок", "en": "creating deals"},
+    "crm.create_contact": {"ru": "создание контактов", "en": "creating contacts"},
+    "crm.update": {"ru": "изменение записей CRM", "en": "editing CRM records"},
+    "integrations.use": {"ru": "интеграции", "en": "integrations"},
+    "rest_api.call": {"ru": "вызовы REST API", "en": "REST API calls"},
+    "webhooks.use": {"ru": "вебхуки", "en": "webhooks"},
+    "apps.install": {"ru": "установка приложений", "en": "installing apps"},
+    "apps.use": {"ru": "работа приложений", "en": "using apps"},
+    "users.add": {"ru": "добавление пользователей", "en": "adding users"},
+    "disk.write": {"ru": "загрузка файлов", "en": "uploading files"},
+    "billing.read": {"ru": "просмотр счетов", "en": "viewing invoices"},
+    "billing.pay": {"ru": "оплата счетов", "en": "paying invoices"},
+}
+
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeContext:
+    """Everything an e-mail about one event says.
+
+    `payload` is the outbox event's payload as stored (dates as ISO strings, amounts as
+    strings or numbers). The other fields come from the database and the catalog:
+    `plan_name` is the plan's name in the e-mail's language (None: show `plan_code`),
+    `paid_through` the last paid day (the subscription's `ends_on` − 1 day),
+    `renewal_total` the amount to renew when known.
+    """
+
+    event_type: str
+    account_name: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    plan_code: str | None = None
+    plan_name: str | None = None
+    paid_through: date | None = None
+    renewal_total: Decimal | None = None
+    currency: str = "RUB"
+    grace_restricts: frozenset[str] = frozenset()
+    autopay: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    subject: str
+    text: str
+
+
+# -- small formatting helpers (public: the web and PDF texts may use them too) ----------
+
+
+def format_date(day: date, lang: str = "ru") -> str:
+    """`29.11.2026` in Russian, `29 November 2026` in English."""
+    if lang == "ru":
+        return day.strftime("%d.%m.%Y")
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def plural_ru(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for `n`: 1 день, 2 дня, 5 дней, 11 дней, 21 день."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def count_days(n: int, lang: str = "ru") -> str:
+    if lang == "ru":
+        return f"{n} {plural_ru(n, 'день', 'дня', 'дней')}"
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def count_months(n: int, lang: str = "ru") -> str:
+    if lang == "ru":
+        return f"{n} {plural_ru(n, 'месяц', 'месяца', 'месяцев')}"
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
+def describe_actions(codes: Iterable[str], lang: str = "ru") -> str:
+    """Action codes in words, in a stable order: `создание сделок, вебхуки`. Unknown codes
+    are shown as they are."""
+    wanted = set(codes)
+    ordered = [a for a in ACTIONS if a in wanted] + sorted(wanted - set(ACTIONS))
+    words = [ACTION_WORDS.get(code, {}).get(lang, code) for code in ordered]
+    return ", ".join(words)
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- the texts ----------------------------------------------------------------------------
+
+
+class _Parts:
+    """The pieces every text uses, already formatted for one language."""
+
+    def __init__(self, ctx: NoticeContext, lang: str) -> None:
+        self.ctx = ctx
+        self.lang = lang
+        self.ru = lang == "ru"
+        self.p = ctx.payload
+
+    def money(self, value: Any) -> str | None:
+        amount = _amount(value)
+        return None if amount is None else format_money(amount, self.ctx.currency, self.lang)
+
+    def day(self, value: Any) -> str | None:
+        day = _date(value)
+        return None if day is None else format_date(day, self.lang)
+
+    @property
+    def account(self) -> str:
+        return f"«{self.ctx.account_name}»" if self.ru else f"“{self.ctx.account_name}”"
+
+    @property
+    def plan(self) -> str | None:
+        name = self.ctx.plan_name or self.ctx.plan_code or self.p.get("plan")
+        if not name:
+            return None
+        return f"«{name}»" if self.ru else f"“{name}”"
+
+    @property
+    def paid_through(self) -> str | None:
+        day = _date(self.p.get("paid_through")) or self.ctx.paid_through
+        return None if day is None else format_date(day, self.lang)
+
+    @property
+    def renewal(self) -> str | None:
+        amount = _amount(self.p.get("renewal_total"))
+        if amount is None:
+            amount = self.ctx.renewal_total
+        return None if amount is None else format_money(amount, self.ctx.currency, self.lang)
+
+    def number(self) -> str:
+        number = self.p.get("number") or self.p.get("invoice_number")
+        if number:
+            return f"№ {number}" if self.ru else f"No. {number}"
+        invoice_id = self.p.get("invoice_id")
+        return f"№ {invoice_id}" if self.ru else f"No. {invoice_id}"
+
+
+def _join(*lines: str | None) -> str:
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _ordered(x: _Parts) -> Notice:
+    months = _int(x.p.get("months"))
+    term = count_months(months, x.lang) if months else None
+    total = x.money(x.p.get("total"))
+    if x.ru:
+        what = f"тариф {x.plan}" if x.plan else "подписка"
+        subject = f"Заказ принят: {what}" + (f" на {term}" if term else "")
+        return Notice(
+            subject,
+            _join(
+                f"Для портала {x.account} оформлен заказ: {what}"
+                + (f" на {term}." if term else "."),
+                f"Счёт {x.number()} на сумму {total}." if total else f"Счёт {x.number()}.",
+                "Подписка начнёт действовать, как только счёт будет оплачен.",
+            ),
+        )
+    what = f"the {x.plan} plan" if x.plan else "a subscription"
+    subject = f"Order received: {what}" + (f" for {term}" if term else "")
+    return Notice(
+        subject,
+        _join(
+            f"An order was placed for account {x.account}: {what}"
+            + (f" for {term}." if term else "."),
+            f"Invoice {x.number()} for {total}." if total else f"Invoice {x.number()}.",
+            "The subscription starts as soon as the invoice is paid.",
+        ),
+    )
+
+
+def _invoice_issued(x: _Parts) -> Notice:
+    total = x.money(x.p.get("total"))
+    due = x.day(x.p.get("due_on"))
+    renewal = x.p.get("kind") == "renewal"
+    if x.ru:
+        purpose = "на продление подписки" if renewal else "по заказу подписки"
+        subject = f"Счёт {x.number()}" + (f" на {total}" if total else "")
+        return Notice(
+            subject,
+            _join(
+                f"Для портала {x.account} выставлен счёт {x.number()} {purpose}"
+                + (f" на сумму {total}." if total else "."),
+                f"Оплатите его до {due}." if due else None,
+                f"Тариф: {x.plan}." if x.plan else None,
+            ),
+        )
+    purpose = "to renew the subscription" if renewal else "for the subscription ordered"
+    subject = f"Invoice {x.number()}" + (f" for {total}" if total else "")
+    return Notice(
+        subject,
+        _join(
+            f"Invoice {x.number()} {purpose} was issued to account {x.account}"
+            + (f" for {total}." if total else "."),
+            f"Please pay it by {due}." if due else None,
+            f"Plan: {x.plan}." if x.plan else None,
+        ),
+    )
+
+
+def _invoice_paid(x: _Parts) -> Notice:
+    total = x.money(x.p.get("total"))
+    if x.ru:
+        return Notice(
+            f"Счёт {x.number()} оплачен",
+            _join(
+                f"Оплата по счёту {x.number()} для портала {x.account} получена"
+                + (f": {total}." if total else "."),
+                "Спасибо!",
+            ),
+        )
+    return Notice(
+        f"Invoice {x.number()} paid",
+        _join(
+            f"The payment of invoice {x.number()} for account {x.account} was received"
+            + (f": {total}." if total else "."),
+            "Thank you!",
+        ),
+    )
+
+
+def _invoice_partially_paid(x: _Parts) -> Notice:
+    paid_amount = _amount(x.p.get("amount_paid"))
+    total_amount = _amount(x.p.get("total"))
+    paid, total = x.money(paid_amount), x.money(total_amount)
+    left = None
+    if paid_amount is not None and total_amount is not None:
+        left = x.money(total_amount - paid_amount)
+    if x.ru:
+        return Notice(
+            f"Частичная оплата по счёту {x.number()}",
+            _join(
+                f"По счёту {x.number()} для портала {x.account} получена частичная оплата.",
+                f"Оплачено {paid} из {total}." if paid and total else None,
+                f"Осталось оплатить: {left}." if left else None,
+                "Подписка начнёт действовать, когда счёт будет оплачен полностью.",
+            ),
+        )
+    return Notice(
+        f"Partial payment of invoice {x.number()}",
+        _join(
+            f"A partial payment of invoice {x.number()} for account {x.account} was received.",
+            f"Paid {paid} of {total}." if paid and total else None,
+            f"Left to pay: {left}." if left else None,
+            "The subscription starts once the invoice is paid in full.",
+        ),
+    )
+
+
+def _term_started(x: _Parts, kind: str) -> Notice:
+    starts = x.day(x.p.get("starts_on"))
+    through = x.paid_through
+    if x.ru:
+        headline = {
+            "activated": "Подписка активирована",
+            "renewed": "Подписка продлена",
+            "restored": "Доступ восстановлен",
+        }[kind]
+        subject = headline + (f": оплачена по {through}" if through else "")
+        return Notice(
+            subject,
+            _join(
+                f"{headline} для портала {x.account}" + (f": тариф {x.plan}." if x.plan else "."),
+                "Все функции снова работают." if kind == "restored" else None,
+                f"Новый период начался {starts}." if starts else None,
+                f"Подписка оплачена по {through} включительно." if through else None,
+            ),
+        )
+    headline = {
+        "activated": "Subscription activated",
+        "renewed": "Subscription renewed",
+        "restored": "Access restored",
+    }[kind]
+    subject = headline + (f": paid through {through}" if through else "")
+    return Notice(
+        subject,
+        _join(
+            f"{headline} for account {x.account}" + (f": the {x.plan} plan." if x.plan else "."),
+            "Everything works again." if kind == "restored" else None,
+            f"The new term started on {starts}." if starts else None,
+            f"The subscription is paid through {through} inclusive." if through else None,
+        ),
+    )
+
+
+def _reminder(x: _Parts) -> Notice:
+    days = _int(x.p.get("days_before"))
+    through = x.paid_through
+    renewal = x.renewal
+    autopay = x.ctx.autopay
+    if x.ru:
+        when = (
+            "заканчивается сегодня"
+            if days == 0
+            else f"заканчивается через {count_days(days)}"
+            if days is not None
+            else "скоро заканчивается"
+        )
+        plan = f" на тариф {x.plan}" if x.plan else ""
+        subject = f"Подписка {when}" + (f": оплачена по {through}" if through else "")
+        return Notice(
+            subject,
+            _join(
+                f"Подписка портала {x.account}{plan} {when}"
+                + (f": она оплачена по {through} включительно." if through else "."),
+                f"Сумма продления: {renewal}." if renewal else None,
+                "Включён автоплатёж: мы спишем оплату с сохранённой карты."
+                if autopay
+                else "Продлите подписку заранее, чтобы портал работал без перерыва.",
+            ),
+        )
+    when = (
+        "ends today"
+        if days == 0
+        else f"ends in {count_days(days, 'en')}"
+        if days is not None
+        else "ends soon"
+    )
+    plan = f" on the {x.plan} plan" if x.plan else ""
+    subject = f"Your subscription {when}" + (f": paid through {through}" if through else "")
+    return Notice(
+        subject,
+        _join(
+            f"The subscription of account {x.account}{plan} {when}"
+            + (f": it is paid through {through} inclusive." if through else "."),
+            f"Amount to renew: {renewal}." if renewal else None,
+            "Autopay is on: we will charge the saved card."
+            if autopay
+            else "Renew in advance to keep the account working without a break.",
+        ),
+    )
+
+
+def _grace_started(x: _Parts) -> Notice:
+    until = x.day(x.p.get("grace_until"))
+    through = x.paid_through
+    codes = x.p.get("restricted")  # as of the event, when the lifecycle run recorded them
+    if not isinstance(codes, list | tuple) or not codes:
+        codes = x.ctx.grace_restricts
+    restricted = describe_actions((str(c) for c in codes), x.lang)
+    renewal = x.renewal
+    if x.ru:
+        return Notice(
+            "Подписка закончилась: включён ограниченный режим" + (f" до {until}" if until else ""),
+            _join(
+                f"Оплаченный период подписки портала {x.account} закончился"
+                + (f" {through}." if through else "."),
+                "Портал работает в ограниченном режиме"
+                + (f" до {until} включительно." if until else "."),
+                f"Не работают: {restricted}." if restricted else "Часть функций недоступна.",
+                "Данные сохранены. Продлите подписку, и всё заработает сразу"
+                + (f": сумма продления {renewal}." if renewal else "."),
+                "Если не продлить подписку до конца льготного периода, портал будет приостановлен.",
+            ),
+        )
+    return Notice(
+        "Your subscription ended: restricted mode" + (f" until {until}" if until else ""),
+        _join(
+            f"The paid term of account {x.account} has ended"
+            + (f" ({through} was the last paid day)." if through else "."),
+            "The account works in restricted mode"
+            + (f" until {until} inclusive." if until else "."),
+            f"Not available: {restricted}." if restricted else "Some features are unavailable.",
+            "Your data is kept. Renew and everything works again at once"
+            + (f": the amount to renew is {renewal}." if renewal else "."),
+            "If the subscription is not renewed by the end of the grace period, the account "
+            "will be suspended.",
+        ),
+    )
+
+
+def _suspended(x: _Parts) -> Notice:
+    renewal = x.renewal
+    if x.ru:
+        return Notice(
+            f"Портал {x.account} приостановлен",
+            _join(
+                f"Подписка портала {x.account} не продлена, льготный период закончился: "
+                "портал приостановлен.",
+                "Данные сохранены; доступны только просмотр и оплата счетов.",
+                "Продлите подписку, чтобы восстановить доступ"
+                + (f": сумма продления {renewal}." if renewal else "."),
+            ),
+        )
+    return Notice(
+        f"Account {x.account} suspended",
+        _join(
+            f"The subscription of account {x.account} was not renewed and the grace period "
+            "has ended: the account is suspended.",
+            "Your data is kept; only reading and paying invoices remain available.",
+            "Renew the subscription to restore access"
+            + (f": the amount to renew is {renewal}." if renewal else "."),
+        ),
+    )
+
+
+# Reasons the services write (in English) and what a customer reads in Russian.
+CANCEL_REASONS_RU = {
+    "cancelled at the end of the term": "подписка закончилась, продление было отменено",
+    "cancelled by the customer": "по запросу владельца портала",
+    "order cancelled": "заказ отменён",
+}
+
+
+def _cancelled(x: _Parts) -> Notice:
+    reason = x.p.get("reason")
+    if x.ru:
+        reason = CANCEL_REASONS_RU.get(str(reason), reason) if reason else None
+        return Notice(
+            "Подписка отменена",
+            _join(
+                f"Подписка портала {x.account}"
+                + (f" на тариф {x.plan}" if x.plan else "")
+                + " отменена.",
+                f"Причина: {reason}." if reason else None,
+                "Чтобы снова пользоваться порталом, оформите новую подписку.",
+            ),
+        )
+    return Notice(
+        "Subscription cancelled",
+        _join(
+            f"The subscription of account {x.account}"
+            + (f" on the {x.plan} plan" if x.plan else "")
+            + " was cancelled.",
+            f"Reason: {reason}." if reason else None,
+            "To use the account again, order a new subscription.",
+        ),
+    )
+
+
+def _autopay_changed(x: _Parts) -> Notice:
+    on = bool(x.p.get("autopay", x.ctx.autopay))
+    through = x.paid_through
+    if x.ru:
+        if on:
+            return Notice(
+                "Автоплатёж включён",
+                _join(
+                    f"Для портала {x.account} включён автоплатёж: подписка будет продлеваться "
+                    "с сохранённой карты.",
+                    f"Текущий период оплачен по {through} включительно." if through else None,
+                ),
+            )
+        return Notice(
+            "Автоплатёж отключён",
+            _join(
+                f"Для портала {x.account} отключён автоплатёж.",
+                f"Подписка оплачена по {through} включительно; продлите её вручную."
+                if through
+                else "Продлевайте подписку вручную.",
+            ),
+        )
+    if on:
+        return Notice(
+            "Autopay turned on",
+            _join(
+                f"Autopay is on for account {x.account}: the subscription will be renewed "
+                "from the saved card.",
+                f"The current term is paid through {through} inclusive." if through else None,
+            ),
+        )
+    return Notice(
+        "Autopay turned off",
+        _join(
+            f"Autopay is off for account {x.account}.",
+            f"The subscription is paid through {through} inclusive; renew it by hand."
+            if through
+            else "Renew the subscription by hand.",
+        ),
+    )
+
+
+def _cancel_scheduled(x: _Parts) -> Notice:
+    at_end = bool(x.p.get("cancel_at_period_end", True))
+    through = x.paid_through
+    if x.ru:
+        if at_end:
+            return Notice(
+                "Подписка не будет продлена"
+                + (f": она закончится после {through}" if through else ""),
+                _join(
+                    f"Подписка портала {x.account} не будет продлена.",
+                    f"Она действует по {through} включительно." if through else None,
+                    "Передумали? Отмените отказ от продления в настройках оплаты.",
+                ),
+            )
+        return Notice(
+            "Подписка продолжится",
+            _join(
+                f"Отказ от продления подписки портала {x.account} отменён: подписка продолжится.",
+                f"Текущий период оплачен по {through} включительно." if through else None,
+            ),
+        )
+    if at_end:
+        return Notice(
+            "Your subscription will not renew" + (f": it ends after {through}" if through else ""),
+            _join(
+                f"The subscription of account {x.account} will not be renewed.",
+                f"It stays active through {through} inclusive." if through else None,
+                "Changed your mind? Undo the cancellation in the billing settings.",
+            ),
+        )
+    return Notice(
+        "Your subscription will continue",
+        _join(
+            f"The cancellation of account {x.account}'s subscription was undone: "
+            "the subscription continues.",
+            f"The current term is paid through {through} inclusive." if through else None,
+        ),
+    )
+
+
+def _generic(x: _Parts) -> Notice:
+    details = [f"  {key}: {value}" for key, value in sorted(x.p.items())]
+    if x.ru:
+        return Notice(
+            f"Уведомление о подписке: {x.ctx.event_type}",
+            _join(
+                f"Событие «{x.ctx.event_type}» по порталу {x.account}.",
+                "Подробности:" if details else None,
+                *details,
+            ),
+        )
+    return Notice(
+        f"Subscription notice: {x.ctx.event_type}",
+        _join(
+            f"Event “{x.ctx.event_type}” for account {x.account}.",
+            "Details:" if details else None,
+            *details,
+        ),
+    )
+
+
+_TEXTS: dict[str, Callable[[_Parts], Notice]] = {
+    "subscription.ordered": _ordered,
+    "invoice.issued": _invoice_issued,
+    "invoice.paid": _invoice_paid,
+    "invoice.partially_paid": _invoice_partially_paid,
+    "subscription.activated": lambda x: _term_started(x, "activated"),
+    "subscription.renewed": lambda x: _term_started(x, "renewed"),
+    "subscription.restored": lambda x: _term_started(x, "restored"),
+    "subscription.reminder": _reminder,
+    "subscription.grace_started": _grace_started,
+    "subscription.suspended": _suspended,
+    "subscription.cancelled": _cancelled,
+    "subscription.autopay_changed": _autopay_changed,
+    "subscription.cancel_scheduled": _cancel_scheduled,
+}
+
+EVENT_TYPES: tuple[str, ...] = tuple(_TEXTS)
+
+_GREETING = {"ru": "Здравствуйте!", "en": "Hello,"}
+_SIGNATURE = {
+    "ru": "Это автоматическое письмо Podpiska: отвечать на него не нужно.",
+    "en": "This is an automatic message from Podpiska: no need to reply.",
+}
+
+
+def render_notice(ctx: NoticeContext, lang: str = "ru") -> Notice:
+    """The subject and text of the e-mail about `ctx.event_type` (generic when unknown)."""
+    if lang not in LANGUAGES:
+        lang = "ru"
+    notice = _TEXTS.get(ctx.event_type, _generic)(_Parts(ctx, lang))
+    text = f"{_GREETING[lang]}\n\n{notice.text}\n\n—\n{_SIGNATURE[lang]}\n"
+    return Notice(notice.subject, text)
