@@ -63,11 +63,19 @@ def _diff(engine: Engine, metadata: MetaData) -> list[Any]:
         return list(compare_metadata(context, metadata))
 
 
-def test_upgrade_creates_exactly_the_tables_of_the_models(empty_db_url: str) -> None:
-    upgrade(empty_db_url)
+def _steps(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Running ")]
+
+
+def test_upgrade_creates_exactly_the_tables_of_the_models(
+    empty_db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="alembic"):
+        upgrade(empty_db_url)
 
     assert _tables(empty_db_url) == _expected_tables(empty_db_url)
     assert current_revision(empty_db_url) == head_revision()
+    assert _steps(caplog)[0] == "Running upgrade  -> 0001, initial"
 
 
 def test_is_current_after_upgrade_and_not_on_an_empty_database(
@@ -91,7 +99,7 @@ def test_upgrading_twice_changes_nothing(db_url: str, caplog: pytest.LogCaptureF
     with caplog.at_level(logging.INFO, logger="alembic"):
         upgrade(db_url)
 
-    assert [r.message for r in caplog.records if "Running upgrade" in r.message] == []
+    assert _steps(caplog) == []
     assert _tables(db_url) == before
     assert current_revision(db_url) == head_revision()
 

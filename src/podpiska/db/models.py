@@ -140,11 +140,11 @@ class Subscription(Base):
     started_on: Mapped[date | None] = mapped_column(Date)
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    test_clock_id: Mapped[int | None]  # the account's test clock, copied for the daily run
+    test_clock_id: Mapped[int | None] = mapped_column(BigId)  # the account's, for the daily run
     autopay: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     last_reminder_days: Mapped[int | None]  # the latest reminder sent for this term
-    renewal_invoice_id: Mapped[int | None]  # an open renewal invoice for the next term
+    renewal_invoice_id: Mapped[int | None] = mapped_column(BigId)  # the open renewal invoice
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -246,7 +246,7 @@ class LicenseLedgerEntry(Base):
     seats: Mapped[int]
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    invoice_id: Mapped[int | None]
+    invoice_id: Mapped[int | None] = mapped_column(BigId)
     recorded_at: Mapped[datetime]
 
 
@@ -262,7 +262,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[str] = mapped_column(String(50))
-    account_id: Mapped[int | None] = mapped_column(index=True)
+    account_id: Mapped[int | None] = mapped_column(BigId, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -276,8 +276,8 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = _id()
     type: Mapped[str] = mapped_column(String(100))
-    account_id: Mapped[int | None]
-    subscription_id: Mapped[int | None]
+    account_id: Mapped[int | None] = mapped_column(BigId)
+    subscription_id: Mapped[int | None] = mapped_column(BigId)
     occurred_on: Mapped[date] = mapped_column(Date)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
@@ -357,7 +357,7 @@ class LifecycleRun(Base):
     __table_args__ = (UniqueConstraint("clock_id", "shards", "shard", "day"),)
 
     id: Mapped[int] = _id()
-    clock_id: Mapped[int]  # a test clock's id, or 0 for real time
+    clock_id: Mapped[int] = mapped_column(BigId)  # a test clock's id, or 0 for real time
     day: Mapped[date] = mapped_column(Date)
     shard: Mapped[int]
     shards: Mapped[int]

@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from podpiska.db.bulk import bulk_insert, reserve_ids
 from podpiska.db.models import (
     Account,
     AuditEntry,
@@ -140,13 +141,9 @@ class _Day:
         )
 
     def flush(self) -> None:
-        for model, rows in (
-            (OutboxEvent, self.events),
-            (LicenseLedgerEntry, self.ledger),
-            (AuditEntry, self.audit),
-        ):
-            if rows:
-                self.session.execute(insert(model), rows)
+        bulk_insert(self.session, OutboxEvent, self.events)
+        bulk_insert(self.session, LicenseLedgerEntry, self.ledger)
+        bulk_insert(self.session, AuditEntry, self.audit)
         self.events, self.ledger, self.audit = [], [], []
 
     # -- transitions -----------------------------------------------------------------------
@@ -413,11 +410,11 @@ class _Day:
                     "created_at": self.now,
                 }
             )
-        ids = self.session.scalars(
-            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoices
-        ).all()
+        ids = reserve_ids(self.session, Invoice, len(invoices))
+        for invoice_id, values in zip(ids, invoices, strict=True):
+            values["id"] = invoice_id
+        bulk_insert(self.session, Invoice, invoices)
         lines: list[dict[str, Any]] = []
-        links: list[dict[str, Any]] = []
         for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
             q = quotes[(row.plan, row.months, row.seats, tuple(row.add_ons or ()))]
             for position, line in enumerate(q.lines, 1):
@@ -438,7 +435,6 @@ class _Day:
                         "vat_rate": plain_decimal(line.vat.rate),
                     }
                 )
-            links.append({"id": row.id, "renewal_invoice_id": invoice_id})
             self.event(
                 "invoice.issued",
                 row.account_id,
@@ -467,9 +463,18 @@ class _Day:
                     },
                 }
             )
-        self.session.execute(insert(InvoiceLine), lines)
+        bulk_insert(self.session, InvoiceLine, lines)
+        # Each subscription points at its new invoice: one statement for all of them.
         self.session.execute(
-            update(Subscription), links, execution_options={"synchronize_session": False}
+            update(Subscription)
+            .where(
+                Subscription.id == Invoice.subscription_id,
+                Invoice.id.between(ids[0], ids[-1]),
+                Invoice.issued_at == self.now,
+                Invoice.kind == "renewal",
+            )
+            .values(renewal_invoice_id=Invoice.id),
+            execution_options={"synchronize_session": False},
         )
         self.counts.autopay_invoices += len(rows)
 

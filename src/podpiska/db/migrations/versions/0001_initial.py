@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 00:31:18.763517
+Create Date: 2026-11-22 00:41:24.659286
 """
 
 from collections.abc import Sequence
@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=100), nullable=False),
         sa.Column("object_type", sa.String(length=50), nullable=False),
         sa.Column("object_id", sa.String(length=50), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
@@ -86,7 +88,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("clock_id", sa.Integer(), nullable=False),
+        sa.Column("clock_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("shard", sa.Integer(), nullable=False),
         sa.Column("shards", sa.Integer(), nullable=False),
@@ -113,8 +115,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("type", sa.String(length=100), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=True),
-        sa.Column("subscription_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("occurred_on", sa.Date(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -285,11 +291,17 @@ def upgrade() -> None:
         sa.Column("started_on", sa.Date(), nullable=True),
         sa.Column("starts_on", sa.Date(), nullable=True),
         sa.Column("ends_on", sa.Date(), nullable=True),
-        sa.Column("test_clock_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "test_clock_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("autopay", sa.Boolean(), nullable=False),
         sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
         sa.Column("last_reminder_days", sa.Integer(), nullable=True),
-        sa.Column("renewal_invoice_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "renewal_invoice_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -386,7 +398,9 @@ def upgrade() -> None:
         sa.Column("seats", sa.Integer(), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=True),
         sa.Column("ends_on", sa.Date(), nullable=True),
-        sa.Column("invoice_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_license_ledger_account_id_accounts")

@@ -7,7 +7,7 @@ The SQL is the schema of the installed procrastinate (pinned in pyproject.toml),
 `App.schema_manager.get_schema()`. It is the schema of procrastinate WRITTEN_FOR below; a
 test fails when another version is installed. Upgrading procrastinate then takes a new
 revision that runs procrastinate's own migration files between the two versions
-(`procrastinate schema --migration-path`), and this revision must be frozen at the old
+(`procrastinate schema --migrations-path`), and this revision must be frozen at the old
 version's schema.sql, so that a fresh database and an upgraded one end up the same.
 
 Revision ID: 0002
