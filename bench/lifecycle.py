@@ -181,14 +181,16 @@ def run_workers(name: str, workers: int, shards: int) -> tuple[float, int, dict[
     del before
     with psycopg.connect(f"{SERVER}/{name}") as conn:
         first, last = conn.execute(
-            """SELECT min(at) FILTER (WHERE type = 'started'),
-                      max(at) FILTER (WHERE type IN ('succeeded', 'failed'))
-               FROM procrastinate_events"""
+            """SELECT min(e.at) FILTER (WHERE e.type = 'started'),
+                      max(e.at) FILTER (WHERE e.type IN ('succeeded', 'failed'))
+               FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id
+               WHERE j.task_name = 'podpiska:lifecycle_shard'"""
         ).fetchone()  # type: ignore[misc]
         failed = conn.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'"
+            "SELECT count(*) FROM procrastinate_jobs"
+            " WHERE task_name = 'podpiska:lifecycle_shard' AND status <> 'succeeded'"
         ).fetchone()
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute("SELECT type, count(*) FROM outbox_events GROUP BY type").fetchall()
         )
     if failed and failed[0]:
@@ -214,7 +216,12 @@ def defer(shards: int) -> None:
 def work() -> None:
     from podpiska.entrypoints import queue
 
-    queue.run_worker(_context_from_env(), one_shot=True)  # type: ignore[arg-type]
+    # The lifecycle queue only: the outbox's periodic delivery is not part of the run.
+    queue.run_worker(
+        _context_from_env(),  # type: ignore[arg-type]
+        one_shot=True,
+        queues=[queue.LIFECYCLE_QUEUE],
+    )
 
 
 def record(text: str) -> None:

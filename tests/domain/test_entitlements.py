@@ -87,8 +87,7 @@ def test_grace_refuses_creating_deals_with_the_exact_message(version: CatalogVer
     decision = check(state(version, Status.GRACE), "crm.create_deal")
     assert (decision.allowed, decision.reason) == (False, "grace_restricted")
     assert decision.message("ru") == (
-        "Портал в льготном периоде до 12.02.2027: создание сделок недоступно. "
-        "Продлите подписку."
+        "Портал в льготном периоде до 12.02.2027: создание сделок недоступно. Продлите подписку."
     )
     assert decision.details == {"grace_until": "2027-02-12"}
 

@@ -96,6 +96,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "The subscription lapsed on {ends_on}: a renewal for {months} months would end on "
         "{term_ends_on}, in the past. Choose at least {min_months} months.",
     },
+    "renewal_partly_paid": {
+        "ru": "По счёту на продление {number} уже внесено {amount_paid}: доплатите его, срок "
+        "продления по нему менять нельзя.",
+        "en": "Renewal invoice {number} is partly paid ({amount_paid}): pay the rest of it; "
+        "its period cannot be changed.",
+    },
     "not_found": {
         "ru": "{what} № {id} не найден(а).",
         "en": "{what} {id} was not found.",
@@ -183,6 +189,7 @@ CONFLICT_CODES = frozenset(
         "invalid_transition",
         "renewal_not_allowed",
         "renewal_too_early",
+        "renewal_partly_paid",
         "cancel_not_allowed",
         "user_exists",
         "idempotency_conflict",

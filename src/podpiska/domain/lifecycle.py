@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from podpiska.domain.catalog import LifecycleSettings
@@ -114,6 +114,8 @@ class Term:
         return (self.ends_on - self.starts_on).days
 
     def __contains__(self, day: object) -> bool:
+        if isinstance(day, datetime):
+            day = day.date()
         return isinstance(day, date) and self.starts_on <= day < self.ends_on
 
 
@@ -131,8 +133,9 @@ def renewal_start(status: Status, ends_on: date) -> date:
 
 
 def renewal_opens_on(ends_on: date, settings: LifecycleSettings) -> date:
-    """The first day a renewal may be bought: the renewal window before the end."""
-    return ends_on - timedelta(days=settings.renewal_window_days)
+    """The first day a renewal may be bought: the renewal window before the paid-through
+    day, the same count of days the reminders use (the 30-day reminder can be acted on)."""
+    return ends_on - ONE_DAY - timedelta(days=settings.renewal_window_days)
 
 
 def check_renewal_window(ends_on: date, today: date, settings: LifecycleSettings) -> None:

@@ -130,10 +130,17 @@ def deliver_outbox_task(timestamp: int) -> None:
     deliver_outbox(_current(), rounds=100)
 
 
-def run_worker(context: Context, *, one_shot: bool = False, concurrency: int = 1) -> None:
+def run_worker(
+    context: Context,
+    *,
+    one_shot: bool = False,
+    concurrency: int = 1,
+    queues: list[str] | None = None,
+) -> None:
     """A procrastinate worker; `one_shot` stops when the queues are empty."""
     queue_app = use_context(context)
     queue_app.run_worker(
+        queues=queues,
         wait=not one_shot,
         concurrency=concurrency,
         install_signal_handlers=not one_shot,

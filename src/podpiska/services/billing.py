@@ -245,15 +245,17 @@ def register_payment(
     if not isinstance(amount, Decimal) or not is_money(amount) or amount <= 0:
         raise DomainError("invalid_amount", amount=str(amount))
     with session.begin():
+        # Locks in one order everywhere: the subscription, then its invoice.
+        found = get_or_404(session, Invoice, invoice_id, "invoice")
+        subscription = get_or_404(
+            session, Subscription, found.subscription_id, "subscription", lock=True
+        )
         invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
         if external_id:
             earlier = session.scalars(
                 select(Payment).where(Payment.method == method, Payment.external_id == external_id)
             ).first()
             if earlier is not None:
-                subscription = get_or_404(
-                    session, Subscription, invoice.subscription_id, "subscription"
-                )
                 return PaymentResult(earlier, invoice, subscription, replayed=True)
         if invoice.status != "issued":
             raise DomainError("invoice_not_payable", number=invoice.number, status=invoice.status)
@@ -263,9 +265,6 @@ def register_payment(
                 "overpayment", amount=str(amount), number=invoice.number, due=str(due)
             )
         account = get_or_404(session, Account, invoice.account_id, "account")
-        subscription = get_or_404(
-            session, Subscription, invoice.subscription_id, "subscription", lock=True
-        )
         now = clock.now()
         today = today_for(session, account, clock)
         if invoice.kind == "renewal" and (
@@ -352,6 +351,7 @@ def _apply_paid_invoice(
         term = Term(invoice.term_starts_on, invoice.term_ends_on)
         event = "subscription.renewed" if status is Status.ACTIVE else "subscription.restored"
         subscription.renewal_invoice_id = None
+        subscription.cancel_at_period_end = False  # paying for the next term undoes it
         # Grandfathering ends at renewal: the license moves to what it was renewed on.
         subscription.catalog_version = invoice.catalog_version
         subscription.plan = invoice.plan
@@ -463,12 +463,15 @@ def _renew(
             Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
         )
         if open_invoice is not None and open_invoice.status == "issued":
-            if (
-                open_invoice.months == months
-                and open_invoice.term_starts_on == term.starts_on
-                and open_invoice.amount_paid == ZERO
-            ):
+            same = open_invoice.months == months and open_invoice.term_starts_on == term.starts_on
+            if same:
                 return open_invoice
+            if open_invoice.amount_paid != ZERO:
+                raise DomainError(
+                    "renewal_partly_paid",
+                    number=open_invoice.number,
+                    amount_paid=str(open_invoice.amount_paid),
+                )
             void_invoice(
                 session,
                 invoice=open_invoice,

@@ -44,6 +44,7 @@ from podpiska.services.common import SYSTEM_LIFECYCLE, jsonable
 from podpiska.services.invoicing import PAYMENT_DAYS, format_number, take_numbers
 
 MAX_CATCH_UP_DAYS = 400
+BATCH = 5000  # subscriptions changed per statement: memory stays flat in N
 
 
 @dataclass
@@ -146,30 +147,58 @@ class _Day:
         bulk_insert(self.session, AuditEntry, self.audit)
         self.events, self.ledger, self.audit = [], [], []
 
+    def changed(
+        self,
+        conditions: list[ColumnElement[bool]],
+        values: dict[str, Any],
+        returning: list[Any],
+    ) -> Iterator[Sequence[Any]]:
+        """UPDATE the subscriptions that meet `conditions`, BATCH at a time, yielding the
+        returned rows of each batch (the caller writes their events and then `flush`es), so
+        memory stays flat however many are due. A batch ends when none is left: every
+        update makes its rows stop meeting the conditions."""
+        while True:
+            batch = (
+                select(Subscription.id)
+                .where(*conditions, *self.scope)
+                .order_by(Subscription.id)
+                .limit(BATCH)
+                .scalar_subquery()
+            )
+            rows = self.session.execute(
+                update(Subscription)
+                .where(Subscription.id.in_(batch), *conditions, *self.scope)
+                .values(**values)
+                .returning(*returning),
+                execution_options={"synchronize_session": False},
+            ).all()
+            if rows:
+                yield rows
+            if len(rows) < BATCH:
+                return
+
     # -- transitions -----------------------------------------------------------------------
 
     def end_terms(self, version: CatalogVersion) -> None:
         """Active subscriptions whose term is over: to grace, or cancelled when cancelled."""
         grace_days = version.lifecycle.grace_days
-        rows = self.session.execute(
-            update(Subscription)
-            .where(
+        batches = self.changed(
+            [
                 Subscription.catalog_version == version.version,
                 Subscription.status == Status.ACTIVE.value,
                 Subscription.ends_on <= self.day,
-                *self.scope,
-            )
-            .values(
-                status=case(
+            ],
+            {
+                "status": case(
                     (Subscription.cancel_at_period_end, Status.CANCELLED.value),
                     else_=Status.GRACE.value,
                 ),
-                autopay=case(
+                "autopay": case(
                     (Subscription.cancel_at_period_end, False), else_=Subscription.autopay
                 ),
-                updated_at=self.now,
-            )
-            .returning(
+                "updated_at": self.now,
+            },
+            [
                 Subscription.id,
                 Subscription.account_id,
                 Subscription.status,
@@ -177,9 +206,13 @@ class _Day:
                 Subscription.seats,
                 Subscription.starts_on,
                 Subscription.ends_on,
-            ),
-            execution_options={"synchronize_session": False},
-        ).all()
+            ],
+        )
+        for rows in batches:
+            self._ended(rows, version, grace_days)
+            self.flush()
+
+    def _ended(self, rows: Sequence[Any], version: CatalogVersion, grace_days: int) -> None:
         for sub_id, account_id, status, plan, seats, starts_on, ends_on in rows:
             assert ends_on is not None  # an active subscription has a term
             if status == Status.CANCELLED.value:
@@ -210,25 +243,26 @@ class _Day:
     def suspend(self, version: CatalogVersion) -> None:
         """Grace is over: suspended."""
         last_end = self.day - timedelta(days=version.lifecycle.grace_days)
-        rows = self.session.execute(
-            update(Subscription)
-            .where(
+        for rows in self.changed(
+            [
                 Subscription.catalog_version == version.version,
                 Subscription.status == Status.GRACE.value,
                 Subscription.ends_on <= last_end,
-                *self.scope,
-            )
-            .values(status=Status.SUSPENDED.value, updated_at=self.now)
-            .returning(
+            ],
+            {"status": Status.SUSPENDED.value, "updated_at": self.now},
+            [
                 Subscription.id,
                 Subscription.account_id,
                 Subscription.plan,
                 Subscription.seats,
                 Subscription.starts_on,
                 Subscription.ends_on,
-            ),
-            execution_options={"synchronize_session": False},
-        ).all()
+            ],
+        ):
+            self._suspended(rows)
+            self.flush()
+
+    def _suspended(self, rows: Sequence[Any]) -> None:
         for sub_id, account_id, plan, seats, starts_on, ends_on in rows:
             self.counts.suspended += 1
             self.event("subscription.suspended", account_id, sub_id, ends_on=ends_on)
@@ -295,9 +329,8 @@ class _Day:
             # next smaller offset is not due yet (or, for the smallest, the term not over).
             smaller = offsets[index - 1] if index else None
             fresh = self.today + timedelta(days=1 + smaller) if smaller is not None else self.today
-            rows = self.session.execute(
-                update(Subscription)
-                .where(
+            for rows in self.changed(
+                [
                     Subscription.catalog_version == version.version,
                     Subscription.status == Status.ACTIVE.value,
                     Subscription.cancel_at_period_end.is_(False),
@@ -310,29 +343,31 @@ class _Day:
                     ),
                     # a term shorter than the offset gets no such reminder
                     days_between(Subscription.starts_on, Subscription.ends_on) > k + 1,
-                    *self.scope,
-                )
-                .values(last_reminder_days=k, updated_at=self.now)
-                .returning(
+                ],
+                {"last_reminder_days": k, "updated_at": self.now},
+                [
                     Subscription.id,
                     Subscription.account_id,
                     Subscription.ends_on,
                     Subscription.renewal_invoice_id,
-                ),
-                execution_options={"synchronize_session": False},
-            ).all()
-            for sub_id, account_id, ends_on, renewal_invoice_id in rows:
-                assert ends_on is not None  # an active subscription has a term
-                self.counts.reminders += 1
-                self.event(
-                    "subscription.reminder",
-                    account_id,
-                    sub_id,
-                    days_before=k,
-                    ends_on=ends_on,
-                    paid_through=ends_on - ONE_DAY,
-                    renewal_invoice_id=renewal_invoice_id,
-                )
+                ],
+            ):
+                self._reminded(rows, k)
+                self.flush()
+
+    def _reminded(self, rows: Sequence[Any], k: int) -> None:
+        for sub_id, account_id, ends_on, renewal_invoice_id in rows:
+            assert ends_on is not None  # an active subscription has a term
+            self.counts.reminders += 1
+            self.event(
+                "subscription.reminder",
+                account_id,
+                sub_id,
+                days_before=k,
+                ends_on=ends_on,
+                paid_through=ends_on - ONE_DAY,
+                renewal_invoice_id=renewal_invoice_id,
+            )
 
     # -- autopay renewal invoices ----------------------------------------------------------
 
@@ -340,33 +375,45 @@ class _Day:
         """Issue the renewal invoice of every autopay subscription due for it (charging it
         is the payment gateway's work)."""
         days = version.lifecycle.autopay_invoice_days
-        rows = self.session.execute(
-            select(
-                Subscription.id,
-                Subscription.account_id,
-                Subscription.plan,
-                Subscription.months,
-                Subscription.seats,
-                Subscription.add_ons,
-                Subscription.ends_on,
-                Subscription.anchor_day,
-            )
-            .where(
-                Subscription.catalog_version == version.version,
-                Subscription.status == Status.ACTIVE.value,
-                Subscription.autopay.is_(True),
-                Subscription.cancel_at_period_end.is_(False),
-                Subscription.renewal_invoice_id.is_(None),
-                Subscription.ends_on <= self.day + timedelta(days=1 + days),
-                Subscription.ends_on > self.day,
-                *self.scope,
-            )
-            .order_by(Subscription.id)
-            .with_for_update()
-        ).all()
-        if not rows:
-            return
         quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote] = {}
+        while True:
+            rows = self.session.execute(
+                select(
+                    Subscription.id,
+                    Subscription.account_id,
+                    Subscription.plan,
+                    Subscription.months,
+                    Subscription.seats,
+                    Subscription.add_ons,
+                    Subscription.ends_on,
+                    Subscription.anchor_day,
+                )
+                .where(
+                    Subscription.catalog_version == version.version,
+                    Subscription.status == Status.ACTIVE.value,
+                    Subscription.autopay.is_(True),
+                    Subscription.cancel_at_period_end.is_(False),
+                    Subscription.renewal_invoice_id.is_(None),
+                    Subscription.ends_on <= self.day + timedelta(days=1 + days),
+                    Subscription.ends_on > self.day,
+                    *self.scope,
+                )
+                .order_by(Subscription.id)
+                .limit(BATCH)
+                .with_for_update()
+            ).all()
+            if rows:
+                self._issue_renewals(catalog, rows, quotes)
+                self.flush()
+            if len(rows) < BATCH:
+                return
+
+    def _issue_renewals(
+        self,
+        catalog: Catalog,
+        rows: Sequence[Any],
+        quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote],
+    ) -> None:
         first = take_numbers(self.session, "invoice", self.day.year, len(rows))
         invoices: list[dict[str, Any]] = []
         for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
