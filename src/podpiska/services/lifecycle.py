@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,7 @@ from podpiska.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import FixedTime, get_test_clock, move_test_clock
-from podpiska.services.common import SYSTEM_LIFECYCLE, jsonable
+from podpiska.services.common import SYSTEM_LIFECYCLE
 from podpiska.services.invoicing import PAYMENT_DAYS, format_number, take_numbers
 
 MAX_CATCH_UP_DAYS = 400
@@ -82,6 +83,15 @@ class RunReport:
     days: list[date] = field(default_factory=list)
     totals: DayCounts = field(default_factory=DayCounts)
     skipped_days: int = 0
+
+
+def _plain_json(value: Any) -> Any:
+    """A payload value as JSON: dates as ISO strings, amounts as strings (flat payloads)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _scope(shard: int, shards: int, clock_id: int) -> list[ColumnElement[bool]]:
@@ -135,7 +145,7 @@ class _Day:
                 "account_id": account_id,
                 "subscription_id": subscription_id,
                 "occurred_on": self.day,
-                "payload": jsonable(payload),
+                "payload": {key: _plain_json(value) for key, value in payload.items()},
                 "created_at": self.now,
                 "fanned_out": False,
             }
@@ -462,26 +472,13 @@ class _Day:
             values["id"] = invoice_id
         bulk_insert(self.session, Invoice, invoices)
         lines: list[dict[str, Any]] = []
+        templates: dict[int, list[dict[str, Any]]] = {}
         for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
             q = quotes[(row.plan, row.months, row.seats, tuple(row.add_ons or ()))]
-            for position, line in enumerate(q.lines, 1):
-                lines.append(
-                    {
-                        "invoice_id": invoice_id,
-                        "position": position,
-                        "kind": line.kind.value,
-                        "code": line.code,
-                        "description": line.description("ru"),
-                        "quantity": line.quantity,
-                        "months": line.months,
-                        "unit_price": line.unit_price,
-                        "discount_percent": plain_decimal(line.discount_percent),
-                        "amount": line.amount,
-                        "explain": line.explain(q.currency, "ru"),
-                        "vat_mode": line.vat.mode.value,
-                        "vat_rate": plain_decimal(line.vat.rate),
-                    }
-                )
+            template = templates.get(id(q))
+            if template is None:
+                template = templates[id(q)] = _line_rows(q)
+            lines.extend({**line, "invoice_id": invoice_id} for line in template)
             self.event(
                 "invoice.issued",
                 row.account_id,
@@ -524,6 +521,27 @@ class _Day:
             execution_options={"synchronize_session": False},
         )
         self.counts.autopay_invoices += len(rows)
+
+
+def _line_rows(q: Quote) -> list[dict[str, Any]]:
+    """The invoice lines of a quote, as rows (the same for every invoice of that quote)."""
+    return [
+        {
+            "position": position,
+            "kind": line.kind.value,
+            "code": line.code,
+            "description": line.description("ru"),
+            "quantity": line.quantity,
+            "months": line.months,
+            "unit_price": line.unit_price,
+            "discount_percent": plain_decimal(line.discount_percent),
+            "amount": line.amount,
+            "explain": line.explain(q.currency, "ru"),
+            "vat_mode": line.vat.mode.value,
+            "vat_rate": plain_decimal(line.vat.rate),
+        }
+        for position, line in enumerate(q.lines, 1)
+    ]
 
 
 def run_day(
