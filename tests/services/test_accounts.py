@@ -143,9 +143,13 @@ def test_refused_user_changes_write_nothing(db: Session, clock: FixedClock) -> N
     assert bad_email.value.details["field"] == "email"
     with pytest.raises(DomainError) as bad_role:
         accounts.add_user(
-            db, account_id=account_id, email="p@romashka.example", role="owner", actor=ACTOR,
+            db,
+            account_id=account_id,
+            email="p@romashka.example",
+            role="owner",
+            actor=ACTOR,
             clock=clock,
-        )  # fmt: skip
+        )
     assert bad_role.value.details["field"] == "role"
     with pytest.raises(DomainError) as no_account:
         add(db, clock, 999, "p@romashka.example")
@@ -202,3 +206,25 @@ def test_without_a_subscription_there_is_no_user_limit_yet(db: Session, clock: F
     assert caught.value.details["suggested_plan"] == "standard"
     ordered = order(db, clock, account_id, plan="standard", months=1)
     assert ordered.subscription.seats == 50
+
+
+def test_the_only_active_administrator_cannot_be_blocked(db: Session, clock: FixedClock) -> None:
+    account = open_account(db, clock)
+    admin = accounts.list_users(db, account.id)[0]
+    before = row_counts(db)
+    with pytest.raises(DomainError) as caught:
+        block(db, clock, account.id, admin.id)
+    assert caught.value.code == "last_admin"
+    assert caught.value.http_status == 409
+    assert row_counts(db) == before
+    second = accounts.add_user(
+        db,
+        account_id=account.id,
+        email="second@example.ru",
+        role="admin",
+        actor=ACTOR,
+        clock=clock,
+    )
+    assert block(db, clock, account.id, admin.id).status == "blocked"
+    with pytest.raises(DomainError):
+        block(db, clock, account.id, second.id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 
 def normalize_url(url: str) -> str:
@@ -52,11 +52,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit, and whose every query reloads the
-    rows it finds: a long-lived session (the CLI, a test, a worker) never decides on the
-    stale copy of a row that another transaction changed. Use `session.get(...,
-    populate_existing=True)` for the same reason."""
+    """Sessions whose objects stay readable after commit (detached snapshots), and whose
+    every query reloads the rows it finds: a long-lived session (the CLI, a test, a
+    worker) never decides on the stale copy of a row that another transaction changed.
+    Use `session.get(..., populate_existing=True)` for the same reason."""
     factory = sessionmaker(engine, autobegin=False, expire_on_commit=False)
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _detach(session: Session, transaction: SessionTransaction) -> None:
+        # What a use-case returns is a snapshot of what it committed: detached when its
+        # (outermost) transaction ends, so that a later refusal, whose rollback expires the
+        # session's objects, cannot make it unreadable. Savepoints leave it attached.
+        if transaction.parent is None and not transaction.nested:
+            session.expunge_all()
 
     @event.listens_for(factory, "do_orm_execute")
     def _fresh(state: ORMExecuteState) -> None:

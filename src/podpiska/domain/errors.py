@@ -143,6 +143,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "{advice}",
         "en": "Plan '{plan}' allows at most {limit} active users; there are {active}. {advice}",
     },
+    "last_admin": {
+        "ru": "{email} — единственный активный администратор портала: назначьте другого, "
+        "прежде чем блокировать.",
+        "en": "{email} is the account's only active administrator: make someone else an "
+        "administrator before blocking.",
+    },
     "cancel_not_allowed": {
         "ru": "Подписку в состоянии «{status}» нельзя отменить.",
         "en": "A subscription in state '{status}' cannot be cancelled.",
@@ -192,6 +198,7 @@ CONFLICT_CODES = frozenset(
         "renewal_partly_paid",
         "cancel_not_allowed",
         "user_exists",
+        "last_admin",
         "idempotency_conflict",
         "idempotency_in_progress",
         "catalog_version_in_use",

@@ -27,8 +27,8 @@ LIFECYCLE_CHANGES = Counter(
 OUTBOX_BACKLOG = Gauge(
     "podpiska_outbox_backlog", "Events and deliveries waiting for the worker", ["stage"]
 )
-WEBHOOK_FAILURES = Counter(
-    "podpiska_delivery_failures_total", "Failed delivery attempts", ["channel"]
+DELIVERY_FAILURES = Counter(
+    "podpiska_delivery_failures_total", "Failed attempts to send an e-mail or a webhook"
 )
 DELIVERIES = Counter("podpiska_deliveries_total", "Delivery attempts by outcome", ["outcome"])
 

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from podpiska.entrypoints.context import Context
-from podpiska.entrypoints.observability import DELIVERIES, LIFECYCLE_CHANGES, LIFECYCLE_SECONDS
+from podpiska.entrypoints.observability import (
+    DELIVERIES,
+    DELIVERY_FAILURES,
+    LIFECYCLE_CHANGES,
+    LIFECYCLE_SECONDS,
+)
 
 log = logging.getLogger("podpiska.worker")
 
@@ -48,10 +53,9 @@ def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
             db, at=day, clock=context.clock, shards=shards, progress=observe
         )
         LIFECYCLE_SECONDS.observe(time.perf_counter() - started)
-        ran = len(report.days) - report.skipped_days // max(shards, 1)
         if report.totals.changed:
             log.info("lifecycle run up to %s: %s", day, report.totals.as_dict())
-        return ran
+        return len(report.days)
 
 
 def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
@@ -75,7 +79,9 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
                 clock=context.clock,
                 catalog=catalog,
                 lang=context.settings.language,
+                webhook_timeout_seconds=context.settings.webhook_timeout_seconds,
             )
+            DELIVERY_FAILURES.inc(stats.failed)
             DELIVERIES.labels("delivered").inc(stats.delivered)
             DELIVERIES.labels("retried").inc(stats.retried)
             DELIVERIES.labels("dead").inc(stats.dead)

@@ -288,6 +288,8 @@ def set_user_blocked(
             return user
         if not blocked:
             _check_user_limit(session, account)
+        elif user.role == "admin" and _active_admins(session, account_id) <= 1:
+            raise DomainError("last_admin", email=user.email)
         before = snapshot(user, "status")
         user.status = target
         audit(
@@ -302,6 +304,21 @@ def set_user_blocked(
             after=snapshot(user, "status"),
         )
     return user
+
+
+def _active_admins(session: Session, account_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AccountUser)
+            .where(
+                AccountUser.account_id == account_id,
+                AccountUser.role == "admin",
+                AccountUser.status == "active",
+            )
+        )
+        or 0
+    )
 
 
 def list_users(session: Session, account_id: int) -> list[AccountUser]:

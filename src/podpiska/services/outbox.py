@@ -1,4 +1,4 @@
-"""How much the worker still has to deliver (for metrics and the CLI)."""
+"""How much the worker still has to deliver, and what it gave up on (metrics, the CLI)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,23 @@ from podpiska.db.models import Delivery, OutboxEvent
 
 
 def backlog(session: Session) -> dict[str, int]:
+    """Events not yet fanned out, and deliveries pending or dead by channel:
+    {"events_waiting": 3, "email_pending": 5, "webhook_dead": 1, ...}."""
     with session.begin():
         events = session.scalar(
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.fanned_out.is_(False))
         )
-        by_status = dict(
-            session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
-        )
-    return {
-        "events_waiting": int(events or 0),
-        "deliveries_pending": int(by_status.get("pending", 0)),
-        "deliveries_dead": int(by_status.get("dead", 0)),
+        rows = session.execute(
+            select(Delivery.channel, Delivery.status, func.count())
+            .where(Delivery.status.in_(("pending", "dead")))
+            .group_by(Delivery.channel, Delivery.status)
+        ).all()
+    counts = {
+        f"{channel}_{status}": 0
+        for channel in ("email", "webhook")
+        for status in ("pending", "dead")
     }
+    counts["events_waiting"] = int(events or 0)
+    for channel, status, count in rows:
+        counts[f"{channel}_{status}"] = int(count)
+    return counts
