@@ -83,7 +83,7 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     )
     assert ordered.status_code == 201, ordered.text
     invoice = ordered.json()["invoice"]
-    assert invoice["number"] == "2026-000001"
+    assert invoice["number"] == "TEST-2026-000001"  # a test clock's own numbering
     assert invoice["total"] == "43092.00"
     assert invoice["vat"] == {"mode": "included", "rate": "22", "amount": "7770.69"}
     lines_sum_to_total(invoice)
@@ -178,7 +178,7 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
         "2027-11-22",
         "2028-11-22",
     )
-    assert renewal_invoice["number"] == "2027-000001"  # numbered per year, without gaps
+    assert renewal_invoice["number"] == "TEST-2027-000001"  # per year, without gaps
     lines_sum_to_total(renewal_invoice)
     restored = client.post(
         f"/api/v1/invoices/{renewal_invoice['id']}/payments",
@@ -190,6 +190,14 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     kinds = [kind for kind, _ in event_types(client, auth, account)]
     assert kinds[-1] == "subscription.restored"
     assert "subscription.grace_started" in kinds and "subscription.suspended" in kinds
+
+    # The test clock never touched the real invoice numbers.
+    real = client.post("/api/v1/accounts", json={"name": "ООО «Живой»",
+                       "admin_email": "live@example.ru"}, headers=auth).json()["id"]  # fmt: skip
+    first = client.post(
+        f"/api/v1/accounts/{real}/subscriptions", json={"plan": "basic", "months": 1}, headers=auth
+    )
+    assert first.json()["invoice"]["number"] == "2026-000001"
 
 
 def test_an_account_key_sees_only_its_account(

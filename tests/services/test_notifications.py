@@ -862,3 +862,29 @@ def test_concurrent_workers_never_send_a_delivery_twice(
     assert len(set(sent)) == 40
     with session_factory() as session:
         assert {d.status for d in deliveries(session)} == {"delivered"}
+
+
+def test_a_late_reminder_counts_the_days_really_left_for_the_term_it_was_about() -> None:
+    from podpiska.db.models import Account, Delivery, OutboxEvent, Subscription
+    from podpiska.services.notifications import build_email
+
+    now = datetime(2027, 11, 16, 9, 0, tzinfo=UTC)
+    event = OutboxEvent(
+        id=1,
+        type="subscription.reminder",
+        account_id=1,
+        subscription_id=1,
+        occurred_on=date(2027, 11, 14),
+        created_at=now,
+        fanned_out=True,
+        payload={"days_before": 7, "ends_on": "2027-11-22", "paid_through": "2027-11-21"},
+    )
+    delivery = Delivery(id=1, event_id=1, channel="email", target="a@b.ru", attempts=0)
+    account = Account(id=1, name="ООО «Ромашка»", timezone="Europe/Moscow", admin_email="a@b.ru")
+    # Renewed meanwhile: the subscription now runs to 2028, the reminder was about 2027.
+    subscription = Subscription(id=1, plan="standard", ends_on=date(2028, 11, 22), autopay=False)
+    message = build_email(
+        event, delivery, account=account, subscription=subscription, today=date(2027, 11, 16)
+    )
+    assert "через 5 дней" in message.subject
+    assert "21.11.2027" in message.subject

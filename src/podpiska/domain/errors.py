@@ -103,7 +103,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "its period cannot be changed.",
     },
     "not_found": {
-        "ru": "{what} № {id} не найден(а).",
+        "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
     },
     "subscription_exists": {

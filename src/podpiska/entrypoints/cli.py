@@ -377,15 +377,41 @@ def run(context: Context, argv: list[str] | None = None) -> int:
             return exc.exit_code
         _say_error(" ".join(exc.format_message().split()))
         return exc.exit_code
-    except Exception as exc:  # a bug of ours: one line for the user, the details in the log
+    except Exception as exc:  # a bug of ours, or the database: one line for the user
         if os.environ.get("PODPISKA_DEBUG"):
             raise
+        not_ready = _database_not_ready(context, exc)
+        if not_ready:
+            _say_error(not_ready)
+            return 2
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
         _say_error(
-            f"internal error ({type(exc).__name__}: {exc}); nothing was changed by the failed "
+            f"internal error ({type(exc).__name__}: {first}); nothing was changed by the failed "
             "step. Run again with PODPISKA_DEBUG=1 for the details."
         )
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _database_not_ready(context: Context, exc: Exception) -> str | None:
+    """A database error on a database that is not migrated: say to run `podpiska init`."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    url = context.settings.database_url
+    try:
+        from podpiska.db.migrate import is_current
+
+        current = is_current(url)
+    except Exception:  # the database cannot even be asked
+        first = (str(exc.orig).strip().splitlines() or [""])[0]
+        return f"the database {url} cannot be used ({first}); check PODPISKA_DATABASE_URL"
+    if current:
+        return None
+    return (
+        f"the database {url} is not initialised or not at the latest migration: run `podpiska init`"
+    )
 
 
 def _say_error(message: str) -> None:

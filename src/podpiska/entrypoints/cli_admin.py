@@ -112,11 +112,20 @@ def lifecycle_run(
     from podpiska.services.catalog_store import catalog_in_force
 
     context = _context(ctx)
-    count = shards or context.settings.lifecycle_shards
+    count = shards if shards is not None else context.settings.lifecycle_shards
     if count < 1 or (shard is not None and not 0 <= shard < count):
         raise BadInput(f"--shard must be from 0 to {count - 1} and --shards at least 1")
     if queued:
+        from podpiska.config import worker_in_process
         from podpiska.entrypoints import queue
+
+        if not context.settings.database_url.startswith("postgres") or worker_in_process(
+            context.settings
+        ):
+            raise BadInput(
+                "--queue needs PostgreSQL and external workers (procrastinate); with SQLite "
+                "run `podpiska lifecycle run` without --queue"
+            )
 
         with queue.use_context(context).open():
             jobs = queue.defer_lifecycle(context, _parse_date(at, "--at") or _today(context))
@@ -303,7 +312,7 @@ def deliveries_list(
 
 def _delivery_row(view: Any) -> list[Any]:
     names = ("id", "status", "channel", "target", "event_type", "attempts", "last_error")
-    return [getattr(view, name, "") for name in names]
+    return [value if (value := getattr(view, name, None)) is not None else "-" for name in names]
 
 
 @deliveries_app.command("redeliver")

@@ -36,6 +36,7 @@ DELIVERIES = Counter("podpiska_deliveries_total", "Delivery attempts by outcome"
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        record.__dict__.pop("color_message", None)  # uvicorn's ANSI copy of the message
         return True
 
 

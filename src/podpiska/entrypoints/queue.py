@@ -41,22 +41,23 @@ def _current() -> Context:
 
 
 tasks = procrastinate.Blueprint()
-_app: procrastinate.App | None = None
+_conninfo: str | None = None
 
 
 def use_context(context: Context) -> procrastinate.App:
     """The procrastinate app on the context's PostgreSQL database, with the tasks bound to
-    the context (one per process)."""
-    global _context, _app  # noqa: PLW0603 - a worker process has exactly one context
+    the context. A later context with another database moves the app there (the way
+    procrastinate's own `replace_connector` does); call it before opening the app."""
+    global _context, _conninfo  # noqa: PLW0603 - one worker process, one context at a time
     _context = context
-    if _app is None:
-        _app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(
-                conninfo=conninfo(context.settings.database_url),
-                kwargs={"application_name": "podpiska-worker"},
-            )
+    info = conninfo(context.settings.database_url)
+    if info != _conninfo:
+        connector = procrastinate.PsycopgConnector(
+            conninfo=info, kwargs={"application_name": "podpiska-worker"}
         )
-        _app.add_tasks_from(tasks, namespace="podpiska")
+        _app.connector = connector
+        _app.job_manager.connector = connector
+        _conninfo = info
     return _app
 
 
@@ -128,6 +129,10 @@ def deliver_outbox_task(timestamp: int) -> None:
     from podpiska.entrypoints.worker import deliver_outbox
 
     deliver_outbox(_current(), rounds=100)
+
+
+_app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+_app.add_tasks_from(tasks, namespace="podpiska")
 
 
 def run_worker(

@@ -80,12 +80,12 @@ def jsonable(value: Any) -> Any:
 
 
 WHAT = {
-    "account": {"ru": "Портал", "en": "Account"},
-    "subscription": {"ru": "Подписка", "en": "Subscription"},
-    "invoice": {"ru": "Счёт", "en": "Invoice"},
-    "user": {"ru": "Пользователь", "en": "User"},
-    "test_clock": {"ru": "Тестовые часы", "en": "Test clock"},
-    "delivery": {"ru": "Доставка", "en": "Delivery"},
+    "account": {"ru": "портал", "en": "Account"},
+    "subscription": {"ru": "подписка", "en": "Subscription"},
+    "invoice": {"ru": "счёт", "en": "Invoice"},
+    "user": {"ru": "пользователь", "en": "User"},
+    "test_clock": {"ru": "тестовые часы", "en": "Test clock"},
+    "delivery": {"ru": "доставка", "en": "Delivery"},
 }
 
 

@@ -21,6 +21,7 @@ from podpiska.domain.pricing import Quote
 from podpiska.services.common import audit, emit
 
 INVOICE_SERIES = "invoice"
+TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering
 PAYMENT_DAYS = 5  # an invoice is due this many days after it is issued
 
 
@@ -43,8 +44,13 @@ def take_numbers(session: Session, series: str, year: int, count: int = 1) -> in
     return last - count + 1
 
 
-def format_number(year: int, value: int) -> str:
-    return f"{year}-{value:06d}"
+def format_number(year: int, value: int, *, test: bool = False) -> str:
+    """`2026-000123`; invoices of accounts on a test clock read `TEST-2026-000123`."""
+    return f"{'TEST-' if test else ''}{year}-{value:06d}"
+
+
+def series(test: bool) -> str:
+    return TEST_SERIES if test else INVOICE_SERIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +73,8 @@ def issue_invoice(
 ) -> Invoice:
     """Number and store an invoice with its lines; emit `invoice.issued`. In a transaction."""
     q = draft.quote
-    number = format_number(today.year, take_numbers(session, INVOICE_SERIES, today.year))
+    test = account.test_clock_id is not None
+    number = format_number(today.year, take_numbers(session, series(test), today.year), test=test)
     vat = q.vat
     invoice = Invoice(
         number=number,

@@ -42,7 +42,7 @@ from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import FixedTime, get_test_clock, move_test_clock
 from podpiska.services.common import SYSTEM_LIFECYCLE
-from podpiska.services.invoicing import PAYMENT_DAYS, format_number, take_numbers
+from podpiska.services.invoicing import PAYMENT_DAYS, format_number, series, take_numbers
 
 MAX_CATCH_UP_DAYS = 400
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N
@@ -131,6 +131,7 @@ class _Day:
         self.day = day
         self.today = today
         self.scope = _scope(shard, shards, clock_id)
+        self.test = clock_id != 0  # a test clock's invoices have their own numbering
         self.now = now
         self.actor = actor
         self.counts = DayCounts()
@@ -424,7 +425,7 @@ class _Day:
         rows: Sequence[Any],
         quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote],
     ) -> None:
-        first = take_numbers(self.session, "invoice", self.day.year, len(rows))
+        first = take_numbers(self.session, series(self.test), self.day.year, len(rows))
         invoices: list[dict[str, Any]] = []
         for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
             rows
@@ -440,7 +441,7 @@ class _Day:
             vat = q.vat
             invoices.append(
                 {
-                    "number": format_number(self.day.year, first + n),
+                    "number": format_number(self.day.year, first + n, test=self.test),
                     "account_id": account_id,
                     "subscription_id": sub_id,
                     "kind": "renewal",

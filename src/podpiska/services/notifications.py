@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, false, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -448,6 +449,7 @@ def _claim(
                             renewal_invoice=invoice,
                             catalog=catalog,
                             lang=lang,
+                            today=clock.now().astimezone(ZoneInfo(account.timezone)).date(),
                         )
                         job = _Job(
                             delivery.id, delivery.created_at, delivery.attempts, email=message
@@ -569,13 +571,20 @@ def build_email(
     renewal_invoice: Invoice | None = None,
     catalog: Catalog | None = None,
     lang: str = "ru",
+    today: date | None = None,
 ) -> EmailMessage:
-    """The e-mail about `event` to `delivery.target`."""
+    """The e-mail about `event` to `delivery.target`, as of `today` (the day it is sent)."""
     payload = dict(event.payload or {})
     version = _catalog_version(catalog, subscription)
     plan_code = payload.get("plan") or (subscription.plan if subscription else None)
     plan_name = _plan_name(catalog, version, plan_code, lang)
     paid_through = _paid_through(subscription)
+    if event.type == "subscription.reminder" and payload.get("paid_through"):
+        # The term the reminder was about (a renewal may have moved the subscription on),
+        # and the days really left when it goes out (a catch-up sends it late).
+        paid_through = date.fromisoformat(str(payload["paid_through"]))
+        if today is not None:
+            payload["days_before"] = max(0, (paid_through - today).days)
     renewal_total: Decimal | None = None
     currency = catalog.currency if catalog is not None else "RUB"
     if renewal_invoice is not None and renewal_invoice.status not in {"paid", "void"}:

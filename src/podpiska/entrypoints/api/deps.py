@@ -34,10 +34,18 @@ def principal(request: Request, db: SessionDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "An API key is required: Authorization: Bearer pk_...")
+        raise HTTPException(
+            401,
+            "An API key is required: Authorization: Bearer pk_...",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     found = authenticate(db, token.strip())
     if found is None:
-        raise HTTPException(401, "The API key is unknown or revoked.")
+        raise HTTPException(
+            401,
+            "The API key is unknown or revoked.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     request.state.principal = found
     return found
 

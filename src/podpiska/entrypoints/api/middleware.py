@@ -21,6 +21,20 @@ from podpiska.services.apikeys import key_prefix
 log = logging.getLogger("podpiska.http")
 
 
+def _route_template(request: Request) -> str:
+    """The matched route with its prefix (`/api/v1/accounts/{account_id}`): a bounded set of
+    metric labels. FastAPI keeps an included router's routes relative to its prefix, so the
+    prefix is taken from the request's own path."""
+    route = request.scope.get("route")
+    relative = getattr(route, "path", None)
+    if not relative:
+        return "unmatched"
+    relative_parts = relative.strip("/").split("/")
+    path_parts = request.url.path.strip("/").split("/")
+    prefix = path_parts[: max(0, len(path_parts) - len(relative_parts))]
+    return "/" + "/".join([*prefix, *relative_parts]).strip("/")
+
+
 class RequestContextMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
@@ -31,8 +45,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         finally:
             request_id.reset(token)
         elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = _route_template(request)
         HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
         HTTP_SECONDS.labels(request.method, template).observe(elapsed)
         response.headers["X-Request-ID"] = rid

@@ -1,0 +1,500 @@
+"""The commands that run Podpiska as a service, on SQLite and on PostgreSQL: init (with
+demo data and a working admin key), API keys, the lifecycle run, the worker and the local
+mailbox, backups, webhooks and deliveries. Bad input exits 2 with one line on stderr, and
+no command ever prints a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import procrastinate
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from podpiska.adapters.clock import FixedClock
+from podpiska.app import build_context, create_app
+from podpiska.config import Settings
+from podpiska.db.migrate import is_current
+from podpiska.db.models import LifecycleRun
+from podpiska.entrypoints import queue
+from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.context import Context
+from podpiska.services import accounts, billing
+from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
+
+TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
+KEY_LINE = re.compile(r"^admin API key \(shown once\): (pk_[0-9a-f]{12}_\S+)$", re.MULTILINE)
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled"}
+
+MADE: list[Context] = []  # contexts built by this module's tests
+
+
+def admin_context(url: str, tmp_path: Path, *, shards: int = 4) -> Context:
+    """Real ports: mail goes to the local mailbox folder under tmp_path."""
+    settings = Settings(
+        env="test",
+        database_url=url,
+        catalog=CRM_SHOP,
+        cache_dir=tmp_path / "cache",
+        mailbox_dir=tmp_path / "mail",
+        log_format="text",
+        lifecycle_shards=shards,
+    )
+    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
+    MADE.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Close the pooled connections of the contexts a test made (their databases are
+    dropped after the test)."""
+    yield
+    while MADE:
+        made = MADE.pop()
+        if "sessions" in made.__dict__:  # the engine was built
+            made.sessions.kw["bind"].dispose()
+
+
+def cli(context: Context, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = run(context, list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, (argv, out, err)
+    return code, out, err
+
+
+def ok(context: Context, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code, out, err = cli(context, capsys, *argv)
+    assert code == 0, (argv, out, err)
+    return out
+
+
+def bad_input(context: Context, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Exit 2, exactly one line on stderr starting `podpiska: `, nothing on stdout."""
+    code, out, err = cli(context, capsys, *argv)
+    assert code == 2, (argv, out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("podpiska: ")
+    return lines[0]
+
+
+@pytest.fixture
+def context(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Context:
+    """A migrated database with the catalog loaded by `podpiska init`."""
+    made = admin_context(db_url, tmp_path)
+    ok(made, capsys, "init")
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _root_logger() -> Iterator[None]:
+    """`podpiska worker` configures logging for the process; put it back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers, root.level = handlers, level
+
+
+@contextmanager
+def queue_on(context: Context) -> Iterator[None]:
+    """The queue module builds one procrastinate app per process and binds its tasks to it:
+    each test points it at its own database (PostgreSQL; SQLite has no queue)."""
+    if context.settings.database_url.startswith("sqlite"):
+        yield
+        return
+    app = queue.use_context(context)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=queue.conninfo(context.settings.database_url)
+    )
+    with app.replace_connector(connector):
+        yield
+
+
+def open_and_order(context: Context, name: str, email: str) -> int:
+    """An account with an order (invoice issued, order taken: two events to send)."""
+    with context.session() as db:
+        account = accounts.open_account(
+            db, name=name, admin_email=email, actor="test", clock=context.clock
+        )
+        billing.order_subscription(
+            db, account_id=account.id, plan="basic", months=1, actor="test", clock=context.clock
+        )
+    return account.id
+
+
+def lifecycle_runs(context: Context) -> set[tuple[date, int, int]]:
+    with context.session() as db, db.begin():
+        rows = db.execute(select(LifecycleRun.day, LifecycleRun.shard, LifecycleRun.shards))
+        return {(day, shard, shards) for day, shard, shards in rows}
+
+
+# --- init -----------------------------------------------------------------------------------
+
+
+def test_init_migrates_an_empty_database_and_loads_the_catalog(
+    empty_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = admin_context(empty_db_url, tmp_path)
+    assert not is_current(empty_db_url)
+
+    out = ok(context, capsys, "init")
+
+    assert is_current(empty_db_url)
+    lines = out.splitlines()
+    assert lines[0] == f"database: {empty_db_url} is at the latest migration"
+    assert lines[1] == f"catalog: crm-shop (2026.1) loaded from {CRM_SHOP}"
+    assert len(lines) == 2  # no demo data, no key without --demo
+
+    again = ok(context, capsys, "init").splitlines()
+    assert again[1] == f"catalog: crm-shop (2026.1) already loaded from {CRM_SHOP}"
+    assert ok(context, capsys, "catalog", "load") == "catalog crm-shop: unchanged\n"
+
+
+def test_init_demo_adds_accounts_in_every_state_and_a_key_that_works(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = admin_context(db_url, tmp_path)
+
+    out = ok(context, capsys, "init", "--demo")
+
+    demo = re.findall(r"^demo: (.+): (\w+)$", out, re.MULTILINE)
+    states = [state for _, state in demo]
+    assert {"active", "grace", "suspended", "pending"} <= set(states), out
+    found = KEY_LINE.findall(out)
+    assert len(found) == 1, out
+    key = found[0]
+    assert f"Authorization: Bearer {key}" in out  # the curl line to try it
+
+    # The key is a vendor admin's: it sees every demo account, in the state printed.
+    client = TestClient(create_app(context))
+    auth = {"Authorization": f"Bearer {key}"}
+    first = client.get("/api/v1/accounts/1", headers=auth)
+    assert first.status_code == 200, first.text
+    assert first.json()["name"] == demo[0][0]
+    for account_id, (name, state) in enumerate(demo, 1):
+        assert client.get(f"/api/v1/accounts/{account_id}", headers=auth).json()["name"] == name
+        subscription = client.get(f"/api/v1/accounts/{account_id}/subscription", headers=auth)
+        if state == "cancelled":
+            assert subscription.status_code == 404, subscription.text
+        else:
+            assert subscription.status_code == 200, subscription.text
+            assert subscription.json()["status"] == state, (name, subscription.json())
+    assert client.get("/api/v1/accounts/1").status_code == 401  # and without it: nothing
+
+    # Again: the accounts are there already, so no second set; a new key all the same.
+    again = ok(context, capsys, "init", "--demo")
+    assert "demo: the database already has accounts; no demo data added" in again
+    assert len(re.findall(r"^demo: ", again, re.MULTILINE)) == 1
+    (second_key,) = KEY_LINE.findall(again)
+    assert second_key != key
+    second = client.get("/api/v1/accounts/1", headers={"Authorization": f"Bearer {second_key}"})
+    assert second.status_code == 200
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def test_apikey_create_list_revoke(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    first = open_and_order(context, "ООО «Ромашка»", "admin@romashka.example")
+    other = open_and_order(context, "ООО «Вектор»", "it@vector.example")
+    client = TestClient(create_app(context))
+
+    code, out, err = cli(
+        context, capsys, "apikey", "create", "--role", "account_admin", "--account", str(first)
+    )
+    assert code == 0, err
+    assert re.fullmatch(r"pk_[0-9a-f]{12}_\S+\n", out), out  # the key alone on stdout
+    key = out.strip()
+    prefix = key.split("_")[1]
+    assert f"key {prefix}, role account_admin" in err  # the note goes to stderr
+    auth = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/api/v1/accounts/{first}", headers=auth).status_code == 200
+    assert client.get(f"/api/v1/accounts/{other}", headers=auth).status_code == 404
+
+    listed = ok(context, capsys, "apikey", "list").splitlines()
+    (line,) = [row for row in listed if row.startswith(prefix)]
+    assert f"account={first}" in line
+    assert "account_admin" in line
+    assert "  active  " in line
+    assert key not in "\n".join(listed)  # never shown again
+    assert key.split("_", 2)[2] not in "\n".join(listed)
+
+    assert ok(context, capsys, "apikey", "revoke", prefix) == f"key {prefix} revoked\n"
+    refused = client.get(f"/api/v1/accounts/{first}", headers=auth)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
+    (line,) = [row for row in ok(context, capsys, "apikey", "list").splitlines() if prefix in row]
+    assert "revoked" in line
+    # Revoking twice is harmless.
+    assert ok(context, capsys, "apikey", "revoke", prefix) == f"key {prefix} revoked\n"
+
+
+def test_apikey_bad_input_is_one_line(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "role" in bad_input(context, capsys, "apikey", "create", "--role", "nope")
+    assert "account" in bad_input(
+        context, capsys, "apikey", "create", "--role", "account_admin"
+    )  # an account key needs its account
+    assert "5" in bad_input(
+        context, capsys, "apikey", "create", "--role", "account_admin", "--account", "5"
+    )  # no such account
+    assert "account" in bad_input(
+        context, capsys, "apikey", "create", "--role", "vendor_admin", "--account", "1"
+    )
+    assert "nope" in bad_input(context, capsys, "apikey", "revoke", "nope")
+    bad_input(context, capsys, "apikey", "create")  # --role is required
+    assert ok(context, capsys, "apikey", "list") == ""  # none was created
+
+
+# --- the lifecycle run ----------------------------------------------------------------------
+
+
+def test_lifecycle_run_json(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(context, capsys, "lifecycle", "run", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert set(data) == {"up_to", "days"} | TOTALS
+    assert data["up_to"] == "2026-11-22"
+    assert data["days"] == 1
+    assert all(data[key] == 0 for key in TOTALS)
+    assert {(TODAY, shard, 4) for shard in range(4)} <= lifecycle_runs(context)
+
+    later = json.loads(ok(context, capsys, "lifecycle", "run", "--json", "--at", "2026-11-25"))
+    assert later["up_to"] == "2026-11-25"
+    assert later["days"] == 3  # 23, 24 and 25: every day since the last run
+
+    one = json.loads(
+        ok(context, capsys, "lifecycle", "run", "--json", "--shards", "2", "--shard", "1")
+    )
+    assert one["up_to"] == "2026-11-22"
+    assert (TODAY, 1, 2) in lifecycle_runs(context)
+    assert (TODAY, 0, 2) not in lifecycle_runs(context)
+
+
+def test_lifecycle_run_prints_a_summary(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ok(context, capsys, "lifecycle", "run", "--at", "2026-11-23")
+    assert "days 2026-11-23 … 2026-11-23 (1), shards 4" in out
+    for key in TOTALS:
+        assert f"  {key}: 0" in out
+
+
+def test_lifecycle_run_bad_input_is_one_line(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = bad_input(context, capsys, "lifecycle", "run", "--shard", "5", "--shards", "2")
+    assert "--shard" in line
+    bad_input(context, capsys, "lifecycle", "run", "--shard", "-1")
+    bad_input(context, capsys, "lifecycle", "run", "--shards", "-3")
+    assert "--at" in bad_input(context, capsys, "lifecycle", "run", "--at", "22.11.2026")
+    assert lifecycle_runs(context) == set()  # nothing ran
+
+
+def test_lifecycle_run_refuses_zero_shards(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "--shards" in bad_input(context, capsys, "lifecycle", "run", "--shards", "0")
+
+
+def test_lifecycle_run_before_init_says_so(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = admin_context(db_url, tmp_path)  # migrated, but no catalog loaded
+    assert "podpiska init" in bad_input(context, capsys, "lifecycle", "run")
+
+
+def test_lifecycle_run_queue_needs_postgresql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = admin_context(f"sqlite:///{tmp_path / 'podpiska.db'}", tmp_path)
+    ok(context, capsys, "init")
+
+    def no_queue(_context: Context) -> procrastinate.App:
+        raise RuntimeError("the queue was opened on SQLite")  # instead of waiting 30 s
+
+    monkeypatch.setattr(queue, "use_context", no_queue)
+    assert "PostgreSQL" in bad_input(context, capsys, "lifecycle", "run", "--queue")
+
+
+@pytest.mark.postgres_only
+def test_lifecycle_run_queue_defers_one_job_per_shard(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with queue_on(context):
+        assert ok(context, capsys, "lifecycle", "run", "--queue") == (
+            "queued 4 shard jobs for the workers\n"
+        )
+        assert ok(context, capsys, "lifecycle", "run", "--queue") == (
+            "queued 0 shard jobs for the workers\n"  # already queued: not twice
+        )
+    with context.session() as db, db.begin():
+        count = db.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs "
+                "WHERE task_name = 'podpiska:lifecycle_shard' AND status = 'todo'"
+            )
+        )
+    assert count == 4
+
+
+# --- the worker and the mailbox -------------------------------------------------------------
+
+
+def test_worker_one_shot_then_mailbox_lists_the_mail(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ok(context, capsys, "mailbox").startswith("no messages in ")
+    open_and_order(context, "ООО «Ромашка»", "admin@romashka.example")
+
+    with queue_on(context):
+        code, out, err = cli(context, capsys, "worker", "--one-shot")
+
+    assert code == 0, err
+    if context.settings.database_url.startswith("sqlite"):
+        assert out == "lifecycle days: 1, events: 2, sent: 2\n"
+    else:  # procrastinate's periodic outbox job may have sent them before the last round
+        assert out.startswith("queues empty; events: ")
+    mail = ok(context, capsys, "mailbox").splitlines()
+    assert len(mail) == 2, mail
+    for line in mail:
+        assert "admin@romashka.example" in line
+        assert CYRILLIC.search(line)
+        assert line.rstrip().endswith(".eml]")
+    assert any("Счёт № 2026-000001" in line for line in mail)
+    assert ok(context, capsys, "mailbox", "--limit", "1").splitlines() == mail[-1:]
+
+    deliveries = ok(context, capsys, "deliveries", "list").splitlines()
+    assert len(deliveries) == 2
+    assert all(" delivered email admin@romashka.example " in row for row in deliveries)
+    assert ok(context, capsys, "deliveries", "list", "--status", "pending") == ""
+    assert "status" in bad_input(context, capsys, "deliveries", "list", "--status", "bogus")
+
+    # Nothing new: the worker sends nothing twice.
+    with queue_on(context):
+        ok(context, capsys, "worker", "--one-shot")
+    assert len(ok(context, capsys, "mailbox").splitlines()) == 2
+
+
+@pytest.mark.postgres_only
+def test_worker_one_shot_on_postgresql_runs_the_shards_with_procrastinate(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    open_and_order(context, "ООО «Ромашка»", "admin@romashka.example")
+
+    with queue_on(context):
+        code, out, err = cli(context, capsys, "worker", "--one-shot")
+
+    assert code == 0, err
+    assert out.startswith("queues empty; events: ")
+    assert {(TODAY, shard, 4) for shard in range(4)} <= lifecycle_runs(context)
+    with context.session() as db, db.begin():
+        jobs = db.execute(
+            text(
+                "SELECT args->>'shard', status::text FROM procrastinate_jobs "
+                "WHERE task_name = 'podpiska:lifecycle_shard' ORDER BY id"
+            )
+        ).all()
+    assert [tuple(job) for job in jobs] == [(str(s), "succeeded") for s in range(4)]
+    assert len(ok(context, capsys, "mailbox").splitlines()) == 2
+
+
+def test_deliveries_redeliver(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ok(context, capsys, "deliveries", "list") == ""
+    assert "99" in bad_input(context, capsys, "deliveries", "redeliver", "99")
+    open_and_order(context, "ООО «Ромашка»", "admin@romashka.example")
+    from podpiska.entrypoints.worker import deliver_outbox
+
+    assert deliver_outbox(context) == (2, 2)
+    first = ok(context, capsys, "deliveries", "list").splitlines()[-1]
+    delivery_id = first.split()[0]
+
+    assert ok(context, capsys, "deliveries", "redeliver", delivery_id) == (
+        f"delivery {delivery_id} is pending again\n"
+    )
+    assert ok(context, capsys, "deliveries", "list", "--status", "pending").startswith(
+        f"{delivery_id} pending email "
+    )
+    assert deliver_outbox(context) == (0, 1)
+    assert len(ok(context, capsys, "mailbox").splitlines()) == 3
+
+
+# --- backups --------------------------------------------------------------------------------
+
+
+def test_db_backup_writes_a_copy(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not context.settings.database_url.startswith("sqlite") and shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    target = tmp_path / "backups" / "before-upgrade.dump"
+
+    out = ok(context, capsys, "db", "backup", str(target))
+
+    size = target.stat().st_size
+    assert size > 0
+    assert out == f"backup written to {target} ({size} bytes)\n"
+    if context.settings.database_url.startswith("sqlite"):
+        copy = admin_context(f"sqlite:///{target}", tmp_path / "copy")
+        assert "already loaded" in ok(copy, capsys, "init")  # a usable database
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def test_webhook_add_and_list(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ok(context, capsys, "webhook", "add", "http://127.0.0.1:9/hook").splitlines()
+    assert len(out) == 2
+    match = re.fullmatch(r"endpoint (\d+): http://127\.0\.0\.1:9/hook", out[0])
+    assert match, out
+    secret = re.fullmatch(r"signing secret \(shown once\): (whsec_\S{16,})", out[1])
+    assert secret, out
+
+    given = ok(context, capsys, "webhook", "add", "https://crm.example/in", "--secret", "s3cr3t")
+    assert given.splitlines()[1] == "signing secret (shown once): s3cr3t"
+
+    listed = ok(context, capsys, "webhook", "list").splitlines()
+    assert listed == [
+        f"{match.group(1)}  active  http://127.0.0.1:9/hook",
+        f"{int(match.group(1)) + 1}  active  https://crm.example/in",
+    ]
+    assert secret.group(1) not in "\n".join(listed)
+
+
+def test_webhook_add_refuses_what_is_not_http(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for url in ("ftp://x", "not-a-url", "http://"):
+        assert "url" in bad_input(context, capsys, "webhook", "add", url)
+    assert ok(context, capsys, "webhook", "list") == ""
+
+
+# --- an uninitialised database --------------------------------------------------------------
+
+
+def test_a_command_on_an_uninitialised_database_says_to_run_init(
+    empty_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = admin_context(empty_db_url, tmp_path)
+    assert "podpiska init" in bad_input(context, capsys, "apikey", "list")
+
+
+def test_a_command_on_an_uninitialised_database_shows_no_traceback(
+    empty_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = admin_context(empty_db_url, tmp_path)
+    for argv in (("apikey", "list"), ("deliveries", "list"), ("webhook", "list")):
+        code, out, err = cli(context, capsys, *argv)
+        assert code in {1, 2}, (argv, out, err)
+        assert out == ""
+        assert err.startswith("podpiska: ")

@@ -1,0 +1,240 @@
+"""The worker: the in-process loop (SQLite's, and PostgreSQL's with worker=inprocess) that
+catches the lifecycle up and delivers the outbox through the Mailer and WebhookSender
+ports, and, on PostgreSQL, procrastinate's lifecycle jobs: one per shard, queued once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import procrastinate
+import pytest
+from sqlalchemy import select, text
+
+from podpiska.adapters.clock import FixedClock
+from podpiska.app import build_context
+from podpiska.config import Settings
+from podpiska.db.models import LifecycleRun
+from podpiska.entrypoints import queue
+from podpiska.entrypoints.context import Context, Ports
+from podpiska.entrypoints.worker import InProcessWorker
+from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
+from podpiska.services.catalog_store import load_catalog_document
+from podpiska.services.demo import DEMO, create_demo
+from podpiska.services.notifications import verify_signature
+from podpiska.services.webhook_endpoints import add_endpoint
+from tests.conftest import Databases
+from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
+
+TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+@dataclass
+class FakeMailer:
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+
+@dataclass
+class FakeWebhooks:
+    requests: list[WebhookRequest] = field(default_factory=list)
+
+    def post(self, request: WebhookRequest, *, timeout_seconds: int) -> WebhookResponse:
+        self.requests.append(request)
+        return WebhookResponse(200, "ok")
+
+
+@dataclass
+class Fakes:
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    webhooks: FakeWebhooks = field(default_factory=FakeWebhooks)
+
+
+MADE: list[Context] = []  # contexts built by this module's tests
+
+
+def worker_context(url: str, tmp_path: Path, fakes: Fakes, *, shards: int = 4) -> Context:
+    settings = Settings(
+        env="test",
+        database_url=url,
+        catalog=CRM_SHOP,
+        cache_dir=tmp_path / "cache",
+        mailbox_dir=tmp_path / "mail",
+        log_format="text",
+        lifecycle_shards=shards,
+    )
+    ports = Ports(mailer=fakes.mailer, webhooks=fakes.webhooks)
+    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW), ports=ports)
+    MADE.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Close the pooled connections of the contexts a test made (their databases are
+    dropped after the test)."""
+    yield
+    while MADE:
+        made = MADE.pop()
+        if "sessions" in made.__dict__:  # the engine was built
+            made.sessions.kw["bind"].dispose()
+
+
+def load_catalog(context: Context) -> None:
+    with context.session() as db:
+        load_catalog_document(db, path=CRM_SHOP, actor="test", clock=context.clock)
+
+
+def with_demo(context: Context) -> None:
+    load_catalog(context)
+    with context.session() as db:
+        create_demo(db, clock=context.clock)
+
+
+@contextmanager
+def queue_on(context: Context) -> Iterator[procrastinate.App]:
+    """The queue's app on this test's database. The queue module builds one procrastinate
+    app per process (its tasks are bound to it), so each test swaps the connector in."""
+    app = queue.use_context(context)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=queue.conninfo(context.settings.database_url)
+    )
+    with app.replace_connector(connector):
+        yield app
+
+
+def lifecycle_runs(context: Context) -> list[tuple[date, int, int]]:
+    with context.session() as db, db.begin():
+        rows = db.execute(
+            select(LifecycleRun.day, LifecycleRun.shard, LifecycleRun.shards).order_by(
+                LifecycleRun.shards, LifecycleRun.shard, LifecycleRun.day
+            )
+        ).all()
+    return [(day, shard, shards) for day, shard, shards in rows]
+
+
+def shard_jobs(context: Context) -> list[tuple[str, str | None]]:
+    """(status, queueing_lock) of the lifecycle shard jobs in procrastinate's table."""
+    with context.session() as db, db.begin():
+        rows = db.execute(
+            text(
+                "SELECT status::text, queueing_lock FROM procrastinate_jobs "
+                "WHERE task_name = 'podpiska:lifecycle_shard' ORDER BY id"
+            )
+        ).all()
+    return [(status, lock) for status, lock in rows]
+
+
+# --- the in-process worker ------------------------------------------------------------------
+
+
+def test_a_tick_mails_and_signs_the_demo_events_once(db_url: str, tmp_path: Path) -> None:
+    fakes = Fakes()
+    context = worker_context(db_url, tmp_path, fakes)
+    with_demo(context)
+    with context.session() as db:
+        endpoint = add_endpoint(
+            db, url="https://vendor.example/hooks", actor="test", clock=context.clock
+        )
+
+    first = InProcessWorker(context).tick()
+
+    runs = lifecycle_runs(context)
+    assert {(TODAY, shard, 4) for shard in range(4)} <= set(runs)  # today, every shard
+    assert first.fanned_out > 0
+    # One e-mail to the account's administrator and one webhook per event.
+    assert len(fakes.mailer.sent) == len(fakes.webhooks.requests) == first.fanned_out
+    assert first.delivered == 2 * first.fanned_out
+    demo_addresses = {demo.email for demo in DEMO}
+    for message in fakes.mailer.sent:
+        assert message.to in demo_addresses
+        assert CYRILLIC.search(message.subject), message.subject
+        assert message.text.strip()
+    assert {m.to for m in fakes.mailer.sent} == demo_addresses  # every order was confirmed
+    for request in fakes.webhooks.requests:
+        assert request.url == "https://vendor.example/hooks"
+        signature = request.headers["Podpiska-Signature"]
+        assert signature.startswith("v1=")
+        stamp = request.headers["Podpiska-Timestamp"]
+        now = context.clock.now()
+        assert verify_signature(endpoint.secret, stamp, request.body, signature, now=now)
+        assert not verify_signature("whsec_other", stamp, request.body, signature, now=now)
+
+    second = InProcessWorker(context).tick()
+
+    assert (second.fanned_out, second.delivered) == (0, 0)
+    assert len(fakes.mailer.sent) == len(fakes.webhooks.requests) == first.fanned_out
+    assert lifecycle_runs(context) == runs  # today was done: nothing ran again
+
+
+# --- procrastinate on PostgreSQL ------------------------------------------------------------
+
+
+@pytest.fixture
+def queued(db_url: str, tmp_path: Path) -> Iterator[Context]:
+    """A database with the catalog, a context of three shards, the queue on it."""
+    context = worker_context(db_url, tmp_path, Fakes(), shards=3)
+    load_catalog(context)
+    with queue_on(context):
+        yield context
+
+
+def shard_runs(context: Context) -> list[tuple[date, int, int]]:
+    return [run for run in lifecycle_runs(context) if run[2] == 3]
+
+
+@pytest.mark.postgres_only
+def test_procrastinate_runs_one_job_per_shard(queued: Context) -> None:
+    with queue.use_context(queued).open():
+        ids = queue.defer_lifecycle(queued, TODAY)
+    assert len(ids) == len(set(ids)) == 3
+    assert shard_jobs(queued) == [
+        ("todo", "lifecycle-3-0"),
+        ("todo", "lifecycle-3-1"),
+        ("todo", "lifecycle-3-2"),
+    ]
+    assert shard_runs(queued) == []
+
+    queue.run_worker(queued, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
+
+    assert [status for status, _ in shard_jobs(queued)] == ["succeeded"] * 3
+    assert shard_runs(queued) == [(TODAY, 0, 3), (TODAY, 1, 3), (TODAY, 2, 3)]
+
+
+@pytest.mark.postgres_only
+def test_deferring_twice_queues_each_shard_once(queued: Context) -> None:
+    with queue.use_context(queued).open():
+        first = queue.defer_lifecycle(queued, TODAY)
+        again = queue.defer_lifecycle(queued, TODAY)  # e.g. a second worker's periodic task
+    assert len(first) == 3
+    assert again == []
+    assert len(shard_jobs(queued)) == 3
+
+    queue.run_worker(queued, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
+
+    assert [status for status, _ in shard_jobs(queued)] == ["succeeded"] * 3
+    assert shard_runs(queued) == [(TODAY, 0, 3), (TODAY, 1, 3), (TODAY, 2, 3)]
+    # Once run, the shards may be queued again (the next day's run).
+    with queue.use_context(queued).open():
+        assert len(queue.defer_lifecycle(queued, TODAY)) == 3
+    queue.run_worker(queued, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
+    assert shard_runs(queued) == [(TODAY, 0, 3), (TODAY, 1, 3), (TODAY, 2, 3)]  # done once
+
+
+@pytest.mark.postgres_only
+def test_use_context_follows_the_context_it_is_given(
+    queued: Context, tmp_path: Path, databases: Databases
+) -> None:
+    other = worker_context(databases.new(), tmp_path / "other", Fakes(), shards=3)
+    load_catalog(other)
+    app = queue.use_context(other)  # the app of `queued` (see queue_on)
+    with app.open():
+        queue.defer_lifecycle(other, TODAY)
+    assert len(shard_jobs(other)) == 3
