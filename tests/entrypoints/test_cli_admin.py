@@ -33,7 +33,7 @@ from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
 KEY_LINE = re.compile(r"^admin API key \(shown once\): (pk_[0-9a-f]{12}_\S+)$", re.MULTILINE)
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled"}
+TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled", "expired_changes"}
 
 MADE: list[Context] = []  # contexts built by this module's tests
 

@@ -143,6 +143,11 @@ class Subscription(Base):
     test_clock_id: Mapped[int | None] = mapped_column(BigId)  # the account's, for the daily run
     autopay: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the configuration is worth for the whole term (what was invoiced for it; after a
+    # mid-term change, the new configuration's full-term price): the base of prorations.
+    term_basis: Mapped[Decimal | None]
+    scheduled_plan: Mapped[str | None] = mapped_column(String(100))  # from the next term
+    scheduled_seats: Mapped[int | None]  # from the next term
     last_reminder_days: Mapped[int | None]  # the latest reminder sent for this term
     renewal_invoice_id: Mapped[int | None] = mapped_column(BigId)  # the open renewal invoice
     created_at: Mapped[datetime]
@@ -203,6 +208,47 @@ class InvoiceLine(Base):
     explain: Mapped[str] = mapped_column(String(1000))
     vat_mode: Mapped[str] = mapped_column(String(20))
     vat_rate: Mapped[str] = mapped_column(String(10))
+
+
+class SubscriptionChange(Base):
+    """A change of seats, plan or add-ons in the middle of a term: pending until its
+    invoice is paid (then applied), scheduled for the next term, or applied at once when it
+    needs no money. Its lines are the preview's, exactly."""
+
+    __tablename__ = "subscription_changes"
+    __table_args__ = (Index("ix_subscription_changes_open", "status", "expires_at"),)
+
+    id: Mapped[int] = _id()
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # seats | plan | add_on
+    status: Mapped[str] = mapped_column(String(20))  # pending|applied|scheduled|expired|cancelled
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # the state it was computed on
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # code, amount, explain...
+    amount_due: Mapped[Decimal]
+    effective_on: Mapped[date] = mapped_column(Date)
+    new_ends_on: Mapped[date | None] = mapped_column(Date)
+    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    applied_at: Mapped[datetime | None]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class CreditEntry(Base):
+    """Money owed to the customer (остаток на счёте): append-only; the balance is the sum."""
+
+    __tablename__ = "credit_entries"
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal]  # positive: credit given; negative: credit used or refunded
+    reason: Mapped[str] = mapped_column(String(200))
+    change_id: Mapped[int | None] = mapped_column(BigId)
+    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
 
 
 class Payment(Base):

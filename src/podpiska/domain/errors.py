@@ -102,6 +102,42 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Renewal invoice {number} is partly paid ({amount_paid}): pay the rest of it; "
         "its period cannot be changed.",
     },
+    "change_outside_term": {
+        "ru": "Изменение на {on} вне оплаченного периода ({starts_on} — {paid_through}).",
+        "en": "A change on {on} is outside the paid term ({starts_on} to {paid_through}).",
+    },
+    "seats_not_sold": {
+        "ru": "На тарифе «{plan}» пользователи сверх включённых не продаются: смените тариф.",
+        "en": "Plan '{plan}' sells no users above those included: change the plan.",
+    },
+    "nothing_to_change": {
+        "ru": "Изменение ничего не меняет.",
+        "en": "The change changes nothing.",
+    },
+    "downgrade_blocked": {
+        "ru": "Перейти на тариф «{plan}» пока нельзя: {blockers}.",
+        "en": "The move to plan '{plan}' is not possible yet: {blockers}.",
+    },
+    "change_not_allowed": {
+        "ru": "Менять подписку в состоянии «{status}» нельзя: изменения возможны в оплаченный "
+        "период.",
+        "en": "A subscription in state '{status}' cannot be changed: changes happen within a "
+        "paid term.",
+    },
+    "change_stale": {
+        "ru": "Подписка изменилась после предварительного расчёта: запросите его заново.",
+        "en": "The subscription changed since the preview: ask for a new one.",
+    },
+    "change_token_invalid": {
+        "ru": "Токен предварительного расчёта неверен или просрочен (действует 15 минут).",
+        "en": "The preview token is invalid or expired (it is valid for 15 minutes).",
+    },
+    "change_pending": {
+        "ru": "У подписки уже есть неоплаченное изменение по счёту {number}: оплатите или "
+        "отмените его.",
+        "en": "The subscription already has an unpaid change on invoice {number}: pay it or "
+        "cancel it.",
+    },
     "not_found": {
         "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
@@ -196,6 +232,10 @@ CONFLICT_CODES = frozenset(
         "renewal_not_allowed",
         "renewal_too_early",
         "renewal_partly_paid",
+        "downgrade_blocked",
+        "change_stale",
+        "change_not_allowed",
+        "change_pending",
         "cancel_not_allowed",
         "user_exists",
         "last_admin",

@@ -336,6 +336,11 @@ def _apply_paid_invoice(
     now: datetime,
     actor: str,
 ) -> None:
+    if invoice.kind == "change":
+        from podpiska.services.changes import apply_paid_change
+
+        apply_paid_change(session, invoice, subscription, today=today, now=now, actor=actor)
+        return
     before = snapshot(subscription, *_SUB_FIELDS)
     status = Status(subscription.status)
     if invoice.kind == "order":
@@ -358,6 +363,9 @@ def _apply_paid_invoice(
         subscription.months = invoice.months
         subscription.seats = invoice.seats
         subscription.add_ons = list(invoice.add_ons)
+        subscription.scheduled_plan = None  # a scheduled downgrade took effect with it
+        subscription.scheduled_seats = None
+    subscription.term_basis = invoice.total  # what the term was invoiced for
     subscription.status = Status.ACTIVE.value
     subscription.starts_on = term.starts_on
     subscription.ends_on = term.ends_on
@@ -480,14 +488,10 @@ def _renew(
                 now=clock.now(),
                 actor=actor,
             )
+    plan, seats = renewal_configuration(session, catalog, subscription, account, today)
     q = quote(
         catalog,
-        QuoteRequest(
-            plan=subscription.plan,
-            months=months,
-            users=subscription.seats,
-            add_ons=tuple(subscription.add_ons),
-        ),
+        QuoteRequest(plan=plan, months=months, users=seats, add_ons=tuple(subscription.add_ons)),
         today,
     )
     invoice = issue_invoice(
@@ -502,6 +506,37 @@ def _renew(
     subscription.renewal_invoice_id = invoice.id
     subscription.updated_at = now
     return invoice
+
+
+def renewal_configuration(
+    session: Session, catalog: Catalog, subscription: Subscription, account: Account, today: date
+) -> tuple[str, int]:
+    """The plan and users the next term is bought for: a scheduled downgrade or seat
+    reduction takes effect with it, checked again against the account's usage now."""
+    from podpiska.domain.proration import downgrade_blockers
+
+    plan_code = subscription.scheduled_plan or subscription.plan
+    seats = subscription.scheduled_seats or subscription.seats
+    if subscription.scheduled_plan:
+        version = catalog.version_at(today)
+        current, target = version.plan(subscription.plan), version.plan(plan_code)
+        blockers = downgrade_blockers(
+            current, target, active_user_count(session, account.id), account.disk_used_mb
+        )
+        if blockers:
+            raise DomainError(
+                "downgrade_blocked",
+                plan=plan_code,
+                blockers={
+                    "ru": "; ".join(b.message_ru for b in blockers),
+                    "en": "; ".join(b.message_en for b in blockers),
+                },
+                items=[{"code": b.code, "need": b.need} for b in blockers],
+            )
+        seats = max(seats, target.users_included)
+        if target.user_limit is not None:
+            seats = min(seats, max(target.user_limit, target.users_included))
+    return plan_code, seats
 
 
 def set_autopay(

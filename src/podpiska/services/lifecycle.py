@@ -55,6 +55,7 @@ class DayCounts:
     grace: int = 0
     suspended: int = 0
     cancelled: int = 0
+    expired_changes: int = 0  # unpaid mid-term changes past their three days
     skipped: bool = False  # the day was done before
 
     def add(self, other: DayCounts) -> None:
@@ -63,6 +64,7 @@ class DayCounts:
         self.grace += other.grace
         self.suspended += other.suspended
         self.cancelled += other.cancelled
+        self.expired_changes += other.expired_changes
 
     @property
     def changed(self) -> int:
@@ -75,6 +77,7 @@ class DayCounts:
             "grace": self.grace,
             "suspended": self.suspended,
             "cancelled": self.cancelled,
+            "expired_changes": self.expired_changes,
         }
 
 
@@ -392,9 +395,10 @@ class _Day:
                 select(
                     Subscription.id,
                     Subscription.account_id,
-                    Subscription.plan,
+                    # a scheduled downgrade or seat reduction takes effect with the renewal
+                    func.coalesce(Subscription.scheduled_plan, Subscription.plan).label("plan"),
                     Subscription.months,
-                    Subscription.seats,
+                    func.coalesce(Subscription.scheduled_seats, Subscription.seats).label("seats"),
                     Subscription.add_ons,
                     Subscription.ends_on,
                     Subscription.anchor_day,
@@ -587,6 +591,8 @@ def run_day(
         for version in versions:
             work.remind(version)
             work.autopay_invoices(catalog, version)
+        if shard == 0:
+            work.counts.expired_changes = _expire_changes(session, clock_id, now, actor)
         work.flush()
         session.add(
             LifecycleRun(
@@ -599,6 +605,12 @@ def run_day(
             )
         )
     return work.counts
+
+
+def _expire_changes(session: Session, clock_id: int, now: datetime, actor: str) -> int:
+    from podpiska.services.changes import expire_pending
+
+    return expire_pending(session, now=now, actor=actor, clock_id=clock_id)
 
 
 def _versions_in_use(session: Session, catalog: Catalog) -> list[CatalogVersion]:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from podpiska import __version__
-from podpiska.entrypoints.api import accounts, billing, ops, quotes, test_clocks
+from podpiska.entrypoints.api import accounts, billing, changes, ops, quotes, test_clocks
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from podpiska.entrypoints.context import Context
@@ -51,7 +51,13 @@ def create_api(context: Context) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    for router in (quotes.router, accounts.router, billing.router, test_clocks.router):
+    for router in (
+        quotes.router,
+        accounts.router,
+        billing.router,
+        changes.router,
+        test_clocks.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ops.router)
     app.add_middleware(IdempotencyMiddleware)

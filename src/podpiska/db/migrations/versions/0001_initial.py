@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 00:41:24.659286
+Create Date: 2026-11-22 01:10:11.117796
 """
 
 from collections.abc import Sequence
@@ -270,6 +270,35 @@ def upgrade() -> None:
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
     op.create_table(
+        "credit_entries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_credit_entries_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_entries")),
+    )
+    with op.batch_alter_table("credit_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_entries_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "subscriptions",
         sa.Column(
             "id",
@@ -296,6 +325,9 @@ def upgrade() -> None:
         ),
         sa.Column("autopay", sa.Boolean(), nullable=False),
         sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
+        sa.Column("term_basis", sa.BigInteger(), nullable=True),
+        sa.Column("scheduled_plan", sa.String(length=100), nullable=True),
+        sa.Column("scheduled_seats", sa.Integer(), nullable=True),
         sa.Column("last_reminder_days", sa.Integer(), nullable=True),
         sa.Column(
             "renewal_invoice_id",
@@ -421,6 +453,55 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "subscription_changes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("amount_due", sa.BigInteger(), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("new_ends_on", sa.Date(), nullable=True),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_subscription_changes_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name=op.f("fk_subscription_changes_subscription_id_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_changes")),
+    )
+    with op.batch_alter_table("subscription_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_subscription_changes_open", ["status", "expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_subscription_changes_subscription_id"), ["subscription_id"], unique=False
+        )
+
+    op.create_table(
         "invoice_lines",
         sa.Column(
             "id",
@@ -500,6 +581,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
 
     op.drop_table("invoice_lines")
+    with op.batch_alter_table("subscription_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subscription_changes_subscription_id"))
+        batch_op.drop_index("ix_subscription_changes_open")
+
+    op.drop_table("subscription_changes")
     with op.batch_alter_table("license_ledger", schema=None) as batch_op:
         batch_op.drop_index("ix_license_ledger_subscription")
         batch_op.drop_index(batch_op.f("ix_license_ledger_account_id"))
@@ -519,6 +605,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_subscriptions_status_ends_on")
 
     op.drop_table("subscriptions")
+    with op.batch_alter_table("credit_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_entries_account_id"))
+
+    op.drop_table("credit_entries")
     op.drop_table("api_keys")
     with op.batch_alter_table("account_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_users_account_id"))
