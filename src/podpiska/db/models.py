@@ -251,6 +251,54 @@ class CreditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
 
 
+class JournalEntry(Base):
+    """Double-entry bookkeeping: every invoice, payment, credit, credit use, refund and
+    credit note posts rows whose amounts (debit +, credit −) sum to zero per transaction."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (Index("ix_journal_entries_account", "customer_account_id", "ledger"),)
+
+    id: Mapped[int] = _id()
+    transaction: Mapped[str] = mapped_column(String(64), index=True)
+    ledger: Mapped[str] = mapped_column(String(30))  # receivable|deferred_revenue|cash|...
+    customer_account_id: Mapped[int] = mapped_column(BigId)
+    amount: Mapped[Decimal]  # debit positive, credit negative
+    kind: Mapped[str] = mapped_column(String(30))  # what posted it
+    document: Mapped[str] = mapped_column(String(50))  # invoice:12, payment:7 ...
+    created_at: Mapped[datetime]
+
+
+class CreditNote(Base):
+    """A correction of an issued invoice: its lines negated, numbered in its own series."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = _id()
+    number: Mapped[str] = mapped_column(String(30))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    total: Mapped[Decimal]  # negative
+    reason: Mapped[str] = mapped_column(String(500))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class Refund(Base):
+    """Money going back to the customer from its credit; the payment gateway sends it."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))  # requested | sent | failed
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("method", "external_id"),)

@@ -138,6 +138,20 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "The subscription already has an unpaid change on invoice {number}: pay it or "
         "cancel it.",
     },
+    "refund_exceeds_credit": {
+        "ru": "Возврат {amount} больше остатка на счёте: {available}.",
+        "en": "A refund of {amount} exceeds the account's credit: {available}.",
+    },
+    "credit_note_not_allowed": {
+        "ru": "Счёт {number} в состоянии «{status}»: корректировочный документ выписывается "
+        "к оплаченному счёту, неоплаченный аннулируется.",
+        "en": "Invoice {number} is '{status}': a credit note corrects a paid invoice; an "
+        "unpaid one is voided.",
+    },
+    "credit_note_exists": {
+        "ru": "К счёту {number} уже выписан корректировочный документ.",
+        "en": "Invoice {number} already has a credit note.",
+    },
     "not_found": {
         "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
@@ -235,6 +249,8 @@ CONFLICT_CODES = frozenset(
         "downgrade_blocked",
         "change_stale",
         "change_not_allowed",
+        "credit_note_not_allowed",
+        "credit_note_exists",
         "change_pending",
         "cancel_not_allowed",
         "user_exists",

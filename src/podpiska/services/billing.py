@@ -43,6 +43,7 @@ from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
 from podpiska.services.common import audit, emit, get_or_404, snapshot
 from podpiska.services.invoicing import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
+from podpiska.services.money_ledger import CASH, RECEIVABLE, apply_credit, post
 
 PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "manual")
 _SUB_FIELDS = (
@@ -193,6 +194,7 @@ def order_subscription(
             actor=actor,
         )
         ledger(session, subscription, "ordered", effective_on=today, now=now, invoice_id=invoice.id)
+        use_credit(session, invoice, subscription, today=today, now=now, actor=actor)
         audit(
             session,
             actor=actor,
@@ -286,6 +288,16 @@ def register_payment(
         session.add(payment)
         invoice.amount_paid = invoice.amount_paid + amount
         session.flush()
+        post(
+            session,
+            account_id=invoice.account_id,
+            debit=CASH,
+            credit=RECEIVABLE,
+            amount=amount,
+            kind="payment",
+            document=f"payment:{payment.id}",
+            at=now,
+        )
         audit(
             session,
             actor=actor,
@@ -296,35 +308,62 @@ def register_payment(
             at=now,
             after={"invoice": invoice.number, "amount": str(amount), "method": method},
         )
-        if invoice.amount_paid < invoice.total:
-            emit(
-                session,
-                "invoice.partially_paid",
-                account_id=invoice.account_id,
-                subscription_id=subscription.id,
-                occurred_on=today,
-                at=now,
-                invoice_id=invoice.id,
-                number=invoice.number,
-                amount_paid=invoice.amount_paid,
-                total=invoice.total,
-            )
-        else:
-            invoice.status = "paid"
-            invoice.paid_at = now
-            emit(
-                session,
-                "invoice.paid",
-                account_id=invoice.account_id,
-                subscription_id=subscription.id,
-                occurred_on=today,
-                at=now,
-                invoice_id=invoice.id,
-                number=invoice.number,
-                total=invoice.total,
-            )
-            _apply_paid_invoice(session, invoice, subscription, today=today, now=now, actor=actor)
+        settle(session, invoice, subscription, today=today, now=now, actor=actor)
     return PaymentResult(payment, invoice, subscription)
+
+
+def settle(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    """After money (or credit) came in: partly paid, or paid and applied. In a transaction."""
+    if invoice.amount_paid < invoice.total:
+        emit(
+            session,
+            "invoice.partially_paid",
+            account_id=invoice.account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            invoice_id=invoice.id,
+            number=invoice.number,
+            amount_paid=invoice.amount_paid,
+            total=invoice.total,
+        )
+    else:
+        invoice.status = "paid"
+        invoice.paid_at = now
+        emit(
+            session,
+            "invoice.paid",
+            account_id=invoice.account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            invoice_id=invoice.id,
+            number=invoice.number,
+            total=invoice.total,
+        )
+        _apply_paid_invoice(session, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def use_credit(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    """The account's credit goes to a just-issued invoice first (in its transaction)."""
+    if apply_credit(session, invoice, actor=actor, at=now) > ZERO:
+        settle(session, invoice, subscription, today=today, now=now, actor=actor)
 
 
 def _apply_paid_invoice(
@@ -505,6 +544,7 @@ def _renew(
     )
     subscription.renewal_invoice_id = invoice.id
     subscription.updated_at = now
+    use_credit(session, invoice, subscription, today=today, now=clock.now(), actor=actor)
     return invoice
 
 

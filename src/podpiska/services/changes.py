@@ -16,15 +16,13 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import (
     Account,
-    CreditEntry,
     Invoice,
     InvoiceLine,
     Subscription,
@@ -54,6 +52,7 @@ from podpiska.services.invoicing import (
     take_numbers,
     void_invoice,
 )
+from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, grant_credit, post
 
 TOKEN_TTL = timedelta(minutes=15)
 PENDING_FOR = timedelta(days=3)
@@ -281,18 +280,20 @@ def commit_change(
                 session, account, subscription, change, record, today, now, actor, currency
             )
             record.invoice_id = invoice.id
+            from podpiska.services.billing import use_credit
+
+            use_credit(session, invoice, subscription, today=today, now=now, actor=actor)
         else:
             _apply(session, subscription, record, change, now, today, actor)
             if change.amount_due < ZERO:
-                session.add(
-                    CreditEntry(
-                        account_id=account.id,
-                        amount=-change.amount_due,
-                        reason="unused value of the old configuration",
-                        change_id=record.id,
-                        created_at=now,
-                        actor=actor,
-                    )
+                grant_credit(
+                    session,
+                    account_id=account.id,
+                    amount=-change.amount_due,
+                    reason="unused value of the old configuration",
+                    actor=actor,
+                    at=now,
+                    change_id=record.id,
                 )
         audit(
             session,
@@ -389,6 +390,16 @@ def _issue_change_invoice(
             vat_rate=plain_decimal(vat.rate),
         )
         for position, line in enumerate(change.lines, 1)
+    )
+    post(
+        session,
+        account_id=account.id,
+        debit=RECEIVABLE,
+        credit=DEFERRED,
+        amount=total,
+        kind="invoice",
+        document=f"invoice:{invoice.id}",
+        at=now,
     )
     audit(
         session,
@@ -576,11 +587,3 @@ def cancel_change(
             at=now,
         )
         return record
-
-
-def credit_balance(session: Session, account_id: int) -> Decimal:
-    """What the account has to its credit (in the caller's transaction)."""
-    value = session.scalar(
-        select(func.sum(CreditEntry.amount)).where(CreditEntry.account_id == account_id)
-    )
-    return value if isinstance(value, Decimal) else ZERO

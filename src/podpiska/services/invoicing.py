@@ -19,6 +19,7 @@ from podpiska.domain.lifecycle import Term
 from podpiska.domain.money import ZERO, plain_decimal
 from podpiska.domain.pricing import Quote
 from podpiska.services.common import audit, emit
+from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, post
 
 INVOICE_SERIES = "invoice"
 TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering
@@ -123,6 +124,16 @@ def issue_invoice(
         )
         for position, line in enumerate(q.lines, 1)
     )
+    post(
+        session,
+        account_id=account.id,
+        debit=RECEIVABLE,
+        credit=DEFERRED,
+        amount=q.total,
+        kind="invoice",
+        document=f"invoice:{invoice.id}",
+        at=now,
+    )
     audit(
         session,
         actor=actor,
@@ -157,6 +168,16 @@ def void_invoice(
         return
     invoice.status = "void"
     invoice.voided_at = now
+    post(
+        session,
+        account_id=invoice.account_id,
+        debit=DEFERRED,
+        credit=RECEIVABLE,
+        amount=invoice.total,
+        kind="invoice_void",
+        document=f"invoice:{invoice.id}",
+        at=now,
+    )
     audit(
         session,
         actor=actor,

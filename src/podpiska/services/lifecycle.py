@@ -26,8 +26,10 @@ from podpiska.db.bulk import bulk_insert, reserve_ids
 from podpiska.db.models import (
     Account,
     AuditEntry,
+    CreditEntry,
     Invoice,
     InvoiceLine,
+    JournalEntry,
     LicenseLedgerEntry,
     LifecycleRun,
     OutboxEvent,
@@ -36,13 +38,14 @@ from podpiska.db.models import (
 from podpiska.domain.catalog import Catalog, CatalogVersion
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import ONE_DAY, Status, term_from
-from podpiska.domain.money import plain_decimal
+from podpiska.domain.money import ZERO, plain_decimal
 from podpiska.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import FixedTime, get_test_clock, move_test_clock
 from podpiska.services.common import SYSTEM_LIFECYCLE
 from podpiska.services.invoicing import PAYMENT_DAYS, format_number, series, take_numbers
+from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, journal_rows
 
 MAX_CATCH_UP_DAYS = 400
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N
@@ -141,6 +144,7 @@ class _Day:
         self.events: list[dict[str, Any]] = []
         self.ledger: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
+        self.journal: list[dict[str, Any]] = []
 
     def event(self, event_type: str, account_id: int, subscription_id: int, **payload: Any) -> None:
         self.events.append(
@@ -159,7 +163,8 @@ class _Day:
         bulk_insert(self.session, OutboxEvent, self.events)
         bulk_insert(self.session, LicenseLedgerEntry, self.ledger)
         bulk_insert(self.session, AuditEntry, self.audit)
-        self.events, self.ledger, self.audit = [], [], []
+        bulk_insert(self.session, JournalEntry, self.journal)
+        self.events, self.ledger, self.audit, self.journal = [], [], [], []
 
     def changed(
         self,
@@ -513,6 +518,18 @@ class _Day:
                 }
             )
         bulk_insert(self.session, InvoiceLine, lines)
+        for invoice_id, values in zip(ids, invoices, strict=True):
+            self.journal.extend(
+                journal_rows(
+                    values["account_id"],
+                    RECEIVABLE,
+                    DEFERRED,
+                    values["total"],
+                    "invoice",
+                    f"invoice:{invoice_id}",
+                    self.now,
+                )
+            )
         # Each subscription points at its new invoice: one statement for all of them.
         self.session.execute(
             update(Subscription)
@@ -526,6 +543,35 @@ class _Day:
             execution_options={"synchronize_session": False},
         )
         self.counts.autopay_invoices += len(rows)
+        self._use_credit(ids)
+
+    def _use_credit(self, ids: list[int]) -> None:
+        """Accounts with credit pay their new invoices from it first (few: one by one)."""
+        with_credit = (
+            select(CreditEntry.account_id)
+            .group_by(CreditEntry.account_id)
+            .having(func.sum(CreditEntry.amount) > ZERO)
+        )
+        invoices = self.session.scalars(
+            select(Invoice).where(
+                Invoice.id.between(ids[0], ids[-1]),
+                Invoice.issued_at == self.now,
+                Invoice.account_id.in_(with_credit),
+            )
+        ).all()
+        if not invoices:
+            return
+        self.flush()  # the rows the ORM path will read must be written first
+        from podpiska.services.billing import use_credit
+
+        for invoice in invoices:
+            subscription = self.session.get(
+                Subscription, invoice.subscription_id, populate_existing=True
+            )
+            assert subscription is not None
+            use_credit(
+                self.session, invoice, subscription, today=self.day, now=self.now, actor=self.actor
+            )
 
 
 def _line_rows(q: Quote) -> list[dict[str, Any]]:

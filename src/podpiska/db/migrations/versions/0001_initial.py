@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 01:10:11.117796
+Create Date: 2026-11-22 01:14:52.758354
 """
 
 from collections.abc import Sequence
@@ -80,6 +80,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("owner", "key", name=op.f("uq_idempotency_records_owner")),
     )
+    op.create_table(
+        "journal_entries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("transaction", sa.String(length=64), nullable=False),
+        sa.Column("ledger", sa.String(length=30), nullable=False),
+        sa.Column(
+            "customer_account_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("document", sa.String(length=50), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
+    )
+    with op.batch_alter_table("journal_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_journal_entries_account", ["customer_account_id", "ledger"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_journal_entries_transaction"), ["transaction"], unique=False
+        )
+
     op.create_table(
         "lifecycle_runs",
         sa.Column(
@@ -299,6 +328,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "refunds",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_refunds_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
+    )
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_refunds_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "subscriptions",
         sa.Column(
             "id",
@@ -502,6 +555,40 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "credit_notes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("number", sa.String(length=30), nullable=False),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_credit_notes_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_credit_notes_invoice_id_invoices")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_notes")),
+        sa.UniqueConstraint("number", name=op.f("uq_credit_notes_number")),
+    )
+    with op.batch_alter_table("credit_notes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_notes_invoice_id"), ["invoice_id"], unique=False
+        )
+
+    op.create_table(
         "invoice_lines",
         sa.Column(
             "id",
@@ -581,6 +668,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
 
     op.drop_table("invoice_lines")
+    with op.batch_alter_table("credit_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_notes_invoice_id"))
+
+    op.drop_table("credit_notes")
     with op.batch_alter_table("subscription_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscription_changes_subscription_id"))
         batch_op.drop_index("ix_subscription_changes_open")
@@ -605,6 +696,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_subscriptions_status_ends_on")
 
     op.drop_table("subscriptions")
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refunds_account_id"))
+
+    op.drop_table("refunds")
     with op.batch_alter_table("credit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_credit_entries_account_id"))
 
@@ -631,6 +726,11 @@ def downgrade() -> None:
     op.drop_table("outbox_events")
     op.drop_table("number_sequences")
     op.drop_table("lifecycle_runs")
+    with op.batch_alter_table("journal_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_journal_entries_transaction"))
+        batch_op.drop_index("ix_journal_entries_account")
+
+    op.drop_table("journal_entries")
     op.drop_table("idempotency_records")
     with op.batch_alter_table("catalog_documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_catalog_documents_code"))
