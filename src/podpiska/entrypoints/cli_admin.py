@@ -347,3 +347,170 @@ def webhook_list(ctx: typer.Context) -> None:
     with _context(ctx).session() as db:
         for endpoint in list_endpoints(db):
             typer.echo(f"{endpoint.id}  {'active' if endpoint.active else 'off':6}  {endpoint.url}")
+
+
+ledger_app = typer.Typer(help="The double-entry journal.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(ctx: typer.Context) -> None:
+    """Prove that every transaction balances and that the journal agrees with the invoices,
+    payments, credit and refunds of every account."""
+    from podpiska.services.money_ledger import verify
+
+    with _context(ctx).session() as db:
+        report = verify(db)
+    for problem in [*report.unbalanced, *report.mismatches]:
+        typer.echo(problem)
+    if not report.ok:
+        typer.echo(
+            f"ledger: {len(report.unbalanced)} unbalanced transactions, "
+            f"{len(report.mismatches)} mismatches",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"ledger: OK ({report.transactions} transactions balance; the journal agrees "
+        "with every account's documents)"
+    )
+
+
+@app.command()
+def change(
+    ctx: typer.Context,
+    subscription: Annotated[int, typer.Argument(help="The subscription's id.")],
+    seats: Annotated[int | None, typer.Option(help="Users paid for from now.")] = None,
+    plan: Annotated[str | None, typer.Option(help="The new plan.")] = None,
+    add_on: Annotated[str | None, typer.Option("--add-on", help="An add-on to buy.")] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Only show what it costs.")] = False,
+    token: Annotated[str | None, typer.Option(help="Commit this preview's token.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Preview and commit at once.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str | None, typer.Option("--lang")] = None,
+) -> None:
+    """Change seats, plan or add-ons mid-term: --preview shows the exact lines, the amount
+    due and the new end with a token; --token T (or --yes) commits exactly that."""
+    from podpiska.entrypoints.cli import _lang
+    from podpiska.entrypoints.presenters import amount
+    from podpiska.services import changes
+
+    language = _lang(ctx, lang)
+    chosen = [
+        (k, v) for k, v in (("seats", seats), ("plan", plan), ("add_on", add_on)) if v is not None
+    ]
+    if len(chosen) != 1:
+        raise BadInput("give exactly one of --seats, --plan, --add-on")
+    if not (preview or token or yes):
+        raise BadInput("say --preview to see it, then --token to commit it (or --yes for both)")
+    kind, value = chosen[0]
+    context = _context(ctx)
+    secret = context.settings.secret_key
+    with context.session() as db:
+        shown = changes.preview_change(
+            db,
+            subscription_id=subscription,
+            kind=kind,
+            params={kind: value},
+            secret=secret,
+            clock=context.clock,
+        )
+        data: dict[str, Any] = {
+            "lines": [
+                {
+                    "code": line.code,
+                    "description": line.description(language),
+                    "amount": amount(line.amount),
+                    "explain": line.explain(language),
+                }
+                for line in shown.change.lines
+            ],
+            "amount_due": amount(shown.change.amount_due),
+            "effective_on": shown.change.effective_on.isoformat(),
+            "ends_on": shown.change.after.ends_on.isoformat(),
+            "scheduled": shown.change.scheduled,
+            "token": shown.token,
+        }
+        if preview:
+            if as_json:
+                _echo_json(data)
+            else:
+                for line in data["lines"]:
+                    typer.echo(f"  {line['description']}: {line['explain']}")
+                typer.echo(
+                    f"due now: {data['amount_due']}  ·  from {data['effective_on']}"
+                    f"  ·  term ends {data['ends_on']}"
+                    + ("  ·  at the end of the term" if data["scheduled"] else "")
+                )
+                typer.echo(f"token (15 minutes): {shown.token}")
+            return
+        done = changes.commit_change(
+            db,
+            subscription_id=subscription,
+            token=token or shown.token,
+            secret=secret,
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+    result = {
+        "change": done.change.id,
+        "status": done.change.status,
+        "amount_due": amount(done.change.amount_due),
+        "invoice": done.invoice.number if done.invoice else None,
+    }
+    if as_json:
+        _echo_json({**data, **result})
+        return
+    for line in data["lines"]:
+        typer.echo(f"  {line['description']}: {line['explain']}")
+    typer.echo(
+        f"change {result['change']}: {result['status']}"
+        + (f", invoice {result['invoice']} for {result['amount_due']}" if result["invoice"] else "")
+    )
+
+
+@app.command()
+def refund(
+    ctx: typer.Context,
+    account: Annotated[int, typer.Argument(help="The account.")],
+    amount_: Annotated[str, typer.Argument(metavar="AMOUNT", help="Roubles, e.g. 1500.00")],
+    reason: Annotated[str, typer.Option(help="Why.")] = "requested by the customer",
+) -> None:
+    """Refund part of an account's credit (recorded; the gateway sends it)."""
+    from decimal import Decimal, InvalidOperation
+
+    from podpiska.services.money_ledger import refund_credit
+
+    try:
+        value = Decimal(amount_)
+    except InvalidOperation:
+        raise BadInput(f"AMOUNT must be roubles like 1500.00, got {amount_!r}") from None
+    context = _context(ctx)
+    with context.session() as db:
+        made = refund_credit(
+            db,
+            account_id=account,
+            amount=value,
+            reason=reason,
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+    typer.echo(f"refund {made.id}: {made.amount} requested")
+
+
+@app.command("credit-note")
+def credit_note(
+    ctx: typer.Context,
+    invoice: Annotated[int, typer.Argument(help="The paid invoice to correct.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+) -> None:
+    """Correct a paid invoice: a credit note with its lines negated; the money goes to the
+    account's credit."""
+    from podpiska.services.money_ledger import issue_credit_note
+
+    context = _context(ctx)
+    with context.session() as db:
+        note = issue_credit_note(
+            db, invoice_id=invoice, reason=reason, actor=CLI_ACTOR, clock=context.clock
+        )
+    typer.echo(f"credit note {note.number}: {note.total}")

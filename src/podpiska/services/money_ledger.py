@@ -375,13 +375,14 @@ def verify(session: Session) -> LedgerReport:
                 .group_by(JournalEntry.customer_account_id, JournalEntry.ledger)
             )
         }  # fmt: skip
-        open_due = _by_account(
-            session.execute(
-                select(Invoice.account_id, func.sum(Invoice.total - Invoice.amount_paid))
+        open_due = {
+            account: (total or ZERO) - (paid or ZERO)
+            for account, total, paid in session.execute(
+                select(Invoice.account_id, func.sum(Invoice.total), func.sum(Invoice.amount_paid))
                 .where(Invoice.status == "issued")
                 .group_by(Invoice.account_id)
             )
-        )
+        }
         credit = _by_account(
             session.execute(
                 select(CreditEntry.account_id, func.sum(CreditEntry.amount)).group_by(

@@ -18,9 +18,11 @@ from podpiska.entrypoints.api.deps import (
 from podpiska.entrypoints.api.schemas import (
     AutopayIn,
     CancelIn,
+    CreditNoteIn,
     InvoiceOut,
     PaymentIn,
     PaymentOut,
+    RefundIn,
     RenewalIn,
     SubscriptionIn,
     SubscriptionOut,
@@ -130,4 +132,59 @@ def pay(invoice_id: int, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: C
         "payment": PaymentOut.of(result.payment, result.replayed).model_dump(mode="json"),
         "invoice": InvoiceOut.of(found, lines).model_dump(mode="json"),
         "subscription": SubscriptionOut.of(result.subscription).model_dump(mode="json"),
+    }
+
+
+@router.get("/accounts/{account_id}/credit")
+def credit(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    """The account's credit balance (money owed to it), used on its next invoices first."""
+    from podpiska.services.money_ledger import credit_balance
+
+    guard_account(who, account_id)
+    with db.begin():
+        from podpiska.db.models import Account
+        from podpiska.services.common import get_or_404
+
+        get_or_404(db, Account, account_id, "account")
+        balance = credit_balance(db, account_id)
+    return {"account_id": account_id, "balance": f"{balance:.2f}"}
+
+
+@router.post("/accounts/{account_id}/refunds", status_code=201)
+def refund(account_id: int, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """Refund part of the account's credit: recorded now, sent by the payment gateway."""
+    from podpiska.services.money_ledger import refund_credit
+
+    try:
+        value = Decimal(body.amount)
+    except InvalidOperation:
+        raise DomainError("invalid_amount", amount=body.amount) from None
+    made = refund_credit(
+        db,
+        account_id=account_id,
+        amount=value,
+        reason=body.reason,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    return {"id": made.id, "amount": f"{made.amount:.2f}", "status": made.status}
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
+def credit_note(
+    invoice_id: int, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Correct a paid invoice: its lines negated in a credit note, the money to credit."""
+    from podpiska.services.money_ledger import issue_credit_note
+
+    note = issue_credit_note(
+        db, invoice_id=invoice_id, reason=body.reason, actor=who.actor, clock=ctx.clock
+    )
+    return {
+        "id": note.id,
+        "number": note.number,
+        "invoice_id": note.invoice_id,
+        "total": f"{note.total:.2f}",
+        "lines": note.lines,
+        "reason": note.reason,
     }

@@ -51,6 +51,15 @@ class PaymentIn(In):
     external_id: str | None = Field(None, description="The bank's or gateway's payment id")
 
 
+class RefundIn(In):
+    amount: str = Field(examples=["1500.00"])
+    reason: str = "requested by the customer"
+
+
+class CreditNoteIn(In):
+    reason: str = Field(min_length=1, examples=["charged twice"])
+
+
 class AutopayIn(In):
     enabled: StrictBool
 
