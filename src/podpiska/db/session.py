@@ -72,3 +72,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
             state.update_execution_options(populate_existing=True)
 
     return factory
+
+
+def read_only(session: Session) -> None:
+    """Call first thing in a transaction that only reads with one statement: it runs in
+    autocommit, sparing the BEGIN and COMMIT round trips (the hot paths: entitlement
+    checks, previews). SQLite keeps its own transaction handling."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -20,6 +20,7 @@ The rules (catalog settings, per version):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -291,11 +292,12 @@ def change_plan(
     plan_code: str,
     on: date,
     *,
-    active_users: int = 0,
+    active_users: int | Callable[[], int] = 0,
     disk_used_mb: int = 0,
 ) -> Change:
     """A dearer plan now (by the catalog's upgrade policy); a cheaper one at the end of the
-    term, refused with the list of what must change first while usage exceeds its limits."""
+    term, refused with the list of what must change first while usage exceeds its limits.
+    `active_users` may be a function: it is asked only for a downgrade."""
     _check_day(license_, on)
     new_plan = version.plan(plan_code)
     if new_plan.code == license_.plan.code:
@@ -313,7 +315,8 @@ def change_plan(
     new_price = term_price(version, new_plan, seats, license_.add_ons, months)
     old_price = term_price(version, license_.plan, license_.seats, license_.add_ons, months)
     if new_price <= old_price:
-        blockers = downgrade_blockers(license_.plan, new_plan, active_users, disk_used_mb)
+        users = active_users() if callable(active_users) else active_users
+        blockers = downgrade_blockers(license_.plan, new_plan, users, disk_used_mb)
         if blockers:
             raise DomainError(
                 "downgrade_blocked",

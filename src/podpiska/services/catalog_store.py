@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -77,13 +78,37 @@ def _latest(session: Session) -> CatalogDocument | None:
     ).first()
 
 
-def catalog_in_force(session: Session) -> Catalog:
-    """The latest loaded catalog (parsed once per document and kept in memory).
+_parsed: dict[tuple[int, str], Catalog] = {}
 
-    Call inside the caller's transaction."""
-    from podpiska.services.catalog_file import parse_catalog_cached
 
-    document = _latest(session)
-    if document is None:
+def latest_document() -> Any:
+    """A select of the id and digest of the catalog in force (to fold into other queries)."""
+    return (
+        select(CatalogDocument.id, CatalogDocument.sha256)
+        .order_by(CatalogDocument.id.desc())
+        .limit(1)
+    )
+
+
+def catalog_in_force(session: Session, latest: tuple[int, str] | None = None) -> Catalog:
+    """The latest loaded catalog, parsed once per document and kept in memory (the hot path
+    reads only the document's id and digest, or is given them by a query that read them
+    along). Call inside the caller's transaction."""
+    from podpiska.services.catalog_file import parse_catalog
+
+    if latest is None:
+        found = session.execute(latest_document()).first()
+        latest = (found[0], found[1]) if found is not None else None
+    if latest is None:
         raise DomainError("no_catalog_loaded")
-    return parse_catalog_cached(document.content, f"catalog document {document.id}")
+    key = (latest[0], latest[1])
+    catalog = _parsed.get(key)
+    if catalog is None:
+        content = session.scalar(
+            select(CatalogDocument.content).where(CatalogDocument.id == latest[0])
+        )
+        catalog = parse_catalog(content or "", f"catalog document {latest[0]}")
+        if len(_parsed) > 16:
+            _parsed.clear()
+        _parsed[key] = catalog
+    return catalog

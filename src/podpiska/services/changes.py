@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import (
@@ -28,6 +28,7 @@ from podpiska.db.models import (
     Subscription,
     SubscriptionChange,
 )
+from podpiska.db.session import read_only
 from podpiska.domain.catalog import CatalogVersion
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import ONE_DAY, Status
@@ -42,7 +43,7 @@ from podpiska.domain.proration import (
 )
 from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
-from podpiska.services.catalog_store import catalog_in_force
+from podpiska.services.catalog_store import catalog_in_force, latest_document
 from podpiska.services.clocks import today_for
 from podpiska.services.common import audit, emit, get_or_404, snapshot
 from podpiska.services.invoicing import (
@@ -102,6 +103,7 @@ def _compute(
     kind: str,
     params: dict[str, Any],
     today: date,
+    latest: tuple[int, str] | None = None,
 ) -> tuple[Change, str, str]:
     """The change on day `today`, the fingerprint of the state it is computed on, and the
     currency."""
@@ -112,7 +114,7 @@ def _compute(
             problem_ru="seats, plan или add_on",
             problem_en="seats, plan or add_on",
         )
-    catalog = catalog_in_force(session)
+    catalog = catalog_in_force(session, latest)
     version = catalog.version(subscription.catalog_version)
     license_ = current_license(version, subscription, catalog.currency)
     if kind == "seats":
@@ -124,7 +126,7 @@ def _compute(
             license_,
             str(params.get("plan", "")),
             today,
-            active_users=active_user_count(session, account.id),
+            active_users=lambda: active_user_count(session, account.id),
             disk_used_mb=account.disk_used_mb,
         )
     else:
@@ -178,10 +180,30 @@ def preview_change(
 ) -> Preview:
     """The exact lines, amount due and new end date of a change, and a token to commit it."""
     with session.begin():
-        subscription = _live(session, subscription_id)
-        account = get_or_404(session, Account, subscription.account_id, "account")
+        read_only(session)  # one statement: no BEGIN and COMMIT round trips
+        document = latest_document().subquery()
+        found = session.execute(
+            select(Subscription, Account, document.c.id, document.c.sha256)
+            .join(Account, Account.id == Subscription.account_id)
+            .outerjoin(document, true())
+            .where(Subscription.id == subscription_id)
+        ).first()
+        if found is None:
+            raise DomainError(
+                "not_found", what={"ru": "подписка", "en": "Subscription"}, id=subscription_id
+            )
+        subscription, account, document_id, digest = found
+        if subscription.status != Status.ACTIVE.value or subscription.ends_on is None:
+            raise DomainError("change_not_allowed", status=subscription.status)
+        latest = (document_id, digest) if document_id is not None else None
         change, fingerprint, currency = _compute(
-            session, subscription, account, kind, params, today_for(session, account, clock)
+            session,
+            subscription,
+            account,
+            kind,
+            params,
+            today_for(session, account, clock),
+            latest,
         )
     expires = clock.now() + TOKEN_TTL
     token = _sign(
