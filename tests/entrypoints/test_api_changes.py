@@ -101,6 +101,10 @@ def test_an_upgrade_previews_commits_and_applies_when_paid(db_url: str, tmp_path
     assert paid["subscription"]["paid_through"] == "2027-11-21"
     rest = api.client.get(f"/api/v1/accounts/{account}/entitlements/users.add", headers=api.auth)
     assert rest.json()["allowed"] is True
+    from podpiska.services.money_ledger import verify
+
+    with api.context.session() as db:
+        assert verify(db).ok
 
 
 def test_a_stale_preview_is_refused_with_409(db_url: str, tmp_path: Path) -> None:

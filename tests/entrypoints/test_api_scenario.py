@@ -54,7 +54,7 @@ def event_types(client: TestClient, auth: dict[str, str], account: int) -> list[
 
 
 def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) -> None:
-    client, _, auth = api
+    client, context, auth = api
     clock = client.post(
         "/api/v1/test-clocks", json={"name": "scenario", "now": START.isoformat()}, headers=auth
     )
@@ -198,6 +198,14 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
         f"/api/v1/accounts/{real}/subscriptions", json={"plan": "basic", "months": 1}, headers=auth
     )
     assert first.json()["invoice"]["number"] == "2026-000001"
+
+    # The books balance and agree with the documents after all that.
+    from podpiska.services.money_ledger import verify
+
+    with context.session() as db:
+        report = verify(db)
+    assert report.ok, report.unbalanced + report.mismatches
+    assert report.transactions >= 6
 
 
 def test_an_account_key_sees_only_its_account(
