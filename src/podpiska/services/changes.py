@@ -46,14 +46,8 @@ from podpiska.services.accounts import active_user_count
 from podpiska.services.catalog_store import catalog_in_force, latest_document
 from podpiska.services.clocks import today_for
 from podpiska.services.common import audit, emit, get_or_404, snapshot
-from podpiska.services.invoicing import (
-    PAYMENT_DAYS,
-    format_number,
-    series,
-    take_numbers,
-    void_invoice,
-)
-from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, grant_credit, post
+from podpiska.services.invoicing import PAYMENT_DAYS, next_number, store_issued, void_invoice
+from podpiska.services.money_ledger import grant_credit
 
 TOKEN_TTL = timedelta(minutes=15)
 PENDING_FOR = timedelta(days=3)
@@ -299,7 +293,7 @@ def commit_change(
         elif change.amount_due > ZERO:
             record.expires_at = now + PENDING_FOR
             invoice = _issue_change_invoice(
-                session, account, subscription, change, record, today, now, actor, currency
+                session, account, subscription, change, today, now, actor, currency
             )
             record.invoice_id = invoice.id
             from podpiska.services.billing import use_credit
@@ -352,17 +346,16 @@ def _issue_change_invoice(
     account: Account,
     subscription: Subscription,
     change: Change,
-    record: SubscriptionChange,
     today: date,
     now: datetime,
     actor: str,
     currency: str,
 ) -> Invoice:
-    test = account.test_clock_id is not None
-    number = format_number(today.year, take_numbers(session, series(test), today.year), test=test)
+    """The invoice of a change that needs money: its lines are the preview's."""
+    vat = catalog_in_force(session).version(subscription.catalog_version).vat
     total = change.amount_due
     invoice = Invoice(
-        number=number,
+        number=next_number(session, account, today),
         account_id=account.id,
         subscription_id=subscription.id,
         kind="change",
@@ -379,25 +372,17 @@ def _issue_change_invoice(
         subtotal=sum((line.amount for line in change.lines if line.amount > 0), ZERO),
         discount=-sum((line.amount for line in change.lines if line.amount < 0), ZERO),
         total=total,
-        vat_mode="included",
-        vat_rate=None,
-        vat_amount=ZERO,
+        vat_mode=vat.mode.value,
+        vat_rate=plain_decimal(vat.rate),
+        vat_amount=vat.amount_of(total),
         amount_paid=ZERO,
         issued_on=today,
         due_on=today + timedelta(days=min(PAYMENT_DAYS, PENDING_FOR.days)),
         issued_at=now,
         created_at=now,
     )
-    catalog = catalog_in_force(session)
-    vat = catalog.version(subscription.catalog_version).vat
-    invoice.vat_mode = vat.mode.value
-    invoice.vat_rate = plain_decimal(vat.rate)
-    invoice.vat_amount = vat.amount_of(total)
-    session.add(invoice)
-    session.flush()
-    session.add_all(
+    lines = [
         InvoiceLine(
-            invoice_id=invoice.id,
             position=position,
             kind="change",
             code=line.code,
@@ -412,41 +397,10 @@ def _issue_change_invoice(
             vat_rate=plain_decimal(vat.rate),
         )
         for position, line in enumerate(change.lines, 1)
+    ]
+    return store_issued(
+        session, invoice, lines, subscription=subscription, today=today, now=now, actor=actor
     )
-    post(
-        session,
-        account_id=account.id,
-        debit=RECEIVABLE,
-        credit=DEFERRED,
-        amount=total,
-        kind="invoice",
-        document=f"invoice:{invoice.id}",
-        at=now,
-    )
-    audit(
-        session,
-        actor=actor,
-        action="invoice.issued",
-        object_type="invoice",
-        object_id=invoice.id,
-        account_id=account.id,
-        at=now,
-        after={"number": number, "total": str(total), "kind": "change"},
-    )
-    emit(
-        session,
-        "invoice.issued",
-        account_id=account.id,
-        subscription_id=subscription.id,
-        occurred_on=today,
-        at=now,
-        invoice_id=invoice.id,
-        number=number,
-        total=total,
-        due_on=invoice.due_on,
-        kind="change",
-    )
-    return invoice
 
 
 def _apply(

@@ -74,8 +74,7 @@ def issue_invoice(
 ) -> Invoice:
     """Number and store an invoice with its lines; emit `invoice.issued`. In a transaction."""
     q = draft.quote
-    test = account.test_clock_id is not None
-    number = format_number(today.year, take_numbers(session, series(test), today.year), test=test)
+    number = next_number(session, account, today)
     vat = q.vat
     invoice = Invoice(
         number=number,
@@ -104,11 +103,8 @@ def issue_invoice(
         issued_at=now,
         created_at=now,
     )
-    session.add(invoice)
-    session.flush()
-    session.add_all(
+    lines = [
         InvoiceLine(
-            invoice_id=invoice.id,
             position=position,
             kind=line.kind.value,
             code=line.code,
@@ -123,13 +119,41 @@ def issue_invoice(
             vat_rate=plain_decimal(line.vat.rate),
         )
         for position, line in enumerate(q.lines, 1)
+    ]
+    return store_issued(
+        session, invoice, lines, subscription=subscription, today=today, now=now, actor=actor
     )
+
+
+def next_number(session: Session, account: Account, today: date) -> str:
+    """The next gapless invoice number of the year (a test clock's account: its own)."""
+    test = account.test_clock_id is not None
+    return format_number(today.year, take_numbers(session, series(test), today.year), test=test)
+
+
+def store_issued(
+    session: Session,
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    *,
+    subscription: Subscription,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> Invoice:
+    """Store an issued invoice with its lines, post it to the journal, write its audit row
+    and its `invoice.issued` event. In the caller's transaction."""
+    session.add(invoice)
+    session.flush()
+    for line in lines:
+        line.invoice_id = invoice.id
+    session.add_all(lines)
     post(
         session,
-        account_id=account.id,
+        account_id=invoice.account_id,
         debit=RECEIVABLE,
         credit=DEFERRED,
-        amount=q.total,
+        amount=invoice.total,
         kind="invoice",
         document=f"invoice:{invoice.id}",
         at=now,
@@ -140,22 +164,22 @@ def issue_invoice(
         action="invoice.issued",
         object_type="invoice",
         object_id=invoice.id,
-        account_id=account.id,
+        account_id=invoice.account_id,
         at=now,
-        after={"number": number, "total": str(q.total), "kind": draft.kind},
+        after={"number": invoice.number, "total": str(invoice.total), "kind": invoice.kind},
     )
     emit(
         session,
         "invoice.issued",
-        account_id=account.id,
+        account_id=invoice.account_id,
         subscription_id=subscription.id,
         occurred_on=today,
         at=now,
         invoice_id=invoice.id,
-        number=number,
-        total=q.total,
+        number=invoice.number,
+        total=invoice.total,
         due_on=invoice.due_on,
-        kind=draft.kind,
+        kind=invoice.kind,
     )
     return invoice
 
