@@ -300,5 +300,8 @@ def test_bad_input_is_422_and_changes_nothing(
         json={"amount": "99999.00"},
         headers=auth,
     )
-    assert over.status_code == 422
-    assert over.json()["error"]["code"] == "overpayment"
+    # An overpayment pays the invoice and leaves the rest to the account's credit.
+    assert over.status_code == 201, over.text
+    assert over.json()["invoice"]["status"] == "paid"
+    credit = client.get(f"/api/v1/accounts/{account}/credit", headers=auth).json()
+    assert credit["balance"] == "98009.00"  # 99 999,00 − 1 990,00

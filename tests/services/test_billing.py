@@ -224,12 +224,33 @@ def test_the_term_starts_on_the_payment_day_in_the_account_time_zone(
     )
 
 
+def test_an_overpayment_pays_the_invoice_and_credits_the_rest(
+    db: Session, clock: FixedClock
+) -> None:
+    from podpiska.services.money_ledger import credit_balance, verify
+
+    account_id = open_account(db, clock).id
+    invoice = order(db, clock, account_id, months=12).invoice  # 21 492,00
+    paid = billing.register_payment(
+        db,
+        invoice_id=invoice.id,
+        amount=D("22000.00"),
+        method="bank_transfer",
+        actor=ACTOR,
+        clock=clock,
+    )
+    assert (paid.invoice.status, paid.invoice.amount_paid) == ("paid", D("21492.00"))
+    assert paid.subscription.status == "active"
+    with db.begin():
+        assert credit_balance(db, account_id) == D("508.00")
+    assert verify(db).ok
+
+
 def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClock) -> None:
     account_id = open_account(db, clock).id
     invoice_id = order(db, clock, account_id, months=12).invoice.id
     before = row_counts(db)
     attempts: list[tuple[object, str, str]] = [
-        (D("21492.01"), "bank_transfer", "overpayment"),
         (D("0"), "bank_transfer", "invalid_amount"),
         (D("-5.00"), "bank_transfer", "invalid_amount"),
         (D("1.005"), "bank_transfer", "invalid_amount"),
@@ -239,9 +260,13 @@ def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClo
     for amount, method, code in attempts:
         with pytest.raises(DomainError) as caught:
             billing.register_payment(
-                db, invoice_id=invoice_id, amount=amount, method=method,  # type: ignore[arg-type]
-                actor=ACTOR, clock=clock,
-            )  # fmt: skip
+                db,
+                invoice_id=invoice_id,
+                amount=amount,
+                method=method,  # type: ignore[arg-type]
+                actor=ACTOR,
+                clock=clock,
+            )
         assert caught.value.code == code, (amount, method)
     with pytest.raises(DomainError) as caught:
         billing.register_payment(

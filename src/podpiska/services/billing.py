@@ -43,7 +43,7 @@ from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
 from podpiska.services.common import audit, emit, get_or_404, snapshot
 from podpiska.services.invoicing import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
-from podpiska.services.money_ledger import CASH, RECEIVABLE, apply_credit, post
+from podpiska.services.money_ledger import CASH, RECEIVABLE, apply_credit, grant_credit, post
 
 PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "manual")
 _SUB_FIELDS = (
@@ -240,7 +240,8 @@ def register_payment(
     clock: Clock,
 ) -> PaymentResult:
     """Money received for an invoice. When the invoice is paid in full, the order activates
-    or the renewal extends (restores) the subscription. A partial payment activates nothing.
+    or the renewal extends (restores) the subscription. A partial payment activates nothing;
+    an overpayment pays the invoice and puts the rest on the account's credit.
     The same external payment (method + external id) registered twice applies once."""
     if method not in PAYMENT_METHODS:
         raise DomainError("invalid_payment_method", method=method, allowed=list(PAYMENT_METHODS))
@@ -262,10 +263,7 @@ def register_payment(
         if invoice.status != "issued":
             raise DomainError("invoice_not_payable", number=invoice.number, status=invoice.status)
         due = invoice.total - invoice.amount_paid
-        if amount > due:
-            raise DomainError(
-                "overpayment", amount=str(amount), number=invoice.number, due=str(due)
-            )
+        excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
         account = get_or_404(session, Account, invoice.account_id, "account")
         now = clock.now()
         today = today_for(session, account, clock)
@@ -286,18 +284,29 @@ def register_payment(
             created_at=now,
         )
         session.add(payment)
-        invoice.amount_paid = invoice.amount_paid + amount
+        invoice.amount_paid = invoice.amount_paid + amount - excess
         session.flush()
         post(
             session,
             account_id=invoice.account_id,
             debit=CASH,
             credit=RECEIVABLE,
-            amount=amount,
+            amount=amount - excess,
             kind="payment",
             document=f"payment:{payment.id}",
             at=now,
         )
+        if excess > ZERO:
+            grant_credit(
+                session,
+                account_id=invoice.account_id,
+                amount=excess,
+                reason=f"overpayment of invoice {invoice.number}",
+                actor=actor,
+                at=now,
+                invoice_id=invoice.id,
+                from_ledger=CASH,
+            )
         audit(
             session,
             actor=actor,
