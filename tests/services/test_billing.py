@@ -262,8 +262,8 @@ def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClo
             billing.register_payment(
                 db,
                 invoice_id=invoice_id,
-                amount=amount,
-                method=method,  # type: ignore[arg-type]
+                amount=amount,  # type: ignore[arg-type]
+                method=method,
                 actor=ACTOR,
                 clock=clock,
             )
