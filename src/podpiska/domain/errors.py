@@ -124,6 +124,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "A subscription in state '{status}' cannot be changed: changes happen within a "
         "paid term.",
     },
+    "renewed_ahead": {
+        "ru": "Следующий период уже оплачен и начнётся {starts_on}: изменения можно будет "
+        "сделать с этого дня.",
+        "en": "The next term is already paid and starts on {starts_on}: changes can be made "
+        "from that day.",
+    },
     "change_stale": {
         "ru": "Подписка изменилась после предварительного расчёта: запросите его заново.",
         "en": "The subscription changed since the preview: ask for a new one.",
@@ -248,6 +254,7 @@ CONFLICT_CODES = frozenset(
         "renewal_partly_paid",
         "downgrade_blocked",
         "change_stale",
+        "renewed_ahead",
         "change_not_allowed",
         "credit_note_not_allowed",
         "credit_note_exists",

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from podpiska.domain.catalog import CatalogVersion, Plan
@@ -179,6 +179,10 @@ def _credit_explain(
     )
 
 
+def _kopecks(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
 def _prorated(value: Decimal, left: int, total: int) -> Decimal:
     return round_money(value * left / total)
 
@@ -248,10 +252,10 @@ def _seats_shorten(version: CatalogVersion, license_: License, seats: int, on: d
     value_left = license_.basis * left / total
     new_price = term_price(version, license_.plan, seats, license_.add_ons, license_.months)
     new_daily = new_price / total
-    days = int((value_left / new_daily).to_integral_value(rounding=ROUND_FLOOR))
-    new_end = on + timedelta(days=days)
-    if new_end <= on:
-        new_end = on + timedelta(days=1)
+    # floor(value_left / new_daily) = floor(basis × left / new_price), in exact kopecks
+    days = _kopecks(license_.basis) * left // _kopecks(new_price)
+    # At least the day of the change itself: a term never ends the day it is changed.
+    new_end = on + timedelta(days=max(days, 1))
     new_total = (new_end - license_.starts_on).days
     after = replace(
         license_,
@@ -418,7 +422,8 @@ def _upgrade_convert(
     period_end = add_months(on, months, on.day)
     new_days = (period_end - on).days
     new_daily = new_price / new_days
-    extra = int((value_left / new_daily).to_integral_value(rounding=ROUND_FLOOR))
+    # floor(value_left / new_daily), in exact kopecks: basis × left × new_days / (total × price)
+    extra = (_kopecks(license_.basis) * left * new_days) // (total * _kopecks(new_price))
     new_end = period_end + timedelta(days=extra)
     discount = _discount(version, months)
     line = ChangeLine(

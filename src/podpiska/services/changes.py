@@ -108,6 +108,9 @@ def _compute(
             problem_ru="seats, plan или add_on",
             problem_en="seats, plan or add_on",
         )
+    if subscription.starts_on is not None and today < subscription.starts_on:
+        # A renewal was paid ahead: the subscription holds the next term only.
+        raise DomainError("renewed_ahead", starts_on=subscription.starts_on)
     catalog = catalog_in_force(session, latest)
     version = catalog.version(subscription.catalog_version)
     license_ = current_license(version, subscription, catalog.currency)
@@ -247,14 +250,17 @@ def commit_change(
         if pending is not None:
             number = session.scalar(select(Invoice.number).where(Invoice.id == pending.invoice_id))
             raise DomainError("change_pending", number=number)
-        change, fingerprint, currency = _compute(
-            session,
-            subscription,
-            account,
-            data["k"],
-            data["p"],
-            today_for(session, account, clock),
-        )
+        try:
+            change, fingerprint, currency = _compute(
+                session,
+                subscription,
+                account,
+                data["k"],
+                data["p"],
+                today_for(session, account, clock),
+            )
+        except DomainError:
+            raise DomainError("change_stale") from None
         if fingerprint != data.get("f"):
             raise DomainError("change_stale")
         now = clock.now()
@@ -424,6 +430,15 @@ def _apply(
         subscription.last_reminder_days = None
     subscription.term_basis = after.basis
     subscription.updated_at = now
+    if change.kind.value == "plan":
+        subscription.scheduled_plan = None  # a later move supersedes a scheduled downgrade
+    if change.new_seats is not None and change.new_seats >= subscription.seats:
+        subscription.scheduled_seats = None  # and more users a scheduled reduction
+    if subscription.renewal_invoice_id is not None:
+        # The open renewal was priced for the old configuration: it is replaced.
+        from podpiska.services.billing import _void_open_renewal
+
+        _void_open_renewal(session, subscription, today, now, actor)
     record.status = "applied"
     record.applied_at = now
     from podpiska.services.billing import ledger
@@ -481,10 +496,13 @@ def apply_paid_change(
     if record.expires_at is not None and record.expires_at <= now:
         raise DomainError("invoice_not_payable", number=invoice.number, status="expired")
     account = get_or_404(session, Account, subscription.account_id, "account")
-    change, fingerprint, _ = _compute(
-        session, subscription, account, record.kind, record.params, record.effective_on
-    )
-    if fingerprint != record.fingerprint:
+    try:
+        change, fingerprint, _ = _compute(
+            session, subscription, account, record.kind, record.params, record.effective_on
+        )
+    except DomainError:
+        fingerprint, change = "", None  # the subscription moved on: the change no longer fits
+    if change is None or fingerprint != record.fingerprint:
         raise DomainError("invoice_not_payable", number=invoice.number, status="stale")
     _apply(session, subscription, record, change, now, today, actor)
 
@@ -506,6 +524,17 @@ def expire_pending(session: Session, *, now: datetime, actor: str, clock_id: int
     ).all()
     for record in rows:
         record.status = "expired"
+        audit(
+            session,
+            actor=actor,
+            action="subscription_change.expired",
+            object_type="subscription_change",
+            object_id=record.id,
+            account_id=record.account_id,
+            at=now,
+            before={"status": "pending"},
+            after={"status": "expired"},
+        )
         if record.invoice_id is not None:
             invoice = session.get(Invoice, record.invoice_id, populate_existing=True)
             if invoice is not None:

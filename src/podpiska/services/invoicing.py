@@ -19,7 +19,7 @@ from podpiska.domain.lifecycle import Term
 from podpiska.domain.money import ZERO, plain_decimal
 from podpiska.domain.pricing import Quote
 from podpiska.services.common import audit, emit
-from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, post
+from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, grant_credit, post
 
 INVOICE_SERIES = "invoice"
 TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering
@@ -187,21 +187,33 @@ def store_issued(
 def void_invoice(
     session: Session, *, invoice: Invoice, reason: str, today: date, now: datetime, actor: str
 ) -> None:
-    """An unpaid invoice is voided (its number stays used). In a transaction."""
-    if invoice.status != "issued" or invoice.amount_paid != ZERO:
+    """An unpaid (or partly paid) invoice is voided; its number stays used and what was
+    paid on it goes to the account's credit. In a transaction."""
+    if invoice.status != "issued":
         return
     invoice.status = "void"
     invoice.voided_at = now
+    paid = invoice.amount_paid
     post(
         session,
         account_id=invoice.account_id,
         debit=DEFERRED,
         credit=RECEIVABLE,
-        amount=invoice.total,
+        amount=invoice.total - paid,
         kind="invoice_void",
         document=f"invoice:{invoice.id}",
         at=now,
     )
+    if paid > ZERO:  # what was already paid on it is the customer's credit
+        grant_credit(
+            session,
+            account_id=invoice.account_id,
+            amount=paid,
+            reason=f"paid on voided invoice {invoice.number}",
+            actor=actor,
+            at=now,
+            invoice_id=invoice.id,
+        )
     audit(
         session,
         actor=actor,
