@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000"
 	@echo "make test  - set up everything and run lint, types, import contracts and all tests"
-	@echo "make bench - run the benchmarks in bench/ and print their figures"
+	@echo "make bench - run the benchmarks in bench/ (PostgreSQL for two of them), record them"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,9 @@ pytest: install
 test: lint types contracts pytest
 
 bench: install
-	$(BIN)/python bench/quote.py
+	$(BIN)/python bench/quote.py --record
+	$(BIN)/python bench/lifecycle.py --record
+	$(BIN)/python bench/changes.py --record
 
 format: install
 	$(BIN)/ruff format src tests bench
