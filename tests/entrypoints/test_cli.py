@@ -559,3 +559,27 @@ def test_unusable_settings_name_the_setting(tmp_path: Path) -> None:
     result = _run_script(tmp_path, "version", PODPISKA_LANGUAGE="xx")
     assert result.returncode == 2
     assert "language" in result.stderr.lower()
+
+
+def test_a_quote_imports_no_database_or_web_code(tmp_path: Path) -> None:
+    # `podpiska quote` must start fast (bench/quote.py measures it): it never loads
+    # SQLAlchemy, FastAPI or the YAML parser once the catalog is cached.
+    script = (
+        "import sys\n"
+        "from podpiska.entrypoints.cli import run\n"
+        "from podpiska.app import build_context\n"
+        "code = run(build_context(), ['quote', '--plan', 'standard', '--months', '12',"
+        " '--json'])\n"
+        "assert code == 0\n"
+        "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'yaml') if m in sys.modules))\n"
+    )
+    env = {
+        **os.environ,
+        "PODPISKA_CACHE_DIR": str(tmp_path / "cache"),
+        "PODPISKA_CATALOG": str(CRM_SHOP),
+    }
+    for _ in range(2):  # the first run validates the catalog and caches it
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

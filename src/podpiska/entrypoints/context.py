@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
 from podpiska.ports import Clock, Mailer, WebhookSender
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only by the commands that open a database
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass(frozen=True)
