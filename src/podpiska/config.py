@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     mail_from: str = "Podpiska <billing@podpiska.local>"
     mailbox_dir: Path = Path("var/mailbox")
     webhook_timeout_seconds: int = 10
+    # The vendor's bank accounts (р/с), comma-separated: statement lines to other accounts
+    # are skipped. Empty: every incoming line of a statement is taken as the vendor's.
+    bank_accounts: str = ""
     # The daily lifecycle run: shards of accounts (one worker job each), and the hour
     # (in the catalog's timezone) when the worker starts it.
     lifecycle_shards: int = 4
@@ -62,6 +65,10 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def our_bank_accounts(settings: Settings) -> frozenset[str]:
+    return frozenset(a.strip() for a in settings.bank_accounts.split(",") if a.strip())
 
 
 def worker_in_process(settings: Settings) -> bool:

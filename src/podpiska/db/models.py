@@ -299,6 +299,33 @@ class Refund(Base):
     actor: Mapped[str] = mapped_column(String(200))
 
 
+class BankPayment(Base):
+    """An incoming payment of an imported bank statement, and what became of it: matched to
+    an invoice (paid, part-paid, overpaid), or waiting for an operator (unmatched)."""
+
+    __tablename__ = "bank_payments"
+    __table_args__ = (
+        UniqueConstraint("fingerprint"),
+        Index("ix_bank_payments_status", "status", "id"),
+    )
+
+    id: Mapped[int] = _id()
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(500))
+    doc_number: Mapped[str] = mapped_column(String(50))
+    day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    payer: Mapped[str] = mapped_column(String(500))
+    payer_inn: Mapped[str] = mapped_column(String(12))
+    purpose: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20))  # paid|partial|overpaid|unmatched|resolved
+    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    payment_id: Mapped[int | None] = mapped_column(BigId)
+    note: Mapped[str | None] = mapped_column(String(500))
+    imported_at: Mapped[datetime]
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("method", "external_id"),)

@@ -158,6 +158,14 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "К счёту {number} уже выписан корректировочный документ.",
         "en": "Invoice {number} already has a credit note.",
     },
+    "bad_statement": {
+        "ru": "Выписку {source} прочитать нельзя: {problem}.",
+        "en": "Statement {source} cannot be read: {problem}.",
+    },
+    "bank_payment_resolved": {
+        "ru": "Платёж № {id} уже разобран (состояние «{status}»).",
+        "en": "Bank payment {id} is already dealt with ('{status}').",
+    },
     "not_found": {
         "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
@@ -254,6 +262,7 @@ CONFLICT_CODES = frozenset(
         "renewal_partly_paid",
         "downgrade_blocked",
         "change_stale",
+        "bank_payment_resolved",
         "renewed_ahead",
         "change_not_allowed",
         "credit_note_not_allowed",

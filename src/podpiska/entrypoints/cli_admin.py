@@ -514,3 +514,103 @@ def credit_note(
             db, invoice_id=invoice, reason=reason, actor=CLI_ACTOR, clock=context.clock
         )
     typer.echo(f"credit note {note.number}: {note.total}")
+
+
+bank_app = typer.Typer(
+    help="Bank statements (1C exchange format) and their payments.", no_args_is_help=True
+)
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("import")
+def bank_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The statement (1CClientBankExchange).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import a statement: match each incoming payment to its invoice; what cannot be
+    matched waits in `podpiska bank review`. Importing the same file again changes nothing."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from podpiska.config import our_bank_accounts
+    from podpiska.services.bank import import_statement
+
+    context = _context(ctx)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{file}: {exc.strerror or exc}") from None
+    with context.session() as db:
+        report = import_statement(
+            db,
+            data=data,
+            source=file.name,
+            our_accounts=our_bank_accounts(context.settings),
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+    summary = {
+        "source": report.source,
+        "documents": report.documents,
+        "not_ours": report.outgoing,
+        "already_imported": report.already_imported,
+        "counts": dict(report.counts),
+        "amounts": report.amount,
+    }
+    if as_json:
+        _echo_json(summary)
+        return
+    table = Table(title=f"{file.name}: {report.documents} payments", title_justify="left")
+    table.add_column("result")
+    table.add_column("payments", justify="right")
+    table.add_column("amount", justify="right", no_wrap=True)
+    labels = {
+        "paid": "paid in full",
+        "partial": "paid in part",
+        "overpaid": "overpaid (rest to credit)",
+        "unmatched": "to review",
+    }
+    for key, label in labels.items():
+        table.add_row(label, str(report.counts.get(key, 0)), report.amount.get(key, "0.00"))
+    table.add_row("imported before", str(report.already_imported), "")
+    if report.outgoing:
+        table.add_row("not to our accounts", str(report.outgoing), "")
+    Console(highlight=False).print(table)
+
+
+@bank_app.command("review")
+def bank_review(ctx: typer.Context, limit: int = 50) -> None:
+    """Payments that matched no invoice, for an operator."""
+    from podpiska.services.bank import review_queue
+
+    with _context(ctx).session() as db:
+        rows = review_queue(db, limit=limit)
+    if not rows:
+        typer.echo("nothing to review")
+    for row in rows:
+        typer.echo(
+            f"{row.id}  {row.day.isoformat()}  {row.amount:>12}  {row.payer_inn or '-':12}"
+            f"  {row.payer[:30]:30}  {row.purpose[:60]}" + (f"  ({row.note})" if row.note else "")
+        )
+
+
+@bank_app.command("resolve")
+def bank_resolve(
+    ctx: typer.Context,
+    bank_payment: Annotated[int, typer.Argument(help="The payment from `bank review`.")],
+    invoice: Annotated[int, typer.Option(help="The invoice (id) it pays.")],
+) -> None:
+    """Assign an unmatched payment to an invoice: it is registered there."""
+    from podpiska.services.bank import resolve
+
+    context = _context(ctx)
+    with context.session() as db:
+        row = resolve(
+            db,
+            bank_payment_id=bank_payment,
+            invoice_id=invoice,
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+    typer.echo(f"payment {row.id}: resolved to invoice {row.invoice_id}")

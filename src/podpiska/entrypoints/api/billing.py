@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.api.deps import (
@@ -24,6 +24,7 @@ from podpiska.entrypoints.api.schemas import (
     PaymentOut,
     RefundIn,
     RenewalIn,
+    ResolveIn,
     SubscriptionIn,
     SubscriptionOut,
 )
@@ -188,3 +189,75 @@ def credit_note(
         "lines": note.lines,
         "reason": note.reason,
     }
+
+
+@router.post("/bank-statements", status_code=201)
+async def bank_statement(
+    request: Request, who: VendorDep, ctx: ContextDep, source: str = "statement.txt"
+) -> Any:
+    """Import a bank statement (the file's bytes, 1CClientBankExchange): each incoming
+    payment is matched to its invoice; the rest waits for review. Importing it twice
+    changes nothing."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from podpiska.config import our_bank_accounts
+    from podpiska.services.bank import import_statement
+
+    data = await request.body()
+
+    def work() -> Any:
+        with ctx.session() as db:
+            return import_statement(
+                db,
+                data=data,
+                source=source,
+                our_accounts=our_bank_accounts(ctx.settings),
+                actor=who.actor,
+                clock=ctx.clock,
+            )
+
+    report = await run_in_threadpool(work)
+    return {
+        "source": report.source,
+        "documents": report.documents,
+        "not_ours": report.outgoing,
+        "already_imported": report.already_imported,
+        "counts": dict(report.counts),
+        "amounts": report.amount,
+    }
+
+
+@router.get("/bank-payments")
+def bank_payments(who: VendorDep, db: SessionDep, limit: int = 100) -> Any:
+    """The review queue: payments that matched no invoice."""
+    from podpiska.services.bank import review_queue
+
+    return [
+        {
+            "id": r.id,
+            "day": r.day.isoformat(),
+            "amount": f"{r.amount:.2f}",
+            "payer": r.payer,
+            "payer_inn": r.payer_inn,
+            "purpose": r.purpose,
+            "note": r.note,
+        }
+        for r in review_queue(db, limit=limit)
+    ]
+
+
+@router.post("/bank-payments/{bank_payment_id}/resolve")
+def resolve_bank_payment(
+    bank_payment_id: int, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Assign an unmatched payment to an invoice."""
+    from podpiska.services.bank import resolve
+
+    row = resolve(
+        db,
+        bank_payment_id=bank_payment_id,
+        invoice_id=body.invoice_id,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    return {"id": row.id, "status": row.status, "invoice_id": row.invoice_id}

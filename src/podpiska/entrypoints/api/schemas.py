@@ -56,6 +56,10 @@ class RefundIn(In):
     reason: str = "requested by the customer"
 
 
+class ResolveIn(In):
+    invoice_id: StrictInt
+
+
 class CreditNoteIn(In):
     reason: str = Field(min_length=1, examples=["charged twice"])
 

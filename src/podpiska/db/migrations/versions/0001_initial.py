@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 01:14:52.758354
+Create Date: 2026-11-22 01:41:51.357329
 """
 
 from collections.abc import Sequence
@@ -41,6 +41,38 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_account_id"), ["account_id"], unique=False)
         batch_op.create_index("ix_audit_log_object", ["object_type", "object_id"], unique=False)
+
+    op.create_table(
+        "bank_payments",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("fingerprint", sa.String(length=40), nullable=False),
+        sa.Column("source", sa.String(length=500), nullable=False),
+        sa.Column("doc_number", sa.String(length=50), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("payer", sa.String(length=500), nullable=False),
+        sa.Column("payer_inn", sa.String(length=12), nullable=False),
+        sa.Column("purpose", sa.String(length=2000), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "payment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_by", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_payments")),
+        sa.UniqueConstraint("fingerprint", name=op.f("uq_bank_payments_fingerprint")),
+    )
+    with op.batch_alter_table("bank_payments", schema=None) as batch_op:
+        batch_op.create_index("ix_bank_payments_status", ["status", "id"], unique=False)
 
     op.create_table(
         "catalog_documents",
@@ -736,6 +768,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_catalog_documents_code"))
 
     op.drop_table("catalog_documents")
+    with op.batch_alter_table("bank_payments", schema=None) as batch_op:
+        batch_op.drop_index("ix_bank_payments_status")
+
+    op.drop_table("bank_payments")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_object")
         batch_op.drop_index(batch_op.f("ix_audit_log_account_id"))
