@@ -4,8 +4,8 @@ Each incoming payment is matched to an invoice by the number in its purpose and 
 the exact amount pays it (and activates or renews), less part-pays it, more pays it and puts
 the rest on the account's credit; no invoice found goes to a review queue that an operator
 resolves by hand. A payment is known by its fingerprint, so importing the same statement
-twice changes nothing. Each payment is registered in its own transaction, through the same
-use-case as any other payment.
+twice changes nothing. Payments are applied a thousand to a transaction, each through the
+same `record_payment` as any other payment.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import BankPayment, Invoice
+from podpiska.db.bulk import reserve_ids
+from podpiska.db.models import Account, BankPayment, Invoice, Payment, Subscription
 from podpiska.domain.bank_statement import BankDocument, StatementError, decode, parse
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
-from podpiska.services.billing import register_payment
+from podpiska.services.billing import not_payable, record_payment, register_payment
+from podpiska.services.clocks import today_for
 from podpiska.services.common import audit, get_or_404
 
 CHUNK = 1000
@@ -64,11 +65,11 @@ def import_statement(
         chunk = incoming[start : start + CHUNK]
         fresh = _new_ones(session, chunk)
         report.already_imported += len(chunk) - len(fresh)
-        invoices = _invoices_by_number(session, fresh)
-        for document in fresh:
-            status = _apply(session, document, invoices, source=source, actor=actor, clock=clock)
-            report.counts[status] += 1
-            totals[status] += int(document.amount * 100)
+        if fresh:
+            for document, status in _apply_chunk(session, fresh, source=source, actor=actor,
+                                                 clock=clock):  # fmt: skip
+                report.counts[status] += 1
+                totals[status] += int(document.amount * 100)
     report.amount = {k: f"{v / 100:.2f}" for k, v in totals.items()}  # float-ok: display
     return report
 
@@ -91,80 +92,97 @@ def _new_ones(session: Session, chunk: list[BankDocument]) -> list[BankDocument]
     return fresh
 
 
-def _invoices_by_number(
-    session: Session, documents: list[BankDocument]
-) -> dict[str, tuple[int, Decimal]]:
-    """Invoice number → (id, amount due) for the numbers the purposes name."""
+def _apply_chunk(
+    session: Session, documents: list[BankDocument], *, source: str, actor: str, clock: Clock
+) -> list[tuple[BankDocument, str]]:
+    """Up to CHUNK payments in one transaction: the invoices they name are locked (their
+    subscriptions first, the one lock order), each payment goes through `record_payment`,
+    and all the rows are written together at commit."""
     numbers = {n for d in documents for n in d.invoice_numbers()}
-    if not numbers:
-        return {}
+    outcomes: list[tuple[BankDocument, str]] = []
     with session.begin():
-        rows = session.execute(
-            select(Invoice.number, Invoice.id, Invoice.total, Invoice.amount_paid).where(
-                Invoice.number.in_(numbers)
+        named = select(Invoice.subscription_id).where(Invoice.number.in_(numbers))
+        subscriptions = {
+            s.id: s
+            for s in session.scalars(
+                select(Subscription)
+                .where(Subscription.id.in_(named))
+                .order_by(Subscription.id)
+                .with_for_update()
             )
-        ).all()
-    return {number: (id_, total - paid) for number, id_, total, paid in rows if number}
-
-
-def _apply(
-    session: Session,
-    document: BankDocument,
-    invoices: dict[str, tuple[int, Decimal]],
-    *,
-    source: str,
-    actor: str,
-    clock: Clock,
-) -> str:
-    found = next((invoices[n] for n in document.invoice_numbers() if n in invoices), None)
-    invoice_id = found[0] if found else None
-    status, payment_id, note = "unmatched", None, None
-    if found is not None:
-        due = found[1]
-        try:
-            result = register_payment(
-                session,
-                invoice_id=found[0],
-                amount=document.amount,
-                method="bank_transfer",
-                external_id=document.fingerprint,
-                actor=actor,
-                clock=clock,
+        }
+        invoices = {
+            i.number: i
+            for i in session.scalars(
+                select(Invoice)
+                .where(Invoice.number.in_(numbers))
+                .order_by(Invoice.id)
+                .with_for_update()
             )
-        except DomainError as exc:
-            note = exc.message("ru")  # e.g. the invoice is void: for an operator to decide
-        else:
-            payment_id = result.payment.id
-            left = result.invoice.total - result.invoice.amount_paid
-            for number, (known_id, _) in list(invoices.items()):
-                if known_id == found[0]:
-                    invoices[number] = (known_id, left)  # a second payment sees what is due
-            status = (
-                "paid"
-                if document.amount == due
-                else "partial"
-                if document.amount < due
-                else "overpaid"
+        }
+        accounts = {
+            a.id: a
+            for a in session.scalars(
+                select(Account).where(Account.id.in_({i.account_id for i in invoices.values()}))
             )
-    with session.begin():
-        session.add(
-            BankPayment(
-                fingerprint=document.fingerprint,
-                source=source,
-                doc_number=document.number,
-                day=document.day,
-                amount=document.amount,
-                payer=document.payer[:500],
-                payer_inn=document.payer_inn[:12],
-                purpose=document.purpose[:2000],
-                status=status,
-                invoice_id=invoice_id if payment_id else None,
-                payment_id=payment_id,
-                note=note,
-                imported_at=clock.now(),
+        }
+        matched = [d for d in documents if any(n in invoices for n in d.invoice_numbers())]
+        payment_ids = iter(reserve_ids(session, Payment, len(matched)))
+        now = clock.now()
+        for document in documents:
+            invoice = next((invoices[n] for n in document.invoice_numbers() if n in invoices), None)
+            status, payment_id, note = "unmatched", None, None
+            if invoice is not None:
+                subscription = subscriptions[invoice.subscription_id]
+                reserved = next(payment_ids)
+                problem = not_payable(invoice, subscription)
+                if problem is not None:
+                    note = DomainError(
+                        "invoice_not_payable", number=invoice.number, status=problem
+                    ).message("ru")
+                else:
+                    account = accounts[invoice.account_id]
+                    due = invoice.total - invoice.amount_paid
+                    record_payment(
+                        session,
+                        invoice=invoice,
+                        subscription=subscription,
+                        account=account,
+                        amount=document.amount,
+                        method="bank_transfer",
+                        external_id=document.fingerprint,
+                        actor=actor,
+                        now=now,
+                        today=today_for(session, account, clock),
+                        payment_id=reserved,
+                    )
+                    payment_id = reserved
+                    status = (
+                        "paid"
+                        if document.amount == due
+                        else "partial"
+                        if document.amount < due
+                        else "overpaid"
+                    )
+            session.add(
+                BankPayment(
+                    fingerprint=document.fingerprint,
+                    source=source,
+                    doc_number=document.number,
+                    day=document.day,
+                    amount=document.amount,
+                    payer=document.payer[:500],
+                    payer_inn=document.payer_inn[:12],
+                    purpose=document.purpose[:2000],
+                    status=status,
+                    invoice_id=invoice.id if invoice is not None and payment_id else None,
+                    payment_id=payment_id,
+                    note=note,
+                    imported_at=now,
+                )
             )
-        )
-    return status
+            outcomes.append((document, status))
+    return outcomes
 
 
 def review_queue(session: Session, *, limit: int = 100) -> list[BankPayment]:

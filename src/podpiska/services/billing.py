@@ -260,65 +260,106 @@ def register_payment(
             ).first()
             if earlier is not None:
                 return PaymentResult(earlier, invoice, subscription, replayed=True)
-        if invoice.status != "issued":
-            raise DomainError("invoice_not_payable", number=invoice.number, status=invoice.status)
-        due = invoice.total - invoice.amount_paid
-        excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
         account = get_or_404(session, Account, invoice.account_id, "account")
-        now = clock.now()
-        today = today_for(session, account, clock)
-        if invoice.kind == "renewal" and (
-            subscription.status == Status.CANCELLED.value
-            or invoice.term_starts_on != subscription.ends_on
-        ):
-            # The renewal no longer fits the license (it was cancelled or renewed since).
-            raise DomainError("invoice_not_payable", number=invoice.number, status="stale")
-        payment = Payment(
-            invoice_id=invoice.id,
-            account_id=invoice.account_id,
-            method=method,
+        payment = record_payment(
+            session,
+            invoice=invoice,
+            subscription=subscription,
+            account=account,
             amount=amount,
-            status="succeeded",
+            method=method,
             external_id=external_id,
-            received_on=today,
-            created_at=now,
-        )
-        session.add(payment)
-        invoice.amount_paid = invoice.amount_paid + amount - excess
-        session.flush()
-        post(
-            session,
-            account_id=invoice.account_id,
-            debit=CASH,
-            credit=RECEIVABLE,
-            amount=amount - excess,
-            kind="payment",
-            document=f"payment:{payment.id}",
-            at=now,
-        )
-        if excess > ZERO:
-            grant_credit(
-                session,
-                account_id=invoice.account_id,
-                amount=excess,
-                reason=f"overpayment of invoice {invoice.number}",
-                actor=actor,
-                at=now,
-                invoice_id=invoice.id,
-                from_ledger=CASH,
-            )
-        audit(
-            session,
             actor=actor,
-            action="payment.registered",
-            object_type="payment",
-            object_id=payment.id,
-            account_id=invoice.account_id,
-            at=now,
-            after={"invoice": invoice.number, "amount": str(amount), "method": method},
+            now=clock.now(),
+            today=today_for(session, account, clock),
         )
-        settle(session, invoice, subscription, today=today, now=now, actor=actor)
     return PaymentResult(payment, invoice, subscription)
+
+
+def not_payable(invoice: Invoice, subscription: Subscription) -> str | None:
+    """Why money cannot go to this invoice now (None: it can)."""
+    if invoice.status != "issued":
+        return invoice.status
+    if invoice.kind == "renewal" and (
+        subscription.status == Status.CANCELLED.value
+        or invoice.term_starts_on != subscription.ends_on
+    ):
+        return "stale"  # the renewal no longer fits the license (cancelled or renewed since)
+    if invoice.kind == "order" and subscription.status != Status.PENDING.value:
+        return "stale"
+    return None
+
+
+def record_payment(
+    session: Session,
+    *,
+    invoice: Invoice,
+    subscription: Subscription,
+    account: Account,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int | None = None,
+) -> Payment:
+    """The body of a payment, in the caller's transaction, on rows it has locked (the
+    subscription, then the invoice). With a reserved `payment_id` nothing is flushed, so a
+    caller can record many payments and write them together (the bank statement import)."""
+    problem = not_payable(invoice, subscription)
+    if problem is not None:
+        raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
+    due = invoice.total - invoice.amount_paid
+    excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
+    payment = Payment(
+        id=payment_id,
+        invoice_id=invoice.id,
+        account_id=invoice.account_id,
+        method=method,
+        amount=amount,
+        status="succeeded",
+        external_id=external_id,
+        received_on=today,
+        created_at=now,
+    )
+    session.add(payment)
+    invoice.amount_paid = invoice.amount_paid + amount - excess
+    if payment_id is None:
+        session.flush()
+    post(
+        session,
+        account_id=invoice.account_id,
+        debit=CASH,
+        credit=RECEIVABLE,
+        amount=amount - excess,
+        kind="payment",
+        document=f"payment:{payment.id}",
+        at=now,
+    )
+    if excess > ZERO:
+        grant_credit(
+            session,
+            account_id=invoice.account_id,
+            amount=excess,
+            reason=f"overpayment of invoice {invoice.number}",
+            actor=actor,
+            at=now,
+            invoice_id=invoice.id,
+            from_ledger=CASH,
+        )
+    audit(
+        session,
+        actor=actor,
+        action="payment.registered",
+        object_type="payment",
+        object_id=payment.id,
+        account_id=invoice.account_id,
+        at=now,
+        after={"invoice": invoice.number, "amount": str(amount), "method": method},
+    )
+    settle(session, invoice, subscription, today=today, now=now, actor=actor)
+    return payment
 
 
 def settle(
