@@ -109,7 +109,7 @@ def lifecycle_run(
     from rich.progress import Progress
 
     from podpiska.services import lifecycle
-    from podpiska.services.catalog_store import catalog_in_force
+    from podpiska.services.catalog_store import catalog_today
 
     context = _context(ctx)
     count = shards if shards is not None else context.settings.lifecycle_shards
@@ -132,9 +132,7 @@ def lifecycle_run(
         typer.echo(f"queued {len(jobs)} shard jobs for the workers")
         return
     with context.session() as db:
-        with db.begin():
-            zone = catalog_in_force(db).timezone
-        day = _parse_date(at, "--at") or context.clock.today(zone)
+        day = _parse_date(at, "--at") or catalog_today(db, context.clock)
         days = lifecycle.days_to_run(db, at=day, shards=count, clock_id=0)
         steps = len(days) * (1 if shard is not None else count)
         with Progress(disable=as_json, transient=True) as progress:
@@ -267,11 +265,10 @@ def worker(
 
 
 def _today(context: Any) -> date:
-    from podpiska.services.catalog_store import catalog_in_force
+    from podpiska.services.catalog_store import catalog_today
 
-    with context.session() as db, db.begin():
-        zone = catalog_in_force(db).timezone
-    today: date = context.clock.today(zone)
+    with context.session() as db:
+        today: date = catalog_today(db, context.clock)
     return today
 
 

@@ -35,12 +35,10 @@ class Tick:
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
     """Catch the daily run up to today (in the catalog's timezone); returns days run."""
     from podpiska.services import lifecycle
-    from podpiska.services.catalog_store import catalog_in_force
+    from podpiska.services.catalog_store import catalog_today
 
     with context.session() as db:
-        with db.begin():
-            zone = catalog_in_force(db).timezone
-        day = at or context.clock.today(zone)
+        day = at or catalog_today(db, context.clock)
         shards = context.settings.lifecycle_shards
 
         def observe(_day: date, _shard: int, counts: lifecycle.DayCounts) -> None:
@@ -61,15 +59,9 @@ def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
 def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
     """Fan events out to recipients and send what is due; returns (events, sent)."""
     from podpiska.services import notifications
-    from podpiska.services.catalog_store import catalog_in_force
 
     events = sent = 0
     with context.session() as db:
-        try:
-            with db.begin():
-                catalog = catalog_in_force(db)
-        except Exception:  # no catalog yet: texts show plan codes
-            catalog = None
         for _ in range(rounds):
             fanned = notifications.fan_out(db, clock=context.clock)
             stats = notifications.deliver_due(
@@ -77,7 +69,6 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
                 mailer=context.ports.mailer,
                 webhooks=context.ports.webhooks,
                 clock=context.clock,
-                catalog=catalog,
                 lang=context.settings.language,
                 webhook_timeout_seconds=context.settings.webhook_timeout_seconds,
             )

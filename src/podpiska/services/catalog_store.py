@@ -8,6 +8,7 @@ version that live subscriptions were sold on.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,10 @@ def catalog_in_force(session: Session, latest: tuple[int, str] | None = None) ->
             _parsed.clear()
         _parsed[key] = catalog
     return catalog
+
+
+def catalog_today(session: Session, clock: Clock) -> date:
+    """Use-case: today in the timezone of the catalog in force (the day of the daily run)."""
+    with session.begin():
+        zone = catalog_in_force(session).timezone
+    return clock.today(zone)

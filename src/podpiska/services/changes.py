@@ -70,6 +70,13 @@ def _live(session: Session, subscription_id: int, *, lock: bool = False) -> Subs
     return subscription
 
 
+def subscription_owner(session: Session, subscription_id: int) -> int:
+    """The account a subscription belongs to (for access checks)."""
+    with session.begin():
+        read_only(session)
+        return get_or_404(session, Subscription, subscription_id, "subscription").account_id
+
+
 def current_license(version: CatalogVersion, subscription: Subscription, currency: str) -> License:
     assert subscription.starts_on and subscription.ends_on
     plan = version.plan(subscription.plan)

@@ -114,6 +114,15 @@ def credit_balance(session: Session, account_id: int) -> Decimal:
     return value if isinstance(value, Decimal) else ZERO
 
 
+def account_credit(session: Session, account_id: int) -> Decimal:
+    """Use-case: the account's credit balance."""
+    from podpiska.db.models import Account
+
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return credit_balance(session, account_id)
+
+
 def apply_credit(session: Session, invoice: Invoice, *, actor: str, at: datetime) -> Decimal:
     """Use the account's credit on a just-issued invoice, up to what is due; returns the
     amount used (recorded as a payment of method `credit`). In the caller's transaction."""
@@ -153,6 +162,16 @@ def apply_credit(session: Session, invoice: Invoice, *, actor: str, at: datetime
         kind="credit_use",
         document=f"invoice:{invoice.id}",
         at=at,
+    )
+    audit(
+        session,
+        actor=actor,
+        action="credit.used",
+        object_type="invoice",
+        object_id=invoice.id,
+        account_id=invoice.account_id,
+        at=at,
+        after={"amount": str(used), "invoice": invoice.number},
     )
     return used
 

@@ -139,15 +139,10 @@ def pay(invoice_id: int, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: C
 @router.get("/accounts/{account_id}/credit")
 def credit(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's credit balance (money owed to it), used on its next invoices first."""
-    from podpiska.services.money_ledger import credit_balance
+    from podpiska.services.money_ledger import account_credit
 
     guard_account(who, account_id)
-    with db.begin():
-        from podpiska.db.models import Account
-        from podpiska.services.common import get_or_404
-
-        get_or_404(db, Account, account_id, "account")
-        balance = credit_balance(db, account_id)
+    balance = account_credit(db, account_id)
     return {"account_id": account_id, "balance": f"{balance:.2f}"}
 
 

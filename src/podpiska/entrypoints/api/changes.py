@@ -14,7 +14,6 @@ from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import In, InvoiceOut, SubscriptionOut
 from podpiska.entrypoints.presenters import amount
 from podpiska.services import billing, changes
-from podpiska.services.common import get_or_404
 
 router = APIRouter(tags=["changes"])
 
@@ -40,10 +39,7 @@ class ChangeIn(In):
 
 
 def _owner(db: SessionDep, subscription_id: int) -> int:
-    from podpiska.db.models import Subscription
-
-    with db.begin():
-        return get_or_404(db, Subscription, subscription_id, "subscription").account_id
+    return changes.subscription_owner(db, subscription_id)
 
 
 def _preview_json(preview: changes.Preview, lang: str) -> dict[str, Any]:
