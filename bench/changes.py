@@ -13,45 +13,25 @@ import os
 import platform
 import random
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-SERVER = os.environ.get("PODPISKA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+from common import SERVER, admin, rate, record, seed_accounts  # noqa: E402
+
 NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
-def admin(sql: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def seed(url: str, n: int) -> None:
-    from podpiska.db.migrate import upgrade
-
-    upgrade(url)
-    catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8")
+    seed_accounts(url, n, NOW)
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "INSERT INTO catalog_documents (code, sha256, content, source, loaded_at, loaded_by)"
-            " VALUES ('crm-shop', 'bench', %s, 'bench', %s, 'bench')",
-            (catalog, NOW),
-        )
-        conn.execute(
-            """INSERT INTO accounts (id, name, edition, admin_email, timezone, disk_used_mb,
-                                     created_at)
-               SELECT g, 'Account ' || g, 'cloud', 'a' || g || '@example.ru', 'Europe/Moscow',
-                      0, %s FROM generate_series(1, %s) g""",
-            (NOW, n),
-        )
         conn.execute(
             """INSERT INTO subscriptions (id, account_id, catalog_code, catalog_version, plan,
                    months, seats, add_ons, status, anchor_day, started_on, starts_on, ends_on,
@@ -61,19 +41,8 @@ def seed(url: str, n: int) -> None:
                FROM generate_series(1, %s) g""",
             (NOW, NOW, n),
         )
-        conn.execute("SELECT setval('accounts_id_seq', %s)", (n,))
         conn.execute("SELECT setval('subscriptions_id_seq', %s)", (n,))
         conn.execute("ANALYZE")
-
-
-def rate(call: Callable[[], object], seconds: float) -> float:
-    calls = 0
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for _ in range(20):
-            call()
-        calls += 20
-    return calls / (time.perf_counter() - start)
 
 
 def _worker(url: str, n: int, seconds: float, out: Any) -> None:
@@ -113,17 +82,6 @@ def _in_processes(url: str, n: int, seconds: float, *, processes: int) -> float:
     for worker in workers:
         worker.join()
     return total
-
-
-def record(text_: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- bench/changes.py begin -->", "<!-- bench/changes.py end -->"
-    content = doc.read_text(encoding="utf-8")
-    if begin not in content:
-        content += f"\n## Previews of mid-term changes (`bench/changes.py`)\n\n{begin}\n{end}\n"
-    head, _, rest = content.partition(begin)
-    _, _, tail = rest.partition(end)
-    doc.write_text(f"{head}{begin}\n{text_}\n{end}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -221,7 +179,7 @@ def main() -> None:
     out = "\n".join(lines)
     print(out)
     if args.record:
-        record(out)
+        record("changes.py", "Previews of mid-term changes", out)
         print("recorded in docs/benchmarks.md")
 
 

@@ -27,41 +27,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
 
-SERVER = os.environ.get("PODPISKA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+from common import SERVER, admin, record, seed_accounts  # noqa: E402
+
 DAY = dt.date(2026, 12, 1)
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
 
 
-def admin(sql: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def seed(name: str, n: int) -> None:
     """A migrated database with the catalog and N accounts with one subscription each."""
-    from podpiska.db.migrate import upgrade
-
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{name}"')
     url = f"{SERVER}/{name}"
-    upgrade(url)
-    catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8")
+    seed_accounts(url, n, NOW)
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "INSERT INTO catalog_documents (code, sha256, content, source, loaded_at, loaded_by)"
-            " VALUES ('crm-shop', 'bench', %s, 'bench', %s, 'bench')",
-            (catalog, NOW),
-        )
-        conn.execute(
-            """INSERT INTO accounts (id, name, edition, admin_email, timezone, disk_used_mb,
-                                     created_at)
-               SELECT g, 'Account ' || g, 'cloud', 'admin' || g || '@example.ru',
-                      'Europe/Moscow', 0, %s FROM generate_series(1, %s) g""",
-            (NOW, n),
-        )
         # Even ids: autopay, paid through DAY + 3 (the invoice is due today; their 7-day
         # reminder went out 4 days ago).
         # Odd ids: no autopay, paid through DAY + 7 (the 7-day reminder is due today).
@@ -77,7 +59,6 @@ def seed(name: str, n: int) -> None:
             """,
             (NOW, NOW, n, DAY),
         )
-        conn.execute("SELECT setval('accounts_id_seq', %s)", (n,))
         conn.execute("SELECT setval('subscriptions_id_seq', %s)", (n,))
         conn.execute("ANALYZE")
 
@@ -224,17 +205,6 @@ def work() -> None:
     )
 
 
-def record(text: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- bench/lifecycle.py begin -->", "<!-- bench/lifecycle.py end -->"
-    content = doc.read_text(encoding="utf-8")
-    if begin not in content:
-        content += f"\n## The daily lifecycle run (`bench/lifecycle.py`)\n\n{begin}\n{end}\n"
-    head, _, rest = content.partition(begin)
-    _, _, tail = rest.partition(end)
-    doc.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
@@ -295,7 +265,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        record(text)
+        record("lifecycle.py", "The daily lifecycle run", text)
         print("recorded in docs/benchmarks.md")
 
 

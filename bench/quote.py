@@ -17,13 +17,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from common import rate, record  # noqa: E402
 from podpiska.domain.pricing import QuoteRequest, quote  # noqa: E402
 from podpiska.entrypoints.presenters import quote_json  # noqa: E402
 from podpiska.services.catalogs import load_catalog  # noqa: E402
@@ -38,20 +39,6 @@ REQUESTS = [
     ),
     ("site-platform", QuoteRequest("business", 12, users=37, add_ons=("api_access",))),
 ]
-
-
-def rate(call: Callable[[], object], seconds: float) -> float:
-    """Calls per second of `call` over about `seconds`."""
-    calls = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(200):
-            call()
-        calls += 200
-        now = time.perf_counter()
-        if now >= deadline:
-            return calls / (now - start)
 
 
 def bench_quotes(seconds: float) -> dict[str, float]:
@@ -134,15 +121,6 @@ def bench_cli(runs: int) -> dict[str, list[float]]:
     return times
 
 
-def record(text: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- bench/quote.py begin -->", "<!-- bench/quote.py end -->"
-    content = doc.read_text(encoding="utf-8")
-    head, _, rest = content.partition(begin)
-    _, _, tail = rest.partition(end)
-    doc.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="per throughput figure")
@@ -185,7 +163,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        record(text)
+        record("quote.py", "Quotes", text)
         print("\nrecorded in docs/benchmarks.md")
 
 

@@ -18,36 +18,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
 
-SERVER = os.environ.get("PODPISKA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+from common import SERVER, admin, record, seed_accounts  # noqa: E402
+
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
 
-def admin(sql: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def seed(url: str, n: int) -> None:
-    from podpiska.db.migrate import upgrade
-
-    upgrade(url)
-    catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8")
+    seed_accounts(url, n, NOW)
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "INSERT INTO catalog_documents (code, sha256, content, source, loaded_at, loaded_by)"
-            " VALUES ('crm-shop', 'bench', %s, 'bench', %s, 'bench')",
-            (catalog, NOW),
-        )
-        conn.execute(
-            """INSERT INTO accounts (id, name, edition, admin_email, timezone, disk_used_mb,
-                                     created_at)
-               SELECT g, 'Account ' || g, 'cloud', 'a' || g || '@example.ru', 'Europe/Moscow',
-                      0, %s FROM generate_series(1, %s) g""",
-            (NOW, n),
-        )
         conn.execute(
             """INSERT INTO subscriptions (id, account_id, catalog_code, catalog_version, plan,
                    months, seats, add_ons, status, autopay, cancel_at_period_end, created_at,
@@ -67,7 +49,7 @@ def seed(url: str, n: int) -> None:
                FROM generate_series(1, %s) g""",
             (NOW, NOW, n),
         )
-        for table in ("accounts", "subscriptions", "invoices"):
+        for table in ("subscriptions", "invoices"):
             conn.execute(f"SELECT setval('{table}_id_seq', %s)", (n,))
         conn.execute(
             "INSERT INTO number_sequences (series, year, last_value) VALUES ('invoice', 2026, %s)",
@@ -98,17 +80,6 @@ def statement(n: int) -> bytes:
         ]
     lines.append("КонецФайла")
     return "\n".join(lines).encode("cp1251")
-
-
-def record(text: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- bench/statements.py begin -->", "<!-- bench/statements.py end -->"
-    content = doc.read_text(encoding="utf-8")
-    if begin not in content:
-        content += f"\n## Bank statement import (`bench/statements.py`)\n\n{begin}\n{end}\n"
-    head, _, rest = content.partition(begin)
-    _, _, tail = rest.partition(end)
-    doc.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -162,7 +133,7 @@ def main() -> None:
     out = "\n".join(lines)
     print(out)
     if args.record:
-        record(out)
+        record("statements.py", "Bank statement import", out)
         print("recorded in docs/benchmarks.md")
 
 
