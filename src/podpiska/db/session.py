@@ -75,8 +75,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def read_only(session: Session) -> None:
-    """Call first thing in a transaction that only reads with one statement: it runs in
-    autocommit, sparing the BEGIN and COMMIT round trips (the hot paths: entitlement
-    checks, previews). SQLite keeps its own transaction handling."""
+    """Call first thing in a transaction that only reads: it runs in autocommit, sparing the
+    BEGIN and COMMIT round trips (the hot paths: entitlement checks, previews); each read
+    sees the latest committed state. SQLite keeps its own transaction handling."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import Account, Subscription
+from podpiska.db.session import read_only
 from podpiska.domain.entitlements import Decision, LicenseState, check
 from podpiska.domain.lifecycle import ONE_DAY, Status
 from podpiska.ports import Clock
@@ -48,6 +49,9 @@ def license_state(session: Session, account: Account, clock: Clock) -> LicenseSt
 
 
 def check_entitlement(session: Session, *, account_id: int, action: str, clock: Clock) -> Decision:
+    """The hot path of every product of the vendor: reads only, in autocommit (no BEGIN and
+    COMMIT round trips; each read sees the latest committed state)."""
     with session.begin():
+        read_only(session)
         account = get_or_404(session, Account, account_id, "account")
         return check(license_state(session, account, clock), action)
