@@ -63,11 +63,17 @@ class Preview:
     currency: str
 
 
-def _live(session: Session, subscription_id: int, *, lock: bool = False) -> Subscription:
-    subscription = get_or_404(session, Subscription, subscription_id, "subscription", lock=lock)
+def _changeable(subscription: Subscription) -> Subscription:
+    """Changes happen inside a paid term."""
     if subscription.status != Status.ACTIVE.value or subscription.ends_on is None:
         raise DomainError("change_not_allowed", status=subscription.status)
     return subscription
+
+
+def _live(session: Session, subscription_id: int, *, lock: bool = False) -> Subscription:
+    return _changeable(
+        get_or_404(session, Subscription, subscription_id, "subscription", lock=lock)
+    )
 
 
 def subscription_owner(session: Session, subscription_id: int) -> int:
@@ -197,8 +203,7 @@ def preview_change(
                 "not_found", what={"ru": "подписка", "en": "Subscription"}, id=subscription_id
             )
         subscription, account, document_id, digest = found
-        if subscription.status != Status.ACTIVE.value or subscription.ends_on is None:
-            raise DomainError("change_not_allowed", status=subscription.status)
+        _changeable(subscription)
         latest = (document_id, digest) if document_id is not None else None
         change, fingerprint, currency = _compute(
             session,

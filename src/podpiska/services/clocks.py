@@ -4,10 +4,9 @@ between happens, in order)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import Account, TestClock
@@ -97,12 +96,3 @@ def move_test_clock(
             after={"now": to.isoformat()},
         )
     return test_clock, before
-
-
-def days_between(start: date, end: date) -> list[date]:
-    """The days after `start` up to and including `end`."""
-    return [start + timedelta(days=n) for n in range(1, (end - start).days + 1)]
-
-
-def accounts_on_clock(session: Session, clock_id: int) -> list[int]:
-    return list(session.scalars(select(Account.id).where(Account.test_clock_id == clock_id)))

@@ -19,12 +19,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from podpiska.db.bulk import bulk_insert, reserve_ids
 from podpiska.db.models import (
-    Account,
     AuditEntry,
     CreditEntry,
     Invoice,
@@ -725,13 +724,6 @@ def run_lifecycle(
             if progress is not None:
                 progress(day, shard, counts)
     return report
-
-
-def accounts_in_scope(session: Session, clock_id: int) -> Iterator[int]:
-    condition = (
-        Account.test_clock_id.is_(None) if clock_id == 0 else (Account.test_clock_id == clock_id)
-    )
-    yield from session.scalars(select(Account.id).where(and_(condition)))
 
 
 @dataclass(frozen=True, slots=True)
