@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run serve test lint types contracts pytest bench format clean
+.PHONY: help system-packages install run serve test lint types contracts pytest bench format clean
 
 help:
 	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000"
@@ -19,7 +19,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# WeasyPrint (PDF documents) needs Pango, HarfBuzz's subsetter and a font with Cyrillic;
+# the tests read PDFs back with poppler's pdftotext. Installed with apt where it can be.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+
+system-packages:
+	@command -v dpkg-query >/dev/null || { echo "no dpkg: install Pango, HarfBuzz, DejaVu fonts and poppler yourself" >&2; exit 0; }; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "installing system packages:" $$missing; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+		echo "missing system packages (run as root: apt-get install $$missing)" >&2; exit 1; fi; \
+	$$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }
+
+install: system-packages $(STAMP)
 
 run: install
 	$(BIN)/podpiska init --demo

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -27,6 +28,7 @@ class EmailMessage:
     text: str
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer(Protocol):
@@ -56,3 +58,214 @@ class WebhookSender(Protocol):
 
 class DeliveryFailed(Exception):
     """A mail server or a webhook endpoint could not be reached or refused the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+# --- payments ------------------------------------------------------------------------------
+
+# How a customer pays through a gateway: a bank card, a YooMoney wallet, the Faster Payments
+# System (СБП). Each can be kept (saved) for autopay when the customer consents.
+METHOD_TYPES = ("bank_card", "yoo_money", "sbp")
+
+# 54-FZ VAT codes of YooKassa receipts: 1 "без НДС", 11 "22 %", 12 "22/122" (prepayment).
+VAT_CODE_EXEMPT = 1
+VAT_CODE_22 = 11
+VAT_CODE_22_122 = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptItem:
+    """One line of a 54-FZ receipt. `amount` is the line's total (price × quantity)."""
+
+    description: str  # at most 128 characters
+    quantity: Decimal
+    amount: Decimal
+    vat_code: int
+    payment_subject: str = "service"
+    payment_mode: str = "full_payment"  # or full_prepayment (paid before the term starts)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The receipt sent with a payment or a refund: the items sum to its amount."""
+
+    items: tuple[ReceiptItem, ...]
+    customer_email: str | None = None
+    customer_phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    """A payment to create. The same `idempotency_key` never charges twice: sent again (after
+    a timeout, a crash), the gateway answers with the payment it made the first time."""
+
+    idempotency_key: str
+    amount: Decimal
+    currency: str
+    description: str  # at most 128 characters
+    method_type: str | None = None  # one of METHOD_TYPES; None with `saved_method_id`
+    return_url: str | None = None  # where the customer comes back after confirming
+    save_method: bool = False  # the customer consented to keep the method for autopay
+    saved_method_id: str | None = None  # a recurring charge, without the customer
+    capture: bool = True  # False: two-stage, the money is held until captured
+    receipt: Receipt | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MethodInfo:
+    """The payment method a payment was made with, as the gateway describes it."""
+
+    id: str
+    type: str
+    title: str  # "Bank card *4242", "YooMoney wallet 410011…"
+    saved: bool  # may be charged again without the customer
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPayment:
+    """A payment as the gateway sees it."""
+
+    id: str
+    status: str  # pending | waiting_for_capture | succeeded | canceled
+    amount: Decimal
+    currency: str
+    paid: bool = False
+    confirmation_url: str | None = None  # where the customer confirms (3-D Secure, wallet)
+    method: MethodInfo | None = None
+    failure_reason: str | None = None  # canceled: card_declined, insufficient_funds, ...
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    idempotency_key: str
+    payment_id: str  # the gateway's payment to refund from
+    amount: Decimal
+    currency: str
+    description: str
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRefund:
+    id: str
+    payment_id: str
+    status: str  # pending | succeeded | canceled
+    amount: Decimal
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayNotification:
+    """What a webhook says happened. Never trusted as it is: the object is fetched from the
+    gateway's API before anything is recorded."""
+
+    event: str  # payment.succeeded | payment.canceled | payment.waiting_for_capture | refund.*
+    object_id: str
+
+
+class GatewayError(Exception):
+    """The gateway failed. `final=False` (a network error, a timeout, a 5xx): the outcome is
+    unknown, ask again with the same idempotency key. `final=True`: the request was refused
+    and nothing happened (`code` says why)."""
+
+    def __init__(self, message: str, *, final: bool = False, code: str | None = None) -> None:
+        super().__init__(message)
+        self.final = final
+        self.code = code
+
+
+class NotificationRejected(Exception):
+    """A webhook that does not come from the gateway (address, signature) or cannot be read."""
+
+
+class PaymentGateway(Protocol):
+    """A payment provider. Calls are synchronous and may be slow: never inside a database
+    transaction. Every call that moves money takes an idempotency key."""
+
+    name: str
+
+    def create_payment(self, request: ChargeRequest) -> GatewayPayment: ...
+
+    def get_payment(self, payment_id: str) -> GatewayPayment: ...
+
+    def capture_payment(
+        self, payment_id: str, *, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayPayment: ...
+
+    def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> GatewayPayment: ...
+
+    def create_refund(self, request: RefundRequest) -> GatewayRefund: ...
+
+    def get_refund(self, refund_id: str) -> GatewayRefund: ...
+
+    def parse_notification(
+        self, body: bytes, *, remote_addr: str | None, headers: Mapping[str, str]
+    ) -> GatewayNotification:
+        """Read a webhook or raise `NotificationRejected`."""
+        ...
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A seller or a buyer on a document, with the requisites it has."""
+
+    name: str
+    inn: str | None = None
+    kpp: str | None = None
+    address: str | None = None
+    bank: str | None = None
+    bik: str | None = None
+    correspondent_account: str | None = None  # корр. счёт
+    account: str | None = None  # расчётный счёт
+    director: str | None = None
+    accountant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    position: int
+    description: str
+    quantity: Decimal
+    unit: str  # "шт.", "усл."
+    price: Decimal
+    amount: Decimal  # negative on a credit note
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentData:
+    """Everything a PDF shows; the renderer only lays it out (and writes the total in words)."""
+
+    kind: str  # invoice | act | credit_note
+    number: str
+    issued_on: date
+    seller: Party
+    buyer: Party
+    lines: tuple[DocumentLine, ...]
+    total: Decimal
+    vat_amount: Decimal | None  # None: exempt ("Без НДС")
+    vat_rate: str | None  # "22"
+    currency: str = "RUB"
+    language: str = "ru"
+    purpose: str | None = None  # invoice: the payment purpose, with the invoice's number
+    basis: str | None = None  # act, credit note: the invoice (and contract) it refers to
+    period: tuple[date, date] | None = None  # the term the services cover (inclusive)
+    due_on: date | None = None
+    reason: str | None = None  # credit note: why
+
+
+class DocumentRenderer(Protocol):
+    def render(self, document: DocumentData) -> bytes:
+        """The document as a PDF."""
+        ...

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -286,17 +287,109 @@ class CreditNote(Base):
 
 
 class Refund(Base):
-    """Money going back to the customer from its credit; the payment gateway sends it."""
+    """Money going back to the customer from its credit. The gateway sends it back to the
+    card or wallet it came from (`pending` → `succeeded`); money that came by bank transfer
+    is sent back by finance (`manual`)."""
 
     __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_status", "status", "id"),)
 
     id: Mapped[int] = _id()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     amount: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(String(20))  # requested | sent | failed
+    status: Mapped[str] = mapped_column(String(20))  # requested|pending|succeeded|failed|manual
     reason: Mapped[str] = mapped_column(String(500))
+    payment_id: Mapped[int | None] = mapped_column(BigId)  # the payment it goes back to
+    gateway: Mapped[str | None] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
     actor: Mapped[str] = mapped_column(String(200))
+
+
+class PaymentMethod(Base):
+    """A card or wallet the customer allowed us to keep for autopay: the consent (its text,
+    time and who gave it) is stored with it; removing it stops every charge at once."""
+
+    __tablename__ = "payment_methods"
+    __table_args__ = (UniqueConstraint("gateway", "external_id"),)
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))  # the gateway's payment_method_id
+    type: Mapped[str] = mapped_column(String(20))  # bank_card | yoo_money | sbp
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # active | removed
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime]
+    consent_by: Mapped[str] = mapped_column(String(200))
+    attempt_id: Mapped[int | None] = mapped_column(BigId)  # the payment that saved it
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class PaymentAttempt(Base):
+    """One try to take money through a gateway, stored before the gateway is called (its id
+    is the idempotency key) and completed after: a crash in between is repaired by the
+    reconciliation task, which asks the gateway."""
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (
+        UniqueConstraint("gateway", "external_id"),
+        Index("ix_payment_attempts_open", "status", "next_check_at"),
+        Index("ix_payment_attempts_invoice", "invoice_id", "kind"),
+    )
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    gateway: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # checkout | autopay
+    method_type: Mapped[str | None] = mapped_column(String(20))
+    payment_method_id: Mapped[int | None] = mapped_column(BigId)  # autopay: the saved method
+    save_method: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    # created (gateway not called yet or outcome unknown) | pending (waiting for the
+    # customer or the gateway) | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    confirmation_url: Mapped[str | None] = mapped_column(String(2000))
+    return_url: Mapped[str | None] = mapped_column(String(2000))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    payment_id: Mapped[int | None] = mapped_column(BigId)  # the payment it recorded
+    charge_day: Mapped[date | None] = mapped_column(Date)  # autopay: the day of the schedule
+    next_check_at: Mapped[datetime | None]  # when reconciliation asks the gateway
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class Document(Base):
+    """A PDF as issued (invoice, act, credit note): numbered in the issuing transaction,
+    rendered once by the worker (or on first download) and never changed after that."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "source_id"),
+        UniqueConstraint("number", "kind"),
+        Index("ix_documents_unrendered", "rendered_at", "id"),
+    )
+
+    id: Mapped[int] = _id()
+    kind: Mapped[str] = mapped_column(String(20))  # invoice | act | credit_note
+    source_id: Mapped[int] = mapped_column(BigId)  # the invoice, the paid invoice, the note
+    number: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class BankPayment(Base):
@@ -333,7 +426,7 @@ class Payment(Base):
     id: Mapped[int] = _id()
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    method: Mapped[str] = mapped_column(String(20))  # card | bank_transfer | e_wallet | manual
+    method: Mapped[str] = mapped_column(String(20))  # card|bank_transfer|e_wallet|sbp|manual
     amount: Mapped[Decimal]
     status: Mapped[str] = mapped_column(String(20))  # succeeded
     external_id: Mapped[str | None] = mapped_column(String(200))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 01:41:51.357329
+Create Date: 2026-11-22 02:27:55.823814
 """
 
 from collections.abc import Sequence
@@ -360,6 +360,74 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "documents",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column(
+            "source_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("number", sa.String(length=30), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("rendered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_documents_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+        sa.UniqueConstraint("kind", "source_id", name=op.f("uq_documents_kind")),
+        sa.UniqueConstraint("number", "kind", name=op.f("uq_documents_number")),
+    )
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_documents_account_id"), ["account_id"], unique=False)
+        batch_op.create_index("ix_documents_unrendered", ["rendered_at", "id"], unique=False)
+
+    op.create_table(
+        "payment_methods",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("gateway", sa.String(length=20), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("consent_text", sa.Text(), nullable=False),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("consent_by", sa.String(length=200), nullable=False),
+        sa.Column(
+            "attempt_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("removed_by", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_payment_methods_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_methods")),
+        sa.UniqueConstraint("gateway", "external_id", name=op.f("uq_payment_methods_gateway")),
+    )
+    with op.batch_alter_table("payment_methods", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_payment_methods_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "refunds",
         sa.Column(
             "id",
@@ -373,7 +441,14 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column(
+            "payment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("gateway", sa.String(length=20), nullable=True),
+        sa.Column("external_id", sa.String(length=200), nullable=True),
+        sa.Column("failure_reason", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_refunds_account_id_accounts")
@@ -382,6 +457,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refunds_account_id"), ["account_id"], unique=False)
+        batch_op.create_index("ix_refunds_status", ["status", "id"], unique=False)
 
     op.create_table(
         "subscriptions",
@@ -654,6 +730,59 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "payment_attempts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("gateway", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("method_type", sa.String(length=20), nullable=True),
+        sa.Column(
+            "payment_method_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("save_method", sa.Boolean(), nullable=False),
+        sa.Column("consent_text", sa.Text(), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=True),
+        sa.Column("confirmation_url", sa.String(length=2000), nullable=True),
+        sa.Column("return_url", sa.String(length=2000), nullable=True),
+        sa.Column("failure_reason", sa.String(length=200), nullable=True),
+        sa.Column(
+            "payment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("charge_day", sa.Date(), nullable=True),
+        sa.Column("next_check_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_payment_attempts_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_payment_attempts_invoice_id_invoices")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_attempts")),
+        sa.UniqueConstraint("gateway", "external_id", name=op.f("uq_payment_attempts_gateway")),
+    )
+    with op.batch_alter_table("payment_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_payment_attempts_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index("ix_payment_attempts_invoice", ["invoice_id", "kind"], unique=False)
+        batch_op.create_index("ix_payment_attempts_open", ["status", "next_check_at"], unique=False)
+
+    op.create_table(
         "payments",
         sa.Column(
             "id",
@@ -696,6 +825,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payments_account_id"))
 
     op.drop_table("payments")
+    with op.batch_alter_table("payment_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_payment_attempts_open")
+        batch_op.drop_index("ix_payment_attempts_invoice")
+        batch_op.drop_index(batch_op.f("ix_payment_attempts_account_id"))
+
+    op.drop_table("payment_attempts")
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
 
@@ -729,9 +864,19 @@ def downgrade() -> None:
 
     op.drop_table("subscriptions")
     with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.drop_index("ix_refunds_status")
         batch_op.drop_index(batch_op.f("ix_refunds_account_id"))
 
     op.drop_table("refunds")
+    with op.batch_alter_table("payment_methods", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payment_methods_account_id"))
+
+    op.drop_table("payment_methods")
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index("ix_documents_unrendered")
+        batch_op.drop_index(batch_op.f("ix_documents_account_id"))
+
+    op.drop_table("documents")
     with op.batch_alter_table("credit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_credit_entries_account_id"))
 
