@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     worker: Literal["auto", "inprocess", "external"] = "auto"
     worker_poll_seconds: float = 5.0  # float-ok: seconds, not money
     log_format: Literal["json", "text"] = "json"
+    # Where customers and gateways reach this server (return URLs, the sandbox's webhooks).
+    public_url: str = "http://127.0.0.1:8000"
+    # Payments: the built-in sandbox (test cards, no network) or YooKassa.
+    gateway: Literal["sandbox", "yookassa"] = "sandbox"
+    sandbox_dir: Path = Path("var/sandbox")  # the sandbox gateway's own state
+    yookassa_shop_id: str | None = None
+    yookassa_secret_key: str | None = None
+    # Two-stage payments: the money is held and captured once the payment is recorded.
+    gateway_two_stage: bool = False
+    # The vendor as it appears on invoices, acts and credit notes.
+    vendor_name: str = "ООО «Подписка»"
+    vendor_inn: str = "7707083893"
+    vendor_kpp: str = "773601001"
+    vendor_address: str = "117312, г. Москва, ул. Вавилова, д. 19"
+    vendor_bank: str = "ПАО Сбербанк"
+    vendor_bik: str = "044525225"
+    vendor_correspondent_account: str = "30101810400000000225"
+    vendor_account: str = "40702810938000000001"
+    vendor_director: str = "Иванов И. И."
+    vendor_accountant: str = "Петрова А. С."
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
@@ -59,6 +79,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PODPISKA_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production"
+            )
+        if (
+            self.env == "production"
+            and self.gateway == "yookassa"
+            and not (self.yookassa_shop_id and self.yookassa_secret_key)
+        ):
+            raise ValueError(
+                "PODPISKA_YOOKASSA_SHOP_ID and PODPISKA_YOOKASSA_SECRET_KEY must be set "
+                "when PODPISKA_GATEWAY=yookassa"
             )
         return self
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
-from podpiska.ports import Clock, Mailer, WebhookSender
+from podpiska.ports import Clock, DocumentRenderer, Mailer, PaymentGateway, WebhookSender
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only by the commands that open a database
     from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +22,8 @@ class Ports:
     webhooks: WebhookSender
     # The local mailbox, when mail goes to a folder: (path, date, to, subject) per message.
     list_mail: Callable[[], list[tuple[Path, datetime | None, str, str]]] | None = None
+    gateway: PaymentGateway | None = None  # the payment provider (sandbox or YooKassa)
+    renderer: DocumentRenderer | None = None  # PDFs of invoices, acts, credit notes
 
 
 def _none() -> sessionmaker[Session]:
