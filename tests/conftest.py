@@ -396,3 +396,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox gateway keeps its state in a file: each test gets its own, never the
+    checkout's `var/sandbox`."""
+    monkeypatch.setenv("PODPISKA_SANDBOX_DIR", str(tmp_path / "sandbox-gateway"))

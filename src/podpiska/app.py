@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
     from podpiska.config import Settings
     from podpiska.entrypoints.context import Context, Ports
-    from podpiska.ports import Clock
+    from podpiska.ports import Clock, PaymentGateway
 
 
 def build_context(
@@ -44,8 +45,10 @@ def build_context(
 
 
 def make_ports(settings: Settings) -> Ports:
-    """SMTP when configured, else the local mailbox folder; webhooks over HTTP."""
+    """SMTP when configured, else the local mailbox folder; webhooks over HTTP; PDFs with
+    WeasyPrint."""
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
+    from podpiska.adapters.pdf import WeasyPrintRenderer
     from podpiska.adapters.webhooks import HttpWebhookSender
     from podpiska.entrypoints.context import Ports
     from podpiska.ports import Mailer
@@ -67,14 +70,70 @@ def make_ports(settings: Settings) -> Ports:
         def list_mail() -> list[tuple[Path, datetime | None, str, str]]:
             return list_mailbox(settings.mailbox_dir)
 
-    return Ports(mailer=mailer, webhooks=HttpWebhookSender(), list_mail=list_mail)
+    return Ports(
+        mailer=mailer,
+        webhooks=HttpWebhookSender(),
+        list_mail=list_mail,
+        gateway=make_gateway(settings),
+        renderer=WeasyPrintRenderer(),
+    )
+
+
+def make_gateway(settings: Settings) -> PaymentGateway:
+    """The payment provider: YooKassa when configured, else the built-in sandbox, which
+    sends its webhooks to this server's own endpoint."""
+    if settings.gateway == "yookassa":
+        from podpiska.adapters.yookassa import YooKassaGateway
+
+        if not (settings.yookassa_shop_id and settings.yookassa_secret_key):
+            raise RuntimeError(
+                "PODPISKA_YOOKASSA_SHOP_ID and PODPISKA_YOOKASSA_SECRET_KEY are needed "
+                "with PODPISKA_GATEWAY=yookassa"
+            )
+        return YooKassaGateway(
+            shop_id=settings.yookassa_shop_id,
+            secret_key=settings.yookassa_secret_key,
+            return_url_default=settings.public_url,
+        )
+    import httpx2
+
+    from podpiska.adapters.sandbox import SandboxGateway
+
+    def post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        with httpx2.Client(trust_env=False, timeout=10) as client:
+            return client.post(url, content=body, headers=dict(headers)).status_code
+
+    base = settings.public_url.rstrip("/")
+    return SandboxGateway(
+        path=settings.sandbox_dir / "gateway.db",
+        base_url=base,
+        secret=settings.secret_key,
+        notify_url=f"{base}/api/v1/gateway/sandbox/notifications",
+        post=post,
+    )
+
+
+def mount_gateway_pages(app: FastAPI, context: Context) -> None:
+    """The sandbox's checkout and 3-D Secure pages, when the sandbox is the gateway."""
+    from podpiska.adapters.sandbox import SandboxGateway
+    from podpiska.adapters.sandbox_web import sandbox_router
+
+    try:
+        gateway = context.ports.gateway
+    except RuntimeError:  # a context without ports (some tests)
+        return
+    if isinstance(gateway, SandboxGateway):
+        app.include_router(sandbox_router(gateway))
 
 
 def create_app(context: Context | None = None) -> FastAPI:
     """The ASGI application (used by tests; `serve_app` is what `podpiska serve` runs)."""
     from podpiska.entrypoints.api.main import create_api
 
-    return create_api(context or build_context())
+    chosen = context or build_context()
+    app = create_api(chosen)
+    mount_gateway_pages(app, chosen)
+    return app
 
 
 def serve_app() -> FastAPI:
@@ -87,7 +146,33 @@ def serve_app() -> FastAPI:
     context = build_context()
     configure_logging(context.settings.log_format)
     context.run_worker = worker_in_process(context.settings)
-    return create_api(context)
+    app = create_api(context)
+    mount_gateway_pages(app, context)
+    start_sandbox_webhooks(context)
+    return app
+
+
+def start_sandbox_webhooks(context: Context) -> None:
+    """The sandbox, like a real provider, sends its webhooks on its own, a moment later."""
+    import threading
+
+    from podpiska.adapters.sandbox import SandboxGateway
+
+    gateway = context.ports.gateway
+    if not isinstance(gateway, SandboxGateway):
+        return
+
+    def pump() -> None:
+        import time
+
+        while True:
+            time.sleep(1)
+            try:
+                gateway.deliver_notifications()
+            except Exception:
+                continue
+
+    threading.Thread(target=pump, name="sandbox-webhooks", daemon=True).start()
 
 
 def main() -> None:

@@ -40,8 +40,8 @@ def to_mime(
     now: datetime | None = None,
     policy: email.policy.EmailPolicy[MimeMessage] = SMTP_POLICY,
 ) -> MimeMessage:
-    """The message as MIME: UTF-8 text (and HTML when given), in the form `policy`
-    gives (7-bit clean for SMTP by default)."""
+    """The message as MIME: UTF-8 text (and HTML when given) with its attachments (PDFs),
+    in the form `policy` gives (7-bit clean for SMTP by default)."""
     mime = MimeMessage(policy=policy)
     mime["From"] = sender
     mime["To"] = message.to
@@ -54,6 +54,14 @@ def to_mime(
     mime.set_content(message.text, charset="utf-8")
     if message.html is not None:
         mime.add_alternative(message.html, subtype="html", charset="utf-8")
+    for attachment in message.attachments:  # multipart/mixed, each file in base64
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(
+            attachment.content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
     return mime
 
 

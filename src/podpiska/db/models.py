@@ -351,6 +351,7 @@ class PaymentAttempt(Base):
     method_type: Mapped[str | None] = mapped_column(String(20))
     payment_method_id: Mapped[int | None] = mapped_column(BigId)  # autopay: the saved method
     save_method: Mapped[bool] = mapped_column(Boolean, default=False)
+    capture: Mapped[bool] = mapped_column(Boolean, default=True)  # False: two-stage
     consent_text: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))

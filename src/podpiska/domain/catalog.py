@@ -138,6 +138,9 @@ class LifecycleSettings:
     grace_restricts: frozenset[str] = frozenset()
     renewal_window_days: int = 30
     autopay_invoice_days: int = 3
+    # Autopay charges the saved method when the invoice is issued, then on these days after
+    # the paid term ends (0: the first unpaid day), as long as they fall inside grace.
+    autopay_retry_days: tuple[int, ...] = (0, 1, 3, 7)
 
 
 @dataclass(frozen=True, slots=True)

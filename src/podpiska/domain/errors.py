@@ -170,6 +170,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
     },
+    "document_not_found": {
+        "ru": "Документ «{what}» к {source} не выписан: {why}.",
+        "en": "No {what} was issued for {source}: {why}.",
+    },
     "subscription_exists": {
         "ru": "У портала уже есть подписка № {subscription_id} в состоянии «{status}».",
         "en": "The account already has subscription {subscription_id} in state '{status}'.",
@@ -177,6 +181,42 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "no_subscription": {
         "ru": "У портала № {account_id} нет подписки.",
         "en": "Account {account_id} has no subscription.",
+    },
+    "invalid_method_type": {
+        "ru": "Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",
+        "en": "Payment method type '{method_type}' is not supported. Allowed: {allowed}.",
+    },
+    "consent_required": {
+        "ru": "Чтобы сохранить способ оплаты для автоплатежа, нужно согласие покупателя "
+        "(consent_accepted: true).",
+        "en": "Saving the payment method for autopay needs the customer's consent "
+        "(consent_accepted: true).",
+    },
+    "payment_method_not_found": {
+        "ru": "Сохранённый способ оплаты {method_id} не найден.",
+        "en": "Saved payment method {method_id} not found.",
+    },
+    "payment_attempt_not_found": {
+        "ru": "Попытка оплаты {attempt_id} не найдена.",
+        "en": "Payment attempt {attempt_id} not found.",
+    },
+    "gateway_unavailable": {
+        "ru": "Платёжный шлюз {gateway} не ответил: {reason}. Повторите позже — дважды деньги "
+        "не спишутся.",
+        "en": "Payment gateway {gateway} did not answer: {reason}. Try again later: nothing is "
+        "charged twice.",
+    },
+    "gateway_refused": {
+        "ru": "Платёжный шлюз {gateway} отклонил запрос: {reason}.",
+        "en": "Payment gateway {gateway} refused the request: {reason}.",
+    },
+    "notification_rejected": {
+        "ru": "Уведомление платёжного шлюза отклонено: {reason}.",
+        "en": "Gateway notification rejected: {reason}.",
+    },
+    "unknown_gateway": {
+        "ru": "Платёжный шлюз «{gateway}» не подключён. Подключён: {allowed}.",
+        "en": "Payment gateway '{gateway}' is not configured. Configured: {allowed}.",
     },
     "invoice_not_payable": {
         "ru": "Счёт {number} в состоянии «{status}»: оплатить его нельзя.",
@@ -277,7 +317,19 @@ CONFLICT_CODES = frozenset(
         "test_clock_backwards",
     }
 )
-NOT_FOUND_CODES = frozenset({"not_found", "no_subscription"})
+NOT_FOUND_CODES = frozenset(
+    {
+        "not_found",
+        "no_subscription",
+        "payment_method_not_found",
+        "payment_attempt_not_found",
+        "document_not_found",
+    }
+)
+# The outside world failed, not the request: 503 (a gateway retries its webhook later).
+UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
+# The caller may not send this (a webhook from outside the gateway's networks).
+FORBIDDEN_CODES = frozenset({"notification_rejected"})
 
 
 class DomainError(Exception):
@@ -294,6 +346,10 @@ class DomainError(Exception):
     def http_status(self) -> int:
         if self.code in NOT_FOUND_CODES:
             return 404
+        if self.code in UNAVAILABLE_CODES:
+            return 503
+        if self.code in FORBIDDEN_CODES:
+            return 403
         return 409 if self.code in CONFLICT_CODES else 422
 
     def message(self, lang: str = "ru") -> str:

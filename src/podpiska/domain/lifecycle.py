@@ -163,3 +163,25 @@ def grace_ends_on(ends_on: date, settings: LifecycleSettings) -> date:
 def autopay_invoice_due_on(ends_on: date, settings: LifecycleSettings) -> date:
     """The day the autopay renewal invoice is issued: N days before the paid-through day."""
     return ends_on - ONE_DAY - timedelta(days=settings.autopay_invoice_days)
+
+
+def autopay_charge_days(ends_on: date, settings: LifecycleSettings) -> tuple[date, ...]:
+    """The dunning schedule of a renewal: the saved method is charged the day the autopay
+    invoice is issued, then on each retry day after the end that still falls inside grace
+    (the end of grace suspends the account and stops the charges)."""
+    grace_end = grace_ends_on(ends_on, settings)
+    retries = (ends_on + timedelta(days=d) for d in settings.autopay_retry_days)
+    first = autopay_invoice_due_on(ends_on, settings)
+    return tuple(sorted({first, *(day for day in retries if day < grace_end)}))
+
+
+def next_autopay_charge(
+    ends_on: date, settings: LifecycleSettings, last_charged_on: date | None
+) -> date | None:
+    """The next day of the schedule after the last charge (None: the schedule is over).
+    After a pause (the worker was down) the days missed are not made up one by one: the
+    next charge is simply due, once."""
+    for day in autopay_charge_days(ends_on, settings):
+        if last_charged_on is None or day > last_charged_on:
+            return day
+    return None

@@ -338,7 +338,10 @@ def version() -> None:
 
 
 def _register_admin_commands() -> None:
-    from podpiska.entrypoints import cli_admin  # noqa: F401 - registers its commands
+    from podpiska.entrypoints import (
+        cli_admin,  # noqa: F401 - registers its commands
+        cli_documents,  # noqa: F401 - `podpiska document`
+    )
 
 
 def run(context: Context, argv: list[str] | None = None) -> int:

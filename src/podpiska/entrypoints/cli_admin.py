@@ -611,3 +611,72 @@ def bank_resolve(
             clock=context.clock,
         )
     typer.echo(f"payment {row.id}: resolved to invoice {row.invoice_id}")
+
+
+payments_app = typer.Typer(
+    help="Payments through the gateway: autopay, reconciliation, saved methods.",
+    no_args_is_help=True,
+)
+app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("collect")
+def payments_collect(ctx: typer.Context) -> None:
+    """Charge the autopay due today, ask the gateway about open attempts, send refunds
+    (the worker does this every minute)."""
+    from podpiska.entrypoints.worker import collect_payments
+
+    charged, reconciled = collect_payments(_context(ctx))
+    typer.echo(f"payments: {charged} autopay charges, {reconciled} attempts reconciled")
+
+
+@payments_app.command("methods")
+def payments_methods(
+    ctx: typer.Context,
+    account: Annotated[int, typer.Argument(help="The account's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """The saved payment methods of an account, with the consent each was kept under."""
+    from podpiska.services.payments import list_methods
+
+    with _context(ctx).session() as db:
+        rows = list_methods(db, account)
+    data = [
+        {
+            "id": m.id,
+            "type": m.type,
+            "title": m.title,
+            "status": m.status,
+            "consent_at": m.consent_at.isoformat(),
+            "consent_by": m.consent_by,
+            "consent_text": m.consent_text,
+        }
+        for m in rows
+    ]
+    if as_json:
+        _echo_json(data)
+        return
+    if not rows:
+        typer.echo("no saved payment methods")
+    for m in rows:
+        typer.echo(
+            f"{m.id}  {m.status:8}  {m.title:24}  consent {m.consent_at:%d.%m.%Y %H:%M} "
+            f"by {m.consent_by}"
+        )
+
+
+@payments_app.command("remove-method")
+def payments_remove_method(
+    ctx: typer.Context,
+    account: Annotated[int, typer.Argument(help="The account's id.")],
+    method: Annotated[int, typer.Argument(help="The saved method's id.")],
+) -> None:
+    """Remove a saved method: never charged again; autopay off when none is left."""
+    from podpiska.services.payments import remove_method
+
+    context = _context(ctx)
+    with context.session() as db:
+        removed = remove_method(
+            db, account_id=account, method_id=method, actor="cli", clock=context.clock
+        )
+    typer.echo(f"payment method {removed.id} ({removed.title}): {removed.status}")

@@ -24,6 +24,7 @@ log = logging.getLogger("podpiska.queue")
 
 LIFECYCLE_QUEUE = "lifecycle"
 OUTBOX_QUEUE = "outbox"
+DOCUMENTS_QUEUE = "documents"
 
 _context: Context | None = None
 
@@ -129,6 +130,38 @@ def deliver_outbox_task(timestamp: int) -> None:
     from podpiska.entrypoints.worker import deliver_outbox
 
     deliver_outbox(_current(), rounds=100)
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="payments")
+@tasks.task(
+    name="collect_payments",
+    queue=OUTBOX_QUEUE,
+    pass_context=False,
+    queueing_lock="collect-payments",
+    lock="collect-payments",
+)
+def collect_payments_task(timestamp: int) -> None:
+    """Every minute: autopay charges due today, reconciliation of open attempts, refunds."""
+    from podpiska.entrypoints.worker import collect_payments
+
+    collect_payments(_current())
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="documents")
+@tasks.task(
+    name="render_documents",
+    queue=DOCUMENTS_QUEUE,
+    pass_context=False,
+    queueing_lock="render-documents",
+    lock="render-documents",
+)
+def render_documents_task(timestamp: int) -> None:
+    """Every minute: the PDFs of new invoices, acts and credit notes (their own queue, so
+    that a backlog of documents never delays e-mails; an e-mail whose PDF is not made yet
+    makes it itself)."""
+    from podpiska.entrypoints.documents import render_documents
+
+    render_documents(_current(), limit=None)
 
 
 _app = procrastinate.App(connector=procrastinate.PsycopgConnector())

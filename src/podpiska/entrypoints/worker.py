@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.documents import render_documents
 from podpiska.entrypoints.observability import (
     DELIVERIES,
     DELIVERY_FAILURES,
@@ -30,6 +31,9 @@ class Tick:
     lifecycle_days: int = 0
     fanned_out: int = 0
     delivered: int = 0
+    charged: int = 0
+    reconciled: int = 0
+    documents: int = 0  # PDFs rendered
 
 
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
@@ -58,8 +62,11 @@ def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
 
 def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
     """Fan events out to recipients and send what is due; returns (events, sent)."""
+    from podpiska.entrypoints.documents import renderer_of, seller_party
     from podpiska.services import notifications
 
+    renderer = renderer_of(context)  # e-mails of invoices, acts, credit notes carry the PDF
+    seller = seller_party(context.settings) if renderer is not None else None
     events = sent = 0
     with context.session() as db:
         for _ in range(rounds):
@@ -71,6 +78,8 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
                 clock=context.clock,
                 lang=context.settings.language,
                 webhook_timeout_seconds=context.settings.webhook_timeout_seconds,
+                renderer=renderer,
+                seller=seller,
             )
             DELIVERY_FAILURES.inc(stats.failed)
             DELIVERIES.labels("delivered").inc(stats.delivered)
@@ -81,6 +90,33 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
             if not fanned and not stats.claimed:
                 break
     return events, sent
+
+
+def collect_payments(context: Context) -> tuple[int, int]:
+    """Autopay charges due today (real time), then reconciliation: attempts whose result
+    was never stored and refunds to send or to ask about. Returns (charged, reconciled)."""
+    from podpiska.services import payments
+
+    gateway = context.ports.gateway
+    if gateway is None:
+        return 0, 0
+    with context.session() as db:
+        autopay = payments.charge_autopay(
+            db, gateway, clock=context.clock, two_stage=context.settings.gateway_two_stage
+        )
+        report = payments.reconcile(db, gateway, clock=context.clock)
+    if autopay.charged or report.checked or report.refunds:
+        log.info(
+            "payments: autopay %s; reconciled %s attempts (%s succeeded, %s failed), %s refunds",
+            autopay.as_dict(),
+            report.checked,
+            report.succeeded,
+            report.failed,
+            report.refunds,
+        )
+    for error in report.errors:
+        log.warning("reconciliation: %s", error)
+    return autopay.charged, report.checked
 
 
 class InProcessWorker:
@@ -94,6 +130,8 @@ class InProcessWorker:
     def tick(self) -> Tick:
         tick = Tick()
         tick.lifecycle_days = run_lifecycle_now(self.context)
+        tick.charged, tick.reconciled = collect_payments(self.context)
+        tick.documents = render_documents(self.context)
         tick.fanned_out, tick.delivered = deliver_outbox(self.context)
         return tick
 

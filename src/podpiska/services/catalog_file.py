@@ -295,6 +295,7 @@ class LifecycleSchema(_Strict):
     grace_restricts: list[str] = []
     renewal_window_days: Count = 30
     autopay_invoice_days: Count = 3
+    autopay_retry_days: list[Count] = [0, 1, 3, 7]
 
 
 class VersionSchema(_Strict):
@@ -589,6 +590,8 @@ def _check_version(at: tuple[PathPart, ...], version: dict[str, Any]) -> Iterato
             )
     if len(set(lifecycle.reminder_days)) != len(lifecycle.reminder_days):
         yield Problem((*at, "lifecycle", "reminder_days"), "must not repeat a day")
+    if len(set(lifecycle.autopay_retry_days)) != len(lifecycle.autopay_retry_days):
+        yield Problem((*at, "lifecycle", "autopay_retry_days"), "must not repeat a day")
 
 
 def _vat(schema: VatSchema | None) -> Vat | None:
@@ -659,6 +662,7 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
                     grace_restricts=frozenset(lifecycle.grace_restricts),
                     renewal_window_days=lifecycle.renewal_window_days,
                     autopay_invoice_days=lifecycle.autopay_invoice_days,
+                    autopay_retry_days=tuple(sorted(set(lifecycle.autopay_retry_days))),
                 ),
                 seat_policy=version["seat_policy"],
                 upgrade_policy=version["upgrade_policy"],

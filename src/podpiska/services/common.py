@@ -86,6 +86,9 @@ WHAT = {
     "user": {"ru": "пользователь", "en": "User"},
     "test_clock": {"ru": "тестовые часы", "en": "Test clock"},
     "delivery": {"ru": "доставка", "en": "Delivery"},
+    "credit_note": {"ru": "корректировочный документ", "en": "Credit note"},
+    "act": {"ru": "акт", "en": "Act"},
+    "document": {"ru": "документ", "en": "Document"},
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -742,9 +742,12 @@ def advance_test_clock(
     days: int | None = None,
     actor: str,
     clock: Clock,
+    after_day: Callable[[int, Clock], object] | None = None,
 ) -> Advance:
     """Move a test clock forward; every daily run in between happens, in order, for the
-    accounts on that clock (and only for them)."""
+    accounts on that clock (and only for them). With `after_day` (autopay charges), the
+    clock moves one day at a time and `after_day(clock_id, clock_of_that_day)` runs after
+    each day's run, as the worker would run it on that day."""
     current = get_test_clock(session, clock_id)
     if (to is None) == (days is None):
         raise _bad_advance("укажите либо to, либо days", "give either `to` or `days`")
@@ -755,6 +758,10 @@ def advance_test_clock(
     assert to is not None
     if to.tzinfo is None:
         raise _bad_advance("у to нужен часовой пояс", "`to` needs a timezone")
+    if after_day is not None:
+        return _advance_day_by_day(
+            session, clock_id=clock_id, to=to, actor=actor, clock=clock, after_day=after_day
+        )
     _, was = move_test_clock(session, clock_id=clock_id, to=to, actor=actor, clock=clock)
     with session.begin():
         zone = catalog_in_force(session).timezone
@@ -770,6 +777,46 @@ def advance_test_clock(
             since=start,
             every_day_lived=True,
         )
+    return Advance(clock_id, was, to, report)
+
+
+def _advance_day_by_day(
+    session: Session,
+    *,
+    clock_id: int,
+    to: datetime,
+    actor: str,
+    clock: Clock,
+    after_day: Callable[[int, Clock], object],
+) -> Advance:
+    current = get_test_clock(session, clock_id)
+    with session.begin():
+        zone = ZoneInfo(catalog_in_force(session).timezone)
+    was = current.now
+    report = RunReport()
+    instant = was
+    while instant < to:
+        # The next midnight in the catalog's timezone, or `to` if that comes first.
+        local = instant.astimezone(zone)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(), zone)
+        step = min(to, midnight.astimezone(to.tzinfo))
+        move_test_clock(session, clock_id=clock_id, to=step, actor=actor, clock=clock)
+        start = instant.astimezone(zone).date()
+        end = step.astimezone(zone).date()
+        if end > start:
+            day_report = run_lifecycle(
+                session,
+                at=end,
+                clock=FixedTime(step),
+                clock_id=clock_id,
+                since=start,
+                every_day_lived=True,
+            )
+            report.days.extend(day_report.days)
+            report.totals.add(day_report.totals)
+            report.skipped_days += day_report.skipped_days
+            after_day(clock_id, FixedTime(step))
+        instant = step
     return Advance(clock_id, was, to, report)
 
 

@@ -418,7 +418,9 @@ def verify(session: Session) -> LedgerReport:
         )
         refunded = _by_account(
             session.execute(
-                select(Refund.account_id, func.sum(Refund.amount)).group_by(Refund.account_id)
+                select(Refund.account_id, func.sum(Refund.amount))
+                .where(Refund.status != "failed")  # a failed refund went back to credit
+                .group_by(Refund.account_id)
             )
         )
     accounts = {a for a, _ in ledgers} | set(open_due) | set(credit) | set(paid)

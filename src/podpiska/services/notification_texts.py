@@ -581,6 +581,130 @@ def _cancel_scheduled(x: _Parts) -> Notice:
     )
 
 
+# Why a gateway declined, in words a customer understands (YooKassa's reasons).
+FAILURE_WORDS: dict[str, dict[str, str]] = {
+    "insufficient_funds": {"ru": "на карте недостаточно средств", "en": "insufficient funds"},
+    "card_expired": {"ru": "срок действия карты истёк", "en": "the card has expired"},
+    "general_decline": {"ru": "банк отклонил платёж", "en": "the bank declined the payment"},
+    "3d_secure_failed": {
+        "ru": "платёж не подтверждён кодом 3-D Secure",
+        "en": "3-D Secure confirmation failed",
+    },
+    "permission_revoked": {
+        "ru": "разрешение на списание отозвано",
+        "en": "the permission to charge was revoked",
+    },
+    "expired_on_confirmation": {
+        "ru": "платёж не был подтверждён вовремя",
+        "en": "the payment was not confirmed in time",
+    },
+    "canceled_by_user": {"ru": "платёж отменён", "en": "the payment was cancelled"},
+}
+
+
+def _payment_failed(x: _Parts) -> Notice:
+    reason = str(x.p.get("reason") or "")
+    words = FAILURE_WORDS.get(reason, {}).get(x.lang, reason)
+    amount = x.money(x.p.get("amount")) or ""
+    number = x.p.get("number") or ""
+    next_on = x.day(x.p.get("next_attempt_on"))
+    autopay = x.p.get("kind") == "autopay"
+    if x.ru:
+        return Notice(
+            "Не удалось списать оплату за подписку" if autopay else "Платёж не прошёл",
+            _join(
+                f"Платёж {amount} по счёту № {number} для портала {x.account} не прошёл"
+                + (f": {words}." if words else "."),
+                (
+                    f"Мы повторим попытку {next_on}. Чтобы не ждать, оплатите счёт другой "
+                    "картой в настройках оплаты."
+                    if next_on
+                    else "Больше попыток списания не будет: оплатите счёт вручную, чтобы "
+                    "портал продолжил работать."
+                )
+                if autopay
+                else "Попробуйте ещё раз или выберите другой способ оплаты.",
+            ),
+        )
+    return Notice(
+        "We could not charge your subscription" if autopay else "The payment did not go through",
+        _join(
+            f"The payment of {amount} for invoice {number} of account {x.account} failed"
+            + (f": {words}." if words else "."),
+            (
+                f"We will try again on {next_on}. To avoid waiting, pay the invoice with another "
+                "card in the billing settings."
+                if next_on
+                else "No more charges will be tried: pay the invoice by hand to keep the "
+                "account running."
+            )
+            if autopay
+            else "Try again or choose another payment method.",
+        ),
+    )
+
+
+def _method_saved(x: _Parts) -> Notice:
+    title = x.p.get("title") or ("карта" if x.ru else "card")
+    if x.ru:
+        return Notice(
+            "Способ оплаты сохранён для автоплатежа",
+            _join(
+                f"Для портала {x.account} сохранён способ оплаты {title}: с него будет "
+                "списываться плата за продление подписки.",
+                "Удалить его и отключить автоплатёж можно в любой момент в настройках оплаты.",
+            ),
+        )
+    return Notice(
+        "Payment method saved for autopay",
+        _join(
+            f"Payment method {title} is saved for account {x.account}: renewals will be "
+            "charged to it.",
+            "You can remove it and turn autopay off at any time in the billing settings.",
+        ),
+    )
+
+
+def _method_removed(x: _Parts) -> Notice:
+    title = x.p.get("title") or ("карта" if x.ru else "card")
+    if x.ru:
+        return Notice(
+            "Способ оплаты удалён",
+            f"Способ оплаты {title} портала {x.account} удалён: списаний с него больше не будет.",
+        )
+    return Notice(
+        "Payment method removed",
+        f"Payment method {title} of account {x.account} was removed: it will not be charged again.",
+    )
+
+
+def _refund(x: _Parts, ok: bool) -> Notice:
+    amount = x.money(x.p.get("amount")) or ""
+    if x.ru:
+        if ok:
+            return Notice(
+                "Деньги возвращены",
+                f"Возврат {amount} для портала {x.account} отправлен на карту или кошелёк, "
+                "с которого была оплата. Срок зачисления зависит от банка.",
+            )
+        return Notice(
+            "Возврат не выполнен",
+            f"Возврат {amount} для портала {x.account} не прошёл; сумма снова на балансе "
+            "портала. Мы свяжемся с вами.",
+        )
+    if ok:
+        return Notice(
+            "Refund sent",
+            f"A refund of {amount} for account {x.account} was sent to the card or wallet it "
+            "was paid from. The bank decides when it arrives.",
+        )
+    return Notice(
+        "Refund failed",
+        f"The refund of {amount} for account {x.account} failed; the amount is back on the "
+        "account's balance. We will contact you.",
+    )
+
+
 def _generic(x: _Parts) -> Notice:
     details = [f"  {key}: {value}" for key, value in sorted(x.p.items())]
     if x.ru:
@@ -616,6 +740,11 @@ _TEXTS: dict[str, Callable[[_Parts], Notice]] = {
     "subscription.cancelled": _cancelled,
     "subscription.autopay_changed": _autopay_changed,
     "subscription.cancel_scheduled": _cancel_scheduled,
+    "payment.failed": _payment_failed,
+    "payment_method.saved": _method_saved,
+    "payment_method.removed": _method_removed,
+    "refund.succeeded": lambda x: _refund(x, True),
+    "refund.failed": lambda x: _refund(x, False),
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_TEXTS)

@@ -25,7 +25,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,14 +48,18 @@ from podpiska.db.types import UTCDateTime
 from podpiska.domain.catalog import Catalog, CatalogVersion
 from podpiska.domain.errors import DomainError
 from podpiska.ports import (
+    Attachment,
     Clock,
     DeliveryFailed,
+    DocumentRenderer,
     EmailMessage,
     Mailer,
+    Party,
     WebhookRequest,
     WebhookSender,
 )
 from podpiska.services.common import audit, not_found
+from podpiska.services.documents import document_filename, document_for_event, get_document_pdf
 from podpiska.services.notification_texts import NoticeContext, render_notice
 
 logger = logging.getLogger(__name__)
@@ -297,6 +301,7 @@ class _Job:
     email: EmailMessage | None = None
     webhook: WebhookRequest | None = None
     endpoint_secret: str = ""
+    document: tuple[str, int] | None = None  # the PDF the e-mail carries: (kind, source id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +324,8 @@ def deliver_due(
     catalog: Catalog | None = None,
     lang: str = "ru",
     webhook_timeout_seconds: int = WEBHOOK_TIMEOUT_SECONDS,
+    renderer: DocumentRenderer | None = None,
+    seller: Party | None = None,
 ) -> DeliveryStats:
     """Send up to `limit` due deliveries. Never calls the network inside a transaction.
 
@@ -326,7 +333,9 @@ def deliver_due(
     transactions, one after another). `catalog` gives plans their names and the grace
     texts their restricted actions; without it, the catalog loaded in the database is
     used, and without that the texts show plan codes. `lang` is the language of the
-    e-mails.
+    e-mails. With a `renderer` and the `seller`, the e-mails of `invoice.issued`,
+    `invoice.paid` (the act) and `credit_note.issued` carry their document's PDF, rendered
+    now (after the claim, with no transaction open) when the worker has not yet.
     """
     session = sessions if isinstance(sessions, Session) else sessions()
     try:
@@ -339,7 +348,14 @@ def deliver_due(
             lease=max(MIN_LEASE, timedelta(seconds=limit * (webhook_timeout_seconds + 5))),
         )
         delivered = retried = dead = 0
-        for job in jobs:
+        for claimed in jobs:
+            job = (
+                _attach_document(
+                    session, claimed, renderer=renderer, seller=seller, clock=clock, lang=lang
+                )
+                if renderer is not None and seller is not None
+                else claimed
+            )
             outcome = _send(
                 job,
                 mailer=mailer,
@@ -452,7 +468,11 @@ def _claim(
                             today=clock.now().astimezone(ZoneInfo(account.timezone)).date(),
                         )
                         job = _Job(
-                            delivery.id, delivery.created_at, delivery.attempts, email=message
+                            delivery.id,
+                            delivery.created_at,
+                            delivery.attempts,
+                            email=message,
+                            document=document_for_event(event.type, event.payload),
                         )
                 elif delivery.channel == WEBHOOK:
                     endpoint = (
@@ -485,6 +505,42 @@ def _claim(
                 delivery.next_attempt_at = now + lease  # the lease: others skip it
                 jobs.append(job)
     return jobs, dead_now
+
+
+def _attach_document(
+    session: Session,
+    job: _Job,
+    *,
+    renderer: DocumentRenderer,
+    seller: Party,
+    clock: Clock,
+    lang: str,
+) -> _Job:
+    """The e-mail with its document's PDF (made now if need be). No document (an act of an
+    invoice no longer paid) sends the e-mail as it is; so does a document that fails to
+    render (logged): the customer still learns of the event, and the PDF can be downloaded
+    once the problem is fixed."""
+    if job.email is None or job.document is None:
+        return job
+    kind, source_id = job.document
+    try:
+        document, pdf = get_document_pdf(
+            session,
+            kind=kind,
+            source_id=source_id,
+            renderer=renderer,
+            seller=seller,
+            clock=clock,
+            language=lang,
+        )
+    except DomainError:
+        return job
+    except Exception:
+        logger.exception("document %s %s for delivery %s failed", kind, source_id, job.delivery_id)
+        return job
+    attachment = Attachment(document_filename(document), pdf, "application/pdf")
+    email = replace(job.email, attachments=(*job.email.attachments, attachment))
+    return replace(job, email=email)
 
 
 def _catalog_in_force(session: Session) -> Catalog | None:

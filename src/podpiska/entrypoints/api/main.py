@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from podpiska import __version__
-from podpiska.entrypoints.api import accounts, billing, changes, ops, quotes, test_clocks
+from podpiska.entrypoints.api import (
+    accounts,
+    billing,
+    changes,
+    documents,
+    ops,
+    payments,
+    quotes,
+    test_clocks,
+)
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from podpiska.entrypoints.context import Context
@@ -56,6 +65,8 @@ def create_api(context: Context) -> FastAPI:
         accounts.router,
         billing.router,
         changes.router,
+        documents.router,
+        payments.router,
         test_clocks.router,
     ):
         app.include_router(router, prefix="/api/v1")

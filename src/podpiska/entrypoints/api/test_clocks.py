@@ -8,7 +8,8 @@ from fastapi import APIRouter
 
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
 from podpiska.entrypoints.api.schemas import AdvanceIn, TestClockIn
-from podpiska.services import clocks, lifecycle
+from podpiska.ports import Clock
+from podpiska.services import clocks, lifecycle, payments
 
 router = APIRouter(tags=["test clocks"])
 
@@ -29,9 +30,30 @@ def get(clock_id: int, who: VendorDep, db: SessionDep) -> Any:
 
 @router.post("/test-clocks/{clock_id}/advance")
 def advance(clock_id: int, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
-    """Every daily lifecycle run between the old and the new time happens, in order."""
+    """Every daily lifecycle run between the old and the new time happens, in order, and
+    after each day the autopay charges of that day (with the configured gateway)."""
+    gateway = ctx.ports.gateway
+    charged = payments.AutopayReport()
+
+    def after_day(test_clock_id: int, day_clock: Clock) -> None:
+        assert gateway is not None
+        day = payments.charge_autopay(
+            db,
+            gateway,
+            clock=day_clock,
+            clock_id=test_clock_id,
+            two_stage=ctx.settings.gateway_two_stage,
+        )
+        charged.add(day)
+
     result = lifecycle.advance_test_clock(
-        db, clock_id=clock_id, to=body.to, days=body.days, actor=who.actor, clock=ctx.clock
+        db,
+        clock_id=clock_id,
+        to=body.to,
+        days=body.days,
+        actor=who.actor,
+        clock=ctx.clock,
+        after_day=after_day if gateway is not None else None,
     )
     return {
         "id": clock_id,
@@ -39,4 +61,5 @@ def advance(clock_id: int, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx:
         "now": result.now.isoformat(),
         "days_run": [d.isoformat() for d in result.report.days],
         "counts": result.report.totals.as_dict(),
+        "autopay": charged.as_dict(),
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 02:27:55.823814
+Create Date: 2026-11-22 02:37:50.799344
 """
 
 from collections.abc import Sequence
@@ -750,6 +750,7 @@ def upgrade() -> None:
             "payment_method_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("save_method", sa.Boolean(), nullable=False),
+        sa.Column("capture", sa.Boolean(), nullable=False),
         sa.Column("consent_text", sa.Text(), nullable=True),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),

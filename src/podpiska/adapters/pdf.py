@@ -1,0 +1,264 @@
+"""PDF documents with WeasyPrint: the invoice (Счёт на оплату), the act (Акт об оказании
+услуг) and the credit note (Корректировочный документ), in Russian or English.
+
+The renderer only lays out a `podpiska.ports.DocumentData`: every number, date and line
+comes from the services; the renderer adds the labels, the money formatting of
+`podpiska.domain.money` and the total in words (num2words). Templates are Jinja2 files in
+`templates/` with the CSS inlined, the font is "DejaVu Sans" (Debian's fonts-dejavu-core:
+Cyrillic, №, ё, «», ₽), and WeasyPrint fetches nothing: its URL fetcher accepts only
+`data:` URLs, so a document never reaches the network or the file system.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from podpiska.domain.money import CURRENCY_SIGNS, format_amount, round_money
+from podpiska.ports import DocumentData
+
+TEMPLATES = Path(__file__).with_name("templates")
+LANGUAGES = ("ru", "en")
+TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "credit_note.html"}
+
+# Labels of the documents. The lines, the basis and the payment purpose come with the data.
+LABELS: dict[str, dict[str, str]] = {
+    "ru": {
+        "invoice_title": "Счёт на оплату",
+        "act_title": "Акт об оказании услуг",
+        "credit_note_title": "Корректировочный документ",
+        "no": "№",
+        "of": "от",
+        "bank": "Банк получателя",
+        "bik": "БИК",
+        "correspondent": "Корр. счёт",
+        "settlement": "Р/с",
+        "inn": "ИНН",
+        "kpp": "КПП",
+        "payee": "Получатель",
+        "supplier": "Поставщик (Исполнитель)",
+        "buyer": "Покупатель (Заказчик)",
+        "executor": "Исполнитель",
+        "customer": "Заказчик",
+        "basis": "Основание",
+        "period": "Период оказания услуг",
+        "reason": "Причина корректировки",
+        "position": "№",
+        "description": "Наименование",
+        "quantity": "Кол-во",
+        "unit": "Ед.",
+        "price": "Цена",
+        "amount": "Сумма",
+        "total": "Итого",
+        "vat_included": "В том числе НДС",
+        "no_vat": "Без НДС",
+        "to_pay": "Всего к оплате",
+        "correction_total": "Итого к уменьшению",
+        "items": "Всего наименований {count}, на сумму {amount} {unit}",
+        "items_act": "Всего оказано услуг {count}, на сумму {amount} {unit}",
+        "items_credit_note": "Всего позиций {count}, на сумму корректировки {amount} {unit}",
+        "currency_unit": "руб.",
+        "purpose": "Назначение платежа",
+        "due": "Оплатить не позднее",
+        "director": "Руководитель",
+        "accountant": "Бухгалтер",
+        "signature": "подпись",
+        "act_statement": "Вышеперечисленные услуги выполнены полностью и в срок. Заказчик "
+        "претензий по объёму, качеству и срокам оказания услуг не имеет.",
+        "credit_note_statement": "Суммы по счёту уменьшаются на указанные позиции; деньги "
+        "зачисляются на баланс Заказчика.",
+        "address": "Адрес",
+        "page": "Стр.",
+    },
+    "en": {
+        "invoice_title": "Invoice",
+        "act_title": "Certificate of services rendered",
+        "credit_note_title": "Credit note",
+        "no": "No.",
+        "of": "of",
+        "bank": "Payee's bank",
+        "bik": "BIC",
+        "correspondent": "Corr. account",
+        "settlement": "Account",
+        "inn": "INN",
+        "kpp": "KPP",
+        "payee": "Payee",
+        "supplier": "Supplier",
+        "buyer": "Buyer",
+        "executor": "Supplier",
+        "customer": "Customer",
+        "basis": "Basis",
+        "period": "Service period",
+        "reason": "Reason",
+        "position": "No.",
+        "description": "Description",
+        "quantity": "Qty",
+        "unit": "Unit",
+        "price": "Price",
+        "amount": "Amount",
+        "total": "Total",
+        "vat_included": "Including VAT",
+        "no_vat": "VAT exempt",
+        "to_pay": "Amount due",
+        "correction_total": "Total credited",
+        "items": "{count} items, amounting to {amount} {unit}",
+        "items_act": "{count} services rendered, amounting to {amount} {unit}",
+        "items_credit_note": "{count} items, credited {amount} {unit}",
+        "currency_unit": "RUB",
+        "purpose": "Payment reference",
+        "due": "Payable by",
+        "director": "Director",
+        "accountant": "Chief accountant",
+        "signature": "signature",
+        "act_statement": "The services above were rendered in full and on time. The customer "
+        "has no claims as to their scope, quality or timing.",
+        "credit_note_statement": "The invoice is reduced by the items above; the money is "
+        "credited to the customer's balance.",
+        "address": "Address",
+        "page": "Page",
+    },
+}
+
+
+def amount_in_words(amount: Decimal, currency: str = "RUB", lang: str = "ru") -> str:
+    """`Сорок три тысячи девяносто два рубля 00 копеек` for 43092.00 (the absolute value:
+    a credit note says "к уменьшению" in its label). Always a Decimal: num2words reads an
+    int as kopecks."""
+    from num2words import num2words
+
+    value = abs(round_money(amount))
+    try:
+        words = str(
+            num2words(value, lang=lang, to="currency", currency=currency, cents=False, separator="")
+        )
+    except NotImplementedError:  # a currency num2words does not name in this language
+        words = f"{num2words(int(value), lang=lang)} {currency} {value % 1 * 100:02.0f}"
+    return words[:1].upper() + words[1:]
+
+
+def format_date(day: date, lang: str = "ru") -> str:
+    """`22.11.2026` in Russian, ISO `2026-11-22` in English."""
+    return day.strftime("%d.%m.%Y") if lang == "ru" else day.isoformat()
+
+
+def format_quantity(value: Decimal, lang: str = "ru") -> str:
+    """A quantity without trailing zeros: `1`, `12`, `1,5`."""
+    text = f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value)}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+@cache
+def _fetcher_class() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        """Refuses every URL but `data:`: rendering never touches the network or the file
+        system (the CSS is inlined, the font is a system one)."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith("data:"):
+                raise ValueError(f"documents fetch nothing: refused {url[:100]}")
+            return super().fetch(url, headers)
+
+    return LocalOnlyFetcher
+
+
+def local_only_fetcher() -> Any:
+    """WeasyPrint's URL fetcher for documents: `data:` URLs only, nothing remote or local."""
+    return _fetcher_class()(allowed_protocols=("data",), timeout=1)
+
+
+class WeasyPrintRenderer:
+    """`DocumentRenderer`: a `DocumentData` as PDF bytes."""
+
+    def __init__(self, templates: Path = TEMPLATES) -> None:
+        self.templates = templates
+        # One document at a time: Pango and fontconfig are not safe to share between
+        # threads (the in-process worker and the API's threads render side by side).
+        self._lock = threading.Lock()
+
+    @cached_property
+    def environment(self) -> Environment:
+        return Environment(
+            loader=FileSystemLoader(self.templates),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def html(self, document: DocumentData) -> str:
+        """The HTML the PDF is made from (for tests and for a look in a browser)."""
+        if document.kind not in TEMPLATE_OF:
+            raise ValueError(f"unknown document kind {document.kind!r}")
+        template = self.environment.get_template(TEMPLATE_OF[document.kind])
+        return template.render(**self.context(document))
+
+    def render(self, document: DocumentData) -> bytes:
+        from weasyprint import HTML
+
+        source = self.html(document)
+        with self._lock:
+            pdf = HTML(string=source, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
+        assert isinstance(pdf, bytes)
+        return pdf
+
+    def context(self, document: DocumentData) -> dict[str, Any]:
+        lang = document.language if document.language in LANGUAGES else "ru"
+        labels = LABELS[lang]
+
+        def money(value: Decimal) -> str:
+            return format_amount(value, lang)
+
+        unit = labels["currency_unit"] if document.currency == "RUB" else document.currency
+        title = (
+            f"{labels[document.kind + '_title']} {labels['no']} {document.number} "
+            f"{labels['of']} {format_date(document.issued_on, lang)}"
+        )
+        return {
+            "doc": document,
+            "lang": lang,
+            "l": labels,
+            "title": title,
+            "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+            "money": money,
+            "day": lambda value: format_date(value, lang),
+            "qty": lambda value: format_quantity(value, lang),
+            "party": lambda party: _party_line(party, labels),
+            "sign": CURRENCY_SIGNS.get(document.currency, document.currency),
+            "vat_label": _vat_label(document, labels, lang),
+            "items_line": labels[
+                "items" if document.kind == "invoice" else f"items_{document.kind}"
+            ].format(count=len(document.lines), amount=money(abs(document.total)), unit=unit)
+            + ("" if unit.endswith(".") else "."),
+            "words": amount_in_words(document.total, document.currency, lang),
+        }
+
+
+def _vat_label(document: DocumentData, labels: Mapping[str, str], lang: str) -> str:
+    """`В том числе НДС 22 %`, `Без НДС`; `В том числе НДС` when the lines mix rates."""
+    if document.vat_amount is None:
+        return labels["no_vat"]
+    if not document.vat_rate:
+        return labels["vat_included"]
+    if lang == "ru":
+        return f"{labels['vat_included']} {document.vat_rate.replace('.', ',')} %"
+    return f"{labels['vat_included']} {document.vat_rate}%"
+
+
+def _party_line(party: Any, labels: Mapping[str, str]) -> str:
+    parts = [party.name]
+    if party.inn:
+        parts.append(f"{labels['inn']} {party.inn}")
+    if party.kpp:
+        parts.append(f"{labels['kpp']} {party.kpp}")
+    if party.address:
+        parts.append(party.address)
+    return ", ".join(parts)

@@ -1,0 +1,59 @@
+"""`podpiska document`: the PDFs of invoices, acts and credit notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podpiska.entrypoints.cli import BadInput, _context, app
+
+document_app = typer.Typer(
+    help="PDF documents: invoices, acts, credit notes.", no_args_is_help=True
+)
+app.add_typer(document_app, name="document")
+
+# What the command line calls each kind.
+KIND_NAMES = {"invoice": "invoice", "act": "act", "credit-note": "credit_note"}
+
+
+@document_app.command("get")
+def document_get(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="invoice, act or credit-note.")],
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER_OR_ID",
+            help="The document's number (2026-000001, ACT-2026-000001, CN-2026-000001) or "
+            "its source's id (the invoice's for invoice and act, the note's for credit-note).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Where to write the PDF (default: its file name)."),
+    ] = None,
+) -> None:
+    """Write a document's PDF to a file (made now if the worker has not made it yet)."""
+    from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
+    from podpiska.services.documents import document_filename, resolve_source
+
+    chosen = KIND_NAMES.get(kind.strip().lower().replace("_", "-"))
+    if chosen is None:
+        raise BadInput(f"KIND must be one of {', '.join(KIND_NAMES)}, got {kind!r}")
+    context = _context(ctx)
+    with context.session() as db:
+        source_id = resolve_source(db, kind=chosen, reference=reference)
+        try:
+            document, pdf = fetch_pdf(context, db, kind=chosen, source_id=source_id)
+        except RendererMissing as exc:
+            raise BadInput(str(exc)) from None
+    target = output or Path(document_filename(document))
+    if target.is_dir():
+        target = target / document_filename(document)
+    try:
+        target.write_bytes(pdf)
+    except OSError as exc:
+        raise BadInput(f"{target}: {exc.strerror or exc}") from None
+    typer.echo(f"{document.number}: {target} ({len(pdf)} bytes, sha256 {document.sha256})")

@@ -1,0 +1,95 @@
+"""What the entry points share about PDF documents: the seller from the settings, the
+worker's rendering step, and one document fetched for the API or the CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from podpiska.config import Settings
+from podpiska.entrypoints.context import Context
+from podpiska.ports import DocumentRenderer, Party
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from podpiska.db.models import Document
+
+log = logging.getLogger("podpiska.documents")
+
+# Documents rendered per worker pass: the rest waits for the next pass, so that a backlog
+# (the first run over old invoices) never holds up the e-mails for long.
+PER_PASS = 200
+
+
+def seller_party(settings: Settings) -> Party:
+    """The vendor as invoices, acts and credit notes show it (PODPISKA_VENDOR_*)."""
+    return Party(
+        name=settings.vendor_name,
+        inn=settings.vendor_inn or None,
+        kpp=settings.vendor_kpp or None,
+        address=settings.vendor_address or None,
+        bank=settings.vendor_bank or None,
+        bik=settings.vendor_bik or None,
+        correspondent_account=settings.vendor_correspondent_account or None,
+        account=settings.vendor_account or None,
+        director=settings.vendor_director or None,
+        accountant=settings.vendor_accountant or None,
+    )
+
+
+def renderer_of(context: Context) -> DocumentRenderer | None:
+    """The context's PDF renderer (None: documents are not made in this process)."""
+    return context.ports.renderer
+
+
+def render_documents(context: Context, *, limit: int | None = PER_PASS) -> int:
+    """The worker's step: create the missing document rows and render up to `limit` of the
+    documents not rendered yet; returns how many it rendered."""
+    from podpiska.services.documents import prepare_documents
+
+    renderer = renderer_of(context)
+    if renderer is None:
+        return 0
+    with context.session() as db:
+        rendered = prepare_documents(
+            db,
+            renderer=renderer,
+            seller=seller_party(context.settings),
+            clock=context.clock,
+            language=context.settings.language,
+            limit=limit,
+        )
+    if rendered:
+        log.info("documents rendered: %s", rendered)
+    return rendered
+
+
+class RendererMissing(RuntimeError):
+    """This process was given no PDF renderer (its Ports have none)."""
+
+
+def fetch_pdf(
+    context: Context,
+    db: Session,
+    *,
+    kind: str,
+    source_id: int,
+    account_id: int | None = None,
+) -> tuple[Document, bytes]:
+    """One document's stored PDF, made now if the worker has not made it yet."""
+    from podpiska.services.documents import get_document_pdf
+
+    renderer = renderer_of(context)
+    if renderer is None:
+        raise RendererMissing("PDF documents are not available: no renderer is configured")
+    return get_document_pdf(
+        db,
+        kind=kind,
+        source_id=source_id,
+        renderer=renderer,
+        seller=seller_party(context.settings),
+        clock=context.clock,
+        language=context.settings.language,
+        account_id=account_id,
+    )

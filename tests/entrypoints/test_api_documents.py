@@ -1,0 +1,265 @@
+"""PDF documents through the entry points, on SQLite and PostgreSQL, with the real adapters
+(WeasyPrint, the mailbox folder): downloads from the API with its access rules, the
+e-mails that carry them, the worker that renders them, and `podpiska document get`."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from email.message import EmailMessage as MimeMessage
+from pathlib import Path
+
+import procrastinate
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from podpiska.adapters.clock import FixedClock
+from podpiska.adapters.mail import read_message
+from podpiska.app import build_context, create_app
+from podpiska.config import Settings
+from podpiska.db.models import Document
+from podpiska.entrypoints import queue
+from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
+from podpiska.services.apikeys import create_api_key
+from podpiska.services.catalog_store import load_catalog_document
+from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
+
+MADE: list[Context] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    while MADE:
+        made = MADE.pop()
+        if "sessions" in made.__dict__:
+            made.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def context(db_url: str, tmp_path: Path) -> Context:
+    """Real ports: WeasyPrint, mail into a mailbox folder under tmp_path."""
+    settings = Settings(
+        env="test",
+        database_url=db_url,
+        catalog=CRM_SHOP,
+        cache_dir=tmp_path / "cache",
+        mailbox_dir=tmp_path / "mail",
+        sandbox_dir=tmp_path / "sandbox",
+        log_format="text",
+        vendor_name="ООО «Облачные решения»",
+    )
+    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
+    MADE.append(made)
+    with made.session() as db:
+        load_catalog_document(db, path=CRM_SHOP, actor="test", clock=made.clock)
+    return made
+
+
+def key(context: Context, role: str = "vendor_admin", account: int | None = None) -> dict[str, str]:
+    with context.session() as db:
+        _, token = create_api_key(
+            db, role=role, account_id=account, actor="test", clock=context.clock
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "read.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return " ".join(out.split())
+
+
+def open_and_order(client: TestClient, auth: dict[str, str], name: str, n: int) -> tuple[int, int]:
+    opened = client.post(
+        "/api/v1/accounts",
+        json={"name": name, "admin_email": f"buh{n}@example.ru", "inn": "7707083893"},
+        headers=auth,
+    )
+    assert opened.status_code == 201, opened.text
+    account = opened.json()["id"]
+    ordered = client.post(
+        f"/api/v1/accounts/{account}/subscriptions",
+        json={"plan": "standard", "months": 12},
+        headers={**auth, "Idempotency-Key": f"order-{n}"},
+    )
+    assert ordered.status_code == 201, ordered.text
+    return account, ordered.json()["invoice"]["id"]
+
+
+def test_invoices_acts_and_credit_notes_download_as_pdf(context: Context, tmp_path: Path) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, invoice = open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    other, other_invoice = open_and_order(client, vendor, "ООО «Василёк»", 2)
+
+    got = client.get(f"/api/v1/invoices/{invoice}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"] == 'attachment; filename="invoice-2026-000001.pdf"'
+    text = pdf_text(got.content, tmp_path)
+    assert "Счёт на оплату № 2026-000001 от 22.11.2026" in text
+    assert "ООО «Облачные решения», ИНН 7707083893" in text  # the seller from the settings
+    assert "Сорок три тысячи девяносто два рубля 00 копеек" in text
+    again = client.get(f"/api/v1/invoices/{invoice}/pdf", headers=vendor)
+    assert again.content == got.content  # stored once, served as stored
+
+    not_paid = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
+    assert not_paid.status_code == 404
+    assert not_paid.json()["error"]["code"] == "document_not_found"
+    paid = client.post(
+        f"/api/v1/invoices/{invoice}/payments",
+        json={"amount": "43092.00", "method": "bank_transfer"},
+        headers={**vendor, "Idempotency-Key": "pay-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    act = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
+    assert act.status_code == 200, act.text
+    assert act.headers["content-disposition"] == 'attachment; filename="ACT-2026-000001.pdf"'
+    act_text = pdf_text(act.content, tmp_path)
+    assert "Акт об оказании услуг № ACT-2026-000001 от 22.11.2026" in act_text
+    assert "Период оказания услуг: 22.11.2026 – 21.11.2027" in act_text
+
+    # An account's key sees its own documents; another account's do not exist for it.
+    own = key(context, "account_admin", account)
+    assert client.get(f"/api/v1/invoices/{invoice}/pdf", headers=own).content == got.content
+    hidden = client.get(f"/api/v1/invoices/{other_invoice}/pdf", headers=own)
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "not_found"
+    assert client.get(f"/api/v1/invoices/{other_invoice}/act.pdf", headers=own).status_code == 404
+    assert client.get(f"/api/v1/invoices/{invoice}/pdf").status_code == 401
+    assert client.get("/api/v1/invoices/999/pdf", headers=vendor).status_code == 404
+
+    note = client.post(
+        f"/api/v1/invoices/{invoice}/credit-notes",
+        json={"reason": "ошибка в счёте"},
+        headers={**vendor, "Idempotency-Key": "note-1"},
+    )
+    assert note.status_code == 201, note.text
+    credit = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=own)
+    assert credit.status_code == 200, credit.text
+    assert credit.headers["content-disposition"] == 'attachment; filename="CN-2026-000001.pdf"'
+    credit_text = pdf_text(credit.content, tmp_path)
+    assert "Корректировочный документ № CN-2026-000001" in credit_text
+    assert "Итого к уменьшению: −43 092,00" in credit_text
+    other_key = key(context, "account_admin", other)
+    foreign = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=other_key)
+    assert foreign.status_code == 404
+    assert client.get("/api/v1/credit-notes/999/pdf", headers=vendor).status_code == 404
+
+
+def attachments(message: MimeMessage) -> list[tuple[str | None, str, bytes]]:
+    found = []
+    for part in message.iter_attachments():
+        content = part.get_content()
+        assert isinstance(content, bytes)
+        found.append((part.get_filename(), part.get_content_type(), content))
+    return found
+
+
+def test_the_e_mail_of_an_issued_invoice_carries_its_pdf(context: Context, tmp_path: Path) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    _, invoice = open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    client.post(
+        f"/api/v1/invoices/{invoice}/payments",
+        json={"amount": "43092.00", "method": "bank_transfer"},
+        headers={**vendor, "Idempotency-Key": "pay-1"},
+    )
+
+    deliver_outbox(context)  # the worker has rendered nothing yet: made for the e-mail
+
+    mail = {
+        str(message["X-Podpiska-Event"]): message
+        for message in map(read_message, sorted((tmp_path / "mail").glob("*.eml")))
+    }
+    [(name, kind, pdf)] = attachments(mail["invoice.issued"])
+    assert (name, kind) == ("invoice-2026-000001.pdf", "application/pdf")
+    assert "Счёт на оплату № 2026-000001 от 22.11.2026" in pdf_text(pdf, tmp_path)
+    assert mail["invoice.issued"].get_body(("plain",)) is not None  # the text is still there
+    [(act_name, _, act)] = attachments(mail["invoice.paid"])
+    assert act_name == "ACT-2026-000001.pdf"
+    assert "Акт об оказании услуг № ACT-2026-000001" in pdf_text(act, tmp_path)
+    assert attachments(mail["subscription.ordered"]) == []
+    with context.session() as db, db.begin():
+        stored = {d.number: d.pdf for d in db.scalars(select(Document))}
+    assert stored == {"2026-000001": pdf, "ACT-2026-000001": act}
+
+
+def test_the_worker_renders_new_documents(context: Context, tmp_path: Path) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    open_and_order(client, vendor, "ООО «Василёк»", 2)
+
+    tick = InProcessWorker(context).tick()
+
+    assert tick.documents == 2
+    assert tick.delivered == 4  # two e-mails each, the invoices' with their PDF
+    assert InProcessWorker(context).tick().documents == 0
+
+
+@pytest.mark.postgres_only
+def test_the_documents_task_renders_them_on_postgresql(context: Context) -> None:
+    client = TestClient(create_app(context))
+    open_and_order(client, key(context), "ООО «Ромашка»", 1)
+    app = queue.use_context(context)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=queue.conninfo(context.settings.database_url)
+    )
+    with app.replace_connector(connector):
+        with app.open():
+            # What the periodic deferrer queues every minute (the tick's timestamp).
+            app.configure_task("podpiska:render_documents", queue=queue.DOCUMENTS_QUEUE).defer(
+                timestamp=0
+            )
+        queue.run_worker(context, one_shot=True, queues=[queue.DOCUMENTS_QUEUE])
+
+    with context.session() as db, db.begin():
+        rendered = [(d.number, d.sha256 is not None) for d in db.scalars(select(Document))]
+    assert rendered == [("2026-000001", True)]
+
+
+def cli(context: Context, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = run(context, list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_document_get_writes_the_pdf(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    _, invoice = open_and_order(client, key(context), "ООО «Ромашка»", 1)
+
+    target = tmp_path / "out.pdf"
+    code, out, err = cli(
+        context, capsys, "document", "get", "invoice", "2026-000001", "-o", str(target)
+    )
+    assert code == 0, err
+    assert out.startswith(f"2026-000001: {target} (")
+    assert "Счёт на оплату № 2026-000001" in pdf_text(target.read_bytes(), tmp_path)
+    code, out, err = cli(
+        context, capsys, "document", "get", "invoice", str(invoice), "-o", str(tmp_path)
+    )
+    assert code == 0, err
+    assert (tmp_path / "invoice-2026-000001.pdf").read_bytes() == target.read_bytes()
+
+    for argv, says in (
+        (("act", "2026-000001"), "не выписан"),
+        (("receipt", "1"), "KIND must be one of invoice, act, credit-note"),
+        (("invoice", "999"), "Не найдено: счёт № 999."),
+        (("credit-note", "CN-2026-000009"), "Не найдено"),
+    ):
+        code, out, err = cli(context, capsys, "document", "get", *argv, "-o", str(target))
+        assert code == 2, (argv, out, err)
+        assert out == ""
+        assert len(err.splitlines()) == 1, err
+        assert err.startswith("podpiska: ") and says in err, err
