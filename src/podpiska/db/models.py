@@ -370,6 +370,26 @@ class PaymentAttempt(Base):
     actor: Mapped[str] = mapped_column(String(200))
 
 
+class LicenseFile(Base):
+    """A signed license file of an on-premise account (Ed25519): issued when a paid term
+    starts (order, renewal), verifiable offline with the vendor's public key."""
+
+    __tablename__ = "license_files"
+    __table_args__ = (UniqueConstraint("serial"), UniqueConstraint("invoice_id"))
+
+    id: Mapped[int] = _id()
+    serial: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    invoice_id: Mapped[int | None] = mapped_column(BigId)  # the paid invoice it follows
+    payload: Mapped[str] = mapped_column(Text)  # the signed JSON, exactly as signed
+    signature: Mapped[str] = mapped_column(String(200))  # base64
+    key_id: Mapped[str] = mapped_column(String(64))  # which vendor key signed it
+    valid_until: Mapped[date] = mapped_column(Date)  # the last day, grace included
+    issued_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
 class Document(Base):
     """A PDF as issued (invoice, act, credit note): numbered in the issuing transaction,
     rendered once by the worker (or on first download) and never changed after that."""

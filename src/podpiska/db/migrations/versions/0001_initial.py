@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 02:37:50.799344
+Create Date: 2026-11-22 03:09:57.880896
 """
 
 from collections.abc import Sequence
@@ -571,6 +571,47 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "license_files",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("serial", sa.String(length=40), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("signature", sa.String(length=200), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_license_files_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name=op.f("fk_license_files_subscription_id_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_license_files")),
+        sa.UniqueConstraint("invoice_id", name=op.f("uq_license_files_invoice_id")),
+        sa.UniqueConstraint("serial", name=op.f("uq_license_files_serial")),
+    )
+    with op.batch_alter_table("license_files", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_license_files_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "license_ledger",
         sa.Column(
             "id",
@@ -850,6 +891,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_license_ledger_account_id"))
 
     op.drop_table("license_ledger")
+    with op.batch_alter_table("license_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_license_files_account_id"))
+
+    op.drop_table("license_files")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoices_subscription_id"))
         batch_op.drop_index(batch_op.f("ix_invoices_account_id"))
