@@ -403,3 +403,10 @@ def _sandbox_state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """The sandbox gateway keeps its state in a file: each test gets its own, never the
     checkout's `var/sandbox`."""
     monkeypatch.setenv("PODPISKA_SANDBOX_DIR", str(tmp_path / "sandbox-gateway"))
+
+
+@pytest.fixture(autouse=True)
+def _license_key_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`podpiska init` and the worker create the license signing key when it is missing:
+    each test gets its own, never the checkout's `var/license-signing.pem`."""
+    monkeypatch.setenv("PODPISKA_LICENSE_KEY", str(tmp_path / "license-signing.pem"))

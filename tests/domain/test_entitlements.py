@@ -71,9 +71,12 @@ def test_active_basic_may_create_deals(version: CatalogVersion) -> None:
 
 def test_rest_api_on_basic_needs_the_marketplace(version: CatalogVersion) -> None:
     decision = check(state(version), "rest_api.call")
-    assert (decision.allowed, decision.reason) == (False, "feature_not_included")
-    assert decision.details == {"feature": "rest_api", "add_on": "marketplace"}
-    assert "«Маркетплейс»" in decision.message_ru
+    assert (decision.allowed, decision.reason) == (False, "marketplace_required")
+    assert decision.details == {"add_on": "marketplace", "app": None, "monthly_price": "490.00"}
+    assert decision.message_ru == (
+        "Без подписки «Маркетплейс» обращение к REST API недоступно: подключите её "
+        "(490,00 ₽ в месяц)."
+    )
     assert "Marketplace" in decision.message_en
 
 

@@ -100,6 +100,12 @@ class AddOn:
     features: frozenset[str] = frozenset()
     term_discount: bool = True  # whether the period's term discount applies
     vat: Vat | None = None
+    # The last day it is sold to accounts that do not hold it (its holders renew it
+    # unchanged after that); None: always sold.
+    sold_until: date | None = None
+
+    def sold_to(self, at: date, *, holds: bool) -> bool:
+        return holds or self.sold_until is None or at <= self.sold_until
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,18 @@ class LifecycleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketplaceRule:
+    """Integrations need a subscription: with an add-on that grants `apps` (the Marketplace,
+    or a grandfathered Market Plus) an account may use every app, the REST API, webhooks and
+    local apps; without it only `migrator` apps and the `vendor_basic` apps its plan is
+    listed for. Editions not listed (on-premise) are outside the rule."""
+
+    offer: str  # the add-on to suggest buying
+    trial_days: int = 0  # a one-time trial of `offer` per account; 0: none
+    editions: frozenset[str] = frozenset({"cloud"})
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogVersion:
     """Everything on sale from `effective_from` until the next version starts."""
 
@@ -157,6 +175,7 @@ class CatalogVersion:
     lifecycle: LifecycleSettings = LifecycleSettings()
     seat_policy: SeatPolicy = SeatPolicy.PRORATE
     upgrade_policy: UpgradePolicy = UpgradePolicy.PRORATE
+    marketplace: MarketplaceRule | None = None
 
     def period(self, months: int) -> Period:
         for period in self.periods:

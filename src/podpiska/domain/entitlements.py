@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from podpiska.domain.catalog import ACTIONS, CatalogVersion, Plan
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import Status
+from podpiska.domain.money import format_money, format_percent
 
 # The feature an action needs (None: no feature, only the state and the limits decide).
 FEATURE_OF: dict[str, str | None] = {
@@ -55,6 +57,22 @@ def action_label(action: str, lang: str = "ru") -> str:
     return ru if lang == "ru" else en
 
 
+# What the marketplace rule governs (catalog `marketplace`).
+MARKETPLACE_ACTIONS = frozenset({"apps.install", "apps.use", "rest_api.call", "webhooks.use"})
+APP_KINDS = ("migrator", "vendor_basic", "regular")
+
+
+@dataclass(frozen=True, slots=True)
+class AppAccess:
+    """An app as the check needs it, with its installation on the account if any."""
+
+    code: str
+    name: str
+    kind: str  # migrator | vendor_basic | regular
+    free_on_plans: frozenset[str] = frozenset()
+    installed_on: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class LicenseState:
     """What the check needs to know about an account, at one moment."""
@@ -69,6 +87,14 @@ class LicenseState:
     disk_used_mb: int = 0
     paid_through: date | None = None
     grace_until: date | None = None  # the last day of grace
+    edition: str = "cloud"
+    trial_add_ons: frozenset[str] = frozenset()  # add-ons on an active trial
+    trial_available: bool = False  # the catalog's one-time trial is still unused
+    first_time_percent: Decimal | None = None  # a first-purchase promotion of the offer
+    # The marketplace rule applies from this day (a migration cohort's cut-over; None: from
+    # the catalog version), and apps installed before it keep working through this day.
+    rule_from: date | None = None
+    transition_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +114,7 @@ def _d(day: date | None) -> str:
     return day.strftime("%d.%m.%Y") if day else "—"
 
 
-def check(state: LicenseState, action: str) -> Decision:
+def check(state: LicenseState, action: str, app: AppAccess | None = None) -> Decision:
     if action not in ACTIONS:
         raise DomainError("unknown_action", action=action, allowed=list(ACTIONS))
     label_ru, label_en = ACTION_LABELS[action]
@@ -131,14 +157,20 @@ def check(state: LicenseState, action: str) -> Decision:
         )
     assert state.plan is not None and state.version is not None
     plan, version = state.plan, state.version
-    feature = FEATURE_OF[action]
-    if feature is not None:
-        granted = set(plan.features)
-        for code in state.add_ons:
-            add_on = version.add_ons.get(code)
-            if add_on is not None:
-                granted |= add_on.features
-        if feature not in granted:
+    granted = set(plan.features)
+    for code in state.add_ons | state.trial_add_ons:
+        add_on = version.add_ons.get(code)
+        if add_on is not None:
+            granted |= add_on.features
+    because: tuple[str, str, str, dict[str, Any]] | None = None  # why allowed, if special
+    if action in MARKETPLACE_ACTIONS and _under_rule(state):
+        if "apps" not in granted:
+            because = _without_marketplace(state, action, app)
+            if because is None:
+                return _marketplace_required(state, action, app)
+    else:
+        feature = FEATURE_OF[action]
+        if feature is not None and feature not in granted:
             return _missing_feature(state, action, feature)
     if status is Status.GRACE and action in version.lifecycle.grace_restricts:
         return Decision(
@@ -206,6 +238,9 @@ def check(state: LicenseState, action: str) -> Decision:
                 f"The disk is full: {plan.disk_gb} GB on plan {plan.name.en}. {advice_en}",
                 {"disk_gb": plan.disk_gb, "disk_used_mb": state.disk_used_mb},
             )
+    if because is not None:
+        reason, ru, en, extra = because
+        return Decision(action, True, reason, ru, en, extra)
     if status is Status.GRACE:
         return Decision(
             action,
@@ -225,6 +260,94 @@ def check(state: LicenseState, action: str) -> Decision:
             "plan": plan.code,
             "paid_through": state.paid_through.isoformat() if state.paid_through else None,
         },
+    )
+
+
+def _under_rule(state: LicenseState) -> bool:
+    rule = state.version.marketplace if state.version is not None else None
+    if rule is None or state.edition not in rule.editions:
+        return False
+    return state.rule_from is None or state.today >= state.rule_from
+
+
+def _without_marketplace(
+    state: LicenseState, action: str, app: AppAccess | None
+) -> tuple[str, str, str, dict[str, Any]] | None:
+    """What an account without the Marketplace may still do (None: nothing here)."""
+    assert state.plan is not None
+    if app is None or action not in ("apps.use", "apps.install"):
+        return None
+    if app.kind == "migrator":
+        return (
+            "migrator_app",
+            f"Приложение «{app.name}» для переноса данных доступно всем.",
+            f"App {app.name} moves data in: it is available to everyone.",
+            {"app": app.code},
+        )
+    if app.kind == "vendor_basic" and state.plan.code in app.free_on_plans:
+        return (
+            "included_in_plan",
+            f"Приложение «{app.name}» входит в тариф «{state.plan.name.ru}».",
+            f"App {app.name} is included in plan {state.plan.name.en}.",
+            {"app": app.code, "plan": state.plan.code},
+        )
+    if (
+        action == "apps.use"
+        and state.transition_until is not None
+        and state.rule_from is not None
+        and app.installed_on is not None
+        and app.installed_on < state.rule_from
+        and state.today <= state.transition_until
+    ):
+        until = _d(state.transition_until)
+        return (
+            "transition",
+            f"Приложение «{app.name}» установлено до перехода и работает до {until}. "
+            "Чтобы пользоваться им дальше, подключите Маркетплейс.",
+            f"App {app.name} was installed before the change and works until {until}. "
+            "Add the Marketplace to keep it.",
+            {"app": app.code, "until": state.transition_until.isoformat()},
+        )
+    return None
+
+
+def _marketplace_required(state: LicenseState, action: str, app: AppAccess | None) -> Decision:
+    assert state.plan is not None and state.version is not None
+    rule = state.version.marketplace
+    assert rule is not None
+    plan, offer = state.plan, state.version.add_ons.get(rule.offer)
+    label_ru, label_en = ACTION_LABELS[action]
+    what_ru = f"приложение «{app.name}»" if app is not None else label_ru
+    what_en = f"app {app.name}" if app is not None else label_en
+    details: dict[str, Any] = {"add_on": rule.offer, "app": app.code if app else None}
+    price_ru = price_en = ""
+    if offer is not None and plan.code in offer.prices:
+        price = offer.prices[plan.code]
+        details["monthly_price"] = str(price)
+        price_ru = f" ({format_money(price, 'RUB', 'ru')} в месяц"
+        price_en = f" ({format_money(price, 'RUB', 'en')} a month"
+        if state.first_time_percent:
+            percent = format_percent(state.first_time_percent, "ru")
+            details["first_time_percent"] = str(state.first_time_percent)
+            price_ru += f", −{percent} при первой покупке"
+            price_en += f", {format_percent(state.first_time_percent, 'en')} off the first time"
+        price_ru += ")"
+        price_en += ")"
+    trial_ru = trial_en = ""
+    if state.trial_available and rule.trial_days:
+        details["trial_days"] = rule.trial_days
+        trial_ru = f" Можно попробовать бесплатно {rule.trial_days} дн."
+        trial_en = f" A free {rule.trial_days}-day trial is available."
+    name_ru = offer.name.ru if offer else rule.offer
+    name_en = offer.name.en if offer else rule.offer
+    return Decision(
+        action,
+        False,
+        "marketplace_required",
+        f"Без подписки «{name_ru}» {what_ru} недоступно: подключите её{price_ru}.{trial_ru}",
+        f"Without the {name_en} subscription, {what_en} is unavailable: add it{price_en}."
+        f"{trial_en}",
+        details,
     )
 
 

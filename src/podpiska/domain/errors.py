@@ -174,6 +174,48 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Документ «{what}» к {source} не выписан: {why}.",
         "en": "No {what} was issued for {source}: {why}.",
     },
+    "license_expired": {
+        "ru": "Лицензия {serial} истекла: оплачена по {paid_through}, льготный период "
+        "закончился {grace_until}. Продлите подписку и установите новый файл лицензии.",
+        "en": "License {serial} has expired: it was paid through {paid_through} and its grace "
+        "period ended on {grace_until}. Renew the subscription and install the new license file.",
+    },
+    "license_tampered": {
+        "ru": "Файл лицензии изменён после подписи: подпись не сходится ({problem}). "
+        "Скачайте файл заново.",
+        "en": "The license file was changed after it was signed: the signature does not match "
+        "({problem}). Download the file again.",
+    },
+    "license_wrong_key": {
+        "ru": "Лицензия подписана другим ключом ({key_id}), а проверяется ключом "
+        "{expected_key_id}: возьмите открытый ключ, которым подписан файл.",
+        "en": "The license was signed with another key ({key_id}) than the one checking it "
+        "({expected_key_id}): use the public key the file was signed with.",
+    },
+    "license_malformed": {
+        "ru": "Это не файл лицензии Podpiska: {problem}.",
+        "en": "This is not a Podpiska license file: {problem}.",
+    },
+    "license_key_invalid": {
+        "ru": "Ключ {source} не подходит: {problem}.",
+        "en": "Key {source} cannot be used: {problem}.",
+    },
+    "license_not_on_premise": {
+        "ru": "Портал № {account_id} работает в облаке: файл лицензии выдаётся только "
+        "коробочной редакции (on_premise).",
+        "en": "Account {account_id} is a cloud account: license files are issued to on-premise "
+        "accounts only.",
+    },
+    "license_not_paid": {
+        "ru": "У портала № {account_id} нет оплаченной подписки (состояние «{status}»): файл "
+        "лицензии выдаётся на оплаченный период.",
+        "en": "Account {account_id} has no paid subscription (state '{status}'): a license "
+        "file is issued for a paid term.",
+    },
+    "license_not_found": {
+        "ru": "Порталу № {account_id} ещё не выдан файл лицензии.",
+        "en": "No license file has been issued to account {account_id} yet.",
+    },
     "subscription_exists": {
         "ru": "У портала уже есть подписка № {subscription_id} в состоянии «{status}».",
         "en": "The account already has subscription {subscription_id} in state '{status}'.",
@@ -181,6 +223,36 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "no_subscription": {
         "ru": "У портала № {account_id} нет подписки.",
         "en": "Account {account_id} has no subscription.",
+    },
+    "add_on_not_sold": {
+        "ru": "Подписка «{add_on}» продавалась новым клиентам до {until}; её владельцы "
+        "продлевают её как прежде. Выберите подписку «Маркетплейс».",
+        "en": "Add-on '{add_on}' was sold to new customers until {until}; its holders renew "
+        "it as before. Choose the Marketplace subscription.",
+    },
+    "not_entitled": {
+        "ru": "{message}",
+        "en": "{message}",
+    },
+    "no_trial": {
+        "ru": "Пробный период «{add_on}» не предусмотрен каталогом.",
+        "en": "The catalog offers no trial of '{add_on}'.",
+    },
+    "trial_used": {
+        "ru": "Пробный период «{add_on}» уже был у этого портала ({starts_on} – {ends_on}).",
+        "en": "This account already had its trial of '{add_on}' ({starts_on} – {ends_on}).",
+    },
+    "trial_not_needed": {
+        "ru": "Подписка «{add_on}» уже подключена: пробный период не нужен.",
+        "en": "The account already has '{add_on}': no trial needed.",
+    },
+    "unknown_app": {
+        "ru": "Приложение «{app}» не найдено в каталоге приложений.",
+        "en": "App '{app}' is not in the app registry.",
+    },
+    "invalid_app": {
+        "ru": "Приложение {at}: {problem}.",
+        "en": "App {at}: {problem}.",
     },
     "invalid_method_type": {
         "ru": "Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",
@@ -294,6 +366,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
 # caller may not see answers 404; everything else is bad input (422).
 CONFLICT_CODES = frozenset(
     {
+        "trial_used",
+        "trial_not_needed",
         "subscription_exists",
         "invoice_not_payable",
         "invalid_transition",
@@ -315,6 +389,8 @@ CONFLICT_CODES = frozenset(
         "idempotency_in_progress",
         "catalog_version_in_use",
         "test_clock_backwards",
+        "license_not_on_premise",
+        "license_not_paid",
     }
 )
 NOT_FOUND_CODES = frozenset(
@@ -323,13 +399,15 @@ NOT_FOUND_CODES = frozenset(
         "no_subscription",
         "payment_method_not_found",
         "payment_attempt_not_found",
+        "unknown_app",
         "document_not_found",
+        "license_not_found",
     }
 )
 # The outside world failed, not the request: 503 (a gateway retries its webhook later).
 UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
 # The caller may not send this (a webhook from outside the gateway's networks).
-FORBIDDEN_CODES = frozenset({"notification_rejected"})
+FORBIDDEN_CODES = frozenset({"notification_rejected", "not_entitled"})
 
 
 class DomainError(Exception):

@@ -36,6 +36,8 @@ class QuoteRequest:
     promotions: tuple[str, ...] = ()
     bought_before: frozenset[str] = frozenset()  # plan and add-on codes the account ever bought
     promotions_used: frozenset[str] = frozenset()
+    # Add-ons the account holds now: a renewal keeps one whose sale has ended.
+    held_add_ons: frozenset[str] = frozenset()
 
 
 class LineKind(StrEnum):
@@ -182,6 +184,9 @@ def quote(catalog: Catalog, request: QuoteRequest, at: date) -> Quote:
         raise DomainError("invalid_users", users=users)
     _check_user_limit(version, plan, users)
     add_ons = _resolve_add_ons(version, plan, request.add_ons)
+    for add_on in add_ons:
+        if not add_on.sold_to(at, holds=add_on.code in request.held_add_ons):
+            raise DomainError("add_on_not_sold", add_on=add_on.code, until=add_on.sold_until)
     promotions = _resolve_promotions(version, request, at, [plan.code, *(a.code for a in add_ons)])
 
     term = (

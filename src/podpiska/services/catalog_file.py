@@ -33,6 +33,7 @@ from podpiska.domain.catalog import (
     Catalog,
     CatalogVersion,
     LifecycleSettings,
+    MarketplaceRule,
     Period,
     Plan,
     Promotion,
@@ -267,6 +268,13 @@ class AddOnSchema(_Strict):
     features: list[Code] = []
     term_discount: bool = True
     vat: VatSchema | None = None
+    sold_until: Day | None = None
+
+
+class MarketplaceSchema(_Strict):
+    offer: Code
+    trial_days: Count = 0
+    editions: list[Literal["cloud", "on_premise"]] = ["cloud"]
 
 
 class AppliesToSchema(_Strict):
@@ -309,6 +317,7 @@ class VersionSchema(_Strict):
     lifecycle: LifecycleSchema | None = None
     seat_policy: SeatPolicy | None = None
     upgrade_policy: UpgradePolicy | None = None
+    marketplace: MarketplaceSchema | None = None
 
 
 class CatalogSchema(_Strict):
@@ -329,6 +338,7 @@ _INHERITED = (
     "lifecycle",
     "seat_policy",
     "upgrade_policy",
+    "marketplace",
 )
 _DEFAULTS: dict[str, Any] = {
     "vat": VatSchema(mode=VatMode.INCLUDED),
@@ -337,6 +347,7 @@ _DEFAULTS: dict[str, Any] = {
     "lifecycle": LifecycleSchema(),
     "seat_policy": SeatPolicy.PRORATE,
     "upgrade_policy": UpgradePolicy.PRORATE,
+    "marketplace": None,
 }
 
 
@@ -525,6 +536,19 @@ def _check_version(at: tuple[PathPart, ...], version: dict[str, Any]) -> Iterato
 
     plan_codes = [p.code for p in plans]
     add_on_codes = [a.code for a in add_ons]
+    marketplace: MarketplaceSchema | None = version.get("marketplace")
+    if marketplace is not None:
+        offered = next((a for a in add_ons if a.code == marketplace.offer), None)
+        if offered is None:
+            yield Problem(
+                (*at, "marketplace", "offer"),
+                f'unknown add-on "{marketplace.offer}"; add-ons: {", ".join(add_on_codes)}',
+            )
+        elif "apps" not in offered.features:
+            yield Problem(
+                (*at, "marketplace", "offer"),
+                f'add-on "{offered.code}" must grant the "apps" feature to open the marketplace',
+            )
     yield from _unique(
         [(*at, "plans", i, "code") for i in range(len(plans))], plan_codes, "plan code"
     )
@@ -594,6 +618,14 @@ def _check_version(at: tuple[PathPart, ...], version: dict[str, Any]) -> Iterato
         yield Problem((*at, "lifecycle", "autopay_retry_days"), "must not repeat a day")
 
 
+def _marketplace(schema: MarketplaceSchema | None) -> MarketplaceRule | None:
+    if schema is None:
+        return None
+    return MarketplaceRule(
+        offer=schema.offer, trial_days=schema.trial_days, editions=frozenset(schema.editions)
+    )
+
+
 def _vat(schema: VatSchema | None) -> Vat | None:
     return None if schema is None else Vat(schema.mode, schema.rate)
 
@@ -639,6 +671,7 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
                         features=frozenset(a.features),
                         term_discount=a.term_discount,
                         vat=_vat(a.vat),
+                        sold_until=a.sold_until,
                     )
                     for a in version["add_ons"]
                 },
@@ -666,6 +699,7 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
                 ),
                 seat_policy=version["seat_policy"],
                 upgrade_policy=version["upgrade_policy"],
+                marketplace=_marketplace(version["marketplace"]),
             )
         )
     return Catalog(

@@ -140,7 +140,11 @@ def _compute(
             disk_used_mb=account.disk_used_mb,
         )
     else:
-        change = add_add_on(version, license_, str(params.get("add_on", "")), today)
+        code = str(params.get("add_on", ""))
+        wanted = version.add_ons.get(code)
+        if wanted is not None and not wanted.sold_to(today, holds=False):
+            raise DomainError("add_on_not_sold", add_on=code, until=wanted.sold_until)
+        change = add_add_on(version, license_, code, today)
     state = {
         "subscription": subscription.id,
         "plan": subscription.plan,

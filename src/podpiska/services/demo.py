@@ -63,6 +63,25 @@ DEMO = (
 )
 
 
+def _demo_apps(session: Session, clock: Clock) -> None:
+    """The demo app registry (4 000 apps), and a few installed where the account may."""
+    from podpiska.services import apps
+
+    registry = apps.demo_registry(4000)
+    apps.load_registry(session, registry, actor=ACTOR, clock=clock)
+    with session.begin():
+        ids = list(session.scalars(select(Account.id).order_by(Account.id)))
+    wanted = [e["code"] for e in registry if e["kind"] in ("migrator", "vendor_basic")][:3]
+    wanted += [e["code"] for e in registry if e["kind"] == "regular"][:2]
+    for account_id in ids:
+        for code in wanted:
+            try:
+                apps.install_app(session, account_id=account_id, app_code=code, actor=ACTOR,
+                                 clock=clock)  # fmt: skip
+            except DomainError:
+                continue  # not entitled: the demo shows both answers
+
+
 def has_accounts(session: Session) -> bool:
     with session.begin():
         return bool(session.scalar(select(func.count()).select_from(Account)))
@@ -111,6 +130,7 @@ def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
         if demo.cancel:
             billing.cancel_subscription(session, account_id=account.id, actor=ACTOR, clock=then)
     lifecycle.run_lifecycle(session, at=clock.today(catalog.timezone), clock=clock, since=first_day)
+    _demo_apps(session, clock)
     with session.begin():
         rows = session.execute(select(Account.id, Account.name).order_by(Account.id)).all()
     result = []

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import Account, Subscription
+from podpiska.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.db.session import read_only
-from podpiska.domain.entitlements import Decision, LicenseState, check
+from podpiska.domain.catalog import CatalogVersion
+from podpiska.domain.entitlements import (
+    MARKETPLACE_ACTIONS,
+    AppAccess,
+    Decision,
+    LicenseState,
+    check,
+)
 from podpiska.domain.lifecycle import ONE_DAY, Status
 from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
@@ -18,8 +26,11 @@ from podpiska.services.clocks import today_for
 from podpiska.services.common import get_or_404
 
 
-def license_state(session: Session, account: Account, clock: Clock) -> LicenseState:
-    """The account's license as the entitlement check sees it. In a transaction."""
+def license_state(
+    session: Session, account: Account, clock: Clock, *, marketplace: bool = False
+) -> LicenseState:
+    """The account's license as the entitlement check sees it. In a transaction. With
+    `marketplace`, also what the marketplace rule needs (trials, the first-time offer)."""
     today = today_for(session, account, clock)
     subscription = session.scalars(
         select(Subscription)
@@ -28,10 +39,20 @@ def license_state(session: Session, account: Account, clock: Clock) -> LicenseSt
         .limit(1)
     ).first()
     if subscription is None:
-        return LicenseState(today=today, status=None)
+        return LicenseState(today=today, status=None, edition=account.edition)
     catalog = catalog_in_force(session)
     version = catalog.version(subscription.catalog_version)
     ends_on = subscription.ends_on
+    trial_add_ons: frozenset[str] = frozenset()
+    trial_available = False
+    first_time: Decimal | None = None
+    if marketplace and version.marketplace is not None:
+        trials = list(session.scalars(select(Trial).where(Trial.account_id == account.id)))
+        trial_add_ons = frozenset(t.add_on for t in trials if t.starts_on <= today < t.ends_on)
+        trial_available = bool(version.marketplace.trial_days) and not any(
+            t.add_on == version.marketplace.offer for t in trials
+        )
+        first_time = _first_time_percent(session, account.id, version, today)
     return LicenseState(
         today=today,
         status=Status(subscription.status),
@@ -45,13 +66,101 @@ def license_state(session: Session, account: Account, clock: Clock) -> LicenseSt
         grace_until=(ends_on + timedelta(days=version.lifecycle.grace_days) - ONE_DAY)
         if ends_on
         else None,
+        edition=account.edition,
+        trial_add_ons=trial_add_ons,
+        trial_available=trial_available,
+        first_time_percent=first_time,
     )
 
 
-def check_entitlement(session: Session, *, account_id: int, action: str, clock: Clock) -> Decision:
+def _first_time_percent(
+    session: Session, account_id: int, version: CatalogVersion, today: date
+) -> Decimal | None:
+    """The best promotion of the Marketplace offer this account could still use today."""
+    from podpiska.services.billing import purchase_history
+
+    assert version.marketplace is not None
+    offer = version.marketplace.offer
+    bought, used = purchase_history(session, account_id)
+    best: Decimal | None = None
+    for promotion in version.promotions.values():
+        if (
+            promotion.applies_to(offer)
+            and promotion.active_on(today)
+            and not (promotion.never_bought & (bought | {offer}))
+            and not (promotion.once_per_account and promotion.code in used)
+            and (best is None or promotion.percent > best)
+        ):
+            best = promotion.percent
+    return best
+
+
+def app_access(session: Session, account_id: int, app: App) -> AppAccess:
+    installed = session.scalar(
+        select(AppInstallation.installed_at).where(
+            AppInstallation.account_id == account_id,
+            AppInstallation.app_id == app.id,
+            AppInstallation.status == "installed",
+        )
+    )
+    return AppAccess(
+        code=app.code,
+        name=app.name,
+        kind=app.kind,
+        free_on_plans=frozenset(app.free_on_plans or ()),
+        installed_on=installed.date() if installed is not None else None,
+    )
+
+
+def decide(
+    session: Session, account: Account, action: str, clock: Clock, *, app: App | None = None
+) -> Decision:
+    """The check inside the caller's transaction."""
+    state = license_state(session, account, clock, marketplace=action in MARKETPLACE_ACTIONS)
+    access = app_access(session, account.id, app) if app is not None else None
+    return check(state, action, access)
+
+
+def check_entitlement(
+    session: Session,
+    *,
+    account_id: int,
+    action: str,
+    clock: Clock,
+    app_code: str | None = None,
+) -> Decision:
     """The hot path of every product of the vendor: reads only, in autocommit (no BEGIN and
     COMMIT round trips; each read sees the latest committed state)."""
+    from podpiska.services.apps import get_app
+
     with session.begin():
         read_only(session)
         account = get_or_404(session, Account, account_id, "account")
-        return check(license_state(session, account, clock), action)
+        app = get_app(session, app_code) if app_code else None
+        return decide(session, account, action, clock, app=app)
+
+
+def check_many(
+    session: Session,
+    *,
+    account_id: int,
+    checks: list[tuple[str, str | None]],
+    clock: Clock,
+) -> list[Decision]:
+    """Many actions (each with an optional app) for one account, on one reading of its
+    license: the answers agree with each other."""
+    from podpiska.domain.entitlements import check as check_one
+    from podpiska.services.apps import get_app
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        needs_marketplace = any(action in MARKETPLACE_ACTIONS for action, _ in checks)
+        state = license_state(session, account, clock, marketplace=needs_marketplace)
+        answers = []
+        for action, app_code in checks:
+            access = (
+                app_access(session, account_id, get_app(session, app_code)) if app_code else None
+            )
+            answers.append(check_one(state, action, access))
+        return answers

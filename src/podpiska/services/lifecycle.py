@@ -443,7 +443,15 @@ class _Day:
             q = quotes.get(key)
             if q is None:
                 q = quotes[key] = quote(
-                    catalog, QuoteRequest(plan, months, seats, tuple(add_ons or ())), self.day
+                    catalog,
+                    QuoteRequest(
+                        plan,
+                        months,
+                        seats,
+                        tuple(add_ons or ()),
+                        held_add_ons=frozenset(add_ons or ()),
+                    ),
+                    self.day,
                 )
             term = term_from(ends_on, months, anchor or ends_on.day)
             vat = q.vat

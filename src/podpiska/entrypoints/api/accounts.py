@@ -115,9 +115,13 @@ def entitlement(
     who: PrincipalDep,
     db: SessionDep,
     ctx: ContextDep,
+    app: str | None = None,
 ) -> Any:
+    """`?app=CODE` for `apps.use` and `apps.install`: the marketplace rule for that app."""
     guard_account(who, account_id)
-    decision = check_entitlement(db, account_id=account_id, action=action, clock=ctx.clock)
+    decision = check_entitlement(
+        db, account_id=account_id, action=action, clock=ctx.clock, app_code=app
+    )
     return DecisionOut.of(decision, request_lang(request))
 
 

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from podpiska import __version__
 from podpiska.entrypoints.api import (
     accounts,
+    apps,
     billing,
     changes,
     documents,
@@ -63,6 +64,7 @@ def create_api(context: Context) -> FastAPI:
     for router in (
         quotes.router,
         accounts.router,
+        apps.router,
         billing.router,
         changes.router,
         documents.router,

@@ -1,0 +1,166 @@
+"""The marketplace: the app registry, installations, the Marketplace trial, and many
+entitlement checks at once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from podpiska.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    SessionDep,
+    VendorDep,
+    guard_account,
+)
+from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas import DecisionOut, In
+from podpiska.services import apps
+from podpiska.services.entitlements import check_many
+
+router = APIRouter(tags=["marketplace"])
+
+
+class AppOut(BaseModel):
+    code: str
+    name: str
+    vendor: str
+    kind: str
+    free_on_plans: list[str]
+    uses: list[str]
+    status: str
+
+    @classmethod
+    def of(cls, app: Any) -> AppOut:
+        uses = [u for u, on in (("rest_api", app.uses_rest_api), ("webhooks", app.uses_webhooks),
+                                ("local", app.local)) if on]  # fmt: skip
+        return cls(
+            code=app.code,
+            name=app.name,
+            vendor=app.vendor,
+            kind=app.kind,
+            free_on_plans=list(app.free_on_plans or ()),
+            uses=uses,
+            status=app.status,
+        )
+
+
+class RegistryIn(In):
+    apps: list[dict[str, Any]] = Field(
+        description="Entries: code, name, vendor, kind (migrator, vendor_basic, regular), "
+        "free_on_plans, uses (rest_api, webhooks, local), status"
+    )
+
+
+class InstallationOut(BaseModel):
+    app: str
+    name: str
+    kind: str
+    status: str
+    installed_at: datetime
+    last_used_at: datetime | None
+
+
+class CheckIn(In):
+    action: str
+    app: str | None = None
+
+
+class ChecksIn(In):
+    checks: list[CheckIn] = Field(min_length=1, max_length=200)
+
+
+class TrialOut(BaseModel):
+    add_on: str
+    starts_on: date
+    last_day: date
+
+
+@router.get("/apps", response_model=list[AppOut])
+def list_apps(
+    db: SessionDep, who: PrincipalDep, kind: str | None = None, after: str = "", limit: int = 100
+) -> Any:
+    """The registry, by code; page with `after` (the last code seen)."""
+    return [AppOut.of(a) for a in apps.list_apps(db, kind=kind, after=after, limit=limit)]
+
+
+@router.post("/apps", summary="Load or update apps of the registry (vendor)")
+def load_apps(body: RegistryIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    report = apps.load_registry(db, body.apps, actor=who.actor, clock=ctx.clock)
+    return {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+
+
+@router.get("/accounts/{account_id}/apps", response_model=list[InstallationOut])
+def account_apps(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+    guard_account(who, account_id)
+    return [
+        InstallationOut(
+            app=app.code,
+            name=app.name,
+            kind=app.kind,
+            status=i.status,
+            installed_at=i.installed_at,
+            last_used_at=i.last_used_at,
+        )
+        for i, app in apps.installations(db, account_id)
+    ]
+
+
+@router.put("/accounts/{account_id}/apps/{code}", status_code=200)
+def install(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """Install an app, if the account may (403 `not_entitled` with the reason otherwise)."""
+    guard_account(who, account_id)
+    done = apps.install_app(db, account_id=account_id, app_code=code, actor=who.actor,
+                            clock=ctx.clock)  # fmt: skip
+    return {"app": code, "status": done.status, "installed_at": done.installed_at}
+
+
+@router.delete("/accounts/{account_id}/apps/{code}")
+def uninstall(
+    account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    guard_account(who, account_id)
+    done = apps.uninstall_app(db, account_id=account_id, app_code=code, actor=who.actor,
+                              clock=ctx.clock)  # fmt: skip
+    return {"app": code, "status": done.status}
+
+
+@router.post("/accounts/{account_id}/apps/{code}/usage")
+def usage(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """The product reports that an installed app was used now."""
+    guard_account(who, account_id)
+    done = apps.record_usage(db, account_id=account_id, app_code=code, clock=ctx.clock)
+    return {"app": code, "last_used_at": done.last_used_at}
+
+
+@router.post("/accounts/{account_id}/trials", status_code=201, response_model=TrialOut)
+def trial(account_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+    """Start the one-time trial of the Marketplace (days from the catalog)."""
+    guard_account(who, account_id)
+    made = apps.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
+    return TrialOut(add_on=made.add_on, starts_on=made.starts_on,
+                    last_day=date.fromordinal(made.ends_on.toordinal() - 1))  # fmt: skip
+
+
+@router.post("/accounts/{account_id}/entitlements", response_model=list[DecisionOut])
+def many(
+    account_id: int,
+    body: ChecksIn,
+    request: Request,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+) -> Any:
+    """Many checks at once (up to 200), answered from one reading of the license."""
+    guard_account(who, account_id)
+    answers = check_many(
+        db,
+        account_id=account_id,
+        checks=[(c.action, c.app) for c in body.checks],
+        clock=ctx.clock,
+    )
+    lang = request_lang(request)
+    return [DecisionOut.of(d, lang) for d in answers]
