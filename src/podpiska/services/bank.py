@@ -4,27 +4,86 @@ Each incoming payment is matched to an invoice by the number in its purpose and 
 the exact amount pays it (and activates or renews), less part-pays it, more pays it and puts
 the rest on the account's credit; no invoice found goes to a review queue that an operator
 resolves by hand. A payment is known by its fingerprint, so importing the same statement
-twice changes nothing. Payments are applied a thousand to a transaction, each through the
-same `record_payment` as any other payment.
+twice changes nothing.
+
+Payments are applied a thousand to a transaction, by the rules of any payment
+(`billing.record_payment_rows`: the body of `record_payment`) but written in bulk. A
+chunk's subscriptions, then invoices, are locked and read in a few statements as plain
+records; each payment changes them in turn, in the statement's order (a second payment to
+an invoice sees the first), and its rows (payment, journal, credit, audit, events, license
+ledger, bank payment) are collected as values, then encoded for COPY (executemany on
+SQLite); the changed invoices and subscriptions are written by one UPDATE per set of changed
+columns. The rows are the ORM's own, to the byte and the id: tests/services/
+test_bank_equivalence.py imports statements both ways and compares every table.
+
+On PostgreSQL two connections take the chunks in turn: while a thread sends one chunk's
+payment rows and updates and commits, the next chunk is locked, computed and encoded (and
+its bank rows written), so the database's work and ours overlap; chunks still commit one at
+a time, in order, each after the one before it. A payment to a mid-term change invoice,
+whose application needs the ORM (`changes.apply_paid_change`), goes through
+`record_payment` itself, with the other payments of its chunk to the same subscription.
+`one_by_one=True` is the path before all this: each payment through `record_payment` and
+the ORM (the reference, and the baseline of bench/statements.py).
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, cast, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, SessionTransaction
 
-from podpiska.db.bulk import reserve_ids
-from podpiska.db.models import Account, BankPayment, Invoice, Payment, Subscription
+from podpiska.db.bulk import (
+    Encoded,
+    encode_rows,
+    insert_encoded,
+    reserve_ids,
+    update_encoded,
+)
+from podpiska.db.models import (
+    Account,
+    AuditEntry,
+    BankPayment,
+    Base,
+    CreditEntry,
+    Invoice,
+    JournalEntry,
+    LicenseLedgerEntry,
+    OutboxEvent,
+    Payment,
+    Subscription,
+    TestClock,
+)
 from podpiska.domain.bank_statement import BankDocument, StatementError, decode, parse
 from podpiska.domain.errors import DomainError
+from podpiska.domain.money import ZERO
 from podpiska.ports import Clock
-from podpiska.services.billing import not_payable, record_payment, register_payment
+from podpiska.services.billing import (
+    PayableInvoice,
+    PayableSubscription,
+    json_value,
+    needs_session,
+    not_payable,
+    record_payment,
+    record_payment_rows,
+    register_payment,
+)
 from podpiska.services.clocks import today_for
 from podpiska.services.common import audit, get_or_404
+from podpiska.services.money_ledger import CREDIT
 
 CHUNK = 1000
 
@@ -47,9 +106,42 @@ def import_statement(
     our_accounts: frozenset[str] = frozenset(),
     actor: str,
     clock: Clock,
+    one_by_one: bool = False,
 ) -> ImportReport:
     """Read, match and apply a statement. `our_accounts`: the vendor's bank accounts; when
-    given, a payment to another account is not ours and is skipped."""
+    given, a payment to another account is not ours and is skipped. `one_by_one`: every
+    payment through `record_payment` and the ORM, as before the bulk path (the reference
+    it is tested against, and the benchmark's baseline): the same effects, far slower."""
+    with _collector_paused():
+        return _import(session, data=data, source=source, our_accounts=our_accounts,
+                       actor=actor, clock=clock, one_by_one=one_by_one)  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a statement is imported, and as it was
+    after. An import makes millions of short-lived containers, none in a cycle (reference
+    counting frees them), while the statement's documents stay alive: the collector's full
+    passes over them cost a fifth of the import and collect nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(
+    session: Session,
+    *,
+    data: bytes,
+    source: str,
+    our_accounts: frozenset[str],
+    actor: str,
+    clock: Clock,
+    one_by_one: bool,
+) -> ImportReport:
     try:
         statement = parse(decode(data))
     except StatementError as exc:
@@ -61,43 +153,66 @@ def import_statement(
     ]  # fmt: skip
     report.outgoing = report.documents - len(incoming)
     totals: Counter[str] = Counter()
-    for start in range(0, len(incoming), CHUNK):
-        chunk = incoming[start : start + CHUNK]
-        fresh = _new_ones(session, chunk)
-        report.already_imported += len(chunk) - len(fresh)
-        if fresh:
-            for document, status in _apply_chunk(session, fresh, source=source, actor=actor,
-                                                 clock=clock):  # fmt: skip
-                report.counts[status] += 1
-                totals[status] += int(document.amount * 100)
+    seen: set[str] = set()  # the fingerprints of this statement met so far
+    if one_by_one or not _can_overlap(session):
+        apply = _apply_chunk_one_by_one if one_by_one else _apply_chunk
+        chunks = _in_turn(session, incoming, seen, apply, source=source, actor=actor,
+                          clock=clock)  # fmt: skip
+    else:
+        chunks = _overlapped(session, incoming, seen, source=source, actor=actor, clock=clock)
+    for already_imported, outcomes in chunks:
+        report.already_imported += already_imported
+        for document, status in outcomes:
+            report.counts[status] += 1
+            totals[status] += int(document.amount * 100)
     report.amount = {k: f"{v / 100:.2f}" for k, v in totals.items()}  # float-ok: display
     return report
 
 
-def _new_ones(session: Session, chunk: list[BankDocument]) -> list[BankDocument]:
+def _in_turn(
+    session: Session,
+    incoming: list[BankDocument],
+    seen: set[str],
+    apply: Callable[..., list[tuple[BankDocument, str]]],
+    *,
+    source: str,
+    actor: str,
+    clock: Clock,
+) -> Iterator[tuple[int, list[tuple[BankDocument, str]]]]:
+    """(already imported, outcomes) of each chunk, one after the other."""
+    for start in range(0, len(incoming), CHUNK):
+        chunk = incoming[start : start + CHUNK]
+        fresh = _new_ones(session, chunk, seen)
+        outcomes = apply(session, fresh, source=source, actor=actor, clock=clock) if fresh else []
+        yield len(chunk) - len(fresh), outcomes
+
+
+def _new_ones(session: Session, chunk: list[BankDocument], seen: set[str]) -> list[BankDocument]:
+    """The payments of the chunk not imported before (nor met before in this statement:
+    `seen`, which takes theirs)."""
+    fingerprints = [d.fingerprint for d in chunk]
     with session.begin():
         known = set(
             session.scalars(
                 select(BankPayment.fingerprint).where(
-                    BankPayment.fingerprint.in_([d.fingerprint for d in chunk])
+                    _among(session, BankPayment.fingerprint, fingerprints)
                 )
             )
         )
-    seen: set[str] = set()
     fresh = []
-    for document in chunk:
-        if document.fingerprint not in known and document.fingerprint not in seen:
-            seen.add(document.fingerprint)
+    for document, fingerprint in zip(chunk, fingerprints, strict=True):
+        if fingerprint not in known and fingerprint not in seen:
+            seen.add(fingerprint)
             fresh.append(document)
     return fresh
 
 
-def _apply_chunk(
+def _apply_chunk_one_by_one(
     session: Session, documents: list[BankDocument], *, source: str, actor: str, clock: Clock
 ) -> list[tuple[BankDocument, str]]:
     """Up to CHUNK payments in one transaction: the invoices they name are locked (their
     subscriptions first, the one lock order), each payment goes through `record_payment`,
-    and all the rows are written together at commit."""
+    and the ORM writes all the rows at commit. The reference of `_apply_chunk`."""
     numbers = {n for d in documents for n in d.invoice_numbers()}
     outcomes: list[tuple[BankDocument, str]] = []
     with session.begin():
@@ -183,6 +298,556 @@ def _apply_chunk(
             )
             outcomes.append((document, status))
     return outcomes
+
+
+@dataclass(slots=True)
+class _InvoiceRecord:
+    """An invoice's row as the payment rules read and change it (`billing.PayableInvoice`)."""
+
+    id: int
+    number: str | None
+    account_id: int
+    subscription_id: int
+    kind: str
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    term_starts_on: date | None
+    term_ends_on: date | None
+    total: Decimal
+    amount_paid: Decimal
+    paid_at: datetime | None
+
+
+@dataclass(slots=True)
+class _SubscriptionRecord:
+    """A subscription's row as the payment rules read and change it."""
+
+    id: int
+    account_id: int
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    anchor_day: int | None
+    started_on: date | None
+    starts_on: date | None
+    ends_on: date | None
+    autopay: bool
+    cancel_at_period_end: bool
+    term_basis: Decimal | None
+    scheduled_plan: str | None
+    scheduled_seats: int | None
+    last_reminder_days: int | None
+    renewal_invoice_id: int | None
+    updated_at: datetime
+
+
+class _Records:
+    """Rows of one table read (and locked) as records; `encode_changes` gives what changed."""
+
+    def __init__(self, session: Session, model: type[Base], record: type[Any], *where: Any) -> None:
+        self.model = model
+        self.table: Any = model.__table__
+        self.names = [f.name for f in fields(record)]
+        rows = (
+            session.connection()
+            .execute(
+                select(*(self.table.c[name] for name in self.names))
+                .where(*where)
+                .order_by(self.table.c.id)
+                .with_for_update()
+            )
+            .all()
+        )
+        self.loaded = [tuple(row) for row in rows]
+        self.records = [record(*row) for row in self.loaded]
+        self.values = attrgetter(*self.names)  # a record's values, in the order of names
+
+    def encode_changes(self, session: Session) -> list[Encoded]:
+        """The changed columns of the changed records, encoded for `update_encoded`: one
+        per set of changed columns (as a rule one in all: every paid order changes the same
+        ones)."""
+        changes: dict[tuple[int, ...], list[list[Any]]] = {}
+        for record, loaded in zip(self.records, self.loaded, strict=True):
+            values = self.values(record)
+            if values == loaded:
+                continue
+            changed = tuple(
+                index
+                for index, (before, after) in enumerate(zip(loaded, values, strict=True))
+                if after != before
+            )
+            changes.setdefault(changed, []).append([record.id, *[values[i] for i in changed]])
+        return [
+            encode_rows(session, self.model, ("id", *[self.names[i] for i in changed]), rows)
+            for changed, rows in changes.items()
+        ]
+
+
+@dataclass
+class _Chunk:
+    """A chunk read, locked, computed and partly written in its open transaction: what
+    remains is to write the payments' rows and the changed invoices and subscriptions
+    (`write`), and to commit."""
+
+    outcomes: list[tuple[BankDocument, str]]
+    inserts: list[Encoded]  # the payments' rows, encoded (COPY data on PostgreSQL)
+    updates: list[Encoded]  # the changed invoices and subscriptions
+
+    def write(self, session: Session) -> None:
+        """Only sending: `_prepare` encoded them (and wrote the bank rows)."""
+        for encoded in self.inserts:
+            insert_encoded(session, encoded)
+        for encoded in self.updates:
+            update_encoded(session, encoded)
+
+
+def _apply_chunk(
+    session: Session, documents: list[BankDocument], *, source: str, actor: str, clock: Clock
+) -> list[tuple[BankDocument, str]]:
+    """Up to CHUNK payments in one transaction: `_prepare`, then the writes."""
+    with session.begin():
+        chunk = _prepare(session, documents, source=source, actor=actor, clock=clock, orm=True)
+        assert chunk is not None
+        chunk.write(session)
+    return chunk.outcomes
+
+
+def _prepare(
+    session: Session,
+    documents: list[BankDocument],
+    *,
+    source: str,
+    actor: str,
+    clock: Clock,
+    orm: bool,
+) -> _Chunk | None:
+    """In the caller's transaction: the invoices the payments name are locked (their
+    subscriptions first, the one lock order) and read as records; each payment applies
+    `record_payment`'s rules to them in turn and its rows are collected (see the module's
+    docstring). The payments to a subscription with a change invoice go through
+    `record_payment` here and now when `orm`; without it such a chunk answers None."""
+    numbers_of = [d.invoice_numbers() for d in documents]
+    numbers = {n for found in numbers_of for n in found}
+    outcomes: list[tuple[BankDocument, str]] = []
+    numbered = _among(session, Invoice.number, numbers)
+    # An invoice's subscription never changes: its id can be read before the locks (one
+    # index lookup each, where a join would scan every subscription).
+    named = set(
+        session.connection().execute(select(Invoice.subscription_id).where(numbered)).scalars()
+    )
+    subscription_rows = _Records(
+        session, Subscription, _SubscriptionRecord, _among(session, Subscription.id, named)
+    )
+    invoice_rows = _Records(session, Invoice, _InvoiceRecord, numbered)
+    subscriptions: dict[int, _SubscriptionRecord] = {s.id: s for s in subscription_rows.records}
+    invoices: dict[str | None, _InvoiceRecord] = {i.number: i for i in invoice_rows.records}
+    # A change invoice is applied by the ORM: its subscription's payments go that way.
+    by_session = {i.subscription_id for i in invoices.values() if needs_session(i)}
+    if by_session and not orm:
+        return None
+    now = clock.now()
+    today = _Today(session, {i.account_id for i in invoices.values()}, now)
+    orm_rows = _OrmRows(session, clock)
+    targets = [next((invoices[n] for n in ns if n in invoices), None) for ns in numbers_of]
+    matched = sum(invoice is not None for invoice in targets)
+    payment_ids = iter(reserve_ids(session, Payment, matched))
+    rows = PaymentRows()
+    bank_rows: list[list[Any]] = []
+    for document, invoice in zip(documents, targets, strict=True):
+        fingerprint = document.fingerprint
+        status, payment_id, note = "unmatched", None, None
+        if invoice is not None:
+            reserved = next(payment_ids)
+            if invoice.subscription_id in by_session:
+                rows.write(session)  # what came before goes first: the statement's order
+                status, note = orm_rows.pay(document, invoice, actor=actor, now=now,
+                                            payment_id=reserved)  # fmt: skip
+            else:
+                subscription = subscriptions[invoice.subscription_id]
+                status, note = _outcome(invoice, subscription, document.amount)
+                if note is None:
+                    record_payment_rows(
+                        rows,
+                        invoice=invoice,
+                        subscription=subscription,
+                        amount=document.amount,
+                        method="bank_transfer",
+                        external_id=fingerprint,
+                        actor=actor,
+                        now=now,
+                        today=today(invoice.account_id),
+                        payment_id=reserved,
+                    )
+            if note is None:
+                payment_id = reserved
+        bank_rows.append(
+            [
+                fingerprint,
+                source,
+                document.number,
+                document.day,
+                document.amount,
+                document.payer[:500],
+                document.payer_inn[:12],
+                document.purpose[:2000],
+                status,
+                invoice.id if invoice is not None and payment_id else None,
+                payment_id,
+                note,
+                now,
+            ]
+        )
+        outcomes.append((document, status))
+    # The bank rows are written here and now: with two connections taking chunks in turn,
+    # this one would be idle while the other still writes the chunk before (measured: a
+    # little faster than leaving them, or the updates too, to the writing thread).
+    insert_encoded(session, encode_rows(session, BankPayment, _BANK, bank_rows))
+    changed = subscription_rows.encode_changes(session) + invoice_rows.encode_changes(session)
+    return _Chunk(outcomes, rows.encode(session), changed)
+
+
+def _can_overlap(session: Session) -> bool:
+    """Two connections of the same PostgreSQL engine can take chunks in turn."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
+def _overlapped(
+    session: Session,
+    incoming: list[BankDocument],
+    seen: set[str],
+    *,
+    source: str,
+    actor: str,
+    clock: Clock,
+) -> Iterator[tuple[int, list[tuple[BankDocument, str]]]]:
+    """(already imported, outcomes) of each chunk, every chunk in its own transaction as in
+    `_apply_chunk`, but on two connections in turn so that the database's work overlaps
+    ours: while a thread writes one chunk's payment rows and commits, the next is locked,
+    computed and encoded. A chunk is handed to the thread only after the one before it
+    committed: a failure leaves the chunks before it committed and none after, as one by
+    one. A chunk that meets a change invoice waits for the writes before it and goes
+    through `_apply_chunk`."""
+    other = Session(session.get_bind(), autobegin=False, expire_on_commit=False)
+    writing: Future[None] | None = None  # the chunk being written, on `busy`
+    busy: Session | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-import") as writer:
+            for start in range(0, len(incoming), CHUNK):
+                current = other if busy is session else session
+                documents = incoming[start : start + CHUNK]
+                fresh = _new_ones(current, documents, seen)
+                outcomes: list[tuple[BankDocument, str]] = []
+                if fresh:
+                    transaction = current.begin()
+                    try:
+                        chunk = _prepare(current, fresh, source=source, actor=actor,
+                                         clock=clock, orm=False)  # fmt: skip
+                        if writing is not None:
+                            writing.result()  # the chunk before: committed, or its error
+                            writing = busy = None
+                    except BaseException:
+                        transaction.rollback()
+                        raise
+                    if chunk is None:
+                        transaction.rollback()
+                        outcomes = _apply_chunk(session, fresh, source=source, actor=actor,
+                                                clock=clock)  # fmt: skip
+                    else:
+                        writing = writer.submit(_write_and_commit, current, transaction, chunk)
+                        busy = current
+                        outcomes = chunk.outcomes
+                yield len(documents) - len(fresh), outcomes
+            if writing is not None:
+                writing.result()
+    finally:
+        other.close()
+
+
+def _write_and_commit(session: Session, transaction: SessionTransaction, chunk: _Chunk) -> None:
+    try:
+        chunk.write(session)
+        transaction.commit()
+    except BaseException:
+        transaction.rollback()
+        raise
+
+
+def _outcome(
+    invoice: PayableInvoice, subscription: PayableSubscription, amount: Decimal
+) -> tuple[str, str | None]:
+    """(what the payment does to the invoice, why it cannot be paid: None when it can)."""
+    problem = not_payable(invoice, subscription)
+    if problem is not None:
+        error = DomainError("invoice_not_payable", number=invoice.number, status=problem)
+        return "unmatched", error.message("ru")
+    due = invoice.total - invoice.amount_paid
+    return ("paid" if amount == due else "partial" if amount < due else "overpaid"), None
+
+
+class _Today:
+    """The business day of each account of the chunk (`clocks.today_for`: its time zone,
+    and its test clock's time if it has one), read in two statements."""
+
+    def __init__(self, session: Session, account_ids: set[int], now: datetime) -> None:
+        accounts = (
+            session.connection()
+            .execute(
+                select(Account.id, Account.timezone, Account.test_clock_id).where(
+                    _among(session, Account.id, account_ids)
+                )
+            )
+            .all()
+        )
+        clock_ids = {clock_id for _, _, clock_id in accounts if clock_id is not None}
+        clocks: dict[int, datetime] = {}
+        if clock_ids:
+            found = session.execute(
+                select(TestClock.id, TestClock.now).where(TestClock.id.in_(clock_ids))
+            ).all()
+            clocks = dict(found)
+        self.days: dict[int, date] = {}
+        zones: dict[str, ZoneInfo] = {}
+        for account_id, timezone, clock_id in accounts:
+            instant = clocks.get(clock_id, now) if clock_id is not None else now
+            zone = zones.get(timezone) or zones.setdefault(timezone, ZoneInfo(timezone))
+            self.days[account_id] = instant.astimezone(zone).date()
+
+    def __call__(self, account_id: int) -> date:
+        return self.days[account_id]
+
+
+class _OrmRows:
+    """The payments of a chunk that go through `record_payment` itself, on ORM objects of
+    rows the chunk has locked (loaded once each, flushed after every payment)."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def pay(
+        self, document: BankDocument, record: _InvoiceRecord, *, actor: str, now: datetime,
+        payment_id: int,
+    ) -> tuple[str, str | None]:  # fmt: skip
+        invoice = self.session.get(Invoice, record.id)
+        assert invoice is not None
+        subscription = self.session.get(Subscription, invoice.subscription_id)
+        account = self.session.get(Account, invoice.account_id)
+        assert subscription is not None and account is not None
+        status, note = _outcome(invoice, subscription, document.amount)
+        if note is None:
+            record_payment(
+                self.session,
+                invoice=invoice,
+                subscription=subscription,
+                account=account,
+                amount=document.amount,
+                method="bank_transfer",
+                external_id=document.fingerprint,
+                actor=actor,
+                now=now,
+                today=today_for(self.session, account, self.clock),
+                payment_id=payment_id,
+            )
+            self.session.flush()
+        return status, note
+
+
+_JOURNAL = ("transaction", "ledger", "customer_account_id", "amount", "kind", "document",
+            "created_at")  # money_ledger.journal_rows's  # fmt: skip
+_AUDIT = ("at", "actor", "action", "object_type", "object_id", "account_id", "before", "after")
+_EVENT = ("type", "account_id", "subscription_id", "occurred_on", "payload", "created_at",
+          "fanned_out")  # fmt: skip
+_BANK = ("fingerprint", "source", "doc_number", "day", "amount", "payer", "payer_inn",
+         "purpose", "status", "invoice_id", "payment_id", "note", "imported_at")  # fmt: skip
+
+
+def _uuid4_hex() -> Iterator[str]:
+    """`uuid.uuid4().hex` one after another, the random bytes read 256 ids at a time (a
+    system call for each id costs more than the rest of its journal rows)."""
+    while True:
+        block = os.urandom(16 * 256)
+        for start in range(0, len(block), 16):
+            yield uuid.UUID(bytes=block[start : start + 16], version=4).hex
+
+
+@dataclass
+class PaymentRows:
+    """The rows of many payments as plain dicts, the very values `record_payment` gives the
+    ORM (`billing.PaymentWrites`), written together by `write`: COPY on PostgreSQL,
+    executemany on SQLite."""
+
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[list[Any]] = field(default_factory=list)  # in the order of _JOURNAL
+    credits: list[dict[str, Any]] = field(default_factory=list)
+    audit_rows: list[list[Any]] = field(default_factory=list)  # in the order of _AUDIT
+    events: list[list[Any]] = field(default_factory=list)  # in the order of _EVENT
+    ledger_rows: list[dict[str, Any]] = field(default_factory=list)
+    transactions: Iterator[str] = field(default_factory=_uuid4_hex)
+
+    def payment(self, values: dict[str, Any]) -> int:
+        payment_id: int | None = values["id"]
+        if payment_id is None:
+            raise ValueError("payments written as rows need a reserved id")
+        self.payments.append(values)
+        return payment_id
+
+    def post(
+        self,
+        *,
+        account_id: int,
+        debit: str,
+        credit: str,
+        amount: Decimal,
+        kind: str,
+        document: str,
+        at: datetime,
+    ) -> None:
+        if amount == ZERO:  # as money_ledger.post (and journal_rows): nothing to post
+            return
+        transaction = next(self.transactions)
+        self.journal.append([transaction, debit, account_id, amount, kind, document, at])
+        self.journal.append([transaction, credit, account_id, -amount, kind, document, at])
+
+    def grant_credit(
+        self,
+        *,
+        account_id: int,
+        amount: Decimal,
+        reason: str,
+        actor: str,
+        at: datetime,
+        invoice_id: int,
+        from_ledger: str,
+    ) -> None:
+        # money_ledger.grant_credit for an invoice (no change): the entry and its posting
+        self.credits.append(
+            {
+                "account_id": account_id,
+                "amount": amount,
+                "reason": reason,
+                "change_id": None,
+                "invoice_id": invoice_id,
+                "created_at": at,
+                "actor": actor,
+            }
+        )
+        self.post(
+            account_id=account_id,
+            debit=from_ledger,
+            credit=CREDIT,
+            amount=amount,
+            kind="credit_grant",
+            document=f"invoice:{invoice_id}",
+            at=at,
+        )
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: int | str,
+        account_id: int | None,
+        at: datetime,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        self.audit_rows.append(
+            [at, actor, action, object_type, str(object_id), account_id, before, after]
+        )
+
+    def emit(
+        self,
+        event_type: str,
+        *,
+        account_id: int | None,
+        subscription_id: int | None,
+        occurred_on: date,
+        at: datetime,
+        **payload: Any,
+    ) -> None:
+        self.events.append(
+            [
+                event_type,
+                account_id,
+                subscription_id,
+                occurred_on,
+                {key: json_value(value) for key, value in payload.items()},
+                at,
+                False,
+            ]
+        )
+
+    def ledger(self, values: dict[str, Any]) -> None:
+        self.ledger_rows.append(values)
+
+    def apply_change(
+        self,
+        invoice: PayableInvoice,
+        subscription: PayableSubscription,
+        *,
+        today: date,
+        now: datetime,
+        actor: str,
+    ) -> None:
+        raise ValueError(
+            f"invoice {invoice.number}: a change is applied through record_payment, not as rows"
+        )
+
+    def encode(self, session: Session) -> list[Encoded]:
+        """The rows collected so far, encoded for writing (`bulk.insert_encoded`), and
+        forgotten."""
+        encoded = [
+            encode_rows(session, model, names, [[row[name] for name in names] for row in rows])
+            for model, rows in (
+                (Payment, self.payments),
+                (CreditEntry, self.credits),
+                (LicenseLedgerEntry, self.ledger_rows),
+            )
+            if rows and (names := list(rows[0]))
+        ]
+        encoded += [
+            encode_rows(session, model, names, rows)
+            for model, names, rows in (
+                (JournalEntry, _JOURNAL, self.journal),
+                (AuditEntry, _AUDIT, self.audit_rows),
+                (OutboxEvent, _EVENT, self.events),
+            )
+            if rows
+        ]
+        self.payments, self.journal, self.credits, self.ledger_rows = [], [], [], []
+        self.audit_rows, self.events = [], []
+        return encoded
+
+    def write(self, session: Session) -> None:
+        """Write the rows collected so far (in the caller's transaction) and forget them."""
+        for encoded in self.encode(session):
+            insert_encoded(session, encoded)
+
+
+def _among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)`: one parameter however many
+    the values (a thousand placeholders cost more to build and send than the lookup)."""
+    result: ColumnElement[bool]
+    if session.get_bind().dialect.name != "postgresql":
+        result = column.in_(values)
+        return result
+    texts = [str(value) for value in values]
+    joined = ",".join(texts)
+    if "" in texts or joined.count(",") != max(len(texts) - 1, 0):  # not plain: an array
+        result = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    else:  # invoice numbers, fingerprints, ids: one string, split by the server (cheaper)
+        result = column == any_(cast(func.string_to_array(joined, ","), ARRAY(column.type)))
+    return result
 
 
 def review_queue(session: Session, *, limit: int = 100) -> list[BankPayment]:

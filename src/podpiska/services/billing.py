@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,11 +42,17 @@ from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
-from podpiska.services.common import audit, emit, get_or_404, snapshot
+from podpiska.services.common import audit, emit, get_or_404, jsonable, snapshot
 from podpiska.services.invoicing import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
-from podpiska.services.money_ledger import CASH, RECEIVABLE, apply_credit, grant_credit, post
+from podpiska.services.money_ledger import (
+    CASH,
+    RECEIVABLE,
+    apply_credit,
+    grant_credit,
+    post,
+)
 
-PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "manual")
+PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "sbp", "manual")
 _SUB_FIELDS = (
     "status",
     "plan",
@@ -82,19 +89,35 @@ def ledger(
 ) -> None:
     session.add(
         LicenseLedgerEntry(
-            subscription_id=subscription.id,
-            account_id=subscription.account_id,
-            event=event,
-            effective_on=effective_on,
-            status=subscription.status,
-            plan=subscription.plan,
-            seats=subscription.seats,
-            starts_on=subscription.starts_on,
-            ends_on=subscription.ends_on,
-            invoice_id=invoice_id,
-            recorded_at=now,
+            **_ledger_row(
+                subscription, event, effective_on=effective_on, now=now, invoice_id=invoice_id
+            )
         )
     )
+
+
+def _ledger_row(
+    subscription: PayableSubscription,
+    event: str,
+    *,
+    effective_on: date,
+    now: datetime,
+    invoice_id: int | None,
+) -> dict[str, Any]:
+    """The license ledger row of `event`: the license as it is now."""
+    return {
+        "subscription_id": subscription.id,
+        "account_id": subscription.account_id,
+        "event": event,
+        "effective_on": effective_on,
+        "status": subscription.status,
+        "plan": subscription.plan,
+        "seats": subscription.seats,
+        "starts_on": subscription.starts_on,
+        "ends_on": subscription.ends_on,
+        "invoice_id": invoice_id,
+        "recorded_at": now,
+    }
 
 
 def purchase_history(session: Session, account_id: int) -> tuple[frozenset[str], frozenset[str]]:
@@ -276,7 +299,173 @@ def register_payment(
     return PaymentResult(payment, invoice, subscription)
 
 
-def not_payable(invoice: Invoice, subscription: Subscription) -> str | None:
+class PayableInvoice(Protocol):
+    """What the payment rules read and change on an invoice: its ORM object, or a plain
+    record of its row (the bank statement import, which writes its changes back in bulk)."""
+
+    id: int
+    number: str | None
+    account_id: int
+    subscription_id: int
+    kind: str
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    term_starts_on: date | None
+    term_ends_on: date | None
+    total: Decimal
+    amount_paid: Decimal
+    paid_at: datetime | None
+
+
+class PayableSubscription(Protocol):
+    """What the payment rules read and change on the license an invoice pays for."""
+
+    id: int
+    account_id: int
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    anchor_day: int | None
+    started_on: date | None
+    starts_on: date | None
+    ends_on: date | None
+    autopay: bool
+    cancel_at_period_end: bool
+    term_basis: Decimal | None
+    scheduled_plan: str | None
+    scheduled_seats: int | None
+    last_reminder_days: int | None
+    renewal_invoice_id: int | None
+    updated_at: datetime
+
+
+class PaymentWrites(Protocol):
+    """Where the rows of a payment go: the session, one ORM object each (`record_payment`),
+    or lists of rows written together (the bank statement import's `PaymentRows`)."""
+
+    def payment(self, values: dict[str, Any]) -> int: ...
+
+    def post(
+        self,
+        *,
+        account_id: int,
+        debit: str,
+        credit: str,
+        amount: Decimal,
+        kind: str,
+        document: str,
+        at: datetime,
+    ) -> None: ...
+
+    def grant_credit(
+        self,
+        *,
+        account_id: int,
+        amount: Decimal,
+        reason: str,
+        actor: str,
+        at: datetime,
+        invoice_id: int,
+        from_ledger: str,
+    ) -> None: ...
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: int | str,
+        account_id: int | None,
+        at: datetime,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def emit(
+        self,
+        event_type: str,
+        *,
+        account_id: int | None,
+        subscription_id: int | None,
+        occurred_on: date,
+        at: datetime,
+        **payload: Any,
+    ) -> None: ...
+
+    def ledger(self, values: dict[str, Any]) -> None: ...
+
+    def apply_change(
+        self,
+        invoice: PayableInvoice,
+        subscription: PayableSubscription,
+        *,
+        today: date,
+        now: datetime,
+        actor: str,
+    ) -> None: ...
+
+
+class _SessionWrites:
+    """A payment's rows added to the session (the path of every payment but the bank
+    import's bulk one); `last` is the Payment object written."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.last: Payment | None = None
+
+    def payment(self, values: dict[str, Any]) -> int:
+        payment = Payment(**values)
+        self.session.add(payment)
+        if payment.id is None:
+            self.session.flush()
+        self.last = payment
+        return payment.id
+
+    def post(self, **values: Any) -> None:
+        post(self.session, **values)
+
+    def grant_credit(self, **values: Any) -> None:
+        grant_credit(self.session, **values)
+
+    def audit(self, **values: Any) -> None:
+        audit(self.session, **values)
+
+    def emit(self, event_type: str, **values: Any) -> None:
+        emit(self.session, event_type, **values)
+
+    def ledger(self, values: dict[str, Any]) -> None:
+        self.session.add(LicenseLedgerEntry(**values))
+
+    def apply_change(
+        self,
+        invoice: PayableInvoice,
+        subscription: PayableSubscription,
+        *,
+        today: date,
+        now: datetime,
+        actor: str,
+    ) -> None:
+        from podpiska.services.changes import apply_paid_change
+
+        assert isinstance(invoice, Invoice) and isinstance(subscription, Subscription)
+        apply_paid_change(self.session, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def needs_session(invoice: PayableInvoice) -> bool:
+    """Whether paying this invoice in full needs the ORM session (a mid-term change is
+    applied by `changes.apply_paid_change`): such payments go through `record_payment`."""
+    return invoice.kind == "change"
+
+
+def not_payable(invoice: PayableInvoice, subscription: PayableSubscription) -> str | None:
     """Why money cannot go to this invoice now (None: it can)."""
     if invoice.status != "issued":
         return invoice.status
@@ -306,40 +495,98 @@ def record_payment(
 ) -> Payment:
     """The body of a payment, in the caller's transaction, on rows it has locked (the
     subscription, then the invoice). With a reserved `payment_id` nothing is flushed, so a
-    caller can record many payments and write them together (the bank statement import)."""
+    caller can record many payments and write them together."""
+    writes = _SessionWrites(session)
+    _record_payment(
+        writes,
+        invoice=invoice,
+        subscription=subscription,
+        amount=amount,
+        method=method,
+        external_id=external_id,
+        actor=actor,
+        now=now,
+        today=today,
+        payment_id=payment_id,
+    )
+    assert writes.last is not None
+    return writes.last
+
+
+def record_payment_rows(
+    writes: PaymentWrites,
+    *,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int,
+) -> None:
+    """`record_payment` for bulk writers: the same rules, the same rows handed to `writes`
+    (which collects them); the changes to `invoice` and `subscription` (plain records of
+    rows the caller has locked) are the caller's to write back. A reserved `payment_id`;
+    not for an invoice that `needs_session`."""
+    _record_payment(
+        writes,
+        invoice=invoice,
+        subscription=subscription,
+        amount=amount,
+        method=method,
+        external_id=external_id,
+        actor=actor,
+        now=now,
+        today=today,
+        payment_id=payment_id,
+    )
+
+
+def _record_payment(
+    writes: PaymentWrites,
+    *,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int | None,
+) -> None:
     problem = not_payable(invoice, subscription)
     if problem is not None:
         raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
     due = invoice.total - invoice.amount_paid
     excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
-    payment = Payment(
-        id=payment_id,
-        invoice_id=invoice.id,
-        account_id=invoice.account_id,
-        method=method,
-        amount=amount,
-        status="succeeded",
-        external_id=external_id,
-        received_on=today,
-        created_at=now,
+    payment_id = writes.payment(
+        {
+            "id": payment_id,
+            "invoice_id": invoice.id,
+            "account_id": invoice.account_id,
+            "method": method,
+            "amount": amount,
+            "status": "succeeded",
+            "external_id": external_id,
+            "received_on": today,
+            "created_at": now,
+        }
     )
-    session.add(payment)
     invoice.amount_paid = invoice.amount_paid + amount - excess
-    if payment_id is None:
-        session.flush()
-    post(
-        session,
+    writes.post(
         account_id=invoice.account_id,
         debit=CASH,
         credit=RECEIVABLE,
         amount=amount - excess,
         kind="payment",
-        document=f"payment:{payment.id}",
+        document=f"payment:{payment_id}",
         at=now,
     )
     if excess > ZERO:
-        grant_credit(
-            session,
+        writes.grant_credit(
             account_id=invoice.account_id,
             amount=excess,
             reason=f"overpayment of invoice {invoice.number}",
@@ -348,18 +595,16 @@ def record_payment(
             invoice_id=invoice.id,
             from_ledger=CASH,
         )
-    audit(
-        session,
+    writes.audit(
         actor=actor,
         action="payment.registered",
         object_type="payment",
-        object_id=payment.id,
+        object_id=payment_id,
         account_id=invoice.account_id,
         at=now,
         after={"invoice": invoice.number, "amount": str(amount), "method": method},
     )
-    settle(session, invoice, subscription, today=today, now=now, actor=actor)
-    return payment
+    _settle(writes, invoice, subscription, today=today, now=now, actor=actor)
 
 
 def settle(
@@ -372,9 +617,20 @@ def settle(
     actor: str,
 ) -> None:
     """After money (or credit) came in: partly paid, or paid and applied. In a transaction."""
+    _settle(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
+
+
+def _settle(
+    writes: PaymentWrites,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
     if invoice.amount_paid < invoice.total:
-        emit(
-            session,
+        writes.emit(
             "invoice.partially_paid",
             account_id=invoice.account_id,
             subscription_id=subscription.id,
@@ -388,8 +644,7 @@ def settle(
     else:
         invoice.status = "paid"
         invoice.paid_at = now
-        emit(
-            session,
+        writes.emit(
             "invoice.paid",
             account_id=invoice.account_id,
             subscription_id=subscription.id,
@@ -399,7 +654,7 @@ def settle(
             number=invoice.number,
             total=invoice.total,
         )
-        _apply_paid_invoice(session, invoice, subscription, today=today, now=now, actor=actor)
+        _apply_paid(writes, invoice, subscription, today=today, now=now, actor=actor)
 
 
 def use_credit(
@@ -425,12 +680,40 @@ def _apply_paid_invoice(
     now: datetime,
     actor: str,
 ) -> None:
-    if invoice.kind == "change":
-        from podpiska.services.changes import apply_paid_change
+    _apply_paid(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
 
-        apply_paid_change(session, invoice, subscription, today=today, now=now, actor=actor)
+
+def _license_snapshot(subscription: PayableSubscription) -> dict[str, Any]:
+    """`common.snapshot` of the license's _SUB_FIELDS, for an ORM object or a record."""
+    return {name: json_value(getattr(subscription, name)) for name in _SUB_FIELDS}
+
+
+def json_value(value: Any) -> Any:
+    """`common.jsonable(value)`, quicker for the plain values of rows and events (the bank
+    import makes a hundred thousand of them)."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is date or kind is datetime:
+        return value.isoformat()
+    return jsonable(value)
+
+
+def _apply_paid(
+    writes: PaymentWrites,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    if invoice.kind == "change":
+        writes.apply_change(invoice, subscription, today=today, now=now, actor=actor)
         return
-    before = snapshot(subscription, *_SUB_FIELDS)
+    before = _license_snapshot(subscription)
     status = Status(subscription.status)
     if invoice.kind == "order":
         transition(status, Event.PAID)
@@ -460,16 +743,16 @@ def _apply_paid_invoice(
     subscription.ends_on = term.ends_on
     subscription.last_reminder_days = None
     subscription.updated_at = now
-    ledger(
-        session,
-        subscription,
-        event.split(".")[1],
-        effective_on=today,
-        now=now,
-        invoice_id=invoice.id,
+    writes.ledger(
+        _ledger_row(
+            subscription,
+            event.split(".")[1],
+            effective_on=today,
+            now=now,
+            invoice_id=invoice.id,
+        )
     )
-    audit(
-        session,
+    writes.audit(
         actor=actor,
         action=event,
         object_type="subscription",
@@ -477,10 +760,9 @@ def _apply_paid_invoice(
         account_id=subscription.account_id,
         at=now,
         before=before,
-        after=snapshot(subscription, *_SUB_FIELDS),
+        after=_license_snapshot(subscription),
     )
-    emit(
-        session,
+    writes.emit(
         event,
         account_id=subscription.account_id,
         subscription_id=subscription.id,
@@ -580,7 +862,13 @@ def _renew(
     plan, seats = renewal_configuration(session, catalog, subscription, account, today)
     q = quote(
         catalog,
-        QuoteRequest(plan=plan, months=months, users=seats, add_ons=tuple(subscription.add_ons)),
+        QuoteRequest(
+            plan=plan,
+            months=months,
+            users=seats,
+            add_ons=tuple(subscription.add_ons),
+            held_add_ons=frozenset(subscription.add_ons),
+        ),
         today,
     )
     invoice = issue_invoice(
