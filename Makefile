@@ -59,6 +59,9 @@ bench: install
 	$(BIN)/python bench/quote.py --record
 	$(BIN)/python bench/lifecycle.py --record
 	$(BIN)/python bench/changes.py --record
+	$(BIN)/python bench/statements.py --record
+	$(BIN)/python bench/impact.py --record
+	$(BIN)/python bench/entitlements.py --record
 
 format: install
 	$(BIN)/ruff format src tests bench

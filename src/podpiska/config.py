@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     worker: Literal["auto", "inprocess", "external"] = "auto"
     worker_poll_seconds: float = 5.0  # float-ok: seconds, not money
     log_format: Literal["json", "text"] = "json"
+    # Accounts whose entitlements the API keeps in memory, per process (docs/entitlements.md).
+    entitlement_cache_accounts: int = Field(100_000, ge=1)
     # Where customers and gateways reach this server (return URLs, the sandbox's webhooks).
     public_url: str = "http://127.0.0.1:8000"
     # Payments: the built-in sandbox (test cards, no network) or YooKassa.
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     vendor_account: str = "40702810938000000001"
     vendor_director: str = "Иванов И. И."
     vendor_accountant: str = "Петрова А. С."
+    # The Ed25519 private key (PEM) that signs the license files of on-premise accounts
+    # (docs/licenses.md). Created by `podpiska init` or `podpiska license keygen`; in
+    # production it is never created on the fly: a missing key is an error.
+    license_key: Path = Path("var/license-signing.pem")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:

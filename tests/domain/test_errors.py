@@ -11,6 +11,7 @@ from podpiska.domain.errors import _MESSAGES, DomainError
 
 # Details that fill every template of every code (extra keys are ignored by str.format).
 ALL_DETAILS: dict[str, Any] = {
+    "message": {"ru": "Приложение недоступно.", "en": "The app is unavailable."},
     "plan": "basic",
     "add_on": "market_plus",
     "allowed": ["standard", "professional"],

@@ -33,7 +33,8 @@ from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
 KEY_LINE = re.compile(r"^admin API key \(shown once\): (pk_[0-9a-f]{12}_\S+)$", re.MULTILINE)
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled", "expired_changes"}
+TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled", "expired_changes",
+          "migration_notices", "version_moves"}  # fmt: skip
 
 MADE: list[Context] = []  # contexts built by this module's tests
 
@@ -154,10 +155,13 @@ def test_init_migrates_an_empty_database_and_loads_the_catalog(
     lines = out.splitlines()
     assert lines[0] == f"database: {empty_db_url} is at the latest migration"
     assert lines[1] == f"catalog: crm-shop (2026.1) loaded from {CRM_SHOP}"
-    assert len(lines) == 2  # no demo data, no key without --demo
+    key = context.settings.license_key  # the license signing key, made once
+    assert lines[2].startswith(f"license key: {key} created (key id ")
+    assert len(lines) == 3  # no demo data, no API key without --demo
 
     again = ok(context, capsys, "init").splitlines()
     assert again[1] == f"catalog: crm-shop (2026.1) already loaded from {CRM_SHOP}"
+    assert again[2] == f"license key: {key} (kept)"
     assert ok(context, capsys, "catalog", "load") == "catalog crm-shop: unchanged\n"
 
 

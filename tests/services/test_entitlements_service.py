@@ -38,7 +38,7 @@ def test_answers_follow_the_license_through_its_life(db: Session, clock: FixedCl
     assert (deal.allowed, deal.reason) == (True, "allowed")
     assert deal.details == {"plan": "basic", "paid_through": "2027-11-21"}
     api = may(db, clock, account_id, "rest_api.call")
-    assert (api.reason, api.details["add_on"]) == ("feature_not_included", "marketplace")
+    assert (api.reason, api.details["add_on"]) == ("marketplace_required", "marketplace")
 
     lifecycle.run_lifecycle(db, at=date(2027, 11, 22), clock=clock)
     move_to(clock, date(2027, 11, 22))

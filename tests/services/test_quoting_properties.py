@@ -55,7 +55,11 @@ def purchases(draw: st.DrawFn) -> tuple[Catalog, dict[str, object]]:
         st.none()
         | st.integers(1, limit if limit is not None else plan.users_included + MOST_EXTRA_USERS)
     )
-    offered = sorted(code for code, a in version.add_ons.items() if plan.code in a.prices)
+    offered = sorted(  # what a new customer can buy that day (Market Plus has a cut-off)
+        code
+        for code, a in version.add_ons.items()
+        if plan.code in a.prices and a.sold_to(at, holds=False)
+    )
     add_ons = draw(st.lists(st.sampled_from(offered), unique=True) if offered else st.just([]))
     promotions = [
         code

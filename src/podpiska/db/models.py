@@ -118,6 +118,8 @@ class Subscription(Base):
         # The daily lifecycle run finds its work through these: every event date of a
         # subscription (reminders, autopay invoice, end, end of grace) derives from ends_on.
         Index("ix_subscriptions_status_ends_on", "status", "ends_on", "account_id"),
+        # An account's latest subscription, cancelled ones too (the entitlement check).
+        Index("ix_subscriptions_account", "account_id", "id"),
         # One live subscription per account.
         Index(
             "uq_subscriptions_live_account",
@@ -422,6 +424,23 @@ class Trial(Base):
     ends_on: Mapped[date] = mapped_column(Date)  # the first day without it
     created_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
+
+
+class MigrationNotice(Base):
+    """A notice of a catalog migration (catalog `migrations:`) written for an account: once
+    per plan, account and number of days before the cut-over (the daily run's guard)."""
+
+    __tablename__ = "migration_notices"
+    __table_args__ = (UniqueConstraint("migration", "account_id", "days_before"),)
+
+    id: Mapped[int] = _id()
+    migration: Mapped[str] = mapped_column(String(100))
+    cohort: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    days_before: Mapped[int]
+    cut_over: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
 
 
 class LicenseFile(Base):

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from podpiska.domain.errors import DomainError
 from podpiska.domain.money import HUNDRED, Vat
+
+if TYPE_CHECKING:
+    from podpiska.domain.migrations import Migration
 
 # The actions an entitlement check answers for (the license lifecycle issue uses them);
 # the catalog's grace restrictions must name some of these.
@@ -216,6 +220,8 @@ class Catalog:
     currency: str
     timezone: str
     versions: tuple[CatalogVersion, ...]
+    # Migration plans (catalog `migrations:`, podpiska.domain.migrations), in file order.
+    migrations: tuple[Migration, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.versions:
@@ -243,3 +249,11 @@ class Catalog:
             if version.version == name:
                 return version
         raise KeyError(name)
+
+    def migration(self, code: str) -> Migration:
+        for migration in self.migrations:
+            if migration.code == code:
+                return migration
+        raise DomainError(
+            "unknown_migration", migration=code, allowed=[m.code for m in self.migrations]
+        )

@@ -168,6 +168,9 @@ def check(state: LicenseState, action: str, app: AppAccess | None = None) -> Dec
             because = _without_marketplace(state, action, app)
             if because is None:
                 return _marketplace_required(state, action, app)
+    elif action in MARKETPLACE_ACTIONS and _rule_ahead(state):
+        if "apps" not in granted:  # the old regime: integrations are free until rule_from
+            because = _before_the_rule(state, action)
     else:
         feature = FEATURE_OF[action]
         if feature is not None and feature not in granted:
@@ -268,6 +271,34 @@ def _under_rule(state: LicenseState) -> bool:
     if rule is None or state.edition not in rule.editions:
         return False
     return state.rule_from is None or state.today >= state.rule_from
+
+
+def _rule_ahead(state: LicenseState) -> bool:
+    """A migration plan switches the rule on for this account later (or never)."""
+    rule = state.version.marketplace if state.version is not None else None
+    if rule is None or state.edition not in rule.editions:
+        return False
+    return state.rule_from is not None and state.today < state.rule_from
+
+
+def _before_the_rule(state: LicenseState, action: str) -> tuple[str, str, str, dict[str, Any]]:
+    assert state.version is not None and state.version.marketplace is not None
+    rule = state.version.marketplace
+    offer = state.version.add_ons.get(rule.offer)
+    name_ru = offer.name.ru if offer else rule.offer
+    name_en = offer.name.en if offer else rule.offer
+    label_ru, label_en = ACTION_LABELS[action]
+    starts = state.rule_from if state.rule_from != date.max else None
+    ru = f"Разрешено: {label_ru} пока не требует подписки «{name_ru}»"
+    en = f"Allowed: {label_en} does not need the {name_en} subscription"
+    if starts is not None:
+        ru += f"; она понадобится с {_d(starts)}."
+        en += f" until {_d(starts)}."
+    else:
+        ru += "."
+        en += "."
+    details = {"add_on": rule.offer, "rule_from": starts.isoformat() if starts else None}
+    return ("before_marketplace_rule", ru, en, details)
 
 
 def _without_marketplace(

@@ -231,8 +231,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "it as before. Choose the Marketplace subscription.",
     },
     "not_entitled": {
-        "ru": "{message}",
-        "en": "{message}",
+        "ru": "Нет доступа. {message}",
+        "en": "Not entitled. {message}",
     },
     "no_trial": {
         "ru": "Пробный период «{add_on}» не предусмотрен каталогом.",
@@ -253,6 +253,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "invalid_app": {
         "ru": "Приложение {at}: {problem}.",
         "en": "App {at}: {problem}.",
+    },
+    "unknown_migration": {
+        "ru": "План миграции «{migration}» не найден в прайс-листе. Есть: {allowed}.",
+        "en": "Migration plan '{migration}' is not in the catalog. Plans: {allowed}.",
     },
     "invalid_method_type": {
         "ru": "Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",
@@ -400,6 +404,7 @@ NOT_FOUND_CODES = frozenset(
         "payment_method_not_found",
         "payment_attempt_not_found",
         "unknown_app",
+        "unknown_migration",
         "document_not_found",
         "license_not_found",
     }

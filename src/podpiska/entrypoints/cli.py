@@ -341,6 +341,8 @@ def _register_admin_commands() -> None:
     from podpiska.entrypoints import (
         cli_admin,  # noqa: F401 - registers its commands
         cli_documents,  # noqa: F401 - `podpiska document`
+        cli_licenses,  # noqa: F401 - `podpiska license`
+        cli_migrations,  # noqa: F401 - `podpiska migration`
     )
 
 

@@ -56,6 +56,9 @@ def init(
             + ("loaded" if changed else "already loaded")
             + f" from {settings.catalog}"
         )
+        from podpiska.entrypoints.licenses import prepare_signing_key
+
+        typer.echo(prepare_signing_key(settings))  # signs on-premise license files
         if not demo:
             return
         if has_accounts(db):

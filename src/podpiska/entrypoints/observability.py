@@ -31,6 +31,11 @@ DELIVERY_FAILURES = Counter(
     "podpiska_delivery_failures_total", "Failed attempts to send an e-mail or a webhook"
 )
 DELIVERIES = Counter("podpiska_deliveries_total", "Delivery attempts by outcome", ["outcome"])
+ENTITLEMENT_SNAPSHOT = Gauge(
+    "podpiska_entitlement_snapshot",
+    "The API process's entitlement snapshot: accounts kept, hits, misses, refreshes, gaps",
+    ["stat"],
+)
 
 
 class _RequestIdFilter(logging.Filter):

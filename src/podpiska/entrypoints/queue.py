@@ -164,6 +164,22 @@ def render_documents_task(timestamp: int) -> None:
     render_documents(_current(), limit=None)
 
 
+@tasks.periodic(cron="* * * * *", periodic_id="licenses")
+@tasks.task(
+    name="issue_licenses",
+    queue=DOCUMENTS_QUEUE,
+    pass_context=False,
+    queueing_lock="issue-licenses",
+    lock="issue-licenses",
+)
+def issue_licenses_task(timestamp: int) -> None:
+    """Every minute: the signed license files of on-premise accounts whose order, renewal
+    or change was paid (one per invoice)."""
+    from podpiska.entrypoints.licenses import issue_licenses
+
+    issue_licenses(_current())
+
+
 _app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 _app.add_tasks_from(tasks, namespace="podpiska")
 

@@ -16,6 +16,7 @@ from datetime import date
 
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import render_documents
+from podpiska.entrypoints.licenses import issue_licenses
 from podpiska.entrypoints.observability import (
     DELIVERIES,
     DELIVERY_FAILURES,
@@ -34,6 +35,7 @@ class Tick:
     charged: int = 0
     reconciled: int = 0
     documents: int = 0  # PDFs rendered
+    licenses: int = 0  # license files issued (on-premise accounts)
 
 
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
@@ -132,6 +134,7 @@ class InProcessWorker:
         tick.lifecycle_days = run_lifecycle_now(self.context)
         tick.charged, tick.reconciled = collect_payments(self.context)
         tick.documents = render_documents(self.context)
+        tick.licenses = issue_licenses(self.context)
         tick.fanned_out, tick.delivered = deliver_outbox(self.context)
         return tick
 

@@ -15,7 +15,8 @@ from podpiska.db.models import Account, AccountUser, Subscription, TestClock
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
-from podpiska.services.common import audit, get_or_404, not_found, snapshot
+from podpiska.services.clocks import today_for
+from podpiska.services.common import audit, get_or_404, not_found, record_event, snapshot
 
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
@@ -265,6 +266,10 @@ def add_user(
             at=clock.now(),
             after=snapshot(user, "email", "role", "status"),
         )
+        # Recorded, not mailed: the entitlement snapshot counts active users from it.
+        record_event(session, "user.added", account_id=account_id,
+                     occurred_on=today_for(session, account, clock), at=clock.now(),
+                     user_id=user.id, role=role)  # fmt: skip
     return user
 
 
@@ -303,6 +308,10 @@ def set_user_blocked(
             before=before,
             after=snapshot(user, "status"),
         )
+        # Recorded, not mailed: the entitlement snapshot counts active users from it.
+        record_event(session, "user.blocked" if blocked else "user.unblocked",
+                     account_id=account_id, occurred_on=today_for(session, account, clock),
+                     at=clock.now(), user_id=user.id)  # fmt: skip
     return user
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import Account, ApiKey
+from podpiska.db.session import read_only
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
 from podpiska.services.common import audit, get_or_404
@@ -113,6 +114,7 @@ def authenticate(session: Session, token: str) -> Principal | None:
         return None
     secret = token.split("_", 2)[2]
     with session.begin():
+        read_only(session)  # every request of the API asks: no BEGIN and COMMIT round trips
         key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
         if key is None or key.revoked_at is not None:
             return None

@@ -25,7 +25,7 @@ from podpiska.domain.lifecycle import Status
 from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
-from podpiska.services.common import audit, emit, get_or_404
+from podpiska.services.common import audit, emit, get_or_404, record_event
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
@@ -134,6 +134,9 @@ def load_registry(
             at=now,
             after={"created": created, "updated": updated},
         )
+        if created or updated:  # entitlement snapshots forget the registry (no account)
+            record_event(session, "apps.loaded", account_id=None, occurred_on=now.date(),
+                         at=now, created=created, updated=updated)  # fmt: skip
     return RegistryReport(created, updated, len(checked) - created - updated)
 
 
@@ -149,21 +152,21 @@ def demo_registry(count: int = 4000, *, seed: int = 2026) -> list[dict[str, Any]
                  ["basic", "standard", "professional", "enterprise"], ["enterprise"])  # fmt: skip
     apps: list[dict[str, Any]] = []
     for n in range(1, count + 1):
-        roll = rng.random()
+        roll = rng.randrange(100)  # percent
         topic = topics[n % len(topics)]
         entry: dict[str, Any]
-        if roll < 0.01:
+        if roll < 1:
             entry = {"code": f"migrate-{n:05d}", "name": f"Перенос данных {n}",
                      "vendor": "Podpiska", "kind": "migrator"}  # fmt: skip
-        elif roll < 0.05:
+        elif roll < 5:
             entry = {"code": f"basic-{n:05d}", "name": f"{topic}: базовое {n}",
                      "vendor": "Podpiska", "kind": "vendor_basic",
                      "free_on_plans": rng.choice(plan_sets)}  # fmt: skip
         else:
             entry = {"code": f"app-{n:05d}", "name": f"{topic} {n}",
                      "vendor": rng.choice(vendors), "kind": "regular"}  # fmt: skip
-        uses = [u for u, p in (("rest_api", 0.33), ("webhooks", 0.2), ("local", 0.1))
-                if rng.random() < p]  # fmt: skip
+        uses = [u for u, percent in (("rest_api", 33), ("webhooks", 20), ("local", 10))
+                if rng.randrange(100) < percent]  # fmt: skip
         entry["uses"] = uses
         apps.append(entry)
     return apps

@@ -860,8 +860,16 @@ def _renew(
                 actor=actor,
             )
     plan, seats = renewal_configuration(session, catalog, subscription, account, today)
+    from podpiska.services.migrations import pinned_catalog, renewal_versions
+
+    held_back = renewal_versions(session, catalog, [subscription], today)  # a version plan
+    priced_in = (
+        pinned_catalog(catalog, held_back[subscription.id])
+        if subscription.id in held_back
+        else catalog
+    )
     q = quote(
-        catalog,
+        priced_in,
         QuoteRequest(
             plan=plan,
             months=months,

@@ -41,6 +41,13 @@ from podpiska.domain.catalog import (
     Text,
     UpgradePolicy,
 )
+from podpiska.domain.migrations import (
+    Cohort,
+    Migration,
+    MigrationKind,
+    Selector,
+    VersionMode,
+)
 from podpiska.domain.money import Vat, VatMode, is_money
 from podpiska.services.catalogs import CatalogFileError, PathPart, Problem
 
@@ -320,12 +327,43 @@ class VersionSchema(_Strict):
     marketplace: MarketplaceSchema | None = None
 
 
+def _version_name(value: Any) -> Any:
+    """A version name written as a number (`2026.1`) is the text as written."""
+    return str(value) if isinstance(value, int | Decimal) and not isinstance(value, bool) else value
+
+
+class SelectorSchema(_Strict):
+    editions: list[Literal["cloud", "on_premise"]] = []
+    plans: list[Code] = []
+    created_before: Day | None = None
+    created_after: Day | None = None
+    accounts: list[PositiveCount] = []
+
+
+class CohortSchema(_Strict):
+    code: Code
+    cut_over: Day
+    select: SelectorSchema = SelectorSchema()
+
+
+class MigrationSchema(_Strict):
+    code: Code
+    name: Name
+    kind: MigrationKind
+    transition_days: Count = 0
+    notify_days: list[Count] = [30, 7]
+    to_version: Annotated[str, BeforeValidator(_version_name)] | None = None
+    mode: VersionMode | None = None
+    cohorts: list[CohortSchema] = Field(min_length=1)
+
+
 class CatalogSchema(_Strict):
     code: Code
     name: Name
     currency: Literal["RUB", "USD", "EUR", "KZT", "BYN"] = "RUB"
     timezone: str = "Europe/Moscow"
     versions: list[VersionSchema] = Field(min_length=1)
+    migrations: list[MigrationSchema] = []
 
 
 # Sections a version takes from the one before when it does not state them.
@@ -497,6 +535,85 @@ def _check(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Iterator[Prob
     )
     for index, version in enumerate(merged):
         yield from _check_version(("versions", index), version)
+    yield from _check_migrations(schema, merged)
+
+
+def _check_migrations(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Iterator[Problem]:
+    """Migration plans: known versions and plans, cohorts that can be reached, and the
+    keys that belong to the plan's kind."""
+    versions = {v.version: v.effective_from for v in schema.versions}
+    plan_codes = sorted({p.code for version in merged for p in version.get("plans") or []})
+    with_rule = any(version.get("marketplace") is not None for version in merged)
+    yield from _unique(
+        [("migrations", i, "code") for i in range(len(schema.migrations))],
+        [m.code for m in schema.migrations],
+        "migration code",
+    )
+    for i, migration in enumerate(schema.migrations):
+        at: tuple[PathPart, ...] = ("migrations", i)
+        yield from _unique(
+            [(*at, "cohorts", j, "code") for j in range(len(migration.cohorts))],
+            [c.code for c in migration.cohorts],
+            "cohort code",
+        )
+        if len(set(migration.notify_days)) != len(migration.notify_days):
+            yield Problem((*at, "notify_days"), "must not repeat a day")
+        if migration.kind is MigrationKind.MARKETPLACE:
+            if not with_rule:
+                yield Problem(
+                    (*at, "kind"),
+                    "a marketplace migration needs a version with a `marketplace` rule",
+                )
+            for key in ("to_version", "mode"):
+                if getattr(migration, key) is not None:
+                    yield Problem((*at, key), "is only for `kind: version`")
+        else:
+            if migration.transition_days:
+                yield Problem((*at, "transition_days"), "is only for `kind: marketplace`")
+            if migration.mode is None:
+                yield Problem((*at, "mode"), "is required: at_renewal or on_date")
+            starts = versions.get(migration.to_version or "")
+            if migration.to_version is None:
+                yield Problem((*at, "to_version"), "is required for `kind: version`")
+            elif starts is None:
+                yield Problem(
+                    (*at, "to_version"),
+                    f'unknown version "{migration.to_version}"; versions: {", ".join(versions)}',
+                )
+            else:
+                for j, cohort in enumerate(migration.cohorts):
+                    if cohort.cut_over < starts:
+                        yield Problem(
+                            (*at, "cohorts", j, "cut_over"),
+                            f"must not be before version {migration.to_version} starts "
+                            f"({starts.isoformat()}), got {cohort.cut_over.isoformat()}",
+                        )
+        for j, cohort in enumerate(migration.cohorts):
+            select = cohort.select
+            for k, plan in enumerate(select.plans):
+                if plan not in plan_codes:
+                    yield Problem(
+                        (*at, "cohorts", j, "select", "plans", k),
+                        f'unknown plan "{plan}"; plans: {", ".join(plan_codes)}',
+                    )
+            if (
+                select.created_before is not None
+                and select.created_after is not None
+                and (select.created_before - select.created_after).days < 2
+            ):
+                yield Problem(
+                    (*at, "cohorts", j, "select", "created_after"),
+                    "selects no day: it must come at least two days before created_before "
+                    f"({select.created_before.isoformat()}), got "
+                    f"{select.created_after.isoformat()}",
+                )
+            everyone = select == SelectorSchema()
+            if everyone and j < len(migration.cohorts) - 1:
+                yield Problem(
+                    (*at, "cohorts", j, "select"),
+                    "takes every account, so the cohorts after it would never be used; "
+                    "put it last or narrow it",
+                )
 
 
 def _unique(paths: list[tuple[PathPart, ...]], values: list[str], what: str) -> Iterator[Problem]:
@@ -708,6 +825,33 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
         currency=schema.currency,
         timezone=schema.timezone,
         versions=tuple(versions),
+        migrations=tuple(_migration(m) for m in schema.migrations),
+    )
+
+
+def _migration(schema: MigrationSchema) -> Migration:
+    return Migration(
+        code=schema.code,
+        name=_name(schema.name),
+        kind=schema.kind,
+        cohorts=tuple(
+            Cohort(
+                code=c.code,
+                cut_over=c.cut_over,
+                select=Selector(
+                    editions=frozenset(c.select.editions),
+                    plans=frozenset(c.select.plans),
+                    created_before=c.select.created_before,
+                    created_after=c.select.created_after,
+                    accounts=frozenset(c.select.accounts),
+                ),
+            )
+            for c in schema.cohorts
+        ),
+        transition_days=schema.transition_days,
+        notify_days=tuple(sorted(set(schema.notify_days), reverse=True)),
+        to_version=schema.to_version,
+        mode=schema.mode,
     )
 
 

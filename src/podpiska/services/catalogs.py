@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podpiska.domain import catalog as _catalog_module
+from podpiska.domain import migrations as _migrations_module
 from podpiska.domain import money as _money_module
 from podpiska.domain.catalog import Catalog
 
@@ -105,6 +106,7 @@ def _fingerprint(data: bytes) -> str:
         Path(__file__),
         Path(__file__).with_name("catalog_file.py"),
         Path(_catalog_module.__file__ or ""),
+        Path(_migrations_module.__file__ or ""),
         Path(_money_module.__file__ or ""),
     )
     for source in sources:

@@ -66,6 +66,30 @@ def emit(
     )
 
 
+def record_event(
+    session: Session,
+    event_type: str,
+    *,
+    account_id: int | None,
+    occurred_on: date,
+    at: datetime,
+    **payload: Any,
+) -> None:
+    """An outbox event that is only recorded, not delivered (no e-mail, no webhook): for
+    the account's event feed and the freshness of entitlement snapshots."""
+    session.add(
+        OutboxEvent(
+            type=event_type,
+            account_id=account_id,
+            subscription_id=None,
+            occurred_on=occurred_on,
+            payload=jsonable(payload),
+            created_at=at,
+            fanned_out=True,  # nothing to fan out
+        )
+    )
+
+
 def jsonable(value: Any) -> Any:
     """Dates, Decimals and enums as strings, recursively (for JSON columns)."""
     if isinstance(value, dict):

@@ -19,6 +19,7 @@ from podpiska.domain.entitlements import (
     check,
 )
 from podpiska.domain.lifecycle import ONE_DAY, Status
+from podpiska.domain.migrations import marketplace_schedule
 from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
 from podpiska.services.catalog_store import catalog_in_force
@@ -43,6 +44,13 @@ def license_state(
     catalog = catalog_in_force(session)
     version = catalog.version(subscription.catalog_version)
     ends_on = subscription.ends_on
+    rule_from = transition_until = None
+    if version.marketplace is not None and catalog.migrations:
+        from podpiska.services.migrations import account_facts
+
+        facts = account_facts(account, subscription.plan, catalog.timezone)
+        schedule = marketplace_schedule(catalog.migrations, facts)
+        rule_from, transition_until = schedule.rule_from, schedule.transition_until
     trial_add_ons: frozenset[str] = frozenset()
     trial_available = False
     first_time: Decimal | None = None
@@ -70,6 +78,8 @@ def license_state(
         trial_add_ons=trial_add_ons,
         trial_available=trial_available,
         first_time_percent=first_time,
+        rule_from=rule_from,
+        transition_until=transition_until,
     )
 
 

@@ -58,6 +58,8 @@ class DayCounts:
     suspended: int = 0
     cancelled: int = 0
     expired_changes: int = 0  # unpaid mid-term changes past their three days
+    migration_notices: int = 0  # catalog migrations: notices before a cut-over
+    version_moves: int = 0  # catalog migrations: subscriptions moved to a version on a date
     skipped: bool = False  # the day was done before
 
     def add(self, other: DayCounts) -> None:
@@ -67,6 +69,8 @@ class DayCounts:
         self.suspended += other.suspended
         self.cancelled += other.cancelled
         self.expired_changes += other.expired_changes
+        self.migration_notices += other.migration_notices
+        self.version_moves += other.version_moves
 
     @property
     def changed(self) -> int:
@@ -80,6 +84,8 @@ class DayCounts:
             "suspended": self.suspended,
             "cancelled": self.cancelled,
             "expired_changes": self.expired_changes,
+            "migration_notices": self.migration_notices,
+            "version_moves": self.version_moves,
         }
 
 
@@ -393,7 +399,7 @@ class _Day:
         """Issue the renewal invoice of every autopay subscription due for it (charging it
         is the payment gateway's work)."""
         days = version.lifecycle.autopay_invoice_days
-        quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote] = {}
+        quotes: dict[tuple[str, int, int, tuple[str, ...], str | None], Quote] = {}
         while True:
             rows = self.session.execute(
                 select(
@@ -431,19 +437,22 @@ class _Day:
         self,
         catalog: Catalog,
         rows: Sequence[Any],
-        quotes: dict[tuple[str, int, int, tuple[str, ...]], Quote],
+        quotes: dict[tuple[str, int, int, tuple[str, ...], str | None], Quote],
     ) -> None:
+        from podpiska.services.migrations import pinned_catalog, renewal_versions
+
+        held = renewal_versions(self.session, catalog, rows, self.day)  # version plans
         first = take_numbers(self.session, series(self.test), self.day.year, len(rows))
         invoices: list[dict[str, Any]] = []
         for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
             rows
         ):
             assert ends_on is not None  # an active subscription has a term
-            key = (plan, months, seats, tuple(add_ons or ()))
+            key = (plan, months, seats, tuple(add_ons or ()), held.get(sub_id))
             q = quotes.get(key)
             if q is None:
                 q = quotes[key] = quote(
-                    catalog,
+                    pinned_catalog(catalog, key[4]) if key[4] else catalog,
                     QuoteRequest(
                         plan,
                         months,
@@ -491,7 +500,9 @@ class _Day:
         lines: list[dict[str, Any]] = []
         templates: dict[int, list[dict[str, Any]]] = {}
         for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
-            q = quotes[(row.plan, row.months, row.seats, tuple(row.add_ons or ()))]
+            q = quotes[
+                (row.plan, row.months, row.seats, tuple(row.add_ons or ()), held.get(row.id))
+            ]
             template = templates.get(id(q))
             if template is None:
                 template = templates[id(q)] = _line_rows(q)
@@ -644,6 +655,14 @@ def run_day(
         for version in versions:
             work.remind(version)
             work.autopay_invoices(catalog, version)
+        if catalog.migrations:
+            from podpiska.services.migrations import run_migrations_day
+
+            work.flush()
+            notices, moves = run_migrations_day(
+                session, catalog, day=day, now=now, scope=work.scope, actor=actor
+            )
+            work.counts.migration_notices, work.counts.version_moves = notices, moves
         if shard == 0:
             work.counts.expired_changes = _expire_changes(session, clock_id, now, actor)
         work.flush()

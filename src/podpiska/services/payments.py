@@ -389,12 +389,14 @@ def _record(
             attempt.failure_reason = payment.failure_reason or "canceled"
             _failed_event(session, attempt, now)
             return attempt
-        if payment.status != "succeeded" or payment.amount != attempt.amount:
-            # Not what was asked for: keep it for a person, never book a wrong amount.
+        if payment.status != "succeeded" or payment.currency != attempt.currency:
+            # Not what was asked for: keep it for a person, never book a wrong currency.
             attempt.status = "failed"
-            attempt.failure_reason = f"unexpected {payment.status} {payment.amount}"
+            attempt.failure_reason = f"unexpected {payment.status} {payment.currency}"[:200]
             _failed_event(session, attempt, now)
             return attempt
+        # The amount received is booked as it is: less pays part of the invoice, more goes
+        # to the account's credit (the gateway's word, fetched from its API, is what counts).
         today = today_for(session, account, clock)
         attempt.status = "succeeded"
         attempt.confirmation_url = None

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from podpiska.entrypoints.api.deps import (
     ContextDep,
+    EntitlementsDep,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -16,7 +17,6 @@ from podpiska.entrypoints.api.deps import (
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import AccountIn, AccountOut, DecisionOut, UserIn, UserOut
 from podpiska.services import accounts, billing
-from podpiska.services.entitlements import check_entitlement
 
 router = APIRouter(tags=["accounts"])
 
@@ -114,14 +114,15 @@ def entitlement(
     request: Request,
     who: PrincipalDep,
     db: SessionDep,
-    ctx: ContextDep,
+    snapshots: EntitlementsDep,
     app: str | None = None,
 ) -> Any:
-    """`?app=CODE` for `apps.use` and `apps.install`: the marketplace rule for that app."""
+    """`?app=CODE` for `apps.use` and `apps.install`: the marketplace rule for that app.
+    Answered from the process's snapshot, refreshed from the outbox first: every change
+    committed before the request is seen (docs/entitlements.md)."""
     guard_account(who, account_id)
-    decision = check_entitlement(
-        db, account_id=account_id, action=action, clock=ctx.clock, app_code=app
-    )
+    snapshots.refresh(db)
+    decision = snapshots.check(account_id, action, app, session=db)
     return DecisionOut.of(decision, request_lang(request))
 
 

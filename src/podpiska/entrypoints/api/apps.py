@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from podpiska.entrypoints.api.deps import (
     ContextDep,
+    EntitlementsDep,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -19,7 +20,6 @@ from podpiska.entrypoints.api.deps import (
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import DecisionOut, In
 from podpiska.services import apps
-from podpiska.services.entitlements import check_many
 
 router = APIRouter(tags=["marketplace"])
 
@@ -152,15 +152,12 @@ def many(
     request: Request,
     who: PrincipalDep,
     db: SessionDep,
-    ctx: ContextDep,
+    snapshots: EntitlementsDep,
 ) -> Any:
-    """Many checks at once (up to 200), answered from one reading of the license."""
+    """Many checks at once (up to 200), answered from one reading of the license (the
+    process's snapshot, refreshed from the outbox first)."""
     guard_account(who, account_id)
-    answers = check_many(
-        db,
-        account_id=account_id,
-        checks=[(c.action, c.app) for c in body.checks],
-        clock=ctx.clock,
-    )
+    snapshots.refresh(db)
+    answers = snapshots.check_many(account_id, [(c.action, c.app) for c in body.checks], session=db)
     lang = request_lang(request)
     return [DecisionOut.of(d, lang) for d in answers]

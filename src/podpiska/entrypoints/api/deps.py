@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from podpiska.entrypoints.context import Context
 from podpiska.services.apikeys import Principal, authenticate
 from podpiska.services.common import not_found
+from podpiska.services.entitlement_cache import EntitlementSnapshots
 
 
 def context(request: Request) -> Context:
@@ -26,8 +27,15 @@ def session(request: Request) -> Iterator[Session]:
         db.close()
 
 
+async def entitlements(request: Request) -> EntitlementSnapshots:
+    """The process's snapshot of entitlements (made by `create_api`; async: no thread hop)."""
+    snapshots: EntitlementSnapshots = request.app.state.entitlements
+    return snapshots
+
+
 SessionDep = Annotated[Session, Depends(session)]
 ContextDep = Annotated[Context, Depends(context)]
+EntitlementsDep = Annotated[EntitlementSnapshots, Depends(entitlements)]
 
 
 def principal(request: Request, db: SessionDep) -> Principal:

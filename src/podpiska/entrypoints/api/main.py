@@ -18,6 +18,8 @@ from podpiska.entrypoints.api import (
     billing,
     changes,
     documents,
+    licenses,
+    migrations,
     ops,
     payments,
     quotes,
@@ -26,6 +28,7 @@ from podpiska.entrypoints.api import (
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from podpiska.entrypoints.context import Context
+from podpiska.services.entitlement_cache import EntitlementSnapshots
 
 
 def _swagger_dir() -> Path | None:
@@ -60,6 +63,10 @@ def create_api(context: Context) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
+    # One snapshot of entitlements per process, refreshed by every entitlement request.
+    app.state.entitlements = EntitlementSnapshots(
+        context.session, context.clock, max_accounts=context.settings.entitlement_cache_accounts
+    )
     install_error_handlers(app)
     for router in (
         quotes.router,
@@ -68,6 +75,8 @@ def create_api(context: Context) -> FastAPI:
         billing.router,
         changes.router,
         documents.router,
+        licenses.router,
+        migrations.router,
         payments.router,
         test_clocks.router,
     ):

@@ -11,6 +11,7 @@ import uuid
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import Receive, Scope, Send
 
 from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.api.errors import error_response, request_lang
@@ -63,6 +64,12 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
 class IdempotencyMiddleware(BaseHTTPMiddleware):
     """The first response to a POST with an Idempotency-Key is stored and replayed; the
     same key with another body or path answers 409. Responses of 500 are not stored."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":  # nothing to do: no detour
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         key = request.headers.get("idempotency-key")

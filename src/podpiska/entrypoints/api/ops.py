@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from podpiska.entrypoints.api.deps import context
-from podpiska.entrypoints.observability import OUTBOX_BACKLOG
+from podpiska.entrypoints.observability import ENTITLEMENT_SNAPSHOT, OUTBOX_BACKLOG
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,4 +55,8 @@ def metrics(request: Request) -> Response:
                 OUTBOX_BACKLOG.labels(stage).set(count)
     except Exception:  # metrics never fail because the database is away
         OUTBOX_BACKLOG.labels("unknown").set(-1)
+    snapshots = getattr(request.app.state, "entitlements", None)
+    if snapshots is not None:  # this process's (each API worker has its own)
+        for stat, value in snapshots.stats().items():
+            ENTITLEMENT_SNAPSHOT.labels(stat).set(value)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 03:10:47.448080
+Create Date: 2026-11-22 04:19:46.818815
 """
 
 from collections.abc import Sequence
@@ -442,6 +442,36 @@ def upgrade() -> None:
         batch_op.create_index("ix_documents_unrendered", ["rendered_at", "id"], unique=False)
 
     op.create_table(
+        "migration_notices",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("migration", sa.String(length=100), nullable=False),
+        sa.Column("cohort", sa.String(length=100), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("days_before", sa.Integer(), nullable=False),
+        sa.Column("cut_over", sa.Date(), nullable=False),
+        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_migration_notices_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_migration_notices")),
+        sa.UniqueConstraint(
+            "migration", "account_id", "days_before", name=op.f("uq_migration_notices_migration")
+        ),
+    )
+    with op.batch_alter_table("migration_notices", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_migration_notices_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "payment_methods",
         sa.Column(
             "id",
@@ -553,6 +583,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
     )
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.create_index("ix_subscriptions_account", ["account_id", "id"], unique=False)
         batch_op.create_index(
             "ix_subscriptions_status_ends_on", ["status", "ends_on", "account_id"], unique=False
         )
@@ -980,6 +1011,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("status != 'cancelled'"),
         )
         batch_op.drop_index("ix_subscriptions_status_ends_on")
+        batch_op.drop_index("ix_subscriptions_account")
 
     op.drop_table("subscriptions")
     with op.batch_alter_table("refunds", schema=None) as batch_op:
@@ -991,6 +1023,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_methods_account_id"))
 
     op.drop_table("payment_methods")
+    with op.batch_alter_table("migration_notices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_migration_notices_account_id"))
+
+    op.drop_table("migration_notices")
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index("ix_documents_unrendered")
         batch_op.drop_index(batch_op.f("ix_documents_account_id"))
