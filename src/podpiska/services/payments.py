@@ -538,28 +538,42 @@ def _save_method(
             title=method.title,
         )
     if subscription.status != Status.CANCELLED.value and not subscription.autopay:
-        subscription.autopay = True  # the consent was to autopay
-        subscription.updated_at = now
-        audit(
-            session,
-            actor=attempt.actor,
-            action="subscription.autopay_changed",
-            object_type="subscription",
-            object_id=subscription.id,
-            account_id=subscription.account_id,
-            at=now,
-            before={"autopay": False},
-            after={"autopay": True},
-        )
-        emit(
-            session,
-            "subscription.autopay_changed",
-            account_id=subscription.account_id,
-            subscription_id=subscription.id,
-            occurred_on=today,
-            at=now,
-            autopay=True,
-        )
+        # The consent was to autopay.
+        _switch_autopay(session, subscription, True, actor=attempt.actor, now=now, today=today)
+
+
+def _switch_autopay(
+    session: Session,
+    subscription: Subscription,
+    enabled: bool,
+    *,
+    actor: str,
+    now: datetime,
+    today: date,
+) -> None:
+    """Autopay on or off because of a saved method, with its audit row and its e-mail."""
+    subscription.autopay = enabled
+    subscription.updated_at = now
+    audit(
+        session,
+        actor=actor,
+        action="subscription.autopay_changed",
+        object_type="subscription",
+        object_id=subscription.id,
+        account_id=subscription.account_id,
+        at=now,
+        before={"autopay": not enabled},
+        after={"autopay": enabled},
+    )
+    emit(
+        session,
+        "subscription.autopay_changed",
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        occurred_on=today,
+        at=now,
+        autopay=enabled,
+    )
 
 
 def _failed_event(session: Session, attempt: PaymentAttempt, now: datetime) -> None:
@@ -774,28 +788,7 @@ def remove_method(
             title=method.title,
         )
         if subscription is not None and subscription.autopay and not others:
-            subscription.autopay = False
-            subscription.updated_at = now
-            audit(
-                session,
-                actor=actor,
-                action="subscription.autopay_changed",
-                object_type="subscription",
-                object_id=subscription.id,
-                account_id=account_id,
-                at=now,
-                before={"autopay": True},
-                after={"autopay": False},
-            )
-            emit(
-                session,
-                "subscription.autopay_changed",
-                account_id=account_id,
-                subscription_id=subscription.id,
-                occurred_on=occurred,
-                at=now,
-                autopay=False,
-            )
+            _switch_autopay(session, subscription, False, actor=actor, now=now, today=occurred)
     return method
 
 
