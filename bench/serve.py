@@ -1,32 +1,30 @@
-"""`uvicorn` with its own command line, and TCP_NODELAY on every connection.
+"""The API as the benchmarks run it: `podpiska serve --workers N` without the CLI's start-up
+(see src/podpiska/entrypoints/serving.py for how the processes share the port).
 
-uvicorn 0.54 with `--workers N` binds the listening socket itself with `proto` 0; accepted
-connections inherit it and asyncio then leaves Nagle's algorithm on, so every keep-alive
-request after the first waits ~40 ms for the client's delayed ACK (uvicorn issue #3149; a
-single process is not affected). This binds the socket with IPPROTO_TCP instead:
+    .venv/bin/python bench/serve.py [--host 127.0.0.1] [--port 8000] [--workers 2]
 
-    .venv/bin/python bench/serve.py podpiska.app:serve_app --factory --workers 2 --port 8000
+The settings come from the environment (`PODPISKA_*`), as for `podpiska serve`.
 """
 
 from __future__ import annotations
 
-import socket
+import argparse
 import sys
+from pathlib import Path
 
-import uvicorn.config
-import uvicorn.main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-_bind = uvicorn.config.Config.bind_socket
-
-
-def bind_socket(self: uvicorn.config.Config) -> socket.socket:
-    sock = _bind(self)
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, sock.detach())
-        sock.set_inheritable(True)
-    return sock
+from podpiska.entrypoints.serving import serve_processes
 
 
-if __name__ == "__main__":  # the workers are spawned: they import this module again
-    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
-    sys.exit(uvicorn.main.main())
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    serve_processes(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     worker: Literal["auto", "inprocess", "external"] = "auto"
     worker_poll_seconds: float = 5.0  # float-ok: seconds, not money
     log_format: Literal["json", "text"] = "json"
+    # "quiet": entitlement checks and health probes that succeed in under half a second are
+    # counted in the metrics but not logged one line each (thousands a second); "all": every
+    # request is logged.
+    access_log: Literal["all", "quiet"] = "quiet"
     # Accounts whose entitlements the API keeps in memory, per process (docs/entitlements.md).
     entitlement_cache_accounts: int = Field(100_000, ge=1)
     # Where customers and gateways reach this server (return URLs, the sandbox's webhooks).

@@ -587,3 +587,26 @@ def test_too_many_gaps_forget_everything_until_their_writers_end(
     settled(snapshots, timeout=5)
     assert snapshots.check(account.id, "users.add") == uncached(db, clock, account.id, "users.add")
     assert len(snapshots) == 1
+
+
+@pytest.mark.postgres_only
+def test_a_broken_refresh_connection_is_opened_again(
+    db: Session, clock: FixedClock, snapshots: EntitlementSnapshots
+) -> None:
+    """The refreshes' own connection, killed by the server (a restart, a failover), is
+    replaced by the next refresh, which then sees what happened meanwhile."""
+    account_id = open_account(db, clock).id
+    invoice = order(db, clock, account_id, months=12).invoice
+    assert fresh(snapshots, account_id, "crm.read") == "not_paid"
+    with db.begin():
+        killed = db.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE '%outbox_events%'"
+            )
+        ).all()
+    assert killed, "the refresh connection was found"
+    pay(db, clock, invoice)
+    assert fresh(snapshots, account_id, "crm.read") == "allowed"  # on a new connection
+    assert fresh(snapshots, account_id, "crm.read") == "allowed"

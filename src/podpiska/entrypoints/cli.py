@@ -315,18 +315,22 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (more than one: PostgreSQL).")
+    ] = 1,
 ) -> None:
     """Start the REST API (OpenAPI at /docs)."""
-    import uvicorn
+    from podpiska.config import worker_in_process
 
     settings = _context(ctx).settings
-    uvicorn.run(
-        "podpiska.app:serve_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,  # our JSON logs (PODPISKA_LOG_FORMAT=text for plain lines)
-    )
+    if workers > 1 and worker_in_process(settings):
+        _fail(
+            "--workers above 1 needs PostgreSQL and `podpiska worker` processes "
+            "(PODPISKA_WORKER=external): the in-process worker runs in one process only"
+        )
+    from podpiska.entrypoints.serving import serve_processes
+
+    serve_processes(host or settings.host, port or settings.port, workers)
 
 
 @app.command()

@@ -65,6 +65,11 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # Requests are logged by the application (with their id, `RequestContextMiddleware`):
+    # uvicorn's own access line would log each one twice.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False

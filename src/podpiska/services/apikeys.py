@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,9 +17,11 @@ from podpiska.db.models import Account, ApiKey
 from podpiska.db.session import read_only
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
-from podpiska.services.common import audit, get_or_404
+from podpiska.services.common import audit, get_or_404, record_event
 
 ROLES = ("vendor_admin", "vendor_operator", "account_admin")
+# Outbox events (recorded, not delivered) that make a kept principal stale everywhere.
+CREDENTIAL_EVENTS = frozenset({"api_key.revoked"})
 VENDOR_ROLES = frozenset({"vendor_admin", "vendor_operator"})
 
 
@@ -139,9 +142,59 @@ def revoke_api_key(session: Session, *, prefix: str, actor: str, clock: Clock) -
                 account_id=key.account_id,
                 at=clock.now(),
             )
+            # Seen by every process's entitlement snapshot: keys kept in memory are dropped.
+            now = clock.now()
+            record_event(session, "api_key.revoked", account_id=key.account_id,
+                         occurred_on=now.date(), at=now, prefix=key.prefix)  # fmt: skip
         return key
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:
     with session.begin():
         return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+class PrincipalCache:
+    """The principals of keys seen lately, for hot routes (entitlement checks): a key is
+    looked up once per process and epoch instead of once per request.
+
+    The epoch is `EntitlementSnapshots.credentials_epoch`, read right after the request's
+    `refresh()`: it changes when the outbox shows a revoked key (`api_key.revoked`, written
+    in the revoking transaction) or the snapshot starts over, and is None while the snapshot
+    cannot vouch for what it has seen (then nothing is kept). So a key revoked before the
+    request is never taken from memory. Keys are kept by their SHA-256, never in clear."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._epoch: int | None = None
+        self._kept: dict[bytes, Principal] = {}
+        self.hits = self.misses = 0
+
+    def kept(self, token: str, epoch: int | None) -> Principal | None:
+        """The principal kept for `token` in this epoch (no query), else None."""
+        if epoch is None:
+            return None
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            if self._epoch != epoch:
+                self._kept.clear()
+                self._epoch = epoch
+            found = self._kept.get(digest)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def authenticate(self, session: Session, token: str, epoch: int | None) -> Principal | None:
+        """The kept principal, or the database's answer (kept when it is a key)."""
+        found = self.kept(token, epoch)
+        if found is not None:
+            return found
+        self.misses += 1
+        found = authenticate(session, token)
+        if found is not None and epoch is not None:
+            digest = hashlib.sha256(token.encode()).digest()
+            with self._lock:
+                if self._epoch == epoch and len(self._kept) < self.max_keys:
+                    self._kept[digest] = found
+        return found

@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
@@ -54,8 +55,8 @@ from datetime import time as day_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 from sqlalchemy import Connection, Engine, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import Account, App, AppInstallation
@@ -69,6 +70,7 @@ from podpiska.domain.entitlements import (
 )
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
+from podpiska.services.apikeys import CREDENTIAL_EVENTS
 from podpiska.services.apps import get_app
 from podpiska.services.common import get_or_404
 from podpiska.services.entitlements import license_state
@@ -180,6 +182,7 @@ class EntitlementSnapshots:
         self._connection: Connection | None = None  # the refreshes' own (PostgreSQL)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._credentials_epoch = 0  # moves on a revoked API key or a new start
         self.hits = self.misses = self.refreshes = self.evictions = 0
 
     # -- answers ---------------------------------------------------------------------------
@@ -194,29 +197,39 @@ class EntitlementSnapshots:
     ) -> Decision:
         """The answer of `check_entitlement`: from the snapshot when it holds the account for
         today, otherwise read (with `session`, or a session of its own) and kept."""
-        marketplace = action in MARKETPLACE_ACTIONS
-        entry = self._entry(account_id)
-        if entry is not None:
-            key = (marketplace, action, app)
-            decided = entry.decisions.get(key)
-            if decided is not None:
-                self.hits += 1
-                return decided
-            state = entry.states.get(marketplace)
-            if state is not None:
-                if app is None:
-                    self.hits += 1
-                    return _remember(entry, key, check(state, action, None))
-                known = self._apps.get(app)
-                if known is not None and entry.installed is not None:
-                    self.hits += 1
-                    found = _access(known, entry.installed)
-                    return _remember(entry, key, check(state, action, found))
+        kept = self.kept(account_id, action, app)
+        if kept is not None:
+            return kept
         self.misses += 1
+        marketplace = action in MARKETPLACE_ACTIONS
         loaded = self._read(account_id, marketplace, [app] if app else [], session)
         state = loaded.states[marketplace]
         access = _access(loaded.apps[app], loaded.installed or {}) if app else None
         return check(state, action, access)
+
+    def kept(self, account_id: int, action: str, app: str | None = None) -> Decision | None:
+        """`check`'s answer when the snapshot holds what it needs (no query, no wait: fit for
+        an event loop), else None."""
+        marketplace = action in MARKETPLACE_ACTIONS
+        entry = self._entry(account_id)
+        if entry is None:
+            return None
+        key = (marketplace, action, app)
+        decided = entry.decisions.get(key)
+        if decided is not None:
+            self.hits += 1
+            return decided
+        state = entry.states.get(marketplace)
+        if state is None:
+            return None
+        if app is None:
+            self.hits += 1
+            return _remember(entry, key, check(state, action, None))
+        known = self._apps.get(app)
+        if known is None or entry.installed is None:
+            return None
+        self.hits += 1
+        return _remember(entry, key, check(state, action, _access(known, entry.installed)))
 
     def check_many(
         self,
@@ -226,29 +239,12 @@ class EntitlementSnapshots:
         session: Session | None = None,
     ) -> list[Decision]:
         """The answers of `check_many`: all from one state of the account."""
+        kept = self.kept_many(account_id, checks)
+        if kept is not None:
+            return kept
+        self.misses += 1
         marketplace = any(action in MARKETPLACE_ACTIONS for action, _ in checks)
         codes = [code for _, code in checks if code]
-        entry = self._entry(account_id)
-        if entry is not None:
-            state = entry.states.get(marketplace)
-            installed = entry.installed
-            apps = self._apps
-            if (
-                state is not None
-                and (not codes or installed is not None)
-                and all(code in apps for code in codes)
-            ):
-                self.hits += 1
-                answers = []
-                for action, code in checks:
-                    key = (marketplace, action, code)
-                    decided = entry.decisions.get(key)
-                    if decided is None:
-                        access = _access(apps[code], installed or {}) if code else None
-                        decided = _remember(entry, key, check(state, action, access))
-                    answers.append(decided)
-                return answers
-        self.misses += 1
         loaded = self._read(account_id, marketplace, codes, session, lazy_apps=True)
         state = loaded.states[marketplace]
         answers = []
@@ -258,6 +254,32 @@ class EntitlementSnapshots:
                 known = loaded.apps.get(code) or self._app_in_order(loaded, code, session)
                 access = _access(known, loaded.installed or {})
             answers.append(check(state, action, access))
+        return answers
+
+    def kept_many(
+        self, account_id: int, checks: Sequence[tuple[str, str | None]]
+    ) -> list[Decision] | None:
+        """`check_many`'s answers when the snapshot holds all it needs, else None."""
+        marketplace = any(action in MARKETPLACE_ACTIONS for action, _ in checks)
+        entry = self._entry(account_id)
+        if entry is None:
+            return None
+        state = entry.states.get(marketplace)
+        installed = entry.installed
+        apps = self._apps
+        if state is None or any(
+            code and (installed is None or code not in apps) for _, code in checks
+        ):
+            return None
+        self.hits += 1
+        answers = []
+        for action, code in checks:
+            key = (marketplace, action, code)
+            decided = entry.decisions.get(key)
+            if decided is None:
+                access = _access(apps[code], installed or {}) if code else None
+                decided = _remember(entry, key, check(state, action, access))
+            answers.append(decided)
         return answers
 
     def _app_in_order(self, loaded: _Loaded, code: str, session: Session | None) -> _App:
@@ -414,7 +436,9 @@ class EntitlementSnapshots:
     def _read_outbox(self, db: Session) -> Sequence[Any]:
         """The refresh statement's rows. On PostgreSQL through a connection of the snapshot's
         own, in autocommit, kept open (out of the pool: no checkout, no ping, one round trip
-        per refresh; refreshes take turns, so one is enough); reopened when it breaks."""
+        per refresh; refreshes take turns, so one is enough), and straight through psycopg
+        (SQLAlchemy's statement building was a tenth of an API request; psycopg prepares the
+        statement once it repeats); reopened when it breaks."""
         bind = db.get_bind()
         dialect = self._dialect = bind.dialect.name
         statement, params = self._statement(dialect)
@@ -426,11 +450,12 @@ class EntitlementSnapshots:
                 engine = bind if isinstance(bind, Engine) else bind.engine
                 connection = engine.connect()
                 self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            driver: Any = self._connection.connection.driver_connection
             try:
-                return self._connection.execute(text(statement), params).all()
-            except DBAPIError as error:
-                self._close_connection()
-                if attempt == 2 or not error.connection_invalidated:
+                return list(driver.execute(_pyformat(statement), params).fetchall())
+            except psycopg.OperationalError:
+                self._close_connection(broken=True)
+                if attempt == 2 or not driver.closed:
                     raise
         raise AssertionError("unreachable")
 
@@ -440,9 +465,11 @@ class EntitlementSnapshots:
         found = self._connection.execute(text(f"SELECT {_WRITERS}")).scalar()
         return frozenset(found or ())
 
-    def _close_connection(self) -> None:
+    def _close_connection(self, *, broken: bool = False) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
+                if broken:  # not back to the pool
+                    self._connection.invalidate()
                 self._connection.close()
             self._connection = None
 
@@ -458,20 +485,22 @@ class EntitlementSnapshots:
         # flight then may keep anything either).
         clear = first or catalog != self._catalog
         self._catalog = catalog
-        events = [(r[3], r[4]) for r in rows if r[3] is not None]
+        events = [(r[3], r[4], r[5]) for r in rows if r[3] is not None]
         accounts: set[int] = set()
         if first:
             self._last_id = events[-1][0] if events else 0
             if postgres:  # transactions writing now may commit ids below the last one
                 self._blind = self._gap(0, 0, writers)
             events = []
-        for _event_id, account_id in events:
-            if account_id is None:
+        for _event_id, account_id, event_type in events:
+            if event_type in CREDENTIAL_EVENTS:  # no entitlement changes: keys kept go
+                self._credentials_epoch += 1
+            elif account_id is None:
                 clear = True
             else:
                 accounts.add(account_id)
         if postgres:
-            clear = self._track_gaps([e for e, _ in events], writers) or clear
+            clear = self._track_gaps([e for e, _, _ in events], writers) or clear
         elif events:
             self._last_id = max(self._last_id or 0, events[-1][0])
         evicted = 0
@@ -480,6 +509,8 @@ class EntitlementSnapshots:
         blind_ended = self._blind is not None and self._blind.done is not None
         if blind_ended:
             self._blind = None
+        if clear or blind_ended:
+            self._credentials_epoch += 1
         if clear or accounts or blind_ended:
             with self._lock:
                 self._generation += 1
@@ -513,9 +544,10 @@ class EntitlementSnapshots:
         watching = self._last_id is None or self._gaps or self._blind is not None
         writers = _WRITERS if dialect == "postgresql" and watching else "NULL"
         return (
-            f"SELECT s.writers, c.id, c.sha256, o.id, o.account_id FROM (SELECT {writers} AS "
-            "writers) AS s LEFT JOIN (SELECT id, sha256 FROM catalog_documents ORDER BY id DESC "
-            f"LIMIT 1) AS c ON 1 = 1 LEFT JOIN outbox_events AS o ON ({events}) ORDER BY o.id",
+            "SELECT s.writers, c.id, c.sha256, o.id, o.account_id, o.type "
+            f"FROM (SELECT {writers} AS writers) AS s LEFT JOIN (SELECT id, sha256 FROM "
+            "catalog_documents ORDER BY id DESC LIMIT 1) AS c ON 1 = 1 "
+            f"LEFT JOIN outbox_events AS o ON ({events}) ORDER BY o.id",
             params,
         )
 
@@ -604,6 +636,15 @@ class EntitlementSnapshots:
             self._entries.clear()
             self._apps = {}
 
+    @property
+    def credentials_epoch(self) -> int | None:
+        """Changes when a refresh sees a revoked API key or the snapshot starts over; None
+        while the snapshot cannot vouch for what it has seen (not refreshed yet, or blind):
+        what `apikeys.PrincipalCache` may keep for (read it after `refresh()`)."""
+        if self._last_id is None or self._blind is not None:
+            return None
+        return self._credentials_epoch
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -618,6 +659,20 @@ class EntitlementSnapshots:
             "gaps": len(self._gaps),
             "blind": int(self._blind is not None),
         }
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+_PYFORMAT: dict[str, str] = {}
+
+
+def _pyformat(statement: str) -> str:
+    """`:name` → `%(name)s` (psycopg's style; `::type` casts stay), kept per statement."""
+    found = _PYFORMAT.get(statement)
+    if found is None:
+        found = _PARAMETER.sub(r"%(\1)s", statement)
+        if len(_PYFORMAT) < 1024:  # one per number of gaps, in practice
+            _PYFORMAT[statement] = found
+    return found
 
 
 def _remember(entry: _Entry, key: tuple[bool, str, str | None], decision: Decision) -> Decision:

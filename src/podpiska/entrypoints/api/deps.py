@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from podpiska.entrypoints.context import Context
-from podpiska.services.apikeys import Principal, authenticate
+from podpiska.services.apikeys import Principal, PrincipalCache, authenticate
 from podpiska.services.common import not_found
 from podpiska.services.entitlement_cache import EntitlementSnapshots
 
@@ -27,18 +28,28 @@ def session(request: Request) -> Iterator[Session]:
         db.close()
 
 
-async def entitlements(request: Request) -> EntitlementSnapshots:
-    """The process's snapshot of entitlements (made by `create_api`; async: no thread hop)."""
+def entitlement_snapshots(request: Request) -> EntitlementSnapshots:
+    """The process's snapshot of entitlements (made by `create_api`)."""
     snapshots: EntitlementSnapshots = request.app.state.entitlements
     return snapshots
 
 
 SessionDep = Annotated[Session, Depends(session)]
 ContextDep = Annotated[Context, Depends(context)]
-EntitlementsDep = Annotated[EntitlementSnapshots, Depends(entitlements)]
 
 
 def principal(request: Request, db: SessionDep) -> Principal:
+    found = authenticate(db, bearer_token(request))
+    if found is None:
+        raise _unknown_key()
+    request.state.principal = found
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -47,18 +58,49 @@ def principal(request: Request, db: SessionDep) -> Principal:
             "An API key is required: Authorization: Bearer pk_...",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = authenticate(db, token.strip())
-    if found is None:
-        raise HTTPException(
-            401,
-            "The API key is unknown or revoked.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    request.state.principal = found
-    return found
+    return token.strip()
 
 
-PrincipalDep = Annotated[Principal, Depends(principal)]
+def _unknown_key() -> HTTPException:
+    return HTTPException(
+        401,
+        "The API key is unknown or revoked.",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+async def fresh_caller(request: Request) -> tuple[str, Principal | None, EntitlementSnapshots]:
+    """For the entitlement routes, on the event loop: the bearer token, then a refresh of the
+    process's snapshot that began after the request came (shared with the requests waiting
+    with it, `fresh.RefreshRounds`), then the caller if its key is kept in memory (None: ask
+    `checking`). Read after the refresh, a kept key was not revoked before the request."""
+    token = bearer_token(request)
+    await request.app.state.refreshes.wait()
+    snapshots = entitlement_snapshots(request)
+    keys: PrincipalCache = request.app.state.principals
+    found = keys.kept(token, snapshots.credentials_epoch)
+    if found is not None:
+        request.state.principal = found
+    return token, found, snapshots
+
+
+@contextmanager
+def checking(
+    request: Request, token: str
+) -> Iterator[tuple[Session, Principal, EntitlementSnapshots]]:
+    """The rest of an entitlement request after `fresh_caller`, in one hop to the thread
+    pool (each sync dependency costs a hop of its own): a session and the caller."""
+    snapshots = entitlement_snapshots(request)
+    keys: PrincipalCache = request.app.state.principals
+    db = context(request).session()
+    try:
+        found = keys.authenticate(db, token, snapshots.credentials_epoch)
+        if found is None:
+            raise _unknown_key()
+        request.state.principal = found
+        yield db, found, snapshots
+    finally:
+        db.close()
 
 
 def vendor(who: PrincipalDep) -> Principal:

@@ -26,9 +26,23 @@ from podpiska.entrypoints.api import (
     test_clocks,
 )
 from podpiska.entrypoints.api.errors import install_error_handlers
+from podpiska.entrypoints.api.fresh import RefreshRounds
 from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from podpiska.entrypoints.context import Context
+from podpiska.services.apikeys import PrincipalCache
 from podpiska.services.entitlement_cache import EntitlementSnapshots
+
+# Asked thousands of times a second by products and probes: logged when they fail or are
+# slow (PODPISKA_ACCESS_LOG=all logs them too).
+QUIET_ROUTES = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/accounts/{account_id}/entitlements",
+        "/api/v1/accounts/{account_id}/entitlements/{action}",
+    }
+)
 
 
 def _swagger_dir() -> Path | None:
@@ -51,6 +65,7 @@ def create_api(context: Context) -> FastAPI:
         try:
             yield
         finally:
+            _app.state.refreshes.stop()
             if worker is not None:
                 worker.stop()
 
@@ -67,6 +82,8 @@ def create_api(context: Context) -> FastAPI:
     app.state.entitlements = EntitlementSnapshots(
         context.session, context.clock, max_accounts=context.settings.entitlement_cache_accounts
     )
+    app.state.refreshes = RefreshRounds(app.state.entitlements)  # shared by those requests
+    app.state.principals = PrincipalCache()  # the keys of those requests, while not revoked
     install_error_handlers(app)
     for router in (
         quotes.router,
@@ -83,7 +100,11 @@ def create_api(context: Context) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(ops.router)
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(RequestContextMiddleware)  # outermost: every response has an id
+    app.add_middleware(  # outermost: every response has an id
+        RequestContextMiddleware,
+        quiet=QUIET_ROUTES,
+        log_all=context.settings.access_log == "all",
+    )
 
     swagger = _swagger_dir()
     if swagger is not None:

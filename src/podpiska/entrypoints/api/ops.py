@@ -13,9 +13,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process answers."""
-    return {"status": "ok"}
+async def healthz() -> JSONResponse:
+    """The process answers (async: no thread of the pool needed)."""
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/readyz")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter
+from starlette.responses import Response
 
 from podpiska.db.models import Account, AccountUser, Invoice, InvoiceLine, Payment, Subscription
 from podpiska.domain.entitlements import Decision
@@ -288,3 +289,16 @@ class DecisionOut(BaseModel):
             message=decision.message(lang),
             details=decision.details,
         )
+
+
+_DECISIONS = TypeAdapter(list[DecisionOut])
+
+
+def json_response(answer: DecisionOut | list[DecisionOut]) -> Response:
+    """The answer serialized once, by pydantic-core, for the hot routes: FastAPI would
+    validate a returned model against `response_model` again before serializing it."""
+    if isinstance(answer, list):
+        body = _DECISIONS.dump_json(answer)
+    else:
+        body = answer.__pydantic_serializer__.to_json(answer)
+    return Response(content=body, media_type="application/json")
