@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.db.models import Base, Invoice
 from podpiska.db.session import make_engine, make_session_factory
-from podpiska.domain.errors import DomainError
 from podpiska.services import bank, billing, changes, clocks, lifecycle
 from podpiska.services.catalog_store import load_catalog_document
 from podpiska.services.money_ledger import credit_balance, verify
@@ -291,11 +290,13 @@ def test_chunks_imported_before_are_skipped_between_new_ones(
     assert in_bulk == reference
 
 
-def test_a_failing_chunk_leaves_the_chunks_before_it_and_none_after(
+def test_a_change_that_no_longer_applies_waits_for_review_and_the_rest_is_imported(
     two_databases: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The third payment is to a change invoice that expired (its change is refused when it
-    is paid): the chunk before it is imported, it and the one after are not, either way."""
+    is paid, before the daily run voided it): it goes to the review queue with the reason,
+    and every other payment of the statement, in its chunk and after, is imported; either
+    way, to the same rows."""
     monkeypatch.setattr(bank, "CHUNK", 2)
     for engine, one_by_one in zip(two_databases, (True, False), strict=True):
         clock = FixedClock(START)
@@ -314,12 +315,15 @@ def test_a_failing_chunk_leaves_the_chunks_before_it_and_none_after(
             assert change is not None
             move_to(clock, date(2027, 7, 26))  # past its three days
             lines = paying([invoices[0], invoices[1], change, invoices[2]])
-            with pytest.raises(DomainError) as refused:
-                import_into(db, clock, statement(*lines), one_by_one=one_by_one)
-            assert refused.value.code == "invoice_not_payable"
-            assert [row.doc_number for row in bank.review_queue(db)] == []
+            report = import_into(db, clock, statement(*lines), one_by_one=one_by_one)
+            assert report.counts["unmatched"] == 1
+            queued = bank.review_queue(db)
+            assert [row.doc_number for row in queued] == ["3"]
+            assert queued[0].note is not None and change.number in queued[0].note
+            assert queued[0].payment_id is None
             paid = [subscription_of(db, i.account_id).status for i in invoices]
-            assert paid == ["active", "active", "pending"]
+            assert paid == ["active", "active", "active"]
+            assert subscription_of(db, subscription.account_id).plan == "standard"
             assert verify(db).ok
     reference, in_bulk = (tables(engine) for engine in two_databases)
     assert in_bulk == reference

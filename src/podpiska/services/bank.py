@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -258,27 +259,32 @@ def _apply_chunk_one_by_one(
                 else:
                     account = accounts[invoice.account_id]
                     due = invoice.total - invoice.amount_paid
-                    record_payment(
+                    note = _paid_or_refused(
                         session,
-                        invoice=invoice,
-                        subscription=subscription,
-                        account=account,
-                        amount=document.amount,
-                        method="bank_transfer",
-                        external_id=document.fingerprint,
-                        actor=actor,
-                        now=now,
-                        today=today_for(session, account, clock),
-                        payment_id=reserved,
+                        partial(
+                            record_payment,
+                            session,
+                            invoice=invoice,
+                            subscription=subscription,
+                            account=account,
+                            amount=document.amount,
+                            method="bank_transfer",
+                            external_id=document.fingerprint,
+                            actor=actor,
+                            now=now,
+                            today=today_for(session, account, clock),
+                            payment_id=reserved,
+                        ),
                     )
-                    payment_id = reserved
-                    status = (
-                        "paid"
-                        if document.amount == due
-                        else "partial"
-                        if document.amount < due
-                        else "overpaid"
-                    )
+                    if note is None:
+                        payment_id = reserved
+                        status = (
+                            "paid"
+                            if document.amount == due
+                            else "partial"
+                            if document.amount < due
+                            else "overpaid"
+                        )
             session.add(
                 BankPayment(
                     fingerprint=document.fingerprint,
@@ -592,6 +598,22 @@ def _outcome(
     return ("paid" if amount == due else "partial" if amount < due else "overpaid"), None
 
 
+def _paid_or_refused(session: Session, pay: Callable[[], object]) -> str | None:
+    """`pay()` in a savepoint, flushed: None, or why the invoice refused the money (a change
+    invoice whose change no longer fits the subscription, or expired before the daily run
+    voided it): the payment then waits in the review queue and the rest of the statement is
+    imported. Any other error stops the import, as before."""
+    try:
+        with session.begin_nested():
+            pay()
+            session.flush()
+    except DomainError as error:
+        if error.code != "invoice_not_payable":
+            raise
+        return error.message("ru")
+    return None
+
+
 class _Today:
     """The business day of each account of the chunk (`clocks.today_for`: its time zone,
     and its test clock's time if it has one), read in two statements."""
@@ -643,20 +665,25 @@ class _OrmRows:
         assert subscription is not None and account is not None
         status, note = _outcome(invoice, subscription, document.amount)
         if note is None:
-            record_payment(
+            note = _paid_or_refused(
                 self.session,
-                invoice=invoice,
-                subscription=subscription,
-                account=account,
-                amount=document.amount,
-                method="bank_transfer",
-                external_id=document.fingerprint,
-                actor=actor,
-                now=now,
-                today=today_for(self.session, account, self.clock),
-                payment_id=payment_id,
+                partial(
+                    record_payment,
+                    self.session,
+                    invoice=invoice,
+                    subscription=subscription,
+                    account=account,
+                    amount=document.amount,
+                    method="bank_transfer",
+                    external_id=document.fingerprint,
+                    actor=actor,
+                    now=now,
+                    today=today_for(self.session, account, self.clock),
+                    payment_id=payment_id,
+                ),
             )
-            self.session.flush()
+            if note is not None:
+                status = "unmatched"
         return status, note
 
 
