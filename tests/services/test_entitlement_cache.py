@@ -610,3 +610,25 @@ def test_a_broken_refresh_connection_is_opened_again(
     pay(db, clock, invoice)
     assert fresh(snapshots, account_id, "crm.read") == "allowed"  # on a new connection
     assert fresh(snapshots, account_id, "crm.read") == "allowed"
+
+
+def test_an_app_not_seen_yet_is_read_alone_for_a_kept_account(
+    db: Session, clock: FixedClock, engine: Engine, snapshots: EntitlementSnapshots, registry: None
+) -> None:
+    """The account's state and installations are kept: asking about another app reads that
+    app's registry entry (one query), not the account again; an unknown app is refused as
+    the database path refuses it."""
+    account, _ = active_subscription(db, clock, plan="standard")
+    snapshots.refresh()
+    assert snapshots.check(account.id, "apps.use", "telephony").reason == "included_in_plan"
+    with statements(engine) as sent:
+        answer = snapshots.check(account.id, "apps.use", "delivery")
+    assert answer == uncached(db, clock, account.id, "apps.use", "delivery")
+    reads = [q for q in sent if q.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "apps" in reads[0], sent
+    with statements(engine) as sent:
+        assert snapshots.check(account.id, "apps.use", "delivery") == answer
+    assert sent == []  # kept now
+    with pytest.raises(DomainError) as unknown:
+        snapshots.check(account.id, "apps.use", "nope")
+    assert unknown.value.code == "unknown_app"

@@ -202,6 +202,11 @@ class EntitlementSnapshots:
             return kept
         self.misses += 1
         marketplace = action in MARKETPLACE_ACTIONS
+        if app is not None and self._knows_all_but(account_id, marketplace, app):
+            self._read_app(app, session)  # one query, not the account's five to eight
+            kept = self.kept(account_id, action, app)
+            if kept is not None:
+                return kept
         loaded = self._read(account_id, marketplace, [app] if app else [], session)
         state = loaded.states[marketplace]
         access = _access(loaded.apps[app], loaded.installed or {}) if app else None
@@ -281,6 +286,34 @@ class EntitlementSnapshots:
                 decided = _remember(entry, key, check(state, action, access))
             answers.append(decided)
         return answers
+
+    def _knows_all_but(self, account_id: int, marketplace: bool, app: str) -> bool:
+        """The account's state and installations are kept; only the app's entry is not."""
+        entry = self._entry(account_id)
+        return (
+            entry is not None
+            and entry.states.get(marketplace) is not None
+            and entry.installed is not None
+            and app not in self._apps
+        )
+
+    def _read_app(self, code: str, session: Session | None) -> None:
+        """Read one app's registry entry and keep it (unless the registry was forgotten
+        meanwhile); an unknown app raises `unknown_app`, as `check_entitlement` does."""
+        own = session is None
+        db = self._sessions() if session is None else session
+        with self._lock:
+            began = self._generation
+        try:
+            with db.begin():
+                read_only(db)
+                known = _app_of(get_app(db, code))
+        finally:
+            if own:
+                db.close()
+        with self._lock:
+            if self._cleared_at <= began and self._last_id is not None and self._blind is None:
+                self._apps.setdefault(code, known)
 
     def _app_in_order(self, loaded: _Loaded, code: str, session: Session | None) -> _App:
         """An app of a batch not read yet (the read stops at the first unknown app, so that
