@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help system-packages install run serve test lint types contracts pytest bench format clean
+.PHONY: help system-packages assets browser messages install run serve test lint types contracts pytest bench format clean
 
 help:
 	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000"
@@ -34,7 +34,44 @@ system-packages:
 	$$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }
 
-install: system-packages $(STAMP)
+# The web application's front-end packages (htmx 2, Chart.js 4, Pico CSS 2) come from the npm
+# registry, pinned in package-lock.json, and are copied to a git-ignored folder it serves.
+WEB := src/podpiska/entrypoints/web
+ASSETS := $(WEB)/assets
+VENDOR_STATIC := $(WEB)/static/vendor
+ASSETS_STAMP := $(VENDOR_STATIC)/.installed-stamp
+VENDOR_FILES := htmx.org/dist/htmx.min.js chart.js/dist/chart.umd.min.js @picocss/pico/css/pico.min.css
+
+$(ASSETS_STAMP): $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (apt-get install npm) for the web assets" >&2; exit 1; }
+	@cd $(ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR_STATIC)
+	@for f in $(VENDOR_FILES); do cp $(ASSETS)/node_modules/$$f $(VENDOR_STATIC)/ || exit 1; done
+	@touch $@
+
+assets: $(ASSETS_STAMP)
+
+install: system-packages $(STAMP) assets
+
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`):
+# installed for `make test` when missing (~25 s).
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "no $(CHROMIUM) and no apt-get: install Chromium yourself" >&2; exit 1; }; \
+	echo "installing chromium for the browser tests"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+		echo "chromium is missing (run as root: apt-get install chromium)" >&2; exit 1; fi; \
+	$$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }
+
+# The web's texts (docs/web.md): extract them from the code and templates, then update the
+# ru and en catalogs; translate the new entries in locale/ru/LC_MESSAGES/messages.po.
+# The catalogs are compiled in memory when the application starts.
+messages: install
+	$(BIN)/pybabel extract --no-location --sort-output -F $(WEB)/babel.cfg -o $(WEB)/locale/messages.pot src/podpiska/entrypoints/web
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $(WEB)/locale/messages.pot -d $(WEB)/locale
 
 run: install
 	$(BIN)/podpiska init --demo
@@ -50,7 +87,7 @@ types: install
 contracts: install
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
 
 test: lint types contracts pytest
@@ -68,7 +105,8 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache .hypothesis test-artifacts \
+		$(ASSETS)/node_modules $(VENDOR_STATIC)
 
 # Migrations (docs/database.md): `make migration MESSAGE="add payments.refunded_at"` writes
 # the next revision from a scratch SQLite database at head; `make migration INITIAL=1`

@@ -133,6 +133,7 @@ def create_app(context: Context | None = None) -> FastAPI:
     chosen = context or build_context()
     app = create_api(chosen)
     mount_gateway_pages(app, chosen)
+    mount_web(app, chosen)
     return app
 
 
@@ -148,8 +149,17 @@ def serve_app() -> FastAPI:
     context.run_worker = worker_in_process(context.settings)
     app = create_api(context)
     mount_gateway_pages(app, context)
+    mount_web(app, context)
     start_sandbox_webhooks(context)
     return app
+
+
+def mount_web(app: FastAPI, context: Context) -> None:
+    """The web application (portal and back office) at "/", after every other route: the
+    API's routes match first and never pass through the web's sessions or CSRF check."""
+    from podpiska.entrypoints.web.main import web_mount
+
+    app.router.routes.append(web_mount(context))
 
 
 def start_sandbox_webhooks(context: Context) -> None:

@@ -641,6 +641,28 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class WebUser(Base):
+    """A person who logs in to the web application (e-mail and an argon2 password hash):
+    the vendor's staff (`vendor_admin`, `vendor_operator`) and customers' administrators
+    (`account_admin`, bound to one account). E-mails are stored lower-case: unique
+    whatever the case they are typed in."""
+
+    __tablename__ = "web_users"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = _id()
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))  # the roles of API keys
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)  # in the window since failed_since
+    failed_since: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
 class IdempotencyRecord(Base):
     """The first response to a POST with an `Idempotency-Key`, replayed for repeats."""
 

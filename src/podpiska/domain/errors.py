@@ -166,6 +166,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Платёж № {id} уже разобран (состояние «{status}»).",
         "en": "Bank payment {id} is already dealt with ('{status}').",
     },
+    "login_failed": {
+        "ru": "Неверный e-mail или пароль.",
+        "en": "Wrong e-mail or password.",
+    },
+    "login_locked": {
+        "ru": "Слишком много неудачных попыток входа: вход заблокирован до {until}.",
+        "en": "Too many failed login attempts: logging in is locked until {until}.",
+    },
+    "person_exists": {
+        "ru": "Пользователь с e-mail {email} уже есть.",
+        "en": "A person with e-mail {email} already exists.",
+    },
     "not_found": {
         "ru": "Не найдено: {what} № {id}.",
         "en": "{what} {id} was not found.",
@@ -388,6 +400,7 @@ CONFLICT_CODES = frozenset(
         "change_pending",
         "cancel_not_allowed",
         "user_exists",
+        "person_exists",
         "last_admin",
         "idempotency_conflict",
         "idempotency_in_progress",
@@ -412,7 +425,9 @@ NOT_FOUND_CODES = frozenset(
 # The outside world failed, not the request: 503 (a gateway retries its webhook later).
 UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
 # The caller may not send this (a webhook from outside the gateway's networks).
-FORBIDDEN_CODES = frozenset({"notification_rejected", "not_entitled"})
+FORBIDDEN_CODES = frozenset(
+    {"notification_rejected", "not_entitled", "login_failed", "login_locked"}
+)
 
 
 class DomainError(Exception):

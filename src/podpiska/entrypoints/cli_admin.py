@@ -16,11 +16,13 @@ apikey_app = typer.Typer(help="API keys (shown once when created).", no_args_is_
 db_app = typer.Typer(help="The database: migrate, back up.", no_args_is_help=True)
 deliveries_app = typer.Typer(help="E-mails and webhooks sent by the worker.", no_args_is_help=True)
 webhook_app = typer.Typer(help="The vendor's webhook endpoints.", no_args_is_help=True)
+people_app = typer.Typer(help="People who log in to the web application.", no_args_is_help=True)
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(db_app, name="db")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(people_app, name="people")
 
 CLI_ACTOR = "cli"
 
@@ -74,6 +76,11 @@ def init(
             f"try: curl -H 'Authorization: Bearer {key}' "
             f"http://{settings.host}:{settings.port}/api/v1/accounts/1"
         )
+        from podpiska.services.demo import create_demo_people
+
+        typer.echo(f"web logins (demo passwords) at http://{settings.host}:{settings.port}/:")
+        for email, role, password in create_demo_people(db, clock=context.clock):
+            typer.echo(f"  {role:16} {email:28} {password}")
 
 
 @catalog_app.command("load")
@@ -198,6 +205,85 @@ def apikey_revoke(ctx: typer.Context, prefix: str) -> None:
     with context.session() as db:
         revoke_api_key(db, prefix=prefix, actor=CLI_ACTOR, clock=context.clock)
     typer.echo(f"key {prefix} revoked")
+
+
+@people_app.command("add")
+def people_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's e-mail (the login).")],
+    role: Annotated[str, typer.Option(help="vendor_admin, vendor_operator or account_admin")],
+    account: Annotated[int | None, typer.Option(help="The account (account_admin).")] = None,
+) -> None:
+    """Add a person who logs in to the web application; prints a generated password once."""
+    from podpiska.services.people import create_person
+
+    context = _context(ctx)
+    with context.session() as db:
+        person, password = create_person(
+            db, email=email, role=role, account_id=account, actor=CLI_ACTOR, clock=context.clock
+        )
+    typer.echo(password)
+    typer.echo(
+        f"(person {person.id} {person.email}, role {person.role}: the password is shown once; "
+        "they change it on their profile page)",
+        err=True,
+    )
+
+
+@people_app.command("list")
+def people_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """The people who log in to the web application."""
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from podpiska.services.people import list_people
+
+    context = _context(ctx)
+    with context.session() as db:
+        rows = list_people(db)
+    now = context.clock.now()
+    data: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "email": r.email,
+            "role": r.role,
+            "account_id": r.account_id,
+            "state": "disabled"
+            if r.disabled
+            else ("locked" if r.locked_until and r.locked_until > now else "active"),
+            "last_login_at": r.last_login_at.isoformat() if r.last_login_at else None,
+        }
+        for r in rows
+    ]
+    if as_json:
+        _echo_json(data)
+        return
+    if not data:
+        typer.echo("no people yet: podpiska people add EMAIL --role ...")
+        return
+    table = Table()
+    for column in ("id", "e-mail", "role", "account", "state", "last login"):
+        table.add_column(column, no_wrap=True)  # an e-mail is a login: never cut or wrapped
+    moscow = ZoneInfo("Europe/Moscow")
+    for item, row in zip(data, rows, strict=True):
+        last = row.last_login_at
+        table.add_row(
+            str(item["id"]),
+            item["email"],
+            item["role"],
+            str(item["account_id"] or "-"),
+            item["state"],
+            f"{last.astimezone(moscow):%d.%m.%Y %H:%M}" if last else "-",
+        )
+    console = Console(highlight=False)
+    wide = max(len(item["email"]) for item in data) + 75  # the other columns and borders
+    if console.width < wide:  # a pipe or a narrow window: lines as long as they must be
+        console = Console(highlight=False, width=wide)
+    console.print(table)
 
 
 @app.command()

@@ -113,6 +113,7 @@ WHAT = {
     "credit_note": {"ru": "корректировочный документ", "en": "Credit note"},
     "act": {"ru": "акт", "en": "Act"},
     "document": {"ru": "документ", "en": "Document"},
+    "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
 }
 
 

@@ -141,3 +141,46 @@ def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
             state = "cancelled"
         result.append((name, state))
     return result
+
+
+# The demo's logins to the web application: deterministic passwords, for the demo only.
+DEMO_PEOPLE = (
+    ("admin@podpiska.example", "vendor_admin", "demo-vendor-admin"),
+    ("operator@podpiska.example", "vendor_operator", "demo-vendor-operator"),
+    ("admin@romashka.example", "account_admin", "demo-romashka-admin"),
+)
+DEMO_CUSTOMER_EMAIL = "admin@romashka.example"  # the demo account its account_admin runs
+
+
+def create_demo_people(session: Session, *, clock: Clock) -> list[tuple[str, str, str]]:
+    """One person of each role (the account_admin for the demo account of
+    `DEMO_CUSTOMER_EMAIL`); returns (e-mail, role, password). People already there are
+    left as they are (and listed: the demo passwords are the same every time)."""
+    from podpiska.services import people
+
+    with session.begin():
+        account_id = session.scalar(
+            select(Account.id)
+            .where(Account.admin_email == DEMO_CUSTOMER_EMAIL)
+            .order_by(Account.id)
+            .limit(1)
+        )
+    made = []
+    for email, role, password in DEMO_PEOPLE:
+        if role == "account_admin" and account_id is None:
+            continue  # a database with other accounts than the demo's
+        try:
+            people.create_person(
+                session,
+                email=email,
+                role=role,
+                account_id=account_id if role == "account_admin" else None,
+                password=password,
+                actor=ACTOR,
+                clock=clock,
+            )
+        except DomainError as error:
+            if error.code != "person_exists":
+                raise
+        made.append((email, role, password))
+    return made

@@ -1,0 +1,1 @@
+"""The web application: the customer's portal and the vendor's back office (docs/web.md)."""

@@ -1,0 +1,110 @@
+"""Money, numbers, dates and moments as people read them, in the request's language (Babel).
+
+Russian by default: `3 990,00 ₽`, `22.11.2026`, `22 ноября 2026 г.`, moments in Moscow
+time (`22.11.2026 15:00`). Amounts are `Decimal`, never float. Registered as Jinja filters
+by `rendering.py` (`{{ invoice.total|money }}`, `{{ day|date }}`, `{{ at|moment }}`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from podpiska.domain.catalog import Text
+from podpiska.domain.money import CURRENCY_SIGNS, round_money
+from podpiska.entrypoints.web.i18n import current_language
+
+VENDOR_TIMEZONE = ZoneInfo("Europe/Moscow")  # the project's convention for moments shown
+
+
+def money(amount: Decimal | None, currency: str = "RUB") -> str:
+    """`3 990,00 ₽` (ru), `3,990.00 ₽` (en, as the CLI and documents write it); rounded to
+    the kopeck, never `−0,00`."""
+    if amount is None:
+        return "—"
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be Decimal, got {type(amount).__name__}")
+    value = round_money(amount)
+    if value == 0:
+        value = abs(value)
+    lang = current_language()
+    if lang == "ru":
+        return format_currency(value, currency, locale=lang)
+    sign = CURRENCY_SIGNS.get(currency, currency)
+    return f"{format_decimal(value, '#,##0.00', locale=lang)}\xa0{sign}"
+
+
+def number(value: int | Decimal | None) -> str:
+    """`1 024` (ru), `1,024` (en)."""
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=current_language())
+
+
+def short_date(day: date | None) -> str:
+    """`22.11.2026` (ru), `Nov 22, 2026` (en): for tables."""
+    if day is None:
+        return "—"
+    lang = current_language()
+    return format_date(day, "dd.MM.yyyy" if lang == "ru" else "medium", locale=lang)
+
+
+def long_date(day: date | None) -> str:
+    """`22 ноября 2026 г.` (ru), `November 22, 2026` (en): for sentences."""
+    if day is None:
+        return "—"
+    return format_date(day, "long", locale=current_language())
+
+
+def moment(at: datetime | None) -> str:
+    """A timestamp in Moscow time: `22.11.2026 15:00` (ru), `Nov 22, 2026, 3:00 PM` (en)."""
+    if at is None:
+        return "—"
+    lang = current_language()
+    return format_datetime(
+        at,
+        "dd.MM.yyyy HH:mm" if lang == "ru" else "medium",
+        tzinfo=VENDOR_TIMEZONE,
+        locale=lang,
+    )
+
+
+def text(value: Text | None) -> str:
+    """A catalog name (`Text`) in the request's language."""
+    return value.get(current_language()) if value is not None else "—"
+
+
+def megabytes(mb: int | None) -> str:
+    """Disk use: `512 МБ`, `1,5 ГБ`, `1 ТБ` (ru)."""
+    if mb is None:
+        return "—"
+    ru = current_language() == "ru"
+    if mb < 1024:
+        return f"{number(mb)} {'МБ' if ru else 'MB'}"
+    if mb < 1024 * 1024:
+        gb = round_money(Decimal(mb) / Decimal(1024)).normalize()
+        return f"{number(gb)} {'ГБ' if ru else 'GB'}"
+    tb = round_money(Decimal(mb) / Decimal(1024 * 1024)).normalize()
+    return f"{number(tb)} {'ТБ' if ru else 'TB'}"
+
+
+def upper_first(value: str) -> str:
+    """The first letter capitalised, the rest kept (`REST API` stays; Jinja's
+    `capitalize` would lower it)."""
+    return value[:1].upper() + value[1:]
+
+
+FILTERS = {
+    "money": money,
+    "number": number,
+    "date": short_date,
+    "long_date": long_date,
+    "moment": moment,
+    "text": text,
+    "megabytes": megabytes,
+    "upper_first": upper_first,
+}

@@ -1,0 +1,137 @@
+"""Templates: one Jinja environment with the i18n extension, the shared layout's context
+(who, navigation by role, language, CSRF token, flash messages) and `render()`.
+
+A page is `render(request, "portal/subscription.html", {"overview": ...})`; the template
+extends `base.html` and fills `{% block content %}`. Texts are `{{ _("...") }}` or
+`{% trans %}`; money and dates go through the filters of `formatting.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from podpiska.domain.entitlements import action_label
+from podpiska.entrypoints.web import formatting, labels
+from podpiska.entrypoints.web.deps import csrf_token, current_person
+from podpiska.entrypoints.web.i18n import (
+    LANGUAGES,
+    N_,
+    choose_language,
+    current_language,
+    gettext,
+    ngettext,
+    use_language,
+)
+from podpiska.services.people import Person
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PRODUCT = "Podpiska"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(formatting.FILTERS)
+    env.filters.update(
+        state_label=lambda code: labels.label(labels.STATES, code),
+        state_explained=lambda code: labels.label(labels.STATE_EXPLAINED, code),
+        state_tone=lambda code: labels.STATE_TONE.get(code, "muted"),
+        edition_label=lambda code: labels.label(labels.EDITIONS, code),
+        invoice_status_label=lambda code: labels.label(labels.INVOICE_STATUSES, code),
+        invoice_kind_label=lambda code: labels.label(labels.INVOICE_KINDS, code),
+        payment_method_label=lambda code: labels.label(labels.PAYMENT_METHODS, code),
+        role_label=lambda code: labels.label(labels.ROLES, code),
+        action_label=lambda action: action_label(action, current_language()),
+    )
+    env.globals["PRODUCT"] = PRODUCT
+    env.globals["LANGUAGES"] = LANGUAGES
+    return env
+
+
+# --- flash messages -----------------------------------------------------------------------
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once, on the next page rendered (kinds: info, success, error)."""
+    request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+
+
+def _take_flashes(request: Request) -> list[dict[str, str]]:
+    return list(request.session.pop("flash", None) or [])
+
+
+# --- navigation by role -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str  # a message id (N_), translated when rendered
+    href: str
+    roles: frozenset[str]
+
+
+VENDORS = frozenset({"vendor_admin", "vendor_operator"})
+CUSTOMER = frozenset({"account_admin"})
+
+# The back office and the portal add their pages here (in order); `{account}` is the
+# person's own account id.
+NAVIGATION: list[NavItem] = [
+    NavItem(N_("My subscription"), "/portal/{account}", CUSTOMER),
+    NavItem(N_("Accounts"), "/office/accounts", VENDORS),
+]
+
+
+def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
+    if person is None:
+        return []
+    items = []
+    for item in NAVIGATION:
+        if person.role not in item.roles:
+            continue
+        href = item.href.format(account=person.account_id or 0)
+        items.append({"label": gettext(item.label), "href": href, "current": path.startswith(href)})
+    return items
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def render(
+    request: Request,
+    template: str,
+    values: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The page in the request's language, with the layout's context."""
+    lang = choose_language(request)
+    use_language(lang)
+    person = current_person(request)
+    context: dict[str, Any] = {
+        "request": request,
+        "person": person,
+        "lang": current_language(),
+        "csrf_token": csrf_token(request),
+        "flashes": _take_flashes(request),
+        "nav": navigation(person, request.url.path),
+        "path": request.url.path,
+        "query": request.url.query,
+    }
+    context.update(values or {})
+    html = environment().get_template(template).render(context)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
