@@ -319,7 +319,7 @@ def test_a_change_that_no_longer_applies_waits_for_review_and_the_rest_is_import
             assert report.counts["unmatched"] == 1
             queued = bank.review_queue(db)
             assert [row.doc_number for row in queued] == ["3"]
-            assert queued[0].note is not None and change.number in queued[0].note
+            assert queued[0].note is not None and str(change.number) in queued[0].note
             assert queued[0].payment_id is None
             paid = [subscription_of(db, i.account_id).status for i in invoices]
             assert paid == ["active", "active", "active"]
