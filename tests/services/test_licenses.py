@@ -521,3 +521,38 @@ def test_keys_round_trip_through_pem(key: Ed25519PrivateKey) -> None:
             load_public_key(garbage, source="k.pem")
         assert info.value.code == "license_key_invalid"
         assert info.value.http_status == 422
+
+
+def test_the_e_mail_of_a_license_carries_the_signed_file(
+    db: Session, clock: FixedClock, key: Ed25519PrivateKey
+) -> None:
+    """`license.issued` is e-mailed to the account's administrator with its own text and
+    the file attached, exactly as stored, which verifies with the vendor's public key."""
+    from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
+    from podpiska.services import notifications
+
+    account_id = on_premise(db, clock)
+    paid_order(db, clock, account_id, plan="standard", months=12)
+    assert run(db, clock, key) == 1
+    (row,) = files(db)
+    sent: list[EmailMessage] = []
+
+    class Mailer:
+        def send(self, message: EmailMessage) -> None:
+            sent.append(message)
+
+    class Webhooks:
+        def post(self, request: WebhookRequest, *, timeout_seconds: int) -> WebhookResponse:
+            return WebhookResponse(200)
+
+    notifications.fan_out(db, clock=clock)
+    notifications.deliver_due(db, mailer=Mailer(), webhooks=Webhooks(), clock=clock)
+    (message,) = [m for m in sent if m.headers["X-Podpiska-Event"] == "license.issued"]
+    assert message.subject == "Файл лицензии LIC-2026-000001"
+    assert "тариф «Стандартный», пользователей: 50" in message.text, message.text
+    (attachment,) = message.attachments
+    assert attachment.filename == "LIC-2026-000001.lic"
+    text = attachment.content.decode("ascii")
+    assert text == stored_text(row)
+    verdict = verify_license_text(text, public_key_pem(key), TODAY)
+    assert verdict.status is LicenseStatus.VALID

@@ -831,6 +831,42 @@ def _version_moved(x: _Parts) -> Notice:
     )
 
 
+def _license_issued(x: _Parts) -> Notice:
+    serial = x.p.get("serial") or "—"
+    plan = x.plan or "—"
+    users = _int(x.p.get("users"))
+    paid = _date(x.p.get("paid_through"))
+    grace = _date(x.p.get("grace_until"))
+    key = x.p.get("key_id") or "—"
+    if x.ru:
+        return Notice(
+            f"Файл лицензии {serial}",
+            _join(
+                f"Для портала {x.account} выпущен файл лицензии {serial}: тариф {plan}"
+                + (f", пользователей: {users}" if users is not None else "")
+                + (f", оплачено по {format_date(paid, 'ru')}" if paid else "")
+                + (f", работает до {format_date(grace, 'ru')} с льготным периодом" if grace else "")
+                + ".",
+                "Файл во вложении: установите его вместо прежнего в вашей локальной "
+                "установке. Он подписан ключом вендора "
+                f"{key} и проверяется без подключения к интернету.",
+            ),
+        )
+    return Notice(
+        f"License file {serial}",
+        _join(
+            f"License file {serial} was issued for account {x.account}: plan {plan}"
+            + (f", {users} users" if users is not None else "")
+            + (f", paid through {format_date(paid, 'en')}" if paid else "")
+            + (f", valid until {format_date(grace, 'en')} with the grace period" if grace else "")
+            + ".",
+            "The file is attached: install it in place of the previous one in your "
+            f"on-premise installation. It is signed with the vendor's key {key} and is "
+            "verified offline.",
+        ),
+    )
+
+
 def _generic(x: _Parts) -> Notice:
     details = [f"  {key}: {value}" for key, value in sorted(x.p.items())]
     if x.ru:
@@ -873,6 +909,7 @@ _TEXTS: dict[str, Callable[[_Parts], Notice]] = {
     "refund.failed": lambda x: _refund(x, False),
     "migration.notice": _migration_notice,
     "subscription.version_moved": _version_moved,
+    "license.issued": _license_issued,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_TEXTS)

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -40,6 +40,7 @@ from podpiska.db.models import (
     Account,
     Delivery,
     Invoice,
+    LicenseFile,
     OutboxEvent,
     Subscription,
     WebhookEndpoint,
@@ -60,6 +61,7 @@ from podpiska.ports import (
 )
 from podpiska.services.common import audit, not_found
 from podpiska.services.documents import document_filename, document_for_event, get_document_pdf
+from podpiska.services.licenses import license_filename, stored_text
 from podpiska.services.notification_texts import NoticeContext, render_notice
 
 logger = logging.getLogger(__name__)
@@ -349,13 +351,16 @@ def deliver_due(
         )
         delivered = retried = dead = 0
         for claimed in jobs:
-            job = (
-                _attach_document(
-                    session, claimed, renderer=renderer, seller=seller, clock=clock, lang=lang
+            if claimed.document is not None and claimed.document[0] == LICENSE:
+                job = _attach_license(session, claimed)
+            else:
+                job = (
+                    _attach_document(
+                        session, claimed, renderer=renderer, seller=seller, clock=clock, lang=lang
+                    )
+                    if renderer is not None and seller is not None
+                    else claimed
                 )
-                if renderer is not None and seller is not None
-                else claimed
-            )
             outcome = _send(
                 job,
                 mailer=mailer,
@@ -472,7 +477,8 @@ def _claim(
                             delivery.created_at,
                             delivery.attempts,
                             email=message,
-                            document=document_for_event(event.type, event.payload),
+                            document=document_for_event(event.type, event.payload)
+                            or license_for_event(event.type, event.payload),
                         )
                 elif delivery.channel == WEBHOOK:
                     endpoint = (
@@ -539,6 +545,33 @@ def _attach_document(
         logger.exception("document %s %s for delivery %s failed", kind, source_id, job.delivery_id)
         return job
     attachment = Attachment(document_filename(document), pdf, "application/pdf")
+    email = replace(job.email, attachments=(*job.email.attachments, attachment))
+    return replace(job, email=email)
+
+
+LICENSE = "license"  # the e-mail of `license.issued` carries the signed file
+
+
+def license_for_event(event_type: str, payload: Mapping[str, Any] | None) -> tuple[str, int] | None:
+    """(LICENSE, the license file's id) for `license.issued`, else None."""
+    if event_type != "license.issued" or not payload:
+        return None
+    value = payload.get("license_id")
+    return (LICENSE, value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _attach_license(session: Session, job: _Job) -> _Job:
+    """The e-mail with the license file, exactly as it was signed (read now: the file is
+    stored when issued). A file no longer found sends the e-mail as it is."""
+    if job.email is None or job.document is None:
+        return job
+    with session.begin():
+        row = session.get(LicenseFile, job.document[1])
+        if row is None:
+            return job
+        attachment = Attachment(
+            license_filename(row), stored_text(row).encode("ascii"), "application/octet-stream"
+        )
     email = replace(job.email, attachments=(*job.email.attachments, attachment))
     return replace(job, email=email)
 
