@@ -120,6 +120,9 @@ class Subscription(Base):
         Index("ix_subscriptions_status_ends_on", "status", "ends_on", "account_id"),
         # An account's latest subscription, cancelled ones too (the entitlement check).
         Index("ix_subscriptions_account", "account_id", "id"),
+        # A catalog migration's version move on its date: the subscriptions still on the
+        # older versions, in batches by id (services/migrations.py).
+        Index("ix_subscriptions_catalog_version", "catalog_version", "id"),
         # One live subscription per account.
         Index(
             "uq_subscriptions_live_account",
