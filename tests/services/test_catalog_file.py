@@ -239,6 +239,13 @@ def test_a_bad_vat_mode_lists_the_allowed_ones(crm_text: str) -> None:
     assert problem.line == line_of(text, "mode: inclusive")
 
 
+def test_vat_on_top_of_the_price_is_refused_until_invoices_carry_it(crm_text: str) -> None:
+    text = edit(crm_text, "vat: {mode: included", "vat: {mode: excluded")
+    problem = only_problem(text)
+    assert problem.path == ("versions", 0, "vat", "mode")
+    assert "not supported by invoices yet" in problem.message
+
+
 def test_a_bad_seat_policy(crm_text: str) -> None:
     problem = only_problem(edit(crm_text, "seat_policy: prorate", "seat_policy: refund"))
     assert problem.path == ("versions", 0, "seat_policy")

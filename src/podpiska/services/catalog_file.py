@@ -246,8 +246,21 @@ def _text(value: Any) -> Any:
 Name = Annotated[TextSchema, BeforeValidator(_text)]
 
 
+def _supported_vat_mode(value: Any) -> Any:
+    """VAT on top of the price is priced by the domain (`Vat.gross_of`), but invoices,
+    payments and receipts charge an invoice's total, which is the lines' sum: a catalog
+    with `excluded` would bill the net amount. Refused until invoices carry it."""
+    if value == VatMode.EXCLUDED.value:
+        raise PydanticCustomError(
+            "vat_mode",
+            "excluded (VAT on top of the price) is not supported by invoices yet: "
+            "state prices with VAT included, or exempt",
+        )
+    return value
+
+
 class VatSchema(_Strict):
-    mode: VatMode
+    mode: Annotated[VatMode, BeforeValidator(_supported_vat_mode)]
     rate: Percent = Decimal(22)
 
 
