@@ -261,6 +261,7 @@ def _apply_chunk_one_by_one(
                     due = invoice.total - invoice.amount_paid
                     note = _paid_or_refused(
                         session,
+                        invoice,
                         partial(
                             record_payment,
                             session,
@@ -598,11 +599,18 @@ def _outcome(
     return ("paid" if amount == due else "partial" if amount < due else "overpaid"), None
 
 
-def _paid_or_refused(session: Session, pay: Callable[[], object]) -> str | None:
-    """`pay()` in a savepoint, flushed: None, or why the invoice refused the money (a change
-    invoice whose change no longer fits the subscription, or expired before the daily run
-    voided it): the payment then waits in the review queue and the rest of the statement is
-    imported. Any other error stops the import, as before."""
+def _paid_or_refused(
+    session: Session, invoice: PayableInvoice, pay: Callable[[], object]
+) -> str | None:
+    """`pay()`: None, or why the invoice refused the money (a change invoice whose change no
+    longer fits the subscription, or expired before the daily run voided it): the payment
+    then waits in the review queue and the rest of the statement is imported. Only a change
+    invoice can refuse once `not_payable` has let it through, so only its payment runs in a
+    savepoint (flushed; a savepoint per payment would flush each one alone, three times
+    slower). Any other error stops the import, as before."""
+    if not needs_session(invoice):
+        pay()
+        return None
     try:
         with session.begin_nested():
             pay()
@@ -667,6 +675,7 @@ class _OrmRows:
         if note is None:
             note = _paid_or_refused(
                 self.session,
+                invoice,
                 partial(
                     record_payment,
                     self.session,
