@@ -491,7 +491,9 @@ class Document(Base):
 
 class BankPayment(Base):
     """An incoming payment of an imported bank statement, and what became of it: matched to
-    an invoice (paid, part-paid, overpaid), or waiting for an operator (unmatched)."""
+    an invoice (paid, part-paid, overpaid), or waiting for an operator (unmatched), who
+    assigns it to an invoice (resolved), puts it on an account's credit (credited: a
+    prepayment, `account_id`) or sets it aside as not ours (dismissed, with its `reason`)."""
 
     __tablename__ = "bank_payments"
     __table_args__ = (
@@ -508,12 +510,16 @@ class BankPayment(Base):
     payer: Mapped[str] = mapped_column(String(500))
     payer_inn: Mapped[str] = mapped_column(String(12))
     purpose: Mapped[str] = mapped_column(String(2000))
-    status: Mapped[str] = mapped_column(String(20))  # paid|partial|overpaid|unmatched|resolved
+    # paid|partial|overpaid|unmatched|resolved|credited|dismissed
+    status: Mapped[str] = mapped_column(String(20))
     invoice_id: Mapped[int | None] = mapped_column(BigId)
     payment_id: Mapped[int | None] = mapped_column(BigId)
     note: Mapped[str | None] = mapped_column(String(500))
     imported_at: Mapped[datetime]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]  # when an operator dealt with it
+    account_id: Mapped[int | None] = mapped_column(BigId)  # credited: the account
+    reason: Mapped[str | None] = mapped_column(String(500))  # dismissed: why not ours
 
 
 class Payment(Base):

@@ -166,6 +166,20 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Платёж № {id} уже разобран (состояние «{status}»).",
         "en": "Bank payment {id} is already dealt with ('{status}').",
     },
+    "bank_payment_reason_required": {
+        "ru": "Укажите, почему платёж № {id} не наш: причина не может быть пустой.",
+        "en": "Say why bank payment {id} is not ours: the reason cannot be blank.",
+    },
+    "bank_payment_reason_too_long": {
+        "ru": "Причина длиннее {max} символов ({length}): сократите её.",
+        "en": "The reason is longer than {max} characters ({length}): shorten it.",
+    },
+    "bank_payment_not_dismissed": {
+        "ru": "Платёж № {id} не отмечен как «не наш» (состояние «{status}»): в очередь на "
+        "разбор возвращается только такой платёж.",
+        "en": "Bank payment {id} is not set aside as not ours ('{status}'): only such a "
+        "payment goes back to the review queue.",
+    },
     "login_failed": {
         "ru": "Неверный e-mail или пароль.",
         "en": "Wrong e-mail or password.",
@@ -306,6 +320,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Платёжный шлюз «{gateway}» не подключён. Подключён: {allowed}.",
         "en": "Payment gateway '{gateway}' is not configured. Configured: {allowed}.",
     },
+    "payment_in_progress": {
+        "ru": "Оплата счёта {number} уже идёт: дождитесь её результата.",
+        "en": "A payment of invoice {number} is already in progress: wait for its result.",
+    },
     "invoice_not_payable": {
         "ru": "Счёт {number} в состоянии «{status}»: оплатить его нельзя.",
         "en": "Invoice {number} is '{status}': it cannot be paid.",
@@ -386,6 +404,7 @@ CONFLICT_CODES = frozenset(
         "trial_not_needed",
         "subscription_exists",
         "invoice_not_payable",
+        "payment_in_progress",
         "invalid_transition",
         "renewal_not_allowed",
         "renewal_too_early",
@@ -393,6 +412,7 @@ CONFLICT_CODES = frozenset(
         "downgrade_blocked",
         "change_stale",
         "bank_payment_resolved",
+        "bank_payment_not_dismissed",
         "renewed_ahead",
         "change_not_allowed",
         "credit_note_not_allowed",

@@ -702,6 +702,57 @@ def bank_resolve(
     typer.echo(f"payment {row.id}: resolved to invoice {row.invoice_id}")
 
 
+@bank_app.command("credit")
+def bank_credit(
+    ctx: typer.Context,
+    bank_payment: Annotated[int, typer.Argument(help="The payment from `bank review`.")],
+    account: Annotated[int, typer.Option(help="The account (id) whose credit it goes to.")],
+) -> None:
+    """Put an unmatched payment on an account's credit (a prepayment for no invoice in
+    particular): the account's next invoices use it first."""
+    from podpiska.services.bank import credit_to_account
+
+    context = _context(ctx)
+    with context.session() as db:
+        row = credit_to_account(
+            db, bank_payment_id=bank_payment, account_id=account, actor=CLI_ACTOR,
+            clock=context.clock,
+        )  # fmt: skip
+    typer.echo(f"payment {row.id}: {row.amount} to the credit of account {row.account_id}")
+
+
+@bank_app.command("dismiss")
+def bank_dismiss(
+    ctx: typer.Context,
+    bank_payment: Annotated[int, typer.Argument(help="The payment from `bank review`.")],
+    reason: Annotated[str, typer.Option(help="Why it is not ours (up to 500 characters).")],
+) -> None:
+    """Set an unmatched payment aside as not ours (no payment, no posting); `bank reopen`
+    takes it back to the queue."""
+    from podpiska.services.bank import dismiss
+
+    context = _context(ctx)
+    with context.session() as db:
+        row = dismiss(
+            db, bank_payment_id=bank_payment, reason=reason, actor=CLI_ACTOR, clock=context.clock
+        )
+    typer.echo(f"payment {row.id}: not ours ({row.reason})")
+
+
+@bank_app.command("reopen")
+def bank_reopen(
+    ctx: typer.Context,
+    bank_payment: Annotated[int, typer.Argument(help="A payment set aside as not ours.")],
+) -> None:
+    """Take a payment set aside as not ours back to the review queue."""
+    from podpiska.services.bank import reopen
+
+    context = _context(ctx)
+    with context.session() as db:
+        row = reopen(db, bank_payment_id=bank_payment, actor=CLI_ACTOR, clock=context.clock)
+    typer.echo(f"payment {row.id}: back in the review queue")
+
+
 payments_app = typer.Typer(
     help="Payments through the gateway: autopay, reconciliation, saved methods.",
     no_args_is_help=True,

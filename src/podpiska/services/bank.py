@@ -2,9 +2,10 @@
 
 Each incoming payment is matched to an invoice by the number in its purpose and by amount:
 the exact amount pays it (and activates or renews), less part-pays it, more pays it and puts
-the rest on the account's credit; no invoice found goes to a review queue that an operator
-resolves by hand. A payment is known by its fingerprint, so importing the same statement
-twice changes nothing.
+the rest on the account's credit; no invoice found goes to a review queue where an operator
+assigns it to an invoice (`resolve`), puts it on an account's credit (`credit_to_account`: a
+prepayment) or sets it aside as not ours (`dismiss`, undone by `reopen`). A payment is known
+by its fingerprint, so importing the same statement twice changes nothing.
 
 Payments are applied a thousand to a transaction, by the rules of any payment
 (`billing.record_payment_rows`: the body of `record_payment`) but written in bulk. A
@@ -80,11 +81,10 @@ from podpiska.services.billing import (
     not_payable,
     record_payment,
     record_payment_rows,
-    register_payment,
 )
 from podpiska.services.clocks import today_for
 from podpiska.services.common import audit, get_or_404
-from podpiska.services.money_ledger import CREDIT
+from podpiska.services.money_ledger import CASH, CREDIT, grant_credit
 
 CHUNK = 1000
 
@@ -898,37 +898,154 @@ def review_queue(session: Session, *, limit: int = 100) -> list[BankPayment]:
         )
 
 
+REASON_MAX = 500  # characters of the reason a payment is not ours
+
+
+def _unmatched(session: Session, bank_payment_id: int) -> BankPayment:
+    """The payment, locked (in the caller's transaction), still waiting in the review
+    queue: an operator deals with it once (resolve, credit or dismiss)."""
+    row = get_or_404(session, BankPayment, bank_payment_id, "bank payment", lock=True)
+    if row.status != "unmatched":
+        raise DomainError("bank_payment_resolved", id=bank_payment_id, status=row.status)
+    return row
+
+
 def resolve(
     session: Session, *, bank_payment_id: int, invoice_id: int, actor: str, clock: Clock
 ) -> BankPayment:
-    """An operator assigns an unmatched payment to an invoice: it is registered there."""
+    """An operator assigns an unmatched payment to an invoice: it is registered there. One
+    transaction under the payment's row lock (then the subscription's and the invoice's, the
+    order of `billing.register_payment`): a payment is resolved, credited or dismissed once."""
     with session.begin():
-        row = get_or_404(session, BankPayment, bank_payment_id, "bank payment")
-        if row.status != "unmatched":
-            raise DomainError("bank_payment_resolved", id=bank_payment_id, status=row.status)
-        fingerprint, amount = row.fingerprint, row.amount
-    result = register_payment(
-        session,
-        invoice_id=invoice_id,
-        amount=amount,
-        method="bank_transfer",
-        external_id=fingerprint,
-        actor=actor,
-        clock=clock,
-    )
-    with session.begin():
-        row = get_or_404(session, BankPayment, bank_payment_id, "bank payment", lock=True)
-        row.status, row.invoice_id, row.payment_id = "resolved", invoice_id, result.payment.id
-        row.resolved_by = actor
+        row = _unmatched(session, bank_payment_id)
+        found = get_or_404(session, Invoice, invoice_id, "invoice")
+        subscription = get_or_404(
+            session, Subscription, found.subscription_id, "subscription", lock=True
+        )
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
+        now = clock.now()
+        payment = session.scalars(  # registered before (as `register_payment` replays it)
+            select(Payment).where(
+                Payment.method == "bank_transfer", Payment.external_id == row.fingerprint
+            )
+        ).first()
+        if payment is None:
+            account = get_or_404(session, Account, invoice.account_id, "account")
+            payment = record_payment(
+                session,
+                invoice=invoice,
+                subscription=subscription,
+                account=account,
+                amount=row.amount,
+                method="bank_transfer",
+                external_id=row.fingerprint,
+                actor=actor,
+                now=now,
+                today=today_for(session, account, clock),
+            )
+        row.status, row.invoice_id, row.payment_id = "resolved", invoice_id, payment.id
+        row.resolved_by, row.resolved_at = actor, now
         audit(
             session,
             actor=actor,
             action="bank_payment.resolved",
             object_type="bank_payment",
             object_id=row.id,
-            account_id=result.invoice.account_id,
-            at=clock.now(),
-            after={"invoice": result.invoice.number, "amount": str(amount)},
+            account_id=invoice.account_id,
+            at=now,
+            after={"invoice": invoice.number, "amount": str(row.amount)},
+        )
+    return row
+
+
+def credit_to_account(
+    session: Session, *, bank_payment_id: int, account_id: int, actor: str, clock: Clock
+) -> BankPayment:
+    """An operator puts an unmatched payment on an account's credit: a known customer's
+    prepayment for no invoice in particular. The same credit as an overpayment's
+    (`money_ledger.grant_credit` from `cash`), so the account's next invoices use it first;
+    no payment of an invoice, no event (the credit path emits none)."""
+    with session.begin():
+        row = _unmatched(session, bank_payment_id)
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        now = clock.now()
+        grant_credit(
+            session,
+            account_id=account.id,
+            amount=row.amount,
+            reason=f"prepayment: bank payment № {row.doc_number[:50]} of {row.day.isoformat()}",
+            actor=actor,
+            at=now,
+            from_ledger=CASH,
+            document=f"bank_payment:{row.id}",
+        )
+        row.status, row.account_id = "credited", account.id
+        row.resolved_by, row.resolved_at = actor, now
+        audit(
+            session,
+            actor=actor,
+            action="bank_payment.credited",
+            object_type="bank_payment",
+            object_id=row.id,
+            account_id=account.id,
+            at=now,
+            before={"status": "unmatched"},
+            after={"account": account.id, "amount": str(row.amount), "doc_number": row.doc_number},
+        )
+    return row
+
+
+def dismiss(
+    session: Session, *, bank_payment_id: int, reason: str, actor: str, clock: Clock
+) -> BankPayment:
+    """An operator sets an unmatched payment aside as not ours (paid to us by mistake, to be
+    returned by the bank; for something Podpiska does not bill), saying why. Nothing but the
+    payment's status, reason, who and when (and an audit row): no payment, no posting.
+    `reopen` takes it back to the queue."""
+    text = reason.strip()
+    if not text:
+        raise DomainError("bank_payment_reason_required", id=bank_payment_id)
+    if len(text) > REASON_MAX:
+        raise DomainError("bank_payment_reason_too_long", max=REASON_MAX, length=len(text))
+    with session.begin():
+        row = _unmatched(session, bank_payment_id)
+        now = clock.now()
+        row.status, row.reason = "dismissed", text
+        row.resolved_by, row.resolved_at = actor, now
+        audit(
+            session,
+            actor=actor,
+            action="bank_payment.dismissed",
+            object_type="bank_payment",
+            object_id=row.id,
+            account_id=None,
+            at=now,
+            before={"status": "unmatched"},
+            after={"reason": text, "amount": str(row.amount), "doc_number": row.doc_number},
+        )
+    return row
+
+
+def reopen(session: Session, *, bank_payment_id: int, actor: str, clock: Clock) -> BankPayment:
+    """Take a payment set aside as not ours back to the review queue (a mistaken click).
+    Only a dismissed one: a resolved or credited payment has moved money."""
+    with session.begin():
+        row = get_or_404(session, BankPayment, bank_payment_id, "bank payment", lock=True)
+        if row.status != "dismissed":
+            raise DomainError("bank_payment_not_dismissed", id=bank_payment_id, status=row.status)
+        now = clock.now()
+        before = {"status": row.status, "reason": row.reason, "by": row.resolved_by}
+        row.status, row.reason, row.resolved_by, row.resolved_at = "unmatched", None, None, None
+        audit(
+            session,
+            actor=actor,
+            action="bank_payment.reopened",
+            object_type="bank_payment",
+            object_id=row.id,
+            account_id=None,
+            at=now,
+            before=before,
+            after={"status": "unmatched"},
         )
     return row
 

@@ -11,6 +11,7 @@ owed to customers). Postings, each a transaction summing to zero:
 | invoice voided (unpaid) | deferred_revenue | receivable |
 | payment received | cash | receivable |
 | credit given (a change worth less) | deferred_revenue | customer_credit |
+| overpayment, bank payment put on credit (prepayment) | cash | customer_credit |
 | credit used on an invoice | customer_credit | receivable |
 | refund of credit | customer_credit | cash |
 | credit note on a paid invoice | deferred_revenue | customer_credit |
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import (
+    BankPayment,
     CreditEntry,
     CreditNote,
     Invoice,
@@ -187,8 +189,11 @@ def grant_credit(
     change_id: int | None = None,
     invoice_id: int | None = None,
     from_ledger: str = DEFERRED,
+    document: str | None = None,
 ) -> None:
-    """Money owed to the customer. In the caller's transaction."""
+    """Money owed to the customer. In the caller's transaction. `document`: what the
+    posting refers to when neither a change nor an invoice (a bank payment put on the
+    account's credit: `bank_payment:ID`, from `cash`)."""
     session.add(
         CreditEntry(
             account_id=account_id,
@@ -207,7 +212,7 @@ def grant_credit(
         credit=CREDIT,
         amount=amount,
         kind="credit_grant",
-        document=f"change:{change_id}" if change_id else f"invoice:{invoice_id}",
+        document=document or (f"change:{change_id}" if change_id else f"invoice:{invoice_id}"),
         at=at,
     )
 
@@ -374,7 +379,7 @@ class LedgerReport:
 def verify(session: Session) -> LedgerReport:
     """Prove, over the whole database, that every transaction balances and that each
     account's receivable equals its open invoices, its customer credit its credit balance,
-    and its cash its payments less refunds."""
+    and its cash its payments (and bank payments put on its credit) less refunds."""
     report = LedgerReport()
     with session.begin():
         report.transactions = (
@@ -423,7 +428,14 @@ def verify(session: Session) -> LedgerReport:
                 .group_by(Refund.account_id)
             )
         )
-    accounts = {a for a, _ in ledgers} | set(open_due) | set(credit) | set(paid)
+        prepaid = _by_account(  # bank payments put on an account's credit (no invoice)
+            session.execute(
+                select(BankPayment.account_id, func.sum(BankPayment.amount))
+                .where(BankPayment.status == "credited", BankPayment.account_id.is_not(None))
+                .group_by(BankPayment.account_id)
+            )
+        )
+    accounts = {a for a, _ in ledgers} | set(open_due) | set(credit) | set(paid) | set(prepaid)
     for account in sorted(accounts):
         checks = (
             ("receivable", ledgers.get((account, RECEIVABLE), ZERO), open_due.get(account, ZERO)),
@@ -431,7 +443,7 @@ def verify(session: Session) -> LedgerReport:
             (
                 "cash",
                 ledgers.get((account, CASH), ZERO),
-                paid.get(account, ZERO) - refunded.get(account, ZERO),
+                paid.get(account, ZERO) + prepaid.get(account, ZERO) - refunded.get(account, ZERO),
             ),
         )
         for what, booked, actual in checks:

@@ -17,8 +17,10 @@ from podpiska.entrypoints.api.deps import (
 )
 from podpiska.entrypoints.api.schemas import (
     AutopayIn,
+    BankCreditIn,
     CancelIn,
     CreditNoteIn,
+    DismissIn,
     InvoiceOut,
     PaymentIn,
     PaymentOut,
@@ -256,3 +258,59 @@ def resolve_bank_payment(
         clock=ctx.clock,
     )
     return {"id": row.id, "status": row.status, "invoice_id": row.invoice_id}
+
+
+def _bank_payment_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "amount": f"{row.amount:.2f}",
+        "invoice_id": row.invoice_id,
+        "account_id": row.account_id,
+        "reason": row.reason,
+        "resolved_by": row.resolved_by,
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+    }
+
+
+@router.post("/bank-payments/{bank_payment_id}/credit")
+def credit_bank_payment(
+    bank_payment_id: int, body: BankCreditIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Put an unmatched payment on an account's credit (a prepayment): its next invoices
+    use it first, as an overpayment's credit."""
+    from podpiska.services.bank import credit_to_account
+
+    row = credit_to_account(
+        db,
+        bank_payment_id=bank_payment_id,
+        account_id=body.account_id,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    return _bank_payment_out(row)
+
+
+@router.post("/bank-payments/{bank_payment_id}/dismiss")
+def dismiss_bank_payment(
+    bank_payment_id: int, body: DismissIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Set an unmatched payment aside as not ours, with the reason (not blank, ≤ 500
+    characters). No payment, no posting; `.../reopen` takes it back to the queue."""
+    from podpiska.services.bank import dismiss
+
+    row = dismiss(
+        db, bank_payment_id=bank_payment_id, reason=body.reason, actor=who.actor, clock=ctx.clock
+    )
+    return _bank_payment_out(row)
+
+
+@router.post("/bank-payments/{bank_payment_id}/reopen")
+def reopen_bank_payment(
+    bank_payment_id: int, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Take a payment set aside as not ours back to the review queue."""
+    from podpiska.services.bank import reopen
+
+    row = reopen(db, bank_payment_id=bank_payment_id, actor=who.actor, clock=ctx.clock)
+    return _bank_payment_out(row)

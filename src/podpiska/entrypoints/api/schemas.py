@@ -61,6 +61,15 @@ class ResolveIn(In):
     invoice_id: StrictInt
 
 
+class BankCreditIn(In):
+    account_id: StrictInt
+
+
+class DismissIn(In):
+    reason: str = Field(description="Why it is not ours (≤ 500 characters, not blank)",
+                        examples=["paid to us by mistake: the bank returns it"])  # fmt: skip
+
+
 class CreditNoteIn(In):
     reason: str = Field(min_length=1, examples=["charged twice"])
 
