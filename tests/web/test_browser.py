@@ -72,7 +72,8 @@ def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, web: WebSer
 
 def test_the_back_office_lists_accounts_with_a_filter(page: Page, web: WebServer) -> None:
     log_in(page, web, VENDOR_OPERATOR)
-    expect(page).to_have_url(web.url("/office/accounts"))
+    expect(page).to_have_url(web.url("/office"))  # the dashboard first
+    page.goto(web.url("/office/accounts"))
     rows = page.locator("table[data-testid=accounts] tbody tr")
     expect(rows).to_have_count(7)
     page.get_by_test_id("filter-state").select_option("grace")  # htmx updates the table

@@ -122,7 +122,7 @@ def test_an_account_admin_sees_only_its_own_account(client: TestClient) -> None:
 
 def test_vendors_reach_the_back_office_and_every_account(client: TestClient) -> None:
     client_log_in(client, VENDOR_OPERATOR)
-    assert client.get("/").headers["location"] == "/office/accounts"
+    assert client.get("/").headers["location"] == "/office"
     listed = client.get("/office/accounts")
     assert listed.status_code == 200
     assert _accounts_shown(listed.text) == [1, 2, 3, 4, 5, 6, 7]

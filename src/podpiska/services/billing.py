@@ -37,7 +37,7 @@ from podpiska.domain.lifecycle import (
     transition,
 )
 from podpiska.domain.money import ZERO, is_money
-from podpiska.domain.pricing import QuoteRequest, quote
+from podpiska.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
 from podpiska.services.catalog_store import catalog_in_force
@@ -859,26 +859,7 @@ def _renew(
                 now=clock.now(),
                 actor=actor,
             )
-    plan, seats = renewal_configuration(session, catalog, subscription, account, today)
-    from podpiska.services.migrations import pinned_catalog, renewal_versions
-
-    held_back = renewal_versions(session, catalog, [subscription], today)  # a version plan
-    priced_in = (
-        pinned_catalog(catalog, held_back[subscription.id])
-        if subscription.id in held_back
-        else catalog
-    )
-    q = quote(
-        priced_in,
-        QuoteRequest(
-            plan=plan,
-            months=months,
-            users=seats,
-            add_ons=tuple(subscription.add_ons),
-            held_add_ons=frozenset(subscription.add_ons),
-        ),
-        today,
-    )
+    q = _renewal_quote(session, catalog, subscription, account, months, today)
     invoice = issue_invoice(
         session,
         account=account,
@@ -892,6 +873,150 @@ def _renew(
     subscription.updated_at = now
     use_credit(session, invoice, subscription, today=today, now=clock.now(), actor=actor)
     return invoice
+
+
+def _renewal_quote(
+    session: Session,
+    catalog: Catalog,
+    subscription: Subscription,
+    account: Account,
+    months: int,
+    today: date,
+) -> Quote:
+    """The price of the next term of `months`: the configuration it is bought for, in the
+    catalog version it is priced in (a version held back by a migration plan)."""
+    plan, seats = renewal_configuration(session, catalog, subscription, account, today)
+    from podpiska.services.migrations import pinned_catalog, renewal_versions
+
+    held_back = renewal_versions(session, catalog, [subscription], today)  # a version plan
+    priced_in = (
+        pinned_catalog(catalog, held_back[subscription.id])
+        if subscription.id in held_back
+        else catalog
+    )
+    return quote(
+        priced_in,
+        QuoteRequest(
+            plan=plan,
+            months=months,
+            users=seats,
+            add_ons=tuple(subscription.add_ons),
+            held_add_ons=frozenset(subscription.add_ons),
+        ),
+        today,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOffer:
+    """One period the next term can be bought for: its exact price (the invoice's, to the
+    kopeck) or why it cannot be bought."""
+
+    months: int
+    discount_percent: Decimal
+    term: Term | None
+    quote: Quote | None
+    problem: DomainError | None = None
+
+    @property
+    def monthly(self) -> Decimal | None:
+        return self.quote.monthly_equivalent if self.quote is not None else None
+
+    @property
+    def paid_through(self) -> date | None:
+        """The last paid day of the term it would buy."""
+        from podpiska.domain.lifecycle import ONE_DAY
+
+        return self.term.ends_on - ONE_DAY if self.term is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOffers:
+    """What a customer sees before renewing: every period offered today with its price,
+    the term each would buy, and whether a renewal can be bought now."""
+
+    account_id: int
+    today: date
+    status: str
+    current_months: int
+    paid_through: date | None
+    opens_on: date | None  # the renewal window opens later (active, too early)
+    problem: DomainError | None  # nothing can be renewed (pending, cancelled, blocked)
+    open_invoice: Invoice | None  # the renewal invoice already issued and unpaid
+    offers: list[RenewalOffer]
+
+    @property
+    def can_renew(self) -> bool:
+        return self.problem is None and self.opens_on is None
+
+    @property
+    def best_monthly(self) -> Decimal | None:
+        prices = [offer.monthly for offer in self.offers if offer.monthly is not None]
+        return min(prices) if prices else None
+
+
+def renewal_offers(session: Session, *, account_id: int, clock: Clock) -> RenewalOffers:
+    """Every period of the catalog in force with the price `renew_subscription` would
+    invoice for it today (the same quote, configuration and catalog version), read only."""
+    from podpiska.db.session import read_only
+    from podpiska.domain.lifecycle import ONE_DAY, renewal_opens_on
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id)
+        catalog = catalog_in_force(session)
+        today = today_for(session, account, clock)
+        status = Status(subscription.status)
+        version = catalog.version_at(today)
+        opens_on = None
+        problem: DomainError | None = None
+        if status in {Status.PENDING, Status.CANCELLED}:
+            problem = DomainError("renewal_not_allowed", status=status.value)
+        elif status is Status.ACTIVE and subscription.ends_on is not None:
+            settings = catalog.version(subscription.catalog_version).lifecycle
+            if today < renewal_opens_on(subscription.ends_on, settings):
+                opens_on = renewal_opens_on(subscription.ends_on, settings)
+        offers = []
+        for period in version.periods:
+            term = quoted = None
+            trouble = None
+            try:
+                if problem is None:
+                    quoted = _renewal_quote(
+                        session, catalog, subscription, account, period.months, today
+                    )
+                    if opens_on is None:
+                        term = _renewal_term(catalog, subscription, period.months, today)
+                    else:  # priced as of today; the term it will buy once the window opens
+                        assert subscription.ends_on and subscription.anchor_day
+                        term = term_from(
+                            subscription.ends_on, period.months, subscription.anchor_day
+                        )
+            except DomainError as error:
+                if error.code == "downgrade_blocked":
+                    problem = error
+                trouble = error
+            offers.append(
+                RenewalOffer(period.months, period.discount_percent, term, quoted, trouble)
+            )
+        open_invoice = None
+        if subscription.renewal_invoice_id is not None:
+            found = session.get(Invoice, subscription.renewal_invoice_id)
+            if found is not None and found.status == "issued":
+                open_invoice = found
+        paid_through = subscription.ends_on - ONE_DAY if subscription.ends_on else None
+        return RenewalOffers(
+            account_id=account_id,
+            today=today,
+            status=status.value,
+            current_months=subscription.months,
+            paid_through=paid_through,
+            opens_on=opens_on,
+            problem=problem,
+            open_invoice=open_invoice,
+            offers=offers,
+        )
 
 
 def renewal_configuration(

@@ -29,7 +29,7 @@ from podpiska.db.models import (
     SubscriptionChange,
 )
 from podpiska.db.session import read_only
-from podpiska.domain.catalog import CatalogVersion
+from podpiska.domain.catalog import CatalogVersion, Plan
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import ONE_DAY, Status
 from podpiska.domain.money import ZERO, plain_decimal
@@ -608,3 +608,70 @@ def cancel_change(
             at=now,
         )
         return record
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOptions:
+    """What a customer may ask to change now: the subscription as it is, the plans of its
+    catalog version (with their prices and limits), and a change already waiting."""
+
+    subscription: Subscription
+    today: date
+    plans: list[Plan]
+    current_plan: Plan
+    pending: SubscriptionChange | None  # committed, waiting for its invoice to be paid
+    pending_invoice: Invoice | None
+    scheduled: SubscriptionChange | None  # takes effect at the end of the term
+    problem: DomainError | None  # no change is possible now, and why
+
+    @property
+    def paid_through(self) -> date | None:
+        ends_on = self.subscription.ends_on
+        return ends_on - ONE_DAY if ends_on is not None else None
+
+
+def change_options(session: Session, *, account_id: int, clock: Clock) -> ChangeOptions:
+    """The account's live subscription and what `preview_change` can be asked about."""
+    from podpiska.services.billing import live_subscription
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id)
+        today = today_for(session, account, clock)
+        version = catalog_in_force(session).version(subscription.catalog_version)
+        problem = None
+        try:
+            _changeable(subscription)
+            if subscription.starts_on is not None and today < subscription.starts_on:
+                raise DomainError("renewed_ahead", starts_on=subscription.starts_on)
+        except DomainError as error:
+            problem = error
+        changes = list(
+            session.scalars(
+                select(SubscriptionChange)
+                .where(
+                    SubscriptionChange.subscription_id == subscription.id,
+                    SubscriptionChange.status.in_(("pending", "scheduled")),
+                )
+                .order_by(SubscriptionChange.id.desc())
+            )
+        )
+        pending = next((c for c in changes if c.status == "pending"), None)
+        scheduled = next((c for c in changes if c.status == "scheduled"), None)
+        pending_invoice = (
+            session.get(Invoice, pending.invoice_id)
+            if pending is not None and pending.invoice_id is not None
+            else None
+        )
+        plans = sorted(version.plans.values(), key=lambda plan: plan.monthly_price)
+        return ChangeOptions(
+            subscription=subscription,
+            today=today,
+            plans=plans,
+            current_plan=version.plan(subscription.plan),
+            pending=pending,
+            pending_invoice=pending_invoice,
+            scheduled=scheduled,
+            problem=problem,
+        )

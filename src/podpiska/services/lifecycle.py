@@ -785,6 +785,8 @@ def advance_test_clock(
     assert to is not None
     if to.tzinfo is None:
         raise _bad_advance("у to нужен часовой пояс", "`to` needs a timezone")
+    if to < current.now:  # refused on both paths (day by day would silently do nothing)
+        raise DomainError("test_clock_backwards", id=clock_id, now=current.now.isoformat())
     if after_day is not None:
         return _advance_day_by_day(
             session, clock_id=clock_id, to=to, actor=actor, clock=clock, after_day=after_day

@@ -53,7 +53,7 @@ from podpiska.ports import (
 from podpiska.services.billing import not_payable, record_payment
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
-from podpiska.services.common import audit, emit, get_or_404
+from podpiska.services.common import audit, emit, get_or_404, not_found
 from podpiska.services.invoicing import invoice_lines
 from podpiska.services.money_ledger import CASH, CREDIT, grant_credit, post
 
@@ -177,6 +177,142 @@ def start_checkout(
             capture=attempt.capture,
         )
     return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+
+
+def pay_with_saved_method(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    invoice_id: int,
+    method_id: int,
+    account_id: int | None = None,
+    actor: str,
+    clock: Clock,
+    two_stage: bool = False,
+) -> PaymentAttempt:
+    """The customer pays an invoice now with a method saved before (under the consent it
+    was saved with): charged at once, without the customer at the gateway. With
+    `account_id`, another account's invoice or method is not found."""
+    with session.begin():
+        invoice, subscription, account = _lock_invoice(session, invoice_id)
+        if account_id is not None and invoice.account_id != account_id:
+            raise not_found("invoice", invoice_id)
+        method = session.get(PaymentMethod, method_id, with_for_update=True, populate_existing=True)
+        if (
+            method is None
+            or method.account_id != invoice.account_id
+            or method.status != "active"
+            or method.gateway != gateway.name
+        ):
+            raise DomainError("payment_method_not_found", method_id=method_id)
+        problem = not_payable(invoice, subscription)
+        if problem is not None:
+            raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
+        if session.scalar(
+            select(PaymentAttempt.id).where(
+                PaymentAttempt.invoice_id == invoice.id,
+                PaymentAttempt.status.in_(OPEN),
+                PaymentAttempt.payment_method_id.is_not(None),
+            )
+        ):
+            raise DomainError("payment_in_progress", number=invoice.number)
+        now = clock.now()
+        today = today_for(session, account, clock)
+        attempt = PaymentAttempt(
+            account_id=account.id,
+            invoice_id=invoice.id,
+            gateway=gateway.name,
+            kind="saved_method",
+            method_type=method.type,
+            payment_method_id=method.id,
+            save_method=False,
+            capture=not two_stage,
+            amount=invoice.total - invoice.amount_paid,
+            currency=invoice.currency,
+            status="created",
+            next_check_at=now + _RECHECK[0],
+            created_at=now,
+            updated_at=now,
+            actor=actor,
+        )
+        session.add(attempt)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="payment_attempt.created",
+            object_type="payment_attempt",
+            object_id=attempt.id,
+            account_id=account.id,
+            at=now,
+            after={
+                "invoice": invoice.number,
+                "amount": str(attempt.amount),
+                "method": method.title,
+            },
+        )
+        request = _charge_request(
+            session,
+            attempt,
+            invoice,
+            account,
+            today,
+            saved_method_id=method.external_id,
+            capture=attempt.capture,
+        )
+    return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePayment:
+    """Where the payment of an invoice stands, as the gateway last said."""
+
+    invoice: Invoice
+    attempt: PaymentAttempt | None  # the latest through a gateway
+
+
+def refresh_invoice_payment(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    invoice_id: int,
+    account_id: int | None = None,
+    clock: Clock,
+) -> InvoicePayment:
+    """The customer is back from the gateway: each open attempt of the invoice is fetched
+    from the gateway now and recorded (what a webhook or the reconciliation task would do,
+    without waiting for them; recording is idempotent), then the invoice is read again.
+    With `account_id`, another account's invoice is not found."""
+    with session.begin():
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None or (account_id is not None and invoice.account_id != account_id):
+            raise not_found("invoice", invoice_id)
+        waiting = list(
+            session.execute(
+                select(PaymentAttempt.id, PaymentAttempt.external_id).where(
+                    PaymentAttempt.invoice_id == invoice_id,
+                    PaymentAttempt.gateway == gateway.name,
+                    PaymentAttempt.status.in_(OPEN),
+                    PaymentAttempt.external_id.is_not(None),
+                )
+            )
+        )
+    for attempt_id, external_id in waiting:
+        try:
+            found = gateway.get_payment(str(external_id))
+        except GatewayError:
+            continue  # unknown for now: reconciliation asks again later
+        record_gateway_payment(session, gateway, found, attempt_id=attempt_id, clock=clock)
+    with session.begin():
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
+        session.refresh(invoice)
+        latest = session.scalars(
+            select(PaymentAttempt)
+            .where(PaymentAttempt.invoice_id == invoice_id)
+            .order_by(PaymentAttempt.id.desc())
+            .limit(1)
+        ).first()
+        return InvoicePayment(invoice, latest)
 
 
 def _charge_request(

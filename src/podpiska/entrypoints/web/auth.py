@@ -25,10 +25,10 @@ router = APIRouter()
 
 
 def home_of(person: Person) -> str:
-    """Where a person lands: the portal of its account, or the back office."""
+    """Where a person lands: the portal of its account, or the back office's dashboard."""
     if person.role == "account_admin" and person.account_id is not None:
         return f"/portal/{person.account_id}"
-    return "/office/accounts"
+    return "/office"
 
 
 def safe_next(target: str | None) -> str | None:

@@ -27,6 +27,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.web.i18n import choose_language, use_language
 from podpiska.services.common import not_found
 from podpiska.services.people import Person, get_person
 
@@ -66,6 +67,13 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
+
+
+async def speak_request_language(request: Request) -> None:
+    """The request's language for the route itself (its flash and error messages), not
+    only for the page `render` makes: set here, in the request's task, before the route
+    (the application runs it on every request)."""
+    use_language(choose_language(request))
 
 
 async def csrf_protect(request: Request) -> None:

@@ -24,8 +24,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
-from podpiska.entrypoints.web import auth, office, portal
-from podpiska.entrypoints.web.deps import LoginRequired, csrf_protect
+from podpiska.entrypoints.web import (
+    auth,
+    office,
+    office_analytics,
+    office_bank,
+    office_ops,
+    portal,
+    portal_billing,
+    portal_market,
+)
+from podpiska.entrypoints.web.deps import LoginRequired, csrf_protect, speak_request_language
 from podpiska.entrypoints.web.i18n import N_, _, choose_language, use_language
 from podpiska.entrypoints.web.rendering import render
 
@@ -182,11 +191,22 @@ def create_web(context: Context) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],  # every POST/PUT/PATCH/DELETE, no exceptions
+        # the request's language for routes' own messages; the CSRF check on every
+        # POST/PUT/PATCH/DELETE, no exceptions
+        dependencies=[Depends(speak_request_language), Depends(csrf_protect)],
     )
     web.state.context = context
     _install_error_pages(web)
-    for router in (auth.router, portal.router, office.router):
+    for router in (
+        auth.router,
+        portal.router,
+        portal_billing.router,
+        portal_market.router,
+        office_analytics.router,  # before office's: GET /office is the dashboard
+        office.router,
+        office_bank.router,
+        office_ops.router,
+    ):
         web.include_router(router)
     web.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     if not VENDOR.is_dir():

@@ -6,8 +6,9 @@ from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 
+from podpiska.entrypoints.web import office_ops
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _
 from podpiska.entrypoints.web.rendering import render
@@ -15,11 +16,6 @@ from podpiska.services import account_views
 from podpiska.services.account_views import AccountFilter
 
 router = APIRouter(prefix="/office")
-
-
-@router.get("", include_in_schema=False)
-def office_home(who: VendorDep) -> Response:
-    return RedirectResponse("/office/accounts", status_code=303)
 
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
@@ -87,15 +83,23 @@ def accounts(
 
 @router.get("/accounts/{account_id}", include_in_schema=False)
 def account(
-    request: Request, account_id: int, who: VendorDep, db: DbDep, ctx: ContextDep
+    request: Request,
+    account_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    action: str = "",
+    app: str = "",
 ) -> HTMLResponse:
-    """The account: its subscription, invoices and payments (others add events, audit,
-    the entitlement tester)."""
+    """The account: its subscription, invoices, payments, events, audit log and the
+    entitlement tester (`?action=...&app=...`: its answer, without JavaScript)."""
     overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     invoices = account_views.account_invoices(db, account_id=account_id)
     payments = account_views.account_payments(db, account_id=account_id)
+    activity = office_ops.account_activity(db, ctx, account_id=account_id, action=action, app=app)
     return render(
         request,
         "office/account.html",
-        {"overview": overview, "invoices": invoices, "payments": payments},
+        {"overview": overview, "invoices": invoices, "payments": payments, **activity},
+        status_code=422 if activity["tester"]["problem"] else 200,
     )

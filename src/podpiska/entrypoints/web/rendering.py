@@ -91,7 +91,18 @@ CUSTOMER = frozenset({"account_admin"})
 # person's own account id.
 NAVIGATION: list[NavItem] = [
     NavItem(N_("My subscription"), "/portal/{account}", CUSTOMER),
+    NavItem(N_("Renew"), "/portal/{account}/renew", CUSTOMER),
+    NavItem(N_("Change tariff"), "/portal/{account}/change", CUSTOMER),
+    NavItem(N_("Payment settings"), "/portal/{account}/payment-methods", CUSTOMER),
+    NavItem(N_("Documents"), "/portal/{account}/documents", CUSTOMER),
+    NavItem(N_("Marketplace"), "/portal/{account}/marketplace", CUSTOMER),
+    NavItem(N_("Tariff advisor"), "/portal/{account}/advisor", CUSTOMER),
+    NavItem(N_("Dashboard"), "/office", VENDORS),
     NavItem(N_("Accounts"), "/office/accounts", VENDORS),
+    NavItem(N_("Catalog"), "/office/catalog", VENDORS),
+    NavItem(N_("Bank statements"), "/office/bank", VENDORS),
+    NavItem(N_("Deliveries"), "/office/deliveries", VENDORS),
+    NavItem(N_("Test clocks"), "/office/test-clocks", VENDORS),
 ]
 
 
@@ -103,7 +114,13 @@ def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
         if person.role not in item.roles:
             continue
         href = item.href.format(account=person.account_id or 0)
-        items.append({"label": gettext(item.label), "href": href, "current": path.startswith(href)})
+        items.append({"label": gettext(item.label), "href": href, "current": False})
+    # The current entry is the longest href the path is under (/office/catalog is not
+    # the dashboard's /office, /portal/1/advisor is not /portal/1).
+    hrefs = [str(i["href"]) for i in items]
+    under = [h for h in hrefs if path == h or path.startswith(h + "/")]
+    if under:
+        items[hrefs.index(max(under, key=len))]["current"] = True
     return items
 
 
