@@ -73,3 +73,7 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
     access = logging.getLogger("uvicorn.access")
     access.handlers = []
     access.propagate = False
+    # Libraries that narrate their work at INFO: WeasyPrint logs seven steps per PDF (a
+    # hundred lines for the demo's documents) and fontTools its font subsetting.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
