@@ -161,6 +161,16 @@ def test_credit_dismiss_and_reopen_through_the_api(context: Context) -> None:
     assert [p["id"] for p in client.get("/api/v1/bank-payments", headers=admin).json()] == [
         second["id"]
     ]
+    # the listing by status: what was done, newest first
+    credited_list = client.get("/api/v1/bank-payments?status=credited", headers=admin).json()
+    assert [(p["id"], p["status"], p["account_id"]) for p in credited_list] == [
+        (first["id"], "credited", account)
+    ]
+    everything = client.get("/api/v1/bank-payments?status=all", headers=admin).json()
+    assert [p["id"] for p in everything] == [second["id"], first["id"]]
+    for query in ("status=nonsense", "limit=0", "limit=1001"):
+        bad = client.get(f"/api/v1/bank-payments?{query}", headers=admin)
+        assert error_of(bad)[:2] == (422, "invalid_field"), query
     unknown = client.post(
         f"/api/v1/bank-payments/{second['id']}/credit", json={"account_id": 999}, headers=admin
     )

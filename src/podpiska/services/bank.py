@@ -886,16 +886,45 @@ def _among(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
     return result
 
 
+# What became of an imported payment: matched by the import, or dealt with by an operator.
+BANK_PAYMENT_STATUSES = (
+    "unmatched",
+    "paid",
+    "partial",
+    "overpaid",
+    "resolved",
+    "credited",
+    "dismissed",
+)
+
+
 def review_queue(session: Session, *, limit: int = 100) -> list[BankPayment]:
-    with session.begin():
-        return list(
-            session.scalars(
-                select(BankPayment)
-                .where(BankPayment.status == "unmatched")
-                .order_by(BankPayment.id)
-                .limit(limit)
-            )
+    """The payments waiting for an operator, oldest first."""
+    return bank_payments(session, status="unmatched", limit=limit)
+
+
+def bank_payments(
+    session: Session, *, status: str | None = "unmatched", limit: int = 100
+) -> list[BankPayment]:
+    """Imported payments in `status` (None: any), oldest first for the queue, newest first
+    otherwise (what was done last)."""
+    if status is not None and status not in BANK_PAYMENT_STATUSES:
+        raise DomainError(
+            "invalid_field",
+            field="status",
+            problem_ru="одно из " + ", ".join(BANK_PAYMENT_STATUSES),
+            problem_en="one of " + ", ".join(BANK_PAYMENT_STATUSES),
         )
+    if not 1 <= limit <= 1000:
+        raise DomainError(
+            "invalid_field", field="limit", problem_ru="от 1 до 1000", problem_en="1 to 1000"
+        )
+    query = select(BankPayment)
+    if status is not None:
+        query = query.where(BankPayment.status == status)
+    order = BankPayment.id if status == "unmatched" else BankPayment.id.desc()
+    with session.begin():
+        return list(session.scalars(query.order_by(order).limit(limit)))
 
 
 REASON_MAX = 500  # characters of the reason a payment is not ours

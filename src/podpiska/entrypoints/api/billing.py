@@ -225,9 +225,13 @@ async def bank_statement(
 
 
 @router.get("/bank-payments")
-def bank_payments(who: VendorDep, db: SessionDep, limit: int = 100) -> Any:
-    """The review queue: payments that matched no invoice."""
-    from podpiska.services.bank import review_queue
+def bank_payments(
+    who: VendorDep, db: SessionDep, status: str = "unmatched", limit: int = 100
+) -> Any:
+    """Imported bank payments: the review queue (`status=unmatched`, the default), those in
+    another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`, `dismissed`), or
+    `all`, newest first."""
+    from podpiska.services.bank import bank_payments as listed
 
     return [
         {
@@ -237,9 +241,16 @@ def bank_payments(who: VendorDep, db: SessionDep, limit: int = 100) -> Any:
             "payer": r.payer,
             "payer_inn": r.payer_inn,
             "purpose": r.purpose,
+            "status": r.status,
             "note": r.note,
+            "invoice_id": r.invoice_id,
+            "payment_id": r.payment_id,
+            "account_id": r.account_id,
+            "reason": r.reason,
+            "resolved_by": r.resolved_by,
+            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
         }
-        for r in review_queue(db, limit=limit)
+        for r in listed(db, status=None if status == "all" else status, limit=limit)
     ]
 
 
