@@ -57,7 +57,13 @@ class WebhookSender(Protocol):
 
 
 class DeliveryFailed(Exception):
-    """A mail server or a webhook endpoint could not be reached or refused the message."""
+    """A mail server or a webhook endpoint could not be reached or refused the message.
+    `permanent`: trying again cannot help (a mail server's 5xx for the recipient or the
+    message), so the delivery is dead at once instead of retried for three days."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)

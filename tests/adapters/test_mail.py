@@ -164,6 +164,9 @@ class SmtpServer:
                     if chunk in {b".\r\n", b""}:
                         break
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
+                if any(r.endswith("@full.example") for r in recipients):
+                    reply("552 5.2.2 Mailbox full")
+                    continue
                 self.messages.append((sender, recipients, data))
                 reply("250 OK queued")
             elif verb == "QUIT":
@@ -226,6 +229,23 @@ def test_smtp_errors_become_delivery_failed(smtp_server: SmtpServer) -> None:
     # STARTTLS asked for but not offered by the server: refuse to send in clear text.
     with pytest.raises(DeliveryFailed, match="STARTTLS"):
         mailer_for(smtp_server, use_tls=True).send(MESSAGE)
+    assert smtp_server.messages == []
+
+
+def test_smtp_5xx_for_the_message_is_permanent_and_the_configurations_is_not(
+    smtp_server: SmtpServer,
+) -> None:
+    def failure(mailer: SmtpMailer, to: str) -> DeliveryFailed:
+        with pytest.raises(DeliveryFailed) as caught:
+            mailer.send(EmailMessage(to=to, subject="Тест", text="…"))
+        return caught.value
+
+    # for this message: no such user (RCPT 550), refused data (552): dead at once
+    assert failure(mailer_for(smtp_server), "nobody@refused.example").permanent
+    assert failure(mailer_for(smtp_server), "admin@full.example").permanent
+    # the vendor's configuration (a wrong password, 535): retried until it is fixed
+    wrong = failure(mailer_for(smtp_server, password="wrong"), "admin@romashka.example")
+    assert "535" in str(wrong) and not wrong.permanent
     assert smtp_server.messages == []
 
 

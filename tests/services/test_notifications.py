@@ -122,13 +122,14 @@ class FakeClock:
 class FakeMailer:
     sent: list[EmailMessage] = field(default_factory=list)
     fail_with: str | None = None
+    permanent: bool = False
     before_send: Callable[[], None] | None = None
 
     def send(self, message: EmailMessage) -> None:
         if self.before_send is not None:
             self.before_send()
         if self.fail_with is not None:
-            raise DeliveryFailed(self.fail_with)
+            raise DeliveryFailed(self.fail_with, permanent=self.permanent)
         self.sent.append(message)
 
 
@@ -485,6 +486,25 @@ def test_gone_410_is_dead_at_once(session: Session) -> None:
     row = one_delivery(session, "webhook")
     assert (row.status, row.attempts) == ("dead", 1)
     assert row.last_error is not None and "410" in row.last_error
+
+
+def test_a_mail_the_server_refuses_for_good_is_dead_at_once(session: Session) -> None:
+    clock = FakeClock()
+    world = make_world(session)
+    add_event(session, "invoice.paid", account_id=world.account_id, number="2026-000007")
+    fan_out(session, clock=clock)
+
+    stats = deliver_due(
+        session,
+        mailer=FakeMailer(fail_with="550 5.1.1 No such user", permanent=True),
+        webhooks=FakeWebhooks(200),
+        clock=clock,
+    )
+
+    assert (stats.delivered, stats.retried, stats.dead) == (1, 0, 1)  # the webhook went
+    row = one_delivery(session, "email")
+    assert (row.status, row.attempts) == ("dead", 1)
+    assert row.last_error == "mail: 550 5.1.1 No such user"
 
 
 def test_network_errors_are_retried_a_minute_later(session: Session) -> None:

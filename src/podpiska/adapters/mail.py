@@ -114,9 +114,26 @@ class SmtpMailer:
                     smtp.login(self.username, self.password or "")
                 refused = smtp.send_message(mime)
         except (smtplib.SMTPException, OSError, UnicodeError) as exc:
-            raise DeliveryFailed(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
-        if refused:
-            raise DeliveryFailed(f"SMTP {self.host}:{self.port} refused {', '.join(refused)}")
+            raise DeliveryFailed(
+                f"SMTP {self.host}:{self.port}: {_describe(exc)}", permanent=_permanent(exc)
+            ) from exc
+        if refused:  # some recipients took it: sending again would send it to them twice
+            raise DeliveryFailed(
+                f"SMTP {self.host}:{self.port} refused {', '.join(refused)}", permanent=True
+            )
+
+
+def _permanent(exc: BaseException) -> bool:
+    """A 5xx reply about this message (RFC 5321: do not repeat it as it is): every recipient
+    refused with 5xx (no such user), or the message's data refused (size, content). Not a
+    refused login or sender, whose 5xx is the configuration's and is fixed by the vendor
+    (until then the deliveries wait and retry), nor 4xx, a network error or a timeout."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -597,7 +597,7 @@ def _send(
         try:
             mailer.send(job.email)
         except DeliveryFailed as exc:
-            return _Outcome(False, error=f"mail: {exc}")
+            return _Outcome(False, permanent=exc.permanent, error=f"mail: {exc}")
         except Exception as exc:
             logger.exception("mailer failed on delivery %s", job.delivery_id)
             return _Outcome(False, error=f"mail: {type(exc).__name__}: {exc}")
