@@ -76,7 +76,9 @@ class Attachment:
 # --- payments ------------------------------------------------------------------------------
 
 # How a customer pays through a gateway: a bank card, a YooMoney wallet, the Faster Payments
-# System (СБП). Each can be kept (saved) for autopay when the customer consents.
+# System (СБП). Which of them a provider takes, and which it can keep (save) for autopay when
+# the customer consents, each gateway says itself (`PaymentGateway.method_types`,
+# `.savable_method_types`).
 METHOD_TYPES = ("bank_card", "yoo_money", "sbp")
 
 # 54-FZ VAT codes of YooKassa receipts: 1 "без НДС", 11 "22 %", 12 "22/122" (prepayment).
@@ -198,6 +200,10 @@ class PaymentGateway(Protocol):
     transaction. Every call that moves money takes an idempotency key."""
 
     name: str
+    # The method types (of METHOD_TYPES) its checkout takes, and those of them it can keep
+    # for autopay (`ChargeRequest.save_method`): what a payment page may offer.
+    method_types: tuple[str, ...]
+    savable_method_types: tuple[str, ...]
 
     def create_payment(self, request: ChargeRequest) -> GatewayPayment: ...
 

@@ -1,6 +1,6 @@
 """The portal's billing pages end to end in headless Chromium (screenshots in
-test-artifacts/web/): a customer renews and pays by the sandbox's test card, and a customer
-previews and confirms adding users."""
+test-artifacts/web/): a customer renews and pays by the sandbox's test card, another by SBP
+on a phone, and a customer previews and confirms adding users."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from podpiska.app import create_app
-from tests.web.conftest import WebServer, _dispose, _free_port, _Uvicorn, log_in
+from podpiska.db.models import Payment
+from tests.web.conftest import ARTIFACTS, WebServer, _dispose, _free_port, _Uvicorn, log_in
 from tests.web.test_portal_billing import (
     PETROV,
     PETROV_ADMIN,
@@ -93,3 +95,33 @@ def test_the_billing_pages_at_a_phones_width(page: Page, web: WebServer) -> None
     expect(page.get_by_test_id("pay-card")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the payment page is {overflow}px wider than the phone"
+
+
+@pytest.mark.viewport(390, 844)
+def test_a_customer_pays_by_sbp_on_a_phone(page: Page, web: WebServer) -> None:
+    add_admin(web.context, PETROV, PETROV_ADMIN)
+    log_in(page, web, PETROV_ADMIN)
+    page.goto(web.url(f"/portal/{PETROV}/renew"))
+    page.get_by_test_id("offer-12").click()
+    page.get_by_test_id("renew-submit").click()
+    sbp = page.get_by_test_id("pay-sbp")
+    expect(sbp).to_contain_text("Через СБП")
+    expect(sbp.get_by_role("checkbox")).to_have_count(0)  # SBP is not kept for autopay
+    expect(page.get_by_test_id("save-method-yoo_money")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the payment page is {overflow}px wider than the phone"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "pay_page_at_390px.png"), full_page=True)
+    invoice_id = int(page.url.split("/")[-2])
+    page.get_by_test_id("pay-sbp-submit").click()
+    # the sandbox's SBP page (the bank app's confirmation), then back to the result page
+    page.wait_for_url("**/sandbox/checkout/**")
+    expect(page.get_by_text("Подтвердите платёж в приложении (СБП).")).to_be_visible()
+    page.get_by_role("button", name="Подтвердить").click()
+    expect(page.get_by_test_id("payment-result")).to_have_attribute("data-result", "paid")
+    expect(page.get_by_test_id("paid-through")).to_contain_text("27 ноября 2027")
+    expect(page.get_by_test_id("paid-by")).to_have_text("СБП")
+    assert str(subscription_of(web.context, PETROV).ends_on) == "2027-11-28"
+    with web.context.session() as db, db.begin():
+        paid = select(Payment.method).where(Payment.invoice_id == invoice_id)
+        assert db.scalars(paid).all() == ["sbp"]

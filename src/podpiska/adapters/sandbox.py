@@ -96,6 +96,10 @@ class SandboxGateway:
     """The built-in test provider. `path=None` keeps its state in memory (one process)."""
 
     name = "sandbox"
+    method_types: tuple[str, ...] = METHOD_TYPES
+    # Like YooKassa by default: cards and YooMoney wallets can be kept for autopay, SBP
+    # payments cannot (a test may change it on an instance).
+    savable_method_types: tuple[str, ...] = ("bank_card", "yoo_money")
 
     def __init__(
         self,
@@ -141,9 +145,19 @@ class SandboxGateway:
             ).fetchone()
             if earlier is not None:
                 return self._payment(db, earlier["id"])
-            if request.saved_method_id is None and request.method_type not in METHOD_TYPES:
+            if request.saved_method_id is None and request.method_type not in self.method_types:
                 raise GatewayError(
                     f"unknown payment method type {request.method_type}",
+                    final=True,
+                    code="invalid_request",
+                )
+            if (
+                request.saved_method_id is None
+                and request.save_method
+                and request.method_type not in self.savable_method_types
+            ):
+                raise GatewayError(
+                    f"a {request.method_type} payment method cannot be saved",
                     final=True,
                     code="invalid_request",
                 )

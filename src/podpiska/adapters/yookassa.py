@@ -151,6 +151,10 @@ class YooKassaGateway:
     """
 
     name = "yookassa"
+    method_types: tuple[str, ...] = METHOD_TYPES
+    # What YooKassa keeps for autopay in a usual shop: cards and YooMoney wallets. SBP
+    # autopayments need a separate agreement with YooKassa, so SBP is not offered for saving.
+    savable_method_types: tuple[str, ...] = ("bank_card", "yoo_money")
 
     def __init__(
         self,

@@ -110,8 +110,14 @@ def start_checkout(
     """The customer pays an invoice: an attempt is stored, the gateway creates the payment,
     and the customer is sent to its `confirmation_url` (card form, 3-D Secure, wallet).
     With `save_method` (and the customer's consent) the method is kept for autopay."""
-    if method_type not in METHOD_TYPES:
-        raise DomainError("invalid_method_type", method_type=method_type, allowed=METHOD_TYPES)
+    if method_type not in METHOD_TYPES or method_type not in gateway.method_types:
+        raise DomainError(
+            "invalid_method_type", method_type=method_type, allowed=gateway.method_types
+        )
+    if save_method and method_type not in gateway.savable_method_types:
+        raise DomainError(
+            "method_not_savable", method_type=method_type, allowed=gateway.savable_method_types
+        )
     if save_method and not consent_accepted:
         raise DomainError("consent_required")
     with session.begin():

@@ -1,5 +1,6 @@
 """The customer's billing pages in the portal: renew (periods and prices side by side, then
-pay by card at the gateway, by a saved card or by bank transfer with the invoice's PDF),
+pay at the gateway by card, SBP or YooMoney — those the gateway takes —, by a saved method or
+by bank transfer with the invoice's PDF),
 change the tariff or the users (the exact preview, then confirm), autopay and saved cards,
 cancellation at the end of the term, and the documents and payments.
 
@@ -13,6 +14,7 @@ happen, the second (a form carrying `confirmed`) does it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +33,7 @@ from podpiska.services.bank import expected_activation
 from podpiska.services.common import not_found
 from podpiska.services.documents import ACT, CREDIT_NOTE, INVOICE, account_documents
 from podpiska.services.documents import document_filename as pdf_filename
+from podpiska.services.people import Person
 
 router = APIRouter(prefix="/portal")
 
@@ -45,6 +48,78 @@ ATTEMPT_STATUSES = {
     "succeeded": N_("Paid"),
     "failed": N_("Did not go through"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class MethodWords:
+    """How the payment page speaks of one way to pay at the gateway (message ids)."""
+
+    key: str  # for the page's test ids: pay-card, pay-sbp, pay-yoo_money
+    name: str
+    title: str
+    hint: str
+    button: str  # with %(amount)s
+    save: str  # the label of the "keep it for autopay" box
+
+
+# The ways to pay at the gateway, in the order the payment page offers them. The page shows
+# those the configured gateway takes (`PaymentGateway.method_types`) and the box that keeps
+# one for autopay only where the gateway can keep it (`savable_method_types`).
+GATEWAY_METHODS = {
+    "bank_card": MethodWords(
+        key="card",
+        name=N_("Bank card"),
+        title=N_("By card"),
+        hint=N_("You will enter the card on the payment provider's page and come back here."),
+        button=N_("Pay %(amount)s by card"),
+        save=N_("Save the card for autopay: I accept the terms below"),
+    ),
+    "sbp": MethodWords(
+        key="sbp",
+        name=N_("SBP"),
+        title=N_("By SBP"),
+        hint=N_(
+            "The Faster Payments System: on the payment provider's page scan the QR code "
+            "with your bank's app (or open the app from a phone), confirm the payment there "
+            "and come back here."
+        ),
+        button=N_("Pay %(amount)s by SBP"),
+        save=N_("Save SBP for autopay: I accept the terms below"),
+    ),
+    "yoo_money": MethodWords(
+        key="yoo_money",
+        name=N_("YooMoney"),
+        title=N_("By YooMoney"),
+        hint=N_(
+            "You will confirm the payment in your YooMoney wallet on the payment provider's "
+            "page and come back here."
+        ),
+        button=N_("Pay %(amount)s with YooMoney"),
+        save=N_("Save the YooMoney wallet for autopay: I accept the terms below"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOption:
+    """One way to pay at the gateway, as the payment page offers it."""
+
+    method_type: str
+    words: MethodWords
+    savable: bool
+
+
+def gateway_options(gateway: PaymentGateway | None) -> list[GatewayOption]:
+    """What the configured gateway takes, in the page's order (none without a gateway)."""
+    if gateway is None:
+        return []
+    return [
+        GatewayOption(method_type, words, method_type in gateway.savable_method_types)
+        for method_type, words in GATEWAY_METHODS.items()
+        if method_type in gateway.method_types
+    ]
+
+
 # The two-click actions of the payment settings page: what the confirmation says.
 CONFIRMATIONS = {
     "autopay-on": N_("Turn autopay on? The renewal invoice will be charged to your saved card."),
@@ -186,6 +261,8 @@ def _pay_page(
             if invoice.term_ends_on
             else None,
             "methods": methods,
+            "cards_only": all(m.type == "bank_card" for m in methods),
+            "options": gateway_options(ctx.ports.gateway),
             "consent": payments.consent_text(current_language()),
             "activation": (first, last),
             "error": error,
@@ -202,27 +279,27 @@ def pay_page(
     return _pay_page(request, db, ctx, account_id, invoice_id)
 
 
-@router.post("/{account_id}/invoices/{invoice_id}/pay/card", include_in_schema=False)
-def pay_by_card(
+def _checkout(
     request: Request,
+    db: DbDep,
+    ctx: Context,
+    who: Person,
     account_id: int,
     invoice_id: int,
-    who: PersonDep,
-    db: DbDep,
-    ctx: ContextDep,
-    save_method: str = Form(""),
+    *,
+    method_type: str,
+    save: bool,
 ) -> Response:
-    """To the gateway's checkout page; back to the result page."""
-    guard_account(who, account_id)
+    """To the gateway's checkout page (card form, SBP QR code, YooMoney wallet); back to the
+    result page. The method type and whether it may be saved are the service's to check."""
     _own_invoice(db, account_id, invoice_id)
-    save = save_method == "yes"
     base = ctx.settings.public_url.rstrip("/")
     try:
         attempt = payments.start_checkout(
             db,
             _gateway(ctx),
             invoice_id=invoice_id,
-            method_type="bank_card",
+            method_type=method_type,
             save_method=save,
             consent_accepted=save,  # the box says the consent text shown beside it
             return_url=f"{base}/portal/{account_id}/invoices/{invoice_id}/result",
@@ -234,18 +311,70 @@ def pay_by_card(
     except DomainError as exc:
         if exc.http_status == 404:
             raise
+        message = _error(request, exc)
+        if exc.code == "invalid_method_type":  # the service's list of codes is for the API
+            message = _("This way to pay is not offered. Choose one of those on this page.")
         return _pay_page(
             request,
             db,
             ctx,
             account_id,
             invoice_id,
-            error=_error(request, exc),
+            error=message,
             status_code=exc.http_status,
         )
     if attempt.confirmation_url:
         return RedirectResponse(attempt.confirmation_url, status_code=303)
     return RedirectResponse(f"/portal/{account_id}/invoices/{invoice_id}/result", status_code=303)
+
+
+@router.post("/{account_id}/invoices/{invoice_id}/pay/gateway", include_in_schema=False)
+def pay_at_the_gateway(
+    request: Request,
+    account_id: int,
+    invoice_id: int,
+    who: PersonDep,
+    db: DbDep,
+    ctx: ContextDep,
+    method_type: str = Form(""),
+    save_method: str = Form(""),
+) -> Response:
+    """By card, SBP or YooMoney at the gateway (`method_type`: bank_card, sbp, yoo_money)."""
+    guard_account(who, account_id)
+    return _checkout(
+        request,
+        db,
+        ctx,
+        who,
+        account_id,
+        invoice_id,
+        method_type=method_type.strip(),
+        save=save_method == "yes",
+    )
+
+
+@router.post("/{account_id}/invoices/{invoice_id}/pay/card", include_in_schema=False)
+def pay_by_card(
+    request: Request,
+    account_id: int,
+    invoice_id: int,
+    who: PersonDep,
+    db: DbDep,
+    ctx: ContextDep,
+    save_method: str = Form(""),
+) -> Response:
+    """The card's earlier address, kept working: `pay/gateway` with `bank_card`."""
+    guard_account(who, account_id)
+    return _checkout(
+        request,
+        db,
+        ctx,
+        who,
+        account_id,
+        invoice_id,
+        method_type="bank_card",
+        save=save_method == "yes",
+    )
 
 
 @router.post("/{account_id}/invoices/{invoice_id}/pay/saved", include_in_schema=False)
@@ -322,6 +451,9 @@ def payment_result(
             "attempt": attempt,
             "attempt_status": _(ATTEMPT_STATUSES.get(attempt.status, attempt.status))
             if attempt
+            else None,
+            "method_name": _(GATEWAY_METHODS[attempt.method_type].name)
+            if attempt and attempt.status == "succeeded" and attempt.method_type in GATEWAY_METHODS
             else None,
             "waiting": waiting,
         },
