@@ -469,10 +469,50 @@ def test_webhook_add_and_list(context: Context, capsys: pytest.CaptureFixture[st
 
     listed = ok(context, capsys, "webhook", "list").splitlines()
     assert listed == [
-        f"{match.group(1)}  active  http://127.0.0.1:9/hook",
-        f"{int(match.group(1)) + 1}  active  https://crm.example/in",
+        f"{match.group(1)}  active  http://127.0.0.1:9/hook  all",
+        f"{int(match.group(1)) + 1}  active  https://crm.example/in  all",
     ]
     assert secret.group(1) not in "\n".join(listed)
+
+
+def test_webhook_event_types_are_chosen_on_add_and_changed_later(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ok(context, capsys, "webhook", "add", "https://crm.example/paid",
+             "--event", "invoice.paid", "--event", "subscription.*")  # fmt: skip
+    endpoint = re.match(r"endpoint (\d+):", out)
+    assert endpoint, out
+    number = endpoint.group(1)
+    listed = ok(context, capsys, "webhook", "list")
+    assert listed == f"{number}  active  https://crm.example/paid  invoice.paid,subscription.*\n"
+
+    changed = ok(context, capsys, "webhook", "events", number, "--event", "invoice.issued")
+    assert changed == f"endpoint {number} receives: invoice.issued\n"
+    assert ok(context, capsys, "webhook", "list").endswith("  invoice.issued\n")
+    assert ok(context, capsys, "webhook", "events", number, "--all") == (
+        f"endpoint {number} receives: every event\n"
+    )
+    assert ok(context, capsys, "webhook", "list").endswith("/paid  all\n")
+
+
+def test_webhook_unknown_event_type_exits_2_with_one_line(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = bad_input(context, capsys, "webhook", "add", "https://crm.example/x",
+                     "--event", "invoice.payed")  # fmt: skip
+    assert "invoice.payed" in line and "invoice.paid" in line
+    assert ok(context, capsys, "webhook", "list") == ""  # nothing written
+
+    ok(context, capsys, "webhook", "add", "https://crm.example/y", "--event", "invoice.paid")
+    number = ok(context, capsys, "webhook", "list").split()[0]
+    assert "subscription.nope" in bad_input(
+        context, capsys, "webhook", "events", number, "--event", "subscription.nope"
+    )
+    assert "--all" in bad_input(context, capsys, "webhook", "events", number)
+    assert "--all" in bad_input(
+        context, capsys, "webhook", "events", number, "--all", "--event", "invoice.paid"
+    )
+    assert ok(context, capsys, "webhook", "list").endswith("  invoice.paid\n")
 
 
 def test_webhook_add_refuses_what_is_not_http(

@@ -632,6 +632,18 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime]
 
 
+class WebhookEndpointEvent(Base):
+    """An event type (`invoice.paid`) or area (`subscription.*`) a webhook endpoint
+    receives. An endpoint without rows here receives every event."""
+
+    __tablename__ = "webhook_endpoint_events"
+
+    endpoint_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_type: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class ApiKey(Base):
     """An API key: only its prefix and a hash of its secret are stored."""
 

@@ -288,6 +288,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",
         "en": "Payment method type '{method_type}' is not supported. Allowed: {allowed}.",
     },
+    "method_not_savable": {
+        "ru": "Способ оплаты «{method_type}» эта платёжная система не сохраняет для "
+        "автоплатежа. Сохранить можно: {allowed}.",
+        "en": "This payment provider cannot keep payment method type '{method_type}' for "
+        "autopay. It can keep: {allowed}.",
+    },
     "consent_required": {
         "ru": "Чтобы сохранить способ оплаты для автоплатежа, нужно согласие покупателя "
         "(consent_accepted: true).",
@@ -392,6 +398,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "no_catalog_version": {
         "ru": "На {at} прайс-лист ещё не действует: первая версия вступает в силу {first}.",
         "en": "No catalog version is in force on {at}: the first one starts on {first}.",
+    },
+    "unknown_event_type": {
+        "ru": "Тип события «{event_type}» неизвестен. Доступны: {allowed}.",
+        "en": "Unknown event type '{event_type}'. Allowed: {allowed}.",
     },
 }
 

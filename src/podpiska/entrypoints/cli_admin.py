@@ -412,27 +412,76 @@ def deliveries_redeliver(ctx: typer.Context, delivery_id: int) -> None:
     typer.echo(f"delivery {delivery_id} is pending again")
 
 
+EVENT_OPTION = typer.Option(
+    "--event",
+    help="An event type it receives (repeat it), or an area such as subscription.*; "
+    "none: every event.",
+)
+
+
 @webhook_app.command("add")
 def webhook_add(
-    ctx: typer.Context, url: str, secret: Annotated[str | None, typer.Option()] = None
+    ctx: typer.Context,
+    url: str,
+    secret: Annotated[str | None, typer.Option()] = None,
+    event: Annotated[list[str] | None, EVENT_OPTION] = None,
 ) -> None:
-    """Send every event to URL, signed with a secret (printed once)."""
+    """Send events to URL (every event, or those of --event), signed with a secret (printed
+    once)."""
     from podpiska.services.webhook_endpoints import add_endpoint
 
     context = _context(ctx)
     with context.session() as db:
-        endpoint = add_endpoint(db, url=url, secret=secret, actor=CLI_ACTOR, clock=context.clock)
+        endpoint = add_endpoint(
+            db,
+            url=url,
+            secret=secret,
+            event_types=event or (),
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
     typer.echo(f"endpoint {endpoint.id}: {endpoint.url}")
     typer.echo(f"signing secret (shown once): {endpoint.secret}")
 
 
+@webhook_app.command("events")
+def webhook_events(
+    ctx: typer.Context,
+    endpoint_id: int,
+    event: Annotated[list[str] | None, EVENT_OPTION] = None,
+    every: Annotated[bool, typer.Option("--all", help="Receive every event again.")] = False,
+) -> None:
+    """Choose the events ENDPOINT_ID receives: --event TYPE (repeat it) or --all."""
+    from podpiska.services.webhook_endpoints import set_endpoint_event_types
+
+    if event and every:
+        raise BadInput("--event and --all exclude each other")
+    if not event and not every:
+        raise BadInput("give --event TYPE (repeatable) or --all (every event)")
+    context = _context(ctx)
+    with context.session() as db:
+        set_endpoint_event_types(
+            db,
+            endpoint_id=endpoint_id,
+            event_types=event or (),
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+    typer.echo(f"endpoint {endpoint_id} receives: {', '.join(event or ()) or 'every event'}")
+
+
 @webhook_app.command("list")
 def webhook_list(ctx: typer.Context) -> None:
-    from podpiska.services.webhook_endpoints import list_endpoints
+    """The endpoints: id, state, URL, and the events each receives (all: every event)."""
+    from podpiska.services.webhook_endpoints import endpoint_event_types, list_endpoints
 
     with _context(ctx).session() as db:
-        for endpoint in list_endpoints(db):
-            typer.echo(f"{endpoint.id}  {'active' if endpoint.active else 'off':6}  {endpoint.url}")
+        endpoints = list_endpoints(db)
+        chosen = endpoint_event_types(db, [e.id for e in endpoints])
+    for endpoint in endpoints:
+        events = ",".join(chosen.get(endpoint.id, ())) or "all"
+        state = "active" if endpoint.active else "off"
+        typer.echo(f"{endpoint.id}  {state:6}  {endpoint.url}  {events}")
 
 
 ledger_app = typer.Typer(help="The double-entry journal.", no_args_is_help=True)

@@ -31,10 +31,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, false, literal, select, true, update
+from sqlalchemy import String, cast, exists, false, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.expression import Insert
+from sqlalchemy.sql.expression import ColumnElement, Insert
 
 from podpiska.db.models import (
     Account,
@@ -44,6 +44,7 @@ from podpiska.db.models import (
     OutboxEvent,
     Subscription,
     WebhookEndpoint,
+    WebhookEndpointEvent,
 )
 from podpiska.db.types import UTCDateTime
 from podpiska.domain.catalog import Catalog, CatalogVersion
@@ -224,7 +225,9 @@ def verify_signature(
 
 def fan_out(session: Session, *, clock: Clock, batch: int = 1000) -> int:
     """Create the deliveries of up to `batch` events not fanned out yet, in one
-    transaction, and mark those events. Returns how many events were fanned out (less
+    transaction, and mark those events: an e-mail to the account's administrator, a
+    webhook to every active endpoint that receives the event's type (one set-based insert
+    per channel). Returns how many events were fanned out (less
     than `batch`: nothing is left for now)."""
     now = clock.now()
     with session.begin():
@@ -263,7 +266,11 @@ def fan_out(session: Session, *, clock: Clock, batch: int = 1000) -> int:
                 stamp,
             )
             .join(WebhookEndpoint, true())
-            .where(OutboxEvent.id.in_(ids), WebhookEndpoint.active == true())
+            .where(
+                OutboxEvent.id.in_(ids),
+                WebhookEndpoint.active == true(),
+                _endpoint_receives_event(),
+            )
         )
         columns = [
             "event_id",
@@ -278,6 +285,18 @@ def fan_out(session: Session, *, clock: Clock, batch: int = 1000) -> int:
             session.execute(_insert_ignoring_duplicates(session).from_select(columns, source))
         session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(fanned_out=True))
     return len(ids)
+
+
+def _endpoint_receives_event() -> ColumnElement[bool]:
+    """SQL for "the endpoint chose no event types, or one that matches the event's type":
+    `invoice.paid` exactly, or `subscription.*` as `LIKE 'subscription.%'` (a `_` in a
+    chosen type is escaped: it is a letter there, not LIKE's any-character)."""
+    chosen = WebhookEndpointEvent.endpoint_id == WebhookEndpoint.id
+    pattern = func.replace(func.replace(WebhookEndpointEvent.event_type, "_", "\\_"), "*", "%")
+    return or_(
+        ~exists().where(chosen),
+        exists().where(chosen, OutboxEvent.type.like(pattern, escape="\\")),
+    )
 
 
 def _insert_ignoring_duplicates(session: Session) -> Insert:

@@ -24,6 +24,7 @@ from podpiska.entrypoints.api import (
     payments,
     quotes,
     test_clocks,
+    webhook_endpoints,
 )
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.fresh import RefreshRounds
@@ -96,6 +97,7 @@ def create_api(context: Context) -> FastAPI:
         migrations.router,
         payments.router,
         test_clocks.router,
+        webhook_endpoints.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ops.router)

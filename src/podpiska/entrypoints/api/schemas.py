@@ -92,6 +92,24 @@ class AdvanceIn(In):
     to: datetime | None = None
 
 
+class WebhookEndpointIn(In):
+    url: str = Field(examples=["https://crm.example/hooks/podpiska"])
+    secret: str | None = Field(None, description="Signing secret; generated when absent")
+    event_types: list[str] = Field(
+        default_factory=list,
+        description="Event types it receives (`invoice.paid`, or `subscription.*` for an "
+        "area); empty: every event",
+        examples=[["invoice.paid", "subscription.*"]],
+    )
+
+
+class WebhookEndpointPatch(In):
+    event_types: list[str] | None = Field(
+        None, description="Replaces the list; [] means every event"
+    )
+    active: StrictBool | None = None
+
+
 class UserOut(BaseModel):
     id: int
     email: str

@@ -172,6 +172,7 @@ def _deliveries_page(
     except DomainError as error:
         problem, code = error.message(current_language()), 422
     endpoints = webhook_endpoints.list_endpoints(db)
+    endpoint_events = webhook_endpoints.endpoint_event_types(db, [e.id for e in endpoints])
     return render(
         request,
         "office/deliveries.html",
@@ -184,6 +185,7 @@ def _deliveries_page(
             "backlog": outbox.backlog(db),
             "endpoints": endpoints,
             "endpoint_urls": {str(e.id): e.url for e in endpoints},
+            "endpoint_events": endpoint_events,
             "problem": problem,
         },
         status_code=code,
