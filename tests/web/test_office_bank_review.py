@@ -111,7 +111,7 @@ def test_a_payment_goes_to_an_accounts_credit(client: TestClient) -> None:
         f"/office/bank/payments/{waiting.id}/credit",
         data={"csrf_token": token, "account_id": str(account_id)},
     )
-    assert twice.status_code == 422 and "уже разобран" in twice.text
+    assert twice.status_code == 409 and "уже разобран" in twice.text
     with _ctx(client).session() as db, db.begin():
         assert money_ledger.credit_balance(db, account_id) == credit_before + Decimal("5000.00")
 
@@ -167,4 +167,4 @@ def test_not_ours_with_a_reason_and_back_to_the_queue(client: TestClient) -> Non
         )
     assert actions == ["bank_payment.dismissed", "bank_payment.reopened"]
     again = client.post(f"/office/bank/payments/{waiting.id}/reopen", data={"csrf_token": token})
-    assert again.status_code == 422 and "не отмечен как «не наш»" in again.text
+    assert again.status_code == 409 and "не отмечен как «не наш»" in again.text

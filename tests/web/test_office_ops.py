@@ -165,7 +165,7 @@ def test_an_upload_is_matched_and_an_unmatched_payment_resolved_by_hand(
         f"/office/bank/payments/{waiting.id}/resolve",
         data={"csrf_token": token, "invoice_id": str(target.id)},
     )
-    assert twice.status_code == 422 and "уже разобран" in twice.text
+    assert twice.status_code == 409 and "уже разобран" in twice.text
     assert _invoice(client, AUTOPAY_INVOICE).amount_paid == Decimal("1990.00")
 
 

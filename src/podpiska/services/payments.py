@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -144,35 +145,22 @@ def start_checkout(
                 and now - earlier.created_at < timedelta(hours=1)
             ):
                 return earlier
-        attempt = PaymentAttempt(
-            account_id=account.id,
-            invoice_id=invoice.id,
-            gateway=gateway.name,
+        attempt = _new_attempt(
+            session,
+            gateway,
+            invoice,
+            account,
             kind="checkout",
+            actor=actor,
+            now=now,
+            audited_at=now,
+            noted={"method_type": method_type},
             method_type=method_type,
             save_method=save_method,
             capture=not two_stage,
             consent_text=consent_text(lang) if save_method else None,
             amount=due,
-            currency=invoice.currency,
-            status="created",
             return_url=return_url,
-            next_check_at=now + _RECHECK[0],
-            created_at=now,
-            updated_at=now,
-            actor=actor,
-        )
-        session.add(attempt)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="payment_attempt.created",
-            object_type="payment_attempt",
-            object_id=attempt.id,
-            account_id=account.id,
-            at=now,
-            after={"invoice": invoice.number, "amount": str(due), "method_type": method_type},
         )
         request = _charge_request(
             session,
@@ -224,38 +212,21 @@ def pay_with_saved_method(
             raise DomainError("payment_in_progress", number=invoice.number)
         now = clock.now()
         today = today_for(session, account, clock)
-        attempt = PaymentAttempt(
-            account_id=account.id,
-            invoice_id=invoice.id,
-            gateway=gateway.name,
+        attempt = _new_attempt(
+            session,
+            gateway,
+            invoice,
+            account,
             kind="saved_method",
+            actor=actor,
+            now=now,
+            audited_at=now,
+            noted={"method": method.title},
             method_type=method.type,
             payment_method_id=method.id,
             save_method=False,
             capture=not two_stage,
             amount=invoice.total - invoice.amount_paid,
-            currency=invoice.currency,
-            status="created",
-            next_check_at=now + _RECHECK[0],
-            created_at=now,
-            updated_at=now,
-            actor=actor,
-        )
-        session.add(attempt)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="payment_attempt.created",
-            object_type="payment_attempt",
-            object_id=attempt.id,
-            account_id=account.id,
-            at=now,
-            after={
-                "invoice": invoice.number,
-                "amount": str(attempt.amount),
-                "method": method.title,
-            },
         )
         request = _charge_request(
             session,
@@ -267,6 +238,51 @@ def pay_with_saved_method(
             capture=attempt.capture,
         )
     return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+
+
+def _new_attempt(
+    session: Session,
+    gateway: PaymentGateway,
+    invoice: Invoice,
+    account: Account,
+    *,
+    kind: str,
+    actor: str,
+    now: datetime,
+    audited_at: datetime,
+    noted: dict[str, str],
+    **fields: Any,
+) -> PaymentAttempt:
+    """Store an attempt of paying `invoice` through `gateway` (status `created`, checked
+    again after the first recheck delay) with its audit row: the first step of the rule
+    "stored, called, stored". `noted`: what the audit row says beside the invoice and the
+    amount."""
+    attempt = PaymentAttempt(
+        account_id=account.id,
+        invoice_id=invoice.id,
+        gateway=gateway.name,
+        kind=kind,
+        currency=invoice.currency,
+        status="created",
+        next_check_at=now + _RECHECK[0],
+        created_at=now,
+        updated_at=now,
+        actor=actor,
+        **fields,
+    )
+    session.add(attempt)
+    session.flush()
+    audit(
+        session,
+        actor=actor,
+        action="payment_attempt.created",
+        object_type="payment_attempt",
+        object_id=attempt.id,
+        account_id=account.id,
+        at=audited_at,
+        after={"invoice": invoice.number, "amount": str(attempt.amount), **noted},
+    )
+    return attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -1090,40 +1106,22 @@ def _prepare_autopay(
         if due_on is None or due_on > today:
             return None
         now = now_for(session, account, clock)
-        attempt = PaymentAttempt(
-            account_id=account.id,
-            invoice_id=invoice.id,
-            gateway=gateway.name,
+        attempt = _new_attempt(
+            session,
+            gateway,
+            invoice,
+            account,
             kind="autopay",
+            actor="autopay",
+            now=clock.now(),
+            audited_at=now,
+            noted={"method": method.title, "charge_day": today.isoformat()},
             method_type=method.type,
             payment_method_id=method.id,
             save_method=False,
             capture=not two_stage,
             amount=invoice.total - invoice.amount_paid,
-            currency=invoice.currency,
-            status="created",
             charge_day=today,
-            next_check_at=clock.now() + _RECHECK[0],
-            created_at=clock.now(),
-            updated_at=clock.now(),
-            actor="autopay",
-        )
-        session.add(attempt)
-        session.flush()
-        audit(
-            session,
-            actor="autopay",
-            action="payment_attempt.created",
-            object_type="payment_attempt",
-            object_id=attempt.id,
-            account_id=account.id,
-            at=now,
-            after={
-                "invoice": invoice.number,
-                "amount": str(attempt.amount),
-                "method": method.title,
-                "charge_day": today.isoformat(),
-            },
         )
         request = _charge_request(
             session,

@@ -167,7 +167,9 @@ def upload_statement(
             clock=ctx.clock,
         )
     except DomainError as error:
-        return _page(request, db, problem=error.message(current_language()), status_code=422)
+        return _page(
+            request, db, problem=error.message(current_language()), status_code=error.http_status
+        )
     request.session[SUMMARY_KEY] = _summary(report)
     flash(request, _("Statement {source} imported.").format(source=source), "success")
     return RedirectResponse("/office/bank", status_code=303)
@@ -194,7 +196,7 @@ def resolve_payment(
             payment=payment_id,
             problem=error.message(current_language()),
             problem_payment=payment_id,
-            status_code=422,
+            status_code=error.http_status,
         )
     invoice = back_office.invoice_brief(db, invoice_id=invoice_id)
     flash(
@@ -252,7 +254,7 @@ def credit_payment(
             problem=error.message(current_language()),
             problem_payment=payment_id,
             problem_action="credit",
-            status_code=422,
+            status_code=error.http_status,
         )
     account = back_office.credit_account(db, account_id=account_id)
     flash(
@@ -286,7 +288,7 @@ def dismiss_payment(
             problem_payment=payment_id,
             problem_action="dismiss",
             reason=reason[:2000],
-            status_code=422,
+            status_code=error.http_status,
         )
     flash(
         request,
@@ -304,7 +306,9 @@ def reopen_payment(
     try:
         row = bank.reopen(db, bank_payment_id=payment_id, actor=who.actor, clock=ctx.clock)
     except DomainError as error:
-        return _page(request, db, problem=error.message(current_language()), status_code=422)
+        return _page(
+            request, db, problem=error.message(current_language()), status_code=error.http_status
+        )
     flash(
         request,
         _("Payment № {payment} is back in the review queue.").format(payment=row.doc_number),
