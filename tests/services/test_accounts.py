@@ -84,6 +84,7 @@ BAD_DETAILS: list[tuple[dict[str, Any], str]] = [
     ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
     ({"name": "   "}, "name"),
     ({"admin_phone": "12-34"}, "admin_phone"),
+    ({"language": "fr"}, "language"),
 ]
 
 
@@ -228,3 +229,41 @@ def test_the_only_active_administrator_cannot_be_blocked(db: Session, clock: Fix
     assert block(db, clock, account.id, admin.id).status == "blocked"
     with pytest.raises(DomainError):
         block(db, clock, account.id, second.id)
+
+
+def test_the_email_language_is_set_at_opening_and_changed_with_an_audit_row(
+    db: Session, clock: FixedClock
+) -> None:
+    assert open_account(db, clock).language == "ru"  # the default
+    account = open_account(db, clock, language="en")
+    assert account.language == "en"
+    [opened] = [a for a in audit_rows(db, "account.opened") if str(a.object_id) == str(account.id)]
+    assert opened.after is not None and opened.after["language"] == "en"
+
+    changed = accounts.set_account_language(
+        db, account_id=account.id, language="ru", actor=ACTOR, clock=clock
+    )
+    assert changed.language == "ru"
+    [row] = audit_rows(db, "account.language_changed")
+    assert (row.before, row.after, row.account_id) == (
+        {"language": "en"},
+        {"language": "ru"},
+        account.id,
+    )
+    # The same language again changes nothing and writes nothing.
+    accounts.set_account_language(
+        db, account_id=account.id, language="ru", actor=ACTOR, clock=clock
+    )
+    assert len(audit_rows(db, "account.language_changed")) == 1
+
+    before = row_counts(db)
+    with pytest.raises(DomainError) as caught:
+        accounts.set_account_language(
+            db, account_id=account.id, language="de", actor=ACTOR, clock=clock
+        )
+    assert (caught.value.code, caught.value.details["field"]) == ("invalid_field", "language")
+    assert caught.value.http_status == 422
+    with pytest.raises(DomainError) as missing:
+        accounts.set_account_language(db, account_id=999, language="en", actor=ACTOR, clock=clock)
+    assert missing.value.http_status == 404
+    assert row_counts(db) == before

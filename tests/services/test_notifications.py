@@ -828,6 +828,8 @@ def test_small_formatters() -> None:
 def test_the_catalog_gives_plan_names_and_grace_restrictions(session: Session) -> None:
     clock = FakeClock()
     world = make_world(session, endpoints=0)
+    with session.begin():  # the e-mails are in the account's language
+        session.get_one(Account, world.account_id).language = "en"
     add_event(
         session,
         "subscription.grace_started",
@@ -838,9 +840,7 @@ def test_the_catalog_gives_plan_names_and_grace_restrictions(session: Session) -
     fan_out(session, clock=clock)
     mailer = FakeMailer()
     catalog: Catalog = load_catalog(CRM_SHOP)
-    deliver_due(
-        session, mailer=mailer, webhooks=FakeWebhooks(), clock=clock, catalog=catalog, lang="en"
-    )
+    deliver_due(session, mailer=mailer, webhooks=FakeWebhooks(), clock=clock, catalog=catalog)
     [message] = mailer.sent
     assert "Not available: creating deals, creating contacts, integrations" in message.text
     assert message.headers["X-Podpiska-Event"] == "subscription.grace_started"
@@ -908,3 +908,50 @@ def test_a_late_reminder_counts_the_days_really_left_for_the_term_it_was_about()
     )
     assert "через 5 дней" in message.subject
     assert "21.11.2027" in message.subject
+
+
+def test_each_account_gets_its_emails_in_its_own_language_in_the_same_fan_out(
+    session: Session,
+) -> None:
+    clock = FakeClock()
+    russian = make_world(session, endpoints=0)
+    english = make_world(session, endpoints=0)
+    with session.begin():
+        account = session.get_one(Account, english.account_id)
+        account.admin_email = "admin@daisy.example"
+        account.language = "en"
+    for world in (russian, english):
+        add_event(
+            session,
+            "subscription.reminder",
+            account_id=world.account_id,
+            subscription_id=world.subscription_id,
+            days_before=7,
+            paid_through="2026-11-29",
+        )
+        add_event(
+            session,
+            "invoice.issued",
+            account_id=world.account_id,
+            number="2026-000042",
+            total="43092.00",
+            due_on="2026-11-29",
+            kind="renewal",
+        )
+    assert fan_out(session, clock=clock) == 4
+    mailer = FakeMailer()
+    catalog = load_catalog(CRM_SHOP)
+    stats = deliver_due(
+        session, mailer=mailer, webhooks=FakeWebhooks(), clock=clock, catalog=catalog, lang="ru"
+    )
+    assert (stats.delivered, stats.dead) == (4, 0)
+    sent = {(m.to, m.headers["X-Podpiska-Event"]): m for m in mailer.sent}
+    ru_reminder = sent[("admin@romashka.example", "subscription.reminder")]
+    en_reminder = sent[("admin@daisy.example", "subscription.reminder")]
+    assert "через 7 дней" in ru_reminder.subject and "29.11.2026" in ru_reminder.text
+    assert "ends in 7 days" in en_reminder.subject and "29 November 2026" in en_reminder.text
+    assert "Standard" in en_reminder.text
+    ru_invoice = sent[("admin@romashka.example", "invoice.issued")]
+    en_invoice = sent[("admin@daisy.example", "invoice.issued")]
+    assert ru_invoice.subject.startswith("Счёт") and "43 092,00 ₽" in ru_invoice.subject
+    assert en_invoice.subject.startswith("Invoice") and "43,092.00 ₽" in en_invoice.subject

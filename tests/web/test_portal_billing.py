@@ -20,6 +20,7 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.db.models import (
+    Account,
     AuditEntry,
     Invoice,
     PaymentAttempt,
@@ -520,3 +521,47 @@ def test_documents_and_payments_with_the_same_pdf_as_the_api(client: TestClient)
     assert "ACT-" in client.get(f"/portal/{CUSTOMER_ACCOUNT}/documents").text  # numbered now
     missing = client.get(f"/portal/{CUSTOMER_ACCOUNT}/credit-notes/999/credit-note.pdf")
     assert missing.status_code == 404
+
+
+# --- the e-mail language --------------------------------------------------------------------
+
+
+def _language_of(ctx: Context, account_id: int) -> str:
+    with ctx.session() as db, db.begin():
+        return db.get_one(Account, account_id).language
+
+
+def test_the_account_admin_chooses_the_email_language(client: TestClient) -> None:
+    client_log_in(client, CUSTOMER)
+    ctx = ctx_of(client)
+    base = f"/portal/{CUSTOMER_ACCOUNT}"
+    page = client.get(f"{base}/payment-methods")
+    assert 'data-testid="email-language"' in page.text
+    assert "Язык писем" in page.text
+    assert '<option value="ru" selected>' in page.text
+    token = csrf_of(page.text)
+
+    without_token = client.post(f"{base}/email-language", data={"language": "en"})
+    assert without_token.status_code == 403
+    assert _language_of(ctx, CUSTOMER_ACCOUNT) == "ru"
+
+    saved = client.post(f"{base}/email-language", data={"language": "en", "csrf_token": token})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{base}/payment-methods"
+    assert _language_of(ctx, CUSTOMER_ACCOUNT) == "en"
+    after = client.get(f"{base}/payment-methods")
+    assert "Язык писем сохранён." in after.text
+    assert '<option value="en" selected>' in after.text
+    assert count(ctx, AuditEntry, AuditEntry.action == "account.language_changed") == 1
+
+    bad = client.post(f"{base}/email-language", data={"language": "fr", "csrf_token": token})
+    assert bad.status_code == 422
+    assert 'data-testid="settings-error"' in bad.text
+    assert _language_of(ctx, CUSTOMER_ACCOUNT) == "en"
+
+    other = client.post(
+        f"/portal/{GRACE_ACCOUNT}/email-language", data={"language": "en", "csrf_token": token}
+    )
+    assert other.status_code == 404
+    assert _language_of(ctx, GRACE_ACCOUNT) == "ru"
+    assert count(ctx, AuditEntry, AuditEntry.action == "account.language_changed") == 1

@@ -91,6 +91,8 @@ class Account(Base):
     inn: Mapped[str | None] = mapped_column(String(12))
     kpp: Mapped[str | None] = mapped_column(String(9))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The language of the e-mails to the account's people: ru | en.
+    language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
     disk_used_mb: Mapped[int] = mapped_column(default=0)
     test_clock_id: Mapped[int | None] = mapped_column(ForeignKey("test_clocks.id"), index=True)
     created_at: Mapped[datetime]

@@ -20,6 +20,7 @@ from podpiska.services.common import audit, get_or_404, not_found, record_event,
 
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
+LANGUAGES = ("ru", "en")  # of the e-mails to the account's people
 _KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 
 
@@ -93,6 +94,16 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise _invalid(
+            "language",
+            f"язык писем: {', '.join(LANGUAGES)}",
+            f"language must be one of {', '.join(LANGUAGES)}",
+        )
+    return value
+
+
 def open_account(
     session: Session,
     *,
@@ -103,11 +114,13 @@ def open_account(
     inn: str | None = None,
     kpp: str | None = None,
     timezone: str = "Europe/Moscow",
+    language: str = "ru",
     test_clock_id: int | None = None,
     actor: str,
     clock: Clock,
 ) -> Account:
-    """A new account with its administrator as its first user."""
+    """A new account with its administrator as its first user. `language` (ru, en) is the
+    language of the e-mails to the account's people."""
     if not name or not name.strip():
         raise _invalid("name", "название не может быть пустым", "the name must not be empty")
     if edition not in EDITIONS:
@@ -126,6 +139,7 @@ def open_account(
         inn=clean_inn,
         kpp=_kpp(kpp, clean_inn),
         timezone=_timezone(timezone),
+        language=_language(language),
         test_clock_id=test_clock_id,
         disk_used_mb=0,
         created_at=clock.now(),
@@ -152,7 +166,35 @@ def open_account(
             object_id=account.id,
             account_id=account.id,
             at=clock.now(),
-            after=snapshot(account, "name", "edition", "admin_email", "inn", "kpp", "timezone"),
+            after=snapshot(
+                account, "name", "edition", "admin_email", "inn", "kpp", "timezone", "language"
+            ),
+        )
+    return account
+
+
+def set_account_language(
+    session: Session, *, account_id: int, language: str, actor: str, clock: Clock
+) -> Account:
+    """Change the language of the e-mails to the account's people (ru, en): the e-mails
+    built after the change are in the new language."""
+    clean = _language(language)
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        if account.language == clean:
+            return account
+        before = snapshot(account, "language")
+        account.language = clean
+        audit(
+            session,
+            actor=actor,
+            action="account.language_changed",
+            object_type="account",
+            object_id=account.id,
+            account_id=account.id,
+            at=clock.now(),
+            before=before,
+            after=snapshot(account, "language"),
         )
     return account
 

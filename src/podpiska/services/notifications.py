@@ -63,7 +63,7 @@ from podpiska.ports import (
 from podpiska.services.common import audit, not_found
 from podpiska.services.documents import document_filename, document_for_event, get_document_pdf
 from podpiska.services.licenses import license_filename, stored_text
-from podpiska.services.notification_texts import NoticeContext, render_notice
+from podpiska.services.notification_texts import LANGUAGES, NoticeContext, render_notice
 
 logger = logging.getLogger(__name__)
 
@@ -353,10 +353,12 @@ def deliver_due(
     `sessions` is a session factory or one session (used for several short
     transactions, one after another). `catalog` gives plans their names and the grace
     texts their restricted actions; without it, the catalog loaded in the database is
-    used, and without that the texts show plan codes. `lang` is the language of the
-    e-mails. With a `renderer` and the `seller`, the e-mails of `invoice.issued`,
-    `invoice.paid` (the act) and `credit_note.issued` carry their document's PDF, rendered
-    now (after the claim, with no transaction open) when the worker has not yet.
+    used, and without that the texts show plan codes. Each e-mail is in its account's
+    language (`Account.language`); `lang` is the language of the PDFs rendered here and of
+    the e-mails of an account whose language is not one the texts know. With a `renderer`
+    and the `seller`, the e-mails of `invoice.issued`, `invoice.paid` (the act) and
+    `credit_note.issued` carry their document's PDF, rendered now (after the claim, with
+    no transaction open) when the worker has not yet.
     """
     session = sessions if isinstance(sessions, Session) else sessions()
     try:
@@ -488,7 +490,7 @@ def _claim(
                             subscription=subscription,
                             renewal_invoice=invoice,
                             catalog=catalog,
-                            lang=lang,
+                            lang=account.language if account.language in LANGUAGES else lang,
                             today=clock.now().astimezone(ZoneInfo(account.timezone)).date(),
                         )
                         job = _Job(

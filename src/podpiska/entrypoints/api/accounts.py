@@ -20,6 +20,7 @@ from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import (
     AccountIn,
     AccountOut,
+    AccountPatch,
     DecisionOut,
     UserIn,
     UserOut,
@@ -41,6 +42,7 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
         inn=body.inn,
         kpp=body.kpp,
         timezone=body.timezone,
+        language=body.language,
         test_clock_id=body.test_clock_id,
         actor=who.actor,
         clock=ctx.clock,
@@ -52,6 +54,21 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
 @router.get("/accounts/{account_id}", response_model=AccountOut)
 def get_account(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
+    view = accounts.get_account(db, account_id)
+    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountOut)
+def change_account(
+    account_id: int, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Change what is given: `language` (ru, en) of the e-mails to the account. Vendor keys
+    and the account's own key."""
+    guard_account(who, account_id)
+    if body.language is not None:
+        accounts.set_account_language(
+            db, account_id=account_id, language=body.language, actor=who.actor, clock=ctx.clock
+        )
     view = accounts.get_account(db, account_id)
     return AccountOut.of(view.account, view.active_users, view.blocked_users)
 

@@ -25,7 +25,14 @@ class AccountIn(In):
     inn: str | None = Field(None, description="ИНН: 10 or 12 digits with a valid checksum")
     kpp: str | None = Field(None, description="КПП of an organisation: 9 characters")
     timezone: str = "Europe/Moscow"
+    language: str = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: StrictInt | None = Field(None, description="Live in a test clock's time")
+
+
+class AccountPatch(In):
+    language: str | None = Field(
+        None, description="Language of the e-mails to the account: ru or en"
+    )
 
 
 class UserIn(In):
@@ -130,6 +137,7 @@ class AccountOut(BaseModel):
     inn: str | None
     kpp: str | None
     timezone: str
+    language: str
     test_clock_id: int | None
     active_users: int
     blocked_users: int
@@ -146,6 +154,7 @@ class AccountOut(BaseModel):
             inn=account.inn,
             kpp=account.kpp,
             timezone=account.timezone,
+            language=account.language,
             test_clock_id=account.test_clock_id,
             active_users=active,
             blocked_users=blocked,

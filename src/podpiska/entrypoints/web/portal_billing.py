@@ -28,7 +28,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.ports import PaymentGateway
-from podpiska.services import account_views, billing, changes, payments
+from podpiska.services import account_views, accounts, billing, changes, payments
 from podpiska.services.bank import expected_activation
 from podpiska.services.common import not_found
 from podpiska.services.documents import ACT, CREDIT_NOTE, INVOICE, account_documents
@@ -774,6 +774,29 @@ def autopay(
             db, account_id=account_id, enabled=on, actor=who.actor, clock=ctx.clock
         ),
         _("Autopay is on.") if on else _("Autopay is off."),
+    )
+
+
+@router.post("/{account_id}/email-language", include_in_schema=False)
+def email_language(
+    request: Request,
+    account_id: int,
+    who: PersonDep,
+    db: DbDep,
+    ctx: ContextDep,
+    language: str = Form(""),
+) -> Response:
+    """The language of the e-mails to the account (one click: nothing is lost)."""
+    guard_account(who, account_id)
+    return _settings_changed(
+        request,
+        db,
+        ctx,
+        account_id,
+        lambda: accounts.set_account_language(
+            db, account_id=account_id, language=language, actor=who.actor, clock=ctx.clock
+        ),
+        _("The e-mail language is saved."),
     )
 
 
