@@ -7,52 +7,24 @@ in the CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from podpiska.adapters.clock import FixedClock
-from podpiska.app import build_context, create_app
-from podpiska.config import Settings
+from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
 from podpiska.services import money_ledger
 from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
 from tests.domain.test_bank_statement import document, statement
-from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_cli_admin import bad_input, ok
-
-MADE: list[Context] = []
-
-
-@pytest.fixture(autouse=True)
-def _dispose_engines() -> Iterator[None]:
-    yield
-    while MADE:
-        made = MADE.pop()
-        if "sessions" in made.__dict__:
-            made.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture
-def context(db_url: str, tmp_path: Path) -> Context:
-    settings = Settings(
-        env="test",
-        database_url=db_url,
-        catalog=CRM_SHOP,
-        cache_dir=tmp_path / "cache",
-        mailbox_dir=tmp_path / "mail",
-        log_format="text",
-    )
-    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
-    MADE.append(made)
-    with made.session() as db:
-        load_catalog_document(db, path=CRM_SHOP, actor="test", clock=made.clock)
-    return made
+def context(db_contexts: Callable[..., Context]) -> Context:
+    return db_contexts(load_catalog=True)
 
 
 def key(context: Context, role: str = "vendor_admin", account: int | None = None) -> dict[str, str]:

@@ -4,45 +4,20 @@ type answers 422 `unknown_event_type` and writes nothing; vendor_admin keys only
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from podpiska.adapters.clock import FixedClock
-from podpiska.app import build_context, create_app
-from podpiska.config import Settings
+from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_api_bank_review import key
 from tests.entrypoints.test_api_ops import assert_error
 
-MADE: list[Context] = []
-
-
-@pytest.fixture(autouse=True)
-def _dispose_engines() -> Iterator[None]:
-    yield
-    while MADE:
-        made = MADE.pop()
-        if "sessions" in made.__dict__:
-            made.sessions.kw["bind"].dispose()
-
 
 @pytest.fixture
-def context(db_url: str, tmp_path: Path) -> Context:
-    settings = Settings(
-        env="test",
-        database_url=db_url,
-        catalog=CRM_SHOP,
-        cache_dir=tmp_path / "cache",
-        mailbox_dir=tmp_path / "mail",
-        log_format="text",
-    )
-    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
-    MADE.append(made)
-    return made
+def context(db_contexts: Callable[..., Context]) -> Context:
+    return db_contexts()
 
 
 @pytest.fixture
