@@ -9,6 +9,7 @@ import pytest
 from podpiska.domain.money import (
     CENT,
     DEFAULT_VAT_RATE,
+    AmountFormatError,
     Money,
     Vat,
     VatMode,
@@ -17,6 +18,7 @@ from podpiska.domain.money import (
     format_money,
     format_percent,
     is_money,
+    parse_money,
     plain_decimal,
     round_money,
 )
@@ -361,3 +363,62 @@ def test_vat_mode_values() -> None:
 
 def test_cent() -> None:
     assert D("0.01") == CENT
+
+
+# --- the one money parser -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3990", "3990.00"),
+        ("3990.5", "3990.50"),
+        ("3990,05", "3990.05"),
+        ("0", "0.00"),
+        ("0001990.00", "1990.00"),
+        ("9999999999999.99", "9999999999999.99"),
+    ],
+)
+def test_parse_money_takes_plain_amounts(text: str, expected: str) -> None:
+    assert parse_money(text) == Decimal(expected)
+    assert str(parse_money(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "39_90",
+        "3_990.00",
+        "３９９０",
+        "٣٩٩٠",
+        " 3990 ",
+        "3990 ",
+        "1e3",
+        "1E3",
+        "1e400",
+        "1e30",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "",
+        ".",
+        "3.",
+        ".5",
+        "3.999",
+        "1.234,5",
+        "1 990",
+        "123456789012345678901234567",
+        "10000000000000",
+        "+5",
+        "-5",
+        "0x10",
+        "3990\x00",
+    ],
+)
+def test_parse_money_refuses_what_is_not_an_amount(text: str) -> None:
+    with pytest.raises(AmountFormatError):
+        parse_money(text)
+
+
+def test_parse_money_negative_only_when_allowed() -> None:
+    assert parse_money("-5,5", allow_negative=True) == Decimal("-5.50")

@@ -7,6 +7,7 @@ they pass through `round_money`. No `float` ever touches money.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +18,44 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br"}
+
+
+# The largest amount any input may carry: 13 digits of roubles (under ten trillion), well
+# inside Numeric(18, 2) and int64 kopecks.
+MAX_AMOUNT_DIGITS = 13
+_AMOUNT_TEXT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]{1,2}))?", re.ASCII)
+
+
+class AmountFormatError(ValueError):
+    """Text that is not an amount of money; `reason` says why in a few English words."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"not an amount ({reason}): {text[:40]!r}")
+
+
+def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
+    """The one parser of money typed or sent by people and files (API, CLI, statements).
+
+    Plain ASCII digits, an optional `.` or `,` with one or two decimals, at most
+    `MAX_AMOUNT_DIGITS` digits before it, a leading `-` only where `allow_negative`. No
+    spaces, underscores, exponents, other scripts' digits, `NaN` or `Infinity` (Python's
+    `Decimal()` takes all of those). Returns the amount with two decimals.
+    """
+    if not isinstance(text, str):
+        raise AmountFormatError(repr(text), "not text")
+    if len(text) > MAX_AMOUNT_DIGITS + 4:
+        raise AmountFormatError(text, "too long")
+    found = _AMOUNT_TEXT.fullmatch(text)
+    if found is None:
+        raise AmountFormatError(text, "digits and one decimal separator only")
+    sign, whole, fraction = found.groups()
+    if sign and not allow_negative:
+        raise AmountFormatError(text, "negative")
+    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
+        raise AmountFormatError(text, "too large")
+    return Decimal(f"{sign}{whole}.{(fraction or '').ljust(2, '0')}")
 
 
 def round_money(value: Decimal) -> Decimal:
