@@ -327,3 +327,64 @@ def test_advancing_a_test_clock_by_days_runs_each_day_as_lived(
     assert second.report.days[0] == date(2026, 12, 13)  # continues where the last one ended
     assert reminders(db, account.id) == [(date(2026, 12, 14), 7), (date(2026, 12, 21), 0)]
     assert subscription_of(db, account.id).status == "suspended"
+
+
+def renewals(db: Session) -> list[Invoice]:
+    with db.begin():
+        return list(
+            db.scalars(select(Invoice).where(Invoice.kind == "renewal").order_by(Invoice.number))
+        )
+
+
+def test_a_shard_ahead_never_makes_the_others_skip_days(db: Session, clock: FixedClock) -> None:
+    # Autopay subscriptions whose renewal invoices fall due on 18, 19 and 20 December, two
+    # on each day, spread over three shards (account_id % 3).
+    due: dict[int, date] = {}
+    for n in range(9):
+        move_to(clock, date(2026, 11, 22) + timedelta(days=n % 3))
+        _, subscription = active_subscription(db, clock, months=1, autopay=True)
+        assert subscription.ends_on is not None
+        due[subscription.id] = subscription.ends_on - timedelta(
+            days=4
+        )  # 3 days before paid-through
+    assert sorted(set(due.values())) == days_from(date(2026, 12, 18), date(2026, 12, 20))
+    run(db, clock, date(2026, 12, 17), shards=3)
+    # Shard 0 runs on its own up to the 20th first (its worker was faster, the others
+    # crashed): 18, 19, 20 for it alone.
+    ahead = run(db, clock, date(2026, 12, 20), shards=3, only_shard=0)
+    assert ahead.days == days_from(date(2026, 12, 18), date(2026, 12, 20))
+
+    # The whole run up to the 20th: shards 1 and 2 still run all three days.
+    report = run(db, clock, date(2026, 12, 20), shards=3)
+
+    assert report.days == days_from(date(2026, 12, 18), date(2026, 12, 20))
+    with db.begin():
+        recorded = Counter(
+            (r.shard, r.day)
+            for r in db.scalars(select(LifecycleRun).where(LifecycleRun.shards == 3))
+        )
+    assert recorded == {
+        (shard, day): 1
+        for shard in range(3)
+        for day in days_from(date(2026, 12, 17), date(2026, 12, 20))
+    }
+    issued = renewals(db)
+    assert len(issued) == 9
+    assert {invoice.subscription_id: invoice.issued_on for invoice in issued} == due
+    for invoice in issued:
+        assert_lines_sum_to_total(db, invoice)
+    # Nothing is left to run, and a day before those already run is never run again.
+    assert run(db, clock, date(2026, 12, 20), shards=3).totals.changed == 0
+    assert run(db, clock, date(2026, 12, 19), shards=3).days == []
+    assert lifecycle.last_run_day(db, shards=3) == date(2026, 12, 20)
+
+
+def test_a_shard_whose_first_day_failed_starts_with_the_others(
+    db: Session, clock: FixedClock
+) -> None:
+    move_to(clock, date(2026, 11, 22))
+    run(db, clock, date(2026, 12, 1), shards=2, only_shard=0)  # shard 1 never ran that day
+    assert lifecycle.shard_days(db, at=date(2026, 12, 3), shards=2, clock_id=0) == {
+        0: days_from(date(2026, 12, 2), date(2026, 12, 3)),
+        1: days_from(date(2026, 12, 1), date(2026, 12, 3)),
+    }

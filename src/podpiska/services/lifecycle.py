@@ -623,8 +623,13 @@ def run_day(
     shards: int = 1,
     clock_id: int = 0,
     actor: str = SYSTEM_LIFECYCLE,
+    then: Callable[[Session], object] | None = None,
 ) -> DayCounts:
-    """One day for one shard, in one transaction; a day already done is skipped."""
+    """One day for one shard, in one transaction; a day already done is skipped.
+
+    `then(session)` runs inside that transaction once the day is recorded (or found done):
+    the queue defers the shard's next day there, so a day and the job for the next one are
+    committed together or not at all."""
     with session.begin():
         done = session.scalars(
             select(LifecycleRun).where(
@@ -635,6 +640,8 @@ def run_day(
             )
         ).first()
         if done is not None:
+            if then is not None:
+                then(session)
             return DayCounts(skipped=True)
         catalog = catalog_in_force(session)
         now = clock.now()
@@ -676,6 +683,9 @@ def run_day(
                 finished_at=now,
             )
         )
+        if then is not None:
+            session.flush()
+            then(session)
     return work.counts
 
 
@@ -696,21 +706,82 @@ def _versions_in_use(session: Session, catalog: Catalog) -> list[CatalogVersion]
     return [v for v in catalog.versions if v.version in used]
 
 
-def days_to_run(
-    session: Session, *, at: date, shards: int, clock_id: int, since: date | None = None
-) -> list[date]:
-    """The days after the last completed one (or after `since`), up to `at`."""
+def shard_progress(session: Session, *, shards: int, clock_id: int) -> dict[int, date]:
+    """The last day each shard of this cut has completed (a shard never run is absent)."""
     with session.begin():
-        last = session.scalar(
-            select(func.max(LifecycleRun.day)).where(
-                LifecycleRun.clock_id == clock_id, LifecycleRun.shards == shards
-            )
-        )
-    start = last if last is not None else since
-    if start is None or start >= at:
+        rows = session.execute(
+            select(LifecycleRun.shard, func.max(LifecycleRun.day))
+            .where(LifecycleRun.clock_id == clock_id, LifecycleRun.shards == shards)
+            .group_by(LifecycleRun.shard)
+        ).tuples()
+        return dict(rows)
+
+
+def last_run_day(session: Session, *, shards: int, clock_id: int = 0) -> date | None:
+    """The latest day any shard of this cut has completed (None: never run)."""
+    return max(shard_progress(session, shards=shards, clock_id=clock_id).values(), default=None)
+
+
+def shard_days(
+    session: Session,
+    *,
+    at: date,
+    shards: int,
+    clock_id: int,
+    since: date | None = None,
+    only_shard: int | None = None,
+) -> dict[int, list[date]]:
+    """Each shard's days to run up to `at`: the days after the last one IT completed.
+
+    Progress is per shard and day: one shard being ahead (its job ran first, or the others
+    crashed) never makes another skip a day. A shard with no day of its own while others
+    have some (its first day failed) starts at the first day the others ran. Never run at
+    all: `at` alone (or the days after `since`, a test clock's previous time). A shard that
+    has already completed `at` gets `[at]` (run_day skips it); one past `at` gets nothing —
+    the daily run never goes back to a day before one it has done."""
+    with session.begin():
+        rows = session.execute(
+            select(LifecycleRun.shard, func.max(LifecycleRun.day), func.min(LifecycleRun.day))
+            .where(LifecycleRun.clock_id == clock_id, LifecycleRun.shards == shards)
+            .group_by(LifecycleRun.shard)
+        ).all()
+    last = {shard: latest for shard, latest, _ in rows}
+    first_ever = min((earliest for _, _, earliest in rows), default=None)
+    result: dict[int, list[date]] = {}
+    for shard in range(shards) if only_shard is None else [only_shard]:
+        if shard in last:
+            start: date | None = last[shard]
+        elif first_ever is not None:
+            start = first_ever - ONE_DAY
+        else:
+            start = since
+        result[shard] = _days_after(start, at)
+    return result
+
+
+def _days_after(start: date | None, at: date) -> list[date]:
+    if start is None or start == at:
         return [at]
+    if start > at:
+        return []
     first = max(start + ONE_DAY, at - timedelta(days=MAX_CATCH_UP_DAYS))
     return [first + timedelta(days=n) for n in range((at - first).days + 1)]
+
+
+def days_to_run(
+    session: Session,
+    *,
+    at: date,
+    shards: int,
+    clock_id: int,
+    since: date | None = None,
+    only_shard: int | None = None,
+) -> list[date]:
+    """Every day some shard still has to run up to `at`, in order (see `shard_days`)."""
+    plan = shard_days(
+        session, at=at, shards=shards, clock_id=clock_id, since=since, only_shard=only_shard
+    )
+    return sorted({day for days in plan.values() for day in days})
 
 
 def run_lifecycle(
@@ -732,10 +803,19 @@ def run_lifecycle(
     made stale is not sent. A test clock's days are lived one by one
     (`every_day_lived`): each day's run is what would have happened on that day."""
     report = RunReport()
-    shard_list: Sequence[int] = range(shards) if only_shard is None else [only_shard]
-    for day in days_to_run(session, at=at, shards=shards, clock_id=clock_id, since=since):
+    plan = {
+        shard: set(days)
+        for shard, days in shard_days(
+            session, at=at, shards=shards, clock_id=clock_id, since=since, only_shard=only_shard
+        ).items()
+    }
+    # Day by day, each day's shards in order: the same order (and so the same invoice
+    # numbers) as the queue's jobs, which also finish a day on every shard before the next.
+    for day in sorted(set().union(*plan.values())):
         report.days.append(day)
-        for shard in shard_list:
+        for shard in sorted(plan):
+            if day not in plan[shard]:
+                continue
             counts = run_day(
                 session,
                 day=day,
