@@ -713,8 +713,8 @@ def shard_progress(session: Session, *, shards: int, clock_id: int) -> dict[int,
             select(LifecycleRun.shard, func.max(LifecycleRun.day))
             .where(LifecycleRun.clock_id == clock_id, LifecycleRun.shards == shards)
             .group_by(LifecycleRun.shard)
-        ).tuples()
-        return dict(rows)
+        ).all()
+    return {shard: day for shard, day in rows}  # noqa: C416 - rows, not pairs, for mypy
 
 
 def last_run_day(session: Session, *, shards: int, clock_id: int = 0) -> date | None:
