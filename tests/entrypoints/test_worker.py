@@ -4,12 +4,14 @@ ports, and, on PostgreSQL, procrastinate's lifecycle jobs: one per shard, queued
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import procrastinate
 import pytest
@@ -18,11 +20,12 @@ from sqlalchemy import select, text
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.config import Settings
-from podpiska.db.models import LifecycleRun
+from podpiska.db.models import Invoice, LifecycleRun, OutboxEvent, Subscription
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.entrypoints.worker import InProcessWorker
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
+from podpiska.services import lifecycle
 from podpiska.services.catalog_store import load_catalog_document
 from podpiska.services.demo import DEMO, create_demo
 from podpiska.services.notifications import verify_signature
@@ -60,7 +63,9 @@ class Fakes:
 MADE: list[Context] = []  # contexts built by this module's tests
 
 
-def worker_context(url: str, tmp_path: Path, fakes: Fakes, *, shards: int = 4) -> Context:
+def worker_context(
+    url: str, tmp_path: Path, fakes: Fakes, *, shards: int = 4, renderer: object = None
+) -> Context:
     settings = Settings(
         env="test",
         database_url=url,
@@ -70,7 +75,7 @@ def worker_context(url: str, tmp_path: Path, fakes: Fakes, *, shards: int = 4) -
         log_format="text",
         lifecycle_shards=shards,
     )
-    ports = Ports(mailer=fakes.mailer, webhooks=fakes.webhooks)
+    ports = Ports(mailer=fakes.mailer, webhooks=fakes.webhooks, renderer=renderer)  # type: ignore[arg-type]
     made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW), ports=ports)
     MADE.append(made)
     return made
@@ -238,3 +243,153 @@ def test_use_context_follows_the_context_it_is_given(
     with app.open():
         queue.defer_lifecycle(other, TODAY)
     assert len(shard_jobs(other)) == 3
+
+
+def autopay_accounts(context: Context, count: int = 9) -> None:
+    """Autopay subscriptions of one month bought on 22, 23 and 24 November: their renewal
+    invoices fall due on 18, 19 and 20 December, spread over the shards."""
+    from tests.services.helpers import active_subscription, move_to
+
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    with context.session() as db:
+        for n in range(count):
+            move_to(clock, date(2026, 11, 22) + timedelta(days=n % 3))
+            active_subscription(db, clock, months=1, autopay=True)
+
+
+def final_state(context: Context) -> dict[str, list[Any]]:
+    """What a run leaves, without the surrogate ids a rolled-back transaction may skip."""
+    with context.session() as db, db.begin():
+        numbers: dict[int | None, str | None] = {
+            row.id: row.number for row in db.execute(select(Invoice.id, Invoice.number))
+        }
+        invoices = db.execute(
+            select(
+                Invoice.number,
+                Invoice.subscription_id,
+                Invoice.kind,
+                Invoice.issued_on,
+                Invoice.due_on,
+                Invoice.total,
+            ).order_by(Invoice.number)
+        ).all()
+        events = db.execute(
+            select(
+                OutboxEvent.type,
+                OutboxEvent.account_id,
+                OutboxEvent.subscription_id,
+                OutboxEvent.occurred_on,
+                OutboxEvent.payload,
+            ).order_by(OutboxEvent.id)
+        ).all()
+        subscriptions = db.execute(
+            select(
+                Subscription.id,
+                Subscription.status,
+                Subscription.ends_on,
+                Subscription.last_reminder_days,
+                Subscription.renewal_invoice_id,
+            ).order_by(Subscription.id)
+        ).all()
+    return {
+        "invoices": list(invoices),
+        "events": sorted(
+            (
+                kind,
+                account,
+                subscription,
+                day,
+                json.dumps(
+                    {**payload, "invoice_id": numbers.get(payload.get("invoice_id"))},
+                    sort_keys=True,
+                ),
+            )
+            for kind, account, subscription, day, payload in events
+        ),
+        "subscriptions": [
+            (sid, status, ends, last, numbers.get(renewal))
+            for sid, status, ends, last, renewal in subscriptions
+        ],
+    }
+
+
+@pytest.mark.postgres_only
+def test_a_catch_up_through_the_queue_ends_like_an_in_process_run(
+    queued: Context, tmp_path: Path, databases: Databases
+) -> None:
+    alone = worker_context(databases.new(), tmp_path / "alone", Fakes(), shards=3)
+    load_catalog(alone)
+    for context in (queued, alone):
+        autopay_accounts(context)
+        with context.session() as db:
+            lifecycle.run_lifecycle(db, at=date(2026, 12, 17), clock=context.clock, shards=3)
+            # shard 0 is a day ahead of the others (its worker was faster)
+            lifecycle.run_lifecycle(
+                db, at=date(2026, 12, 18), clock=context.clock, shards=3, only_shard=0
+            )
+
+    with context.session() as db:
+        lifecycle.run_lifecycle(db, at=date(2026, 12, 20), clock=alone.clock, shards=3)
+    with queue.use_context(queued).open():
+        assert len(queue.defer_lifecycle(queued, date(2026, 12, 20))) == 3
+    queue.run_worker(queued, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
+
+    runs = set(shard_runs(queued))
+    assert runs == {
+        (date(2026, 12, 17) + timedelta(days=n), shard, 3) for n in range(4) for shard in range(3)
+    }
+    # one job per shard-day (a job is bounded by one day's work), all succeeded
+    assert [status for status, _ in shard_jobs(queued)] == ["succeeded"] * (2 + 3 + 3)
+    state = final_state(queued)
+    renewals = [row for row in state["invoices"] if row.kind == "renewal"]
+    assert len(renewals) == 9
+    assert sorted({row.issued_on for row in renewals}) == [
+        date(2026, 12, 18),
+        date(2026, 12, 19),
+        date(2026, 12, 20),
+    ]
+    assert state == final_state(alone)  # numbers, dates, events, states: the same
+
+
+@dataclass
+class CountingRenderer:
+    """The DocumentRenderer port: counts the PDFs it makes."""
+
+    rendered: int = 0
+
+    def render(self, document: object) -> bytes:
+        self.rendered += 1
+        return b"%PDF-fake"
+
+
+@pytest.mark.postgres_only
+def test_the_daily_run_goes_before_a_backlog_of_documents_bounded_per_job(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = CountingRenderer()
+    context = worker_context(db_url, tmp_path, Fakes(), shards=3, renderer=renderer)
+    load_catalog(context)
+    autopay_accounts(context, count=6)  # 6 paid order invoices and 6 acts to render
+    monkeypatch.setattr(queue, "DOCUMENTS_PER_JOB", 4)
+    with queue_on(context), queue.use_context(context).open():
+        # The backlog's job is queued first, the day's shard jobs after it.
+        queue.render_documents_task.configure().defer(timestamp=0)
+        queue.defer_lifecycle(context, TODAY)
+        queue.run_worker(
+            context, one_shot=True, queues=[queue.LIFECYCLE_QUEUE, queue.DOCUMENTS_QUEUE]
+        )
+    assert renderer.rendered == 4  # one job renders at most its share; the rest waits
+    with context.session() as db, db.begin():
+        started = db.execute(
+            text(
+                "SELECT j.task_name FROM procrastinate_events e "
+                "JOIN procrastinate_jobs j ON j.id = e.job_id "
+                "WHERE e.type = 'started' ORDER BY e.at, e.id"
+            )
+        ).scalars()
+        order = [name.removeprefix("podpiska:") for name in started]
+    # (the periodic jobs a worker defers when it starts run too: the lifecycle's go first)
+    assert [name for name in order if name in {"lifecycle_shard", "render_documents"}] == [
+        "lifecycle_shard"
+    ] * 3 + ["render_documents"]

@@ -104,9 +104,10 @@ def public_key_text(settings: Settings, *, create: bool | None = None) -> tuple[
     return public_key_pem(key), key_id(key)
 
 
-def issue_licenses(context: Context) -> int:
-    """The worker's step: the license files of paid invoices of on-premise accounts.
-    Returns how many were issued. Nothing waiting: the key is not even read. A key that
+def issue_licenses(context: Context, *, max_batches: int | None = None) -> int:
+    """The worker's step: the license files of paid invoices of on-premise accounts (at
+    most `max_batches` batches of them: a queue job's bounded share). Returns how many
+    were issued. Nothing waiting: the key is not even read. A key that
     cannot be had is logged (the step tries again next time) and stops nothing else."""
     from podpiska.domain.errors import DomainError
     from podpiska.services.licenses import has_pending_licenses, issue_pending_licenses
@@ -119,7 +120,9 @@ def issue_licenses(context: Context) -> int:
         except (LicenseKeyMissing, DomainError) as exc:
             log.error("license files are waiting but cannot be signed: %s", exc)
             return 0
-        issued = issue_pending_licenses(db, private_key=key, clock=context.clock)
+        issued = issue_pending_licenses(
+            db, private_key=key, clock=context.clock, max_batches=max_batches
+        )
     if issued:
         log.info("license files issued: %s", issued)
     return issued

@@ -2,16 +2,19 @@
 
 A periodic task defers, once a day, one job per shard of accounts (a queueing lock keeps a
 shard from being queued twice); any number of `podpiska worker` processes on any number of
-machines take those jobs, so they share one run. Another periodic task delivers the outbox
-every minute. Each job catches its shard up day by day, so a missed day is never lost.
-"""
+machines take those jobs, so they share one run. A shard job does one day and queues the
+shard's next day in the same transaction, so a missed day is never lost, every job is
+bounded by one day's work, and a worker killed at any moment leaves nothing half-done.
+Lifecycle jobs have a higher priority than the documents, the outbox and the payments,
+whose jobs are bounded too: the daily run never waits behind a backlog. The jobs of a
+worker that died are put back every minute (`recover_stalled_jobs`)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from sqlalchemy.engine import make_url
@@ -20,11 +23,23 @@ from podpiska.db.session import normalize_url
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.observability import LIFECYCLE_CHANGES, LIFECYCLE_SECONDS
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 log = logging.getLogger("podpiska.queue")
 
 LIFECYCLE_QUEUE = "lifecycle"
 OUTBOX_QUEUE = "outbox"
 DOCUMENTS_QUEUE = "documents"
+
+# The daily run goes before the documents, the outbox and the payments (jobs of higher
+# priority are fetched first), and every job's work is bounded, so that with one worker of
+# concurrency 1 a lifecycle job waits at most for one bounded job, never for a backlog.
+LIFECYCLE_PRIORITY = 10
+DOCUMENTS_PER_JOB = 200  # PDFs rendered per render_documents job (~2 s); the rest next minute
+OUTBOX_ROUNDS_PER_JOB = 10  # fan-out and delivery rounds per deliver_outbox job
+LICENSE_BATCHES_PER_JOB = 1  # batches of license files per issue_licenses job
+STALLED_SECONDS = 60.0  # a worker silent this long is dead (it beats every 10 s)
 
 _context: Context | None = None
 
@@ -62,45 +77,141 @@ def use_context(context: Context) -> procrastinate.App:
     return _app
 
 
-@tasks.task(name="lifecycle_shard", queue=LIFECYCLE_QUEUE, pass_context=False)
-def lifecycle_shard(day: str, shard: int, shards: int) -> dict[str, Any]:
-    """Every day of one shard since its last run, up to `day`."""
+def _shard_lock(shard: int, shards: int) -> str:
+    return f"lifecycle-{shards}-{shard}"
+
+
+# Deferring a job inside the caller's SQLAlchemy transaction, on its psycopg connection: a
+# connector used only with a connection it is given (a worker's own connector is async and
+# cannot run a query on a synchronous connection).
+_IN_TRANSACTION = procrastinate.manager.JobManager(procrastinate.SyncPsycopgConnector())
+
+
+def _shard_job(shard: int, shards: int, connection: Any = None) -> procrastinate.jobs.JobDeferrer:
+    deferrer = lifecycle_shard.configure(
+        queueing_lock=_shard_lock(shard, shards), lock=_shard_lock(shard, shards)
+    )
+    if connection is None:
+        return deferrer
+    return procrastinate.jobs.JobDeferrer(_IN_TRANSACTION, deferrer.job, connection=connection)
+
+
+@tasks.task(
+    name="lifecycle_shard",
+    queue=LIFECYCLE_QUEUE,
+    pass_context=False,
+    priority=LIFECYCLE_PRIORITY,
+)
+def lifecycle_shard(day: str, shard: int, shards: int, run: str | None = None) -> dict[str, Any]:
+    """ONE day of one shard: `run` (or, first, the shard's next day not run yet), as of the
+    run up to `day`. The job for the shard's following day is queued in the same
+    transaction as the day's work, behind the other shards' jobs: every shard finishes a
+    day before any starts the next (the order, and so the invoice numbers, of an
+    in-process run), a job is bounded by one day's work, and a worker killed at any moment
+    leaves either the day undone (its job is run again) or the day done with its successor
+    queued. A job run again for a day already done only makes sure the successor exists."""
     from podpiska.services import lifecycle
 
     context = _current()
+    at = date.fromisoformat(day)
     started = time.perf_counter()
     with context.session() as db:
-        report = lifecycle.run_lifecycle(
+        if run is None:
+            pending = lifecycle.shard_days(db, at=at, shards=shards, clock_id=0, only_shard=shard)
+            if not pending[shard]:
+                return {"days": 0}
+            this_day = pending[shard][0]
+        else:
+            this_day = date.fromisoformat(run)
+
+        def queue_next(session: Session) -> None:
+            if this_day >= at:
+                return
+            following = (this_day + timedelta(days=1)).isoformat()
+            driver = session.connection().connection.driver_connection
+            try:
+                with session.begin_nested():  # a refused defer must not end the transaction
+                    _shard_job(shard, shards, connection=driver).defer(
+                        day=day, shard=shard, shards=shards, run=following
+                    )
+            except procrastinate.exceptions.AlreadyEnqueued:
+                log.info("lifecycle shard %s: its next day is already queued", shard)
+
+        counts = lifecycle.run_day(
             db,
-            at=date.fromisoformat(day),
+            day=this_day,
+            today=at,
             clock=context.clock,
+            shard=shard,
             shards=shards,
-            only_shard=shard,
+            then=queue_next,
         )
     LIFECYCLE_SECONDS.observe(time.perf_counter() - started)
-    for kind, value in report.totals.as_dict().items():
+    for kind, value in counts.as_dict().items():
         if value:
             LIFECYCLE_CHANGES.labels(kind).inc(value)
-    log.info("lifecycle shard %s/%s up to %s: %s", shard, shards, day, report.totals.as_dict())
-    return {"days": len(report.days), **report.totals.as_dict()}
+    log.info("lifecycle shard %s/%s, %s (up to %s): %s", shard, shards, this_day, day, counts)
+    return {"days": 0 if counts.skipped else 1, **counts.as_dict()}
 
 
 def defer_lifecycle(context: Context, day: date) -> list[int]:
-    """Queue one job per shard for the run up to `day` (a shard already queued is kept).
-    The app must be open (`with use_context(context).open(): ...`) or a worker running."""
+    """Queue one job per shard for the run up to `day` (a shard already queued is kept):
+    each runs its shard's next day and queues the day after. They are queued by that next
+    day, then shard: a shard ahead of the others waits behind their earlier days, so that
+    every shard-day runs in the order of an in-process run. The app must be open (`with
+    use_context(context).open(): ...`) or a worker running."""
+    from podpiska.services import lifecycle
+
     shards = context.settings.lifecycle_shards
+    with context.session() as db:
+        plan = lifecycle.shard_days(db, at=day, shards=shards, clock_id=0)
     ids = []
-    for shard in range(shards):
+    for first, shard in sorted((days[0], shard) for shard, days in plan.items() if days):
         try:
             ids.append(
-                lifecycle_shard.configure(
-                    queueing_lock=f"lifecycle-{shards}-{shard}",
-                    lock=f"lifecycle-{shards}-{shard}",
-                ).defer(day=day.isoformat(), shard=shard, shards=shards)
+                _shard_job(shard, shards).defer(
+                    day=day.isoformat(), shard=shard, shards=shards, run=first.isoformat()
+                )
             )
         except procrastinate.exceptions.AlreadyEnqueued:
             log.info("lifecycle shard %s is already queued", shard)
     return ids
+
+
+def recover_stalled_jobs(seconds_since_heartbeat: float = STALLED_SECONDS) -> int:
+    """Put back the jobs of workers that died (killed, machine lost: no heartbeat for
+    `seconds_since_heartbeat`) so that a living worker runs them; returns how many. Every
+    job is safe to run again (a lifecycle day already done is skipped). The app must be
+    open (or a worker running)."""
+    from procrastinate import sql
+
+    connector = _app.job_manager.connector.get_sync_connector()
+    stalled = connector.execute_query_all(
+        query=sql.queries["select_stalled_jobs_by_heartbeat"],
+        queue=None,
+        task_name=None,
+        seconds_since_heartbeat=seconds_since_heartbeat,
+    )
+    if not stalled:
+        return 0
+    now = connector.execute_query_one(query="SELECT now() AS now")["now"]  # the queue's time
+    for job in stalled:
+        _app.job_manager.retry_job_by_id(job["id"], retry_at=now)
+        log.warning("job %s (%s) of a dead worker is queued again", job["id"], job["task_name"])
+    return len(stalled)
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="stalled")
+@tasks.task(
+    name="recover_stalled_jobs",
+    queue=LIFECYCLE_QUEUE,
+    pass_context=False,
+    queueing_lock="recover-stalled",
+    priority=LIFECYCLE_PRIORITY,
+)
+def recover_stalled_task(timestamp: int) -> None:
+    """Every minute: the jobs of a worker that died are run again by the living ones."""
+    recover_stalled_jobs()
 
 
 @tasks.periodic(cron="0 * * * *", periodic_id="lifecycle")
@@ -129,7 +240,7 @@ def lifecycle_daily(timestamp: int) -> None:
 def deliver_outbox_task(timestamp: int) -> None:
     from podpiska.entrypoints.worker import deliver_outbox
 
-    deliver_outbox(_current(), rounds=100)
+    deliver_outbox(_current(), rounds=OUTBOX_ROUNDS_PER_JOB)
 
 
 @tasks.periodic(cron="* * * * *", periodic_id="payments")
@@ -161,7 +272,7 @@ def render_documents_task(timestamp: int) -> None:
     makes it itself)."""
     from podpiska.entrypoints.documents import render_documents
 
-    render_documents(_current(), limit=None)
+    render_documents(_current(), limit=DOCUMENTS_PER_JOB)
 
 
 @tasks.periodic(cron="* * * * *", periodic_id="licenses")
@@ -177,7 +288,7 @@ def issue_licenses_task(timestamp: int) -> None:
     or change was paid (one per invoice)."""
     from podpiska.entrypoints.licenses import issue_licenses
 
-    issue_licenses(_current())
+    issue_licenses(_current(), max_batches=LICENSE_BATCHES_PER_JOB)
 
 
 _app = procrastinate.App(connector=procrastinate.PsycopgConnector())

@@ -369,12 +369,14 @@ def issue_pending_licenses(
     private_key: Ed25519PrivateKey,
     clock: Clock,
     batch: int = BATCH,
+    max_batches: int | None = None,
 ) -> int:
     """The worker's step: a license file for every paid invoice of an on-premise account
-    that has none (see the module's docstring), `batch` per transaction. Returns how many
-    were issued."""
+    that has none (see the module's docstring), `batch` per transaction, at most
+    `max_batches` transactions (a queue job's bounded share; the rest waits for the next
+    one). Returns how many were issued."""
     signer = key_id(private_key)
-    total = 0
+    total = batches = 0
     after = 0
     while True:
         with session.begin():
@@ -387,7 +389,8 @@ def issue_pending_licenses(
                 after=after,
             )
         total += issued
-        if found < batch:
+        batches += 1
+        if found < batch or (max_batches is not None and batches >= max_batches):
             return total
 
 
