@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import procrastinate
 import pytest
@@ -289,9 +290,16 @@ def test_lifecycle_run_prints_a_summary(
     context: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = ok(context, capsys, "lifecycle", "run", "--at", "2026-11-23")
-    assert "days 2026-11-23 … 2026-11-23 (1), shards 4" in out
-    for key in TOTALS:
-        assert f"  {key}: 0" in out
+    # Russian first, like every other command (PODPISKA_LANGUAGE, --lang).
+    assert "дни 2026-11-23 … 2026-11-23 (1), шардов 4" in out
+    assert "  счета автопродления: 0" in out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 + len(TOTALS)
+    assert all(CYRILLIC.search(line) for line in lines)
+    out = ok(context, capsys, "lifecycle", "run", "--at", "2026-11-24", "--lang", "en")
+    assert "days 2026-11-24 … 2026-11-24 (1), shards 4" in out
+    assert "  autopay invoices: 0" in out
+    assert not CYRILLIC.search(out)
 
 
 def test_lifecycle_run_bad_input_is_one_line(
@@ -308,7 +316,24 @@ def test_lifecycle_run_bad_input_is_one_line(
 def test_lifecycle_run_refuses_zero_shards(
     context: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert "--shards" in bad_input(context, capsys, "lifecycle", "run", "--shards", "0")
+    line = bad_input(context, capsys, "lifecycle", "run", "--shards", "0")
+    assert "--shards" in line and "-1" not in line  # not "from 0 to -1"
+    assert lifecycle_runs(context) == set()
+
+
+def test_lifecycle_run_refuses_a_day_before_one_already_run(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok(context, capsys, "lifecycle", "run", "--at", "2026-11-25")
+    runs = lifecycle_runs(context)
+    line = bad_input(context, capsys, "lifecycle", "run", "--at", "2026-01-01")
+    assert "2026-11-25" in line and CYRILLIC.search(line)
+    line = bad_input(context, capsys, "lifecycle", "run", "--at", "2026-11-24", "--lang", "en")
+    assert "already run up to 2026-11-25" in line
+    assert lifecycle_runs(context) == runs  # no past day was run
+    again = json.loads(ok(context, capsys, "lifecycle", "run", "--json", "--at", "2026-11-25"))
+    assert again["days"] == 1  # the same day again: done already, nothing changes
+    assert lifecycle_runs(context) == runs
 
 
 def test_lifecycle_run_before_init_says_so(
@@ -337,9 +362,9 @@ def test_lifecycle_run_queue_defers_one_job_per_shard(
 ) -> None:
     with queue_on(context):
         assert ok(context, capsys, "lifecycle", "run", "--queue") == (
-            "queued 4 shard jobs for the workers\n"
+            "в очередь поставлено заданий по шардам: 4\n"
         )
-        assert ok(context, capsys, "lifecycle", "run", "--queue") == (
+        assert ok(context, capsys, "lifecycle", "run", "--queue", "--lang", "en") == (
             "queued 0 shard jobs for the workers\n"  # already queued: not twice
         )
     with context.session() as db, db.begin():
@@ -542,3 +567,95 @@ def test_a_command_on_an_uninitialised_database_shows_no_traceback(
         assert code in {1, 2}, (argv, out, err)
         assert out == ""
         assert err.startswith("podpiska: ")
+
+
+# --- lifecycle verify -----------------------------------------------------------------------
+
+
+def autopay_bought_on(context: Context, *days: date) -> dict[date, list[int]]:
+    """Autopay subscriptions of one month bought on each day (two a day); their ids."""
+    from tests.services.helpers import active_subscription, move_to
+
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    bought: dict[date, list[int]] = {}
+    with context.session() as db:
+        for day in days:
+            move_to(clock, day)
+            for _ in range(2):
+                _, subscription = active_subscription(db, clock, months=1, autopay=True)
+                bought.setdefault(day, []).append(subscription.id)
+    return bought
+
+
+def verify_json(context: Context, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
+    code, out, _ = cli(context, capsys, "lifecycle", "verify", "--json")
+    return code, json.loads(out)
+
+
+def test_lifecycle_verify_finds_skipped_days_missing_and_late_renewals(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from podpiska.services import lifecycle
+
+    # Bought on 22.11: renewal invoice due 18.12 (ends 22.12); on 24.11: due 20.12.
+    bought = autopay_bought_on(context, date(2026, 11, 22), date(2026, 11, 24))
+    ok(context, capsys, "lifecycle", "run", "--at", "2026-12-17")
+    out = ok(context, capsys, "lifecycle", "verify")
+    assert "ежедневный прогон: OK (по 2026-12-17, шардов 4" in out
+
+    # What the old per-run progress did: every shard jumped from the 17th to the 23rd.
+    with context.session() as db:
+        for shard in range(4):
+            lifecycle.run_day(
+                db, day=date(2026, 12, 23), today=date(2026, 12, 23), clock=context.clock,
+                shard=shard, shards=4,
+            )  # fmt: skip
+    code, report = verify_json(context, capsys)
+
+    assert code == 1 and report["ok"] is False
+    problems = report["problems"]
+    missed = {(p["shard"], p["day"]) for p in problems if p["code"] == "day_missing"}
+    assert missed == {(shard, f"2026-12-{day}") for shard in range(4) for day in range(18, 23)}
+    # Due on the 18th, ended on the 22nd with nothing issued: in grace, nothing charged.
+    assert sorted(
+        (p["subscription_id"], p["day"]) for p in problems if p["code"] == "renewal_missing"
+    ) == [(sid, "2026-12-18") for sid in bought[date(2026, 11, 22)]]
+    # Due on the 20th, issued on the 23rd.
+    late = [p for p in problems if p["code"] == "renewal_late"]
+    assert sorted((p["subscription_id"], p["day"], p["issued_on"]) for p in late) == [
+        (sid, "2026-12-20", "2026-12-23") for sid in bought[date(2026, 11, 24)]
+    ]
+    assert all(p["invoice_number"] and CYRILLIC.search(p["message"]) for p in late)
+    code, out, err = cli(context, capsys, "lifecycle", "verify", "--lang", "en")
+    assert code == 1
+    assert "renewal invoice fell due on 2026-12-18 and was never issued" in out
+    assert "shard 0: day 2026-12-18 was never run" in out
+    assert "daily run: 24 problems" in err  # 5 days × 4 shards, 2 missing, 2 late
+
+
+def test_lifecycle_verify_passes_a_catch_up_that_ran_every_day(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    autopay_bought_on(context, date(2026, 11, 22), date(2026, 11, 24))
+    ok(context, capsys, "lifecycle", "run", "--at", "2026-12-17")
+    with context.session() as db:  # one shard ahead of the others
+        lifecycle_run_shard(context, db, shard=2, up_to=date(2026, 12, 20))
+    ok(context, capsys, "lifecycle", "run", "--at", "2026-12-23")
+    code, report = verify_json(context, capsys)
+    assert (code, report["ok"], report["problems"]) == (0, True, [])
+    assert report["progress"] == {
+        str(shard): {"first": "2026-12-17", "last": "2026-12-23"} for shard in range(4)
+    }
+
+
+def lifecycle_run_shard(context: Context, db: object, *, shard: int, up_to: date) -> None:
+    from podpiska.services import lifecycle
+
+    lifecycle.run_lifecycle(
+        db,  # type: ignore[arg-type]
+        at=up_to,
+        clock=context.clock,
+        shards=4,
+        only_shard=shard,
+    )

@@ -102,6 +102,22 @@ def catalog_load(
     )
 
 
+_COUNT_NAMES = {
+    "reminders": ("напоминания", "reminders"),
+    "autopay_invoices": ("счета автопродления", "autopay invoices"),
+    "grace": ("в льготный период", "to grace"),
+    "suspended": ("приостановлены", "suspended"),
+    "cancelled": ("отменены в конце срока", "cancelled at the end"),
+    "expired_changes": ("неоплаченные изменения сняты", "unpaid changes expired"),
+    "migration_notices": ("уведомления о переходе прайс-листа", "catalog migration notices"),
+    "version_moves": ("переведены на новую версию", "moved to a new version"),
+}
+
+
+def _say(language: str, ru: str, en: str) -> str:
+    return ru if language == "ru" else en
+
+
 @lifecycle_app.command("run")
 def lifecycle_run(
     ctx: typer.Context,
@@ -114,17 +130,42 @@ def lifecycle_run(
     queued: Annotated[
         bool, typer.Option("--queue", help="Queue one job per shard for the workers instead.")
     ] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
 ) -> None:
-    """Run the daily lifecycle: every day since the last run, in order."""
+    """Run the daily lifecycle: every day since the last run, in order (each shard from its
+    own last day). A day before one already run is refused: the run never goes back."""
     from rich.progress import Progress
 
+    from podpiska.entrypoints.cli import _lang
     from podpiska.services import lifecycle
     from podpiska.services.catalog_store import catalog_today
 
+    language = _lang(ctx, lang)
     context = _context(ctx)
     count = shards if shards is not None else context.settings.lifecycle_shards
-    if count < 1 or (shard is not None and not 0 <= shard < count):
-        raise BadInput(f"--shard must be from 0 to {count - 1} and --shards at least 1")
+    if count < 1:
+        raise BadInput(
+            _say(language, f"--shards: нужно не меньше 1, а не {count}",
+                 f"--shards must be at least 1, got {count}")
+        )  # fmt: skip
+    if shard is not None and not 0 <= shard < count:
+        raise BadInput(
+            _say(language, f"--shard: нужно от 0 до {count - 1} (шардов {count}), а не {shard}",
+                 f"--shard must be from 0 to {count - 1} ({count} shards), got {shard}")
+        )  # fmt: skip
+    with context.session() as db:
+        day = _parse_date(at, "--at") or catalog_today(db, context.clock)
+        done = lifecycle.last_run_day(db, shards=count)
+    if done is not None and day < done:
+        raise BadInput(
+            _say(
+                language,
+                f"--at {day.isoformat()}: ежедневный прогон уже выполнен по "
+                f"{done.isoformat()}; прошедшие дни не выполняются повторно",
+                f"--at {day.isoformat()}: the daily run has already run up to "
+                f"{done.isoformat()}; it never goes back to a past day",
+            )
+        )
     if queued:
         from podpiska.config import worker_in_process
         from podpiska.entrypoints import queue
@@ -133,20 +174,38 @@ def lifecycle_run(
             context.settings
         ):
             raise BadInput(
-                "--queue needs PostgreSQL and external workers (procrastinate); with SQLite "
-                "run `podpiska lifecycle run` without --queue"
+                _say(
+                    language,
+                    "--queue работает только с PostgreSQL и внешними обработчиками "
+                    "(procrastinate); с SQLite запустите `podpiska lifecycle run` без --queue",
+                    "--queue needs PostgreSQL and external workers (procrastinate); with "
+                    "SQLite run `podpiska lifecycle run` without --queue",
+                )
             )
-
+        if count != context.settings.lifecycle_shards or shard is not None:
+            raise BadInput(
+                _say(
+                    language,
+                    "--queue ставит в очередь все шарды PODPISKA_LIFECYCLE_SHARDS: без "
+                    "--shards и --shard",
+                    "--queue queues every shard of PODPISKA_LIFECYCLE_SHARDS: without "
+                    "--shards and --shard",
+                )
+            )
         with queue.use_context(context).open():
-            jobs = queue.defer_lifecycle(context, _parse_date(at, "--at") or _today(context))
-        typer.echo(f"queued {len(jobs)} shard jobs for the workers")
+            jobs = queue.defer_lifecycle(context, day)
+        typer.echo(
+            _say(language, f"в очередь поставлено заданий по шардам: {len(jobs)}",
+                 f"queued {len(jobs)} shard jobs for the workers")
+        )  # fmt: skip
         return
     with context.session() as db:
-        day = _parse_date(at, "--at") or catalog_today(db, context.clock)
-        days = lifecycle.days_to_run(db, at=day, shards=count, clock_id=0)
+        days = lifecycle.days_to_run(db, at=day, shards=count, clock_id=0, only_shard=shard)
         steps = len(days) * (1 if shard is not None else count)
         with Progress(disable=as_json, transient=True) as progress:
-            task = progress.add_task(f"lifecycle up to {day}", total=steps)
+            task = progress.add_task(
+                _say(language, f"прогон по {day}", f"lifecycle up to {day}"), total=steps
+            )
 
             def advance(_day: date, _shard: int, _counts: lifecycle.DayCounts) -> None:
                 progress.advance(task)
@@ -158,10 +217,110 @@ def lifecycle_run(
     if as_json:
         _echo_json(result)
         return
-    first = report.days[0].isoformat() if report.days else "—"
-    typer.echo(f"days {first} … {day.isoformat()} ({len(report.days)}), shards {count}")
+    if not report.days:
+        typer.echo(_say(language, f"дни по {day} уже выполнены", f"days up to {day} were done"))
+        return
+    first = report.days[0].isoformat()
+    typer.echo(
+        _say(
+            language,
+            f"дни {first} … {day.isoformat()} ({len(report.days)}), шардов {count}"
+            + (f", только шард {shard}" if shard is not None else ""),
+            f"days {first} … {day.isoformat()} ({len(report.days)}), shards {count}"
+            + (f", only shard {shard}" if shard is not None else ""),
+        )
+    )
     for key, value in report.totals.as_dict().items():
-        typer.echo(f"  {key}: {value}")
+        ru, en = _COUNT_NAMES[key]
+        typer.echo(f"  {_say(language, ru, en)}: {value}")
+
+
+@lifecycle_app.command("verify")
+def lifecycle_verify(
+    ctx: typer.Context,
+    shards: Annotated[int | None, typer.Option(help="Shards of accounts.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
+) -> None:
+    """Check the daily run against the database: days a shard never ran, autopay renewal
+    invoices that fell due and were never issued, renewal invoices issued after their day.
+    Exit code 1 when something is wrong."""
+    from podpiska.entrypoints.cli import _lang
+    from podpiska.services.lifecycle_verify import verify_lifecycle
+
+    language = _lang(ctx, lang)
+    context = _context(ctx)
+    count = shards if shards is not None else context.settings.lifecycle_shards
+    if count < 1:
+        raise BadInput(
+            _say(language, f"--shards: нужно не меньше 1, а не {count}",
+                 f"--shards must be at least 1, got {count}")
+        )  # fmt: skip
+    with context.session() as db:
+        report = verify_lifecycle(db, shards=count)
+    if as_json:
+        _echo_json(
+            {
+                "ok": report.ok,
+                "shards": count,
+                "progress": {
+                    str(shard): {"first": first.isoformat(), "last": last.isoformat()}
+                    for shard, (first, last) in report.progress.items()
+                },
+                "problems": [
+                    {
+                        "code": p.code,
+                        "shard": p.shard,
+                        "day": p.day.isoformat(),
+                        "subscription_id": p.subscription_id,
+                        "account_id": p.account_id,
+                        "invoice_number": p.invoice_number,
+                        "issued_on": p.issued_on.isoformat() if p.issued_on else None,
+                        "message": p.text(language),
+                    }
+                    for p in report.problems
+                ],
+            }
+        )
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    for problem in report.problems:
+        typer.echo(problem.text(language))
+    if not report.progress:
+        typer.echo(
+            _say(language, f"ежедневный прогон ({count} шардов) ещё не выполнялся",
+                 f"the daily run ({count} shards) has never run")
+        )  # fmt: skip
+        return
+    last = max(last for _, last in report.progress.values())
+    behind = sorted(shard for shard, (_, day) in report.progress.items() if day < last)
+    missing = sorted(set(range(count)) - set(report.progress))
+    if behind or missing:
+        typer.echo(
+            _say(
+                language,
+                f"отстают от {last.isoformat()}: шарды {', '.join(map(str, behind + missing))}",
+                f"behind {last.isoformat()}: shards {', '.join(map(str, behind + missing))}",
+            )
+        )
+    if not report.ok:
+        typer.echo(
+            _say(language, f"ежедневный прогон: найдено проблем: {len(report.problems)}",
+                 f"daily run: {len(report.problems)} problems")
+            ,
+            err=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
+    typer.echo(
+        _say(
+            language,
+            f"ежедневный прогон: OK (по {last.isoformat()}, шардов {count}; все счета "
+            "автопродления выставлены в свой день)",
+            f"daily run: OK (up to {last.isoformat()}, {count} shards; every autopay "
+            "renewal invoice issued on its day)",
+        )
+    )
 
 
 @apikey_app.command("create")
