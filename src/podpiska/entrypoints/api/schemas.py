@@ -1,16 +1,80 @@
-"""Request and response bodies of the API. Amounts are strings with two decimals."""
+"""Request and response bodies of the API. Amounts are strings with two decimals.
+
+Input goes through a few reusable types, so a rule lives in one place: `Amount` (money,
+through `parse_money`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 from starlette.responses import Response
 
 from podpiska.db.models import Account, AccountUser, Invoice, InvoiceLine, Payment, Subscription
 from podpiska.domain.entitlements import Decision
+from podpiska.domain.money import MAX_AMOUNT_DIGITS, AmountFormatError, parse_money
 from podpiska.entrypoints.presenters import amount
+
+# --- input types ---------------------------------------------------------------------------
+
+_MAX_WHOLE_ROUBLES = 10**MAX_AMOUNT_DIGITS - 1
+
+
+def _amount_in(value: object) -> Decimal:
+    """A JSON string read by `parse_money` ("1500.00", "1500,5", "1500"), or a JSON integer
+    of roubles; a JSON float (`1500.5`, `1e3`) is refused: it may already have lost digits.
+    The error's type is the domain code `invalid_amount` (see errors.py)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _MAX_WHOLE_ROUBLES:  # checked before str(): no 4 300-digit trap
+            raise _invalid_amount("too large" if value > 0 else "negative", value)
+        return Decimal(value).quantize(Decimal("0.01"))
+    if not isinstance(value, str):
+        raise _invalid_amount("not a string", value)
+    try:
+        return parse_money(value)
+    except AmountFormatError as exc:
+        raise _invalid_amount(exc.reason, value) from None
+
+
+def _invalid_amount(reason: str, value: object) -> PydanticCustomError:
+    shown = value if isinstance(value, str) else repr(value)
+    return PydanticCustomError(
+        "invalid_amount", "is not an amount ({reason})", {"reason": reason, "amount": shown[:40]}
+    )
+
+
+# Money in a request body: a string of ASCII digits with at most two decimals after one `.`
+# or `,` (13 digits at most before it), or a JSON integer of roubles. Nothing else.
+Amount = Annotated[
+    Decimal,
+    PlainValidator(_amount_in),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": rf"^[0-9]{{1,{MAX_AMOUNT_DIGITS}}}([.,][0-9]{{1,2}})?$",
+                },
+                {"type": "integer", "minimum": 0, "maximum": _MAX_WHOLE_ROUBLES},
+            ],
+            "description": "Roubles: ASCII digits, `.` or `,` and at most two decimals "
+            '("1500.00"), or a JSON integer; no exponent, spaces or other digits',
+        }
+    ),
+]
 
 
 class In(BaseModel):
@@ -54,13 +118,13 @@ class RenewalIn(In):
 
 
 class PaymentIn(In):
-    amount: str = Field(examples=["43092.00"], description="Roubles, at most two decimals")
+    amount: Amount = Field(examples=["43092.00"])
     method: str = Field("manual", description="card, bank_transfer, e_wallet or manual")
     external_id: str | None = Field(None, description="The bank's or gateway's payment id")
 
 
 class RefundIn(In):
-    amount: str = Field(examples=["1500.00"])
+    amount: Amount = Field(examples=["1500.00"])
     reason: str = "requested by the customer"
 
 
