@@ -339,8 +339,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "A payment of {amount} exceeds what is due on invoice {number}: {due}.",
     },
     "invalid_amount": {
-        "ru": "Сумма должна быть положительной, с точностью до копейки, указано {amount}.",
-        "en": "The amount must be positive and in whole kopecks, got {amount}.",
+        "ru": "Сумма — это рубли цифрами 0–9, больше нуля, с точкой или запятой и не больше "
+        "двух знаков после неё (не больше 13 цифр до неё), например 1500.00; указано {amount}.",
+        "en": "An amount is roubles in digits 0-9, above zero, with a point or a comma and at "
+        "most two decimals (at most 13 digits before it), e.g. 1500.00; got {amount}.",
     },
     "invalid_payment_method": {
         "ru": "Способ оплаты «{method}» не поддерживается. Доступны: {allowed}.",
@@ -458,6 +460,11 @@ UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
 FORBIDDEN_CODES = frozenset(
     {"notification_rejected", "not_entitled", "login_failed", "login_locked"}
 )
+
+
+def is_error_code(code: str) -> bool:
+    """True for a code this registry has a message for (a DomainError can be made of it)."""
+    return code in _MESSAGES
 
 
 class DomainError(Exception):

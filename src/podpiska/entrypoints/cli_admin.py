@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from podpiska.domain.money import AmountFormatError, parse_money
 from podpiska.entrypoints.cli import BadInput, _context, _parse_date, app, catalog_app
 
 lifecycle_app = typer.Typer(help="The daily license lifecycle run.", no_args_is_help=True)
@@ -763,6 +765,17 @@ def change(
     )
 
 
+def _amount_argument(text: str) -> Decimal:
+    """An amount typed on the command line, read by the one money parser (exit 2 if not)."""
+    try:
+        return parse_money(text)
+    except AmountFormatError as exc:
+        raise BadInput(
+            f"AMOUNT must be roubles in digits with at most two decimals, like 1500.00 "
+            f"({exc.reason}), got {text[:40]!r}"
+        ) from None
+
+
 @app.command()
 def refund(
     ctx: typer.Context,
@@ -771,14 +784,9 @@ def refund(
     reason: Annotated[str, typer.Option(help="Why.")] = "requested by the customer",
 ) -> None:
     """Refund part of an account's credit (recorded; the gateway sends it)."""
-    from decimal import Decimal, InvalidOperation
-
     from podpiska.services.money_ledger import refund_credit
 
-    try:
-        value = Decimal(amount_)
-    except InvalidOperation:
-        raise BadInput(f"AMOUNT must be roubles like 1500.00, got {amount_!r}") from None
+    value = _amount_argument(amount_)
     context = _context(ctx)
     with context.session() as db:
         made = refund_credit(

@@ -21,7 +21,12 @@ from podpiska.services.common import audit, get_or_404, not_found, record_event,
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
 LANGUAGES = ("ru", "en")  # of the e-mails to the account's people
-_KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+# ASCII digits only (Python's \d takes full-width and other scripts' digits too).
+_KPP = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$", re.ASCII)
+_NOT_DIGITS = re.compile(r"[^0-9]")
+MAX_NAME = 200
+# Not in a name: NUL (PostgreSQL refuses it), other control characters, lone surrogates.
+_NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _invalid(field: str, ru: str, en: str) -> DomainError:
@@ -40,7 +45,13 @@ def _email(value: str, field: str = "email") -> str:
 def _phone(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
-    digits = re.sub(r"\D", "", value)
+    if any(c.isdigit() and not c.isascii() for c in value):
+        raise _invalid(
+            "admin_phone",
+            "номер телефона пишется цифрами 0–9",
+            "a phone number is written with the digits 0-9",
+        )
+    digits = _NOT_DIGITS.sub("", value)
     if not 10 <= len(digits) <= 15:
         raise _invalid(
             "admin_phone",
@@ -56,7 +67,7 @@ def _inn(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if not ru_inn.is_valid(value):
+    if not value.isascii() or not ru_inn.is_valid(value):
         raise _invalid(
             "inn",
             "ИНН должен содержать 10 или 12 цифр с верной контрольной суммой",
@@ -123,6 +134,12 @@ def open_account(
     language of the e-mails to the account's people."""
     if not name or not name.strip():
         raise _invalid("name", "название не может быть пустым", "the name must not be empty")
+    if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
+        raise _invalid(
+            "name",
+            f"название — одна строка не длиннее {MAX_NAME} знаков без управляющих символов",
+            f"the name is one line of at most {MAX_NAME} characters, no control characters",
+        )
     if edition not in EDITIONS:
         raise _invalid(
             "edition",

@@ -104,6 +104,8 @@ def create_api_key(
 
 
 def key_prefix(token: str) -> str | None:
+    if not token.isascii() or not token.isprintable():  # a key is printable ASCII
+        return None
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "pk" or not parts[1] or not parts[2]:
         return None

@@ -176,7 +176,9 @@ def list_apps(
     session: Session, *, kind: str | None = None, after: str = "", limit: int = 100
 ) -> list[App]:
     with session.begin():
-        query = select(App).where(App.code > after).order_by(App.code).limit(min(limit, 1000))
+        query = (
+            select(App).where(App.code > after).order_by(App.code).limit(max(1, min(limit, 1000)))
+        )
         if kind is not None:
             query = query.where(App.kind == kind)
         return list(session.scalars(query))

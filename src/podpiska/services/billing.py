@@ -780,11 +780,13 @@ def _renewal_term(catalog: Catalog, subscription: Subscription, months: int, tod
     assert subscription.ends_on is not None and subscription.anchor_day is not None
     status = Status(subscription.status)
     settings = catalog.version(subscription.catalog_version).lifecycle
+    version = catalog.version_at(today)
+    # A period the catalog offers today: bad input (0, -1, 2^63) is told as such (422)
+    # before the window's "too early" (409), which would only send the caller back later.
+    version.period(months)
     if status is Status.ACTIVE:
         check_renewal_window(subscription.ends_on, today, settings)
     start = renewal_start(status, subscription.ends_on)
-    version = catalog.version_at(today)
-    version.period(months)  # a period the catalog offers today
     term = term_from(start, months, subscription.anchor_day)
     if term.ends_on <= today:
         enough = [
@@ -835,7 +837,7 @@ def _renew(
     catalog = catalog_in_force(session)
     today = today_for(session, account, clock)
     now = now_for(session, account, clock)
-    months = months or subscription.months
+    months = subscription.months if months is None else months  # 0 is not "the default"
     term = _renewal_term(catalog, subscription, months, today)
     if subscription.renewal_invoice_id is not None:
         open_invoice = session.get(

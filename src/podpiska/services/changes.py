@@ -173,8 +173,10 @@ def _sign(secret: str, payload: dict[str, Any]) -> str:
 
 def _unsign(secret: str, token: str) -> dict[str, Any]:
     body, _, mac = token.rpartition(".")
+    if not body or not token.isascii():  # compare_digest takes ASCII text only
+        raise DomainError("change_token_invalid")
     expected = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-    if not body or not hmac.compare_digest(mac, expected):
+    if not hmac.compare_digest(mac, expected):
         raise DomainError("change_token_invalid")
     try:
         data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body.encode()))

@@ -121,9 +121,16 @@ def not_found(what: str, object_id: int | str) -> DomainError:
     return DomainError("not_found", what=WHAT.get(what, {"ru": what, "en": what}), id=object_id)
 
 
+# A row's key is a positive 64-bit integer: a larger id cannot exist, and would overflow the
+# driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
+MAX_ID = 2**63 - 1
+
+
 def get_or_404(
     session: Session, model: type[M], object_id: int, what: str, *, lock: bool = False
 ) -> M:
+    if not 1 <= object_id <= MAX_ID:
+        raise not_found(what, object_id)
     found = session.get(model, object_id, with_for_update=lock, populate_existing=True)
     if found is None:
         raise not_found(what, object_id)

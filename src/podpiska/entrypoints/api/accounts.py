@@ -8,7 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from podpiska.entrypoints.api.deps import (
+    After,
     ContextDep,
+    Id,
+    Limit,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -52,7 +55,7 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut)
-def get_account(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def get_account(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     view = accounts.get_account(db, account_id)
     return AccountOut.of(view.account, view.active_users, view.blocked_users)
@@ -60,7 +63,7 @@ def get_account(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 @router.patch("/accounts/{account_id}", response_model=AccountOut)
 def change_account(
-    account_id: int, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Change what is given: `language` (ru, en) of the e-mails to the account. Vendor keys
     and the account's own key."""
@@ -74,14 +77,14 @@ def change_account(
 
 
 @router.get("/accounts/{account_id}/users", response_model=list[UserOut])
-def list_users(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def list_users(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     return [UserOut.of(u) for u in accounts.list_users(db, account_id)]
 
 
 @router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
 def add_user(
-    account_id: int, body: UserIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: UserIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     guard_account(who, account_id)
     user = accounts.add_user(
@@ -97,7 +100,7 @@ def add_user(
 
 @router.post("/accounts/{account_id}/users/{user_id}/block", response_model=UserOut)
 def block_user(
-    account_id: int, user_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, user_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     guard_account(who, account_id)
     return UserOut.of(
@@ -114,7 +117,7 @@ def block_user(
 
 @router.post("/accounts/{account_id}/users/{user_id}/unblock", response_model=UserOut)
 def unblock_user(
-    account_id: int, user_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, user_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     guard_account(who, account_id)
     return UserOut.of(
@@ -134,9 +137,7 @@ def unblock_user(
     response_model=DecisionOut,
     summary="May the account do this now, and if not, why?",
 )
-async def entitlement(
-    account_id: int, action: str, request: Request, app: str | None = None
-) -> Any:
+async def entitlement(account_id: Id, action: str, request: Request, app: str | None = None) -> Any:
     """`?app=CODE` for `apps.use` and `apps.install`: the marketplace rule for that app.
     Answered from the process's snapshot, refreshed from the outbox first: every change
     committed before the request is seen (docs/entitlements.md)."""
@@ -149,9 +150,7 @@ async def entitlement(
     return await run_in_threadpool(_entitlement, request, token, account_id, action, app)
 
 
-def _entitlement(
-    request: Request, token: str, account_id: int, action: str, app: str | None
-) -> Any:
+def _entitlement(request: Request, token: str, account_id: Id, action: str, app: str | None) -> Any:
     """A key or an answer not kept: read from the database, in one hop to the thread pool
     (a Response: FastAPI would validate the model a second time)."""
     with checking(request, token) as (db, who, snapshots):
@@ -162,7 +161,7 @@ def _entitlement(
 
 @router.get("/accounts/{account_id}/events")
 def events(
-    account_id: int, who: PrincipalDep, db: SessionDep, after: int = 0, limit: int = 100
+    account_id: Id, who: PrincipalDep, db: SessionDep, after: After = 0, limit: Limit = 100
 ) -> Any:
     guard_account(who, account_id)
     rows = billing.list_events(db, account_id=account_id, after=after, limit=limit)

@@ -4,14 +4,16 @@ entitlement checks at once."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from podpiska.entrypoints.api.deps import (
     ContextDep,
+    Id,
+    Limit,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -20,7 +22,7 @@ from podpiska.entrypoints.api.deps import (
     guard_account,
 )
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import DecisionOut, In, json_response
+from podpiska.entrypoints.api.schemas import Code, DecisionOut, In, json_response
 from podpiska.services import apps
 
 router = APIRouter(tags=["marketplace"])
@@ -67,8 +69,8 @@ class InstallationOut(BaseModel):
 
 
 class CheckIn(In):
-    action: str
-    app: str | None = None
+    action: Code
+    app: Code | None = None
 
 
 class ChecksIn(In):
@@ -83,7 +85,11 @@ class TrialOut(BaseModel):
 
 @router.get("/apps", response_model=list[AppOut])
 def list_apps(
-    db: SessionDep, who: PrincipalDep, kind: str | None = None, after: str = "", limit: int = 100
+    db: SessionDep,
+    who: PrincipalDep,
+    kind: str | None = None,
+    after: Annotated[str, Query(max_length=100, description="The last code seen")] = "",
+    limit: Limit = 100,
 ) -> Any:
     """The registry, by code; page with `after` (the last code seen)."""
     return [AppOut.of(a) for a in apps.list_apps(db, kind=kind, after=after, limit=limit)]
@@ -96,7 +102,7 @@ def load_apps(body: RegistryIn, who: VendorDep, db: SessionDep, ctx: ContextDep)
 
 
 @router.get("/accounts/{account_id}/apps", response_model=list[InstallationOut])
-def account_apps(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def account_apps(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     return [
         InstallationOut(
@@ -112,7 +118,7 @@ def account_apps(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 
 @router.put("/accounts/{account_id}/apps/{code}", status_code=200)
-def install(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+def install(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Install an app, if the account may (403 `not_entitled` with the reason otherwise)."""
     guard_account(who, account_id)
     done = apps.install_app(db, account_id=account_id, app_code=code, actor=who.actor,
@@ -121,9 +127,7 @@ def install(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: 
 
 
 @router.delete("/accounts/{account_id}/apps/{code}")
-def uninstall(
-    account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep
-) -> Any:
+def uninstall(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     guard_account(who, account_id)
     done = apps.uninstall_app(db, account_id=account_id, app_code=code, actor=who.actor,
                               clock=ctx.clock)  # fmt: skip
@@ -131,7 +135,7 @@ def uninstall(
 
 
 @router.post("/accounts/{account_id}/apps/{code}/usage")
-def usage(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+def usage(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """The product reports that an installed app was used now."""
     guard_account(who, account_id)
     done = apps.record_usage(db, account_id=account_id, app_code=code, clock=ctx.clock)
@@ -139,7 +143,7 @@ def usage(account_id: int, code: str, who: PrincipalDep, db: SessionDep, ctx: Co
 
 
 @router.post("/accounts/{account_id}/trials", status_code=201, response_model=TrialOut)
-def trial(account_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
+def trial(account_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Start the one-time trial of the Marketplace (days from the catalog)."""
     guard_account(who, account_id)
     made = apps.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
@@ -148,7 +152,7 @@ def trial(account_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -
 
 
 @router.post("/accounts/{account_id}/entitlements", response_model=list[DecisionOut])
-async def many(account_id: int, body: ChecksIn, request: Request) -> Any:
+async def many(account_id: Id, body: ChecksIn, request: Request) -> Any:
     """Many checks at once (up to 200), answered from one reading of the license (the
     process's snapshot, refreshed from the outbox first)."""
     token, who, snapshots = await fresh_caller(request)
@@ -163,7 +167,7 @@ async def many(account_id: int, body: ChecksIn, request: Request) -> Any:
 
 
 def _many(
-    request: Request, token: str, account_id: int, checks: list[tuple[str, str | None]]
+    request: Request, token: str, account_id: Id, checks: list[tuple[str, str | None]]
 ) -> Any:
     with checking(request, token) as (db, who, snapshots):  # one hop to the thread pool
         guard_account(who, account_id)

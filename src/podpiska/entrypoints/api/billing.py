@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.api.deps import (
     ContextDep,
+    Id,
+    Limit,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -38,7 +38,7 @@ router = APIRouter(tags=["billing"])
 
 @router.post("/accounts/{account_id}/subscriptions", status_code=201)
 def order(
-    account_id: int, body: SubscriptionIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: SubscriptionIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Order a subscription: the quote becomes an issued invoice; pending until paid."""
     guard_account(who, account_id)
@@ -62,14 +62,14 @@ def order(
 
 
 @router.get("/accounts/{account_id}/subscription", response_model=SubscriptionOut)
-def subscription(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def subscription(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     return SubscriptionOut.of(billing.get_subscription(db, account_id))
 
 
 @router.post("/accounts/{account_id}/renewals", status_code=201, response_model=InvoiceOut)
 def renew(
-    account_id: int, body: RenewalIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: RenewalIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """The invoice for the next term (restoration after the end bills the overdue days)."""
     guard_account(who, account_id)
@@ -82,7 +82,7 @@ def renew(
 
 @router.post("/accounts/{account_id}/subscription/autopay", response_model=SubscriptionOut)
 def autopay(
-    account_id: int, body: AutopayIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: AutopayIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     guard_account(who, account_id)
     return SubscriptionOut.of(
@@ -94,7 +94,7 @@ def autopay(
 
 @router.post("/accounts/{account_id}/subscription/cancel", response_model=SubscriptionOut)
 def cancel(
-    account_id: int, body: CancelIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, body: CancelIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Cancel at the end of the term (or take it back with `undo`)."""
     guard_account(who, account_id)
@@ -106,7 +106,7 @@ def cancel(
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-def invoice(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def invoice(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     found, lines = billing.get_invoice(db, invoice_id)
     if not who.may_see(found.account_id):
         raise not_found("invoice", invoice_id)
@@ -114,17 +114,13 @@ def invoice(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 
 @router.post("/invoices/{invoice_id}/payments", status_code=201)
-def pay(invoice_id: int, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+def pay(invoice_id: Id, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Register money received for an invoice (bank transfer, manual). Paid in full: the
     order activates, the renewal extends or restores the subscription."""
-    try:
-        value = Decimal(body.amount)
-    except InvalidOperation:
-        raise DomainError("invalid_amount", amount=body.amount) from None
     result = billing.register_payment(
         db,
         invoice_id=invoice_id,
-        amount=value,
+        amount=body.amount,
         method=body.method,
         external_id=body.external_id,
         actor=who.actor,
@@ -139,7 +135,7 @@ def pay(invoice_id: int, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: C
 
 
 @router.get("/accounts/{account_id}/credit")
-def credit(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's credit balance (money owed to it), used on its next invoices first."""
     from podpiska.services.money_ledger import account_credit
 
@@ -149,18 +145,14 @@ def credit(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 
 @router.post("/accounts/{account_id}/refunds", status_code=201)
-def refund(account_id: int, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+def refund(account_id: Id, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Refund part of the account's credit: recorded now, sent by the payment gateway."""
     from podpiska.services.money_ledger import refund_credit
 
-    try:
-        value = Decimal(body.amount)
-    except InvalidOperation:
-        raise DomainError("invalid_amount", amount=body.amount) from None
     made = refund_credit(
         db,
         account_id=account_id,
-        amount=value,
+        amount=body.amount,
         reason=body.reason,
         actor=who.actor,
         clock=ctx.clock,
@@ -170,7 +162,7 @@ def refund(account_id: int, body: RefundIn, who: VendorDep, db: SessionDep, ctx:
 
 @router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
 def credit_note(
-    invoice_id: int, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+    invoice_id: Id, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Correct a paid invoice: its lines negated in a credit note, the money to credit."""
     from podpiska.services.money_ledger import issue_credit_note
@@ -226,7 +218,7 @@ async def bank_statement(
 
 @router.get("/bank-payments")
 def bank_payments(
-    who: VendorDep, db: SessionDep, status: str = "unmatched", limit: int = 100
+    who: VendorDep, db: SessionDep, status: str = "unmatched", limit: Limit = 100
 ) -> Any:
     """Imported bank payments: the review queue (`status=unmatched`, the default), those in
     another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`, `dismissed`), or
@@ -256,7 +248,7 @@ def bank_payments(
 
 @router.post("/bank-payments/{bank_payment_id}/resolve")
 def resolve_bank_payment(
-    bank_payment_id: int, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+    bank_payment_id: Id, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Assign an unmatched payment to an invoice."""
     from podpiska.services.bank import resolve
@@ -286,7 +278,7 @@ def _bank_payment_out(row: Any) -> dict[str, Any]:
 
 @router.post("/bank-payments/{bank_payment_id}/credit")
 def credit_bank_payment(
-    bank_payment_id: int, body: BankCreditIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+    bank_payment_id: Id, body: BankCreditIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Put an unmatched payment on an account's credit (a prepayment): its next invoices
     use it first, as an overpayment's credit."""
@@ -304,7 +296,7 @@ def credit_bank_payment(
 
 @router.post("/bank-payments/{bank_payment_id}/dismiss")
 def dismiss_bank_payment(
-    bank_payment_id: int, body: DismissIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+    bank_payment_id: Id, body: DismissIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Set an unmatched payment aside as not ours, with the reason (not blank, ≤ 500
     characters). No payment, no posting; `.../reopen` takes it back to the queue."""
@@ -318,7 +310,7 @@ def dismiss_bank_payment(
 
 @router.post("/bank-payments/{bank_payment_id}/reopen")
 def reopen_bank_payment(
-    bank_payment_id: int, who: VendorDep, db: SessionDep, ctx: ContextDep
+    bank_payment_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Take a payment set aside as not ours back to the review queue."""
     from podpiska.services.bank import reopen

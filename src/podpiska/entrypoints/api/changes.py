@@ -6,12 +6,12 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from podpiska.domain.errors import DomainError
-from podpiska.entrypoints.api.deps import ContextDep, PrincipalDep, SessionDep, guard_account
+from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import In, InvoiceOut, SubscriptionOut
+from podpiska.entrypoints.api.schemas import Code, Count, In, InvoiceOut, Line, SubscriptionOut
 from podpiska.entrypoints.presenters import amount
 from podpiska.services import billing, changes
 
@@ -20,11 +20,11 @@ router = APIRouter(tags=["changes"])
 
 class ChangeIn(In):
     kind: Literal["seats", "plan", "add_on"]
-    seats: StrictInt | None = Field(None, description="kind=seats: users paid for from now")
-    plan: str | None = Field(None, description="kind=plan: the new plan's code")
-    add_on: str | None = Field(None, description="kind=add_on: the add-on to buy")
+    seats: Count | None = Field(None, description="kind=seats: users paid for from now")
+    plan: Code | None = Field(None, description="kind=plan: the new plan's code")
+    add_on: Code | None = Field(None, description="kind=add_on: the add-on to buy")
     preview: StrictBool = Field(True, description="true: only compute; false: commit")
-    token: str | None = Field(None, description="the preview's token, to commit")
+    token: Line | None = Field(None, description="the preview's token, to commit")
 
     def params(self) -> dict[str, Any]:
         value = {"seats": self.seats, "plan": self.plan, "add_on": self.add_on}[self.kind]
@@ -38,7 +38,7 @@ class ChangeIn(In):
         return {self.kind: value}
 
 
-def _owner(db: SessionDep, subscription_id: int) -> int:
+def _owner(db: SessionDep, subscription_id: Id) -> int:
     return changes.subscription_owner(db, subscription_id)
 
 
@@ -72,7 +72,7 @@ def _preview_json(preview: changes.Preview, lang: str) -> dict[str, Any]:
 
 @router.post("/subscriptions/{subscription_id}/changes")
 def change(
-    subscription_id: int,
+    subscription_id: Id,
     body: ChangeIn,
     request: Request,
     who: PrincipalDep,
@@ -129,7 +129,7 @@ def change(
 
 @router.post("/subscriptions/{subscription_id}/changes/{change_id}/cancel")
 def cancel(
-    subscription_id: int, change_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    subscription_id: Id, change_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Take back a pending change (its invoice is voided) or a scheduled one."""
     guard_account(who, _owner(db, subscription_id))
@@ -140,7 +140,7 @@ def cancel(
 
 
 @router.get("/invoices/{invoice_id}/explain")
-def explain(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def explain(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Each line of an invoice with its derivation in words and numbers."""
     from podpiska.services.common import not_found
 

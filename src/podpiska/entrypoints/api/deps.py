@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
+from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
 from podpiska.services.apikeys import Principal, PrincipalCache, authenticate
-from podpiska.services.common import not_found
+from podpiska.services.common import MAX_ID, not_found
 from podpiska.services.entitlement_cache import EntitlementSnapshots
 
 
@@ -32,6 +36,62 @@ def entitlement_snapshots(request: Request) -> EntitlementSnapshots:
     """The process's snapshot of entitlements (made by `create_api`)."""
     snapshots: EntitlementSnapshots = request.app.state.entitlements
     return snapshots
+
+
+# An id in a path: a row's key is a positive 64-bit integer. Anything past 2^63 - 1 would
+# overflow the database driver (OverflowError on SQLite, "bigint out of range" on
+# PostgreSQL): it answers 422 here, before any query.
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id (at most 2^63 - 1)")]
+# How many rows a list answers: 1 to 1000.
+MAX_LIMIT = 1000
+
+
+def _limit(value: int) -> int:
+    if not 1 <= value <= MAX_LIMIT:  # answered as the use-cases do: 422 invalid_field
+        raise PydanticCustomError(
+            "invalid_field",
+            "must be from 1 to {most}",
+            {
+                "most": MAX_LIMIT,
+                "field": "limit",
+                "problem_ru": f"от 1 до {MAX_LIMIT}",
+                "problem_en": f"1 to {MAX_LIMIT}",
+            },
+        )
+    return value
+
+
+Limit = Annotated[
+    int,
+    AfterValidator(_limit),
+    Query(
+        description=f"How many, 1 to {MAX_LIMIT}",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+    ),
+]
+
+# A cursor that is an id: 0 (from the start) to MAX_ID.
+After = Annotated[int, Query(ge=0, le=MAX_ID, description="The last id seen; 0: from the start")]
+
+# Path and query strings: no NUL, control character or lone surrogate, at most 500 characters.
+_UNSAFE_URL_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+MAX_URL_TEXT = 500
+
+
+def plain_url(request: Request) -> None:
+    """Every route's path and query parameters, before the route: what no database column
+    or lookup should ever see answers 422 `invalid_field` (a NUL in `?after=` was a 500 on
+    PostgreSQL)."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if not isinstance(value, str):
+            continue
+        if len(value) > MAX_URL_TEXT or _UNSAFE_URL_TEXT.search(value):
+            raise DomainError(
+                "invalid_field",
+                field=name,
+                problem_ru=f"не длиннее {MAX_URL_TEXT} знаков, без управляющих символов",
+                problem_en=f"at most {MAX_URL_TEXT} characters, no control characters",
+            )
 
 
 SessionDep = Annotated[Session, Depends(session)]

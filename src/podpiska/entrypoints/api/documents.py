@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from podpiska.entrypoints.api.deps import ContextDep, PrincipalDep, SessionDep
+from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
 from podpiska.services.apikeys import Principal
 from podpiska.services.documents import ACT, CREDIT_NOTE, INVOICE, document_filename
@@ -44,20 +44,20 @@ def _pdf(ctx: ContextDep, db: SessionDep, who: Principal, kind: str, source_id: 
 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response, responses=_PDF)
-def invoice_pdf(invoice_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
+def invoice_pdf(invoice_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
     """The invoice (Счёт на оплату) as PDF, with the vendor's bank requisites."""
     return _pdf(ctx, db, who, INVOICE, invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/act.pdf", response_class=Response, responses=_PDF)
-def act_pdf(invoice_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
+def act_pdf(invoice_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
     """The act (Акт об оказании услуг) of an invoice paid in full; 404 before that."""
     return _pdf(ctx, db, who, ACT, invoice_id)
 
 
 @router.get("/credit-notes/{credit_note_id}/pdf", response_class=Response, responses=_PDF)
 def credit_note_pdf(
-    credit_note_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    credit_note_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Response:
     """A credit note (Корректировочный документ) as PDF."""
     return _pdf(ctx, db, who, CREDIT_NOTE, credit_note_id)

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from podpiska.domain.errors import DomainError
+from podpiska.domain.errors import DomainError, is_error_code
 from podpiska.services.catalogs import CatalogFileError
 from podpiska.services.common import jsonable
 
@@ -73,6 +73,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # An input type that raised with a domain code as its error type (`invalid_amount`)
+        # answers that code and its sentence, like the use-case would.
+        for e in exc.errors():
+            if is_error_code(e["type"]):
+                domain = DomainError(e["type"], **dict(e.get("ctx") or {}))
+                details = {**jsonable(dict(domain.details)), "field": _where(tuple(e["loc"]))}
+                return error_response(
+                    domain.http_status, domain.code, domain.message(request_lang(request)), details
+                )
         errors = [
             {
                 "field": "body" if e["type"] == "json_invalid" else _where(tuple(e["loc"])),

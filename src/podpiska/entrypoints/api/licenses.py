@@ -15,6 +15,7 @@ from podpiska.db.models import LicenseFile
 from podpiska.domain.license import LicensePayload
 from podpiska.entrypoints.api.deps import (
     ContextDep,
+    Id,
     PrincipalDep,
     SessionDep,
     VendorDep,
@@ -85,14 +86,14 @@ _PEM: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/accounts/{account_id}/licenses", response_model=list[LicenseOut])
-def list_account_licenses(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def list_account_licenses(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's license files, the latest first."""
     guard_account(who, account_id)
     return [LicenseOut.of(row, license_of(row)) for row in list_licenses(db, account_id=account_id)]
 
 
 @router.get("/accounts/{account_id}/license", response_class=PlainTextResponse, responses=_FILE)
-def download_license(account_id: int, who: PrincipalDep, db: SessionDep) -> PlainTextResponse:
+def download_license(account_id: Id, who: PrincipalDep, db: SessionDep) -> PlainTextResponse:
     """The account's latest license file, to install on its servers (404
     `license_not_found` before the first one is issued)."""
     guard_account(who, account_id)
@@ -110,7 +111,7 @@ def download_license(account_id: int, who: PrincipalDep, db: SessionDep) -> Plai
 
 
 @router.post("/accounts/{account_id}/licenses", status_code=201, response_model=IssuedLicenseOut)
-def issue_account_license(account_id: int, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+def issue_account_license(account_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Issue a license file now for the account's paid subscription (vendor keys only):
     409 for a cloud account or a subscription not paid now."""
     try:

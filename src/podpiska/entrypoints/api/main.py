@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +26,7 @@ from podpiska.entrypoints.api import (
     test_clocks,
     webhook_endpoints,
 )
+from podpiska.entrypoints.api.deps import plain_url
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.fresh import RefreshRounds
 from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
@@ -99,7 +100,7 @@ def create_api(context: Context) -> FastAPI:
         test_clocks.router,
         webhook_endpoints.router,
     ):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(plain_url)])
     app.include_router(ops.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(  # outermost: every response has an id

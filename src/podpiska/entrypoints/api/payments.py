@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictBool
 
 from podpiska.domain.errors import DomainError
-from podpiska.entrypoints.api.deps import ContextDep, PrincipalDep, SessionDep, guard_account
-from podpiska.entrypoints.api.schemas import In, PaymentOut
+from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
+from podpiska.entrypoints.api.schemas import Code, In, Line, PaymentOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import amount
 from podpiska.ports import METHOD_TYPES, PaymentGateway
@@ -22,14 +22,14 @@ router = APIRouter(tags=["payments"])
 
 
 class CheckoutIn(In):
-    method_type: str = Field("bank_card", description="bank_card, yoo_money or sbp")
+    method_type: Code = Field("bank_card", description="bank_card, yoo_money or sbp")
     save_method: StrictBool = Field(
         False, description="Keep the method for autopay (needs consent_accepted)"
     )
     consent_accepted: StrictBool = Field(
         False, description="The customer accepted the text of GET /payments/consent"
     )
-    return_url: str | None = Field(None, description="Where the customer comes back to")
+    return_url: Line | None = Field(None, description="Where the customer comes back to")
 
 
 class AttemptOut(BaseModel):
@@ -102,7 +102,7 @@ def consent(ctx: ContextDep, lang: str | None = None) -> dict[str, Any]:
 
 @router.post("/invoices/{invoice_id}/checkout", status_code=201, response_model=AttemptOut)
 def checkout(
-    invoice_id: int, body: CheckoutIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    invoice_id: Id, body: CheckoutIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Pay an invoice through the gateway: send the customer to `confirmation_url`; the
     invoice is paid when the gateway confirms (webhook, or the reconciliation task)."""
@@ -128,7 +128,7 @@ def checkout(
 
 
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut])
-def invoice_payments(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The money received for an invoice (card, wallet, SBP, bank transfer, manual)."""
     found, received = payments.invoice_payments(db, invoice_id)
     if not who.may_see(found.account_id):
@@ -137,7 +137,7 @@ def invoice_payments(invoice_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 
 @router.get("/payment-attempts/{attempt_id}", response_model=AttemptOut)
-def attempt(attempt_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def attempt(attempt_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     found = payments.get_attempt(db, attempt_id)
     if not who.may_see(found.account_id):
         raise DomainError("payment_attempt_not_found", attempt_id=attempt_id)
@@ -173,7 +173,7 @@ async def notification(name: str, request: Request) -> dict[str, str]:
 
 
 @router.get("/accounts/{account_id}/payment-methods", response_model=list[MethodOut])
-def methods(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
+def methods(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Saved methods, with the consent each was kept under (removed ones too)."""
     guard_account(who, account_id)
     return [MethodOut.of(m) for m in payments.list_methods(db, account_id)]
@@ -181,7 +181,7 @@ def methods(account_id: int, who: PrincipalDep, db: SessionDep) -> Any:
 
 @router.delete("/accounts/{account_id}/payment-methods/{method_id}", response_model=MethodOut)
 def remove(
-    account_id: int, method_id: int, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+    account_id: Id, method_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Remove a saved method: it is never charged again; with no method left, autopay
     turns off."""

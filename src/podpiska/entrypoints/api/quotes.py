@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from podpiska.domain.catalog import Catalog
 from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas import Code, Count, In
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import quote_json
 from podpiska.services.catalogs import load_catalog
@@ -18,9 +19,8 @@ from podpiska.services.quoting import quote_purchase
 router = APIRouter(tags=["quotes"])
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(In):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"plan": "standard", "months": 12},
@@ -34,13 +34,16 @@ class QuoteIn(BaseModel):
         },
     )
 
-    plan: str = Field(description="Plan code, e.g. `standard`.")
+    plan: Code = Field(description="Plan code, e.g. `standard`.")
     months: Annotated[StrictInt, Field(description="Period in months, e.g. 12.")]
-    users: StrictInt | None = Field(None, description="Users; default: the plan's free users.")
-    add_ons: list[str] = Field(default_factory=list, description="Add-on codes.")
-    promotions: list[str] = Field(default_factory=list, description="Promotion codes.")
-    bought_before: list[str] = Field(
+    users: Count | None = Field(None, description="Users; default: the plan's free users.")
+    add_ons: list[Code] = Field(default_factory=list, max_length=100, description="Add-on codes.")
+    promotions: list[Code] = Field(
+        default_factory=list, max_length=100, description="Promotion codes."
+    )
+    bought_before: list[Code] = Field(
         default_factory=list,
+        max_length=100,
         description="Plans and add-ons the account bought before (for promotion eligibility).",
     )
     at: date | None = Field(None, description="Price as of this day; default: today.")

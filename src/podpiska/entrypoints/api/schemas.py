@@ -1,51 +1,218 @@
-"""Request and response bodies of the API. Amounts are strings with two decimals."""
+"""Request and response bodies of the API. Amounts are strings with two decimals.
+
+Input goes through a few reusable types, so a rule lives in one place: `Amount` (money,
+through `parse_money`), `Name`/`Code`/`Line` (one line of text, capped), `BodyId` (a row's
+id), `Moment` (a time, aware and in a sane window); and every request body (`In`) refuses a
+NUL, another control character or a lone surrogate in any of its strings, and caps them.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from starlette.responses import Response
 
 from podpiska.db.models import Account, AccountUser, Invoice, InvoiceLine, Payment, Subscription
 from podpiska.domain.entitlements import Decision
+from podpiska.domain.money import MAX_AMOUNT_DIGITS, AmountFormatError, parse_money
 from podpiska.entrypoints.presenters import amount
+from podpiska.services.common import MAX_ID
+
+# --- input types ---------------------------------------------------------------------------
+
+_MAX_WHOLE_ROUBLES = 10**MAX_AMOUNT_DIGITS - 1
+
+
+def _amount_in(value: object) -> Decimal:
+    """A JSON string read by `parse_money` ("1500.00", "1500,5", "1500"), or a JSON integer
+    of roubles; a JSON float (`1500.5`, `1e3`) is refused: it may already have lost digits.
+    The error's type is the domain code `invalid_amount` (see errors.py)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _MAX_WHOLE_ROUBLES:  # checked before str(): no 4 300-digit trap
+            raise _invalid_amount("too large" if value > 0 else "negative", value)
+        return Decimal(value).quantize(Decimal("0.01"))
+    if not isinstance(value, str):
+        raise _invalid_amount("not a string", value)
+    try:
+        return parse_money(value)
+    except AmountFormatError as exc:
+        raise _invalid_amount(exc.reason, value) from None
+
+
+def _invalid_amount(reason: str, value: object) -> PydanticCustomError:
+    shown = value if isinstance(value, str) else repr(value)
+    return PydanticCustomError(
+        "invalid_amount", "is not an amount ({reason})", {"reason": reason, "amount": shown[:40]}
+    )
+
+
+# Money in a request body: a string of ASCII digits with at most two decimals after one `.`
+# or `,` (13 digits at most before it), or a JSON integer of roubles. Nothing else.
+Amount = Annotated[
+    Decimal,
+    PlainValidator(_amount_in),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": rf"^[0-9]{{1,{MAX_AMOUNT_DIGITS}}}([.,][0-9]{{1,2}})?$",
+                },
+                {"type": "integer", "minimum": 0, "maximum": _MAX_WHOLE_ROUBLES},
+            ],
+            "description": "Roubles: ASCII digits, `.` or `,` and at most two decimals "
+            '("1500.00"), or a JSON integer; no exponent, spaces or other digits',
+        }
+    ),
+]
+
+
+# --- text ----------------------------------------------------------------------------------
+
+# Never stored, whatever the field: NUL (PostgreSQL refuses it; SQLite keeps it), the other
+# C0 controls but tab and line breaks, DEL, and lone surrogates (not encodable as UTF-8).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# One line of text (a name, a code, an id): no control character at all.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+MAX_TEXT = 2000  # the longest string any body may carry (a URL, a reason)
+
+
+def _unsafe_in(value: Any, where: str = "") -> str | None:
+    """The path of the first string in `value` (a JSON document) with an unsafe character."""
+    if isinstance(value, str):
+        return where or "body" if _UNSAFE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unsafe_in(key, where) or _unsafe_in(item, f"{where}.{key}" if where else key)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unsafe_in(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _one_line(value: str) -> str:
+    if _NOT_ONE_LINE.search(value):
+        raise PydanticCustomError(
+            "text_control_character",
+            "must be one line of text without control characters or lone surrogates",
+        )
+    return value
+
+
+_ONE_LINE_SCHEMA = {"pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+# A name people read (an account, a test clock): one line, 1-200 characters.
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra=_ONE_LINE_SCHEMA),
+    AfterValidator(_one_line),
+]
+# A code or a short value (plan, add-on, promotion, method, language, INN, e-mail): one line.
+Code = Annotated[
+    str, Field(max_length=254, json_schema_extra=_ONE_LINE_SCHEMA), AfterValidator(_one_line)
+]
+# A line of free text (a reason, a URL, a token).
+Line = Annotated[
+    str,
+    Field(max_length=MAX_TEXT, json_schema_extra=_ONE_LINE_SCHEMA),
+    AfterValidator(_one_line),
+]
+# A row's id in a body: a positive 64-bit integer.
+BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+# How many of something (users, seats, months, days) a body may ask for: a sane integer.
+Count = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+
+# --- time ------------------------------------------------------------------------------------
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _moment(value: datetime) -> datetime:
+    """A time sent to the API: with its offset, from 2000 to 2100 (a test clock at 1970 or
+    at year 1 is a typo; 9999-12-31 would overflow the first day added to it)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "timezone_aware", "must carry its UTC offset, e.g. 2027-01-01T00:00:00+03:00"
+        )
+    if not EARLIEST <= value < LATEST:
+        raise PydanticCustomError(
+            "moment_out_of_range",
+            "must be from 2000-01-01 to 2099-12-31, got {got}",
+            {"got": value.isoformat()},
+        )
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_moment)]
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, every string safe and capped."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _safe_strings(cls, data: Any) -> Any:
+        where = _unsafe_in(data)
+        if where is not None:
+            raise PydanticCustomError(
+                "text_control_character",
+                "{where} must not contain NUL, control characters or lone surrogates",
+                {"where": where},
+            )
+        return data
 
 
 class AccountIn(In):
-    name: str = Field(examples=["ООО «Ромашка»"])
-    admin_email: str = Field(examples=["admin@romashka.ru"])
-    edition: str = Field("cloud", description="cloud or on_premise")
-    admin_phone: str | None = None
-    inn: str | None = Field(None, description="ИНН: 10 or 12 digits with a valid checksum")
-    kpp: str | None = Field(None, description="КПП of an organisation: 9 characters")
-    timezone: str = "Europe/Moscow"
-    language: str = Field("ru", description="Language of the e-mails to the account: ru or en")
-    test_clock_id: StrictInt | None = Field(None, description="Live in a test clock's time")
+    name: Name = Field(examples=["ООО «Ромашка»"])
+    admin_email: Code = Field(examples=["admin@romashka.ru"])
+    edition: Code = Field("cloud", description="cloud or on_premise")
+    admin_phone: Code | None = None
+    inn: Code | None = Field(None, description="ИНН: 10 or 12 digits with a valid checksum")
+    kpp: Code | None = Field(None, description="КПП of an organisation: 9 characters")
+    timezone: Code = "Europe/Moscow"
+    language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
+    test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
 
 
 class AccountPatch(In):
-    language: str | None = Field(
+    language: Code | None = Field(
         None, description="Language of the e-mails to the account: ru or en"
     )
 
 
 class UserIn(In):
-    email: str
-    role: str = Field("user", description="admin or user")
+    email: Code
+    role: Code = Field("user", description="admin or user")
 
 
 class SubscriptionIn(In):
-    plan: str = Field(examples=["standard"])
+    plan: Code = Field(examples=["standard"])
     months: StrictInt = Field(examples=[12])
-    users: StrictInt | None = None
-    add_ons: list[str] = Field(default_factory=list)
-    promotions: list[str] = Field(default_factory=list)
+    users: Count | None = None
+    add_ons: list[Code] = Field(default_factory=list, max_length=100)
+    promotions: list[Code] = Field(default_factory=list, max_length=100)
     autopay: StrictBool = False
 
 
@@ -54,22 +221,22 @@ class RenewalIn(In):
 
 
 class PaymentIn(In):
-    amount: str = Field(examples=["43092.00"], description="Roubles, at most two decimals")
-    method: str = Field("manual", description="card, bank_transfer, e_wallet or manual")
-    external_id: str | None = Field(None, description="The bank's or gateway's payment id")
+    amount: Amount = Field(examples=["43092.00"])
+    method: Code = Field("manual", description="card, bank_transfer, e_wallet or manual")
+    external_id: Code | None = Field(None, description="The bank's or gateway's payment id")
 
 
 class RefundIn(In):
-    amount: str = Field(examples=["1500.00"])
-    reason: str = "requested by the customer"
+    amount: Amount = Field(examples=["1500.00"])
+    reason: Line = "requested by the customer"
 
 
 class ResolveIn(In):
-    invoice_id: StrictInt
+    invoice_id: BodyId
 
 
 class BankCreditIn(In):
-    account_id: StrictInt
+    account_id: BodyId
 
 
 class DismissIn(In):
@@ -78,7 +245,7 @@ class DismissIn(In):
 
 
 class CreditNoteIn(In):
-    reason: str = Field(min_length=1, examples=["charged twice"])
+    reason: Line = Field(min_length=1, examples=["charged twice"])
 
 
 class AutopayIn(In):
@@ -90,20 +257,23 @@ class CancelIn(In):
 
 
 class TestClockIn(In):
-    name: str = "test clock"
-    now: datetime | None = Field(None, description="Start time (aware); default: now")
+    name: Name = "test clock"
+    now: Moment | None = Field(
+        None, description="Start time (with its offset, 2000 to 2099); default: now"
+    )
 
 
 class AdvanceIn(In):
-    days: StrictInt | None = None
-    to: datetime | None = None
+    days: Count | None = None
+    to: Moment | None = None
 
 
 class WebhookEndpointIn(In):
-    url: str = Field(examples=["https://crm.example/hooks/podpiska"])
-    secret: str | None = Field(None, description="Signing secret; generated when absent")
-    event_types: list[str] = Field(
+    url: Line = Field(examples=["https://crm.example/hooks/podpiska"])
+    secret: Code | None = Field(None, description="Signing secret; generated when absent")
+    event_types: list[Code] = Field(
         default_factory=list,
+        max_length=100,
         description="Event types it receives (`invoice.paid`, or `subscription.*` for an "
         "area); empty: every event",
         examples=[["invoice.paid", "subscription.*"]],
@@ -111,8 +281,8 @@ class WebhookEndpointIn(In):
 
 
 class WebhookEndpointPatch(In):
-    event_types: list[str] | None = Field(
-        None, description="Replaces the list; [] means every event"
+    event_types: list[Code] | None = Field(
+        None, max_length=100, description="Replaces the list; [] means every event"
     )
     active: StrictBool | None = None
 

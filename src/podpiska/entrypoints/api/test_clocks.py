@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
+from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorDep
 from podpiska.entrypoints.api.schemas import AdvanceIn, TestClockIn
 from podpiska.ports import Clock
 from podpiska.services import clocks, lifecycle, payments
@@ -23,13 +23,13 @@ def create(body: TestClockIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -
 
 
 @router.get("/test-clocks/{clock_id}")
-def get(clock_id: int, who: VendorDep, db: SessionDep) -> Any:
+def get(clock_id: Id, who: VendorDep, db: SessionDep) -> Any:
     found = clocks.get_test_clock(db, clock_id)
     return {"id": found.id, "name": found.name, "now": found.now.isoformat()}
 
 
 @router.post("/test-clocks/{clock_id}/advance")
-def advance(clock_id: int, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+def advance(clock_id: Id, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Every daily lifecycle run between the old and the new time happens, in order, and
     after each day the autopay charges of that day (with the configured gateway)."""
     gateway = ctx.ports.gateway

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import WebhookEndpoint
-from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorAdminDep
+from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorAdminDep
 from podpiska.entrypoints.api.schemas import WebhookEndpointIn, WebhookEndpointPatch
 from podpiska.services import webhook_endpoints
 
@@ -56,7 +56,7 @@ def add(body: WebhookEndpointIn, who: VendorAdminDep, db: SessionDep, ctx: Conte
 
 @router.patch("/webhook-endpoints/{endpoint_id}")
 def change(
-    endpoint_id: int,
+    endpoint_id: Id,
     body: WebhookEndpointPatch,
     who: VendorAdminDep,
     db: SessionDep,
