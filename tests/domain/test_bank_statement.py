@@ -335,6 +335,9 @@ def test_any_kind_of_document_is_read_and_the_dates_tell_money_out() -> None:
     assert first.kind == "Платежный ордер"
     assert first.direction(frozenset()) == "incoming"  # no account known: by the dates
     assert second.direction(frozenset()) == "outgoing"
+    bare = document("3", "30.00").replace("ПлательщикСчет=40702810000000000777\n", "")
+    (third,) = parse(statement(bare.replace("ПолучательСчет=40702810900000000001\n", ""))).documents
+    assert third.direction(frozenset({"40702810900000000001"})) == "incoming"  # names none
 
 
 @pytest.mark.parametrize(

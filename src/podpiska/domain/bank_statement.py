@@ -72,6 +72,24 @@ DOCUMENT_KINDS = (
     "Аккредитив",
     "Распоряжение",
 )
+# The keys of a document (1.03), read or not: the others are checked to be readable.
+DOCUMENT_KEYS = (
+    "Номер", "Дата", "Сумма", "КвитанцияДата", "КвитанцияВремя", "КвитанцияСодержание",
+    "ПлательщикСчет", "ДатаСписано", "Плательщик", "ПлательщикИНН", "Плательщик1",
+    "Плательщик2", "Плательщик3", "Плательщик4", "ПлательщикРасчСчет", "ПлательщикБанк1",
+    "ПлательщикБанк2", "ПлательщикБИК", "ПлательщикКорсчет", "ПолучательСчет",
+    "ДатаПоступило", "Получатель", "ПолучательИНН", "Получатель1", "Получатель2",
+    "Получатель3", "Получатель4", "ПолучательРасчСчет", "ПолучательБанк1",
+    "ПолучательБанк2", "ПолучательБИК", "ПолучательКорсчет", "ВидПлатежа", "ВидОплаты",
+    "Код", "КодНазПлатежа", "СтатусСоставителя", "ПлательщикКПП", "ПолучательКПП",
+    "ПоказательКБК", "ОКАТО", "ПоказательОснования", "ПоказательПериода",
+    "ПоказательНомера", "ПоказательДаты", "ПоказательТипа", "Очередность", "СрокАкцепта",
+    "ВидАккредитива", "СрокПлатежа", "УсловиеОплаты1", "УсловиеОплаты2", "УсловиеОплаты3",
+    "ПлатежПоПредст", "ДополнУсловия", "НомерСчетаПоставщика", "ДатаОтсылкиДок",
+    "НазначениеПлатежа", "НазначениеПлатежа1", "НазначениеПлатежа2", "НазначениеПлатежа3",
+    "НазначениеПлатежа4", "НазначениеПлатежа5", "НазначениеПлатежа6",
+)  # fmt: skip
+_KNOWN_KEYS = frozenset(HEADER_KEYS + ACCOUNT_KEYS + DOCUMENT_KEYS)
 VERSIONS = re.compile(r"1\.0[1-9]", re.ASCII)  # 1.01 ... 1.03 published, later 1.0x read too
 
 # `Кодировка=` as the header says it, and the codec that reads it.
@@ -80,7 +98,7 @@ ENCODING_NAMES = {"cp1251": "Windows-1251", "cp866": "DOS (CP866)", "utf-8": "UT
 _BOM = b"\xef\xbb\xbf"
 _ENCODING_KEY = "Кодировка="
 _KEY = re.compile(r"[A-Za-zА-Яа-яЁё0-9_]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # CR ends a line (CRLF)
 _DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})", re.ASCII)
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _AMOUNT_REASONS_RU = {
@@ -148,8 +166,9 @@ class BankDocument:
     def direction(self, ours: frozenset[str]) -> str:
         """`incoming` (to one of `ours` from elsewhere), `outgoing` (from one of ours,
         transfers between our own accounts included) or `not_ours`. With no accounts
-        known, by the document's dates: debited and never received is outgoing."""
-        if not ours:
+        known (or none named by the document), by its dates: debited and never received is
+        outgoing."""
+        if not ours or not (self.payer_accounts or self.recipient_accounts):
             if self.debited_on is not None and self.received_on is None:
                 return "outgoing"
             return "incoming"
@@ -303,6 +322,13 @@ def _money(value: str, line: int, key: str, *, signed: bool = False) -> Decimal:
 
 def parse(text: str) -> Statement:
     """The whole statement, or a `StatementError` naming the first line that is wrong."""
+    control = _CONTROL.search(text)
+    if control is not None:
+        raise StatementError(
+            text.count("\n", 0, control.start()) + 1,
+            "управляющий символ в строке",
+            "a control character in the line",
+        )
     lines = text.split("\n")
     if not lines or lines[0].strip().lstrip("\ufeff") != FIRST_LINE:
         raise StatementError(
@@ -324,10 +350,6 @@ def parse(text: str) -> Statement:
         line = raw.strip()
         if not line:
             continue
-        if _CONTROL.search(line):
-            raise StatementError(
-                number, "управляющий символ в строке", "a control character in the line"
-            )
         if line == END_OF_FILE:
             ended = True
             break
@@ -368,7 +390,7 @@ def parse(text: str) -> Statement:
                 f"ожидается строка Ключ=Значение, указано «{line[:40]}»",
                 f"Key=Value expected, got {line[:40]!r}",
             )
-        if not _KEY.fullmatch(key):
+        if key not in _KNOWN_KEYS and not _KEY.fullmatch(key):
             raise StatementError(
                 number,
                 "ключ нечитаем: файл не в той кодировке, что указана в заголовке, или повреждён",
@@ -474,16 +496,17 @@ def _section(fields: dict[str, tuple[str, int]], line: int) -> AccountSection:
     )
 
 
+_PURPOSE_KEYS = ("НазначениеПлатежа", *(f"НазначениеПлатежа{i}" for i in range(1, 7)))
+
+
 def _document(kind: str, fields: dict[str, tuple[str, int]], line: int) -> BankDocument:
+    values = {key: value.strip() for key, (value, _) in fields.items()}
+    get = values.get
     for required in ("Номер", "Дата", "Сумма"):
-        if not fields.get(required, ("", 0))[0].strip():
+        if not get(required):
             raise StatementError(
                 line, f"в документе нет поля {required}", f"the document has no {required}"
             )
-
-    def text(*keys: str) -> str:
-        return next((fields[k][0].strip() for k in keys if fields.get(k, ("", 0))[0].strip()), "")
-
     amount_text, amount_line = fields["Сумма"]
     amount = _money(amount_text, amount_line, "Сумма")
     if amount <= ZERO:
@@ -493,36 +516,29 @@ def _document(kind: str, fields: dict[str, tuple[str, int]], line: int) -> BankD
             f"Сумма: an amount above zero expected, got {amount_text[:40]!r}",
         )
     dated = _day(*fields["Дата"], "Дата")
-    received_on = _optional_day(fields, "ДатаПоступило")
-    payer_accounts = frozenset(
-        fields[k][0].strip()
-        for k in ("ПлательщикСчет", "ПлательщикРасчСчет")
-        if fields.get(k, ("", 0))[0].strip()
-    )
-    recipient_accounts = frozenset(
-        fields[k][0].strip()
-        for k in ("ПолучательСчет", "ПолучательРасчСчет")
-        if fields.get(k, ("", 0))[0].strip()
-    )
+    received_on = _optional_day(fields, "ДатаПоступило") if get("ДатаПоступило") else None
+    debited_on = _optional_day(fields, "ДатаСписано") if get("ДатаСписано") else None
+    payer_account = get("ПлательщикСчет") or get("ПлательщикРасчСчет", "")
+    recipient_account = get("ПолучательСчет") or get("ПолучательРасчСчет", "")
     return BankDocument(
         kind=kind,
-        number=fields["Номер"][0].strip(),
+        number=values["Номер"],
         day=received_on or dated,
         amount=amount,
-        payer=text("Плательщик1", "Плательщик"),
-        payer_inn=text("ПлательщикИНН"),
-        payer_account=text("ПлательщикСчет", "ПлательщикРасчСчет"),
-        recipient_account=text("ПолучательСчет", "ПолучательРасчСчет"),
-        purpose=" ".join(
-            fields.get(k, ("", 0))[0]
-            for k in ("НазначениеПлатежа", *(f"НазначениеПлатежа{i}" for i in range(1, 7)))
-        ).strip(),
+        payer=get("Плательщик1") or get("Плательщик", ""),
+        payer_inn=get("ПлательщикИНН", ""),
+        payer_account=payer_account,
+        recipient_account=recipient_account,
+        # the raw values, as before (the purpose is part of the payment's fingerprint)
+        purpose=" ".join(fields[k][0] if k in fields else "" for k in _PURPOSE_KEYS).strip(),
         line=line,
         dated=dated,
-        debited_on=_optional_day(fields, "ДатаСписано"),
+        debited_on=debited_on,
         received_on=received_on,
-        payer_accounts=payer_accounts,
-        recipient_accounts=recipient_accounts,
+        payer_accounts=frozenset(a for a in (payer_account, get("ПлательщикРасчСчет", "")) if a),
+        recipient_accounts=frozenset(
+            a for a in (recipient_account, get("ПолучательРасчСчет", "")) if a
+        ),
     )
 
 
