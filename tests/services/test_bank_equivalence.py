@@ -208,7 +208,7 @@ def test_the_bulk_import_writes_what_payments_one_by_one_write(
     [(reference, reference_again), (bulk, bulk_again)] = reports
     assert bulk == reference
     assert bulk_again == reference_again
-    assert (bulk.documents, bulk.outgoing, bulk.already_imported) == (16, 1, 1)
+    assert (bulk.documents, bulk.not_ours, bulk.already_imported) == (16, 1, 1)
     assert dict(bulk.counts) == {"paid": 6, "partial": 3, "overpaid": 1, "unmatched": 4}
     assert (bulk_again.already_imported, sum(bulk_again.counts.values())) == (15, 0)
 

@@ -829,15 +829,23 @@ def bank_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The statement (1CClientBankExchange).")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="ru or en.")] = None,
 ) -> None:
     """Import a statement: match each incoming payment to its invoice; what cannot be
-    matched waits in `podpiska bank review`. Importing the same file again changes nothing."""
+    matched waits in `podpiska bank review`; payments from our accounts are counted, not
+    imported; each account's totals are checked. Importing the same file again changes
+    nothing."""
+    from decimal import Decimal
+
     from rich.console import Console
     from rich.table import Table
 
     from podpiska.config import our_bank_accounts
+    from podpiska.domain.money import format_amount
+    from podpiska.entrypoints.cli import _lang
     from podpiska.services.bank import import_statement
 
+    language = _lang(ctx, lang)
     context = _context(ctx)
     try:
         data = file.read_bytes()
@@ -852,33 +860,90 @@ def bank_import(
             actor=CLI_ACTOR,
             clock=context.clock,
         )
-    summary = {
-        "source": report.source,
-        "documents": report.documents,
-        "not_ours": report.outgoing,
-        "already_imported": report.already_imported,
-        "counts": dict(report.counts),
-        "amounts": report.amount,
-    }
     if as_json:
-        _echo_json(summary)
+        _echo_json(report.summary())
         return
-    table = Table(title=f"{file.name}: {report.documents} payments", title_justify="left")
-    table.add_column("result")
-    table.add_column("payments", justify="right")
-    table.add_column("amount", justify="right", no_wrap=True)
-    labels = {
+    texts = _BANK_IMPORT_TEXTS[language]
+
+    def amount(value: str | None) -> str:
+        return "—" if value is None else format_amount(Decimal(value), language)
+
+    table = Table(
+        title=texts["title"].format(source=file.name, documents=report.documents),
+        title_justify="left",
+    )
+    table.add_column(texts["result"])
+    table.add_column(texts["payments"], justify="right")
+    table.add_column(texts["amount"], justify="right", no_wrap=True)
+    for key in ("paid", "partial", "overpaid", "unmatched"):
+        table.add_row(
+            texts[key], str(report.counts.get(key, 0)), amount(report.amount.get(key, "0.00"))
+        )
+    table.add_row(texts["already_imported"], str(report.already_imported), "")
+    if report.outgoing:
+        table.add_row(texts["outgoing"], str(report.outgoing), amount(report.outgoing_amount))
+    if report.not_ours:
+        table.add_row(texts["not_ours"], str(report.not_ours), amount(report.not_ours_amount))
+    console = Console(highlight=False)
+    console.print(table)
+    if report.accounts:
+        accounts = Table(title=texts["accounts"], title_justify="left")
+        for key in ("account", "opening", "received", "debited", "closing"):
+            accounts.add_column(
+                texts[key], justify="left" if key == "account" else "right", no_wrap=True
+            )
+        for totals in report.accounts:
+            accounts.add_row(
+                totals.account,
+                amount(totals.opening),
+                amount(totals.received),
+                amount(totals.debited),
+                amount(totals.closing),
+            )
+        console.print(accounts)
+
+
+# The summary of `bank import`, in the language of the command (`--lang`, else the setting).
+_BANK_IMPORT_TEXTS = {
+    "ru": {
+        "title": "{source}: документов {documents}",
+        "result": "результат",
+        "payments": "платежей",
+        "amount": "сумма",
+        "paid": "оплачено полностью",
+        "partial": "оплачено частично",
+        "overpaid": "переплата (остаток в кредит)",
+        "unmatched": "на разбор",
+        "already_imported": "загружено ранее",
+        "outgoing": "списания с наших счетов (не загружаются)",
+        "not_ours": "не на наши счета",
+        "accounts": "Счета выписки (остатки и обороты сверены с документами)",
+        "account": "счёт",
+        "opening": "на начало",
+        "received": "поступило",
+        "debited": "списано",
+        "closing": "на конец",
+    },
+    "en": {
+        "title": "{source}: {documents} documents",
+        "result": "result",
+        "payments": "payments",
+        "amount": "amount",
         "paid": "paid in full",
         "partial": "paid in part",
         "overpaid": "overpaid (rest to credit)",
         "unmatched": "to review",
-    }
-    for key, label in labels.items():
-        table.add_row(label, str(report.counts.get(key, 0)), report.amount.get(key, "0.00"))
-    table.add_row("imported before", str(report.already_imported), "")
-    if report.outgoing:
-        table.add_row("not to our accounts", str(report.outgoing), "")
-    Console(highlight=False).print(table)
+        "already_imported": "imported before",
+        "outgoing": "from our accounts (not imported)",
+        "not_ours": "not to our accounts",
+        "accounts": "The statement's accounts (balances and totals checked against the documents)",
+        "account": "account",
+        "opening": "opening",
+        "received": "received",
+        "debited": "debited",
+        "closing": "closing",
+    },
+}
 
 
 @bank_app.command("review")

@@ -69,7 +69,14 @@ from podpiska.db.models import (
     Subscription,
     TestClock,
 )
-from podpiska.domain.bank_statement import BankDocument, StatementError, decode, parse
+from podpiska.domain.bank_statement import (
+    AccountSection,
+    BankDocument,
+    Statement,
+    StatementError,
+    decode,
+    parse,
+)
 from podpiska.domain.errors import DomainError
 from podpiska.domain.money import ZERO
 from podpiska.ports import Clock
@@ -89,14 +96,50 @@ from podpiska.services.money_ledger import CASH, CREDIT, grant_credit
 CHUNK = 1000
 
 
+@dataclass(frozen=True)
+class AccountTotals:
+    """One account of the statement as its account sections state it (checked against the
+    documents by `bank_statement.parse`): several sections of one account (one a day) are
+    summed, from the first opening balance to the last closing one."""
+
+    account: str
+    opening: str | None
+    received: str | None
+    debited: str | None
+    closing: str | None
+
+
 @dataclass
 class ImportReport:
     source: str
     documents: int = 0
-    outgoing: int = 0  # not to us: ignored
+    outgoing: int = 0  # from our accounts (our own payments, transfers between our accounts)
+    not_ours: int = 0  # neither from nor to our accounts
     already_imported: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # paid, partial, overpaid, unmatched
     amount: dict[str, str] = field(default_factory=dict)
+    outgoing_amount: str = "0.00"
+    not_ours_amount: str = "0.00"
+    accounts: list[AccountTotals] = field(default_factory=list)
+    version: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """The report as plain JSON values (the API's answer, `bank import --json`)."""
+        return {
+            "source": self.source,
+            "documents": self.documents,
+            "outgoing": self.outgoing,
+            "outgoing_amount": self.outgoing_amount,
+            "not_ours": self.not_ours,
+            "not_ours_amount": self.not_ours_amount,
+            "already_imported": self.already_imported,
+            "counts": dict(self.counts),
+            "amounts": self.amount,
+            "accounts": [
+                {f.name: getattr(totals, f.name) for f in fields(totals)}
+                for totals in self.accounts
+            ],
+        }
 
 
 def import_statement(
@@ -146,13 +189,31 @@ def _import(
     try:
         statement = parse(decode(data))
     except StatementError as exc:
-        raise DomainError("bad_statement", source=source, problem=str(exc)) from None
-    report = ImportReport(source=source, documents=len(statement.documents))
-    incoming = [
-        d for d in statement.documents
-        if not our_accounts or d.recipient_account in our_accounts
-    ]  # fmt: skip
-    report.outgoing = report.documents - len(incoming)
+        raise DomainError(
+            "bad_statement", source=source, problem=exc.problem, line=exc.line
+        ) from None
+    report = ImportReport(
+        source=source,
+        documents=len(statement.documents),
+        accounts=_account_totals(statement),
+        version=statement.version,
+    )
+    # Ours: the vendor's accounts when set, else the accounts the statement is about.
+    ours = our_accounts or frozenset(statement.accounts)
+    incoming: list[BankDocument] = []
+    skipped = {"outgoing": ZERO, "not_ours": ZERO}
+    for document in statement.documents:
+        direction = document.direction(ours)
+        if direction == "incoming":
+            incoming.append(document)
+        else:
+            skipped[direction] += document.amount
+            if direction == "outgoing":
+                report.outgoing += 1
+            else:
+                report.not_ours += 1
+    report.outgoing_amount = f"{skipped['outgoing']:.2f}"
+    report.not_ours_amount = f"{skipped['not_ours']:.2f}"
     totals: Counter[str] = Counter()
     seen: set[str] = set()  # the fingerprints of this statement met so far
     if one_by_one or not _can_overlap(session):
@@ -168,6 +229,32 @@ def _import(
             totals[status] += int(document.amount * 100)
     report.amount = {k: f"{v / 100:.2f}" for k, v in totals.items()}  # float-ok: display
     return report
+
+
+def _account_totals(statement: Statement) -> list[AccountTotals]:
+    """Each account's sections summed, in the order the statement names its accounts."""
+    by_account: dict[str, list[AccountSection]] = {}
+    for section in statement.sections:
+        by_account.setdefault(section.account, []).append(section)
+
+    def total(values: list[Decimal | None]) -> str | None:
+        if any(v is None for v in values):
+            return None
+        return f"{sum((v for v in values if v is not None), ZERO):.2f}"
+
+    result = []
+    for account, sections in by_account.items():
+        first, last = sections[0].opening, sections[-1].closing
+        result.append(
+            AccountTotals(
+                account=account,
+                opening=None if first is None else f"{first:.2f}",
+                received=total([s.received for s in sections]),
+                debited=total([s.debited for s in sections]),
+                closing=None if last is None else f"{last:.2f}",
+            )
+        )
+    return result
 
 
 def _in_turn(

@@ -184,9 +184,12 @@ def credit_note(
 async def bank_statement(
     request: Request, who: VendorDep, ctx: ContextDep, source: str = "statement.txt"
 ) -> Any:
-    """Import a bank statement (the file's bytes, 1CClientBankExchange): each incoming
-    payment is matched to its invoice; the rest waits for review. Importing it twice
-    changes nothing."""
+    """Import a bank statement (the file's bytes, 1CClientBankExchange 1.01–1.03 in the
+    encoding its header names): each incoming payment is matched to its invoice; the rest
+    waits for review; payments from our accounts are counted (`outgoing`), not imported.
+    Each account section's totals are checked against the documents. A file that cannot
+    be read, or does not add up, answers 422 `bad_statement` naming the line and imports
+    nothing. Importing it twice changes nothing."""
     from fastapi.concurrency import run_in_threadpool
 
     from podpiska.config import our_bank_accounts
@@ -206,14 +209,7 @@ async def bank_statement(
             )
 
     report = await run_in_threadpool(work)
-    return {
-        "source": report.source,
-        "documents": report.documents,
-        "not_ours": report.outgoing,
-        "already_imported": report.already_imported,
-        "counts": dict(report.counts),
-        "amounts": report.amount,
-    }
+    return report.summary()
 
 
 @router.get("/bank-payments")

@@ -27,6 +27,7 @@ router = APIRouter(prefix="/office/bank")
 
 MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 SUMMARY_KEY = "bank_import"  # the last import's summary, shown once on the next page
+SUMMARY_ACCOUNTS = 10  # accounts of the statement shown in the summary
 OUTCOMES = ("paid", "partial", "overpaid", "unmatched")
 OUTCOME_LABELS = {
     "paid": N_("Paid in full"),
@@ -44,10 +45,21 @@ def _summary(report: bank.ImportReport) -> dict[str, Any]:
     return {
         "source": report.source,
         "documents": report.documents,
-        "not_ours": report.outgoing,
+        "outgoing": report.outgoing,
+        "not_ours": report.not_ours,
         "already_imported": report.already_imported,
         "counts": {k: report.counts.get(k, 0) for k in OUTCOMES},
-        "amounts": {k: report.amount.get(k, "0.00") for k in OUTCOMES},
+        "amounts": {
+            **{k: report.amount.get(k, "0.00") for k in OUTCOMES},
+            "outgoing": report.outgoing_amount,
+            "not_ours": report.not_ours_amount,
+        },
+        # the session is a cookie: the first accounts (a statement has one to a few)
+        "accounts": [
+            [t.account, t.opening, t.received, t.debited, t.closing]
+            for t in report.accounts[:SUMMARY_ACCOUNTS]
+        ],
+        "more_accounts": max(len(report.accounts) - SUMMARY_ACCOUNTS, 0),
     }
 
 
@@ -79,6 +91,10 @@ def _page(
     summary = request.session.pop(SUMMARY_KEY, None)
     if summary is not None:
         summary["amounts"] = {k: Decimal(v) for k, v in summary["amounts"].items()}
+        summary["accounts"] = [
+            [account, *(None if v is None else Decimal(v) for v in values)]
+            for account, *values in summary.get("accounts", [])
+        ]
     return render(
         request,
         "office/bank.html",
