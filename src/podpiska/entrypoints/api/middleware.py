@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 import uuid
 
+import anyio
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -17,7 +17,7 @@ from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.api.errors import error_response, request_lang
 from podpiska.entrypoints.observability import HTTP_REQUESTS, HTTP_SECONDS, request_id
 from podpiska.services import idempotency
-from podpiska.services.apikeys import key_prefix
+from podpiska.services.apikeys import authenticate, key_prefix
 
 log = logging.getLogger("podpiska.http")
 
@@ -107,9 +107,21 @@ class RequestContextMiddleware:
             request_id.reset(token)
 
 
+def _is_json(text: str) -> bool:
+    """Only JSON bodies are stored (and replayed as JSON)."""
+    try:
+        json.loads(text or "null")
+    except ValueError:
+        return False
+    return True
+
+
 class IdempotencyMiddleware(BaseHTTPMiddleware):
-    """The first response to a POST with an Idempotency-Key is stored and replayed; the
-    same key with another body or path answers 409. Responses of 500 are not stored."""
+    """The first response to a POST with an Idempotency-Key is stored per API key and
+    replayed to that key only; the same key with another body or path answers 409.
+    Authentication comes first: a request whose key is missing, unknown or revoked goes on
+    to its route (which answers 401) and never reads or writes the store. Responses of 500
+    are not stored."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":  # nothing to do: no detour
@@ -122,28 +134,23 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         if request.method != "POST" or key is None:
             return await call_next(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        owner = key_prefix(token.strip()) if scheme.lower() == "bearer" else None
-        if owner is None:  # no usable key: authentication answers first
-            return await call_next(request)
-        body = await request.body()
-        digest = hashlib.sha256(
-            b"\n".join(
-                [
-                    request.method.encode(),
-                    request.url.path.encode(),
-                    request.url.query.encode(),
-                    body,
-                ]
-            )
-        ).hexdigest()
+        if scheme.lower() != "bearer" or key_prefix(token.strip()) is None:
+            return await call_next(request)  # no usable key: authentication answers first
         ctx = request.app.state.context
         db = ctx.session()
         try:
+            caller = await run_in_threadpool(authenticate, db, token.strip())
+            if caller is None:  # unknown or revoked: the route answers 401, nothing stored
+                return await call_next(request)
+            body = await request.body()
+            digest = idempotency.request_hash(
+                request.method, request.url.path, request.url.query, body
+            )
             try:
                 claimed = await run_in_threadpool(
                     idempotency.claim,
                     db,
-                    owner=owner,
+                    api_key_id=caller.key_id,
                     key=key,
                     method=request.method,
                     path=request.url.path,
@@ -164,14 +171,18 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                     media_type="application/json",
                     headers={"Idempotent-Replayed": "true"},
                 )
-            response = await call_next(request)
-            chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+            try:
+                response = await call_next(request)
+                chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+            except BaseException:  # the request failed or was cancelled: a retry may run
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(idempotency.release, db, record_id=claimed)
+                raise
             content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-            if response.status_code >= 500:
+            text = content.decode("utf-8", "replace")
+            if response.status_code >= 500 or not _is_json(text):
                 await run_in_threadpool(idempotency.release, db, record_id=claimed)
             else:
-                text = content.decode("utf-8", "replace")
-                json.loads(text or "null")  # only JSON bodies are stored
                 await run_in_threadpool(
                     idempotency.complete,
                     db,
