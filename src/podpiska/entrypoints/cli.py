@@ -321,8 +321,12 @@ def serve(
 ) -> None:
     """Start the REST API (OpenAPI at /docs)."""
     from podpiska.config import worker_in_process
+    from podpiska.entrypoints.production import unsafe_production
 
     settings = _context(ctx).settings
+    refused = unsafe_production(_context(ctx))
+    if refused:
+        _fail(refused)
     if workers > 1 and worker_in_process(settings):
         _fail(
             "--workers above 1 needs PostgreSQL and `podpiska worker` processes "
