@@ -1,4 +1,4 @@
-"""Request id and access log; `Idempotency-Key` on every POST."""
+"""Request id and access log; bounded request bodies; `Idempotency-Key` on every POST."""
 
 from __future__ import annotations
 
@@ -114,6 +114,85 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Request bodies are read into memory: each route takes at most this many bytes (413 above),
+# counted while they are read, never after.
+BODY_LIMIT = 1024 * 1024  # JSON and forms: a megabyte is far more than any of them needs
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bank statements (a year of a busy account is ~2 MB)
+BODY_LIMITS: dict[tuple[str, str], int] = {
+    ("POST", "/api/v1/bank-statements"): UPLOAD_LIMIT,
+    ("POST", "/office/bank/statements"): UPLOAD_LIMIT,
+}
+
+
+def body_too_large(request: Request, limit: int) -> Response:
+    refused = DomainError("body_too_large", limit=limit)
+    return error_response(
+        413, refused.code, refused.message(request_lang(request)), {"limit": limit}
+    )
+
+
+class BodyLimitMiddleware:
+    """Every request body is bounded by its route's limit (`BODY_LIMITS`, else `BODY_LIMIT`):
+    a declared Content-Length above it is refused before a byte is read; a body that grows
+    past it (chunked, or longer than it said) is cut off as it is read: whoever reads it (a
+    route, a form parser, a middleware) sees the client gone, and the client gets 413 with
+    the error JSON instead of whatever that reader answers. Plain ASGI: nothing is buffered
+    here."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int = BODY_LIMIT,
+        limits: dict[tuple[str, str], int] | None = None,
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.limits = BODY_LIMITS if limits is None else limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get((scope["method"], scope["path"]), self.default)
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > limit:
+                    await body_too_large(Request(scope), limit)(scope, receive, send)
+                    return
+                break
+        received = 0
+        cut = started = False
+
+        async def counted() -> Message:
+            nonlocal received, cut
+            if cut:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit and not started:
+                    cut = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if cut:  # the reader's answer to a body cut off is not sent: 413 is
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except Exception:
+            if not cut:
+                raise
+        if cut:
+            await body_too_large(Request(scope), limit)(scope, receive, send)
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
