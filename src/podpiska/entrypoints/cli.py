@@ -196,8 +196,13 @@ def catalog_check(
     try:
         catalog = _load(ctx, path)
     except CatalogFileError as exc:
-        for problem in exc.problems[:-1]:
+        shown = exc.problems if exc.omitted else exc.problems[:-1]
+        for problem in shown:
             typer.echo(problem.render(exc.source), err=True)
+        if exc.omitted:  # the first ones are listed: a file's mistakes are mostly one
+            raise BadInput(
+                f"{exc.source}: and {exc.omitted} more problems (the first {len(shown)} above)"
+            ) from None
         raise BadInput(exc.problems[-1].render(exc.source)) from None
     for version in catalog.versions:
         typer.echo(
