@@ -114,10 +114,13 @@ def make_gateway(settings: Settings) -> PaymentGateway:
 
 
 def mount_gateway_pages(app: FastAPI, context: Context) -> None:
-    """The sandbox's checkout and 3-D Secure pages, when the sandbox is the gateway."""
+    """The sandbox's checkout and 3-D Secure pages, when the sandbox is the gateway (never
+    in production, whose settings refuse the sandbox anyway)."""
     from podpiska.adapters.sandbox import SandboxGateway
     from podpiska.adapters.sandbox_web import sandbox_router
 
+    if context.settings.env == "production":
+        return
     try:
         gateway = context.ports.gateway
     except RuntimeError:  # a context without ports (some tests)
@@ -143,8 +146,13 @@ def serve_app() -> FastAPI:
     from podpiska.config import worker_in_process
     from podpiska.entrypoints.api.main import create_api
     from podpiska.entrypoints.observability import configure_logging
+    from podpiska.entrypoints.production import unsafe_production
 
     context = build_context()
+    refused = unsafe_production(context)
+    if refused:
+        sys.stderr.write(f"podpiska: {refused}\n")
+        raise SystemExit(2)
     configure_logging(context.settings.log_format)
     context.run_worker = worker_in_process(context.settings)
     app = create_api(context)
@@ -195,10 +203,11 @@ def main() -> None:
         context = build_context()
     except ValidationError as exc:  # settings that cannot be used are bad input too
         error = exc.errors(include_url=False)[0]
-        name = "PODPISKA_" + "_".join(str(part) for part in error["loc"]).upper()
-        if not error["loc"]:
-            name = "settings"
-        got = f", got {error['input']!r}" if error["loc"] else ""
-        sys.stderr.write(f"podpiska: {name}: {error['msg']}{got}\n")
+        if error["loc"]:
+            name = "PODPISKA_" + "_".join(str(part) for part in error["loc"]).upper()
+            line = f"{name}: {error['msg']}, got {error['input']!r}"
+        else:  # a rule across settings: its message names them
+            line = error["msg"].removeprefix("Value error, ")
+        sys.stderr.write(f"podpiska: {line}\n")
         raise SystemExit(2) from None
     raise SystemExit(run(context))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,15 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PROJECT = Path(__file__).resolve().parents[2]
+
+# The secret that development uses when none is set: public (it is in this file), so never
+# taken outside development.
+DEVELOPMENT_SECRET = "development-only-secret"
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 8  # "aaaa…" or "abab…" is no secret whatever its length
+# The test environment (the automated tests) without a secret: one random secret per
+# process, never a known one.
+_TEST_SECRET = secrets.token_urlsafe(32)
 
 
 def _default_catalog() -> Path:
@@ -28,7 +38,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/podpiska.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = "development-only-secret"  # signs sessions and webhooks
+    # Signs sessions, webhooks, change tokens. Unset: the development secret in development,
+    # a random one per process in test; production refuses to start without a strong one.
+    secret_key: str = ""
     # Mail: SMTP when a host is set, otherwise messages go to a local mailbox folder.
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -83,12 +95,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == "development-only-secret" or len(self.secret_key) < 32
-        ):
+        if not self.secret_key:
+            if self.env == "production":
+                raise ValueError(
+                    f"PODPISKA_SECRET_KEY must be set in production "
+                    f"(a random value of at least {MIN_SECRET_LENGTH} characters)"
+                )
+            self.secret_key = DEVELOPMENT_SECRET if self.env == "development" else _TEST_SECRET
+        elif self.env != "development":
+            weakness = secret_weakness(self.secret_key)
+            if weakness:
+                raise ValueError(f"PODPISKA_SECRET_KEY {weakness} (PODPISKA_ENV={self.env})")
+        if self.env == "production" and self.gateway == "sandbox":
             raise ValueError(
-                "PODPISKA_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production"
+                "PODPISKA_GATEWAY=sandbox takes test cards: production needs "
+                "PODPISKA_GATEWAY=yookassa"
             )
         if (
             self.env == "production"
@@ -100,6 +121,20 @@ class Settings(BaseSettings):
                 "when PODPISKA_GATEWAY=yookassa"
             )
         return self
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a secret is unsafe outside development, or None."""
+    if secret == DEVELOPMENT_SECRET:
+        return "is the development secret, which is public"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"must be a random value of at least {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        return (
+            f"repeats {len(set(secret))} character(s): use a random value "
+            f"(at least {MIN_SECRET_DISTINCT} different characters)"
+        )
+    return None
 
 
 def load_settings() -> Settings:

@@ -40,6 +40,16 @@ def _dispose_engines() -> Iterator[None]:
             made.sessions.kw["bind"].dispose()
 
 
+# What production starts with: a random secret and a real gateway (never the sandbox).
+PRODUCTION: dict[str, object] = {
+    "env": "production",
+    "secret_key": "k3J9-qX2vLm8ZpT4wR7yN1cB6dF0hGsA",
+    "gateway": "yookassa",
+    "yookassa_shop_id": "123456",
+    "yookassa_secret_key": "live_not_a_real_key",
+}
+
+
 def make(db_url: str, tmp_path: Path, **settings: object) -> Context:
     values: dict[str, object] = {
         "env": "test",
@@ -199,7 +209,7 @@ def test_issuing_now_is_for_vendor_keys_and_paid_on_premise_accounts(context: Co
 
 
 def test_production_never_creates_the_key(db_url: str, tmp_path: Path) -> None:
-    made = make(db_url, tmp_path, env="production", secret_key="s" * 40)
+    made = make(db_url, tmp_path, **PRODUCTION)
     with made.session() as db:
         load_catalog_document(db, path=CRM_SHOP, actor="test", clock=made.clock)
     client = TestClient(create_app(made))

@@ -33,6 +33,16 @@ def _dispose_engines() -> Iterator[None]:
             made.sessions.kw["bind"].dispose()
 
 
+# What production starts with: a random secret and a real gateway (never the sandbox).
+PRODUCTION: dict[str, object] = {
+    "env": "production",
+    "secret_key": "k3J9-qX2vLm8ZpT4wR7yN1cB6dF0hGsA",
+    "gateway": "yookassa",
+    "yookassa_shop_id": "123456",
+    "yookassa_secret_key": "live_not_a_real_key",
+}
+
+
 def make(db_url: str, tmp_path: Path, **settings: object) -> Context:
     values: dict[str, object] = {
         "env": "test",
@@ -143,7 +153,7 @@ def test_keygen_makes_a_private_key_once_and_public_key_prints_it(
 def test_production_never_makes_the_key_on_the_fly(
     db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    made = make(db_url, tmp_path, env="production", secret_key="s" * 40)
+    made = make(db_url, tmp_path, **PRODUCTION)
     out = ok(made, capsys, "init")
     assert "production never creates one" in out
     assert not made.settings.license_key.exists()

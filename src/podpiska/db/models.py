@@ -693,7 +693,7 @@ class IdempotencyRecord(Base):
     __table_args__ = (UniqueConstraint("owner", "key"),)
 
     id: Mapped[int] = _id()
-    owner: Mapped[str] = mapped_column(String(64))  # the API key's prefix
+    owner: Mapped[str] = mapped_column(String(64))  # the authenticated API key: "key:<id>"
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))

@@ -405,8 +405,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Тип события «{event_type}» неизвестен. Доступны: {allowed}.",
         "en": "Unknown event type '{event_type}'. Allowed: {allowed}.",
     },
+    # --- bounded work (engineer E): test clock advances, request bodies -------------------
+    "test_clock_advance_too_far": {
+        "ru": "Тестовые часы двигаются не больше чем на {max_days} дн. за один запрос "
+        "(запрошено: {asked}). Двигайте их несколькими запросами.",
+        "en": "A test clock moves at most {max_days} days per request (asked: {asked}). "
+        "Move it in several requests.",
+    },
+    "body_too_large": {
+        "ru": "Тело запроса больше допустимого: не более {limit} байт для этого адреса.",
+        "en": "The request body is too large: at most {limit} bytes for this route.",
+    },
 }
-
 
 # What each code means for HTTP: conflicts with the current state answer 409, what the
 # caller may not see answers 404; everything else is bad input (422).
@@ -456,6 +466,7 @@ NOT_FOUND_CODES = frozenset(
 )
 # The outside world failed, not the request: 503 (a gateway retries its webhook later).
 UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
+TOO_LARGE_CODES = frozenset({"body_too_large"})  # 413
 # The caller may not send this (a webhook from outside the gateway's networks).
 FORBIDDEN_CODES = frozenset(
     {"notification_rejected", "not_entitled", "login_failed", "login_locked"}
@@ -485,6 +496,8 @@ class DomainError(Exception):
             return 503
         if self.code in FORBIDDEN_CODES:
             return 403
+        if self.code in TOO_LARGE_CODES:
+            return 413
         return 409 if self.code in CONFLICT_CODES else 422
 
     def message(self, lang: str = "ru") -> str:

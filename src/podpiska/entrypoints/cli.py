@@ -196,8 +196,13 @@ def catalog_check(
     try:
         catalog = _load(ctx, path)
     except CatalogFileError as exc:
-        for problem in exc.problems[:-1]:
+        shown = exc.problems if exc.omitted else exc.problems[:-1]
+        for problem in shown:
             typer.echo(problem.render(exc.source), err=True)
+        if exc.omitted:  # the first ones are listed: a file's mistakes are mostly one
+            raise BadInput(
+                f"{exc.source}: and {exc.omitted} more problems (the first {len(shown)} above)"
+            ) from None
         raise BadInput(exc.problems[-1].render(exc.source)) from None
     for version in catalog.versions:
         typer.echo(
@@ -321,8 +326,12 @@ def serve(
 ) -> None:
     """Start the REST API (OpenAPI at /docs)."""
     from podpiska.config import worker_in_process
+    from podpiska.entrypoints.production import unsafe_production
 
     settings = _context(ctx).settings
+    refused = unsafe_production(_context(ctx))
+    if refused:
+        _fail(refused)
     if workers > 1 and worker_in_process(settings):
         _fail(
             "--workers above 1 needs PostgreSQL and `podpiska worker` processes "

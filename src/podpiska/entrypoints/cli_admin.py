@@ -44,10 +44,14 @@ def init(
     from podpiska.db.migrate import upgrade
     from podpiska.services.apikeys import create_api_key
     from podpiska.services.catalog_store import load_catalog_document
-    from podpiska.services.demo import create_demo, has_accounts
+    from podpiska.services.demo import DEMO_KEY_NAME, create_demo, has_accounts
 
     context = _context(ctx)
     settings = context.settings
+    if demo and settings.env == "production":
+        raise BadInput(
+            "--demo is refused in production: demo people and keys have published passwords"
+        )
     upgrade(settings.database_url)
     typer.echo(f"database: {settings.database_url} is at the latest migration")
     with context.session() as db:
@@ -71,7 +75,7 @@ def init(
             for name, state in create_demo(db, clock=context.clock):
                 typer.echo(f"demo: {name}: {state}")
         _, key = create_api_key(
-            db, role="vendor_admin", name="demo admin", actor=CLI_ACTOR, clock=context.clock
+            db, role="vendor_admin", name=DEMO_KEY_NAME, actor=CLI_ACTOR, clock=context.clock
         )
         typer.echo(f"admin API key (shown once): {key}")
         typer.echo(

@@ -49,7 +49,7 @@ from podpiska.domain.migrations import (
     VersionMode,
 )
 from podpiska.domain.money import Vat, VatMode, is_money
-from podpiska.services.catalogs import CatalogFileError, PathPart, Problem
+from podpiska.services.catalogs import MAX_PROBLEMS, CatalogFileError, PathPart, Problem
 
 # --- YAML with exact decimals and line numbers -------------------------------------------
 
@@ -71,6 +71,48 @@ def _construct_decimal(loader: Any, node: yaml.Node) -> Decimal | str:
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+# A catalog file is small (the shipped ones: 3-5 KB, a few hundred values). Bounds that a
+# real one never meets keep a hostile or broken file from costing minutes and gigabytes:
+# aliases let 55 KB stand for 400 000 values, deep nesting crashes libyaml's composer.
+MAX_CATALOG_BYTES = 1024 * 1024
+MAX_CATALOG_VALUES = 50_000  # scalars and collections
+MAX_CATALOG_DEPTH = 32
+
+
+def _check_shape(text: str) -> Problem | None:
+    """Walk the YAML events (libyaml's parser keeps its own stack: no recursion) before
+    anything is built: the first alias, a depth or a number of values above the bounds."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_CATALOG_BYTES:
+        return Problem(
+            (), f"is {size} bytes: a catalog file has at most {MAX_CATALOG_BYTES} bytes", None
+        )
+    depth = values = 0
+    for event in yaml.parse(text, Loader=_DecimalLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            return Problem(
+                (),
+                f"uses the YAML alias *{event.anchor}: a catalog file has no aliases "
+                "(write the value out where it is used)",
+                line,
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_CATALOG_DEPTH:
+                return Problem(
+                    (), f"nests deeper than {MAX_CATALOG_DEPTH} levels: not a catalog", line
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if isinstance(event, yaml.CollectionStartEvent | yaml.ScalarEvent):
+            values += 1
+            if values > MAX_CATALOG_VALUES:
+                return Problem(
+                    (), f"has more than {MAX_CATALOG_VALUES} values: not a catalog", line
+                )
+    return None
 
 
 def _line_of(root: yaml.Node | None, path: Sequence[PathPart]) -> int | None:
@@ -442,6 +484,9 @@ def parse_catalog_cached(text: str, source: str) -> Catalog:
 def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
     """Validate catalog YAML text and build the domain catalog."""
     try:
+        shape = _check_shape(text)
+        if shape is not None:
+            raise CatalogFileError(source, [shape])
         loader = _DecimalLoader(text)
         try:
             root = loader.get_single_node()
@@ -464,16 +509,20 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
             path = tuple(error["loc"])
             if error["type"] == "unknown_key":  # point at the key itself
                 path = (*path, str((error.get("ctx") or {}).get("key", "")))
-            problems.append(Problem(path, _message(error), _line_of(root, path)))
-        raise CatalogFileError(source, _dedupe(problems)) from None
+            problems.append(Problem(path, _message(error), None))
+        raise _with_lines(source, root, _dedupe(problems)) from None
 
     merged = _merge_versions(schema)
     problems = _without_inherited(schema, list(_check(schema, merged)))
     if problems:
-        raise CatalogFileError(
-            source, [Problem(p.path, p.message, _line_of(root, p.path)) for p in problems]
-        )
+        raise _with_lines(source, root, problems)
     return _build(schema, merged)
+
+
+def _with_lines(source: str, root: yaml.Node | None, problems: list[Problem]) -> CatalogFileError:
+    """The error with the line of each problem it lists (the first `MAX_PROBLEMS`)."""
+    shown = [Problem(p.path, p.message, _line_of(root, p.path)) for p in problems[:MAX_PROBLEMS]]
+    return CatalogFileError(source, shown, omitted=len(problems) - len(shown))
 
 
 def _without_inherited(schema: CatalogSchema, problems: list[Problem]) -> list[Problem]:

@@ -38,18 +38,24 @@ class Problem:
         return ": ".join([*parts, self.message])
 
 
+# A file with thousands of mistakes is one mistake repeated: its first problems are listed,
+# the others counted.
+MAX_PROBLEMS = 50
+
+
 class CatalogFileError(Exception):
     """The catalog file cannot be used; `problems` lists every place that is wrong."""
 
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+    def __init__(self, source: str, problems: Sequence[Problem], *, omitted: int = 0) -> None:
         self.source = source
-        self.problems = list(problems)
+        self.problems = list(problems[:MAX_PROBLEMS])  # the first ones, in file order
+        self.omitted = omitted + max(0, len(problems) - MAX_PROBLEMS)  # and how many more
         super().__init__(self.summary())
 
     def summary(self) -> str:
         """One line: the first problem, and how many more there are."""
         first = self.problems[0].render(self.source)
-        more = len(self.problems) - 1
+        more = len(self.problems) - 1 + self.omitted
         if more:
             first += f" (and {more} more: run `podpiska catalog check {self.source}`)"
         return first

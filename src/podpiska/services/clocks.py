@@ -1,10 +1,9 @@
-"""Time for an account: the real clock, or its test clock (like Stripe's test clocks,
-without their two-interval limit: advance by any number of days, every daily run in
-between happens, in order)."""
+"""Time for an account: the real clock, or its test clock (like Stripe's test clocks: every
+daily run in between happens, in order; one advance goes at most `MAX_ADVANCE_DAYS`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -71,6 +70,29 @@ def create_test_clock(
 def get_test_clock(session: Session, clock_id: int) -> TestClock:
     with session.begin():
         return get_or_404(session, TestClock, clock_id, "test_clock")
+
+
+# One advance runs every daily lifecycle run in between, day by day, in the request: three
+# years (a 24-month term, its grace and renewal) take seconds, not hours (docs/lifecycle.md).
+MAX_ADVANCE_DAYS = 3 * 366
+
+
+def check_advance(now: datetime, *, to: datetime | None = None, days: int | None = None) -> None:
+    """Refuse an advance that is not forward by at least a day (`days`) or goes further
+    than `MAX_ADVANCE_DAYS`, before any date arithmetic (a huge `days` overflows)."""
+    if days is not None and not 1 <= days <= MAX_ADVANCE_DAYS:
+        if days < 1:
+            raise DomainError(
+                "invalid_field",
+                field="days",
+                problem_ru="не меньше 1",
+                problem_en="at least 1",
+            )
+        raise DomainError("test_clock_advance_too_far", max_days=MAX_ADVANCE_DAYS, asked=days)
+    if to is not None and to.tzinfo is not None and to - now > timedelta(MAX_ADVANCE_DAYS):
+        raise DomainError(
+            "test_clock_advance_too_far", max_days=MAX_ADVANCE_DAYS, asked=to.isoformat()
+        )
 
 
 def move_test_clock(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import Account
+from podpiska.db.models import Account, ApiKey
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock
 from podpiska.services import accounts, billing, lifecycle
@@ -150,6 +150,26 @@ DEMO_PEOPLE = (
     ("admin@romashka.example", "account_admin", "demo-romashka-admin"),
 )
 DEMO_CUSTOMER_EMAIL = "admin@romashka.example"  # the demo account its account_admin runs
+DEMO_KEY_NAME = "demo admin"  # the vendor_admin API key `podpiska init --demo` makes
+
+
+def demo_credentials(session: Session) -> list[str]:
+    """The doors `podpiska init --demo` left open: demo people who still log in with their
+    published demo password, and demo API keys not revoked. Production refuses to start
+    while there is any."""
+    from podpiska.services import people
+
+    found = [
+        f"{email} logs in with its demo password"
+        for email, _, password in DEMO_PEOPLE
+        if people.password_is(session, email=email, password=password)
+    ]
+    with session.begin():
+        keys = session.scalars(
+            select(ApiKey.prefix).where(ApiKey.name == DEMO_KEY_NAME, ApiKey.revoked_at.is_(None))
+        ).all()
+    found += [f"demo API key {prefix} is not revoked" for prefix in keys]
+    return found
 
 
 def create_demo_people(session: Session, *, clock: Clock) -> list[tuple[str, str, str]]:

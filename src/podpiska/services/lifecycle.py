@@ -41,7 +41,7 @@ from podpiska.domain.money import ZERO, plain_decimal
 from podpiska.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.ports import Clock
 from podpiska.services.catalog_store import catalog_in_force
-from podpiska.services.clocks import FixedTime, get_test_clock, move_test_clock
+from podpiska.services.clocks import FixedTime, check_advance, get_test_clock, move_test_clock
 from podpiska.services.common import SYSTEM_LIFECYCLE
 from podpiska.services.invoicing import PAYMENT_DAYS, format_number, series, take_numbers
 from podpiska.services.money_ledger import DEFERRED, RECEIVABLE, journal_rows
@@ -858,6 +858,7 @@ def advance_test_clock(
     current = get_test_clock(session, clock_id)
     if (to is None) == (days is None):
         raise _bad_advance("укажите либо to, либо days", "give either `to` or `days`")
+    check_advance(current.now, to=to, days=days)  # bounded work, before any arithmetic
     if days is not None:
         if days < 0:
             raise _bad_advance("days не может быть отрицательным", "`days` must not be negative")

@@ -88,6 +88,13 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_is(session: Session, *, email: str, password: str) -> bool:
+    """Whether the person of `email` still logs in with `password` (no login is recorded)."""
+    with session.begin():
+        row = session.scalars(select(WebUser).where(WebUser.email == email.lower())).first()
+        return row is not None and _verify(row.password_hash, password)
+
+
 def _session_key(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 

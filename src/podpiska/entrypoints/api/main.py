@@ -29,7 +29,11 @@ from podpiska.entrypoints.api import (
 from podpiska.entrypoints.api.deps import plain_url
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.fresh import RefreshRounds
-from podpiska.entrypoints.api.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from podpiska.entrypoints.api.middleware import (
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    RequestContextMiddleware,
+)
 from podpiska.entrypoints.context import Context
 from podpiska.services.apikeys import PrincipalCache
 from podpiska.services.entitlement_cache import EntitlementSnapshots
@@ -103,6 +107,7 @@ def create_api(context: Context) -> FastAPI:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(plain_url)])
     app.include_router(ops.router)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)  # outside idempotency, which reads the body
     app.add_middleware(  # outermost: every response has an id
         RequestContextMiddleware,
         quiet=QUIET_ROUTES,

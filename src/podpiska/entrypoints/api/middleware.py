@@ -1,13 +1,13 @@
-"""Request id and access log; `Idempotency-Key` on every POST."""
+"""Request id and access log; bounded request bodies; `Idempotency-Key` on every POST."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 import uuid
 
+import anyio
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -17,7 +17,7 @@ from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.api.errors import error_response, request_lang
 from podpiska.entrypoints.observability import HTTP_REQUESTS, HTTP_SECONDS, request_id
 from podpiska.services import idempotency
-from podpiska.services.apikeys import key_prefix
+from podpiska.services.apikeys import authenticate, key_prefix
 
 log = logging.getLogger("podpiska.http")
 
@@ -107,9 +107,100 @@ class RequestContextMiddleware:
             request_id.reset(token)
 
 
+def _is_json(text: str) -> bool:
+    """Only JSON bodies are stored (and replayed as JSON)."""
+    try:
+        json.loads(text or "null")
+    except ValueError:
+        return False
+    return True
+
+
+# Request bodies are read into memory: each route takes at most this many bytes (413 above),
+# counted while they are read, never after.
+BODY_LIMIT = 1024 * 1024  # JSON and forms: a megabyte is far more than any of them needs
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bank statements (a year of a busy account is ~2 MB)
+BODY_LIMITS: dict[tuple[str, str], int] = {
+    ("POST", "/api/v1/bank-statements"): UPLOAD_LIMIT,
+    ("POST", "/office/bank/statements"): UPLOAD_LIMIT,
+}
+
+
+def body_too_large(request: Request, limit: int) -> Response:
+    refused = DomainError("body_too_large", limit=limit)
+    return error_response(
+        413, refused.code, refused.message(request_lang(request)), {"limit": limit}
+    )
+
+
+class BodyLimitMiddleware:
+    """Every request body is bounded by its route's limit (`BODY_LIMITS`, else `BODY_LIMIT`):
+    a declared Content-Length above it is refused before a byte is read; a body that grows
+    past it (chunked, or longer than it said) is cut off as it is read: whoever reads it (a
+    route, a form parser, a middleware) sees the client gone, and the client gets 413 with
+    the error JSON instead of whatever that reader answers. Plain ASGI: nothing is buffered
+    here."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int = BODY_LIMIT,
+        limits: dict[tuple[str, str], int] | None = None,
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.limits = BODY_LIMITS if limits is None else limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get((scope["method"], scope["path"]), self.default)
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > limit:
+                    await body_too_large(Request(scope), limit)(scope, receive, send)
+                    return
+                break
+        received = 0
+        cut = started = False
+
+        async def counted() -> Message:
+            nonlocal received, cut
+            if cut:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit and not started:
+                    cut = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if cut:  # the reader's answer to a body cut off is not sent: 413 is
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except Exception:
+            if not cut:
+                raise
+        if cut:
+            await body_too_large(Request(scope), limit)(scope, receive, send)
+
+
 class IdempotencyMiddleware(BaseHTTPMiddleware):
-    """The first response to a POST with an Idempotency-Key is stored and replayed; the
-    same key with another body or path answers 409. Responses of 500 are not stored."""
+    """The first response to a POST with an Idempotency-Key is stored per API key and
+    replayed to that key only; the same key with another body or path answers 409.
+    Authentication comes first: a request whose key is missing, unknown or revoked goes on
+    to its route (which answers 401) and never reads or writes the store. Responses of 500
+    are not stored."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":  # nothing to do: no detour
@@ -122,28 +213,23 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         if request.method != "POST" or key is None:
             return await call_next(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        owner = key_prefix(token.strip()) if scheme.lower() == "bearer" else None
-        if owner is None:  # no usable key: authentication answers first
-            return await call_next(request)
-        body = await request.body()
-        digest = hashlib.sha256(
-            b"\n".join(
-                [
-                    request.method.encode(),
-                    request.url.path.encode(),
-                    request.url.query.encode(),
-                    body,
-                ]
-            )
-        ).hexdigest()
+        if scheme.lower() != "bearer" or key_prefix(token.strip()) is None:
+            return await call_next(request)  # no usable key: authentication answers first
         ctx = request.app.state.context
         db = ctx.session()
         try:
+            caller = await run_in_threadpool(authenticate, db, token.strip())
+            if caller is None:  # unknown or revoked: the route answers 401, nothing stored
+                return await call_next(request)
+            body = await request.body()
+            digest = idempotency.request_hash(
+                request.method, request.url.path, request.url.query, body
+            )
             try:
                 claimed = await run_in_threadpool(
                     idempotency.claim,
                     db,
-                    owner=owner,
+                    api_key_id=caller.key_id,
                     key=key,
                     method=request.method,
                     path=request.url.path,
@@ -164,14 +250,18 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                     media_type="application/json",
                     headers={"Idempotent-Replayed": "true"},
                 )
-            response = await call_next(request)
-            chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+            try:
+                response = await call_next(request)
+                chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+            except BaseException:  # the request failed or was cancelled: a retry may run
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(idempotency.release, db, record_id=claimed)
+                raise
             content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-            if response.status_code >= 500:
+            text = content.decode("utf-8", "replace")
+            if response.status_code >= 500 or not _is_json(text):
                 await run_in_threadpool(idempotency.release, db, record_id=claimed)
             else:
-                text = content.decode("utf-8", "replace")
-                json.loads(text or "null")  # only JSON bodies are stored
                 await run_in_threadpool(
                     idempotency.complete,
                     db,
