@@ -842,7 +842,10 @@ def test_the_catalog_gives_plan_names_and_grace_restrictions(session: Session) -
     catalog: Catalog = load_catalog(CRM_SHOP)
     deliver_due(session, mailer=mailer, webhooks=FakeWebhooks(), clock=clock, catalog=catalog)
     [message] = mailer.sent
-    assert "Not available: creating deals, creating contacts, integrations" in message.text
+    assert (  # grace is read-only: every write and integration, whatever the catalog lists
+        "Not available: creating deals, creating contacts, editing CRM records, integrations, "
+        "REST API calls, webhooks, installing apps, using apps, adding users, uploading files."
+    ) in message.text
     assert message.headers["X-Podpiska-Event"] == "subscription.grace_started"
 
 
