@@ -53,9 +53,10 @@ def mails(env: Env, day: str, event_type: str) -> list[EmailMessage]:  # noqa: F
 
 def test_the_notice_before_an_autopay_charge_says_day_amount_and_card(env: Env) -> None:  # noqa: F811
     """A one-month Standard term paid through 21.12.2026 with a saved Visa *4242: the
-    7-day reminder (14.12) names the charge of 18.12 (the autopay invoice day), its amount
-    and the card, and the last day to turn autopay off; the charge then takes exactly that
-    amount. After a declined charge the 0-day reminder (21.12) names the retry of 22.12."""
+    7-day reminder (14.12) and the one of the day before (17.12) name the charge of 18.12
+    (the autopay invoice day), its amount and the card, and the last day to turn autopay
+    off; the charge then takes exactly that amount. After a declined charge the 0-day
+    reminder (21.12) names the retry of 22.12."""
     clock_id = new_clock(env)
     account, invoice = open_and_order(env, clock_id=clock_id, months=1)
     save_card(env, invoice)
@@ -64,10 +65,16 @@ def test_the_notice_before_an_autopay_charge_says_day_amount_and_card(env: Env) 
 
     advance(env, clock_id, "2026-12-14")
     [seven] = mails(env, "2026-12-14", "subscription.reminder")
-    assert "заканчивается через 7 дней" in seven.subject
+    assert seven.subject == "Автоплатёж 18.12.2026: 3 990,00 ₽"
+    assert "заканчивается через 7 дней" in seven.text
     assert "Включён автоплатёж: 18.12.2026 мы спишем 3 990,00 ₽ с карты Visa *4242." in (seven.text)
     assert "отключите автоплатёж в настройках оплаты не позднее 17.12.2026" in seven.text
     assert "мы спишем оплату с сохранённой карты" not in seven.text
+
+    advance(env, clock_id, "2026-12-17")  # the day before the charge: one more notice
+    [eve] = mails(env, "2026-12-17", "subscription.reminder")
+    assert "Включён автоплатёж: 18.12.2026 мы спишем 3 990,00 ₽ с карты Visa *4242." in eve.text
+    assert "не позднее 17.12.2026" in eve.text
 
     first = advance(env, clock_id, "2026-12-18")
     assert (first["counts"]["autopay_invoices"], first["autopay"]["failed"]) == (1, 1)
@@ -78,7 +85,8 @@ def test_the_notice_before_an_autopay_charge_says_day_amount_and_card(env: Env) 
 
     advance(env, clock_id, "2026-12-21")
     [last] = mails(env, "2026-12-21", "subscription.reminder")
-    assert "заканчивается сегодня" in last.subject
+    assert last.subject == "Автоплатёж 22.12.2026: 3 990,00 ₽"
+    assert "заканчивается сегодня" in last.text
     assert "Включён автоплатёж: 22.12.2026 мы спишем 3 990,00 ₽ с карты Visa *4242." in (last.text)
 
 

@@ -390,6 +390,10 @@ def _reminder(x: _Parts) -> Notice:
         )
         plan = f" на тариф {x.plan}" if x.plan else ""
         subject = f"Подписка {when}" + (f": оплачена по {through}" if through else "")
+        if charge is not None:  # the charge to come is the news
+            subject = f"Автоплатёж {format_date(charge.on, 'ru')}" + (
+                f": {x.money(charge.amount)}" if charge.amount is not None else ""
+            )
         return Notice(
             subject,
             _join(
@@ -416,6 +420,10 @@ def _reminder(x: _Parts) -> Notice:
     )
     plan = f" on the {x.plan} plan" if x.plan else ""
     subject = f"Your subscription {when}" + (f": paid through {through}" if through else "")
+    if charge is not None:
+        subject = f"Autopay on {format_date(charge.on, 'en')}" + (
+            f": {x.money(charge.amount)}" if charge.amount is not None else ""
+        )
     return Notice(
         subject,
         _join(
