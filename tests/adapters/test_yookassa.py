@@ -404,7 +404,7 @@ def test_recurring_charge_uses_the_saved_method_without_confirmation(
     assert payment.status == "succeeded"
     assert payment.paid is True
     assert payment.confirmation_url is None
-    assert payment.method == MethodInfo(PAYMENT_ID, "bank_card", "Bank card *4242", saved=True)
+    assert payment.method == MethodInfo(PAYMENT_ID, "bank_card", "Visa *4242", saved=True)
 
 
 def test_get_succeeded_payment_with_saved_card(
@@ -416,7 +416,7 @@ def test_get_succeeded_payment_with_saved_card(
 
     assert payment.status == "succeeded"
     assert payment.amount == Decimal("43092.00")
-    assert payment.method == MethodInfo(PAYMENT_ID, "bank_card", "Bank card *4242", saved=True)
+    assert payment.method == MethodInfo(PAYMENT_ID, "bank_card", "Visa *4242", saved=True)
     assert payment.failure_reason is None
     assert payment.test is True
     (call,) = api.calls
@@ -434,7 +434,7 @@ def test_canceled_payment_says_why(api: responses.RequestsMock, gateway: YooKass
     assert payment.paid is False
     assert payment.failure_reason == "insufficient_funds"
     assert payment.method is not None
-    assert payment.method.title == "Bank card *9995"
+    assert payment.method.title == "Visa *9995"
     assert payment.metadata == {"attempt_id": "c4ca4238-a0b9-3382-8dcc-509a6f75849b"}
 
 
@@ -492,7 +492,7 @@ def test_two_stage_payment_capture_and_cancel(
     assert sent_json(create)["capture"] is False
     assert held.status == "waiting_for_capture"
     assert held.paid is True
-    assert held.method == MethodInfo(PAYMENT_ID, "bank_card", "Bank card *4444", saved=False)
+    assert held.method == MethodInfo(PAYMENT_ID, "bank_card", "MasterCard *4444", saved=False)
     assert capture.request.headers["Idempotence-Key"] == "capture-1"
     assert sent_json(capture) == {"amount": {"value": "43092.00", "currency": "RUB"}}
     assert done.status == "succeeded"

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.domain.catalog import ACTIONS, CatalogVersion
-from podpiska.domain.entitlements import BILLING_ACTIONS, LicenseState, check
+from podpiska.domain.catalog import ACTIONS, GRACE_READ_ONLY, CatalogVersion, LifecycleSettings
+from podpiska.domain.entitlements import (
+    BILLING_ACTIONS,
+    MARKETPLACE_ACTIONS,
+    AppAccess,
+    LicenseState,
+    check,
+)
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import Status
 from podpiska.services.catalogs import load_catalog
@@ -105,6 +111,80 @@ def test_grace_restricts_what_the_catalog_says(version: CatalogVersion) -> None:
     grace = state(version, Status.GRACE, add_ons=frozenset({"marketplace"}))
     refused = {a for a in ACTIONS if not check(grace, a).allowed}
     assert refused == set(version.lifecycle.grace_restricts)
+
+
+def test_grace_is_read_only(version: CatalogVersion) -> None:
+    """Seed 001: in grace the portal stays readable and billing works; new deals and
+    contacts, changes, integrations (REST API, webhooks, apps), users and the disk are off,
+    even with the Marketplace held."""
+    grace = state(version, Status.GRACE, add_ons=frozenset({"marketplace"}))
+    allowed = {a for a in ACTIONS if check(grace, a).allowed}
+    assert allowed == {"crm.read", "billing.read", "billing.pay"}
+    for action in ("crm.update", "disk.write", "users.add", "apps.use", "rest_api.call"):
+        decision = check(grace, action)
+        assert (decision.allowed, decision.reason) == (False, "grace_restricted"), action
+        assert decision.details == {"grace_until": "2027-02-12"}
+        assert decision.message_ru.startswith("Портал в льготном периоде до 12.02.2027: ")
+        assert decision.message_en.endswith("is unavailable. Renew the subscription.")
+    assert check(grace, "disk.write").message_ru == (
+        "Портал в льготном периоде до 12.02.2027: сохранение файлов на диск недоступно. "
+        "Продлите подписку."
+    )
+
+
+@pytest.mark.parametrize(
+    "app",
+    [
+        AppAccess("delivery", "Доставка СДЭК", "regular"),
+        AppAccess("import-amo", "Перенос из amoCRM", "migrator"),
+        AppAccess("telephony", "Телефония", "vendor_basic", frozenset({"basic"})),
+    ],
+)
+def test_in_grace_no_app_works_while_the_rest_api_is_off(
+    version: CatalogVersion, app: AppAccess
+) -> None:
+    """An app acts through the REST API and webhooks: it cannot keep working in grace
+    while `rest_api.call` is refused (an app free without the Marketplace neither)."""
+    for add_ons in (frozenset(), frozenset({"marketplace"})):
+        grace = state(version, Status.GRACE, add_ons=add_ons)
+        assert check(grace, "apps.use", app).allowed is False
+        assert check(grace, "apps.install", app).allowed is False
+        assert check(grace, "rest_api.call").allowed is False
+    with_market = state(version, Status.GRACE, add_ons=frozenset({"marketplace"}))
+    assert check(with_market, "apps.use", app).reason == "grace_restricted"
+
+
+def test_a_catalog_cannot_make_grace_writable() -> None:
+    """Grace is read-only whoever builds the settings: an empty list restricts every write
+    and integration, and reading or billing cannot be restricted."""
+    assert LifecycleSettings(grace_restricts=frozenset()).grace_restricts == GRACE_READ_ONLY
+    assert "disk.write" in LifecycleSettings().grace_restricts
+    with pytest.raises(ValueError, match=r"crm\.read"):
+        LifecycleSettings(grace_restricts=frozenset({"crm.read"}))
+
+
+@pytest.mark.parametrize("action", sorted(MARKETPLACE_ACTIONS))
+def test_on_premise_is_never_told_to_buy_the_marketplace(
+    version: CatalogVersion, action: str
+) -> None:
+    """Seed 000: the marketplace rule is cloud-only. An on-premise account without the
+    Marketplace may use apps, the REST API and webhooks, and no answer suggests buying it."""
+    on_premise = replace(state(version, plan="standard"), edition="on_premise")
+    delivery = AppAccess("delivery", "Доставка СДЭК", "regular")
+    decision = check(on_premise, action, delivery if action.startswith("apps.") else None)
+    assert (decision.allowed, decision.reason) == (True, "outside_marketplace_rule")
+    assert decision.details == {"edition": "on_premise", "add_on": "marketplace"}
+    assert "не требует подписки «Маркетплейс»" in decision.message_ru
+    assert "в коробочной версии" in decision.message_ru
+    assert "does not need the Marketplace subscription" in decision.message_en
+    assert "подключите" not in decision.message_ru.lower()
+    # The same account in the cloud is told to buy it; in grace it is read-only either way.
+    cloud = check(state(version, plan="standard"), action, delivery if "apps" in action else None)
+    assert cloud.reason == "marketplace_required"
+    grace = replace(on_premise, status=Status.GRACE)
+    refused = check(grace, action, delivery if action.startswith("apps.") else None)
+    assert (refused.allowed, refused.reason) == (False, "grace_restricted")
+    assert "Маркетплейс" not in refused.message_ru
 
 
 @pytest.mark.parametrize("action", ACTIONS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,10 @@ from podpiska.domain.license import (
     verify,
 )
 from podpiska.domain.lifecycle import grace_ends_on
+from podpiska.services.catalogs import load_catalog
 from tests.domain.factories import seed_version
+
+CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 
 PAYLOAD = LicensePayload(
     serial="LIC-2026-000001",
@@ -148,6 +152,16 @@ def test_features_are_the_plans_and_the_add_ons_sorted() -> None:
     )
     with pytest.raises(DomainError):
         granted_features(version, "no_such_plan", ())
+
+
+def test_an_edition_outside_the_marketplace_rule_has_what_it_sells() -> None:
+    """The crm-shop rule is cloud-only: on-premise, apps, the REST API and webhooks come
+    without the Marketplace (as `entitlements.check` answers); in the cloud they do not."""
+    version = load_catalog(CRM_SHOP).version("2026.1")
+    cloud = set(granted_features(version, "standard", (), "cloud"))
+    on_premise = set(granted_features(version, "standard", (), "on_premise"))
+    assert not cloud & {"apps", "rest_api", "webhooks"}
+    assert on_premise - cloud == {"apps", "rest_api", "webhooks", "local_apps"}
 
 
 def test_grace_until_is_the_day_before_suspension() -> None:

@@ -213,4 +213,4 @@ def test_on_the_cut_over_the_rule_with_its_transition(catalog: Catalog) -> None:
 def test_on_premise_is_untouched(catalog: Catalog) -> None:
     for today in (CUT_OVER - timedelta(days=1), CUT_OVER, UNTIL + timedelta(days=1)):
         answer = check(state(catalog, today, edition="on_premise"), "apps.use", CHAT)
-        assert answer.reason == "feature_not_included"
+        assert (answer.allowed, answer.reason) == (True, "outside_marketplace_rule")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from podpiska.domain.entitlements import ACTION_LABELS
 from tests.entrypoints.test_api_payments import START, Env, env  # noqa: F401 - the fixture
 
 REGISTRY = [
@@ -153,9 +154,56 @@ def test_market_plus_is_not_sold_after_its_cut_off_but_renews(market: Env) -> No
 
 
 def test_on_premise_is_outside_the_rule(market: Env) -> None:
+    """The rule is cloud-only: an on-premise account is never told to buy the Marketplace;
+    apps, the REST API and webhooks work without it."""
     account = account_on(market, "standard", edition="on_premise")
-    answer = may(market, account, "apps.use", "delivery")
-    assert answer["reason"] == "feature_not_included"  # its own features decide, as before
+    for action, app in (("apps.use", "delivery"), ("apps.install", "delivery"),
+                        ("rest_api.call", None), ("webhooks.use", None)):  # fmt: skip
+        answer = may(market, account, action, app)
+        assert (answer["allowed"], answer["reason"]) == (True, "outside_marketplace_rule")
+        assert answer["message"] == (
+            f"Разрешено: в коробочной версии {ACTION_LABELS[action][0]} не требует подписки "
+            "«Маркетплейс»."
+        )
+    installed = market.client.put(f"/api/v1/accounts/{account}/apps/delivery", headers=market.auth)
+    assert installed.status_code in (200, 201), installed.text
+    batch = market.post(f"/api/v1/accounts/{account}/entitlements",
+                        {"checks": [{"action": "apps.use", "app": "delivery"}]})  # fmt: skip
+    assert batch.json()[0]["reason"] == "outside_marketplace_rule"
+
+
+def test_grace_is_read_only(market: Env) -> None:
+    """Seed 001: in grace the portal stays readable; new deals and contacts, changes,
+    integrations (the REST API, webhooks and the apps that use them), users and the disk
+    are refused, even with the Marketplace held."""
+    clock = market.post("/api/v1/test-clocks", {"name": "grace", "now": START.isoformat()})
+    clock_id = clock.json()["id"]
+    account = account_on(market, "standard", add_ons=["marketplace"], clock_id=clock_id)
+    assert may(market, account, "apps.use", "delivery")["reason"] == "allowed"
+    assert may(market, account, "crm.update")["reason"] == "allowed"
+    moved = market.post(f"/api/v1/test-clocks/{clock_id}/advance",
+                        {"to": "2027-11-25T10:00:00+03:00"})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    refused = [("crm.create_deal", None), ("crm.create_contact", None), ("crm.update", None),
+               ("integrations.use", None), ("rest_api.call", None), ("webhooks.use", None),
+               ("apps.install", "delivery"), ("apps.use", "delivery"), ("apps.use", "import-amo"),
+               ("apps.use", "telephony"), ("users.add", None), ("disk.write", None)]  # fmt: skip
+    for action, app in refused:
+        answer = may(market, account, action, app)
+        assert (answer["allowed"], answer["reason"]) == (False, "grace_restricted"), action
+        assert answer["details"] == {"grace_until": "2027-12-21"}
+        assert answer["message"].startswith("Портал в льготном периоде до 21.12.2027: ")
+    assert may(market, account, "crm.read")["reason"] == "grace_allowed"
+    assert may(market, account, "billing.pay")["allowed"] is True
+    batch = market.post(
+        f"/api/v1/accounts/{account}/entitlements",
+        {"checks": [{"action": a, **({"app": app} if app else {})} for a, app in refused]},
+    )
+    assert {a["reason"] for a in batch.json()} == {"grace_restricted"}
+    install = market.client.put(f"/api/v1/accounts/{account}/apps/import-amo",
+                                headers=market.auth)  # fmt: skip
+    assert install.status_code == 403, install.text
+    assert install.json()["error"]["details"]["reason"] == "grace_restricted"
 
 
 def test_many_checks_at_once(market: Env) -> None:

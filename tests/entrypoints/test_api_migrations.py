@@ -84,7 +84,7 @@ def test_the_rule_switches_on_at_each_cohorts_cut_over(planned: Env) -> None:
     assert "она понадобится с 01.02.2027" in before["message"]
     assert reason(planned, standard, "rest_api.call") == "before_marketplace_rule"
     assert reason(planned, basic, "apps.install", "chat") == "before_marketplace_rule"
-    assert reason(planned, boxed, "apps.use", "delivery") == "feature_not_included"
+    assert reason(planned, boxed, "apps.use", "delivery") == "outside_marketplace_rule"
 
     # Basic accounts first, on 15.01.
     advance(planned, clock_id, "2027-01-14")
@@ -109,7 +109,7 @@ def test_the_rule_switches_on_at_each_cohorts_cut_over(planned: Env) -> None:
     advance(planned, clock_id, "2027-02-15")
     after = may(planned, standard, "apps.use", "delivery")
     assert (after["allowed"], after["reason"]) == (False, "marketplace_required")
-    assert reason(planned, boxed, "apps.use", "delivery") == "feature_not_included"
+    assert reason(planned, boxed, "apps.use", "delivery") == "outside_marketplace_rule"
 
     # Told 30 and 7 days before their cut-over, once each; on-premise not at all.
     assert notices(planned, basic) == [("2026-12-16", 30, "basic-first"),

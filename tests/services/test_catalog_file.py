@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from podpiska.domain.catalog import Catalog, SeatPolicy, UpgradePolicy
+from podpiska.domain.catalog import GRACE_READ_ONLY, Catalog, SeatPolicy, UpgradePolicy
 from podpiska.domain.money import VatMode
 from podpiska.services import catalog_file
 from podpiska.services.catalog_file import catalog_json_schema, parse_catalog
@@ -299,12 +299,28 @@ def test_valid_to_before_valid_from(crm_text: str) -> None:
 
 
 def test_an_unknown_grace_action(crm_text: str) -> None:
-    text = edit(crm_text, "apps.install]", "apps.instal]")
+    text = edit(crm_text, "apps.install,", "apps.instal,")
     problem = only_problem(text)
-    assert problem.path == ("versions", 0, "lifecycle", "grace_restricts", 5)
+    assert problem.path == ("versions", 0, "lifecycle", "grace_restricts", 6)
     assert 'unknown action "apps.instal"' in problem.message
     assert "apps.install" in problem.message  # the list of known actions
-    assert problem.line == line_of(text, "apps.instal]")
+    assert problem.line == line_of(text, "apps.instal,")
+
+
+def test_grace_cannot_take_reading_away(crm_text: str) -> None:
+    """Grace is read-only: a catalog may not restrict reading the CRM (nor billing)."""
+    text = edit(crm_text, "disk.write]", "disk.write, crm.read]")
+    problem = only_problem(text)
+    assert problem.path == ("versions", 0, "lifecycle", "grace_restricts", 10)
+    assert 'grace is read-only, "crm.read" stays available in it' in problem.message
+
+
+def test_grace_is_read_only_whatever_the_list_says(crm_text: str) -> None:
+    text = edit(crm_text, "crm.create_contact, crm.update, integrations.use,", "")
+    text = edit(text, "apps.install, apps.use, users.add,\n                        ", "")
+    lifecycle = parse_catalog(text, SOURCE).version("2026.1").lifecycle
+    assert {"crm.update", "apps.use", "users.add", "disk.write"} <= lifecycle.grace_restricts
+    assert lifecycle.grace_restricts == GRACE_READ_ONLY
 
 
 def test_a_duplicate_plan_code(crm_text: str) -> None:
@@ -403,7 +419,7 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_summary_is_one_line_and_counts_the_rest(crm_text: str) -> None:
     text = edit(crm_text, "monthly_price: 1990", "monthly_price: -1")
     text = edit(text, "monthly_price: 7990", "monthly_price: -5")
-    text = edit(text, "apps.install]", "apps.instal]")
+    text = edit(text, "apps.install,", "apps.instal,")
     with pytest.raises(CatalogFileError) as caught:
         parse_catalog(text, SOURCE)
     error = caught.value
@@ -431,9 +447,9 @@ def test_every_schema_problem_is_reported_not_only_the_first(crm_text: str) -> N
 
 
 def test_a_mistake_in_an_inherited_section_is_reported_once(site_text: str) -> None:
-    text = edit(site_text, "webhooks.use]", "webhooks.uze]")
+    text = edit(site_text, "disk.write]", "disk.wryte]")
     problems = problems_of(text)
-    assert [p.path for p in problems] == [("versions", 0, "lifecycle", "grace_restricts", 4)]
+    assert [p.path for p in problems] == [("versions", 0, "lifecycle", "grace_restricts", 9)]
 
 
 def test_an_infinite_price_is_quoted_as_written(crm_text: str) -> None:

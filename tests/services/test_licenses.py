@@ -22,6 +22,7 @@ from podpiska.db.models import AuditEntry, LicenseFile, NumberSequence
 from podpiska.domain.errors import DomainError
 from podpiska.domain.license import LicenseStatus, canonical_json
 from podpiska.services import billing, changes, clocks, lifecycle
+from podpiska.services.entitlements import check_entitlement
 from podpiska.services.license_signing import (
     BEGIN_LICENSE,
     END_LICENSE,
@@ -80,6 +81,10 @@ def run(db: Session, clock: FixedClock, key: Ed25519PrivateKey, **kw: object) ->
 def files(db: Session) -> list[LicenseFile]:
     with db.begin():
         return list(db.scalars(select(LicenseFile).order_by(LicenseFile.id)))
+
+
+def uncached_reason(db: Session, clock: FixedClock, account_id: int, action: str) -> str:
+    return check_entitlement(db, account_id=account_id, action=action, clock=clock).reason
 
 
 def refused(call: object) -> DomainError:
@@ -213,6 +218,20 @@ def test_a_paid_upgrade_gets_a_file_with_the_new_plan(
     assert (payload.plan, payload.users) == ("standard", 50)
     assert "marketing" in payload.features
     assert payload.paid_through == date(2027, 11, 21)
+
+
+def test_an_on_premise_file_grants_what_the_cloud_only_marketplace_rule_would_sell(
+    db: Session, clock: FixedClock, key: Ed25519PrivateKey
+) -> None:
+    """The marketplace rule is cloud-only: the license file of an on-premise account
+    without the Marketplace grants apps, the REST API and webhooks, as its entitlement
+    answers do (the product reading the file never tells it to buy the Marketplace)."""
+    account_id = on_premise(db, clock)
+    paid_order(db, clock, account_id, plan="standard", months=12)
+    assert run(db, clock, key) == 1
+    payload = license_of(latest_license(db, account_id=account_id))
+    assert {"apps", "rest_api", "webhooks", "local_apps"} <= set(payload.features)
+    assert uncached_reason(db, clock, account_id, "rest_api.call") == "outside_marketplace_rule"
 
 
 def test_cloud_accounts_get_no_license_files(

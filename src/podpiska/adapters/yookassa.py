@@ -470,8 +470,11 @@ def _method(data: Any) -> MethodInfo | None:
 
 
 def _method_title(kind: str, data: dict[str, Any]) -> str:
-    if kind == "bank_card":
-        last4 = (data.get("card") or {}).get("last4")
+    if kind == "bank_card":  # the brand and the last digits, as the notices name the card
+        card = data.get("card") or {}
+        last4, brand = card.get("last4"), str(card.get("card_type") or "")
+        if last4 and brand and brand != "Unknown":
+            return f"{brand} *{last4}"
         return f"Bank card *{last4}" if last4 else "Bank card"
     if kind == "yoo_money":
         account = str(data.get("account_number") or "")

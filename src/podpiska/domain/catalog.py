@@ -37,6 +37,13 @@ ACTIONS: tuple[str, ...] = (
     "billing.pay",
 )
 
+# Grace is read-only (restricted) mode: the portal stays readable and billing works; every
+# other action is refused — new deals and contacts, changes to CRM data, integrations (the
+# REST API, webhooks, apps, which act through them), new users, writing to the disk. An
+# action added to ACTIONS is refused in grace unless it is added here.
+GRACE_KEEPS: frozenset[str] = frozenset({"crm.read", "billing.read", "billing.pay"})
+GRACE_READ_ONLY: frozenset[str] = frozenset(ACTIONS) - GRACE_KEEPS
+
 
 @dataclass(frozen=True, slots=True)
 class Text:
@@ -145,12 +152,20 @@ class LifecycleSettings:
 
     reminder_days: tuple[int, ...] = (30, 7, 0)
     grace_days: int = 30
-    grace_restricts: frozenset[str] = frozenset()
+    # What grace refuses: always at least GRACE_READ_ONLY (grace is read-only whatever a
+    # catalog lists); a catalog cannot take reading or billing away.
+    grace_restricts: frozenset[str] = GRACE_READ_ONLY
     renewal_window_days: int = 30
     autopay_invoice_days: int = 3
     # Autopay charges the saved method when the invoice is issued, then on these days after
     # the paid term ends (0: the first unpaid day), as long as they fall inside grace.
     autopay_retry_days: tuple[int, ...] = (0, 1, 3, 7)
+
+    def __post_init__(self) -> None:
+        kept = self.grace_restricts & GRACE_KEEPS
+        if kept:
+            raise ValueError(f"grace keeps {', '.join(sorted(kept))}: it cannot restrict them")
+        object.__setattr__(self, "grace_restricts", GRACE_READ_ONLY | self.grace_restricts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,9 @@ def check(state: LicenseState, action: str, app: AppAccess | None = None) -> Dec
     elif action in MARKETPLACE_ACTIONS and _rule_ahead(state):
         if "apps" not in granted:  # the old regime: integrations are free until rule_from
             because = _before_the_rule(state, action)
+    elif action in MARKETPLACE_ACTIONS and _outside_rule(state):
+        if "apps" not in granted:  # another edition (on-premise): integrations stay free
+            because = _outside_the_rule(state, action)
     else:
         feature = FEATURE_OF[action]
         if feature is not None and feature not in granted:
@@ -279,6 +282,37 @@ def _rule_ahead(state: LicenseState) -> bool:
     if rule is None or state.edition not in rule.editions:
         return False
     return state.rule_from is not None and state.today < state.rule_from
+
+
+def _outside_rule(state: LicenseState) -> bool:
+    """The catalog version has a marketplace rule, but not for the account's edition (the
+    rule is cloud-only): apps, the REST API and webhooks need no subscription there."""
+    rule = state.version.marketplace if state.version is not None else None
+    return rule is not None and state.edition not in rule.editions
+
+
+EDITION_WORDS: dict[str, tuple[str, str]] = {
+    "cloud": ("в облачной версии", "in the cloud edition"),
+    "on_premise": ("в коробочной версии", "in the on-premise edition"),
+}
+
+
+def _outside_the_rule(state: LicenseState, action: str) -> tuple[str, str, str, dict[str, Any]]:
+    assert state.version is not None and state.version.marketplace is not None
+    rule = state.version.marketplace
+    offer = state.version.add_ons.get(rule.offer)
+    name_ru = offer.name.ru if offer else rule.offer
+    name_en = offer.name.en if offer else rule.offer
+    label_ru, label_en = ACTION_LABELS[action]
+    where_ru, where_en = EDITION_WORDS.get(
+        state.edition, (f"в редакции {state.edition}", f"in the {state.edition} edition")
+    )
+    return (
+        "outside_marketplace_rule",
+        f"Разрешено: {where_ru} {label_ru} не требует подписки «{name_ru}».",
+        f"Allowed: {where_en}, {label_en} does not need the {name_en} subscription.",
+        {"edition": state.edition, "add_on": rule.offer},
+    )
 
 
 def _before_the_rule(state: LicenseState, action: str) -> tuple[str, str, str, dict[str, Any]]:

@@ -175,14 +175,24 @@ def parse_payload(raw: bytes) -> LicensePayload:
 # -- what goes into a payload ----------------------------------------------------------------
 
 
-def granted_features(version: CatalogVersion, plan: str, add_ons: Iterable[str]) -> tuple[str, ...]:
+def granted_features(
+    version: CatalogVersion, plan: str, add_ons: Iterable[str], edition: str | None = None
+) -> tuple[str, ...]:
     """The features a plan and its add-ons grant in a catalog version, sorted (the same
-    union `entitlements.check` uses; an add-on the version does not know grants nothing)."""
+    union `entitlements.check` uses; an add-on the version does not know grants nothing).
+    An `edition` the version's marketplace rule does not cover (on-premise: the rule is
+    cloud-only) also has what the rule would sell (the offer's features: apps, the REST
+    API, webhooks), as `entitlements.check` allows them there."""
     granted = set(version.plan(plan).features)
     for code in add_ons:
         add_on = version.add_ons.get(code)
         if add_on is not None:
             granted |= add_on.features
+    rule = version.marketplace
+    if rule is not None and edition is not None and edition not in rule.editions:
+        offer = version.add_ons.get(rule.offer)
+        if offer is not None:
+            granted |= offer.features
     return tuple(sorted(granted))
 
 

@@ -909,6 +909,19 @@ def _renewal_quote(
     )
 
 
+def renewal_quote(
+    session: Session,
+    catalog: Catalog,
+    subscription: Subscription,
+    account: Account,
+    months: int,
+    today: date,
+) -> Quote:
+    """The price of the next term as a renewal on `today` would invoice it (read only; the
+    notice before an autopay charge says it)."""
+    return _renewal_quote(session, catalog, subscription, account, months, today)
+
+
 @dataclass(frozen=True, slots=True)
 class RenewalOffer:
     """One period the next term can be bought for: its exact price (the invoice's, to the

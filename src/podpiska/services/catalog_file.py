@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from podpiska.domain.catalog import (
     ACTIONS,
+    GRACE_KEEPS,
     AddOn,
     Catalog,
     CatalogVersion,
@@ -790,6 +791,12 @@ def _check_version(at: tuple[PathPart, ...], version: dict[str, Any]) -> Iterato
             yield Problem(
                 (*at, "lifecycle", "grace_restricts", j),
                 f'unknown action "{action}"; actions: {", ".join(ACTIONS)}',
+            )
+        elif action in GRACE_KEEPS:
+            yield Problem(
+                (*at, "lifecycle", "grace_restricts", j),
+                f'grace is read-only, "{action}" stays available in it '
+                f"(grace keeps {', '.join(sorted(GRACE_KEEPS))})",
             )
     if len(set(lifecycle.reminder_days)) != len(lifecycle.reminder_days):
         yield Problem((*at, "lifecycle", "reminder_days"), "must not repeat a day")

@@ -144,7 +144,9 @@ def _payload(
         edition=account.edition,
         plan=subscription.plan,
         users=subscription.seats,
-        features=granted_features(version, subscription.plan, subscription.add_ons or ()),
+        features=granted_features(
+            version, subscription.plan, subscription.add_ons or (), account.edition
+        ),
         term_start=subscription.starts_on,
         paid_through=subscription.ends_on - ONE_DAY,
         grace_until=grace_until(subscription.ends_on, version.lifecycle),

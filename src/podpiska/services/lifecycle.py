@@ -345,8 +345,16 @@ class _Day:
     # -- reminders -------------------------------------------------------------------------
 
     def remind(self, version: CatalogVersion) -> None:
-        """Each reminder once per term; only the latest one due (never a stale one)."""
-        offsets = sorted(set(version.lifecycle.reminder_days))
+        """Each reminder once per term; only the latest one due (never a stale one). An
+        autopay subscription also gets one the day before its autopay invoice is issued
+        and charged (`autopay_invoice_days` + 1 before the end): its text names the day,
+        the amount and the card while autopay can still be turned off."""
+        offsets = set(version.lifecycle.reminder_days)
+        before_charge = version.lifecycle.autopay_invoice_days + 1
+        self._remind(sorted(offsets), version, autopay=False)
+        self._remind(sorted(offsets | {before_charge}), version, autopay=True)
+
+    def _remind(self, offsets: list[int], version: CatalogVersion, *, autopay: bool) -> None:
         days_between = _days_inside(self.session)
         for index, k in enumerate(offsets):
             # due by this day: ends_on − 1 − k ≤ day; still the latest due by today: the
@@ -357,6 +365,7 @@ class _Day:
                 [
                     Subscription.catalog_version == version.version,
                     Subscription.status == Status.ACTIVE.value,
+                    Subscription.autopay.is_(autopay),
                     Subscription.cancel_at_period_end.is_(False),
                     Subscription.ends_on <= self.day + timedelta(days=1 + k),
                     Subscription.ends_on > fresh,

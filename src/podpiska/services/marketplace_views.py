@@ -74,7 +74,8 @@ class MarketplaceOverview:
     @property
     def can_start_trial(self) -> bool:
         return (
-            self.trial_available
+            self.rule_applies  # an edition outside the rule is never nudged to buy it
+            and self.trial_available
             and self.holds is None
             and self.state.status is not None
             and self.state.status.value in ("active", "grace")

@@ -4,8 +4,9 @@ Pure functions of their inputs: `render_notice(NoticeContext(...), lang)` return
 and a plain-text body. Everything a text needs (the account's name, the plan's name, the
 date the subscription is paid through, the amount to renew, the actions restricted in
 grace) is looked up by `podpiska.services.notifications` and passed in; the event's own
-fields come from its payload. An event type without a text of its own still gets a
-generic one that lists its payload, so a new event never goes out blank.
+fields come from its payload. Every event type of `domain/events.py` has its text (a test
+renders each in both languages); an unknown type gets a neutral note, never its code or
+its raw payload.
 
 Plain `str` formatting on purpose: services do not import Jinja (DESIGN.md).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -57,6 +58,16 @@ _MONTHS_EN = (
 
 
 @dataclass(frozen=True, slots=True)
+class UpcomingCharge:
+    """An autopay charge to come: the day, the amount and the saved method's title as the
+    gateway gave it ("Visa *4242", "Bank card *4242")."""
+
+    on: date
+    amount: Decimal | None  # None: the renewal cannot be priced as it stands
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
 class NoticeContext:
     """Everything an e-mail about one event says.
 
@@ -77,6 +88,10 @@ class NoticeContext:
     currency: str = "RUB"
     grace_restricts: frozenset[str] = frozenset()
     autopay: bool | None = None
+    # Names of the codes a payload may carry (plans, add-ons, apps), in the e-mail's language.
+    names: Mapping[str, str] = field(default_factory=dict)
+    # The next autopay charge, when the e-mail is about an autopay renewal to come.
+    charge: UpcomingCharge | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +213,11 @@ class _Parts:
         if amount is None:
             amount = self.ctx.renewal_total
         return None if amount is None else format_money(amount, self.ctx.currency, self.lang)
+
+    def name(self, code: Any) -> str:
+        """A plan's, add-on's or app's name, quoted (the code itself when unknown)."""
+        text = self.ctx.names.get(str(code), str(code))
+        return f"«{text}»" if self.ru else f"“{text}”"
 
     def number(self) -> str:
         number = self.p.get("number") or self.p.get("invoice_number")
@@ -359,6 +379,7 @@ def _reminder(x: _Parts) -> Notice:
     through = x.paid_through
     renewal = x.renewal
     autopay = x.ctx.autopay
+    charge = x.ctx.charge
     if x.ru:
         when = (
             "заканчивается сегодня"
@@ -369,15 +390,25 @@ def _reminder(x: _Parts) -> Notice:
         )
         plan = f" на тариф {x.plan}" if x.plan else ""
         subject = f"Подписка {when}" + (f": оплачена по {through}" if through else "")
+        if charge is not None:  # the charge to come is the news
+            subject = f"Автоплатёж {format_date(charge.on, 'ru')}" + (
+                f": {x.money(charge.amount)}" if charge.amount is not None else ""
+            )
         return Notice(
             subject,
             _join(
                 f"Подписка портала {x.account}{plan} {when}"
                 + (f": она оплачена по {through} включительно." if through else "."),
-                f"Сумма продления: {renewal}." if renewal else None,
-                "Включён автоплатёж: мы спишем оплату с сохранённой карты."
-                if autopay
-                else "Продлите подписку заранее, чтобы портал работал без перерыва.",
+                *(
+                    _charge_lines(x)
+                    if charge is not None
+                    else (
+                        f"Сумма продления: {renewal}." if renewal else None,
+                        "Включён автоплатёж: мы спишем оплату с сохранённой карты."
+                        if autopay
+                        else "Продлите подписку заранее, чтобы портал работал без перерыва.",
+                    )
+                ),
             ),
         )
     when = (
@@ -389,16 +420,68 @@ def _reminder(x: _Parts) -> Notice:
     )
     plan = f" on the {x.plan} plan" if x.plan else ""
     subject = f"Your subscription {when}" + (f": paid through {through}" if through else "")
+    if charge is not None:
+        subject = f"Autopay on {format_date(charge.on, 'en')}" + (
+            f": {x.money(charge.amount)}" if charge.amount is not None else ""
+        )
     return Notice(
         subject,
         _join(
             f"The subscription of account {x.account}{plan} {when}"
             + (f": it is paid through {through} inclusive." if through else "."),
-            f"Amount to renew: {renewal}." if renewal else None,
-            "Autopay is on: we will charge the saved card."
-            if autopay
-            else "Renew in advance to keep the account working without a break.",
+            *(
+                _charge_lines(x)
+                if charge is not None
+                else (
+                    f"Amount to renew: {renewal}." if renewal else None,
+                    "Autopay is on: we will charge the saved card."
+                    if autopay
+                    else "Renew in advance to keep the account working without a break.",
+                )
+            ),
         ),
+    )
+
+
+def method_words(title: str, lang: str = "ru") -> str:
+    """Where the money is taken from, from the saved method's title as the gateway gave it:
+    `с карты Visa *4242`, `с банковской карты *4242`, `from Visa *4242`."""
+    title = title.strip()
+    if lang != "ru":
+        return "through SBP" if title == "SBP" else f"from {title}"
+    for prefix, words in (
+        ("Bank card", "с банковской карты"),
+        ("YooMoney wallet", "с кошелька ЮMoney"),
+    ):
+        if title.startswith(prefix):
+            return f"{words}{title[len(prefix) :]}"
+    if title == "SBP":
+        return "через СБП"
+    return f"с карты {title}"
+
+
+def _charge_lines(x: _Parts) -> tuple[str, ...]:
+    """The autopay charge to come: the day, the amount, the card; and how to stop it in
+    time (by the day before)."""
+    charge = x.ctx.charge
+    assert charge is not None
+    day = format_date(charge.on, x.lang)
+    amount = x.money(charge.amount) if charge.amount is not None else None
+    before = format_date(charge.on - timedelta(days=1), x.lang)
+    method = method_words(charge.method, x.lang)
+    if x.ru:
+        return (
+            f"Включён автоплатёж: {day} мы спишем"
+            + (f" {amount}" if amount else " оплату продления")
+            + f" {method}.",
+            f"Если продлевать не нужно, отключите автоплатёж в настройках оплаты не позднее "
+            f"{before}.",
+        )
+    return (
+        f"Autopay is on: on {day} we will charge"
+        + (f" {amount}" if amount else " the renewal")
+        + f" {method}.",
+        f"If you do not want to renew, turn autopay off in the billing settings by {before}.",
     )
 
 
@@ -867,24 +950,265 @@ def _license_issued(x: _Parts) -> Notice:
     )
 
 
-def _generic(x: _Parts) -> Notice:
-    details = [f"  {key}: {value}" for key, value in sorted(x.p.items())]
+def _change_what(x: _Parts) -> str:
+    """What a mid-term change does, from its `kind` and `params`, in words."""
+    params = x.p.get("params")
+    params = params if isinstance(params, Mapping) else {}
+    kind = x.p.get("kind")
+    if kind == "seats" and _int(params.get("seats")) is not None:
+        seats = _int(params.get("seats"))
+        return f"число пользователей — {seats}" if x.ru else f"{seats} users"
+    if kind == "plan" and params.get("plan"):
+        name = x.name(params["plan"])
+        return f"переход на тариф {name}" if x.ru else f"a move to the {name} plan"
+    if kind == "add_on" and params.get("add_on"):
+        name = x.name(params["add_on"])
+        return f"подключение {name}" if x.ru else f"adding {name}"
+    return "изменение подписки" if x.ru else "a change of the subscription"
+
+
+def _change(x: _Parts, status: str) -> Notice:
+    """A mid-term change: waiting for its invoice to be paid, scheduled for the renewal,
+    or applied now (a negative amount went to the account's credit)."""
+    what = _change_what(x)
+    due = _amount(x.p.get("amount_due"))
+    through = x.paid_through
     if x.ru:
+        if status == "pending":
+            return Notice(
+                "Изменение подписки ждёт оплаты",
+                _join(
+                    f"Для портала {x.account} заказано изменение подписки: {what}.",
+                    f"Выставлен счёт на {x.money(due)}." if due else None,
+                    "Изменение вступит в силу, как только счёт будет оплачен.",
+                ),
+            )
+        if status == "scheduled":
+            return Notice(
+                "Изменение подписки запланировано",
+                _join(
+                    f"Для портала {x.account} запланировано изменение подписки: {what}.",
+                    f"Оно вступит в силу со следующего периода, после {through}."
+                    if through
+                    else "Оно вступит в силу со следующего периода.",
+                    "До этого всё работает как сейчас.",
+                ),
+            )
         return Notice(
-            f"Уведомление о подписке: {x.ctx.event_type}",
+            "Подписка изменена",
             _join(
-                f"Событие «{x.ctx.event_type}» по порталу {x.account}.",
-                "Подробности:" if details else None,
-                *details,
+                f"Подписка портала {x.account} изменена: {what}.",
+                f"Неиспользованная стоимость {x.money(-due)} зачислена на баланс портала."
+                if due is not None and due < 0
+                else None,
+                f"Подписка оплачена по {through} включительно." if through else None,
+            ),
+        )
+    if status == "pending":
+        return Notice(
+            "A subscription change awaits payment",
+            _join(
+                f"A change of the subscription of account {x.account} was ordered: {what}.",
+                f"An invoice for {x.money(due)} was issued." if due else None,
+                "The change takes effect as soon as the invoice is paid.",
+            ),
+        )
+    if status == "scheduled":
+        return Notice(
+            "A subscription change is scheduled",
+            _join(
+                f"A change of the subscription of account {x.account} is scheduled: {what}.",
+                f"It takes effect with the next term, after {through}."
+                if through
+                else "It takes effect with the next term.",
+                "Until then everything works as it does now.",
             ),
         )
     return Notice(
-        f"Subscription notice: {x.ctx.event_type}",
+        "Subscription changed",
         _join(
-            f"Event “{x.ctx.event_type}” for account {x.account}.",
-            "Details:" if details else None,
-            *details,
+            f"The subscription of account {x.account} was changed: {what}.",
+            f"The unused value of {x.money(-due)} was added to the account's credit."
+            if due is not None and due < 0
+            else None,
+            f"The subscription is paid through {through} inclusive." if through else None,
         ),
+    )
+
+
+def _changed(x: _Parts) -> Notice:
+    """The subscription's configuration now (after a change took effect)."""
+    seats = _int(x.p.get("seats"))
+    raw = x.p.get("add_ons")
+    add_ons = ", ".join(x.name(a) for a in raw) if isinstance(raw, list | tuple) and raw else None
+    through = x.paid_through
+    if x.ru:
+        return Notice(
+            "Подписка изменена" + (f": тариф {x.plan}" if x.plan else ""),
+            _join(
+                f"Подписка портала {x.account} изменена. Теперь в ней:",
+                f"тариф: {x.plan};" if x.plan else None,
+                f"пользователей: {seats};" if seats is not None else None,
+                f"дополнения: {add_ons}." if add_ons else "дополнений нет.",
+                f"Подписка оплачена по {through} включительно." if through else None,
+            ),
+        )
+    return Notice(
+        "Subscription changed" + (f": the {x.plan} plan" if x.plan else ""),
+        _join(
+            f"The subscription of account {x.account} was changed. It now has:",
+            f"plan: {x.plan};" if x.plan else None,
+            f"users: {seats};" if seats is not None else None,
+            f"add-ons: {add_ons}." if add_ons else "no add-ons.",
+            f"The subscription is paid through {through} inclusive." if through else None,
+        ),
+    )
+
+
+# Why an invoice was voided (the services write English), for a Russian reader.
+VOID_REASONS_RU = {
+    "replaced by a new renewal": "вместо него выставлен новый счёт на продление",
+    "order cancelled": "заказ отменён",
+    "cancelled by the customer": "по запросу владельца портала",
+    "subscription cancelled": "подписка отменена",
+    "the change was not paid in time": "изменение подписки не оплачено вовремя",
+    "change cancelled": "изменение подписки отменено",
+    "cancelled at the end of the term": "подписка закончилась, продление было отменено",
+}
+
+
+def _invoice_voided(x: _Parts) -> Notice:
+    reason = str(x.p.get("reason") or "")
+    if x.ru:
+        words = VOID_REASONS_RU.get(reason)
+        return Notice(
+            f"Счёт {x.number()} аннулирован",
+            _join(
+                f"Счёт {x.number()} портала {x.account} аннулирован"
+                + (f": {words}." if words else "."),
+                "Оплачивать его не нужно; если по нему уже была оплата, она зачислена на "
+                "баланс портала.",
+            ),
+        )
+    return Notice(
+        f"Invoice {x.number()} voided",
+        _join(
+            f"Invoice {x.number()} of account {x.account} was voided"
+            + (f": {reason}." if reason else "."),
+            "There is nothing to pay on it; any payment made on it went to the account's credit.",
+        ),
+    )
+
+
+def _credit_note_issued(x: _Parts) -> Notice:
+    number = x.p.get("number") or "—"
+    invoice = x.p.get("invoice_number")
+    amount = _amount(x.p.get("total"))
+    total = x.money(abs(amount)) if amount is not None else None
+    if x.ru:
+        return Notice(
+            f"Корректировочный документ № {number}",
+            _join(
+                f"Для портала {x.account} выпущен корректировочный документ № {number}"
+                + (f" к счёту № {invoice}" if invoice else "")
+                + (f" на сумму {total}." if total else "."),
+                "Документ во вложении; сумма уменьшает начисления по счёту.",
+            ),
+        )
+    return Notice(
+        f"Credit note No. {number}",
+        _join(
+            f"Credit note No. {number} was issued to account {x.account}"
+            + (f" for invoice No. {invoice}" if invoice else "")
+            + (f", amount {total}." if total else "."),
+            "The document is attached; it reduces what the invoice charged.",
+        ),
+    )
+
+
+def _refund_requested(x: _Parts) -> Notice:
+    amount = x.money(x.p.get("amount"))
+    if x.ru:
+        return Notice(
+            "Возврат денег оформлен",
+            _join(
+                f"Для портала {x.account} оформлен возврат" + (f" {amount}." if amount else "."),
+                "Деньги вернутся на карту или кошелёк, с которого была оплата; мы напишем, "
+                "когда возврат пройдёт.",
+            ),
+        )
+    return Notice(
+        "Refund requested",
+        _join(
+            f"A refund{f' of {amount}' if amount else ''} was requested for account {x.account}.",
+            "The money goes back to the card or wallet it was paid from; we will write when "
+            "the refund is done.",
+        ),
+    )
+
+
+def _app(x: _Parts, installed: bool) -> Notice:
+    app = x.name(x.p.get("app") or ("приложение" if x.ru else "app"))
+    if x.ru:
+        if installed:
+            return Notice(
+                f"Приложение {app} установлено",
+                f"На портал {x.account} установлено приложение {app}. Удалить его можно в "
+                "разделе «Маркетплейс».",
+            )
+        return Notice(
+            f"Приложение {app} удалено",
+            f"С портала {x.account} удалено приложение {app}: оно больше не работает с "
+            "данными портала.",
+        )
+    if installed:
+        return Notice(
+            f"App {app} installed",
+            f"App {app} was installed on account {x.account}. You can remove it in the "
+            "Marketplace section.",
+        )
+    return Notice(
+        f"App {app} removed",
+        f"App {app} was removed from account {x.account}: it no longer works with the "
+        "account's data.",
+    )
+
+
+def _trial_started(x: _Parts) -> Notice:
+    offer = x.name(x.p.get("add_on") or "marketplace")
+    last = x.day(x.p.get("last_day"))
+    if x.ru:
+        return Notice(
+            f"Пробный период {offer} начался",
+            _join(
+                f"Для портала {x.account} включён бесплатный пробный период подписки {offer}"
+                + (f": до {last} включительно." if last else "."),
+                "После него подписка не продлевается сама: чтобы пользоваться ею дальше, "
+                "подключите её в разделе «Маркетплейс».",
+            ),
+        )
+    return Notice(
+        f"Your {offer} trial has started",
+        _join(
+            f"A free trial of the {offer} subscription is on for account {x.account}"
+            + (f": through {last} inclusive." if last else "."),
+            "It does not turn into a paid subscription by itself: to keep it, add it in the "
+            "Marketplace section.",
+        ),
+    )
+
+
+def _generic(x: _Parts) -> Notice:
+    """An event without a text of its own (none today: a test renders every type): a
+    neutral note, never the event's code or its raw payload."""
+    if x.ru:
+        return Notice(
+            f"Изменения по порталу {x.account}",
+            "По подписке портала произошли изменения. Подробности — в личном кабинете.",
+        )
+    return Notice(
+        f"Changes to account {x.account}",
+        "Something changed in the account's subscription. See the customer portal.",
     )
 
 
@@ -910,6 +1234,16 @@ _TEXTS: dict[str, Callable[[_Parts], Notice]] = {
     "migration.notice": _migration_notice,
     "subscription.version_moved": _version_moved,
     "license.issued": _license_issued,
+    "subscription.changed": _changed,
+    "subscription.change_pending": lambda x: _change(x, "pending"),
+    "subscription.change_scheduled": lambda x: _change(x, "scheduled"),
+    "subscription.change_applied": lambda x: _change(x, "applied"),
+    "invoice.voided": _invoice_voided,
+    "credit_note.issued": _credit_note_issued,
+    "refund.requested": _refund_requested,
+    "app.installed": lambda x: _app(x, True),
+    "app.removed": lambda x: _app(x, False),
+    "trial.started": _trial_started,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_TEXTS)

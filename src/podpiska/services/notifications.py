@@ -38,10 +38,13 @@ from sqlalchemy.sql.expression import ColumnElement, Insert
 
 from podpiska.db.models import (
     Account,
+    App,
     Delivery,
     Invoice,
     LicenseFile,
     OutboxEvent,
+    PaymentAttempt,
+    PaymentMethod,
     Subscription,
     WebhookEndpoint,
     WebhookEndpointEvent,
@@ -49,6 +52,7 @@ from podpiska.db.models import (
 from podpiska.db.types import UTCDateTime
 from podpiska.domain.catalog import Catalog, CatalogVersion
 from podpiska.domain.errors import DomainError
+from podpiska.domain.lifecycle import Status, next_autopay_charge
 from podpiska.ports import (
     Attachment,
     Clock,
@@ -63,7 +67,12 @@ from podpiska.ports import (
 from podpiska.services.common import audit, not_found
 from podpiska.services.documents import document_filename, document_for_event, get_document_pdf
 from podpiska.services.licenses import license_filename, stored_text
-from podpiska.services.notification_texts import LANGUAGES, NoticeContext, render_notice
+from podpiska.services.notification_texts import (
+    LANGUAGES,
+    NoticeContext,
+    UpcomingCharge,
+    render_notice,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -463,6 +472,16 @@ def _claim(
             i.id: i for i in session.scalars(select(Invoice).where(Invoice.id.in_(renewal_ids)))
         }
 
+        app_codes = {
+            str(e.payload["app"])
+            for e in events.values()
+            if e.type.startswith("app.") and e.payload and e.payload.get("app")
+        }
+        app_names: dict[str, str] = {}
+        if app_codes:
+            found = session.execute(select(App.code, App.name).where(App.code.in_(app_codes)))
+            app_names = {str(code): str(name) for code, name in found}
+
         for delivery in due:
             event = events[delivery.event_id]
             account = accounts.get(event.account_id) if event.account_id is not None else None
@@ -483,6 +502,7 @@ def _claim(
                             if subscription is not None and subscription.renewal_invoice_id
                             else None
                         )
+                        today = clock.now().astimezone(ZoneInfo(account.timezone)).date()
                         message = build_email(
                             event,
                             delivery,
@@ -491,7 +511,17 @@ def _claim(
                             renewal_invoice=invoice,
                             catalog=catalog,
                             lang=account.language if account.language in LANGUAGES else lang,
-                            today=clock.now().astimezone(ZoneInfo(account.timezone)).date(),
+                            today=today,
+                            app_names=app_names,
+                            charge=upcoming_charge(
+                                session,
+                                event,
+                                account=account,
+                                subscription=subscription,
+                                renewal_invoice=invoice,
+                                catalog=catalog,
+                                today=today,
+                            ),
                         )
                         job = _Job(
                             delivery.id,
@@ -682,10 +712,21 @@ def build_email(
     catalog: Catalog | None = None,
     lang: str = "ru",
     today: date | None = None,
+    app_names: Mapping[str, str] | None = None,
+    charge: UpcomingCharge | None = None,
 ) -> EmailMessage:
-    """The e-mail about `event` to `delivery.target`, as of `today` (the day it is sent)."""
+    """The e-mail about `event` to `delivery.target`, as of `today` (the day it is sent);
+    `charge`: the autopay charge a reminder announces (`upcoming_charge`)."""
     payload = dict(event.payload or {})
     version = _catalog_version(catalog, subscription)
+    names: dict[str, str] = {}
+    for candidate in reversed(catalog.versions) if catalog is not None else ():
+        names.update({code: p.name.get(lang) for code, p in candidate.plans.items()})
+        names.update({code: a.name.get(lang) for code, a in candidate.add_ons.items()})
+    if version is not None:  # the subscription's own version names win
+        names.update({code: p.name.get(lang) for code, p in version.plans.items()})
+        names.update({code: a.name.get(lang) for code, a in version.add_ons.items()})
+    names.update(app_names or {})
     plan_code = payload.get("plan") or (subscription.plan if subscription else None)
     plan_name = _plan_name(catalog, version, plan_code, lang)
     paid_through = _paid_through(subscription)
@@ -713,6 +754,8 @@ def build_email(
             currency=currency,
             grace_restricts=restricts,
             autopay=subscription.autopay if subscription is not None else None,
+            names=names,
+            charge=charge,
         ),
         lang,
     )
@@ -726,6 +769,70 @@ def build_email(
             "X-Podpiska-Delivery": str(delivery.id),
         },
     )
+
+
+def upcoming_charge(
+    session: Session,
+    event: OutboxEvent,
+    *,
+    account: Account,
+    subscription: Subscription | None,
+    renewal_invoice: Invoice | None,
+    catalog: Catalog | None,
+    today: date,
+) -> UpcomingCharge | None:
+    """The autopay charge a reminder announces, as of `today`: the day of the next charge
+    of the dunning schedule (`autopay_charge_days`: the day the renewal invoice is issued,
+    then the retry days), the amount (the open renewal invoice's, else the renewal priced as
+    it will be invoiced) and the saved method. None when nothing will be charged: autopay
+    off or cancelled, no saved method, the term already renewed, the schedule over."""
+    payload = event.payload or {}
+    if (
+        event.type != "subscription.reminder"
+        or subscription is None
+        or catalog is None
+        or not subscription.autopay
+        or subscription.cancel_at_period_end
+        or subscription.status not in (Status.ACTIVE.value, Status.GRACE.value)
+        or subscription.ends_on is None
+        or str(payload.get("ends_on", subscription.ends_on.isoformat()))
+        != subscription.ends_on.isoformat()  # renewed since the reminder was written
+    ):
+        return None
+    version = _catalog_version(catalog, subscription)
+    method = session.scalar(
+        select(PaymentMethod)
+        .where(PaymentMethod.account_id == account.id, PaymentMethod.status == "active")
+        .order_by(PaymentMethod.id.desc())
+        .limit(1)
+    )
+    if version is None or method is None:
+        return None
+    last_charged_on: date | None = None
+    amount: Decimal | None = None
+    if renewal_invoice is not None:
+        if renewal_invoice.status != "issued":
+            return None
+        amount = renewal_invoice.total - renewal_invoice.amount_paid
+        last_charged_on = session.scalar(
+            select(func.max(PaymentAttempt.charge_day)).where(
+                PaymentAttempt.invoice_id == renewal_invoice.id, PaymentAttempt.kind == "autopay"
+            )
+        )
+    day = next_autopay_charge(subscription.ends_on, version.lifecycle, last_charged_on)
+    if day is None:
+        return None
+    day = max(day, today)  # a charge missed is simply due (`next_autopay_charge`)
+    if amount is None:
+        from podpiska.services.billing import renewal_quote
+
+        try:
+            amount = renewal_quote(
+                session, catalog, subscription, account, subscription.months, day
+            ).total
+        except DomainError:  # it cannot be priced as it stands (a blocked downgrade)
+            amount = None
+    return UpcomingCharge(on=day, amount=amount, method=method.title)
 
 
 def webhook_body(event: OutboxEvent, subscription: Subscription | None) -> bytes:
