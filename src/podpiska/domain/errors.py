@@ -403,6 +403,19 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Тип события «{event_type}» неизвестен. Доступны: {allowed}.",
         "en": "Unknown event type '{event_type}'. Allowed: {allowed}.",
     },
+    # -- payments: the customer's own consent, autopay, one open attempt (engineer B) --
+    "consent_by_customer_only": {
+        "ru": "Согласие на списания и автоплатёж даёт только сам клиент: администратор "
+        "портала или ключ API этого портала ({actor} к ним не относится).",
+        "en": "Only the customer gives consent to recurring charges and turns autopay on: "
+        "the account's own administrator or API key ({actor} is neither).",
+    },
+    "autopay_needs_method": {
+        "ru": "Автоплатёж нельзя включить: нет сохранённого способа оплаты. Оплатите счёт "
+        "картой или кошельком с галочкой «сохранить для автоплатежа».",
+        "en": "Autopay cannot be turned on: no payment method is saved. Pay an invoice by "
+        "card or wallet and choose to keep it for autopay.",
+    },
 }
 
 
@@ -438,6 +451,7 @@ CONFLICT_CODES = frozenset(
         "test_clock_backwards",
         "license_not_on_premise",
         "license_not_paid",
+        "autopay_needs_method",
     }
 )
 NOT_FOUND_CODES = frozenset(
@@ -456,7 +470,13 @@ NOT_FOUND_CODES = frozenset(
 UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
 # The caller may not send this (a webhook from outside the gateway's networks).
 FORBIDDEN_CODES = frozenset(
-    {"notification_rejected", "not_entitled", "login_failed", "login_locked"}
+    {
+        "notification_rejected",
+        "not_entitled",
+        "login_failed",
+        "login_locked",
+        "consent_by_customer_only",
+    }
 )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import AuditEntry, Base, OutboxEvent
+from podpiska.db.models import ApiKey, AuditEntry, Base, OutboxEvent, WebUser
 from podpiska.domain.errors import DomainError
 
 M = TypeVar("M", bound=Base)
@@ -119,6 +120,31 @@ WHAT = {
 
 def not_found(what: str, object_id: int | str) -> DomainError:
     return DomainError("not_found", what=WHAT.get(what, {"ru": what, "en": what}), id=object_id)
+
+
+def acts_for_account(session: Session, actor: str, account_id: int) -> bool:
+    """Whether `actor` is one of the account's own: an active `account_admin` key of it
+    (`apikey:<prefix>`) or its administrator logged in to the portal (`web:<e-mail>`).
+    What only the customer may do (consent to recurring charges, autopay on) asks this;
+    the vendor's keys and staff, the CLI and the system are not the customer."""
+    kind, _, name = actor.partition(":")
+    if kind == "apikey" and name:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == name))
+        return (
+            key is not None
+            and key.revoked_at is None
+            and key.role == "account_admin"
+            and key.account_id == account_id
+        )
+    if kind == "web" and name:
+        person = session.scalar(select(WebUser).where(WebUser.email == name.lower()))
+        return (
+            person is not None
+            and not person.disabled
+            and person.role == "account_admin"
+            and person.account_id == account_id
+        )
+    return False
 
 
 def get_or_404(
