@@ -10,7 +10,9 @@ webhook repaired by reconciliation, the same webhook a hundred times, a refund t
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import MailboxMailer
@@ -28,6 +31,7 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.adapters.webhooks import HttpWebhookSender
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
+from podpiska.db.models import ApiKey, PaymentAttempt
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.services import money_ledger, payments
 from podpiska.services.apikeys import create_api_key
@@ -306,10 +310,25 @@ def test_a_lost_webhook_is_repaired_by_reconciliation(env: Env) -> None:
     assert len(payments_of(env, invoice["id"])) == 1
 
 
+def customer_auth(env: Env, account_id: int) -> dict[str, str]:
+    """The headers of an `account_admin` key of the account: the customer's own."""
+    with env.context.session() as db:
+        _, key = create_api_key(
+            db, role="account_admin", account_id=account_id, actor="test", clock=env.context.clock
+        )
+    return {"Authorization": f"Bearer {key}"}
+
+
 def save_card(env: Env, invoice: dict[str, Any], card: str = "4242424242424242") -> int:
     consent = env.get("/api/v1/payments/consent").json()
     assert "отключить автоплатёж" in consent["text"]
-    attempt = checkout(env, invoice["id"], save_method=True, consent_accepted=True)
+    made = env.client.post(
+        f"/api/v1/invoices/{invoice['id']}/checkout",
+        json={"method_type": "bank_card", "save_method": True, "consent_accepted": True},
+        headers=customer_auth(env, invoice["account_id"]),
+    )
+    assert made.status_code == 201, made.text
+    attempt = made.json()
     pay_on_page(env, attempt, card=card)
     env.webhooks()
     assert invoice_of(env, invoice["id"])["status"] == "paid"
@@ -438,3 +457,115 @@ def test_a_refund_goes_back_to_the_card(env: Env) -> None:
     kinds = [e["type"] for e in env.events(account)]
     assert kinds.count("refund.succeeded") == 1
     ledger_is_clean(env)
+
+
+# -- one open attempt per invoice (issue item 2) ---------------------------------------------
+
+
+def _attempts_of(env: Env, invoice_id: int) -> list[PaymentAttempt]:
+    with env.context.session() as db, db.begin():
+        return list(
+            db.scalars(select(PaymentAttempt).where(PaymentAttempt.invoice_id == invoice_id))
+        )
+
+
+@pytest.mark.postgres_only
+def test_twenty_parallel_checkouts_open_one_payment(env: Env) -> None:
+    """20 checkouts of one fresh invoice at once, each with its own Idempotency-Key: one
+    attempt, one gateway payment, and every caller is handed that same attempt."""
+    account, invoice = open_and_order(env, months=1)
+    barrier = threading.Barrier(20, timeout=60)
+
+    def click(n: int) -> Any:
+        barrier.wait()
+        return env.client.post(
+            f"/api/v1/invoices/{invoice['id']}/checkout",
+            json={"method_type": "bank_card"},
+            headers={**env.auth, "Idempotency-Key": f"checkout-{n}"},
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(click, range(20)))
+    assert [a.status_code for a in answers] == [201] * 20, [a.text for a in answers]
+    attempts = {a.json()["id"] for a in answers}
+    assert len(attempts) == 1
+    assert {a.json()["status"] for a in answers} == {"pending"}
+    assert len({a.json()["confirmation_url"] for a in answers}) == 1
+    assert len(_attempts_of(env, invoice["id"])) == 1
+    assert len(env.sandbox.payments()) == 1
+
+    pay_on_page(env, answers[0].json(), card="4242424242424242")
+    env.webhooks()
+    assert invoice_of(env, invoice["id"])["status"] == "paid"
+    [paid] = payments_of(env, invoice["id"])
+    assert paid["amount"] == invoice["total"]
+    assert money_ledger_credit(env, account) == Decimal("0.00")
+    ledger_is_clean(env)
+
+
+def money_ledger_credit(env: Env, account_id: int) -> Decimal:
+    with env.context.session() as db, db.begin():
+        return money_ledger.credit_balance(db, account_id)
+
+
+def test_another_payment_while_one_is_open_is_refused_naming_it(env: Env) -> None:
+    _, invoice = open_and_order(env, months=1)
+    first = checkout(env, invoice["id"])
+    # The same click again: the same attempt; another method meanwhile: 409 naming it.
+    assert checkout(env, invoice["id"])["id"] == first["id"]
+    other = env.post(f"/api/v1/invoices/{invoice['id']}/checkout", {"method_type": "sbp"})
+    assert other.status_code == 409, other.text
+    error = other.json()["error"]
+    assert error["code"] == "payment_in_progress"
+    assert error["details"]["attempt_id"] == first["id"]
+    assert error["details"]["confirmation_url"] == first["confirmation_url"]
+    assert len(_attempts_of(env, invoice["id"])) == 1
+    # Declined: the attempt is over, and the next checkout opens a new one.
+    pay_on_page(env, first, card="4000000000000002")
+    env.webhooks()
+    second = env.post(f"/api/v1/invoices/{invoice['id']}/checkout", {"method_type": "sbp"})
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first["id"] and second.json()["method_type"] == "sbp"
+    assert [a.status for a in _attempts_of(env, invoice["id"])] == ["failed", "pending"]
+
+
+# -- consent and autopay only by the account's own people (issue items 9 and 20) -------------
+
+
+def test_a_vendor_key_cannot_give_the_customers_consent(env: Env) -> None:
+    account, invoice = open_and_order(env, months=1)
+    refused = env.post(
+        f"/api/v1/invoices/{invoice['id']}/checkout",
+        {"method_type": "bank_card", "save_method": True, "consent_accepted": True},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "consent_by_customer_only"
+    assert _attempts_of(env, invoice["id"]) == []  # nothing written
+    # The customer's own key may, and the method records who consented.
+    save_card(env, invoice)
+    [method] = env.get(f"/api/v1/accounts/{account}/payment-methods").json()
+    assert method["consent_by"].startswith("apikey:")
+    with env.context.session() as db, db.begin():
+        key = db.scalar(select(ApiKey).where(ApiKey.prefix == method["consent_by"][7:]))
+        assert key is not None and key.role == "account_admin" and key.account_id == account
+
+
+def test_autopay_is_turned_on_by_the_customer_only_and_with_a_saved_method(env: Env) -> None:
+    account, invoice = open_and_order(env, months=1)
+    customer = customer_auth(env, account)
+    url = f"/api/v1/accounts/{account}/subscription/autopay"
+    # No saved method yet: refused, whoever asks.
+    none_saved = env.client.post(url, json={"enabled": True}, headers=customer)
+    assert none_saved.status_code == 409, none_saved.text
+    assert none_saved.json()["error"]["code"] == "autopay_needs_method"
+    save_card(env, invoice)  # saving it with consent turns autopay on
+    assert env.post(url, {"enabled": False}).json()["autopay"] is False  # off: anyone
+    by_vendor = env.post(url, {"enabled": True})
+    assert by_vendor.status_code == 403, by_vendor.text
+    assert by_vendor.json()["error"]["code"] == "consent_by_customer_only"
+    assert env.get(f"/api/v1/accounts/{account}/subscription").json()["autopay"] is False
+    by_customer = env.client.post(url, json={"enabled": True}, headers=customer)
+    assert by_customer.status_code == 200, by_customer.text
+    assert by_customer.json()["autopay"] is True
+    changes = [e for e in env.events(account) if e["type"] == "subscription.autopay_changed"]
+    assert [c["data"]["autopay"] for c in changes] == [True, False, True]

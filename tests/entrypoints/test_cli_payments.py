@@ -14,6 +14,7 @@ from podpiska.app import build_context
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
 from podpiska.services import accounts, billing, payments
+from podpiska.services.apikeys import create_api_key
 from podpiska.services.catalog_store import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_cli_admin import bad_input, ok
@@ -49,10 +50,13 @@ def test_saved_methods_and_their_removal(
         ordered = billing.order_subscription(
             db, account_id=account.id, plan="basic", months=12, actor="t", clock=context.clock
         )
+        key, _ = create_api_key(
+            db, role="account_admin", account_id=account.id, actor="t", clock=context.clock
+        )
         attempt = payments.start_checkout(
             db, gateway, invoice_id=ordered.invoice.id, method_type="bank_card",
-            save_method=True, consent_accepted=True, return_url=None, actor="user:a",
-            clock=context.clock,
+            save_method=True, consent_accepted=True, return_url=None,
+            actor=f"apikey:{key.prefix}", clock=context.clock,
         )  # fmt: skip
     assert attempt.external_id is not None
     gateway.pay(attempt.external_id, card="2200000000000004")  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from podpiska.db.models import (
     Payment,
     Subscription,
 )
+from podpiska.ports import Clock
 from podpiska.services import accounts, billing
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -176,3 +177,14 @@ def ledger(db: Session, subscription_id: int) -> list[LicenseLedgerEntry]:
                 .order_by(LicenseLedgerEntry.id)
             )
         )
+
+
+def customer_actor(db: Session, clock: Clock, account_id: int) -> str:
+    """The actor of one of the account's own (an `account_admin` key of it): what only
+    the customer may do (consent to recurring charges, autopay on) is done as this."""
+    from podpiska.services.apikeys import create_api_key
+
+    key, _secret = create_api_key(
+        db, role="account_admin", account_id=account_id, actor=ACTOR, clock=clock
+    )
+    return f"apikey:{key.prefix}"

@@ -546,14 +546,16 @@ def test_a_partly_paid_order_cannot_be_cancelled(db: Session, clock: FixedClock)
 
 
 def test_autopay_changes_are_audited_once(db: Session, clock: FixedClock) -> None:
-    account, _ = active_subscription(db, clock)
-    changed = billing.set_autopay(db, account_id=account.id, enabled=True, actor=ACTOR, clock=clock)
-    assert changed.autopay is True
+    account, _ = active_subscription(db, clock, autopay=True)
+    changed = billing.set_autopay(
+        db, account_id=account.id, enabled=False, actor=ACTOR, clock=clock
+    )
+    assert changed.autopay is False
     before = row_counts(db)
-    billing.set_autopay(db, account_id=account.id, enabled=True, actor=ACTOR, clock=clock)
+    billing.set_autopay(db, account_id=account.id, enabled=False, actor=ACTOR, clock=clock)
     assert row_counts(db) == before
     [event] = events(db, "subscription.autopay_changed", account_id=account.id)
-    assert event.payload == {"autopay": True}
+    assert event.payload == {"autopay": False}
 
 
 # -- grandfathering -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -21,12 +22,23 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
-from podpiska.db.models import Invoice, Payment, PaymentAttempt, Subscription
+from podpiska.db.models import (
+    AuditEntry,
+    Invoice,
+    Payment,
+    PaymentAttempt,
+    PaymentMethod,
+    Refund,
+    Subscription,
+)
+from podpiska.domain.errors import DomainError
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
 from podpiska.services import billing, money_ledger, payments
 from podpiska.services.lifecycle import run_lifecycle
 from tests.services.helpers import (
     PROJECT,
+    customer_actor,
+    events,
     invoice_by_id,
     move_to,
     open_account,
@@ -54,7 +66,7 @@ def saved_card_subscription(
         save_method=True,
         consent_accepted=True,
         return_url=None,
-        actor="user:admin@romashka.example",
+        actor=customer_actor(db, clock, account.id),
         clock=clock,
     )
     assert attempt.status == "pending" and attempt.external_id is not None
@@ -172,7 +184,7 @@ def test_an_unknown_outcome_is_asked_again_with_the_same_key(
     assert len([p for p in gateway.payments() if p.status == "succeeded"]) == 2  # order+renewal
 
 
-def test_money_for_an_invoice_paid_meanwhile_goes_to_credit(
+def test_money_for_an_invoice_paid_meanwhile_is_refunded_to_its_payment(
     db: Session, clock: FixedClock, tmp_path: Path
 ) -> None:
     gateway = sandbox(tmp_path / "sandbox.db")
@@ -189,7 +201,69 @@ def test_money_for_an_invoice_paid_meanwhile_goes_to_credit(
         db, gateway, gateway.get_payment(attempt.external_id), clock=clock
     )
     assert done.status == "succeeded"
-    assert money_ledger.account_credit(db, account.id) == ordered.invoice.total
+    # Booked, then sent back to that very payment: nothing stays as credit nobody asked for.
+    with db.begin():
+        [refund] = db.scalars(select(Refund)).all()
+        assert (refund.payment_id, refund.amount, refund.status) == (
+            done.payment_id,
+            ordered.invoice.total,
+            "requested",
+        )
+        surplus = db.scalar(
+            select(AuditEntry).where(AuditEntry.action == "payment.surplus_refunded")
+        )
+        assert surplus is not None and surplus.after is not None
+        assert surplus.after["refund_id"] == refund.id
+    assert money_ledger.account_credit(db, account.id) == Decimal("0.00")
+    assert [e.type for e in events(db, "refund.requested", account_id=account.id)] == [
+        "refund.requested"
+    ]
+    assert payments.send_refunds(db, gateway, clock=clock) == 1
+    with db.begin():
+        refund = db.scalars(select(Refund)).one()
+        assert refund.status == "succeeded" and refund.external_id is not None
+    sent = gateway.get_refund(refund.external_id)
+    assert (sent.payment_id, sent.amount) == (attempt.external_id, ordered.invoice.total)
+    assert len(events(db, "refund.succeeded", account_id=account.id)) == 1
+    assert money_ledger.account_credit(db, account.id) == Decimal("0.00")
+    assert money_ledger.verify(db).ok
+
+
+def test_a_payment_the_gateway_takes_after_the_attempt_expired_is_booked(
+    db: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A late notification: the attempt was given up here, the customer paid all the same.
+    The first such payment pays the invoice; a second (another expired attempt) is refunded."""
+    gateway = sandbox(tmp_path / "sandbox.db")
+    account = open_account(db, clock)
+    ordered = order(db, clock, account.id, plan="basic", months=12)
+    invoice_id = ordered.invoice.id
+    payers = []
+    for _ in range(2):
+        attempt = payments.start_checkout(
+            db, gateway, invoice_id=invoice_id, method_type="bank_card", return_url=None,
+            actor="user:a", clock=clock,
+        )  # fmt: skip
+        assert attempt.external_id is not None
+        clock.instant += payments.CHECKOUT_EXPIRES + timedelta(minutes=1)
+        payments.reconcile(db, gateway, clock=clock)
+        assert payments.get_attempt(db, attempt.id).failure_reason == "expired_on_confirmation"
+        payers.append(attempt)
+    booked = []
+    for attempt in payers:
+        assert attempt.external_id is not None
+        gateway.pay(attempt.external_id, card="4242424242424242")
+        late = payments.record_gateway_payment(
+            db, gateway, gateway.get_payment(attempt.external_id), clock=clock
+        )
+        assert late.status == "succeeded" and late.payment_id is not None
+        booked.append(late.payment_id)
+    assert invoice_by_id(db, invoice_id).status == "paid"
+    with db.begin():
+        [refund] = db.scalars(select(Refund)).all()
+        assert refund.payment_id == booked[1]
+        assert refund.amount == ordered.invoice.total
+    assert money_ledger.account_credit(db, account.id) == Decimal("0.00")
     assert money_ledger.verify(db).ok
 
 
@@ -269,3 +343,39 @@ def test_two_stage_payments_are_captured_when_recorded(
     assert done.status == "succeeded"
     assert gateway.get_payment(attempt.external_id).status == "succeeded"
     assert invoice_by_id(db, ordered.invoice.id).status == "paid"
+
+
+def test_an_open_checkout_blocks_a_saved_card_and_autopay_on_the_same_invoice(
+    db: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """One open attempt per invoice, whatever its kind: the customer's card form is open,
+    so neither the saved card nor autopay charges the invoice beside it."""
+    gateway = sandbox(tmp_path / "sandbox.db")
+    subscription = saved_card_subscription(db, clock, gateway)
+    invoice = renewal_invoice_day(db, clock, subscription)
+    with db.begin():
+        [method] = db.scalars(select(PaymentMethod)).all()
+        method_id = method.id
+    waiting = payments.start_checkout(
+        db, gateway, invoice_id=invoice.id, method_type="bank_card", return_url=None,
+        actor="user:a", clock=clock,
+    )  # fmt: skip
+    assert waiting.status == "pending"
+    charges = len(gateway.payments())
+    with pytest.raises(DomainError) as refused:
+        payments.pay_with_saved_method(
+            db, gateway, invoice_id=invoice.id, method_id=method_id, actor="user:a", clock=clock
+        )
+    assert refused.value.code == "payment_in_progress"
+    assert refused.value.details["attempt_id"] == waiting.id
+    assert payments.charge_autopay(db, gateway, clock=clock).charged == 0
+    assert len(gateway.payments()) == charges
+    # The customer abandons the form (the gateway cancels it): the saved card may pay.
+    assert waiting.external_id is not None
+    gateway.pay(waiting.external_id, card="4000000000000002")
+    charged = payments.pay_with_saved_method(
+        db, gateway, invoice_id=invoice.id, method_id=method_id, actor="user:a", clock=clock
+    )
+    assert charged.status == "succeeded"
+    assert invoice_by_id(db, invoice.id).status == "paid"
+    assert money_ledger.verify(db).ok

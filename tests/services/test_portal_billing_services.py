@@ -16,6 +16,7 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
 from podpiska.services import billing, changes, documents, payments
+from tests.services.helpers import customer_actor
 from tests.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
 
 PETROV = 6
@@ -76,7 +77,7 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
             save_method=True,
             consent_accepted=True,
             return_url=None,
-            actor="web:a@v.example",
+            actor=customer_actor(db, ctx.clock, GRACE_ACCOUNT),
             clock=ctx.clock,
         )
         assert attempt.external_id is not None

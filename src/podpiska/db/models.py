@@ -348,6 +348,15 @@ class PaymentAttempt(Base):
         UniqueConstraint("gateway", "external_id"),
         Index("ix_payment_attempts_open", "status", "next_check_at"),
         Index("ix_payment_attempts_invoice", "invoice_id", "kind"),
+        # One open attempt per invoice at a time, whoever opens it (checkout, a saved
+        # method, autopay): two concurrent payers cannot both take the customer's money.
+        Index(
+            "uq_payment_attempts_open_invoice",
+            "invoice_id",
+            unique=True,
+            sqlite_where=text("status IN ('created', 'pending')"),
+            postgresql_where=text("status IN ('created', 'pending')"),
+        ),
     )
 
     id: Mapped[int] = _id()

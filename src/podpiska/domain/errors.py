@@ -416,6 +416,19 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Тело запроса больше допустимого: не более {limit} байт для этого адреса.",
         "en": "The request body is too large: at most {limit} bytes for this route.",
     },
+    # -- payments: the customer's own consent, autopay, one open attempt (engineer B) --
+    "consent_by_customer_only": {
+        "ru": "Согласие на списания и автоплатёж даёт только сам клиент: администратор "
+        "портала или ключ API этого портала ({actor} к ним не относится).",
+        "en": "Only the customer gives consent to recurring charges and turns autopay on: "
+        "the account's own administrator or API key ({actor} is neither).",
+    },
+    "autopay_needs_method": {
+        "ru": "Автоплатёж нельзя включить: нет сохранённого способа оплаты. Оплатите счёт "
+        "картой или кошельком с галочкой «сохранить для автоплатежа».",
+        "en": "Autopay cannot be turned on: no payment method is saved. Pay an invoice by "
+        "card or wallet and choose to keep it for autopay.",
+    },
 }
 
 # What each code means for HTTP: conflicts with the current state answer 409, what the
@@ -450,6 +463,7 @@ CONFLICT_CODES = frozenset(
         "test_clock_backwards",
         "license_not_on_premise",
         "license_not_paid",
+        "autopay_needs_method",
     }
 )
 NOT_FOUND_CODES = frozenset(
@@ -469,7 +483,13 @@ UNAVAILABLE_CODES = frozenset({"gateway_unavailable"})
 TOO_LARGE_CODES = frozenset({"body_too_large"})  # 413
 # The caller may not send this (a webhook from outside the gateway's networks).
 FORBIDDEN_CODES = frozenset(
-    {"notification_rejected", "not_entitled", "login_failed", "login_locked"}
+    {
+        "notification_rejected",
+        "not_entitled",
+        "login_failed",
+        "login_locked",
+        "consent_by_customer_only",
+    }
 )
 
 

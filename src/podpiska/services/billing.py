@@ -23,6 +23,7 @@ from podpiska.db.models import (
     LicenseLedgerEntry,
     OutboxEvent,
     Payment,
+    PaymentMethod,
     Subscription,
 )
 from podpiska.domain.catalog import Catalog
@@ -42,7 +43,14 @@ from podpiska.ports import Clock
 from podpiska.services.accounts import active_user_count
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
-from podpiska.services.common import audit, emit, get_or_404, jsonable, snapshot
+from podpiska.services.common import (
+    acts_for_account,
+    audit,
+    emit,
+    get_or_404,
+    jsonable,
+    snapshot,
+)
 from podpiska.services.invoicing import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
 from podpiska.services.money_ledger import (
     CASH,
@@ -1073,6 +1081,18 @@ def set_autopay(
         subscription = live_subscription(session, account_id, lock=True)
         if subscription.autopay == enabled:
             return subscription
+        if enabled:
+            # Recurring charges need the customer's own consent (the 2026 rules) and a
+            # method it was given for; turning autopay off is allowed to anyone who may
+            # act on the account.
+            if not acts_for_account(session, actor, account_id):
+                raise DomainError("consent_by_customer_only", actor=actor)
+            if not session.scalar(
+                select(PaymentMethod.id)
+                .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
+                .limit(1)
+            ):
+                raise DomainError("autopay_needs_method")
         before = snapshot(subscription, "autopay")
         subscription.autopay = enabled
         subscription.updated_at = clock.now()

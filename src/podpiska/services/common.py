@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import AuditEntry, Base, OutboxEvent
+from podpiska.db.models import ApiKey, AuditEntry, Base, OutboxEvent, WebUser
 from podpiska.domain.errors import DomainError
 
 M = TypeVar("M", bound=Base)
@@ -124,6 +125,30 @@ def not_found(what: str, object_id: int | str) -> DomainError:
 # A row's key is a positive 64-bit integer: a larger id cannot exist, and would overflow the
 # driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
 MAX_ID = 2**63 - 1
+
+def acts_for_account(session: Session, actor: str, account_id: int) -> bool:
+    """Whether `actor` is one of the account's own: an active `account_admin` key of it
+    (`apikey:<prefix>`) or its administrator logged in to the portal (`web:<e-mail>`).
+    What only the customer may do (consent to recurring charges, autopay on) asks this;
+    the vendor's keys and staff, the CLI and the system are not the customer."""
+    kind, _, name = actor.partition(":")
+    if kind == "apikey" and name:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == name))
+        return (
+            key is not None
+            and key.revoked_at is None
+            and key.role == "account_admin"
+            and key.account_id == account_id
+        )
+    if kind == "web" and name:
+        person = session.scalar(select(WebUser).where(WebUser.email == name.lower()))
+        return (
+            person is not None
+            and not person.disabled
+            and person.role == "account_admin"
+            and person.account_id == account_id
+        )
+    return False
 
 
 def get_or_404(

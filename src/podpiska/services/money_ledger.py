@@ -230,56 +230,85 @@ def refund_credit(
         available = credit_balance(session, account_id)
         if amount > available:
             raise DomainError("refund_exceeds_credit", amount=str(amount), available=str(available))
-        now = clock.now()
-        refund = Refund(
+        return request_refund(
+            session,
             account_id=account_id,
             amount=amount,
-            status="requested",
             reason=reason,
-            created_at=now,
+            actor=actor,
+            at=clock.now(),
+        )
+
+
+def request_refund(
+    session: Session,
+    *,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    actor: str,
+    at: datetime,
+    payment_id: int | None = None,
+    gateway: str | None = None,
+) -> Refund:
+    """A refund out of the account's credit, in the caller's transaction: the credit goes
+    down now, the worker sends the money (to `payment_id` when given, else to the newest
+    gateway payment with enough left)."""
+    refund = Refund(
+        account_id=account_id,
+        amount=amount,
+        status="requested",
+        reason=reason[:500],
+        payment_id=payment_id,
+        gateway=gateway,
+        created_at=at,
+        actor=actor,
+    )
+    session.add(refund)
+    session.flush()
+    session.add(
+        CreditEntry(
+            account_id=account_id,
+            amount=-amount,
+            reason=f"refund {refund.id}",
+            created_at=at,
             actor=actor,
         )
-        session.add(refund)
-        session.flush()
-        session.add(
-            CreditEntry(
-                account_id=account_id,
-                amount=-amount,
-                reason=f"refund {refund.id}",
-                created_at=now,
-                actor=actor,
-            )
-        )
-        post(
-            session,
-            account_id=account_id,
-            debit=CREDIT,
-            credit=CASH,
-            amount=amount,
-            kind="refund",
-            document=f"refund:{refund.id}",
-            at=now,
-        )
-        audit(
-            session,
-            actor=actor,
-            action="refund.requested",
-            object_type="refund",
-            object_id=refund.id,
-            account_id=account_id,
-            at=now,
-            after={"amount": str(amount), "reason": reason},
-        )
-        emit(
-            session,
-            "refund.requested",
-            account_id=account_id,
-            subscription_id=None,
-            occurred_on=now.date(),
-            at=now,
-            refund_id=refund.id,
-            amount=amount,
-        )
+    )
+    post(
+        session,
+        account_id=account_id,
+        debit=CREDIT,
+        credit=CASH,
+        amount=amount,
+        kind="refund",
+        document=f"refund:{refund.id}",
+        at=at,
+    )
+    audit(
+        session,
+        actor=actor,
+        action="refund.requested",
+        object_type="refund",
+        object_id=refund.id,
+        account_id=account_id,
+        at=at,
+        after={
+            "amount": str(amount),
+            "reason": reason,
+            **({"payment_id": payment_id} if payment_id is not None else {}),
+        },
+    )
+    emit(
+        session,
+        "refund.requested",
+        account_id=account_id,
+        subscription_id=None,
+        occurred_on=at.date(),
+        at=at,
+        refund_id=refund.id,
+        amount=amount,
+    )
     return refund
 
 

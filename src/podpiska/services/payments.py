@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import (
@@ -54,9 +55,9 @@ from podpiska.ports import (
 from podpiska.services.billing import not_payable, record_payment
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import now_for, today_for
-from podpiska.services.common import audit, emit, get_or_404, not_found
+from podpiska.services.common import acts_for_account, audit, emit, get_or_404, not_found
 from podpiska.services.invoicing import invoice_lines
-from podpiska.services.money_ledger import CASH, CREDIT, grant_credit, post
+from podpiska.services.money_ledger import CASH, CREDIT, grant_credit, post, request_refund
 
 # How each gateway method type is recorded as a payment.
 PAYMENT_METHOD_OF = {"bank_card": "card", "yoo_money": "e_wallet", "sbp": "sbp"}
@@ -68,6 +69,8 @@ _RECHECK = (timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1), tim
 # A customer who never confirmed: the attempt is given up after this (the gateway cancels
 # unconfirmed payments itself well before).
 CHECKOUT_EXPIRES = timedelta(days=2)
+# How often a payer who found an open attempt that has just completed looks again.
+_TRIES = 3
 
 CONSENT_TEXT = {
     "ru": (
@@ -121,56 +124,104 @@ def start_checkout(
         )
     if save_method and not consent_accepted:
         raise DomainError("consent_required")
-    with session.begin():
-        invoice, subscription, account = _lock_invoice(session, invoice_id)
-        problem = not_payable(invoice, subscription)
-        if problem is not None:
-            raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
-        now = clock.now()
-        due = invoice.total - invoice.amount_paid
-        # A second click while the first payment waits for the customer: the same one.
-        for earlier in session.scalars(
-            select(PaymentAttempt).where(
-                PaymentAttempt.invoice_id == invoice.id,
-                PaymentAttempt.kind == "checkout",
-                PaymentAttempt.status == "pending",
-                PaymentAttempt.gateway == gateway.name,
-            )
-        ):
+    # One open attempt per invoice (a unique index): the callers who find one get that one.
+    for _ in range(_TRIES):
+        with session.begin():
+            invoice, subscription, account = _lock_invoice(session, invoice_id)
+            problem = not_payable(invoice, subscription)
+            if problem is not None:
+                raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
+            if save_method and not acts_for_account(session, actor, account.id):
+                raise DomainError("consent_by_customer_only", actor=actor)
+            found = _open_attempt(session, invoice.id)
+            if found is None:
+                now = clock.now()
+                attempt = _new_attempt(
+                    session,
+                    gateway,
+                    invoice,
+                    account,
+                    kind="checkout",
+                    actor=actor,
+                    now=now,
+                    audited_at=now,
+                    noted={"method_type": method_type},
+                    method_type=method_type,
+                    save_method=save_method,
+                    capture=not two_stage,
+                    consent_text=consent_text(lang) if save_method else None,
+                    amount=invoice.total - invoice.amount_paid,
+                    return_url=return_url,
+                )
+                request = _charge_request(
+                    session,
+                    attempt,
+                    invoice,
+                    account,
+                    today_for(session, account, clock),
+                    capture=attempt.capture,
+                )
+            else:
+                number, found_id, external_id = invoice.number, found.id, found.external_id
+        if found is None:
+            return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+        # Another click, or a concurrent request: where that attempt stands now, from the
+        # gateway (its request sent again with its own key if the gateway never answered).
+        earlier = _refresh_attempt(session, gateway, found_id, external_id, clock=clock)
+        if earlier.status in OPEN:
             if (
-                earlier.method_type == method_type
+                earlier.kind == "checkout"
+                and earlier.gateway == gateway.name
+                and earlier.method_type == method_type
                 and earlier.save_method == save_method
-                and earlier.amount == due
-                and earlier.confirmation_url
-                and now - earlier.created_at < timedelta(hours=1)
             ):
                 return earlier
-        attempt = _new_attempt(
-            session,
-            gateway,
-            invoice,
-            account,
-            kind="checkout",
-            actor=actor,
-            now=now,
-            audited_at=now,
-            noted={"method_type": method_type},
-            method_type=method_type,
-            save_method=save_method,
-            capture=not two_stage,
-            consent_text=consent_text(lang) if save_method else None,
-            amount=due,
-            return_url=return_url,
+            raise _in_progress(number, earlier)
+        if earlier.status == "succeeded":
+            return earlier  # it paid the invoice meanwhile
+        # It failed (declined, expired): a new attempt.
+    raise DomainError("payment_in_progress", number=number, attempt_id=found_id)
+
+
+def _open_attempt(session: Session, invoice_id: int) -> PaymentAttempt | None:
+    """The open attempt of an invoice (at most one: `uq_payment_attempts_open_invoice`)."""
+    return session.scalars(
+        select(PaymentAttempt).where(
+            PaymentAttempt.invoice_id == invoice_id, PaymentAttempt.status.in_(OPEN)
         )
-        request = _charge_request(
-            session,
-            attempt,
-            invoice,
-            account,
-            today_for(session, account, clock),
-            capture=attempt.capture,
-        )
-    return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+    ).first()
+
+
+def _in_progress(number: str | None, attempt: PaymentAttempt) -> DomainError:
+    return DomainError(
+        "payment_in_progress",
+        number=number,
+        attempt_id=attempt.id,
+        kind=attempt.kind,
+        method_type=attempt.method_type,
+        confirmation_url=attempt.confirmation_url,
+    )
+
+
+def _refresh_attempt(
+    session: Session,
+    gateway: PaymentGateway,
+    attempt_id: int,
+    external_id: str | None,
+    *,
+    clock: Clock,
+) -> PaymentAttempt:
+    """Outside any transaction: ask the gateway about an open attempt and record the answer
+    (idempotent). One the gateway never answered is sent again with its own key: the
+    gateway answers with the payment it made for that key, never a second one."""
+    try:
+        if external_id is None:
+            result = gateway.create_payment(_rebuild_request(session, attempt_id))
+        else:
+            result = gateway.get_payment(external_id)
+    except GatewayError as error:
+        return _gateway_failed(session, attempt_id, error, clock=clock)
+    return record_gateway_payment(session, gateway, result, attempt_id=attempt_id, clock=clock)
 
 
 def pay_with_saved_method(
@@ -187,57 +238,63 @@ def pay_with_saved_method(
     """The customer pays an invoice now with a method saved before (under the consent it
     was saved with): charged at once, without the customer at the gateway. With
     `account_id`, another account's invoice or method is not found."""
-    with session.begin():
-        invoice, subscription, account = _lock_invoice(session, invoice_id)
-        if account_id is not None and invoice.account_id != account_id:
-            raise not_found("invoice", invoice_id)
-        method = session.get(PaymentMethod, method_id, with_for_update=True, populate_existing=True)
-        if (
-            method is None
-            or method.account_id != invoice.account_id
-            or method.status != "active"
-            or method.gateway != gateway.name
-        ):
-            raise DomainError("payment_method_not_found", method_id=method_id)
-        problem = not_payable(invoice, subscription)
-        if problem is not None:
-            raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
-        if session.scalar(
-            select(PaymentAttempt.id).where(
-                PaymentAttempt.invoice_id == invoice.id,
-                PaymentAttempt.status.in_(OPEN),
-                PaymentAttempt.payment_method_id.is_not(None),
+    for _ in range(_TRIES):
+        with session.begin():
+            invoice, subscription, account = _lock_invoice(session, invoice_id)
+            if account_id is not None and invoice.account_id != account_id:
+                raise not_found("invoice", invoice_id)
+            method = session.get(
+                PaymentMethod, method_id, with_for_update=True, populate_existing=True
             )
-        ):
-            raise DomainError("payment_in_progress", number=invoice.number)
-        now = clock.now()
-        today = today_for(session, account, clock)
-        attempt = _new_attempt(
-            session,
-            gateway,
-            invoice,
-            account,
-            kind="saved_method",
-            actor=actor,
-            now=now,
-            audited_at=now,
-            noted={"method": method.title},
-            method_type=method.type,
-            payment_method_id=method.id,
-            save_method=False,
-            capture=not two_stage,
-            amount=invoice.total - invoice.amount_paid,
-        )
-        request = _charge_request(
-            session,
-            attempt,
-            invoice,
-            account,
-            today,
-            saved_method_id=method.external_id,
-            capture=attempt.capture,
-        )
-    return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+            if (
+                method is None
+                or method.account_id != invoice.account_id
+                or method.status != "active"
+                or method.gateway != gateway.name
+            ):
+                raise DomainError("payment_method_not_found", method_id=method_id)
+            problem = not_payable(invoice, subscription)
+            if problem is not None:
+                raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
+            found = _open_attempt(session, invoice.id)
+            if found is None:
+                now = clock.now()
+                today = today_for(session, account, clock)
+                attempt = _new_attempt(
+                    session,
+                    gateway,
+                    invoice,
+                    account,
+                    kind="saved_method",
+                    actor=actor,
+                    now=now,
+                    audited_at=now,
+                    noted={"method": method.title},
+                    method_type=method.type,
+                    payment_method_id=method.id,
+                    save_method=False,
+                    capture=not two_stage,
+                    amount=invoice.total - invoice.amount_paid,
+                )
+                request = _charge_request(
+                    session,
+                    attempt,
+                    invoice,
+                    account,
+                    today,
+                    saved_method_id=method.external_id,
+                    capture=attempt.capture,
+                )
+            else:
+                number, found_id, external_id = invoice.number, found.id, found.external_id
+        if found is None:
+            return _call_gateway(session, gateway, attempt.id, request, clock=clock)
+        # Another payment of the invoice is open: never a second charge beside it.
+        earlier = _refresh_attempt(session, gateway, found_id, external_id, clock=clock)
+        if earlier.status in OPEN:
+            raise _in_progress(number, earlier)
+        # Completed meanwhile: paid (the invoice now says so) or failed (a new attempt).
+    raise DomainError("payment_in_progress", number=number, attempt_id=found_id)
 
 
 def _new_attempt(
@@ -271,7 +328,12 @@ def _new_attempt(
         **fields,
     )
     session.add(attempt)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another attempt of this invoice opened meanwhile (a path that did not lock the
+        # invoice): the unique index refuses the second one; the transaction is void.
+        raise DomainError("payment_in_progress", number=invoice.number) from None
     audit(
         session,
         actor=actor,
@@ -526,8 +588,29 @@ def _record(
             raise DomainError("payment_attempt_not_found", attempt_id=payment.id)
         now = clock.now()
         attempt.external_id = payment.id
-        if attempt.status not in OPEN:
+        late = (
+            attempt.status == "failed"
+            and attempt.payment_id is None
+            and payment.status == "succeeded"
+            and payment.currency == attempt.currency
+        )
+        if attempt.status not in OPEN and not late:
             return attempt  # completed before: the same news again changes nothing
+        if late:
+            # Given up here (expired, superseded), yet the gateway took the money: it is
+            # booked all the same (the invoice if it still takes it, else refunded).
+            audit(
+                session,
+                actor=f"gateway:{gateway.name}",
+                action="payment_attempt.succeeded_late",
+                object_type="payment_attempt",
+                object_id=attempt.id,
+                account_id=attempt.account_id,
+                at=now,
+                before={"status": attempt.status, "reason": attempt.failure_reason},
+                after={"status": "succeeded", "amount": str(payment.amount)},
+            )
+            attempt.failure_reason = None
         attempt.updated_at = now
         if payment.status in ("pending", "waiting_for_capture"):
             attempt.status = "pending"
@@ -620,6 +703,8 @@ def _book(
     )
     session.add(booked)
     session.flush()
+    # Nobody asked to pay twice: the money goes back the way it came, to this very payment
+    # (through the account's credit, so a refund the gateway refuses stays there).
     grant_credit(
         session,
         account_id=account.id,
@@ -630,15 +715,31 @@ def _book(
         invoice_id=invoice.id,
         from_ledger=CASH,
     )
+    refund = request_refund(
+        session,
+        account_id=account.id,
+        amount=payment.amount,
+        reason=f"Возврат: счёт № {invoice.number} уже оплачен или закрыт",
+        actor=actor,
+        at=now,
+        payment_id=booked.id,
+        gateway=attempt.gateway,
+    )
     audit(
         session,
         actor=actor,
-        action="payment.to_credit",
+        action="payment.surplus_refunded",
         object_type="payment",
         object_id=booked.id,
         account_id=account.id,
         at=now,
-        after={"invoice": invoice.number, "amount": str(payment.amount), "method": method},
+        after={
+            "invoice": invoice.number,
+            "invoice_status": invoice.status,
+            "amount": str(payment.amount),
+            "method": method,
+            "refund_id": refund.id,
+        },
     )
     return booked.id
 
@@ -1093,14 +1194,14 @@ def _prepare_autopay(
         )
         if method is None:
             return None
+        if _open_attempt(session, invoice.id) is not None:
+            return None  # a payment of it is open (the customer's, or an earlier charge)
         previous = session.execute(
             select(PaymentAttempt.charge_day, PaymentAttempt.status)
             .where(PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.kind == "autopay")
             .order_by(PaymentAttempt.id.desc())
             .limit(1)
         ).first()
-        if previous is not None and previous.status in OPEN:
-            return None
         today = today_for(session, account, clock)
         due_on = _next_charge_day(session, subscription, previous.charge_day if previous else None)
         if due_on is None or due_on > today:
@@ -1180,6 +1281,8 @@ def _prepare_refund(
         refund = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
         if refund is None or refund.status not in ("requested", "pending"):
             return None
+        if refund.gateway is not None and refund.gateway != gateway.name:
+            return None  # it goes back through the gateway the money came by
         now = clock.now()
         if refund.payment_id is None:
             source = _refund_source(session, refund, gateway.name)
@@ -1198,6 +1301,7 @@ def _prepare_refund(
                 )
                 return None
             refund.payment_id = source.id
+        if refund.status == "requested":
             refund.gateway = gateway.name
             refund.status = "pending"
             refund.updated_at = now
