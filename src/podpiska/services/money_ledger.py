@@ -24,11 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.db.models import (
+    Account,
     BankPayment,
     CreditEntry,
     CreditNote,
@@ -41,6 +43,7 @@ from podpiska.db.models import (
 from podpiska.domain.errors import DomainError
 from podpiska.domain.money import ZERO, is_money
 from podpiska.ports import Clock
+from podpiska.services.clocks import now_for
 from podpiska.services.common import audit, emit, get_or_404
 
 RECEIVABLE = "receivable"
@@ -48,6 +51,7 @@ DEFERRED = "deferred_revenue"
 CASH = "cash"
 CREDIT = "customer_credit"
 CREDIT_NOTE_SERIES = "credit_note"
+TEST_CREDIT_NOTE_SERIES = "test_credit_note"  # accounts on a test clock: never the real series
 
 
 def post(
@@ -224,8 +228,6 @@ def refund_credit(
     if not isinstance(amount, Decimal) or not is_money(amount) or amount <= ZERO:
         raise DomainError("invalid_amount", amount=str(amount))
     with session.begin():
-        from podpiska.db.models import Account
-
         get_or_404(session, Account, account_id, "account", lock=True)
         available = credit_balance(session, account_id)
         if amount > available:
@@ -288,7 +290,11 @@ def issue_credit_note(
 ) -> CreditNote:
     """Correct a paid invoice: its lines negated in a credit note (numbered in its own
     gapless series), the money to the customer's credit. The invoice itself never changes;
-    an unpaid one is voided instead."""
+    an unpaid one is voided instead.
+
+    The note is dated and numbered on the account's clock: its time (a test clock's, for an
+    account on one), the year of its day in the account's timezone, and for an account on a
+    test clock its own `TEST-CN-` series, as its invoices are `TEST-`."""
     from podpiska.services.invoicing import format_number, take_numbers
 
     with session.begin():
@@ -302,9 +308,14 @@ def issue_credit_note(
         )
         if already:
             raise DomainError("credit_note_exists", number=invoice.number)
-        now = clock.now()
-        year = now.year
-        number = "CN-" + format_number(year, take_numbers(session, CREDIT_NOTE_SERIES, year))
+        account = get_or_404(session, Account, invoice.account_id, "account")
+        now = now_for(session, account, clock)
+        year = now.astimezone(ZoneInfo(account.timezone)).year
+        test = account.test_clock_id is not None
+        series = TEST_CREDIT_NOTE_SERIES if test else CREDIT_NOTE_SERIES
+        number = ("TEST-CN-" if test else "CN-") + format_number(
+            year, take_numbers(session, series, year)
+        )
         lines = session.scalars(
             select(InvoiceLine)
             .where(InvoiceLine.invoice_id == invoice_id)
@@ -355,7 +366,7 @@ def issue_credit_note(
             "credit_note.issued",
             account_id=invoice.account_id,
             subscription_id=invoice.subscription_id,
-            occurred_on=now.date(),
+            occurred_on=now.astimezone(ZoneInfo(account.timezone)).date(),
             at=now,
             credit_note_id=note.id,
             number=number,

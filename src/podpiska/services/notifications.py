@@ -407,6 +407,16 @@ def deliver_due(
             session.close()
 
 
+def sending_day(account: Account, event: OutboxEvent, clock: Clock) -> date:
+    """The day an e-mail about `event` goes out on the account's clock: today in the
+    account's timezone; for an account on a test clock, the day the event happened on that
+    clock (its days pass in seconds and the worker sends afterwards, so the wall clock, or
+    the test clock's time when the worker gets there, would count the wrong days)."""
+    if account.test_clock_id is not None:
+        return event.occurred_on
+    return clock.now().astimezone(ZoneInfo(account.timezone)).date()
+
+
 def _claim(
     session: Session,
     *,
@@ -491,7 +501,7 @@ def _claim(
                             renewal_invoice=invoice,
                             catalog=catalog,
                             lang=account.language if account.language in LANGUAGES else lang,
-                            today=clock.now().astimezone(ZoneInfo(account.timezone)).date(),
+                            today=sending_day(account, event, clock),
                         )
                         job = _Job(
                             delivery.id,
