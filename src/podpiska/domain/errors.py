@@ -403,6 +403,23 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Тип события «{event_type}» неизвестен. Доступны: {allowed}.",
         "en": "Unknown event type '{event_type}'. Allowed: {allowed}.",
     },
+    # -- money: credit notes that take back a term's money (engineer F) --
+    "credit_note_term_ahead": {
+        "ru": "Счёт {number} оплачивает период, а следующий период (с {starts_on}) уже "
+        "оплачен заранее: сначала выпишите корректировочный документ к счёту следующего "
+        "периода, когда он начнётся, или дождитесь его начала.",
+        "en": "Invoice {number} pays for a term while the next term (from {starts_on}) is "
+        "already paid ahead: a credit note can take back a term once no later term is "
+        "paid ahead of it; wait until {starts_on}.",
+    },
+    "credit_note_change_in_force": {
+        "ru": "Счёт {number} оплатил изменение подписки, которое действует до {paid_through}: "
+        "деньги за него нельзя вернуть, пока оно действует. Верните весь период "
+        "(корректировочный документ к счёту периода) или дождитесь его конца.",
+        "en": "Invoice {number} paid for a change in force until {paid_through}: its money "
+        "cannot be taken back while it is in force. Take back the whole term (a credit note "
+        "on the term's invoice) or wait until it ends.",
+    },
 }
 
 
@@ -438,6 +455,9 @@ CONFLICT_CODES = frozenset(
         "test_clock_backwards",
         "license_not_on_premise",
         "license_not_paid",
+        # money (engineer F)
+        "credit_note_term_ahead",
+        "credit_note_change_in_force",
     }
 )
 NOT_FOUND_CODES = frozenset(
