@@ -568,7 +568,8 @@ class LicenseLedgerEntry(Base):
     seats: Mapped[int]
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    # indexed: an act's period is the term its invoice's payment started (documents)
+    invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
     recorded_at: Mapped[datetime]
 
 

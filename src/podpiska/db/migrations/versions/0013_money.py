@@ -4,7 +4,8 @@ A day of a term is now priced over the period it was bought for (365 days for 12
 and `term_basis` is what the configuration costs for that period. Bases written before for
 a term an earlier change shortened or lengthened were scaled to its changed length: they are
 scaled back here (basis × period days ÷ term days, to the kopeck). `term_carry` keeps the
-value a recount into whole days left over.
+value a recount into whole days left over. license_ledger.invoice_id is indexed: an act's
+period is read from the ledger row of its invoice.
 
 Revision ID: 0013_money
 Revises: 0007
@@ -59,9 +60,15 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("term_carry", sa.BigInteger(), nullable=True))
     _rescale(to_period=True)
+    with op.batch_alter_table("license_ledger", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_license_ledger_invoice_id"), ["invoice_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("license_ledger", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_license_ledger_invoice_id"))
     _rescale(to_period=False)
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_column("term_carry")
