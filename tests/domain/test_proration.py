@@ -269,10 +269,53 @@ def test_seats_shorten_term_recounts_the_value_left_into_days(site: CatalogVersi
         "(74 358,00 ₽ ÷ 365 дн.) = 95 дн."
     )
     assert "08.08.2027" in line.description("ru")
-    # the basis of the shortened term [22.11.2026, 09.08.2027) = 165 + 95 = 260 days at the
-    # new daily price: 74 358 × 260/365 = 52 967,3424… → 52 967,34
+    # the term is now [22.11.2026, 09.08.2027) = 260 days, but a day is still priced over the
+    # 365 days of the period bought: the basis is the 20 users' period price, and what the
+    # recount left over (19 505,7534 − 95 × 203,7205 = 0,747 of a day) is carried:
+    # (7 119 600 − 95 × 74 358) kopecks·days / 365 = 55 590 / 365 = 152,30 ₽
     assert change.after.days_in_term == 260
-    assert change.after.basis == D("52967.34")
+    assert change.after.period_days == 365
+    assert change.after.basis == D("74358.00")
+    assert change.after.carry == D("152.30")
+
+
+def test_seats_shorten_term_again_prices_the_day_over_the_period_not_the_shortened_term(
+    site: CatalogVersion,
+) -> None:
+    # The issue's case: after the 20 users of 06.05.2027 (end 09.08.2027), a 21st user on
+    # 07.05.2027. Before the fix the day was priced over the shortened 260 days
+    # (78 234 ÷ 260 = 300,90 a day → 63 days → end 09.07.2027: 26 days lost).
+    # Now: 21 users cost 35 598 + 380 × 11 × 12 × 0,85 = 78 234,00 for the 365-day period,
+    # 214,34 a day. Value left on 07.05 (94 days to 09.08): 74 358 × 94/365 = 19 149,73
+    # plus the 152,30 carried from the first recount = 19 302,03 (exactly: (7 435 800 × 94 +
+    # 15 230 × 365) / 365 kopecks); 19 302,03 / 214,3397 = 90,05 → 90 days → 05.08.2027.
+    # (Without the carry, 19 149,73 / 214,34 = 89,34 → 89 days → 04.08.2027: the issue's
+    # hand figure, which drops the first recount's 0,75 day.) Pricing both changes at once
+    # gives the same: 35 598 × 200/365 − 74 358/365 × 1 day = 19 302,03 for 90 days.
+    first = change_seats(site, lic(site, "business", "35598.00"), 20, DAY_200_LEFT).after
+    change = checked(change_seats(site, first, 21, date(2027, 5, 7)))
+    (line,) = change.lines
+    assert line.explain("ru") == (
+        "остаток 19 302,03 ₽ (74 358,00 ₽ × 94/365 дн. + 152,30 ₽) ÷ 214,34 ₽ в день "
+        "(78 234,00 ₽ ÷ 365 дн.) = 90 дн."
+    )
+    assert change.after.ends_on == date(2027, 8, 5)
+    assert "04.08.2027" in line.description("ru")  # paid through
+    assert change.after.basis == D("78234.00")
+
+
+def test_add_on_after_a_shortened_term_is_priced_over_the_period(site: CatalogVersion) -> None:
+    # An add-on after the recount: the shortened term has 94 days left on 07.05.2027; the
+    # add-on is charged for them over the 365 days of the period (not the 260 days of the
+    # shortened term): 6 018 × 94/365, not 6 018 × 94/260 = 2 175,74.
+    first = change_seats(site, lic(site, "business", "35598.00"), 20, DAY_200_LEFT).after
+    code = next(c for c, a in sorted(site.add_ons.items()) if "business" in a.prices)
+    add_on = site.add_on(code)
+    factor = (100 - site.period(12).discount_percent) / 100 if add_on.term_discount else 1
+    exact = add_on.prices["business"] * 12 * factor
+    change = checked(add_add_on(site, first, code, date(2027, 5, 7)))
+    assert change.amount_due == (exact * 94 / 365).quantize(D("0.01"))
+    assert change.after.carry == first.carry  # the carry stays for the next recount
 
 
 def test_seats_shorten_term_as_in_the_api_example(site: CatalogVersion) -> None:
@@ -344,9 +387,13 @@ def test_upgrade_convert_to_days_buys_a_full_period_and_adds_the_value_left(
     assert (after.plan.code, after.seats) == ("business", 10)
     assert (after.starts_on, after.ends_on) == (DAY_184_LEFT, date(2028, 8, 8))
     assert after.anchor_day == 22
-    # basis: 444 days at 97,2622…: 35 598 × 444 / 366 = 43 184,4590… → 43 184,46
+    # basis: the new plan's period price; a day is priced over its 366 days; the rest of the
+    # value left is carried: 7 661,4575 − 78 × 97,2623 = 74,998 (exactly
+    # (279 643 200 × 366 − 78 × 365 × 3 559 800) / (365 × 366) kopecks = 7 499,83 → 75,00 ₽)
     assert after.days_in_term == 366 + 78
-    assert after.basis == D("43184.46")
+    assert after.period_days == 366
+    assert after.basis == D("35598.00")
+    assert after.carry == D("75.00")
 
 
 def test_upgrade_convert_to_days_when_the_value_left_pays_whole_days_exactly(

@@ -245,17 +245,23 @@ def test_shorten_term_never_charges_nor_extends(data: st.DataObject) -> None:
         assert after.starts_on == current.starts_on
         assert on < after.ends_on <= current.ends_on
         assert after.seats == seats
-        # The largest whole number of days the value left pays for at the new daily price.
-        value_left = Fraction(current.basis) * current.days_left(on) / current.days_in_term
+        # The largest whole number of days the value left pays for at the new daily price,
+        # a day priced over the period bought (never over a term already shortened).
+        assert after.period_days == current.period_days
+        value_left = Fraction(current.basis) * current.days_left(
+            on
+        ) / current.period_days + Fraction(current.carry)
         new_daily = (
             Fraction(term_price(version, current.plan, seats, current.add_ons, current.months))
-            / current.days_in_term
+            / current.period_days
         )
         days = (after.ends_on - on).days
         # Under a day of value left keeps the day of the change (see test_proration.py).
         ratio = value_left / new_daily
         if ratio >= 1:
             assert new_daily * days <= value_left < new_daily * (days + 1)
+            # what is left over is carried to the next recount
+            assert abs(Fraction(after.carry) - (value_left - new_daily * days)) <= HALF_KOPECK
         current = after
 
 
@@ -281,13 +287,15 @@ def test_convert_to_days_adds_the_days_the_value_left_pays_for(data: st.DataObje
     period_end = add_months(on, before.months, on.day)
     assert after.starts_on == on
     assert after.ends_on >= period_end
-    value_left = Fraction(before.basis) * before.days_left(on) / before.days_in_term
+    value_left = Fraction(before.basis) * before.days_left(on) / before.period_days
     new_daily = Fraction(new_price) / (period_end - on).days
     extra = (after.ends_on - period_end).days
     assert new_daily * extra <= value_left < new_daily * (extra + 1)
-    # What the new term is worth: the price paid plus the value left, less under a day.
-    worth = Fraction(new_price) + value_left
-    assert worth - new_daily - HALF_KOPECK < Fraction(after.basis) <= worth + HALF_KOPECK
+    # The new term: the new period's price as its basis, a day priced over that period, and
+    # what the value left pays for less than a day of carried to the next recount.
+    assert after.basis == new_price
+    assert after.period_days == (period_end - on).days
+    assert abs(Fraction(after.carry) - (value_left - new_daily * extra)) <= HALF_KOPECK
 
 
 @pytest.mark.parametrize("months", [1, 3, 6, 12])
@@ -307,3 +315,60 @@ def test_convert_to_days_on_the_first_day_gives_the_old_term_as_days(months: int
     )
     change = checked(change_plan(SITE, before, "business", starts_on))
     assert change.after.ends_on > before.ends_on
+
+
+# --- a sequence of recounts gives the days of pricing them all at once ----------------------
+
+
+@PROPERTY
+@given(st.data())
+def test_recounts_give_the_days_of_pricing_all_changes_at_once(data: st.DataObject) -> None:
+    """Seats added under `shorten_term` (and upgrades under `convert_to_days`), any number of
+    times: the end is the one found by pricing the whole history at once (the money paid
+    for the term, less each configuration's days at its daily price, the rest turned into
+    days at the last configuration's daily price), within one day."""
+    version = SITE
+    first = data.draw(licenses(version, tuple(version.plans)))
+    current, on = first, first.starts_on
+    # The history, exact: the money paid for the current term, what it has spent, since when.
+    paid = Fraction(first.basis)
+    spent = Fraction(0)
+    term_start, period_days = first.starts_on, first.period_days
+    daily = Fraction(first.basis) / period_days
+    since = first.starts_on
+    changed = False
+    for _ in range(data.draw(st.integers(1, 6))):
+        if on >= current.ends_on - timedelta(days=1):
+            break
+        on = day_in(data, current, on + timedelta(days=1) if changed else on)
+        kind = data.draw(st.sampled_from(["seats", "plan"]))
+        try:
+            if kind == "seats":
+                limit = current.plan.user_limit or 500
+                seats = min(limit, current.seats + data.draw(st.integers(1, 30)))
+                change = change_seats(version, current, seats, on)
+            else:
+                target = data.draw(st.sampled_from(sorted(version.plans)))
+                change = change_plan(version, current, target, on)
+        except DomainError as error:
+            assert error.code in {"nothing_to_change", "add_on_not_offered", "too_many_users"}
+            continue
+        checked(change)
+        if change.scheduled:
+            continue
+        after = change.after
+        spent += daily * (on - since).days
+        left = paid - spent
+        new_daily = Fraction(after.basis) / after.period_days
+        # Under a day of value left keeps the day of the change: a gift, not a recount.
+        assume(left >= new_daily)
+        if kind == "plan":  # convert_to_days: a new period bought from `on`, the rest carried
+            paid, spent = Fraction(change.amount_due) + left, Fraction(0)
+            term_start = on
+        changed = True
+        daily, since, current = new_daily, on, after
+        # All at once: the days the money not yet spent pays for at today's daily price.
+        exact_end = since + timedelta(days=int((paid - spent) // daily))
+        assert exact_end - timedelta(days=1) <= current.ends_on <= exact_end
+        assert current.starts_on == term_start
+    assume(changed)

@@ -119,11 +119,19 @@ def test_invoices_acts_and_credit_notes_download_as_pdf(context: Context, tmp_pa
         headers={**vendor, "Idempotency-Key": "pay-1"},
     )
     assert paid.status_code == 201, paid.text
+    # No act for services not rendered yet: it comes on the term's last day.
+    early = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
+    assert early.status_code == 404
+    assert early.json()["error"]["code"] == "document_not_found"
+    assert "21.11.2027" in early.json()["error"]["message"]
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    clock.instant = NOON_IN_MOSCOW.replace(year=2027, day=21)
     act = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
     assert act.status_code == 200, act.text
-    assert act.headers["content-disposition"] == 'attachment; filename="ACT-2026-000001.pdf"'
+    assert act.headers["content-disposition"] == 'attachment; filename="ACT-2027-000001.pdf"'
     act_text = pdf_text(act.content, tmp_path)
-    assert "Акт об оказании услуг № ACT-2026-000001 от 22.11.2026" in act_text
+    assert "Акт об оказании услуг № ACT-2027-000001 от 21.11.2027" in act_text
     assert "Период оказания услуг: 22.11.2026 – 21.11.2027" in act_text
 
     # An account's key sees its own documents; another account's do not exist for it.
@@ -144,9 +152,9 @@ def test_invoices_acts_and_credit_notes_download_as_pdf(context: Context, tmp_pa
     assert note.status_code == 201, note.text
     credit = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=own)
     assert credit.status_code == 200, credit.text
-    assert credit.headers["content-disposition"] == 'attachment; filename="CN-2026-000001.pdf"'
+    assert credit.headers["content-disposition"] == 'attachment; filename="CN-2027-000001.pdf"'
     credit_text = pdf_text(credit.content, tmp_path)
-    assert "Корректировочный документ № CN-2026-000001" in credit_text
+    assert "Корректировочный документ № CN-2027-000001" in credit_text
     assert "Итого к уменьшению: −43 092,00" in credit_text
     other_key = key(context, "account_admin", other)
     foreign = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=other_key)
@@ -183,13 +191,12 @@ def test_the_e_mail_of_an_issued_invoice_carries_its_pdf(context: Context, tmp_p
     assert (name, kind) == ("invoice-2026-000001.pdf", "application/pdf")
     assert "Счёт на оплату № 2026-000001 от 22.11.2026" in pdf_text(pdf, tmp_path)
     assert mail["invoice.issued"].get_body(("plain",)) is not None  # the text is still there
-    [(act_name, _, act)] = attachments(mail["invoice.paid"])
-    assert act_name == "ACT-2026-000001.pdf"
-    assert "Акт об оказании услуг № ACT-2026-000001" in pdf_text(act, tmp_path)
+    # No act yet: the services of the paid year are not rendered (it comes on its last day).
+    assert attachments(mail["invoice.paid"]) == []
     assert attachments(mail["subscription.ordered"]) == []
     with context.session() as db, db.begin():
         stored = {d.number: d.pdf for d in db.scalars(select(Document))}
-    assert stored == {"2026-000001": pdf, "ACT-2026-000001": act}
+    assert stored == {"2026-000001": pdf}
 
 
 def test_the_worker_renders_new_documents(context: Context, tmp_path: Path) -> None:

@@ -852,3 +852,49 @@ def test_preview_writes_nothing(db: Session, clock: FixedClock) -> None:
     assert count(db, SubscriptionChange) == 0
     assert subscription_of(db, subscription.account_id).plan == "standard"
     assert count(db, LicenseLedgerEntry) == 2
+
+
+# --- shorten_term, again: a day is priced over the period bought ---------------------------
+
+
+def test_a_second_seat_recount_prices_the_day_over_the_period_not_the_shortened_term(
+    site_db: Session, clock: FixedClock
+) -> None:
+    # The case: business, 12 months, 10 users, 35 598,00 paid on 22.11.2026; 20 users
+    # on 06.05.2027 → end 09.08.2027; a 21st user on 07.05.2027. Before the fix the preview
+    # read "19 149,73 ÷ 300,90 в день (78 234 ÷ 260 дн.) = 63 дн." → end 09.07.2027. Now a
+    # day costs 78 234 / 365 = 214,34 and the first recount's left-over 152,30 ₽ is carried:
+    # 19 302,03 / 214,34 = 90 days → end 05.08.2027 (tests/domain/test_proration.py).
+    db = site_db
+    _, subscription = active_subscription(db, clock, plan="business", months=12, users=10)
+    assert fresh(db, subscription.id).term_basis == D("35598.00")
+    move_to(clock, date(2027, 5, 6))
+    change(db, clock, subscription.id, "seats", seats=20)
+    after_first = fresh(db, subscription.id)
+    assert after_first.ends_on == date(2027, 8, 9)
+    assert (after_first.term_basis, after_first.term_carry) == (D("74358.00"), D("152.30"))
+
+    move_to(clock, date(2027, 5, 7))
+    seen = preview(db, clock, subscription.id, "seats", seats=21)
+    (line,) = seen.change.lines
+    assert line.explain_ru == (
+        "остаток 19 302,03 ₽ (74 358,00 ₽ × 94/365 дн. + 152,30 ₽) ÷ 214,34 ₽ в день "
+        "(78 234,00 ₽ ÷ 365 дн.) = 90 дн."
+    )
+    done = commit(db, clock, subscription.id, seen.token)
+    assert done.invoice is None  # no money: applied at once
+    after = fresh(db, subscription.id)
+    assert (after.seats, after.starts_on, after.ends_on) == (
+        21,
+        date(2026, 11, 22),
+        date(2027, 8, 5),
+    )
+    assert after.term_basis == D("78234.00")
+
+    # An add-on then is charged for the days left over the 365 of the period, not over the
+    # shortened term's 256 days: 590 × 12 × 0,85 = 6 018,00 × 89/365 = 1 467,40.
+    move_to(clock, date(2027, 5, 8))  # 89 days left to 05.08.2027
+    seen = preview(db, clock, subscription.id, "add_on", add_on="api_access")
+    (line,) = seen.change.lines
+    assert line.amount == D("1467.40")
+    assert "× 89/365 дн." in line.explain_ru

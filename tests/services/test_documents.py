@@ -24,6 +24,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.pdf import WeasyPrintRenderer
 from podpiska.db.models import Document, Invoice, NumberSequence
 from podpiska.domain.errors import DomainError
+from podpiska.domain.money import format_money
 from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
 from podpiska.services import billing, changes, clocks, notifications
 from podpiska.services.catalog_store import load_catalog_document
@@ -44,6 +45,7 @@ from tests.services.helpers import (
     START,
     active_subscription,
     assert_lines_sum_to_total,
+    invoice_by_id,
     move_to,
     open_account,
     order,
@@ -137,7 +139,15 @@ def test_a_paid_order_gets_its_invoice_and_an_act_with_gapless_numbers(
     second_order = order(db, clock, second.id, plan="professional", months=1)
     pay(db, clock, second_order.invoice)
 
-    assert prepare(db, clock, renderer) == 5
+    # Invoices now; acts once their periods have been rendered (none for a future period).
+    assert prepare(db, clock, renderer) == 3
+    assert documents(db, "act") == []
+    move_to(clock, date(2026, 12, 24))  # the last day of the second's month
+    assert prepare(db, clock, renderer) == 1
+    move_to(clock, date(2027, 11, 20))
+    assert prepare(db, clock, renderer) == 0
+    move_to(clock, date(2027, 11, 21))  # the last day of the first's year
+    assert prepare(db, clock, renderer) == 1
 
     invoices = documents(db, "invoice")
     assert [(d.number, d.account_id, d.issued_on) for d in invoices] == [
@@ -147,8 +157,8 @@ def test_a_paid_order_gets_its_invoice_and_an_act_with_gapless_numbers(
     ]
     acts = documents(db, "act")
     assert [(d.number, d.account_id, d.issued_on) for d in acts] == [
-        ("ACT-2026-000001", first.id, date(2026, 11, 22)),  # dated the day it was paid
-        ("ACT-2026-000002", second.id, date(2026, 11, 25)),
+        ("ACT-2026-000001", second.id, date(2026, 12, 24)),  # dated the period's last day
+        ("ACT-2027-000001", first.id, date(2027, 11, 21)),
     ]
     assert {d.source_id for d in acts} == {d.source_id for d in invoices} - {
         unpaid_order.invoice.id
@@ -156,13 +166,12 @@ def test_a_paid_order_gets_its_invoice_and_an_act_with_gapless_numbers(
     for document in invoices + acts:
         assert document.pdf is not None
         assert document.sha256 == hashlib.sha256(document.pdf).hexdigest()
-        assert document.rendered_at == clock.now()
     with db.begin():
         sequence = db.get(NumberSequence, ("act", 2026))
-        assert sequence is not None and sequence.last_value == 2
+        assert sequence is not None and sequence.last_value == 1
 
-    act = data_of(db, acts[1])
-    assert act.number == "ACT-2026-000002"
+    act = data_of(db, acts[0])
+    assert act.number == "ACT-2026-000001"
     assert act.basis == "Счёт на оплату № 2026-000003 от 25.11.2026"
     assert act.period == (date(2026, 11, 25), date(2026, 12, 24))
     assert act.buyer == Party(name="ООО «Ромашка»", inn=GOOD_INN, kpp="770701001")
@@ -175,10 +184,11 @@ def test_documents_are_stored_once(
     db: Session, clock: FixedClock, renderer: CountingRenderer
 ) -> None:
     account, _ = active_subscription(db, clock)
+    move_to(clock, date(2027, 11, 21))  # the term's last day: its act too
     assert prepare(db, clock, renderer) == 2
     before = {(d.kind, d.source_id): (d.sha256, d.rendered_at, d.pdf) for d in documents(db)}
 
-    move_to(clock, date(2026, 11, 23))
+    move_to(clock, date(2027, 11, 23))
     assert prepare(db, clock, renderer) == 0  # nothing new: nothing rendered again
     [invoice] = documents(db, "invoice")
     document, pdf = fetch(db, clock, renderer, "invoice", invoice.source_id)
@@ -238,7 +248,7 @@ def test_users_above_the_plan_are_counted_and_an_exempt_vendor_says_so(
     assert users.price * 2 == users.amount
 
 
-def test_an_early_renewal_act_is_dated_the_day_it_was_paid(
+def test_an_early_renewal_gets_its_act_once_its_period_has_been_rendered(
     db: Session, clock: FixedClock, renderer: CountingRenderer
 ) -> None:
     account, _ = active_subscription(db, clock, months=1)  # through 21.12.2026
@@ -246,15 +256,27 @@ def test_an_early_renewal_act_is_dated_the_day_it_was_paid(
     renewal = billing.renew_subscription(db, account_id=account.id, actor=ACTOR, clock=clock)
     pay(db, clock, renewal)
 
+    # Before: an act dated 10.12.2026 for 22.12.2026–21.01.2027, "services rendered".
+    early = refused(lambda: fetch(db, clock, renderer, "act", renewal.id))
+    assert (early.code, early.http_status) == ("document_not_found", 404)
+    assert early.message("ru").endswith(
+        "акт выписывается по окончании периода оказания услуг, 21.01.2027."
+    )
+    assert prepare(db, clock, renderer) == 2  # the two invoices, no act
+    move_to(clock, date(2026, 12, 21))  # the order's month is rendered, not the renewal's
+    assert prepare(db, clock, renderer) == 1
+    assert [(d.number, d.issued_on) for d in documents(db, "act")] == [
+        ("ACT-2026-000001", date(2026, 12, 21))
+    ]
+    refused(lambda: fetch(db, clock, renderer, "act", renewal.id))
+
+    move_to(clock, date(2027, 1, 21))
     document, _ = fetch(db, clock, renderer, "act", renewal.id)
     data = data_of(db, document)
-
-    assert (document.number, document.issued_on) == ("ACT-2026-000002", date(2026, 12, 10))
+    assert (document.number, document.issued_on) == ("ACT-2027-000001", date(2027, 1, 21))
     assert data.period == (date(2026, 12, 22), date(2027, 1, 21))
     assert data.basis == "Счёт на оплату № 2026-000002 от 10.12.2026"
     assert_exact_lines(data)
-    # The order's act, waiting for the worker, was numbered first.
-    assert [d.number for d in documents(db, "act")] == ["ACT-2026-000001", "ACT-2026-000002"]
 
 
 def test_a_paid_upgrade_gets_an_act_for_the_rest_of_the_term(
@@ -281,13 +303,31 @@ def test_a_paid_upgrade_gets_an_act_for_the_rest_of_the_term(
     assert done.invoice is not None
     pay(db, clock, done.invoice)
     prepare(db, clock, renderer)
+    assert documents(db, "act") == []  # the rest of the term is not rendered yet
+    move_to(clock, date(2027, 11, 21))
+    prepare(db, clock, renderer)
 
     act = next(d for d in documents(db, "act") if d.source_id == done.invoice.id)
     data = data_of(db, act)
-    assert act.issued_on == date(2027, 2, 1)
-    assert act.number == "ACT-2027-000001"  # a new year, a new series of numbers
+    assert act.issued_on == date(2027, 11, 21)  # the last day of the term
+    assert act.number == "ACT-2027-000002"  # after the order's act, of the same day
     assert data.period is not None and data.period[0] == date(2027, 2, 1)
     assert_exact_lines(data)
+    # The invoice credits the unused days of «Базовый» and charges «Стандартный» for them;
+    # the act certifies services rendered only: the credit is deducted from the service,
+    # never listed as one ("Возврат за неиспользованные дни" was line 1 of the act).
+    invoice = invoice_by_id(db, done.invoice.id)
+    lines = assert_lines_sum_to_total(db, invoice)
+    credit, charge = (line.amount for line in lines)
+    assert credit < 0 < charge
+    assert [(line.position, line.amount) for line in data.lines] == [(1, charge + credit)]
+    assert data.total == invoice.total == charge + credit
+    (only,) = data.lines
+    assert "Возврат" not in only.description
+    assert only.description.startswith("Тариф «Стандартный» до конца оплаченного периода")
+    assert only.description.endswith(
+        f", за вычетом неиспользованного остатка {format_money(-credit, 'RUB', 'ru')}"
+    )
 
 
 def test_a_credit_note_gets_its_document(
@@ -301,8 +341,8 @@ def test_a_credit_note_gets_its_document(
         db, invoice_id=ordered.invoice.id, reason="ошибка в тарифе", actor=ACTOR, clock=clock
     )
 
-    assert prepare(db, clock, renderer) == 3
-    [document] = documents(db, "credit_note")
+    assert prepare(db, clock, renderer) == 2  # the invoice and the note: no act, the money
+    [document] = documents(db, "credit_note")  # was taken back
     data = data_of(db, document)
 
     assert (document.number, document.source_id) == ("CN-2026-000001", note.id)
@@ -325,19 +365,20 @@ def test_on_demand_documents_are_numbered_and_kept_like_the_workers(
     with db.begin():
         invoice_ids = list(db.scalars(select(Invoice.id).order_by(Invoice.id)))
 
+    move_to(clock, date(2027, 11, 21))  # the terms' last day
     act, pdf = fetch(db, clock, renderer, "act", invoice_ids[1])  # the worker has not run
     again, pdf_again = fetch(db, clock, renderer, "act", invoice_ids[1])
     # The acts waiting for the worker were numbered first: numbers follow the payments.
-    assert (act.number, act.account_id) == ("ACT-2026-000002", second.id)
+    assert (act.number, act.account_id) == ("ACT-2027-000002", second.id)
     assert (again.id, pdf_again) == (act.id, pdf)
-    assert [d.number for d in renderer.rendered] == ["ACT-2026-000002"]
+    assert [d.number for d in renderer.rendered] == ["ACT-2027-000002"]
 
     assert prepare(db, clock, renderer) == 3  # two invoices and the other act
     assert [(d.number, d.account_id) for d in documents(db, "act")] == [
-        ("ACT-2026-000001", first.id),
-        ("ACT-2026-000002", second.id),
+        ("ACT-2027-000001", first.id),
+        ("ACT-2027-000002", second.id),
     ]
-    assert resolve_source(db, kind="act", reference="ACT-2026-000002") == invoice_ids[1]
+    assert resolve_source(db, kind="act", reference="ACT-2027-000002") == invoice_ids[1]
     assert resolve_source(db, kind="act", reference="2026-000001") == invoice_ids[0]
     assert resolve_source(db, kind="invoice", reference=" 7 ") == 7
 
@@ -350,11 +391,17 @@ def test_accounts_on_a_test_clock_have_their_own_act_numbers(
     ordered = order(db, clock, account.id)
     pay(db, clock, ordered.invoice)
     real, _ = active_subscription(db, clock)
+    move_to(clock, date(2027, 11, 21))  # the real clock reaches the terms' last day
     prepare(db, clock, renderer)
-
-    assert sorted((d.number, d.account_id) for d in documents(db, "act")) == [
-        ("ACT-2026-000001", real.id),
-        ("TEST-ACT-2026-000001", account.id),
+    # the test clock has not: its account's act waits for it
+    assert [(d.number, d.account_id) for d in documents(db, "act")] == [
+        ("ACT-2027-000001", real.id)
+    ]
+    clocks.move_test_clock(db, clock_id=test_clock.id, to=clock.now(), actor=ACTOR, clock=clock)
+    prepare(db, clock, renderer)
+    assert sorted((d.number, d.account_id, d.issued_on) for d in documents(db, "act")) == [
+        ("ACT-2027-000001", real.id, date(2027, 11, 21)),
+        ("TEST-ACT-2027-000001", account.id, date(2027, 11, 21)),
     ]
 
 
@@ -403,6 +450,7 @@ def test_a_document_that_fails_to_render_does_not_stop_the_others(
     db: Session, clock: FixedClock
 ) -> None:
     active_subscription(db, clock)
+    move_to(clock, date(2027, 11, 21))  # the term's last day: its act is due
 
     @dataclass
     class Flaky(CountingRenderer):
@@ -423,6 +471,7 @@ def test_two_workers_at_once_number_each_act_once_without_gaps(
 ) -> None:
     for _ in range(8):
         active_subscription(db, clock)
+    move_to(clock, date(2027, 11, 21))  # the terms' last day: their acts are due
     barrier = threading.Barrier(3, timeout=30)
 
     def worker(_: int) -> int:
@@ -446,10 +495,10 @@ def test_two_workers_at_once_number_each_act_once_without_gaps(
 
     acts = documents(db, "act")
     assert created == 16  # 8 invoices, 8 acts, each created once
-    assert sorted(d.number for d in acts) == [f"ACT-2026-{n:06d}" for n in range(1, 9)]
+    assert sorted(d.number for d in acts) == [f"ACT-2027-{n:06d}" for n in range(1, 9)]
     assert sorted(d.source_id for d in acts) == list(range(1, 9))
     with db.begin():
-        sequence = db.get(NumberSequence, ("act", 2026))
+        sequence = db.get(NumberSequence, ("act", 2027))
         assert sequence is not None and sequence.last_value == 8
 
 
@@ -482,7 +531,7 @@ def test_e_mails_carry_their_documents(
         for message in sent
     }
     assert attached["invoice.issued"] == [("invoice-2026-000001.pdf", "application/pdf")]
-    assert attached["invoice.paid"] == [("ACT-2026-000001.pdf", "application/pdf")]
+    assert attached["invoice.paid"] == []  # no act: its period is not rendered yet
     assert attached["credit_note.issued"] == [("CN-2026-000001.pdf", "application/pdf")]
     assert attached["subscription.activated"] == []
     stored = {d.number: d.pdf for d in documents(db)}

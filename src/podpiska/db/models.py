@@ -154,6 +154,9 @@ class Subscription(Base):
     # What the configuration is worth for the whole term (what was invoiced for it; after a
     # mid-term change, the new configuration's full-term price): the base of prorations.
     term_basis: Mapped[Decimal | None]
+    # Value the customer paid for beyond ends_on that a recount into whole days left over
+    # (under one day's worth; `shorten_term`, `convert_to_days`): used by the next change.
+    term_carry: Mapped[Decimal | None]
     scheduled_plan: Mapped[str | None] = mapped_column(String(100))  # from the next term
     scheduled_seats: Mapped[int | None]  # from the next term
     last_reminder_days: Mapped[int | None]  # the latest reminder sent for this term
@@ -574,7 +577,8 @@ class LicenseLedgerEntry(Base):
     seats: Mapped[int]
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    # indexed: an act's period is the term its invoice's payment started (documents)
+    invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
     recorded_at: Mapped[datetime]
 
 

@@ -429,6 +429,23 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Autopay cannot be turned on: no payment method is saved. Pay an invoice by "
         "card or wallet and choose to keep it for autopay.",
     },
+    # -- money: credit notes that take back a term's money (engineer F) --
+    "credit_note_term_ahead": {
+        "ru": "Счёт {number} оплачивает период, а следующий период (с {starts_on}) уже "
+        "оплачен заранее: сначала выпишите корректировочный документ к счёту следующего "
+        "периода, когда он начнётся, или дождитесь его начала.",
+        "en": "Invoice {number} pays for a term while the next term (from {starts_on}) is "
+        "already paid ahead: a credit note can take back a term once no later term is "
+        "paid ahead of it; wait until {starts_on}.",
+    },
+    "credit_note_change_in_force": {
+        "ru": "Счёт {number} оплатил изменение подписки, которое действует до {paid_through}: "
+        "деньги за него нельзя вернуть, пока оно действует. Верните весь период "
+        "(корректировочный документ к счёту периода) или дождитесь его конца.",
+        "en": "Invoice {number} paid for a change in force until {paid_through}: its money "
+        "cannot be taken back while it is in force. Take back the whole term (a credit note "
+        "on the term's invoice) or wait until it ends.",
+    },
 }
 
 # What each code means for HTTP: conflicts with the current state answer 409, what the
@@ -464,6 +481,9 @@ CONFLICT_CODES = frozenset(
         "license_not_on_premise",
         "license_not_paid",
         "autopay_needs_method",
+        # money (engineer F)
+        "credit_note_term_ahead",
+        "credit_note_change_in_force",
     }
 )
 NOT_FOUND_CODES = frozenset(

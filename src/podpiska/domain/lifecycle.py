@@ -37,6 +37,7 @@ class Event(StrEnum):
     TERM_ENDED_CANCELLED = "term_ended_cancelled"  # ... and it was cancelled
     GRACE_ENDED = "grace_ended"
     ORDER_ABANDONED = "order_abandoned"  # the first invoice was voided
+    CREDITED = "credited"  # a credit note took back the running term's money
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                "оплачено продление: доступ восстановлен", "a renewal is paid: restored"),
     Transition(Status.SUSPENDED, Event.TERM_ENDED_CANCELLED, Status.CANCELLED,
                "приостановленная подписка отменена", "a suspended subscription was cancelled"),
+    Transition(Status.ACTIVE, Event.CREDITED, Status.CANCELLED,
+               "деньги за оплаченный период возвращены корректировочным документом",
+               "the term's money was taken back by a credit note"),
 )  # fmt: skip
 
 _TABLE = {(t.source, t.event): t for t in TRANSITIONS}

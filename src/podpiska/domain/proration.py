@@ -1,10 +1,16 @@
 """Changes in the middle of a term, exact to the kopeck and explained line by line.
 
-Days are calendar days. A term is [starts_on, ends_on); `days_in_term` = ends_on − starts_on;
-a change made on day t leaves `days_left` = ends_on − t (day t counts for the new state).
-`basis` is what the current configuration is worth for the whole term: what was invoiced for
-it after discounts, and after a change the full-term price of the new configuration at the
-term's discount. Every line is rounded once, here, through `round_money`.
+Days are calendar days. A term is [starts_on, ends_on); a change made on day t leaves
+`days_left` = ends_on − t (day t counts for the new state). A day is priced over the length
+of the period the term was bought for, `period_days` = add_months(starts_on, months) −
+starts_on (365 for 12 months from 22.11.2026), never over a term already shortened or
+lengthened by an earlier change: a configuration's day costs its period price ÷
+`period_days`. `basis` is what the current configuration costs for that period: what was
+invoiced for it after discounts, and after a change the new configuration's period price at
+the term's discount. `carry` is value the customer paid for and has not got as days: what
+recounting money into whole days left over (less than one day's worth); it goes into the
+next recount, so a sequence of changes gives the days of pricing them all at once. Every
+line is rounded once, here, through `round_money`.
 
 The rules (catalog settings, per version):
 - seats added, `prorate`: a charge for the added seats for the days left; the end stays;
@@ -48,16 +54,30 @@ class License:
     plan: Plan
     seats: int  # users paid for (at least the plan's free users)
     add_ons: tuple[str, ...]
-    basis: Decimal  # what the configuration is worth for the whole term (see module doc)
+    basis: Decimal  # what the configuration costs for the period bought (see module doc)
     anchor_day: int
     currency: str = "RUB"
+    carry: Decimal = ZERO  # value beyond ends_on not yet turned into days (under one day)
 
     @property
     def days_in_term(self) -> int:
         return (self.ends_on - self.starts_on).days
 
+    @property
+    def period_days(self) -> int:
+        """The days of the period the term was bought for: the base of a day's price."""
+        return (add_months(self.starts_on, self.months, self.anchor_day) - self.starts_on).days
+
     def days_left(self, on: date) -> int:
         return (self.ends_on - on).days
+
+    def value_left_kopeck_days(self, on: date) -> int:
+        """The value left on day `on`, exactly, in kopecks × `period_days`."""
+        return _kopecks(self.basis) * self.days_left(on) + _kopecks(self.carry) * self.period_days
+
+    def value_left(self, on: date) -> Decimal:
+        """The value left on day `on`, rounded to the kopeck."""
+        return round_money(Decimal(self.value_left_kopeck_days(on)) / (self.period_days * 100))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +189,13 @@ def _explain(
     return " ".join(parts)
 
 
-def _credit_explain(
-    basis: Decimal, left: int, total: int, amount: Decimal, currency: str, lang: str
-) -> str:
-    """`−(43 092,00 ₽ × 123/365 дн.) = −14 521,41 ₽`."""
+def _credit_explain(license_: License, left: int, total: int, amount: Decimal, lang: str) -> str:
+    """`−(43 092,00 ₽ × 123/365 дн.) = −14 521,41 ₽` (`+ 12,34 ₽` for a carry)."""
+    currency = license_.currency
+    carried = f" + {format_money(license_.carry, currency, lang)}" if license_.carry else ""
     return (
-        f"−({format_money(basis, currency, lang)} × {_days_text(left, total, lang)}) "
-        f"= {format_money(amount, currency, lang)}"
+        f"−({format_money(license_.basis, currency, lang)} × {_days_text(left, total, lang)}"
+        f"{carried}) = {format_money(amount, currency, lang)}"
     )
 
 
@@ -223,7 +243,7 @@ def change_seats(version: CatalogVersion, license_: License, seats: int, on: dat
     charged = added - free_left
     months = license_.months
     discount = _discount(version, months)
-    left, total = license_.days_left(on), license_.days_in_term
+    left, total = license_.days_left(on), license_.period_days
     unit = plan.extra_user_price
     exact = unit * charged * months * (HUNDRED - discount) / HUNDRED
     amount = _prorated(exact, left, total)
@@ -248,22 +268,25 @@ def change_seats(version: CatalogVersion, license_: License, seats: int, on: dat
 
 
 def _seats_shorten(version: CatalogVersion, license_: License, seats: int, on: date) -> Change:
-    left, total = license_.days_left(on), license_.days_in_term
-    value_left = license_.basis * left / total
+    left, total = license_.days_left(on), license_.period_days
     new_price = term_price(version, license_.plan, seats, license_.add_ons, license_.months)
     new_daily = new_price / total
-    # floor(value_left / new_daily) = floor(basis × left / new_price), in exact kopecks
-    days = _kopecks(license_.basis) * left // _kopecks(new_price)
-    # At least the day of the change itself: a term never ends the day it is changed.
-    new_end = on + timedelta(days=max(days, 1))
-    new_total = (new_end - license_.starts_on).days
-    after = replace(
-        license_,
-        seats=seats,
-        ends_on=new_end,
-        basis=round_money(new_daily * new_total),
-    )
+    # floor(value_left / new_daily), in exact kopecks: value_left × total = basis × left +
+    # carry × total (kopecks × days), new_daily × total = new_price.
+    value = license_.value_left_kopeck_days(on)
+    days, rest = divmod(value, _kopecks(new_price))
+    carry = round_money(Decimal(rest) / (total * 100))
+    if days < 1:
+        # At least the day of the change itself: a term never ends the day it is changed.
+        days, carry = 1, ZERO
+    new_end = on + timedelta(days=days)
+    after = replace(license_, seats=seats, ends_on=new_end, basis=new_price, carry=carry)
     cur = license_.currency
+    value_left = license_.value_left(on)
+    carried_ru = carried_en = ""
+    if license_.carry:
+        carried_ru = f" + {format_money(license_.carry, cur, 'ru')}"
+        carried_en = f" + {format_money(license_.carry, cur, 'en')}"
     line = ChangeLine(
         code=f"{license_.plan.code}.extra_users",
         description_ru=f"{seats} польз.: оплаченный период пересчитан в дни, конец "
@@ -272,14 +295,14 @@ def _seats_shorten(version: CatalogVersion, license_: License, seats: int, on: d
         f"through {(new_end - timedelta(days=1)).isoformat()}",
         amount=ZERO,
         explain_ru=(
-            f"остаток {format_money(round_money(value_left), cur, 'ru')} "
-            f"({format_money(license_.basis, cur, 'ru')} × {left}/{total} дн.) ÷ "
+            f"остаток {format_money(value_left, cur, 'ru')} "
+            f"({format_money(license_.basis, cur, 'ru')} × {left}/{total} дн.{carried_ru}) ÷ "
             f"{format_money(round_money(new_daily), cur, 'ru')} в день "
             f"({format_money(new_price, cur, 'ru')} ÷ {total} дн.) = {days} дн."
         ),
         explain_en=(
-            f"value left {format_money(round_money(value_left), cur, 'en')} "
-            f"({format_money(license_.basis, cur, 'en')} × {left}/{total} days) ÷ "
+            f"value left {format_money(value_left, cur, 'en')} "
+            f"({format_money(license_.basis, cur, 'en')} × {left}/{total} days{carried_en}) ÷ "
             f"{format_money(round_money(new_daily), cur, 'en')} a day "
             f"({format_money(new_price, cur, 'en')} ÷ {total} days) = {days} days"
         ),
@@ -354,9 +377,9 @@ def _upgrade_prorate(
     on: date,
     version: CatalogVersion,
 ) -> Change:
-    left, total = license_.days_left(on), license_.days_in_term
+    left, total = license_.days_left(on), license_.period_days
     cur = license_.currency
-    credit = -_prorated(license_.basis, left, total)
+    credit = -license_.value_left(on)
     charge = _prorated(new_price, left, total)
     months = license_.months
     discount = _discount(version, months)
@@ -367,8 +390,8 @@ def _upgrade_prorate(
             description_ru=f"Возврат за неиспользованные дни тарифа «{old_name.ru}»",
             description_en=f"Credit for the unused days of {old_name.en}",
             amount=credit,
-            explain_ru=_credit_explain(license_.basis, left, total, credit, cur, "ru"),
-            explain_en=_credit_explain(license_.basis, left, total, credit, cur, "en"),
+            explain_ru=_credit_explain(license_, left, total, credit, "ru"),
+            explain_en=_credit_explain(license_, left, total, credit, "en"),
         ),
         ChangeLine(
             code=new_plan.code,
@@ -383,7 +406,7 @@ def _upgrade_prorate(
             ),
         ),
     )
-    after = replace(license_, plan=new_plan, seats=seats, basis=new_price)
+    after = replace(license_, plan=new_plan, seats=seats, basis=new_price, carry=ZERO)
     return Change(ChangeKind.PLAN, on, on, lines, after, new_plan=new_plan.code, new_seats=seats)
 
 
@@ -415,15 +438,19 @@ def _upgrade_convert(
     new_price: Decimal,
     on: date,
 ) -> Change:
-    left, total = license_.days_left(on), license_.days_in_term
+    total = license_.period_days
     cur = license_.currency
     months = license_.months
-    value_left = license_.basis * left / total
+    value_left = license_.value_left(on)
     period_end = add_months(on, months, on.day)
     new_days = (period_end - on).days
     new_daily = new_price / new_days
-    # floor(value_left / new_daily), in exact kopecks: basis × left × new_days / (total × price)
-    extra = (_kopecks(license_.basis) * left * new_days) // (total * _kopecks(new_price))
+    # floor(value_left / new_daily), in exact kopecks: value_left × total = basis × left +
+    # carry × total; the rest stays as the new term's carry.
+    extra, rest = divmod(
+        license_.value_left_kopeck_days(on) * new_days, total * _kopecks(new_price)
+    )
+    carry = round_money(Decimal(rest) / (total * new_days * 100))
     new_end = period_end + timedelta(days=extra)
     discount = _discount(version, months)
     line = ChangeLine(
@@ -436,13 +463,13 @@ def _upgrade_convert(
         explain_ru=(
             f"{format_money(new_price, cur, 'ru')} за {months} мес."
             + (f" − {format_percent(discount, 'ru')}" if discount else "")
-            + f"; остаток {format_money(round_money(value_left), cur, 'ru')} ÷ "
+            + f"; остаток {format_money(value_left, cur, 'ru')} ÷ "
             f"{format_money(round_money(new_daily), cur, 'ru')} в день = {extra} дн."
         ),
         explain_en=(
             f"{format_money(new_price, cur, 'en')} for {months} months"
             + (f" − {format_percent(discount, 'en')}" if discount else "")
-            + f"; value left {format_money(round_money(value_left), cur, 'en')} ÷ "
+            + f"; value left {format_money(value_left, cur, 'en')} ÷ "
             f"{format_money(round_money(new_daily), cur, 'en')} a day = {extra} days"
         ),
     )
@@ -453,9 +480,10 @@ def _upgrade_convert(
         plan=new_plan,
         seats=seats,
         add_ons=license_.add_ons,
-        basis=round_money(new_daily * (new_end - on).days),
+        basis=new_price,
         anchor_day=on.day,
         currency=cur,
+        carry=carry,
     )
     return Change(ChangeKind.PLAN, on, on, (line,), after, new_plan=new_plan.code, new_seats=seats)
 
@@ -474,7 +502,7 @@ def add_add_on(version: CatalogVersion, license_: License, code: str, on: date) 
     discount = _discount(version, months) if add_on.term_discount else ZERO
     unit = add_on.prices[license_.plan.code]
     exact = unit * months * (HUNDRED - discount) / HUNDRED
-    left, total = license_.days_left(on), license_.days_in_term
+    left, total = license_.days_left(on), license_.period_days
     amount = _prorated(exact, left, total)
     cur = license_.currency
     line = ChangeLine(

@@ -435,6 +435,7 @@ class _SubscriptionRecord:
     autopay: bool
     cancel_at_period_end: bool
     term_basis: Decimal | None
+    term_carry: Decimal | None
     scheduled_plan: str | None
     scheduled_seats: int | None
     last_reminder_days: int | None

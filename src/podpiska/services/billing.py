@@ -347,6 +347,7 @@ class PayableSubscription(Protocol):
     autopay: bool
     cancel_at_period_end: bool
     term_basis: Decimal | None
+    term_carry: Decimal | None
     scheduled_plan: str | None
     scheduled_seats: int | None
     last_reminder_days: int | None
@@ -746,6 +747,7 @@ def _apply_paid(
         subscription.scheduled_plan = None  # a scheduled downgrade took effect with it
         subscription.scheduled_seats = None
     subscription.term_basis = invoice.total  # what the term was invoiced for
+    subscription.term_carry = None  # a new term: nothing left over from a recount yet
     subscription.status = Status.ACTIVE.value
     subscription.starts_on = term.starts_on
     subscription.ends_on = term.ends_on

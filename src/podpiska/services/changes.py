@@ -100,6 +100,7 @@ def current_license(version: CatalogVersion, subscription: Subscription, currenc
         basis=basis,
         anchor_day=subscription.anchor_day or subscription.starts_on.day,
         currency=currency,
+        carry=subscription.term_carry or ZERO,
     )
 
 
@@ -153,6 +154,7 @@ def _compute(
         "starts_on": subscription.starts_on.isoformat() if subscription.starts_on else None,
         "ends_on": subscription.ends_on.isoformat() if subscription.ends_on else None,
         "basis": str(license_.basis),
+        "carry": str(license_.carry),
         "catalog": catalog.code,
         "version": version.version,
         "on": today.isoformat(),
@@ -447,6 +449,7 @@ def _apply(
         subscription.anchor_day = after.anchor_day
         subscription.last_reminder_days = None
     subscription.term_basis = after.basis
+    subscription.term_carry = after.carry or None
     subscription.updated_at = now
     if change.kind.value == "plan":
         subscription.scheduled_plan = None  # a later move supersedes a scheduled downgrade

@@ -6,11 +6,12 @@ What is issued when:
 - an **invoice** document for every invoice that went out (numbered; issued, paid or void),
   under the invoice's own number and dated the day it was issued;
 - an **act** for every invoice paid in full whose money starts or extends a paid term (kinds
-  `order`, `renewal`, `change`), numbered when it is created in its own gapless series per
-  year, `ACT-2026-000001` (`TEST-ACT-2026-000001` for accounts on a test clock, as their
-  invoices are `TEST-…`), and dated the day the invoice was paid in full, in the account's
-  timezone: the day the access was granted or extended. The term it covers is printed as
-  its period (an early renewal's term starts later than the act's date);
+  `order`, `renewal`, `change`) once the period it covers has been rendered: dated the last
+  day of that period and made once that day has come on the account's clock (no act for a
+  future period, none for an invoice a credit note took back); numbered when it is created
+  in its own gapless series per year, `ACT-2026-000001` (`TEST-ACT-2026-000001` for
+  accounts on a test clock, as their invoices are `TEST-…`). A credit line is never listed
+  as a service (`_act_lines`);
 - a **credit note** document for every credit note, under its number, dated the day it was
   issued in the account's timezone.
 
@@ -30,8 +31,8 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,11 +49,11 @@ from podpiska.db.models import (
     Invoice,
     InvoiceLine,
     LicenseLedgerEntry,
-    Payment,
+    TestClock,
 )
 from podpiska.db.types import UTCDateTime
 from podpiska.domain.errors import DomainError
-from podpiska.domain.money import CENT, format_amount
+from podpiska.domain.money import CENT, allocate, format_amount, format_money
 from podpiska.ports import Clock, DocumentData, DocumentLine, DocumentRenderer, Party
 from podpiska.services.common import not_found
 from podpiska.services.invoicing import invoice_lines, take_numbers
@@ -201,25 +202,58 @@ def _create_credit_note_documents(
     return len(rows)
 
 
+def _act_period_end() -> Any:
+    """The first day after the period an invoice's act covers (SQL): the invoice's own term
+    (renewals, changes), else the term its payment started (an order's: the license ledger's
+    row of that invoice), as `_term` reads it."""
+    started = (
+        select(LicenseLedgerEntry.ends_on)
+        .where(LicenseLedgerEntry.invoice_id == Invoice.id, LicenseLedgerEntry.ends_on.is_not(None))
+        .order_by(LicenseLedgerEntry.id.desc())
+        .limit(1)
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
+    return func.coalesce(Invoice.term_ends_on, started)
+
+
+def _act_day(period_end: date, timezone: str, clock_now: datetime) -> date | None:
+    """The day an act is dated: the last day of the period it certifies, once that day has
+    come on the account's clock (in its timezone); None before (no act for services not
+    rendered yet)."""
+    last = period_end - timedelta(days=1)
+    return last if clock_now.astimezone(ZoneInfo(timezone)).date() >= last else None
+
+
+def _clock_times(session: Session, now: datetime) -> dict[int | None, datetime]:
+    """The time of every clock accounts live on: the real one (key None) and each test
+    clock's."""
+    times: dict[int | None, datetime] = {None: now}
+    for clock_id, clock_now in session.execute(select(TestClock.id, TestClock.now)):
+        times[clock_id] = clock_now
+    return times
+
+
 def _create_acts(session: Session, now: datetime, batch: int, only: int | None) -> int:
-    """Acts of the invoices paid in full that have none, numbered gaplessly.
+    """Acts of the invoices paid in full whose period has been rendered, numbered
+    gaplessly: an act certifies services rendered, so it is dated the last day of the
+    period it covers and made once that day has come on the account's clock (a test
+    clock's for an account on one). An invoice taken back by a credit note gets none.
 
     The numbers of a (series, year) are taken under the lock of its sequence row, and the
     invoices are checked again under that lock: two workers never number the same act
     twice, and a number is never lost (a rolled-back transaction gives its numbers back).
     """
-    paid_on = (
-        select(func.max(Payment.received_on))
-        .where(Payment.invoice_id == Invoice.id)
-        .correlate(Invoice)
-        .scalar_subquery()
-    )
+    times = _clock_times(session, now)
+    # No clock is more than a day ahead of its UTC date in any timezone: a cheap bound in
+    # SQL, the exact day per account below.
+    bound = max(t.astimezone(UTC).date() for t in times.values()) + timedelta(days=2)
+    period_end = _act_period_end()
     query = (
         select(
             Invoice.id,
             Invoice.account_id,
-            Invoice.paid_at,
-            paid_on,
+            period_end,
             Account.timezone,
             Account.test_clock_id,
         )
@@ -228,18 +262,27 @@ def _create_acts(session: Session, now: datetime, batch: int, only: int | None) 
             Invoice.status == "paid",
             Invoice.kind.in_(ACT_INVOICE_KINDS),
             ~_has_document(ACT, Invoice.id),
+            ~exists().where(CreditNote.invoice_id == Invoice.id),
+            period_end <= bound,
         )
         .order_by(Invoice.id)
-        .limit(batch)
     )
     if only is not None:
         query = query.where(Invoice.id == only)
     groups: dict[tuple[bool, int], list[tuple[date, int, int]]] = defaultdict(list)
-    for invoice_id, account_id, paid_at, received_on, timezone, test_clock_id in session.execute(
-        query
-    ):
-        day = received_on or _local_day(paid_at, timezone, now)
-        groups[(test_clock_id is not None, day.year)].append((day, invoice_id, account_id))
+    found, after = 0, 0
+    while found < batch:
+        page = session.execute(query.where(Invoice.id > after).limit(batch)).all()
+        for invoice_id, account_id, ends, timezone, test_clock_id in page:
+            after = invoice_id
+            clock_now = times.get(test_clock_id, now)
+            day = _act_day(ends, timezone, clock_now) if ends is not None else None
+            if day is None or found >= batch:
+                continue  # not rendered yet (another account's clock is ahead)
+            groups[(test_clock_id is not None, day.year)].append((day, invoice_id, account_id))
+            found += 1
+        if len(page) < batch:
+            break
     created = 0
     for (test, year), acts in sorted(groups.items()):
         series = TEST_ACT_SERIES if test else ACT_SERIES
@@ -365,6 +408,43 @@ def _line(line: InvoiceLine, lang: str) -> DocumentLine:
     )
 
 
+def _act_lines(stored: list[InvoiceLine], currency: str, lang: str) -> tuple[DocumentLine, ...]:
+    """An act certifies services rendered: a credit line of the invoice (the unused days of
+    the configuration a change replaced) is not one. It is deducted from the services the
+    invoice charges, in proportion to their amounts (`allocate`: the kopecks sum back
+    exactly), and each service so reduced says so; the act's lines still sum to the
+    invoice's total. An upgrade's act reads "Тариф «Профессиональный» до конца оплаченного
+    периода, за вычетом неиспользованного остатка 14 521,41 ₽": 14 557,81 ₽."""
+    lines = [_line(line, lang) for line in stored]
+    credit = sum((line.amount for line in lines if line.amount < 0), Decimal(0))
+    services = [line for line in lines if line.amount > 0]
+    if credit == 0 or not services:
+        return tuple(lines)
+    shares = allocate(credit, [line.amount for line in services])
+    ru = lang == "ru"
+    result = []
+    for position, (line, share) in enumerate(zip(services, shares, strict=True), 1):
+        deducted = format_money(-share, currency, lang)
+        amount = line.amount + share
+        result.append(
+            replace(
+                line,
+                position=position,
+                description=line.description
+                + (
+                    f", за вычетом неиспользованного остатка {deducted}"
+                    if ru
+                    else f", less the unused balance of {deducted}"
+                ),
+                quantity=Decimal(1),
+                unit=_UNIT["service"][lang],
+                price=amount,
+                amount=amount,
+            )
+        )
+    return tuple(result)
+
+
 def _term(session: Session, invoice: Invoice) -> tuple[date, date] | None:
     """The days the invoice pays for, inclusive: its own term (renewals, changes), else the
     term its payment started (an order's term starts the day it is paid)."""
@@ -399,7 +479,11 @@ def document_data(
         invoice = session.get(Invoice, document.source_id)
         if invoice is None:
             raise ValueError(f"document {document.id}: invoice {document.source_id} is missing")
-        lines = tuple(_line(line, lang) for line in invoice_lines(session, invoice.id))
+        stored = invoice_lines(session, invoice.id)
+        if document.kind == ACT:
+            lines = _act_lines(stored, invoice.currency, lang)
+        else:
+            lines = tuple(_line(line, lang) for line in stored)
         vat_amount, vat_rate = _vat(invoice)
         data = DocumentData(
             kind=document.kind,
@@ -566,9 +650,11 @@ def _no_document(kind: str, invoice: Invoice, why_ru: str, why_en: str) -> Domai
     )
 
 
-def _check_source(session: Session, kind: str, source_id: int, account_id: int | None) -> None:
+def _check_source(
+    session: Session, kind: str, source_id: int, account_id: int | None, now: datetime
+) -> None:
     """Raise not-found when the source does not exist (or is another account's), and
-    `document_not_found` when it has no document of this kind."""
+    `document_not_found` when it has no document of this kind (yet)."""
     if kind == CREDIT_NOTE:
         note = session.get(CreditNote, source_id)
         if note is None or (account_id is not None and note.account_id != account_id):
@@ -593,6 +679,33 @@ def _check_source(session: Session, kind: str, source_id: int, account_id: int |
             + (" (счёт аннулирован)" if invoice.status == "void" else ""),
             "an act is issued once the invoice is paid in full"
             + (" (the invoice is void)" if invoice.status == "void" else ""),
+        )
+    if kind == ACT:
+        _check_act_due(session, invoice, now)
+
+
+def _check_act_due(session: Session, invoice: Invoice, now: datetime) -> None:
+    """An act certifies services rendered: none for an invoice whose money a credit note
+    took back, none before the last day of its period on the account's clock."""
+    if session.scalar(select(exists().where(CreditNote.invoice_id == invoice.id))):
+        raise _no_document(
+            ACT,
+            invoice,
+            "деньги по счёту возвращены корректировочным документом",
+            "the invoice's money was taken back by a credit note",
+        )
+    period = _term(session, invoice)
+    account = session.get(Account, invoice.account_id)
+    if period is None or account is None:
+        raise _no_document(ACT, invoice, "период услуг не известен", "no service period")
+    clock_now = _clock_times(session, now).get(account.test_clock_id, now)
+    last = period[1]
+    if _act_day(last + timedelta(days=1), account.timezone, clock_now) is None:
+        raise _no_document(
+            ACT,
+            invoice,
+            f"акт выписывается по окончании периода оказания услуг, {last:%d.%m.%Y}",
+            f"an act is issued once the service period is over, on {last.isoformat()}",
         )
 
 
@@ -630,7 +743,7 @@ def get_document_pdf(
     account's source is not found, as if it did not exist."""
     _check_kind(kind)
     with session.begin():
-        _check_source(session, kind, source_id, account_id)
+        _check_source(session, kind, source_id, account_id, clock.now())
         document = _find(session, kind, source_id)
         if document is None:
             _create_missing(session, now=clock.now(), batch=1, only=(kind, source_id))
@@ -678,8 +791,7 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
     """One document an account can download: an invoice, the act of a paid invoice, or a
-    credit note. `number` is None for an act not numbered yet (it is numbered when the
-    worker or the first download makes it)."""
+    credit note. Acts are listed once made (the last day of their period)."""
 
     kind: str  # invoice | act | credit_note
     source_id: int  # the invoice (invoice, act) or the credit note
@@ -753,10 +865,8 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     invoice.status,
                 )
             )
-            if invoice.status == "paid" and invoice.kind in ACT_INVOICE_KINDS:
-                number, issued_on = acts.get(invoice.id, (None, None))
-                if issued_on is None and invoice.paid_at is not None:
-                    issued_on = _local_day(invoice.paid_at, timezone, invoice.paid_at)
+            if invoice.id in acts:  # an act is made once its period has been rendered
+                number, issued_on = acts[invoice.id]
                 rows.append(
                     DocumentRow(
                         ACT,

@@ -416,6 +416,16 @@ def deliver_due(
             session.close()
 
 
+def sending_day(account: Account, event: OutboxEvent, clock: Clock) -> date:
+    """The day an e-mail about `event` goes out on the account's clock: today in the
+    account's timezone; for an account on a test clock, the day the event happened on that
+    clock (its days pass in seconds and the worker sends afterwards, so the wall clock, or
+    the test clock's time when the worker gets there, would count the wrong days)."""
+    if account.test_clock_id is not None:
+        return event.occurred_on
+    return clock.now().astimezone(ZoneInfo(account.timezone)).date()
+
+
 def _claim(
     session: Session,
     *,
@@ -511,7 +521,7 @@ def _claim(
                             renewal_invoice=invoice,
                             catalog=catalog,
                             lang=account.language if account.language in LANGUAGES else lang,
-                            today=today,
+                            today=sending_day(account, event, clock),
                             app_names=app_names,
                             charge=upcoming_charge(
                                 session,
@@ -520,7 +530,7 @@ def _claim(
                                 subscription=subscription,
                                 renewal_invoice=invoice,
                                 catalog=catalog,
-                                today=today,
+                                today=sending_day(account, event, clock),
                             ),
                         )
                         job = _Job(
