@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help system-packages assets browser messages install run serve test lint types contracts pytest bench format clean
 
 help:
-	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000"
+	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000 (PORT=8611: another port)"
 	@echo "make test  - set up everything and run lint, types, import contracts and all tests"
 	@echo "make bench - run the benchmarks in bench/ (PostgreSQL for two of them), record them"
 
@@ -73,9 +73,14 @@ messages: install
 	$(BIN)/pybabel extract --no-location --sort-output -F $(WEB)/babel.cfg -o $(WEB)/locale/messages.pot src/podpiska/entrypoints/web
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $(WEB)/locale/messages.pot -d $(WEB)/locale
 
+# `make run PORT=8611 HOST=0.0.0.0`: the public URL (return URLs, the sandbox's webhooks)
+# follows the served address unless PODPISKA_PUBLIC_URL is set.
+PORT ?=
+HOST ?=
+
 run: install
 	$(BIN)/podpiska init --demo
-	$(BIN)/podpiska serve
+	$(BIN)/podpiska serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -314,7 +314,7 @@ def catalog_schema() -> None:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="API processes (more than one: PostgreSQL).")
     ] = 1,
@@ -328,9 +328,12 @@ def serve(
             "--workers above 1 needs PostgreSQL and `podpiska worker` processes "
             "(PODPISKA_WORKER=external): the in-process worker runs in one process only"
         )
-    from podpiska.entrypoints.serving import serve_processes
+    from podpiska.entrypoints.serving import CannotListen, serve_processes
 
-    serve_processes(host or settings.host, port or settings.port, workers)
+    try:
+        serve_processes(host or settings.host, port or settings.port, workers)
+    except CannotListen as exc:
+        _fail(str(exc))
 
 
 @app.command()
