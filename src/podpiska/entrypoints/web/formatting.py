@@ -7,12 +7,14 @@ by `rendering.py` (`{{ invoice.total|money }}`, `{{ day|date }}`, `{{ at|moment 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
+from markupsafe import Markup
 
 from podpiska.domain.catalog import Text
 from podpiska.domain.money import CURRENCY_SIGNS, round_money
@@ -58,6 +60,18 @@ def long_date(day: date | None) -> str:
     if day is None:
         return "—"
     return format_date(day, "long", locale=current_language())
+
+
+_STOP_AFTER_ABBREVIATION = re.compile(r"(?<=[^\W\d_]\.)\.(?!\.)")
+
+
+def one_full_stop(text: str) -> str:
+    """A sentence that ends with an abbreviation ends with its dot alone: `...до 18 апреля
+    2027 г.` rather than `г..` (a long date in Russian ends with `г.`); an ellipsis stays."""
+    if ".." not in text:
+        return text
+    joined = _STOP_AFTER_ABBREVIATION.sub("", str(text))
+    return Markup(joined) if isinstance(text, Markup) else joined
 
 
 def moment(at: datetime | None) -> str:
