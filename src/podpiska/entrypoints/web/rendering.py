@@ -8,6 +8,7 @@ extends `base.html` and fills `{% block content %}`. Texts are `{{ _("...") }}` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -67,7 +68,8 @@ def _join_full_stops(env: Environment) -> None:
     """Every translated text of a template, once its values are in (`_()`, `ngettext()`,
     `{% trans %}`), has one full stop where a value ending with an abbreviation ends the
     sentence ("Оплачено до %(day)s." with `18 апреля 2027 г.`)."""
-    made_gettext, made_ngettext = env.globals["gettext"], env.globals["ngettext"]
+    made_gettext: Callable[..., str] = env.globals["gettext"]  # type: ignore[assignment]
+    made_ngettext: Callable[..., str] = env.globals["ngettext"]  # type: ignore[assignment]
 
     @pass_context
     def gettext_(context: Any, message: str, **variables: Any) -> str:
