@@ -41,6 +41,11 @@ def _context(ctx: typer.Context) -> Context:
     return context
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 promotion`, `2 promotions`, `0 promotions` (the CLI's English output)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _fail(message: str) -> NoReturn:
     raise BadInput(message)
 
@@ -202,8 +207,8 @@ def catalog_check(
     for version in catalog.versions:
         typer.echo(
             f"{path}: version {version.version} from {version.effective_from.isoformat()}: "
-            f"{len(version.plans)} plans, {len(version.add_ons)} add-ons, "
-            f"{len(version.promotions)} promotions, periods "
+            f"{counted(len(version.plans), 'plan')}, {counted(len(version.add_ons), 'add-on')}, "
+            f"{counted(len(version.promotions), 'promotion')}, periods "
             f"{', '.join(str(p.months) for p in version.periods)} months, "
             f"VAT {version.vat.mode.value}"
         )
@@ -371,6 +376,8 @@ def run(context: Context, argv: list[str] | None = None) -> int:
                 lang = ctx.meta.get("podpiska.lang", lang)
     except typer.Exit as exc:
         return exc.exit_code
+    except BrokenPipeError:  # `podpiska mailbox | head`: the reader has had enough
+        return _reader_gone()
     except typer.Abort:
         _say_error("aborted")
         return 1
@@ -403,6 +410,19 @@ def run(context: Context, argv: list[str] | None = None) -> int:
         )
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _reader_gone() -> int:
+    """The output's reader closed the pipe: stop quietly with status 1 (as Rich's tables do
+    and Python's documentation advises), and send what is still buffered nowhere, so that
+    the flush at exit raises nothing either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    return 1
 
 
 def _database_not_ready(context: Context, exc: Exception) -> str | None:

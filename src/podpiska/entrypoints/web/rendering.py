@@ -56,6 +56,7 @@ def environment() -> Environment:
         invoice_status_label=lambda code: labels.label(labels.INVOICE_STATUSES, code),
         invoice_kind_label=lambda code: labels.label(labels.INVOICE_KINDS, code),
         payment_method_label=lambda code: labels.label(labels.PAYMENT_METHODS, code),
+        decline_reason=lambda code: labels.decline_reason(code, current_language()),
         role_label=lambda code: labels.label(labels.ROLES, code),
         action_label=lambda action: action_label(action, current_language()),
     )
