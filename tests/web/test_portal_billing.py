@@ -23,6 +23,7 @@ from podpiska.db.models import (
     Account,
     AuditEntry,
     Invoice,
+    InvoiceLine,
     PaymentAttempt,
     PaymentMethod,
     Subscription,
@@ -488,6 +489,57 @@ def test_a_scheduled_lower_tariff_is_named_not_coded(client: TestClient) -> None
     scheduled = re.search(r'data-testid="change-scheduled">(.*?)</div>', shown)
     assert scheduled is not None, shown
     assert "тариф «Базовый»" in scheduled.group(1) and "basic" not in scheduled.group(1)
+
+
+def test_the_pay_page_shows_the_credit_used(client: TestClient) -> None:
+    """An account with 3 000 ₽ of credit (an overpayment) renews: the pay page said
+    "Итого 1 990 / К оплате 0" with nothing between; the credit used is a line of its own,
+    and total − credit = what is left to pay."""
+    ctx = ctx_of(client)
+    then = FixedTime(NOON_IN_MOSCOW - timedelta(days=25))
+    with ctx.session() as db:
+        account = accounts.open_account(
+            db, name="ООО «Аванс»", admin_email="it@advance.example", actor="test", clock=then
+        )
+        order = billing.order_subscription(
+            db, account_id=account.id, plan="standard", months=1, actor="test", clock=then
+        )
+        billing.register_payment(
+            db,
+            invoice_id=order.invoice.id,
+            amount=Decimal(order.invoice.total) + Decimal("3000.00"),
+            method="bank_transfer",
+            external_id="advance-1",
+            actor="test",
+            clock=then,
+        )
+    who = Login("admin@advance.example", "advance-admin-password")
+    add_admin(ctx, account.id, who)
+    client_log_in(client, who)
+    base = f"/portal/{account.id}"
+    token = token_of(client, f"{base}/renew")
+    made = client.post(f"{base}/renew", data={"months": "3", "csrf_token": token})
+    assert made.status_code == 303, made.text
+    page = client.get(made.headers["location"]).text
+    with ctx.session() as db, db.begin():
+        invoice = db.get(Invoice, int(made.headers["location"].split("/")[4]))
+        assert invoice is not None
+        lines = db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+        assert sum(line.amount for line in lines) == invoice.total
+        assert invoice.amount_paid == Decimal("3000.00")
+        due = invoice.total - Decimal("3000.00")
+    credit = re.search(r'data-testid="paid-credit"><dt>([^<]*)</dt><dd[^>]*>([^<]*)<', page)
+    assert credit is not None, page
+    assert credit.group(1) == "Зачёт с баланса"
+    assert credit.group(2).replace("\xa0", " ") == "−3 000,00 ₽"
+    shown_due = re.search(r'data-testid="due">([^<]*)<', page)
+    assert shown_due is not None
+    assert shown_due.group(1).replace("\xa0", " ") == money_text(due)
+
+
+def money_text(amount: Decimal) -> str:
+    whole, cents = f"{amount:.2f}".split(".")
+    return f"{int(whole):,}".replace(",", " ") + f",{cents} ₽"
 
 
 def test_every_payment_method_is_said_in_words() -> None:

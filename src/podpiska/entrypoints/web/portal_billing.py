@@ -257,6 +257,8 @@ def _pay_page(
             "invoice": invoice,
             "lines": lines,
             "due": invoice.total - invoice.amount_paid,
+            # between the total and what is left to pay: the credit used, earlier payments
+            "paid": account_views.invoice_payments(db, invoice_id=invoice.id),
             "term_last_day": invoice.term_ends_on - timedelta(days=1)
             if invoice.term_ends_on
             else None,
