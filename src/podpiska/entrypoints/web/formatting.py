@@ -8,8 +8,9 @@ by `rendering.py` (`{{ invoice.total|money }}`, `{{ day|date }}`, `{{ at|moment 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -112,7 +113,18 @@ def upper_first(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
+def term(invoice: Any) -> str:
+    """An invoice's term as people read it, first to LAST paid day (`26.11.2026 –
+    25.12.2026`): the stored `term_ends_on` is the first day not paid for; every page shows
+    the last paid day, as "paid through" does."""
+    starts, ends = invoice.term_starts_on, invoice.term_ends_on
+    if starts is None or ends is None:
+        return "—"
+    return f"{short_date(starts)} – {short_date(ends - timedelta(days=1))}"
+
+
 FILTERS = {
+    "term": term,
     "money": money,
     "number": number,
     "date": short_date,

@@ -259,9 +259,6 @@ def _pay_page(
             "due": invoice.total - invoice.amount_paid,
             # between the total and what is left to pay: the credit used, earlier payments
             "paid": account_views.invoice_payments(db, invoice_id=invoice.id),
-            "term_last_day": invoice.term_ends_on - timedelta(days=1)
-            if invoice.term_ends_on
-            else None,
             "methods": methods,
             "cards_only": all(m.type == "bank_card" for m in methods),
             "options": gateway_options(ctx.ports.gateway),
