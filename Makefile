@@ -82,9 +82,11 @@ messages: install
 PORT ?=
 HOST ?=
 
+SERVED := $(if $(HOST),PODPISKA_HOST=$(HOST)) $(if $(PORT),PODPISKA_PORT=$(PORT))
+
 run: install
-	$(BIN)/podpiska init --demo
-	$(BIN)/podpiska serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+	$(SERVED) $(BIN)/podpiska init --demo
+	$(SERVED) $(BIN)/podpiska serve
 
 lint: install
 	$(BIN)/ruff check src tests bench
