@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help system-packages assets browser messages install run serve test lint types contracts pytest bench format clean
 
 help:
-	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000"
+	@echo "make run   - set up everything and start Podpiska on http://127.0.0.1:8000 (PORT=8611: another port)"
 	@echo "make test  - set up everything and run lint, types, import contracts and all tests"
 	@echo "make bench - run the benchmarks in bench/ (PostgreSQL for two of them), record them"
 
@@ -34,19 +34,23 @@ system-packages:
 	$$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }
 
-# The web application's front-end packages (htmx 2, Chart.js 4, Pico CSS 2) come from the npm
-# registry, pinned in package-lock.json, and are copied to a git-ignored folder it serves.
+# The web application's front-end packages (htmx 2, Chart.js 4, Pico CSS 2, and Swagger UI 5
+# for the API's /docs) come from the npm registry, pinned in package-lock.json, and are copied
+# to a git-ignored folder it serves.
 WEB := src/podpiska/entrypoints/web
 ASSETS := $(WEB)/assets
 VENDOR_STATIC := $(WEB)/static/vendor
 ASSETS_STAMP := $(VENDOR_STATIC)/.installed-stamp
 VENDOR_FILES := htmx.org/dist/htmx.min.js chart.js/dist/chart.umd.min.js @picocss/pico/css/pico.min.css
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png
 
 $(ASSETS_STAMP): $(ASSETS)/package.json $(ASSETS)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (apt-get install npm) for the web assets" >&2; exit 1; }
 	@cd $(ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR_STATIC)
 	@for f in $(VENDOR_FILES); do cp $(ASSETS)/node_modules/$$f $(VENDOR_STATIC)/ || exit 1; done
+	@mkdir -p $(VENDOR_STATIC)/swagger-ui
+	@for f in $(SWAGGER_FILES); do cp $(ASSETS)/node_modules/swagger-ui-dist/$$f $(VENDOR_STATIC)/swagger-ui/ || exit 1; done
 	@touch $@
 
 assets: $(ASSETS_STAMP)
@@ -73,9 +77,16 @@ messages: install
 	$(BIN)/pybabel extract --no-location --sort-output -F $(WEB)/babel.cfg -o $(WEB)/locale/messages.pot src/podpiska/entrypoints/web
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $(WEB)/locale/messages.pot -d $(WEB)/locale
 
+# `make run PORT=8611 HOST=0.0.0.0`: the public URL (return URLs, the sandbox's webhooks)
+# follows the served address unless PODPISKA_PUBLIC_URL is set.
+PORT ?=
+HOST ?=
+
+SERVED := $(if $(HOST),PODPISKA_HOST=$(HOST)) $(if $(PORT),PODPISKA_PORT=$(PORT))
+
 run: install
-	$(BIN)/podpiska init --demo
-	$(BIN)/podpiska serve
+	$(SERVED) $(BIN)/podpiska init --demo
+	$(SERVED) $(BIN)/podpiska serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

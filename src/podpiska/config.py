@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     # Accounts whose entitlements the API keeps in memory, per process (docs/entitlements.md).
     entitlement_cache_accounts: int = Field(100_000, ge=1)
     # Where customers and gateways reach this server (return URLs, the sandbox's webhooks).
-    public_url: str = "http://127.0.0.1:8000"
+    # Unset: http://<host>:<port> of the server itself (`podpiska serve --port` included;
+    # a wildcard host such as 0.0.0.0 is reached at 127.0.0.1).
+    public_url: str = ""
     # Payments: the built-in sandbox (test cards, no network) or YooKassa.
     gateway: Literal["sandbox", "yookassa"] = "sandbox"
     sandbox_dir: Path = Path("var/sandbox")  # the sandbox gateway's own state
@@ -92,6 +94,12 @@ class Settings(BaseSettings):
     # (docs/licenses.md). Created by `podpiska init` or `podpiska license keygen`; in
     # production it is never created on the fly: a missing key is an error.
     license_key: Path = Path("var/license-signing.pem")
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_server(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
@@ -135,6 +143,17 @@ def secret_weakness(secret: str) -> str | None:
             f"(at least {MIN_SECRET_DISTINCT} different characters)"
         )
     return None
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL at which a server listening on `host`:`port` is reached from this machine."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def load_settings() -> Settings:

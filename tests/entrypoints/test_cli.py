@@ -369,7 +369,7 @@ def test_catalog_check_defaults_to_the_settings_catalog(
 ) -> None:
     code, out, err = cli(context, capsys, "catalog", "check")
     assert (code, err) == (0, "")
-    assert "4 plans, 2 add-ons, 1 promotions, periods 1, 3, 6, 12, 24 months" in out
+    assert "4 plans, 2 add-ons, 1 promotion, periods 1, 3, 6, 12, 24 months" in out
     assert out.splitlines()[-1] == f"{CRM_SHOP}: OK"
 
 
@@ -583,3 +583,33 @@ def test_a_quote_imports_no_database_or_web_code(tmp_path: Path) -> None:
             [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
         )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("argv", [["catalog", "check"], ["catalog", "show"], ["--help"]])
+def test_a_reader_that_stops_early_is_no_error(argv: list[str], tmp_path: Path) -> None:
+    """`podpiska mailbox | head` ended with "internal error (BrokenPipeError)": any command
+    whose reader closes the pipe stops quietly (nothing on stderr, status 1)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODPISKA_")} | {
+        "PODPISKA_CATALOG": str(CRM_SHOP),
+        "PODPISKA_CACHE_DIR": str(tmp_path / "cache"),
+        "PODPISKA_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}",
+    }
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from podpiska.app import main; main()", *argv],
+            check=False,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == b""
+    assert done.returncode in (0, 1)

@@ -207,6 +207,34 @@ def test_init_demo_adds_accounts_in_every_state_and_a_key_that_works(
     assert second.status_code == 200
 
 
+def test_init_demo_prints_a_customer_login_that_can_renew(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The printed customer login (Ромашка) could not renew: its renewal opens in months.
+    A login whose renewal is open now is printed, and it renews in the portal."""
+    from tests.web.conftest import Login, client_log_in
+
+    context = admin_context(db_url, tmp_path)
+    out = ok(context, capsys, "init", "--demo")
+    lines = re.findall(
+        r"^  account_admin +(\S+) +(\S+)  \(portal (\d+): renewal open now", out, re.MULTILINE
+    )
+    assert lines, out
+    email, password, account_id = lines[0]
+    assert "http://127.0.0.1:8000/:" in out  # where to log in
+    with TestClient(create_app(context), follow_redirects=False) as client:
+        client_log_in(client, Login(email, password))
+        page = client.get(f"/portal/{account_id}/renew")
+        assert page.status_code == 200 and 'data-testid="renew-opens"' not in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        made = client.post(
+            f"/portal/{account_id}/renew", data={"months": "1", "csrf_token": token.group(1)}
+        )
+        assert made.status_code == 303, made.text
+        assert made.headers["location"].endswith("/pay")
+
+
 # --- API keys -------------------------------------------------------------------------------
 
 

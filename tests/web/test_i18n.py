@@ -78,3 +78,22 @@ def test_money_dates_and_moments_in_russian_and_english() -> None:
     use_language("ru")
     with pytest.raises(TypeError):
         formatting.money(3990.0)  # type: ignore[arg-type]
+
+
+def test_a_sentence_ending_with_a_long_date_has_one_full_stop() -> None:
+    """ "Оплачено по 18 апреля 2027 г.." was shown: the date's abbreviation and the sentence's
+    full stop are one dot (in `_()`, `ngettext()`, `{% trans %}` and flash messages)."""
+    from podpiska.entrypoints.web.rendering import environment
+
+    use_language("ru")
+    day = date(2027, 4, 18)
+    page = environment().from_string(
+        '{{ _("Paid through %(day)s.", day=day|long_date) }}|'
+        "{% trans day=day|long_date %}Paid through {{ day }}.{% endtrans %}|"
+        '{{ ngettext("%(num)d day left", "%(num)d days left", 2) }}...'
+    )
+    parts = page.render(day=day).replace("\u202f", " ").split("|")
+    assert parts[0] == "Оплачено по 18 апреля 2027 г."
+    assert parts[1] == "Оплачено по 18 апреля 2027 г."
+    assert parts[2].endswith("дня...")  # an ellipsis stays
+    assert formatting.one_full_stop("до 27 ноября 2026 г..") == "до 27 ноября 2026 г."

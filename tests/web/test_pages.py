@@ -4,13 +4,14 @@ role guards, the language, and the API left exactly as it was."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.db.models import AuditEntry, WebUser
+from podpiska.db.models import AuditEntry, Invoice, WebUser
 from podpiska.domain.errors import DomainError
 from podpiska.entrypoints.web.deps import guard_account, vendor, vendor_admin
 from podpiska.services.people import Person
@@ -194,3 +195,27 @@ def test_the_role_guards() -> None:
     with pytest.raises(DomainError) as other:
         guard_account(customer, 8)
     assert other.value.http_status == 404
+
+
+def test_one_end_date_for_one_term_in_the_portal_and_the_back_office(
+    client: TestClient,
+) -> None:
+    """The back office showed an invoice's term up to its first unpaid day (26.12) and the
+    portal the last paid day (25.12): both show the last paid day, as "paid through"."""
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+    with ctx.session() as db, db.begin():  # a renewal invoice: a term of its own
+        invoice = db.scalars(
+            select(Invoice).where(Invoice.term_ends_on.is_not(None)).order_by(Invoice.id)
+        ).first()
+        assert invoice is not None and invoice.term_ends_on is not None
+        account_id = invoice.account_id
+        last_day = invoice.term_ends_on - timedelta(days=1)
+    client_log_in(client, VENDOR_OPERATOR)  # vendors see the portal's pages too
+    pay = client.get(f"/portal/{account_id}/invoices/{invoice.id}/pay").text
+    in_portal = re.search(r"– ([0-9.]+)</p>", pay)
+    assert in_portal is not None, pay
+    office = client.get(f"/office/accounts/{account_id}").text
+    terms = re.findall(r'data-testid="invoice-term">[^<]*– ([0-9.]+)<', office)
+    assert in_portal.group(1) == last_day.strftime("%d.%m.%Y")
+    assert last_day.strftime("%d.%m.%Y") in terms, terms
+    assert invoice.term_ends_on.strftime("%d.%m.%Y") not in terms

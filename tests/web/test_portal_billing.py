@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from podpiska.db.models import (
     Account,
     AuditEntry,
     Invoice,
+    InvoiceLine,
     PaymentAttempt,
     PaymentMethod,
     Subscription,
@@ -300,7 +301,9 @@ def test_a_payment_still_waiting_then_a_declined_card(client: TestClient) -> Non
     assert 'data-result="waiting"' in waiting.text and waiting.headers["refresh"] == "2"
     pay_at_the_gateway(client, started.headers["location"], card="4000 0000 0000 0002")
     failed = client.get(f"/portal/{PETROV}/invoices/{invoice_id}/result")
-    assert 'data-result="failed"' in failed.text and "general_decline" in failed.text
+    assert 'data-result="failed"' in failed.text
+    # the reason in the customer's words, not the gateway's code
+    assert "(банк отклонил платёж)" in failed.text and "general_decline" not in failed.text
     assert subscription_of(ctx, PETROV).ends_on == date(2026, 11, 28)
 
 
@@ -446,6 +449,110 @@ def test_a_higher_tariff_on_the_demo_catalog(client: TestClient) -> None:
     with ctx.session() as db, db.begin():
         change = db.scalars(select(SubscriptionChange)).one()
         assert change.params == {"plan": "professional"} and change.status == "pending"
+
+
+def test_a_scheduled_lower_tariff_is_named_not_coded(client: TestClient) -> None:
+    """A paid standard account moves down to basic at the end of its term; the change page
+    said "тариф «basic»" (the plan's code): it names the plan."""
+    ctx = ctx_of(client)
+    then = FixedTime(NOON_IN_MOSCOW - timedelta(days=30))
+    with ctx.session() as db:
+        account = accounts.open_account(
+            db, name="ООО «Меньше»", admin_email="it@less.example", actor="test", clock=then
+        )
+        order = billing.order_subscription(
+            db, account_id=account.id, plan="standard", months=12, actor="test", clock=then
+        )
+        billing.register_payment(
+            db,
+            invoice_id=order.invoice.id,
+            amount=Decimal(order.invoice.total),
+            method="bank_transfer",
+            external_id="less-1",
+            actor="test",
+            clock=then,
+        )
+    who = Login("admin@less.example", "less-admin-password")
+    add_admin(ctx, account.id, who)
+    client_log_in(client, who)
+    base = f"/portal/{account.id}"
+    page = client.get(f"{base}/change?kind=plan&plan=basic")
+    assert page.status_code == 200 and 'data-testid="preview"' in page.text, page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    done = client.post(
+        f"{base}/change",
+        data={"csrf_token": csrf_of(page.text), "token": token.group(1), "kind": "plan"},
+    )
+    assert done.status_code == 303
+    shown = client.get(base + "/change").text
+    scheduled = re.search(r'data-testid="change-scheduled">(.*?)</div>', shown)
+    assert scheduled is not None, shown
+    assert "тариф «Базовый»" in scheduled.group(1) and "basic" not in scheduled.group(1)
+
+
+def test_the_pay_page_shows_the_credit_used(client: TestClient) -> None:
+    """An account with 3 000 ₽ of credit (an overpayment) renews: the pay page said
+    "Итого 1 990 / К оплате 0" with nothing between; the credit used is a line of its own,
+    and total − credit = what is left to pay."""
+    ctx = ctx_of(client)
+    then = FixedTime(NOON_IN_MOSCOW - timedelta(days=25))
+    with ctx.session() as db:
+        account = accounts.open_account(
+            db, name="ООО «Аванс»", admin_email="it@advance.example", actor="test", clock=then
+        )
+        order = billing.order_subscription(
+            db, account_id=account.id, plan="standard", months=1, actor="test", clock=then
+        )
+        billing.register_payment(
+            db,
+            invoice_id=order.invoice.id,
+            amount=Decimal(order.invoice.total) + Decimal("3000.00"),
+            method="bank_transfer",
+            external_id="advance-1",
+            actor="test",
+            clock=then,
+        )
+    who = Login("admin@advance.example", "advance-admin-password")
+    add_admin(ctx, account.id, who)
+    client_log_in(client, who)
+    base = f"/portal/{account.id}"
+    token = token_of(client, f"{base}/renew")
+    made = client.post(f"{base}/renew", data={"months": "3", "csrf_token": token})
+    assert made.status_code == 303, made.text
+    page = client.get(made.headers["location"]).text
+    with ctx.session() as db, db.begin():
+        invoice = db.get(Invoice, int(made.headers["location"].split("/")[4]))
+        assert invoice is not None
+        lines = db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+        assert sum(line.amount for line in lines) == invoice.total
+        assert invoice.amount_paid == Decimal("3000.00")
+        due = invoice.total - Decimal("3000.00")
+    credit = re.search(r'data-testid="paid-credit"><dt>([^<]*)</dt><dd[^>]*>([^<]*)<', page)
+    assert credit is not None, page
+    assert credit.group(1) == "Зачёт с баланса"
+    assert credit.group(2).replace("\xa0", " ") == "−3 000,00 ₽"
+    shown_due = re.search(r'data-testid="due">([^<]*)<', page)
+    assert shown_due is not None
+    assert shown_due.group(1).replace("\xa0", " ") == money_text(due)
+
+
+def money_text(amount: Decimal) -> str:
+    whole, cents = f"{amount:.2f}".split(".")
+    return f"{int(whole):,}".replace(",", " ") + f",{cents} ₽"
+
+
+def test_every_payment_method_is_said_in_words() -> None:
+    """The payments tables showed the method `credit` raw: every method a payment is
+    recorded with (the API's, the gateway's, a credit used on an invoice) has its words."""
+    from podpiska.entrypoints.web import labels
+    from podpiska.entrypoints.web.i18n import use_language
+    from podpiska.services.billing import PAYMENT_METHODS
+
+    use_language("ru")
+    for method in (*PAYMENT_METHODS, "credit"):
+        assert labels.label(labels.PAYMENT_METHODS, method) != method
+    assert labels.label(labels.PAYMENT_METHODS, "credit") == "Зачёт с баланса"
 
 
 # --- payment settings: two clicks -------------------------------------------------------------

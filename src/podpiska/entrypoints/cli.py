@@ -41,6 +41,11 @@ def _context(ctx: typer.Context) -> Context:
     return context
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 promotion`, `2 promotions`, `0 promotions` (the CLI's English output)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _fail(message: str) -> NoReturn:
     raise BadInput(message)
 
@@ -207,8 +212,8 @@ def catalog_check(
     for version in catalog.versions:
         typer.echo(
             f"{path}: version {version.version} from {version.effective_from.isoformat()}: "
-            f"{len(version.plans)} plans, {len(version.add_ons)} add-ons, "
-            f"{len(version.promotions)} promotions, periods "
+            f"{counted(len(version.plans), 'plan')}, {counted(len(version.add_ons), 'add-on')}, "
+            f"{counted(len(version.promotions), 'promotion')}, periods "
             f"{', '.join(str(p.months) for p in version.periods)} months, "
             f"VAT {version.vat.mode.value}"
         )
@@ -319,7 +324,7 @@ def catalog_schema() -> None:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="API processes (more than one: PostgreSQL).")
     ] = 1,
@@ -337,9 +342,12 @@ def serve(
             "--workers above 1 needs PostgreSQL and `podpiska worker` processes "
             "(PODPISKA_WORKER=external): the in-process worker runs in one process only"
         )
-    from podpiska.entrypoints.serving import serve_processes
+    from podpiska.entrypoints.serving import CannotListen, serve_processes
 
-    serve_processes(host or settings.host, port or settings.port, workers)
+    try:
+        serve_processes(host or settings.host, port or settings.port, workers)
+    except CannotListen as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -377,6 +385,8 @@ def run(context: Context, argv: list[str] | None = None) -> int:
                 lang = ctx.meta.get("podpiska.lang", lang)
     except typer.Exit as exc:
         return exc.exit_code
+    except BrokenPipeError:  # `podpiska mailbox | head`: the reader has had enough
+        return _reader_gone()
     except typer.Abort:
         _say_error("aborted")
         return 1
@@ -409,6 +419,19 @@ def run(context: Context, argv: list[str] | None = None) -> int:
         )
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _reader_gone() -> int:
+    """The output's reader closed the pipe: stop quietly with status 1 (as Rich's tables do
+    and Python's documentation advises), and send what is still buffered nowhere, so that
+    the flush at exit raises nothing either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    return 1
 
 
 def _database_not_ready(context: Context, exc: Exception) -> str | None:

@@ -80,13 +80,18 @@ def init(
         typer.echo(f"admin API key (shown once): {key}")
         typer.echo(
             f"try: curl -H 'Authorization: Bearer {key}' "
-            f"http://{settings.host}:{settings.port}/api/v1/accounts/1"
+            f"{settings.public_url.rstrip('/')}/api/v1/accounts/1"
         )
         from podpiska.services.demo import create_demo_people
 
-        typer.echo(f"web logins (demo passwords) at http://{settings.host}:{settings.port}/:")
-        for email, role, password in create_demo_people(db, clock=context.clock):
-            typer.echo(f"  {role:16} {email:28} {password}")
+        typer.echo(f"web logins (demo passwords) at {settings.public_url.rstrip('/')}/:")
+        for login in create_demo_people(db, clock=context.clock):
+            note = ""
+            if login.can_renew:
+                note = f"  (portal {login.account_id}: renewal open now, try renewing and paying)"
+            elif login.renewal_opens_on is not None:
+                note = f"  (portal {login.account_id}: renewal opens on {login.renewal_opens_on})"
+            typer.echo(f"  {login.role:16} {login.email:28} {login.password}{note}")
 
 
 @catalog_app.command("load")

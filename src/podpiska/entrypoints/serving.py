@@ -11,7 +11,9 @@ IPPROTO_TCP so that TCP_NODELAY applies. Each process keeps its own entitlement 
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -20,8 +22,20 @@ from types import FrameType
 APP = "podpiska.app:serve_app"
 
 
+class CannotListen(Exception):
+    """The address cannot be listened on (a busy port, a foreign address, a privileged
+    port): one line for the user."""
+
+
 def serve_one(host: str, port: int, *, reuse_port: bool = False) -> None:
     import uvicorn
+
+    sock = _socket(host, port, reuse_port=reuse_port)
+    # The application is built by uvicorn from the settings (PODPISKA_*): it learns the
+    # address it is served at, so that its default public URL (return URLs, the sandbox's
+    # notifications) is this one, not the default port's.
+    os.environ["PODPISKA_HOST"] = host
+    os.environ["PODPISKA_PORT"] = str(port)
 
     config = uvicorn.Config(
         APP,
@@ -31,7 +45,7 @@ def serve_one(host: str, port: int, *, reuse_port: bool = False) -> None:
         log_config=None,  # our JSON logs (PODPISKA_LOG_FORMAT=text for plain lines)
         access_log=False,  # the application logs every request itself, with its id
     )
-    uvicorn.Server(config).run(sockets=[_socket(host, port, reuse_port=reuse_port)])
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
@@ -40,8 +54,32 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CannotListen(_why(host, port, exc)) from None
     return sock
+
+
+def _why(host: str, port: int, exc: OSError) -> str:
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use on {host} (another server is listening there): "
+            "stop it or choose another port with --port or PODPISKA_PORT"
+        )
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on {where} (ports below 1024 need privileges)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: {host} is not an address of this machine"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+def check_address(host: str, port: int, *, reuse_port: bool) -> None:
+    """Raise CannotListen now if `host`:`port` cannot be listened on (before processes are
+    spawned, each of which binds its own socket)."""
+    _socket(host, port, reuse_port=reuse_port).close()
 
 
 def serve_processes(host: str, port: int, workers: int) -> None:
@@ -50,6 +88,7 @@ def serve_processes(host: str, port: int, workers: int) -> None:
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         serve_one(host, port)
         return
+    check_address(host, port, reuse_port=True)
     spawn = multiprocessing.get_context("spawn")
     processes = [
         spawn.Process(target=serve_one, args=(host, port), kwargs={"reuse_port": True})

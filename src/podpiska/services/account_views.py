@@ -123,6 +123,19 @@ def account_invoices(session: Session, *, account_id: int, limit: int = 100) -> 
         )
 
 
+def invoice_payments(session: Session, *, invoice_id: int) -> list[Payment]:
+    """What has gone towards one invoice (payments, the account's credit used), oldest first."""
+    with session.begin():
+        read_only(session)
+        return list(
+            session.scalars(
+                select(Payment)
+                .where(Payment.invoice_id == invoice_id, Payment.status == "succeeded")
+                .order_by(Payment.id)
+            )
+        )
+
+
 def account_payments(session: Session, *, account_id: int, limit: int = 100) -> list[Payment]:
     """The money received from the account, newest first."""
     with session.begin():

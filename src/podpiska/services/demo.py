@@ -7,7 +7,7 @@ lifecycle run catches up to today, so the states are the ones the system itself 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -143,7 +143,8 @@ def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
     return result
 
 
-# The demo's logins to the web application: deterministic passwords, for the demo only.
+# The demo's logins to the web application: deterministic passwords, for the demo only. An
+# account_admin runs the demo account whose administrator e-mail is theirs.
 DEMO_PEOPLE = (
     ("admin@podpiska.example", "vendor_admin", "demo-vendor-admin"),
     ("operator@podpiska.example", "vendor_operator", "demo-vendor-operator"),
@@ -172,29 +173,46 @@ def demo_credentials(session: Session) -> list[str]:
     return found
 
 
-def create_demo_people(session: Session, *, clock: Clock) -> list[tuple[str, str, str]]:
-    """One person of each role (the account_admin for the demo account of
-    `DEMO_CUSTOMER_EMAIL`); returns (e-mail, role, password). People already there are
+# ИП Петров: a month bought 25 days before the demo's day, so its renewal window is open and
+# a customer can try renewing and paying (Ромашка's renewal opens months later).
+DEMO_RENEWER = ("petrov@example.ru", "account_admin", "demo-petrov-admin")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    email: str
+    role: str
+    password: str
+    account_id: int | None = None
+    can_renew: bool = False  # an account_admin whose account may be renewed today
+    renewal_opens_on: date | None = None  # else, from when
+
+
+def create_demo_people(session: Session, *, clock: Clock) -> list[DemoLogin]:
+    """One person of each role, and a second account_admin whose account can be renewed
+    today; returns each login with whether its account can renew. People already there are
     left as they are (and listed: the demo passwords are the same every time)."""
     from podpiska.services import people
 
-    with session.begin():
-        account_id = session.scalar(
-            select(Account.id)
-            .where(Account.admin_email == DEMO_CUSTOMER_EMAIL)
-            .order_by(Account.id)
-            .limit(1)
-        )
     made = []
-    for email, role, password in DEMO_PEOPLE:
-        if role == "account_admin" and account_id is None:
-            continue  # a database with other accounts than the demo's
+    for email, role, password in (*DEMO_PEOPLE, DEMO_RENEWER):
+        account_id = None
+        if role == "account_admin":
+            with session.begin():
+                account_id = session.scalar(
+                    select(Account.id)
+                    .where(Account.admin_email == email)
+                    .order_by(Account.id)
+                    .limit(1)
+                )
+            if account_id is None:
+                continue  # a database with other accounts than the demo's
         try:
             people.create_person(
                 session,
                 email=email,
                 role=role,
-                account_id=account_id if role == "account_admin" else None,
+                account_id=account_id,
                 password=password,
                 actor=ACTOR,
                 clock=clock,
@@ -202,5 +220,13 @@ def create_demo_people(session: Session, *, clock: Clock) -> list[tuple[str, str
         except DomainError as error:
             if error.code != "person_exists":
                 raise
-        made.append((email, role, password))
+        if account_id is None:
+            made.append(DemoLogin(email, role, password))
+            continue
+        try:
+            offers = billing.renewal_offers(session, account_id=account_id, clock=clock)
+        except DomainError:
+            made.append(DemoLogin(email, role, password, account_id))
+            continue
+        made.append(DemoLogin(email, role, password, account_id, offers.can_renew, offers.opens_on))
     return made

@@ -51,12 +51,13 @@ QUIET_ROUTES = frozenset(
 )
 
 
+# Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes; Swagger UI 4 cannot): the npm
+# package swagger-ui-dist, pinned with the web's assets and copied here by `make install`.
+SWAGGER_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "swagger-ui"
+
+
 def _swagger_dir() -> Path | None:
-    try:
-        import swagger_ui_bundle
-    except ImportError:  # pragma: no cover - it is a pinned dependency
-        return None
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return SWAGGER_DIR if (SWAGGER_DIR / "swagger-ui-bundle.js").is_file() else None
 
 
 def create_api(context: Context) -> FastAPI:

@@ -7,12 +7,15 @@ by `rendering.py` (`{{ invoice.total|money }}`, `{{ day|date }}`, `{{ at|moment 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
+from markupsafe import Markup
 
 from podpiska.domain.catalog import Text
 from podpiska.domain.money import CURRENCY_SIGNS, round_money
@@ -60,6 +63,18 @@ def long_date(day: date | None) -> str:
     return format_date(day, "long", locale=current_language())
 
 
+_STOP_AFTER_ABBREVIATION = re.compile(r"(?<=[^\W\d_]\.)\.(?!\.)")
+
+
+def one_full_stop(text: str) -> str:
+    """A sentence that ends with an abbreviation ends with its dot alone: `...до 18 апреля
+    2027 г.` rather than `г..` (a long date in Russian ends with `г.`); an ellipsis stays."""
+    if ".." not in text:
+        return text
+    joined = _STOP_AFTER_ABBREVIATION.sub("", str(text))
+    return Markup(joined) if isinstance(text, Markup) else joined
+
+
 def moment(at: datetime | None) -> str:
     """A timestamp in Moscow time: `22.11.2026 15:00` (ru), `Nov 22, 2026, 3:00 PM` (en)."""
     if at is None:
@@ -98,7 +113,18 @@ def upper_first(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
+def term(invoice: Any) -> str:
+    """An invoice's term as people read it, first to LAST paid day (`26.11.2026 –
+    25.12.2026`): the stored `term_ends_on` is the first day not paid for; every page shows
+    the last paid day, as "paid through" does."""
+    starts, ends = invoice.term_starts_on, invoice.term_ends_on
+    if starts is None or ends is None:
+        return "—"
+    return f"{short_date(starts)} – {short_date(ends - timedelta(days=1))}"
+
+
 FILTERS = {
+    "term": term,
     "money": money,
     "number": number,
     "date": short_date,

@@ -4,6 +4,7 @@ methods): presentation only, translated when a page is rendered."""
 from __future__ import annotations
 
 from podpiska.entrypoints.web.i18n import N_, gettext
+from podpiska.services.notification_texts import FAILURE_WORDS
 
 STATES = {
     "none": N_("No subscription"),
@@ -57,6 +58,7 @@ PAYMENT_METHODS = {
     "e_wallet": N_("E-wallet"),
     "sbp": N_("SBP"),
     "manual": N_("Manual"),
+    "credit": N_("Account credit"),  # money the account had (a credit note), used on an invoice
 }
 
 ROLES = {
@@ -64,6 +66,12 @@ ROLES = {
     "vendor_operator": N_("Vendor operator"),
     "account_admin": N_("Account administrator"),
 }
+
+
+def decline_reason(code: str | None, lang: str) -> str:
+    """Why a gateway declined, in the customer's words (the gateway's code never shown)."""
+    words = FAILURE_WORDS.get(code or "", {}).get(lang)
+    return words if words is not None else gettext("the payment was declined")
 
 
 def label(table: dict[str, str], code: str | None) -> str:

@@ -257,9 +257,8 @@ def _pay_page(
             "invoice": invoice,
             "lines": lines,
             "due": invoice.total - invoice.amount_paid,
-            "term_last_day": invoice.term_ends_on - timedelta(days=1)
-            if invoice.term_ends_on
-            else None,
+            # between the total and what is left to pay: the credit used, earlier payments
+            "paid": account_views.invoice_payments(db, invoice_id=invoice.id),
             "methods": methods,
             "cards_only": all(m.type == "bank_card" for m in methods),
             "options": gateway_options(ctx.ports.gateway),

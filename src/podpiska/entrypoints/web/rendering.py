@@ -8,6 +8,7 @@ extends `base.html` and fills `{% block content %}`. Texts are `{{ _("...") }}` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from podpiska.domain.entitlements import action_label
 from podpiska.entrypoints.web import formatting, labels
@@ -45,6 +46,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    _join_full_stops(env)
     env.filters.update(formatting.FILTERS)
     env.filters.update(
         state_label=lambda code: labels.label(labels.STATES, code),
@@ -54,6 +56,7 @@ def environment() -> Environment:
         invoice_status_label=lambda code: labels.label(labels.INVOICE_STATUSES, code),
         invoice_kind_label=lambda code: labels.label(labels.INVOICE_KINDS, code),
         payment_method_label=lambda code: labels.label(labels.PAYMENT_METHODS, code),
+        decline_reason=lambda code: labels.decline_reason(code, current_language()),
         role_label=lambda code: labels.label(labels.ROLES, code),
         action_label=lambda action: action_label(action, current_language()),
     )
@@ -62,12 +65,31 @@ def environment() -> Environment:
     return env
 
 
+def _join_full_stops(env: Environment) -> None:
+    """Every translated text of a template, once its values are in (`_()`, `ngettext()`,
+    `{% trans %}`), has one full stop where a value ending with an abbreviation ends the
+    sentence ("Оплачено до %(day)s." with `18 апреля 2027 г.`)."""
+    made_gettext: Callable[..., str] = env.globals["gettext"]  # type: ignore[assignment]
+    made_ngettext: Callable[..., str] = env.globals["ngettext"]  # type: ignore[assignment]
+
+    @pass_context
+    def gettext_(context: Any, message: str, **variables: Any) -> str:
+        return formatting.one_full_stop(made_gettext(context, message, **variables))
+
+    @pass_context
+    def ngettext_(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+        return formatting.one_full_stop(made_ngettext(context, singular, plural, n, **variables))
+
+    env.globals.update(gettext=gettext_, _=gettext_, ngettext=ngettext_)
+
+
 # --- flash messages -----------------------------------------------------------------------
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """A message shown once, on the next page rendered (kinds: info, success, error)."""
-    request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+    text = formatting.one_full_stop(message)
+    request.session.setdefault("flash", []).append({"kind": kind, "text": text})
 
 
 def _take_flashes(request: Request) -> list[dict[str, str]]:
