@@ -7,8 +7,8 @@ scaled back here (basis × period days ÷ term days, to the kopeck). `term_carry
 value a recount into whole days left over. license_ledger.invoice_id is indexed: an act's
 period is read from the ledger row of its invoice.
 
-Revision ID: 0013_money
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05 09:10:00
 """
 
@@ -19,8 +19,8 @@ from datetime import date
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_money"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

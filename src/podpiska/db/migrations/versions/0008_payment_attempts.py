@@ -1,6 +1,6 @@
 """one open payment attempt per invoice (a partial unique index)
 
-Revision ID: 0009_payment_attempts
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-05 09:00:00
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_payment_attempts"
+revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
