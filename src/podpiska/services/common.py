@@ -126,6 +126,7 @@ def not_found(what: str, object_id: int | str) -> DomainError:
 # driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
 MAX_ID = 2**63 - 1
 
+
 def acts_for_account(session: Session, actor: str, account_id: int) -> bool:
     """Whether `actor` is one of the account's own: an active `account_admin` key of it
     (`apikey:<prefix>`) or its administrator logged in to the portal (`web:<e-mail>`).

@@ -512,7 +512,7 @@ def _claim(
                             if subscription is not None and subscription.renewal_invoice_id
                             else None
                         )
-                        today = clock.now().astimezone(ZoneInfo(account.timezone)).date()
+                        today = sending_day(account, event, clock)
                         message = build_email(
                             event,
                             delivery,
@@ -521,7 +521,7 @@ def _claim(
                             renewal_invoice=invoice,
                             catalog=catalog,
                             lang=account.language if account.language in LANGUAGES else lang,
-                            today=sending_day(account, event, clock),
+                            today=today,
                             app_names=app_names,
                             charge=upcoming_charge(
                                 session,
@@ -530,7 +530,7 @@ def _claim(
                                 subscription=subscription,
                                 renewal_invoice=invoice,
                                 catalog=catalog,
-                                today=sending_day(account, event, clock),
+                                today=today,
                             ),
                         )
                         job = _Job(
