@@ -52,6 +52,8 @@ def _emitted() -> tuple[set[str], set[str]]:
                         isinstance(key, ast.Constant)
                         and key.value == "type"
                         and "." in str(getattr(value, "value", ""))
+                        # ASGI messages ({"type": "http.disconnect"}) are not our events
+                        and not str(getattr(value, "value", "")).startswith(("http.", "websocket."))
                     ):
                         take(value)
     return exact, prefixes

@@ -39,7 +39,7 @@ LIFECYCLE_PRIORITY = 10
 DOCUMENTS_PER_JOB = 200  # PDFs rendered per render_documents job (~2 s); the rest next minute
 OUTBOX_ROUNDS_PER_JOB = 10  # fan-out and delivery rounds per deliver_outbox job
 LICENSE_BATCHES_PER_JOB = 1  # batches of license files per issue_licenses job
-STALLED_SECONDS = 60.0  # a worker silent this long is dead (it beats every 10 s)
+STALLED_SECONDS = 60  # a worker silent this long is dead (it beats every 10 s)
 
 _context: Context | None = None
 
@@ -178,7 +178,7 @@ def defer_lifecycle(context: Context, day: date) -> list[int]:
     return ids
 
 
-def recover_stalled_jobs(seconds_since_heartbeat: float = STALLED_SECONDS) -> int:
+def recover_stalled_jobs(seconds_since_heartbeat: int = STALLED_SECONDS) -> int:
     """Put back the jobs of workers that died (killed, machine lost: no heartbeat for
     `seconds_since_heartbeat`) so that a living worker runs them; returns how many. Every
     job is safe to run again (a lifecycle day already done is skipped). The app must be
