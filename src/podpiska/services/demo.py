@@ -162,7 +162,7 @@ def demo_credentials(session: Session) -> list[str]:
 
     found = [
         f"{email} logs in with its demo password"
-        for email, _, password in DEMO_PEOPLE
+        for email, _, password in (*DEMO_PEOPLE, DEMO_RENEWER)
         if people.password_is(session, email=email, password=password)
     ]
     with session.begin():
