@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,7 @@ def make_ports(settings: Settings) -> Ports:
     WeasyPrint."""
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
     from podpiska.adapters.pdf import WeasyPrintRenderer
+    from podpiska.adapters.sandbox import DEMO_CARD, SandboxGateway
     from podpiska.adapters.webhooks import HttpWebhookSender
     from podpiska.entrypoints.context import Ports
     from podpiska.ports import Mailer
@@ -70,12 +72,17 @@ def make_ports(settings: Settings) -> Ports:
         def list_mail() -> list[tuple[Path, datetime | None, str, str]]:
             return list_mailbox(settings.mailbox_dir)
 
+    gateway = make_gateway(settings)
+    pay_with_test_card = None
+    if isinstance(gateway, SandboxGateway):
+        pay_with_test_card = partial(gateway.pay, card=DEMO_CARD)
     return Ports(
         mailer=mailer,
         webhooks=HttpWebhookSender(),
         list_mail=list_mail,
-        gateway=make_gateway(settings),
+        gateway=gateway,
         renderer=WeasyPrintRenderer(),
+        pay_with_test_card=pay_with_test_card,
     )
 
 

@@ -100,7 +100,12 @@ def load_catalog(context: Context) -> None:
 def with_demo(context: Context) -> None:
     load_catalog(context)
     with context.session() as db:
-        create_demo(db, clock=context.clock)
+        create_demo(
+            db,
+            clock=context.clock,
+            gateway=context.ports.gateway,
+            pay_with_test_card=context.ports.pay_with_test_card,
+        )
 
 
 @contextmanager

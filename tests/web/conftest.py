@@ -105,7 +105,12 @@ def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
     context = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
     with context.session() as db:
         load_catalog_document(db, path=CRM_SHOP, actor="test:setup", clock=context.clock)
-        create_demo(db, clock=context.clock)
+        create_demo(
+            db,
+            clock=context.clock,
+            gateway=context.ports.gateway,
+            pay_with_test_card=context.ports.pay_with_test_card,
+        )
         create_demo_people(db, clock=context.clock)
     return context
 

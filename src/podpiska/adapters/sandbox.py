@@ -75,6 +75,8 @@ TEST_CARDS: dict[str, TestCard] = {
     )
 }
 
+DEMO_CARD = "2200000000000004"  # Mir, succeeds: the card the demo's autopay customers keep
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (
     id TEXT PRIMARY KEY, idempotency_key TEXT UNIQUE, status TEXT, amount TEXT,

@@ -72,7 +72,14 @@ def init(
         if has_accounts(db):
             typer.echo("demo: the database already has accounts; no demo data added")
         else:
-            for name, state in create_demo(db, clock=context.clock):
+            ports = context.ports
+            made = create_demo(
+                db,
+                clock=context.clock,
+                gateway=ports.gateway,
+                pay_with_test_card=ports.pay_with_test_card,
+            )
+            for name, state in made:
                 typer.echo(f"demo: {name}: {state}")
         _, key = create_api_key(
             db, role="vendor_admin", name=DEMO_KEY_NAME, actor=CLI_ACTOR, clock=context.clock

@@ -24,6 +24,9 @@ class Ports:
     list_mail: Callable[[], list[tuple[Path, datetime | None, str, str]]] | None = None
     gateway: PaymentGateway | None = None  # the payment provider (sandbox or YooKassa)
     renderer: DocumentRenderer | None = None  # PDFs of invoices, acts, credit notes
+    # Pays a payment opened at the gateway with a test card: the sandbox only (the demo's
+    # customers who pay by card and keep it for autopay); None with a real gateway.
+    pay_with_test_card: Callable[[str], str] | None = None
 
 
 def _none() -> sessionmaker[Session]:

@@ -6,6 +6,7 @@ lifecycle run catches up to today, so the states are the ones the system itself 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from podpiska.db.models import Account, ApiKey
 from podpiska.domain.errors import DomainError
-from podpiska.ports import Clock
+from podpiska.ports import Clock, PaymentGateway
 from podpiska.services import accounts, billing, lifecycle
 from podpiska.services.catalog_store import catalog_in_force
 from podpiska.services.clocks import FixedTime
+from podpiska.services.common import DEMO_ACTOR
 
-ACTOR = "system:demo"
+ACTOR = DEMO_ACTOR  # plays each made-up customer too (their consent to autopay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +84,51 @@ def _demo_apps(session: Session, clock: Clock) -> None:
                 continue  # not entitled: the demo shows both answers
 
 
+def _pay_by_card(
+    session: Session,
+    gateway: PaymentGateway,
+    pay_with_test_card: Callable[[str], str],
+    invoice_id: int,
+    *,
+    clock: Clock,
+) -> None:
+    """The customer pays at the gateway's checkout and keeps the card for autopay."""
+    from podpiska.services import payments
+
+    attempt = payments.start_checkout(
+        session,
+        gateway,
+        invoice_id=invoice_id,
+        method_type="bank_card",
+        save_method=True,
+        consent_accepted=True,
+        return_url=None,
+        actor=ACTOR,
+        clock=clock,
+    )
+    pay_with_test_card(str(attempt.external_id))
+    payments.refresh_invoice_payment(session, gateway, invoice_id=invoice_id, clock=clock)
+
+
 def has_accounts(session: Session) -> bool:
     with session.begin():
         return bool(session.scalar(select(func.count()).select_from(Account)))
 
 
-def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
-    """The demo accounts; returns (name, state) for each. The catalog must be loaded."""
+def create_demo(
+    session: Session,
+    *,
+    clock: Clock,
+    gateway: PaymentGateway | None = None,
+    pay_with_test_card: Callable[[str], str] | None = None,
+) -> list[tuple[str, str]]:
+    """The demo accounts; returns (name, state) for each. The catalog must be loaded.
+
+    An account with autopay pays its first invoice by card at the gateway and keeps the card
+    (the customer's consent given at the checkout), so its autopay has a method to charge;
+    without a test card to pay with (a real gateway) it pays by bank transfer, autopay off."""
     now = clock.now()
+    by_card = gateway is not None and pay_with_test_card is not None
     with session.begin():
         catalog = catalog_in_force(session)
     first_day = clock.today(catalog.timezone) - timedelta(days=max(d.days_ago for d in DEMO))
@@ -113,11 +152,13 @@ def create_demo(session: Session, *, clock: Clock) -> list[tuple[str, str]]:
             plan=demo.plan,
             months=demo.months,
             add_ons=demo.add_ons,
-            autopay=demo.autopay,
+            autopay=demo.autopay and by_card,
             actor=ACTOR,
             clock=then,
         )
-        if demo.pay:
+        if demo.pay and demo.autopay and gateway is not None and pay_with_test_card is not None:
+            _pay_by_card(session, gateway, pay_with_test_card, order.invoice.id, clock=then)
+        elif demo.pay:
             billing.register_payment(
                 session,
                 invoice_id=order.invoice.id,

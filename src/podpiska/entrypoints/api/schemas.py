@@ -147,13 +147,18 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _moment(value: datetime) -> datetime:
-    """A time sent to the API: with its offset, from 2000 to 2100 (a test clock at 1970 or
-    at year 1 is a typo; 9999-12-31 would overflow the first day added to it)."""
+def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise PydanticCustomError(
             "timezone_aware", "must carry its UTC offset, e.g. 2027-01-01T00:00:00+03:00"
         )
+    return value
+
+
+def _moment(value: datetime) -> datetime:
+    """A time sent to the API: with its offset, from 2000 to 2100 (a test clock at 1970 or
+    at year 1 is a typo; 9999-12-31 would overflow the first day added to it)."""
+    _aware(value)
     if not EARLIEST <= value < LATEST:
         raise PydanticCustomError(
             "moment_out_of_range",
@@ -164,6 +169,8 @@ def _moment(value: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_moment)]
+# A time an advance goes to: its range is the service's rule (`test_clock_advance_too_far`).
+AwareMoment = Annotated[datetime, AfterValidator(_aware)]
 
 
 class In(BaseModel):
@@ -264,8 +271,9 @@ class TestClockIn(In):
 
 
 class AdvanceIn(In):
-    days: Count | None = None
-    to: Moment | None = None
+    # Any integer: the service refuses more than its maximum with the maximum in the message.
+    days: StrictInt | None = None
+    to: AwareMoment | None = None
 
 
 class WebhookEndpointIn(In):
