@@ -159,3 +159,7 @@ def test_an_accounts_documents_and_its_change_options(ctx: Context) -> None:
         ]
         grace = changes.change_options(db, account_id=GRACE_ACCOUNT, clock=ctx.clock)
         assert grace.problem is not None and grace.problem.code == "change_not_allowed"
+        # the state in words, never its code (issue 14, item 21)
+        assert "«льготный период, только чтение»" in grace.problem.message("ru")
+        assert "«grace»" not in grace.problem.message("ru")
+        assert grace.problem.details["status"] == "grace"

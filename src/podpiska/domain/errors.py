@@ -542,8 +542,44 @@ class DomainError(Exception):
 
     def message(self, lang: str = "ru") -> str:
         templates = _MESSAGES[self.code]
-        values = {k: _show(v, lang) for k, v in self.details.items()}
+        values = {
+            k: _show_status(v, lang) if k == "status" else _show(v, lang)
+            for k, v in self.details.items()
+        }
         return templates.get(lang, templates["en"]).format(**values).strip()
+
+
+# The states a message names (`details.status` keeps the code): subscriptions, invoices,
+# changes, bank statement payments. A state not here is shown as it is.
+_STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "pending": ("ожидает оплаты", "awaiting payment"),
+    "active": ("действует", "active"),
+    "grace": ("льготный период, только чтение", "grace period, read-only"),
+    "suspended": ("приостановлена", "suspended"),
+    "cancelled": ("отменена", "cancelled"),
+    "expired": ("срок истёк", "expired"),
+    "draft": ("черновик", "draft"),
+    "issued": ("выставлен, ждёт оплаты", "issued, awaiting payment"),
+    "paid": ("оплачен", "paid"),
+    "void": ("аннулирован", "void"),
+    "stale": ("устарел", "out of date"),
+    "partially paid": ("частично оплачен", "partially paid"),
+    "applied": ("применено", "applied"),
+    "scheduled": ("запланировано", "scheduled"),
+    "partial": ("оплачен не полностью", "partly paid"),
+    "overpaid": ("переплата", "overpaid"),
+    "unmatched": ("не разобран", "unmatched"),
+    "resolved": ("разобран", "resolved"),
+    "credited": ("зачислен на баланс", "credited to the balance"),
+    "dismissed": ("отмечен как «не наш»", "dismissed as not ours"),
+}
+
+
+def _show_status(value: Any, lang: str) -> str:
+    words = _STATUS_WORDS.get(str(value))
+    if words is None:
+        return _show(value, lang)
+    return words[0] if lang == "ru" else words[1]
 
 
 def _show(value: Any, lang: str) -> str:
