@@ -147,3 +147,35 @@ def test_a_claim_left_by_a_crashed_request_expires_in_minutes(
     assert "Idempotent-Replayed" not in later.headers
     assert _count(context, WebhookEndpoint) == 2
     assert _count(context, IdempotencyRecord) == 1
+
+
+def test_the_worker_forgets_stored_responses_after_a_day(
+    db_contexts: Callable[..., Context],
+) -> None:
+    """The table does not grow with every POST: the worker's housekeeping deletes what is
+    past its 24 hours, once an hour, and keeps what is younger."""
+    from podpiska.entrypoints.worker import InProcessWorker
+
+    client, context, key, _ = _api(db_contexts)
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    for n in range(3):
+        made = client.post(
+            "/api/v1/webhook-endpoints",
+            json=HOOK,
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"old-{n}"},
+        )
+        assert made.status_code == 201
+    clock.instant += idempotency.KEEP_FOR + timedelta(seconds=1)
+    young = client.post(
+        "/api/v1/webhook-endpoints",
+        json=HOOK,
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "young"},
+    )
+    assert young.status_code == 201
+    assert _count(context, IdempotencyRecord) == 4
+
+    worker = InProcessWorker(context)
+    assert worker.tick().purged == 3
+    assert _count(context, IdempotencyRecord) == 1
+    assert worker.tick().purged == 0  # the next purge is an hour later

@@ -291,6 +291,20 @@ def issue_licenses_task(timestamp: int) -> None:
     issue_licenses(_current(), max_batches=LICENSE_BATCHES_PER_JOB)
 
 
+@tasks.periodic(cron="17 * * * *", periodic_id="housekeeping")
+@tasks.task(
+    name="purge_idempotency",
+    queue=OUTBOX_QUEUE,
+    pass_context=False,
+    queueing_lock="purge-idempotency",
+)
+def purge_idempotency_task(timestamp: int) -> None:
+    """Every hour: stored `Idempotency-Key` responses past their 24 hours are deleted."""
+    from podpiska.entrypoints.worker import purge_idempotency
+
+    purge_idempotency(_current())
+
+
 _app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 _app.add_tasks_from(tasks, namespace="podpiska")
 

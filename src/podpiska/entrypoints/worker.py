@@ -36,6 +36,7 @@ class Tick:
     reconciled: int = 0
     documents: int = 0  # PDFs rendered
     licenses: int = 0  # license files issued (on-premise accounts)
+    purged: int = 0  # stored idempotent responses past their 24 hours
 
 
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
@@ -121,6 +122,21 @@ def collect_payments(context: Context) -> tuple[int, int]:
     return autopay.charged, report.checked
 
 
+def purge_idempotency(context: Context) -> int:
+    """Forget the stored responses of `Idempotency-Key` requests older than they are kept
+    (24 hours): the table would otherwise grow with every POST. Returns rows deleted."""
+    from podpiska.services import idempotency
+
+    with context.session() as db:
+        purged = idempotency.purge_expired(db, clock=context.clock)
+    if purged:
+        log.info("idempotency: %s stored responses past their 24 hours deleted", purged)
+    return purged
+
+
+HOUSEKEEPING_EVERY = 3600.0  # seconds between purges in the in-process worker
+
+
 class InProcessWorker:
     """The worker's loop in a thread: used with SQLite (no procrastinate there)."""
 
@@ -128,6 +144,7 @@ class InProcessWorker:
         self.context = context
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._purged_at: float | None = None
 
     def tick(self) -> Tick:
         tick = Tick()
@@ -136,6 +153,10 @@ class InProcessWorker:
         tick.documents = render_documents(self.context)
         tick.licenses = issue_licenses(self.context)
         tick.fanned_out, tick.delivered = deliver_outbox(self.context)
+        started = time.monotonic()
+        if self._purged_at is None or started - self._purged_at >= HOUSEKEEPING_EVERY:
+            tick.purged = purge_idempotency(self.context)
+            self._purged_at = started
         return tick
 
     def run_forever(self) -> None:
