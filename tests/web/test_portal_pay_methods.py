@@ -113,10 +113,13 @@ def test_pay_a_renewal_by_sbp_or_yoomoney_at_the_sandbox(
         assert (invoice.status, invoice.amount_paid) == ("paid", Decimal("21492.00"))
         payment = db.scalars(select(Payment).where(Payment.invoice_id == invoice_id)).one()
         assert (payment.method, payment.amount) == (recorded, Decimal("21492.00"))
-        attempt = db.scalars(select(PaymentAttempt)).one()
+        attempt = db.scalars(
+            select(PaymentAttempt).where(PaymentAttempt.invoice_id == invoice_id)
+        ).one()
         assert (attempt.status, attempt.method_type) == ("succeeded", method_type)
         assert attempt.actor == f"web:{PETROV_ADMIN.email}" and attempt.save_method is False
-        assert db.scalars(select(PaymentMethod)).first() is None  # nothing kept
+        kept = select(PaymentMethod).where(PaymentMethod.account_id == PETROV)
+        assert db.scalars(kept).first() is None  # nothing kept
     # the documents page says how it was paid, in words (ru, then en)
     history = client.get(f"/portal/{PETROV}/documents")
     assert f"<td>{words}</td>" in history.text and f"<td>{recorded}</td>" not in history.text
@@ -153,7 +156,9 @@ def test_a_yoomoney_wallet_kept_for_autopay_pays_the_next_renewal(client: TestCl
     result = client.get(approve_at_the_gateway(client, started.headers["location"], words="ЮMoney"))
     assert 'data-result="paid"' in result.text
     with ctx.session() as db, db.begin():
-        method = db.scalars(select(PaymentMethod)).one()
+        method = db.scalars(
+            select(PaymentMethod).where(PaymentMethod.account_id == GRACE_ACCOUNT)
+        ).one()
         assert (method.type, method.status) == ("yoo_money", "active")
         assert method.consent_by == f"web:{VECTOR_ADMIN.email}"
         assert method.consent_text.startswith("Я соглашаюсь сохранить")
