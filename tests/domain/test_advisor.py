@@ -23,6 +23,8 @@ from podpiska.domain.advisor import (
 from podpiska.domain.catalog import Catalog, Period, Plan, Text
 from podpiska.domain.errors import DomainError
 from podpiska.domain.lifecycle import add_months
+from podpiska.domain.money import round_money
+from podpiska.domain.pricing import QuoteRequest, quote
 from tests.domain.factories import AT, V1_FROM, V2_FROM, per_user_catalog, seed_catalog
 
 D = Decimal
@@ -81,7 +83,11 @@ def test_the_budget_lists_the_payments_of_12_months_at_the_scheduled_prices() ->
     assert payments[2].amount == D("6570.00")  # 2 190 × 3: the 2027 version's price
     assert payments[-1].covers_until == date(2027, 9, 15)
     assert advice.best is not None and advice.budget[0].day == date(2026, 9, 15)
-    assert advice.budget_total == sum(p.amount for p in advice.budget)
+    # the best option is 24 months: what is paid (its term) is not what 12 months cost
+    assert advice.budget_paid == sum(p.amount for p in advice.budget)
+    assert advice.budget_total < advice.budget_paid
+    # 3-month terms inside the 12 months: the cost is what is paid
+    assert sum(p.share for p in payments) == sum(p.amount for p in payments)
 
 
 def test_nothing_fits_gives_no_recommendation() -> None:
@@ -184,3 +190,68 @@ def test_every_guidance_candidate_that_fits_has_its_numbers(need: Need) -> None:
 
 def test_version_one_starts_on_its_day() -> None:
     assert advise(SEED, Need(users=1), V1_FROM).version == "2026-01"
+
+
+# --- the 12-month budget: a window of 12 months, a term's price shared by its days in it ------
+
+
+def test_a_24_month_best_option_costs_about_half_its_price_in_12_months() -> None:
+    advice = advise(SEED, Need(users=3, disk_gb=10, orders_per_month=50), AT)
+    assert advice.best is not None and advice.best.months == 24
+    price = advice.best.term_price  # 40 596.00 for 24 months
+    (payment,) = advice.budget  # one payment, covering 24 months from today
+    assert payment.amount == price and payment.day == AT
+    assert payment.covers_until == add_months(AT, 24, AT.day)
+    # 12 months' share: the term's price × its days inside the window ÷ its days, rounded once
+    # (365 of 731 days: 2026-03-01 → 2027-03-01 of 2026-03-01 → 2028-03-01)
+    assert advice.budget_total == D("20270.23")
+    assert abs(advice.budget_total - price / 2) < price / 100
+    assert advice.budget_total < sum(p.amount for p in advice.budget)
+
+
+def test_the_budget_starts_where_asked_and_prices_the_add_ons_held() -> None:
+    start = date(2027, 5, 6)  # the day after a paid-through date of 5 May 2027
+    advice = advise(SEED, Need(users=3), AT, budget_from=start, add_ons=("marketplace",))
+    assert advice.best is not None and advice.best.add_ons == ("marketplace",)
+    assert advice.budget[0].day == start
+    assert all(p.day >= start for p in advice.budget)
+    first = quote(
+        SEED,
+        QuoteRequest(
+            plan=advice.best.plan.code,
+            months=advice.best.months,
+            users=advice.best.users,
+            add_ons=("marketplace",),
+            held_add_ons=frozenset({"marketplace"}),
+        ),
+        start,
+    )
+    assert advice.budget[0].amount == first.total
+    assert any(line.code == "marketplace" for line in first.lines)
+
+
+starts = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
+
+
+@settings(max_examples=150, deadline=None)
+@given(catalogs(), needs, starts, st.integers(1, 31))
+def test_the_12_month_total_is_the_sum_of_the_shares_inside_the_window(
+    catalog: Catalog, need: Need, start: date, anchor_day: int
+) -> None:
+    advice = advise(catalog, need, AT, budget_from=start, anchor_day=anchor_day)
+    if advice.best is None:
+        assert advice.budget == () and advice.budget_total == 0
+        return
+    window_ends = add_months(start, 12, anchor_day)
+    assert advice.budget_from == start and advice.budget_until == window_ends
+    assert advice.budget[0].day == start
+    assert advice.budget_total == round_money(sum((p.share for p in advice.budget), D(0)))
+    assert advice.budget_total <= advice.budget_paid == sum(p.amount for p in advice.budget)
+    # every day of the window is paid for exactly once, and no payment starts outside it
+    assert sum(p.days_inside for p in advice.budget) == (window_ends - start).days
+    for payment in advice.budget:
+        assert start <= payment.day < window_ends
+        assert 0 <= payment.share <= payment.amount
+        assert payment.beyond_window == (payment.covers_until > window_ends)
+        if not payment.beyond_window:
+            assert payment.share == payment.amount

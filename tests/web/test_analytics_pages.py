@@ -8,15 +8,18 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from podpiska.db.models import Account, Trial
+from podpiska.db.models import Account, Subscription, Trial
+from podpiska.domain.pricing import QuoteRequest, quote
 from podpiska.services import apps
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.services.billing import renewal_quote
+from podpiska.services.catalog_store import catalog_in_force, load_catalog_document
 from tests.web.conftest import (
     CRM_SHOP,
     CUSTOMER,
@@ -191,6 +194,47 @@ def test_the_impact_report_table_histogram_and_csv(client: TestClient, tmp_path:
     assert 'data-chart="chart-histogram"' in page.text
 
 
+def test_the_advisor_budget_starts_after_the_paid_term_and_includes_the_add_ons(
+    client: TestClient,
+) -> None:
+    """Ромашка is paid through a day months ahead and holds the Marketplace: its first
+    payment is the day after its paid-through date, at what the renewal would invoice (the
+    add-on included), and a 24-month term counts for its share of the 12 months only."""
+    with _context(client).session() as db, db.begin():
+        subscription = db.scalars(
+            select(Subscription).where(Subscription.account_id == CUSTOMER_ACCOUNT)
+        ).one()
+        assert subscription.status == "active" and subscription.add_ons == ["marketplace"]
+        assert subscription.ends_on is not None
+        next_day = subscription.ends_on  # the paid-through date is ends_on - 1 day
+        catalog = catalog_in_force(db)
+        account = db.get(Account, CUSTOMER_ACCOUNT)
+        assert account is not None
+        renewal = renewal_quote(db, catalog, subscription, account, 24, next_day)
+        plan_only = quote(catalog, QuoteRequest(plan="standard", months=24), next_day).total
+    assert renewal.total > plan_only  # the Marketplace is on the renewal invoice
+    client_log_in(client, CUSTOMER)
+    answer = client.get(f"/portal/{CUSTOMER_ACCOUNT}/advisor?users=13&disk_gb=50&orders=400")
+    assert answer.status_code == 200
+    budget = re.search(r'data-testid="budget">.*?<tbody>(.*?)</tbody>', answer.text, re.S)
+    assert budget is not None
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", budget.group(1), re.S)
+    first = rows[0]
+    assert first.startswith(f"<td>{next_day:%d.%m.%Y}</td>")
+    assert len(rows) == 1  # 24 months: one payment in the 12 months
+    assert "22.11.2026" not in budget.group(1)  # nothing is paid before the term ends
+    shown = format(renewal.total, ",.2f").replace(",", "\xa0").replace(".", ",")
+    assert shown in first  # the renewal invoice's amount, the Marketplace included
+    covers_until = (next_day.replace(year=next_day.year + 2) - timedelta(days=1)).strftime(
+        "%d.%m.%Y"
+    )
+    assert covers_until in first and 'data-testid="beyond-window"' in first
+    total = re.search(r'data-testid="budget-total">([^<]+)<', answer.text)
+    assert total is not None
+    amount = Decimal(total.group(1).split("\xa0₽")[0].replace("\xa0", "").replace(",", "."))
+    assert abs(amount - renewal.total / 2) < renewal.total / 100  # about half: 12 of 24 months
+
+
 def test_the_portal_marketplace_and_its_one_time_trial(client: TestClient) -> None:
     client_log_in(client, CUSTOMER)
     mine = client.get(f"/portal/{CUSTOMER_ACCOUNT}/marketplace")
@@ -240,16 +284,20 @@ def test_the_advisor_answers_with_the_numbers(client: TestClient) -> None:
     answer = client.get(f"/portal/{CUSTOMER_ACCOUNT}/advisor?users=13&disk_gb=50&orders=400")
     assert answer.status_code == 200
     best = re.search(r'data-testid="best">(.*?)</article>', answer.text, re.S)
-    # 13 users and 50 GB: Basic is out (5 users, 24 GB); Standard for 24 months
+    # 13 users and 50 GB: Basic is out (5 users, 24 GB); Standard for 24 months, with the
+    # Marketplace Ромашка holds (990 a month for Standard)
     assert best and "«Стандартный»" in best.group(1) and "24" in best.group(1)
-    assert "3\xa0391,50" in best.group(1)  # 3 990 × 0.85 a month
+    assert "4\xa0233,00" in best.group(1)  # (3 990 + 990) × 0.85 a month
     guidance = re.search(r'data-testid="guidance">(.*?)</table>', answer.text, re.S)
     assert guidance is not None
     assert 'data-plan="standard"' in guidance.group(1)
     assert 'data-plan="professional"' in guidance.group(1)
-    assert "43\xa0092,00" in guidance.group(1) and "7\xa0990,00" in guidance.group(1)
+    # (3 990 + 990) × 12 × 0.9 and 7 990 + 1 490 a month
+    assert "53\xa0784,00" in guidance.group(1) and "9\xa0480,00" in guidance.group(1)
     budget = re.search(r'data-testid="budget">(.*?)</table>', answer.text, re.S)
-    assert budget and "22.11.2026" in budget.group(1) and "81\xa0396,00" in budget.group(1)
+    # paid through 05.05.2027: the one payment (24 months) is on 06.05.2027
+    assert budget and "06.05.2027" in budget.group(1) and "101\xa0592,00" in budget.group(1)
+    assert "22.11.2026" not in budget.group(1)
     bad = client.get(f"/portal/{CUSTOMER_ACCOUNT}/advisor?users=lots&orders=-1")
     assert bad.status_code == 422 and 'role="alert"' in bad.text
     none = client.get(f"/portal/{CUSTOMER_ACCOUNT}/advisor?users=5000")

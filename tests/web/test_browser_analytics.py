@@ -54,9 +54,9 @@ def test_the_advisor_answers_on_a_phone(page: Page, web: WebServer) -> None:
     page.get_by_test_id("advise").click()
     best = page.get_by_test_id("best")
     expect(best).to_contain_text("Стандартный")
-    expect(page.get_by_test_id("best-month")).to_contain_text("3\xa0391,50")
+    expect(page.get_by_test_id("best-month")).to_contain_text("4\xa0233,00")  # Marketplace in
     expect(page.get_by_test_id("guidance").locator("tbody tr")).to_have_count(2)
-    expect(page.get_by_test_id("budget")).to_contain_text("22.11.2026")
+    expect(page.get_by_test_id("budget")).to_contain_text("06.05.2027")  # after the paid term
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width}px"
     assert errors == [], errors

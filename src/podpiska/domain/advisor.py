@@ -3,9 +3,14 @@ that fits, with a 12-month budget and the vendor's guidance shown with its numbe
 
 A pure function over the catalog: every price is a real quote (`pricing.quote`), so the
 advisor never disagrees with what the customer would be invoiced (users above the free ones
-priced per seat, the period's term discount). "Cheapest" compares the exact price per
-month of each option (the term's price ÷ its months), never a rounded one; a tie goes to
-the shorter period (less money paid ahead), then to the cheaper plan.
+priced per seat, the period's term discount, the add-ons the account holds). "Cheapest"
+compares the exact price per month of each option (the term's price ÷ its months), never a
+rounded one; a tie goes to the shorter period (less money paid ahead), then to the cheaper plan.
+
+The 12-month budget is a window of 12 months from the day the account next pays (today, or
+the day after its paid-through date): the payments dated inside it, each at its real amount
+with the term it covers, and the cost of the 12 months, which is each term's price shared
+by its days inside the window (a 24-month term counts for about half), rounded once.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from podpiska.domain.catalog import Catalog, CatalogVersion, Plan
+from podpiska.domain.catalog import Catalog, CatalogVersion, Plan, Text
 from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import add_months
+from podpiska.domain.lifecycle import ONE_DAY, add_months
 from podpiska.domain.money import ZERO, round_money
 from podpiska.domain.pricing import QuoteRequest, quote
 
@@ -65,7 +70,8 @@ class Option:
     users: int  # users priced: at least the plan's free users
     extra_users: int
     discount_percent: Decimal  # the period's term discount
-    term_price: Decimal  # what one term costs (the quote's total)
+    term_price: Decimal  # what one term costs (the quote's total, add-ons included)
+    add_ons: tuple[str, ...] = ()  # the add-ons priced in (those the account holds)
 
     @property
     def monthly_exact(self) -> Decimal:
@@ -83,11 +89,39 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """One payment of the budget: on `day`, the term [day, covers_until)."""
+    """One payment of the budget: on `day`, the term [day, covers_until), inside the
+    12-month window [its start, `window_ends`) wholly or in part."""
 
     day: date
     amount: Decimal
     covers_until: date  # the first day not paid for
+    window_ends: date  # the first day after the 12 months
+
+    @property
+    def paid_through(self) -> date:
+        """The last day the payment covers (what is shown: covers_until − 1 day)."""
+        return self.covers_until - ONE_DAY
+
+    @property
+    def beyond_window(self) -> bool:
+        """The term runs on past the 12 months."""
+        return self.covers_until > self.window_ends
+
+    @property
+    def days_inside(self) -> int:
+        return (min(self.covers_until, self.window_ends) - self.day).days
+
+    @property
+    def share(self) -> Decimal:
+        """The part of the amount for the days inside the window, exact (not rounded: the
+        budget's total rounds the sum once)."""
+        if not self.beyond_window:
+            return self.amount
+        return self.amount * self.days_inside / (self.covers_until - self.day).days
+
+    @property
+    def share_shown(self) -> Decimal:
+        return round_money(self.share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +143,30 @@ class Advice:
     currency: str
     options: tuple[Option, ...]  # every fitting plan and period, cheapest first
     best: Option | None
-    budget: tuple[Payment, ...]  # the payments of the best option in the next 12 months
+    budget: tuple[Payment, ...]  # the payments of the best option in the 12-month window
     guidance: tuple[str, ...]  # the plan codes the vendor advises for these orders
     candidates: tuple[Candidate, ...]
+    budget_from: date  # the window's first day: when the account next pays
+    budget_until: date  # the first day after the window (12 months later)
+    add_on_names: tuple[Text, ...] = ()  # the add-ons held, priced into every option
 
     @property
     def budget_total(self) -> Decimal:
+        """What the 12 months cost: each payment's share of them, rounded once."""
+        return round_money(sum((p.share for p in self.budget), ZERO))
+
+    @property
+    def budget_paid(self) -> Decimal:
+        """What is paid inside the window (more than its cost when a term runs beyond)."""
         return sum((p.amount for p in self.budget), ZERO)
+
+    @property
+    def budget_beyond(self) -> bool:
+        return any(p.beyond_window for p in self.budget)
+
+    @property
+    def budget_last_day(self) -> date:
+        return self.budget_until - ONE_DAY
 
 
 def fit_problem(plan: Plan, need: Need) -> str:
@@ -128,11 +179,38 @@ def fit_problem(plan: Plan, need: Need) -> str:
     return ""
 
 
-def price_option(catalog: Catalog, plan: Plan, months: int, need: Need, at: date) -> Option:
-    """The plan for `months`, priced by a real quote for the users needed."""
+def carried_add_ons(
+    version: CatalogVersion, plan: Plan, add_ons: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The held add-ons the plan can carry in this version (those it has a price for)."""
+    return tuple(
+        code
+        for code in add_ons
+        if code in version.add_ons and plan.code in version.add_ons[code].prices
+    )
+
+
+def price_option(
+    catalog: Catalog,
+    plan: Plan,
+    months: int,
+    need: Need,
+    at: date,
+    add_ons: tuple[str, ...] = (),
+) -> Option:
+    """The plan for `months`, priced by a real quote for the users needed and the add-ons
+    held (as a renewal prices them: an add-on whose sale has ended is kept by its holder)."""
     users = max(need.users, plan.users_included, 1)
-    priced = quote(catalog, QuoteRequest(plan=plan.code, months=months, users=users), at)
     version = catalog.version_at(at)
+    carried = carried_add_ons(version, plan, add_ons)
+    request = QuoteRequest(
+        plan=plan.code,
+        months=months,
+        users=users,
+        add_ons=carried,
+        held_add_ons=frozenset(carried),
+    )
+    priced = quote(catalog, request, at)
     return Option(
         plan=plan,
         months=months,
@@ -140,14 +218,18 @@ def price_option(catalog: Catalog, plan: Plan, months: int, need: Need, at: date
         extra_users=max(users - plan.users_included, 0),
         discount_percent=version.period(months).discount_percent,
         term_price=priced.total,
+        add_ons=carried,
     )
 
 
-def fitting_options(catalog: Catalog, need: Need, at: date) -> list[Option]:
-    """Every plan and period of the version in force that holds the need, cheapest first."""
+def fitting_options(
+    catalog: Catalog, need: Need, at: date, add_ons: tuple[str, ...] = ()
+) -> list[Option]:
+    """Every plan and period of the version in force that holds the need, cheapest first
+    (with the add-ons held in each price)."""
     version = catalog.version_at(at)
     options = [
-        price_option(catalog, plan, period.months, need, at)
+        price_option(catalog, plan, period.months, need, at, add_ons)
         for plan in version.plans.values()
         if not fit_problem(plan, need)
         for period in version.periods
@@ -162,27 +244,44 @@ def guidance_for(orders_per_month: int, bands: tuple[GuidanceBand, ...]) -> tupl
     return ()
 
 
-def budget(catalog: Catalog, option: Option, need: Need, start: date) -> tuple[Payment, ...]:
-    """The payments of `option` from `start` for 12 months: one per term started inside
-    them, each priced by the catalog version in force on its day (a scheduled price change
-    shows), or at today's price when that version no longer sells the plan or period."""
-    end = add_months(start, BUDGET_MONTHS, start.day)
+def budget(
+    catalog: Catalog,
+    option: Option,
+    need: Need,
+    start: date,
+    anchor_day: int | None = None,
+) -> tuple[Payment, ...]:
+    """The payments of `option` in the 12 months from `start` (the day the account next
+    pays; terms fall on `anchor_day`, the start's day unless given): one per term started
+    inside them, each priced with the option's add-ons by the catalog version in force on
+    its day (a scheduled price change shows), or at today's price when that version no
+    longer sells the plan or period. A payment's term may run beyond the 12 months; its
+    `share` is the part inside them."""
+    anchor = anchor_day or start.day
+    end = add_months(start, BUDGET_MONTHS, anchor)
     payments: list[Payment] = []
     day, k = start, 0
     while day < end:
         try:
-            amount = price_option(catalog, option.plan, option.months, need, day).term_price
+            amount = price_option(
+                catalog, option.plan, option.months, need, day, option.add_ons
+            ).term_price
         except DomainError:
             amount = option.term_price
         k += 1
-        following = add_months(start, option.months * k, start.day)
-        payments.append(Payment(day=day, amount=amount, covers_until=following))
+        following = add_months(start, option.months * k, anchor)
+        payments.append(Payment(day=day, amount=amount, covers_until=following, window_ends=end))
         day = following
     return tuple(payments)
 
 
 def _candidate(
-    catalog: Catalog, version: CatalogVersion, code: str, need: Need, at: date
+    catalog: Catalog,
+    version: CatalogVersion,
+    code: str,
+    need: Need,
+    at: date,
+    add_ons: tuple[str, ...] = (),
 ) -> Candidate | None:
     plan = version.plans.get(code)
     if plan is None:
@@ -191,7 +290,7 @@ def _candidate(
     if problem:
         return Candidate(plan, False, problem, None, None, None)
     offered = {p.months for p in version.periods}
-    options = [price_option(catalog, plan, p.months, need, at) for p in version.periods]
+    options = [price_option(catalog, plan, p.months, need, at, add_ons) for p in version.periods]
     monthly = next((o for o in options if o.months == 1), None)
     yearly = next((o for o in options if o.months == 12), None) if 12 in offered else None
     return Candidate(
@@ -210,23 +309,35 @@ def advise(
     at: date,
     *,
     guidance: tuple[GuidanceBand, ...] = VENDOR_GUIDANCE,
+    budget_from: date | None = None,
+    anchor_day: int | None = None,
+    add_ons: tuple[str, ...] = (),
 ) -> Advice:
     """The cheapest fitting option on day `at`, its 12-month budget, and the vendor's
-    guidance for the orders a month with the numbers of each plan it names."""
+    guidance for the orders a month with the numbers of each plan it names.
+
+    `budget_from`: the day the account next pays (the day after its paid-through date;
+    `at` when it has no paid term), terms on `anchor_day`; `add_ons`: those it holds,
+    priced into every option and payment."""
     version = catalog.version_at(at)
-    options = fitting_options(catalog, need, at)
+    options = fitting_options(catalog, need, at, add_ons)
     best = options[0] if options else None
     advised = guidance_for(need.orders_per_month, guidance)
     candidates = tuple(
-        c for c in (_candidate(catalog, version, code, need, at) for code in advised) if c
+        c for c in (_candidate(catalog, version, code, need, at, add_ons) for code in advised) if c
     )
+    start = budget_from or at
+    anchor = anchor_day or start.day
     return Advice(
         need=need,
         version=version.version,
         currency=catalog.currency,
         options=tuple(options),
         best=best,
-        budget=budget(catalog, best, need, at) if best else (),
+        budget=budget(catalog, best, need, start, anchor) if best else (),
         guidance=tuple(c.plan.code for c in candidates),
         candidates=candidates,
+        budget_from=start,
+        budget_until=add_months(start, BUDGET_MONTHS, anchor),
+        add_on_names=tuple(version.add_ons[c].name for c in add_ons if c in version.add_ons),
     )

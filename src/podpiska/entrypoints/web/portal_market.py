@@ -78,9 +78,9 @@ def tariff_advisor(
     disk_gb: str = "",
     orders: str = "",
 ) -> HTMLResponse:
-    """Users, disk and orders a month → the cheapest tariff and period that fits, the
-    12-month budget, the vendor's guidance with the numbers. A GET form: the answer's URL
-    can be shared."""
+    """Users, disk and orders a month → the cheapest tariff and period that fits (with the
+    add-ons the account holds), the 12-month budget from the day the account next pays, the
+    vendor's guidance with the numbers. A GET form: the answer's URL can be shared."""
     guard_account(who, account_id)
     usage = advisor.account_usage(db, account_id=account_id)
     form = {
@@ -90,7 +90,7 @@ def tariff_advisor(
     }
     asked = bool(users or disk_gb or orders)
     problems: list[str] = []
-    advice = None
+    mine: advisor.AccountAdvice | None = None
     if asked:
         got_users = _whole(form["users"], MAX_USERS)
         got_disk = _whole(form["disk_gb"] or "0", MAX_DISK_GB)
@@ -107,10 +107,17 @@ def tariff_advisor(
             )
         if got_users is not None and got_disk is not None and got_orders is not None:
             need = Need(users=got_users, disk_gb=got_disk, orders_per_month=got_orders)
-            advice = advisor.advise_tariff(db, need=need, clock=ctx.clock)
+            mine = advisor.advise_account(db, account_id=account_id, need=need, clock=ctx.clock)
     return render(
         request,
         "portal/advisor.html",
-        {"account_id": account_id, "form": form, "advice": advice, "problems": problems},
+        {
+            "account_id": account_id,
+            "form": form,
+            "advice": mine.advice if mine else None,
+            "paid_through": mine.paid_through if mine else None,
+            "add_ons": mine.add_ons if mine else (),
+            "problems": problems,
+        },
         status_code=422 if problems else 200,
     )
