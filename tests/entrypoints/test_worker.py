@@ -398,3 +398,32 @@ def test_the_daily_run_goes_before_a_backlog_of_documents_bounded_per_job(
     assert [name for name in order if name in {"lifecycle_shard", "render_documents"}] == [
         "lifecycle_shard"
     ] * 3 + ["render_documents"]
+
+
+@pytest.mark.postgres_only
+def test_a_dead_workers_job_whose_successor_is_queued_is_closed_not_run_twice(
+    queued: Context,
+) -> None:
+    """kill -9 after a shard's day committed (with its next day queued, same lock) and
+    before procrastinate marked the job: putting the dead job back must not collide with
+    its successor (it raised UniqueViolation on the queueing lock, found by
+    bench/lifecycle_crash.py), and the catch-up ends with every shard-day run once."""
+    with queue.use_context(queued).open():
+        assert len(queue.defer_lifecycle(queued, TODAY)) == 3
+        with queued.session() as db, db.begin():
+            stalled = db.scalar(
+                text(
+                    "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
+                    "WHERE queueing_lock = 'lifecycle-3-0' RETURNING id"
+                )
+            )
+        queue._shard_job(0, 3).defer(day=TODAY.isoformat(), shard=0, shards=3)  # its successor
+        assert queue.recover_stalled_jobs(seconds_since_heartbeat=0) == 1
+    with queued.session() as db, db.begin():
+        closed = db.scalar(
+            text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"), {"id": stalled}
+        )
+    assert closed == "aborted"
+    queue.run_worker(queued, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
+    assert shard_runs(queued) == [(TODAY, 0, 3), (TODAY, 1, 3), (TODAY, 2, 3)]
+    assert [status for status, _ in shard_jobs(queued)].count("succeeded") == 3

@@ -196,7 +196,25 @@ def recover_stalled_jobs(seconds_since_heartbeat: int = STALLED_SECONDS) -> int:
         return 0
     now = connector.execute_query_one(query="SELECT now() AS now")["now"]  # the queue's time
     for job in stalled:
-        _app.job_manager.retry_job_by_id(job["id"], retry_at=now)
+        try:
+            _app.job_manager.retry_job_by_id(job["id"], retry_at=now)
+        except procrastinate.exceptions.UniqueViolation:
+            # Another job with its queueing lock waits already: for a lifecycle shard, its
+            # successor, queued in the same transaction as the day's work (so the day is
+            # done and the worker died before marking the job); for a periodic task, its
+            # next run. That one does the work: this one is closed, never run twice.
+            connector.execute_query(
+                query=sql.queries["finish_job"], job_id=job["id"], status="aborted",
+                delete_job=False,
+            )  # fmt: skip
+            log.warning(
+                "job %s (%s) of a dead worker is closed: job queued with its lock %s does "
+                "its work",
+                job["id"],
+                job["task_name"],
+                job["queueing_lock"],
+            )
+            continue
         log.warning("job %s (%s) of a dead worker is queued again", job["id"], job["task_name"])
     return len(stalled)
 
