@@ -208,8 +208,7 @@ def recover_stalled_jobs(seconds_since_heartbeat: int = STALLED_SECONDS) -> int:
                 delete_job=False,
             )  # fmt: skip
             log.warning(
-                "job %s (%s) of a dead worker is closed: job queued with its lock %s does "
-                "its work",
+                "job %s (%s) of a dead worker is closed: job queued with its lock %s does its work",
                 job["id"],
                 job["task_name"],
                 job["queueing_lock"],
