@@ -157,8 +157,8 @@ def days_done(name: str) -> int:
 # -- the final state, without surrogate ids -----------------------------------------------
 
 
-def snapshot(name: str) -> dict[str, str]:
-    """A digest per table of what the run left, ids replaced by natural keys."""
+def snapshot(name: str) -> dict[str, list[Any]]:
+    """The rows per table of what the run left, ids replaced by natural keys."""
     with psycopg.connect(f"{SERVER}/{name}") as conn:
         numbers: dict[int, str] = dict(conn.execute("SELECT id, number FROM invoices").fetchall())
 
@@ -229,10 +229,21 @@ def snapshot(name: str) -> dict[str, str]:
                 "SELECT series, year, last_value FROM number_sequences ORDER BY 1, 2"
             ),
         }
+    return tables
+
+
+def digests(tables: dict[str, list[Any]]) -> dict[str, str]:
     return {
         table: hashlib.sha256(repr(value).encode()).hexdigest()[:16] + f" ({len(value)} rows)"
         for table, value in tables.items()
     }
+
+
+def differences(expected: list[Any], found: list[Any], most: int = 3) -> str:
+    """The first rows only one side has (what a trial that differs did differently)."""
+    missing = [row for row in expected if row not in found][:most]
+    extra = [row for row in found if row not in expected][:most]
+    return f"\n      missing: {missing}\n      extra: {extra}"
 
 
 def renewal_count(name: str) -> int:
@@ -315,7 +326,8 @@ def main() -> None:
         started = time.perf_counter()
         helper("inprocess", reference_db, args.shards)
         inprocess_seconds = time.perf_counter() - started
-        reference = snapshot(reference_db)
+        reference_rows = snapshot(reference_db)
+        reference = digests(reference_rows)
         renewals = renewal_count(reference_db)
         reference_verify = verify(reference_db, args.shards)
         drop(reference_db)
@@ -329,7 +341,7 @@ def main() -> None:
         worker = start_worker(queued_db, args.shards)
         worker.wait()
         queue_seconds = time.perf_counter() - started
-        queue_same = snapshot(queued_db) == reference
+        queue_same = digests(snapshot(queued_db)) == reference
         span = job_span(queued_db)
         drop(queued_db)
         print(
@@ -360,7 +372,8 @@ def main() -> None:
                 worker = start_worker(name, args.shards)
                 worker.wait()
                 seconds = time.perf_counter() - began
-                final = snapshot(name)
+                final_rows = snapshot(name)
+                final = digests(final_rows)
                 same = final == reference
                 checked = verify(name, args.shards)
                 outcomes.append((trial, kills, in_job, same, checked, seconds))
@@ -369,8 +382,10 @@ def main() -> None:
                     f"lifecycle verify: {checked}, {seconds:.1f} s"
                 )
                 if not same:
-                    line += " — differs in " + ", ".join(
-                        t for t in reference if final[t] != reference[t]
+                    line += " — differs in " + "; ".join(
+                        t + differences(reference_rows[t], final_rows[t])
+                        for t in reference
+                        if final[t] != reference[t]
                     )
                 print(line, flush=True)
             finally:

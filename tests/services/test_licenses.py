@@ -362,8 +362,8 @@ def test_issue_now_refuses_what_is_not_paid(
     pending = refused(issue)
     assert (pending.code, pending.http_status) == ("license_not_paid", 409)
     assert pending.message("en") == (
-        f"Account {account_id} has no paid subscription (state 'pending'): a license file is "
-        "issued for a paid term."
+        f"Account {account_id} has no paid subscription (state 'awaiting payment'): "
+        "a license file is issued for a paid term."
     )
     unknown = refused(
         lambda: issue_license(db, account_id=999, private_key=key, actor=ACTOR, clock=clock)

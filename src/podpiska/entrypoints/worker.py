@@ -134,7 +134,7 @@ def purge_idempotency(context: Context) -> int:
     return purged
 
 
-HOUSEKEEPING_EVERY = 3600.0  # seconds between purges in the in-process worker
+HOUSEKEEPING_EVERY = 3600  # seconds between purges in the in-process worker
 
 
 class InProcessWorker:
@@ -144,7 +144,7 @@ class InProcessWorker:
         self.context = context
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._purged_at: float | None = None
+        self._purged_at: int | None = None
 
     def tick(self) -> Tick:
         tick = Tick()
@@ -153,7 +153,7 @@ class InProcessWorker:
         tick.documents = render_documents(self.context)
         tick.licenses = issue_licenses(self.context)
         tick.fanned_out, tick.delivered = deliver_outbox(self.context)
-        started = time.monotonic()
+        started = int(time.monotonic())
         if self._purged_at is None or started - self._purged_at >= HOUSEKEEPING_EVERY:
             tick.purged = purge_idempotency(self.context)
             self._purged_at = started
