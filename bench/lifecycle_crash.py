@@ -166,9 +166,12 @@ def snapshot(name: str) -> dict[str, list[Any]]:
             return [tuple(r) for r in conn.execute(sql).fetchall()]
 
         def invoice_ref(payload: dict[str, Any]) -> dict[str, Any]:
-            if "invoice_id" in payload:
-                payload = {**payload, "invoice_id": numbers.get(payload["invoice_id"])}
-            return payload
+            # every invoice an event names (`invoice_id`, `renewal_invoice_id`), by number:
+            # a transaction a kill rolled back skips ids, never numbers
+            return {
+                key: numbers.get(value) if key.endswith("invoice_id") else value
+                for key, value in payload.items()
+            }
 
         tables: dict[str, list[Any]] = {
             "invoices": rows(
