@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -373,3 +374,48 @@ def test_invoice_numbers_are_found_only_whole() -> None:
         statement(document(purpose="по счетам 2026-000007 и TEST-2027-000001; не 12026-0000011"))
     )
     assert read.documents[0].invoice_numbers() == ["2026-000007", "TEST-2027-000001"]
+
+
+def test_a_written_statement_reads_back_with_its_totals() -> None:
+    """`write` (the demo's statement) makes a file `parse` reads back: same documents, the
+    account section's totals adding up, Windows-1251 with CRLF as banks send it."""
+    from datetime import datetime
+
+    from podpiska.domain.bank_statement import BankDocument, write
+
+    documents = [
+        BankDocument(
+            kind="Платежное поручение",
+            number=str(n),
+            day=date(2026, 12, 4),
+            amount=Decimal(amount),
+            payer="ООО «Ромашка»",
+            payer_inn="7707083893",
+            payer_account="40702810000000000042",
+            recipient_account="40702810900000000001",
+            purpose=f"Оплата по счёту № 2026-00000{n}, в т.ч. НДС 22 %",
+            line=0,
+        )
+        for n, amount in ((1, "1990.00"), (2, "35598.40"))
+    ]
+    data = write(
+        documents,
+        account="40702810900000000001",
+        starts_on=date(2026, 12, 3),
+        ends_on=date(2026, 12, 4),
+        created=datetime(2026, 12, 5, 9, 30, tzinfo=ZoneInfo("Europe/Moscow")),
+        opening=Decimal("100.00"),
+    )
+    assert b"\r\n" in data and "Кодировка=Windows".encode("cp1251") in data
+    statement = parse(decode(data))
+    assert [(d.number, d.amount, d.invoice_numbers()) for d in statement.documents] == [
+        ("1", Decimal("1990.00"), ["2026-000001"]),
+        ("2", Decimal("35598.40"), ["2026-000002"]),
+    ]
+    (section,) = statement.sections
+    assert (section.opening, section.received, section.closing) == (
+        Decimal("100.00"),
+        Decimal("37588.40"),
+        Decimal("37688.40"),
+    )
+    assert statement.documents[0].direction(frozenset({"40702810900000000001"})) == "incoming"

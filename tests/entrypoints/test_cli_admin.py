@@ -11,7 +11,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.db.migrate import is_current
-from podpiska.db.models import LifecycleRun
+from podpiska.db.models import Invoice, LifecycleRun
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
@@ -233,6 +233,46 @@ def test_init_demo_prints_a_customer_login_that_can_renew(
         )
         assert made.status_code == 303, made.text
         assert made.headers["location"].endswith("/pay")
+
+
+def test_init_demo_ships_a_price_plan_and_a_statement_to_try(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo shipped no migration plan and no statement matching its invoices. Now its
+    catalog carries a price plan dated from the demo day, with its impact report, and
+    `bank demo-statement` writes a 1C file that pays the unpaid invoice and leaves one
+    payment for the review queue."""
+    context = admin_context(db_url, tmp_path)
+    out = ok(context, capsys, "init", "--demo")
+    assert "demo: migration plan demo-prices: try `podpiska migration impact demo-prices`" in out
+
+    (plan,) = json.loads(ok(context, capsys, "migration", "list", "--json"))
+    assert plan["code"] == "demo-prices" and plan["kind"] == "version"
+    today = NOON_IN_MOSCOW.date()
+    assert [c["cut_over"] for c in plan["cohorts"]] == [
+        (today + timedelta(days=60)).isoformat(),
+        (today + timedelta(days=90)).isoformat(),
+    ]
+    impact = json.loads(ok(context, capsys, "migration", "impact", "demo-prices", "--json"))
+    assert impact["accounts_with_increase"] >= 1, impact
+
+    with context.session() as db, db.begin():
+        unpaid = db.execute(
+            select(Invoice.id, Invoice.number).where(Invoice.status == "issued")
+        ).all()
+    assert unpaid
+    statement = tmp_path / "statement.txt"
+    said = ok(context, capsys, "bank", "demo-statement", "-o", str(statement))
+    assert f"try: podpiska bank import {statement}" in said
+    report = json.loads(ok(context, capsys, "bank", "import", str(statement), "--json"))
+    assert report["counts"]["paid"] == len(unpaid), report
+    assert report["counts"]["unmatched"] == 1, report
+    with context.session() as db, db.begin():
+        statuses = db.scalars(
+            select(Invoice.status).where(Invoice.id.in_([i for i, _ in unpaid]))
+        ).all()
+    assert set(statuses) == {"paid"}
+    assert "Оплата по договору за ноябрь" in ok(context, capsys, "bank", "review")
 
 
 # --- API keys -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ with its line and path (like the rest of the file)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,25 @@ def test_a_marketplace_plan_needs_the_rule() -> None:
     assert [p.message for p in caught.value.problems] == [
         "a marketplace migration needs a version with a `marketplace` rule"
     ]
+
+
+def test_the_demo_price_plan_is_a_valid_plan_dated_from_the_demo_day() -> None:
+    """The demo's catalog gets a dearer version and a plan moving subscribers to it at
+    renewal, dated from the demo day; a catalog with plans of its own is left as it is."""
+    from podpiska.services.demo import demo_price_plan
+
+    text = CRM_SHOP.read_text(encoding="utf-8")
+    planned = demo_price_plan(text, today=date(2026, 12, 5))
+    assert planned is not None and planned.startswith(text.rstrip("\n"))  # comments kept
+    catalog = parse_catalog(planned)
+    old, new = catalog.versions
+    assert new.effective_from == date(2027, 2, 3)
+    prices = {
+        code: (p.monthly_price, new.plan(code).monthly_price) for code, p in old.plans.items()
+    }
+    assert prices["basic"] == (Decimal("1990"), Decimal("2190"))
+    assert prices["professional"] == (Decimal("7990"), Decimal("8790"))
+    (plan,) = catalog.migrations
+    assert plan.to_version == new.version
+    assert [c.cut_over for c in plan.cohorts] == [date(2027, 2, 3), date(2027, 3, 5)]
+    assert demo_price_plan(planned, today=date(2026, 12, 5)) is None

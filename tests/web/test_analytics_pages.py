@@ -143,7 +143,12 @@ def test_the_catalog_in_force_and_a_scheduled_version(client: TestClient, tmp_pa
     page = client.get("/office/catalog")
     assert page.status_code == 200
     assert "2026.1" in page.text and "3\xa0990,00" in page.text
-    assert 'data-testid="no-scheduled"' in page.text
+    # the demo's price plan: a version dearer by 10 % scheduled 60 days ahead (the basic plan
+    # at 2 190,00), and its migration plan
+    demo = re.search(r'data-testid="scheduled" data-version="[0-9.]+">(.*?)</article>',
+                     page.text, re.S)  # fmt: skip
+    assert demo and "2\xa0190,00" in demo.group(1)
+    assert 'href="/office/migrations/demo-prices"' in page.text
     assert "MARKETPLACE50" in page.text and "marketplace:" in page.text  # the raw YAML
     path = tmp_path / "crm-shop-2027.yaml"
     text = CRM_SHOP.read_text(encoding="utf-8")
@@ -295,8 +300,9 @@ def test_the_advisor_answers_with_the_numbers(client: TestClient) -> None:
     # (3 990 + 990) × 12 × 0.9 and 7 990 + 1 490 a month
     assert "53\xa0784,00" in guidance.group(1) and "9\xa0480,00" in guidance.group(1)
     budget = re.search(r'data-testid="budget">(.*?)</table>', answer.text, re.S)
-    # paid through 05.05.2027: the one payment (24 months) is on 06.05.2027
-    assert budget and "06.05.2027" in budget.group(1) and "101\xa0592,00" in budget.group(1)
+    # paid through 05.05.2027: the one payment (24 months) is on 06.05.2027, at the prices of
+    # the version the demo's price plan moves Ромашка to by then: (4 390 + 990) × 24 × 0.85
+    assert budget and "06.05.2027" in budget.group(1) and "109\xa0752,00" in budget.group(1)
     assert "22.11.2026" not in budget.group(1)
     bad = client.get(f"/portal/{CUSTOMER_ACCOUNT}/advisor?users=lots&orders=-1")
     assert bad.status_code == 422 and 'role="alert"' in bad.text

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from podpiska.domain.money import ZERO, AmountFormatError, parse_money
@@ -609,3 +610,64 @@ def _within(section: AccountSection, day: date | None) -> bool:
     if section.starts_on is not None and day < section.starts_on:
         return False
     return section.ends_on is None or day <= section.ends_on
+
+
+def write(
+    documents: Sequence[BankDocument],
+    *,
+    account: str,
+    starts_on: date,
+    ends_on: date,
+    created: datetime,
+    opening: Decimal = ZERO,
+    sender: str = "Podpiska",
+) -> bytes:
+    """A statement of incoming payment orders to `account`, as a bank writes one (version
+    1.03, Windows-1251, CRLF, the account section's totals adding up): what the demo gives
+    to try `bank import` with, and what `parse` reads back."""
+
+    def day(value: date) -> str:
+        return f"{value:%d.%m.%Y}"
+
+    received = sum((d.amount for d in documents), ZERO)
+    lines = [
+        FIRST_LINE,
+        "ВерсияФормата=1.03",
+        "Кодировка=Windows",
+        f"Отправитель={sender}",
+        "Получатель=Бухгалтерия",
+        f"ДатаСоздания={day(created.date())}",
+        f"ВремяСоздания={created:%H:%M:%S}",
+        f"ДатаНачала={day(starts_on)}",
+        f"ДатаКонца={day(ends_on)}",
+        f"РасчСчет={account}",
+        "Документ=Платежное поручение",
+        "СекцияРасчСчет",
+        f"ДатаНачала={day(starts_on)}",
+        f"ДатаКонца={day(ends_on)}",
+        f"РасчСчет={account}",
+        f"НачальныйОстаток={opening:.2f}",
+        f"ВсегоПоступило={received:.2f}",
+        "ВсегоСписано=0.00",
+        f"КонечныйОстаток={opening + received:.2f}",
+        "КонецРасчСчет",
+    ]
+    for document in documents:
+        lines += [
+            f"СекцияДокумент={document.kind}",
+            f"Номер={document.number}",
+            f"Дата={day(document.dated or document.day)}",
+            f"Сумма={document.amount:.2f}",
+            f"ПлательщикСчет={document.payer_account}",
+            f"ДатаСписано={day(document.debited_on or document.day)}",
+            f"Плательщик1={document.payer}",
+            f"ПлательщикИНН={document.payer_inn}",
+            f"ПолучательСчет={account}",
+            f"ДатаПоступило={day(document.day)}",
+            "ВидОплаты=01",
+            "Очередность=5",
+            f"НазначениеПлатежа={document.purpose}",
+            "КонецДокумента",
+        ]
+    lines.append("КонецФайла")
+    return ("\r\n".join(lines) + "\r\n").encode("cp1251")

@@ -45,6 +45,7 @@ def init(
     from podpiska.services.apikeys import create_api_key
     from podpiska.services.catalog_store import load_catalog_document
     from podpiska.services.demo import DEMO_KEY_NAME, create_demo, has_accounts
+    from podpiska.services.migrations import list_migrations
 
     context = _context(ctx)
     settings = context.settings
@@ -81,6 +82,14 @@ def init(
             )
             for name, state in made:
                 typer.echo(f"demo: {name}: {state}")
+            for plan in list_migrations(db):
+                typer.echo(
+                    f"demo: migration plan {plan.code}: try `podpiska migration impact {plan.code}`"
+                )
+            typer.echo(
+                "demo: a bank statement: try `podpiska bank demo-statement -o statement.txt`"
+                " then `podpiska bank import statement.txt`"
+            )
         _, key = create_api_key(
             db, role="vendor_admin", name=DEMO_KEY_NAME, actor=CLI_ACTOR, clock=context.clock
         )
@@ -960,6 +969,30 @@ _BANK_IMPORT_TEXTS = {
         "closing": "closing",
     },
 }
+
+
+@bank_app.command("demo-statement")
+def bank_demo_statement(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+) -> None:
+    """Write a 1C statement to try `bank import` with (demo databases only): the unpaid
+    invoices paid by transfer, and one payment that names no invoice."""
+    from podpiska.config import our_bank_accounts
+    from podpiska.services.demo import demo_statement
+
+    context = _context(ctx)
+    if context.settings.env == "production":
+        raise BadInput("bank demo-statement is refused in production: it makes up payments")
+    with context.session() as db:
+        data = demo_statement(
+            db, clock=context.clock, our_accounts=our_bank_accounts(context.settings)
+        )
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise BadInput(f"{output}: {exc.strerror or exc}") from None
+    typer.echo(f"{output}: a 1C statement; try: podpiska bank import {output}")
 
 
 @bank_app.command("review")

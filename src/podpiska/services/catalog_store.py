@@ -27,13 +27,21 @@ def load_catalog_document(
     session: Session, *, path: str | Path, actor: str, clock: Clock
 ) -> tuple[CatalogDocument, Catalog, bool]:
     """Store the file's catalog; returns (document, catalog, changed)."""
-    from podpiska.services.catalog_file import parse_catalog
 
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogFileError(source, [Problem((), f"cannot be read: {exc}")]) from None
+    return load_catalog_text(session, text=text, source=source, actor=actor, clock=clock)
+
+
+def load_catalog_text(
+    session: Session, *, text: str, source: str, actor: str, clock: Clock
+) -> tuple[CatalogDocument, Catalog, bool]:
+    """Store a catalog given as text (`source` names where it came from)."""
+    from podpiska.services.catalog_file import parse_catalog
+
     catalog = parse_catalog(text, source)
     digest = hashlib.sha256(text.encode()).hexdigest()
     with session.begin():

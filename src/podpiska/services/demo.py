@@ -6,19 +6,24 @@ lifecycle run catches up to today, so the states are the ones the system itself 
 
 from __future__ import annotations
 
+import copy
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
+from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import Account, ApiKey
+from podpiska.db.models import Account, ApiKey, CatalogDocument, Invoice
+from podpiska.domain import bank_statement
 from podpiska.domain.errors import DomainError
 from podpiska.ports import Clock, PaymentGateway
 from podpiska.services import accounts, billing, lifecycle
-from podpiska.services.catalog_store import catalog_in_force
+from podpiska.services.catalog_store import catalog_in_force, latest_document, load_catalog_text
 from podpiska.services.clocks import FixedTime
 from podpiska.services.common import DEMO_ACTOR
 
@@ -172,6 +177,7 @@ def create_demo(
             billing.cancel_subscription(session, account_id=account.id, actor=ACTOR, clock=then)
     lifecycle.run_lifecycle(session, at=clock.today(catalog.timezone), clock=clock, since=first_day)
     _demo_apps(session, clock)
+    add_demo_price_plan(session, clock=clock)
     with session.begin():
         rows = session.execute(select(Account.id, Account.name).order_by(Account.id)).all()
     result = []
@@ -182,6 +188,148 @@ def create_demo(
             state = "cancelled"
         result.append((name, state))
     return result
+
+
+# The demo's price plan: dearer plans from a day two months ahead, and the subscribers moved
+# to them at renewal, the basic plan's first, everyone a month later (docs/catalog.md).
+PRICE_PLAN_CODE = "demo-prices"
+PRICE_RISE_PERCENT = 10
+PRICE_PLAN_STARTS_IN_DAYS = 60
+PRICE_PLAN_EVERYONE_IN_DAYS = 90
+
+
+def _risen(price: object) -> int:
+    """A monthly price raised by PRICE_RISE_PERCENT, ending in 90 like the catalog's own."""
+    raised = Decimal(str(price)) * (100 + PRICE_RISE_PERCENT) / 100
+    return int((raised / 100).to_integral_value(rounding=ROUND_CEILING)) * 100 - 10
+
+
+def demo_price_plan(text: str, *, today: date) -> str | None:
+    """The catalog text with a new version (plans PRICE_RISE_PERCENT dearer) and a
+    `migrations:` plan moving subscribers to it at renewal, dated from `today`; None when
+    the catalog has migration plans of its own or does not end with its `versions:` list
+    (the plan is appended to the text, which keeps the file's comments)."""
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or "migrations" in data or list(data)[-1:] != ["versions"]:
+        return None
+    starts = today + timedelta(days=PRICE_PLAN_STARTS_IN_DAYS)
+    everyone = today + timedelta(days=PRICE_PLAN_EVERYONE_IN_DAYS)
+    version = copy.deepcopy(data["versions"][-1])
+    version["version"] = f"{starts:%Y.%m.%d}"
+    version["effective_from"] = starts
+    for plan in version.get("plans", []):
+        plan["monthly_price"] = _risen(plan["monthly_price"])
+    plan = {
+        "code": PRICE_PLAN_CODE,
+        "name": {
+            "ru": f"Новые цены с {starts:%d.%m.%Y} (демо)",
+            "en": f"New prices from {starts:%Y-%m-%d} (demo)",
+        },
+        "kind": "version",
+        "to_version": version["version"],
+        "mode": "at_renewal",
+        "notify_days": [30, 7],
+        "cohorts": [
+            {"code": "basic", "cut_over": starts, "select": {"plans": ["basic"]}},
+            {"code": "everyone", "cut_over": everyone},
+        ],
+    }
+
+    def dump(data: object) -> str:
+        return yaml.safe_dump(
+            data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
+        )
+
+    appended = textwrap.indent(dump([version]), "  ")
+    return (
+        text.rstrip("\n")
+        + f"\n\n  # The demo's price plan, added by `podpiska init --demo` on {today}.\n"
+        + appended
+        + "\n"
+        + dump({"migrations": [plan]})
+    )
+
+
+def add_demo_price_plan(session: Session, *, clock: Clock) -> str | None:
+    """Load the catalog in force again with the demo's price plan; returns the plan's code,
+    or None when the catalog has plans of its own."""
+    with session.begin():
+        catalog = catalog_in_force(session)
+        latest = session.execute(latest_document()).one()
+        content = session.scalar(
+            select(CatalogDocument.content).where(CatalogDocument.id == latest[0])
+        )
+        source = session.scalar(
+            select(CatalogDocument.source).where(CatalogDocument.id == latest[0])
+        )
+    text = demo_price_plan(content or "", today=clock.today(catalog.timezone))
+    if text is None:
+        return None
+    load_catalog_text(
+        session, text=text, source=f"{source} + demo price plan", actor=ACTOR, clock=clock
+    )
+    return PRICE_PLAN_CODE
+
+
+DEMO_BANK_ACCOUNT = "40702810900000000001"  # the vendor's account in the demo statement
+UNMATCHED_PURPOSE = "Оплата по договору за ноябрь, без счёта. НДС не облагается"
+
+
+def demo_statement(session: Session, *, clock: Clock, our_accounts: frozenset[str]) -> bytes:
+    """A 1C statement to try `bank import` with: each customer's unpaid invoice paid by bank
+    transfer with its number in the purpose (matched), and one payment naming no invoice
+    (left for the review queue). Accounts on test clocks are left out."""
+    now = clock.now()
+    with session.begin():
+        zone = catalog_in_force(session).timezone
+        unpaid = session.execute(
+            select(Invoice.number, Invoice.total, Invoice.amount_paid, Account.name, Account.inn)
+            .join(Account, Account.id == Invoice.account_id)
+            .where(
+                Invoice.status == "issued",
+                Invoice.number.is_not(None),
+                Account.test_clock_id.is_(None),
+            )
+            .order_by(Invoice.id)
+        ).all()
+    today = clock.today(zone)
+    account = min(our_accounts) if our_accounts else DEMO_BANK_ACCOUNT
+    documents = [
+        bank_statement.BankDocument(
+            kind="Платежное поручение",
+            number=str(100 + n),
+            day=today,
+            amount=Decimal(total) - Decimal(paid),
+            payer=name,
+            payer_inn=inn or "",
+            payer_account=f"40702810{n:012d}",
+            recipient_account=account,
+            purpose=f"Оплата по счёту № {number}, в т.ч. НДС",
+            line=0,
+        )
+        for n, (number, total, paid, name, inn) in enumerate(unpaid, 1)
+    ]
+    documents.append(
+        bank_statement.BankDocument(
+            kind="Платежное поручение",
+            number="777",
+            day=today,
+            amount=Decimal("4990.00"),
+            payer="ООО «Неизвестный плательщик»",
+            payer_inn="7728168971",
+            payer_account="40702810500000000777",
+            recipient_account=account,
+            purpose=UNMATCHED_PURPOSE,
+            line=0,
+        )
+    )
+    return bank_statement.write(
+        documents,
+        account=account,
+        starts_on=today - timedelta(days=1),
+        ends_on=today,
+        created=now.astimezone(ZoneInfo(zone)),
+    )
 
 
 # The demo's logins to the web application: deterministic passwords, for the demo only. An
