@@ -47,8 +47,8 @@ def seed(url: str, n: int) -> None:
 
 def _worker(url: str, n: int, seconds: float, out: Any) -> None:
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services.changes import preview_change
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.subscriptions.changes import preview_change
 
     session = make_session_factory(make_engine(url))()
     clock = FixedClock(NOW)
@@ -92,10 +92,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.domain.proration import License, change_plan
-    from podpiska.services.catalogs import load_catalog
-    from podpiska.services.changes import preview_change
+    from podpiska.catalog.loading import load_catalog
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.subscriptions.changes import preview_change
+    from podpiska.subscriptions.domain.proration import License, change_plan
 
     name = f"podpiska_bench_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')

@@ -107,8 +107,8 @@ def seed(url: str, accounts: int, apps: int) -> None:
 
 def _load_registry(url: str, apps: int) -> None:
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services.apps import demo_registry, load_registry
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.entitlements.apps import demo_registry, load_registry
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
@@ -126,7 +126,7 @@ class Mix:
     installed apps (70 %) or an app of a small popular set (30 %)."""
 
     def __init__(self, codes: dict[int, str], apps: int, accounts: list[int], seed: int) -> None:
-        from podpiska.domain.catalog import ACTIONS
+        from podpiska.catalog.domain.catalog import ACTIONS
 
         self.rng = random.Random(seed)
         self.codes = codes
@@ -156,10 +156,10 @@ class Mix:
 
 def in_process(url: str, mix: Mix, all_accounts: list[int], seconds: float) -> dict[str, Any]:
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.domain.entitlements import MARKETPLACE_ACTIONS
-    from podpiska.services.entitlement_cache import EntitlementSnapshots
-    from podpiska.services.entitlements import check_entitlement
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.entitlements.cache import EntitlementSnapshots
+    from podpiska.entitlements.decisions import check_entitlement
+    from podpiska.entitlements.domain import MARKETPLACE_ACTIONS
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -316,9 +316,9 @@ def _snapshot_totals(base: str, workers: int) -> tuple[int, int]:
 
 def over_http(url: str, mix: Mix, seconds: float, connections: int, workers: int,
               warm_seconds: float) -> dict[str, Any]:  # fmt: skip
+    from podpiska.accounts.apikeys import create_api_key
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services.apikeys import create_api_key
+    from podpiska.core.db.session import make_engine, make_session_factory
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for the HTTP figures: apt-get install -y wrk")

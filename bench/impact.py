@@ -61,8 +61,8 @@ migrations:
 def seed(url: str, n: int) -> None:
     """A migrated database with the catalog (and its plan), N accounts, their
     subscriptions and order invoices, the app registry and the installations."""
-    from podpiska.db.migrate import upgrade
-    from podpiska.services.apps import demo_registry
+    from podpiska.core.db.migrate import upgrade
+    from podpiska.entitlements.apps import demo_registry
 
     upgrade(url)
     catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8") + PLAN
@@ -174,9 +174,9 @@ def report(name: str, csv_path: Path, *, with_csv: bool) -> tuple[float, int, di
 def notices(name: str) -> tuple[float, int]:
     """The daily run's notices on 2027-03-02, 30 days before the `everyone` cohort's
     cut-over (one shard, in-process): (seconds, notices written)."""
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services.catalog_store import catalog_in_force
-    from podpiska.services.migrations import run_migrations_day
+    from podpiska.catalog.moves import run_migrations_day
+    from podpiska.catalog.store import catalog_in_force
+    from podpiska.core.db.session import make_engine, make_session_factory
 
     engine = make_engine(f"{SERVER}/{name}")
     session = make_session_factory(engine)()

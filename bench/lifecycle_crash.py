@@ -293,7 +293,7 @@ def child(action: str) -> None:
     elif action == "work":
         queue.run_worker(context, one_shot=True, queues=[queue.LIFECYCLE_QUEUE])
     elif action == "inprocess":
-        from podpiska.services.lifecycle import run_lifecycle
+        from podpiska.subscriptions.lifecycle import run_lifecycle
 
         with context.session() as db:
             run_lifecycle(db, at=AT, clock=context.clock, shards=context.settings.lifecycle_shards)

@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import rate, record  # noqa: E402
-from podpiska.domain.pricing import QuoteRequest, quote  # noqa: E402
+from podpiska.catalog.domain.pricing import QuoteRequest, quote  # noqa: E402
+from podpiska.catalog.loading import load_catalog  # noqa: E402
 from podpiska.entrypoints.presenters import quote_json  # noqa: E402
-from podpiska.services.catalogs import load_catalog  # noqa: E402
 
 AT = dt.date(2026, 11, 22)
 REQUESTS = [

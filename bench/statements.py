@@ -144,8 +144,8 @@ def floor(url: str, n: int) -> float:
 def timed_import(n: int, data: bytes, *, one_by_one: bool) -> float:
     """Seconds to import `data` (n payments) into a fresh database seeded for it."""
     from podpiska.adapters.clock import FixedClock
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services.bank import import_statement
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.payments.bank.statements import import_statement
 
     name = f"podpiska_bench_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')
@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
 
-    from podpiska.domain.bank_statement import decode, parse
+    from podpiska.payments.bank.domain import decode, parse
 
     data = statement(args.n)
     start = time.perf_counter()

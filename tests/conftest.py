@@ -42,8 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from podpiska.db.migrate import upgrade
-from podpiska.db.session import make_engine, make_session_factory, normalize_url
+from podpiska.core.db.migrate import upgrade
+from podpiska.core.db.session import make_engine, make_session_factory, normalize_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")

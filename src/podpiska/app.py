@@ -30,7 +30,7 @@ def build_context(
     chosen = settings or load_settings()
 
     def sessions() -> sessionmaker[Session]:
-        from podpiska.db.session import make_engine, make_session_factory
+        from podpiska.core.db.session import make_engine, make_session_factory
 
         return make_session_factory(make_engine(chosen.database_url))
 

@@ -19,7 +19,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from podpiska.db.migrate import (
+from podpiska.core.db.migrate import (
     alembic_config,
     context_options,
     current_revision,
@@ -28,7 +28,7 @@ from podpiska.db.migrate import (
     is_current,
     upgrade,
 )
-from podpiska.db.models import Base
+from podpiska.core.db.models import Base
 
 PROCRASTINATE_TABLES = {
     "procrastinate_events",

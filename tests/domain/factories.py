@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from podpiska.domain.catalog import (
+from podpiska.catalog.domain.catalog import (
     AddOn,
     Catalog,
     CatalogVersion,
@@ -24,8 +24,8 @@ from podpiska.domain.catalog import (
     Promotion,
     Text,
 )
-from podpiska.domain.money import ZERO, Vat, VatMode, round_money
-from podpiska.domain.pricing import Quote
+from podpiska.catalog.domain.pricing import Quote
+from podpiska.core.domain.money import ZERO, Vat, VatMode, round_money
 
 D = Decimal
 

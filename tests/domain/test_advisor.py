@@ -1,4 +1,4 @@
-"""The tariff advisor (domain/advisor.py): examples on the seed and per-user catalogs, and
+"""The tariff advisor (catalog/domain/advisor.py): examples on the seed and per-user catalogs, and
 properties (hypothesis): the recommended option fits and is never dearer per month than
 any other fitting option, and the budget covers 12 months."""
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podpiska.domain.advisor import (
+from podpiska.catalog.domain.advisor import (
     VENDOR_GUIDANCE,
     Need,
     advise,
@@ -20,11 +20,11 @@ from podpiska.domain.advisor import (
     fitting_options,
     guidance_for,
 )
-from podpiska.domain.catalog import Catalog, Period, Plan, Text
-from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import add_months
-from podpiska.domain.money import round_money
-from podpiska.domain.pricing import QuoteRequest, quote
+from podpiska.catalog.domain.catalog import Catalog, Period, Plan, Text
+from podpiska.catalog.domain.pricing import QuoteRequest, quote
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import round_money
+from podpiska.subscriptions.domain.lifecycle import add_months
 from tests.domain.factories import AT, V1_FROM, V2_FROM, per_user_catalog, seed_catalog
 
 D = Decimal
@@ -69,7 +69,7 @@ def test_seats_above_the_free_users_are_priced_per_user() -> None:
 def test_the_budget_lists_the_payments_of_12_months_at_the_scheduled_prices() -> None:
     advice = advise(SEED, Need(users=3), date(2026, 9, 15))
     monthly = next(o for o in advice.options if o.plan.code == "basic" and o.months == 3)
-    from podpiska.domain.advisor import budget
+    from podpiska.catalog.domain.advisor import budget
 
     payments = budget(SEED, monthly, advice.need, date(2026, 9, 15))
     assert [p.day for p in payments] == [

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podpiska.domain.bank_statement import StatementError, decode, parse
+from podpiska.payments.bank.domain import StatementError, decode, parse
 
 SAMPLE = Path(__file__).parents[2] / "docs" / "samples" / "1c-statement-2026-12-sber.txt"
 OUR_1, OUR_2 = "40702810938000000001", "40702810938000000002"
@@ -381,7 +381,7 @@ def test_a_written_statement_reads_back_with_its_totals() -> None:
     account section's totals adding up, Windows-1251 with CRLF as banks send it."""
     from datetime import datetime
 
-    from podpiska.domain.bank_statement import BankDocument, write
+    from podpiska.payments.bank.domain import BankDocument, write
 
     documents = [
         BankDocument(

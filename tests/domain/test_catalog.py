@@ -1,4 +1,4 @@
-"""Unit tests of podpiska.domain.catalog: values, look-ups and versions."""
+"""Unit tests of podpiska.catalog.domain.catalog: values, look-ups and versions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from podpiska.domain.catalog import (
+from podpiska.catalog.domain.catalog import (
     ACTIONS,
     Catalog,
     LifecycleSettings,
@@ -19,7 +19,7 @@ from podpiska.domain.catalog import (
     Text,
     UpgradePolicy,
 )
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
 from tests.domain.factories import (
     PERIOD_MONTHS,
     PLAN_CODES,

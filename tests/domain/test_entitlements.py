@@ -9,17 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.domain.catalog import ACTIONS, GRACE_READ_ONLY, CatalogVersion, LifecycleSettings
-from podpiska.domain.entitlements import (
+from podpiska.catalog.domain.catalog import (
+    ACTIONS,
+    GRACE_READ_ONLY,
+    CatalogVersion,
+    LifecycleSettings,
+)
+from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements.domain import (
     BILLING_ACTIONS,
     MARKETPLACE_ACTIONS,
     AppAccess,
     LicenseState,
     check,
 )
-from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import Status
-from podpiska.services.catalogs import load_catalog
+from podpiska.subscriptions.domain.lifecycle import Status
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 TODAY = date(2027, 1, 10)

@@ -1,4 +1,4 @@
-"""Unit tests of podpiska.domain.errors: stable codes, details, ru/en sentences."""
+"""Unit tests of podpiska.core.domain.errors: stable codes, details, ru/en sentences."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from podpiska.domain.errors import _MESSAGES, DomainError
+from podpiska.core.domain.errors import _MESSAGES, DomainError
 
 # Details that fill every template of every code (extra keys are ignored by str.format).
 ALL_DETAILS: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""The event types Podpiska emits (podpiska.domain.events): the list is complete — every
+"""The event types Podpiska emits (podpiska.core.domain.events): the list is complete — every
 type an `emit(...)` in src/ can write is in it — and a webhook endpoint's choice is checked
 against it."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.domain.errors import DomainError
-from podpiska.domain.events import EVENT_TYPES, EVENT_WILDCARDS, check_event_types
-from podpiska.services.notification_texts import EVENT_TYPES as TYPES_WITH_TEXTS
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.events import EVENT_TYPES, EVENT_WILDCARDS, check_event_types
+from podpiska.notifications.texts import EVENT_TYPES as TYPES_WITH_TEXTS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "podpiska"
 

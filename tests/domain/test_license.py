@@ -1,5 +1,6 @@
-"""Unit tests of podpiska.domain.license: the canonical payload (the bytes that are signed)
-and the verdict of a license by date: valid, in grace (read-only), expired."""
+"""Unit tests of podpiska.entitlements.license_files.domain: the canonical payload (the
+bytes that are signed) and the verdict of a license by date: valid, in grace (read-only),
+expired."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from podpiska.domain.catalog import LifecycleSettings
-from podpiska.domain.errors import DomainError
-from podpiska.domain.license import (
+from podpiska.catalog.domain.catalog import LifecycleSettings
+from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements.license_files.domain import (
     LicensePayload,
     LicenseStatus,
     canonical_json,
@@ -22,8 +24,7 @@ from podpiska.domain.license import (
     parse_payload,
     verify,
 )
-from podpiska.domain.lifecycle import grace_ends_on
-from podpiska.services.catalogs import load_catalog
+from podpiska.subscriptions.domain.lifecycle import grace_ends_on
 from tests.domain.factories import seed_version
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podpiska.domain.catalog import LifecycleSettings
-from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import (
+from podpiska.catalog.domain.catalog import LifecycleSettings
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions.domain.lifecycle import (
     TRANSITIONS,
     Event,
     Status,

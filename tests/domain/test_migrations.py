@@ -13,10 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podpiska.domain.catalog import Catalog, Text
-from podpiska.domain.entitlements import AppAccess, LicenseState, check
-from podpiska.domain.lifecycle import Status
-from podpiska.domain.migrations import (
+from podpiska.catalog.domain.catalog import Catalog, Text
+from podpiska.catalog.domain.moves import (
     NEVER,
     AccountFacts,
     Cohort,
@@ -27,7 +25,9 @@ from podpiska.domain.migrations import (
     marketplace_schedule,
     renewal_version,
 )
-from podpiska.services.catalogs import load_catalog
+from podpiska.catalog.loading import load_catalog
+from podpiska.entitlements.domain import AppAccess, LicenseState, check
+from podpiska.subscriptions.domain.lifecycle import Status
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 PLANS = ("basic", "standard", "professional", "enterprise")

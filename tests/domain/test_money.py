@@ -1,4 +1,4 @@
-"""Unit tests of podpiska.domain.money: rounding, Money, allocate, formatting, VAT."""
+"""Unit tests of podpiska.core.domain.money: rounding, Money, allocate, formatting, VAT."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from podpiska.domain.money import (
+from podpiska.core.domain.money import (
     CENT,
     DEFAULT_VAT_RATE,
     AmountFormatError,

@@ -1,4 +1,4 @@
-"""Unit tests of podpiska.domain.pricing: worked quotes and every refusal.
+"""Unit tests of podpiska.catalog.domain.pricing: worked quotes and every refusal.
 
 Every quote checked here goes through `check_quote`: its lines sum to its total and
 subtotal − discount == total. Amounts in comments are computed by hand.
@@ -12,10 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from podpiska.domain.catalog import Catalog, Text
-from podpiska.domain.errors import DomainError
-from podpiska.domain.money import ZERO, Vat, VatMode
-from podpiska.domain.pricing import (
+from podpiska.catalog.domain.catalog import Catalog, Text
+from podpiska.catalog.domain.pricing import (
     Discount,
     DiscountKind,
     LineKind,
@@ -24,6 +22,8 @@ from podpiska.domain.pricing import (
     QuoteRequest,
     quote,
 )
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO, Vat, VatMode
 from tests.domain.factories import (
     AT,
     VAT_EXCLUDED_22,

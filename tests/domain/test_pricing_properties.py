@@ -14,7 +14,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podpiska.domain.catalog import (
+from podpiska.catalog.domain.catalog import (
     AddOn,
     Catalog,
     CatalogVersion,
@@ -23,8 +23,9 @@ from podpiska.domain.catalog import (
     Promotion,
     Text,
 )
-from podpiska.domain.errors import DomainError
-from podpiska.domain.money import (
+from podpiska.catalog.domain.pricing import LineKind, Quote, QuoteRequest, quote
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import (
     CENT,
     HUNDRED,
     ZERO,
@@ -35,7 +36,6 @@ from podpiska.domain.money import (
     is_money,
     round_money,
 )
-from podpiska.domain.pricing import LineKind, Quote, QuoteRequest, quote
 from tests.domain.factories import (
     PERIOD_MONTHS,
     PLAN_CODES,

@@ -1,5 +1,5 @@
-"""Unit tests of podpiska.domain.proration: worked examples of every mid-term rule, and every
-refusal. The amounts in the comments are computed by hand from the issue's formulas
+"""Unit tests of podpiska.subscriptions.domain.proration: worked examples of every mid-term
+rule, and every refusal. The amounts in the comments are computed by hand from the issue's formulas
 (days_in_term = ends_on − starts_on, days_left = ends_on − t, each line rounded once
 ROUND_HALF_UP), never by the code under test.
 
@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
-from podpiska.domain.errors import DomainError
-from podpiska.domain.money import ZERO
-from podpiska.domain.proration import (
+from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
+from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO
+from podpiska.subscriptions.domain.proration import (
     Change,
     ChangeKind,
     License,
@@ -30,7 +31,6 @@ from podpiska.domain.proration import (
     downgrade_blockers,
     term_price,
 )
-from podpiska.services.catalogs import load_catalog
 
 D = Decimal
 CATALOGS = Path(__file__).resolve().parents[2] / "catalogs"

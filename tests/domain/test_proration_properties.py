@@ -1,5 +1,5 @@
-"""Property tests (hypothesis) of podpiska.domain.proration over random terms, days and
-sequences of changes, on the shipped catalogs:
+"""Property tests (hypothesis) of podpiska.subscriptions.domain.proration over random terms,
+days and sequences of changes, on the shipped catalogs:
 
 - seats added under `prorate`: what the term costs in all (its price + every change's
   charge) is the sum over its days of that day's configuration at the daily price, within
@@ -27,11 +27,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from podpiska.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
-from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import add_months
-from podpiska.domain.money import ZERO
-from podpiska.domain.proration import (
+from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
+from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO
+from podpiska.subscriptions.domain.lifecycle import add_months
+from podpiska.subscriptions.domain.proration import (
     Change,
     License,
     add_add_on,
@@ -39,7 +40,6 @@ from podpiska.domain.proration import (
     change_seats,
     term_price,
 )
-from podpiska.services.catalogs import load_catalog
 
 D = Decimal
 CATALOGS = Path(__file__).resolve().parents[2] / "catalogs"

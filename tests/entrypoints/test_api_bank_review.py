@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from podpiska.services import money_ledger
-from podpiska.services.apikeys import create_api_key
+from podpiska.invoicing import ledger as money_ledger
 from tests.domain.test_bank_statement import document, statement
 from tests.entrypoints.test_cli_admin import bad_input, ok
 

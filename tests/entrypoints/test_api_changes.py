@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")
@@ -101,7 +101,7 @@ def test_an_upgrade_previews_commits_and_applies_when_paid(db_url: str, tmp_path
     assert paid["subscription"]["paid_through"] == "2027-11-21"
     rest = api.client.get(f"/api/v1/accounts/{account}/entitlements/users.add", headers=api.auth)
     assert rest.json()["allowed"] is True
-    from podpiska.services.money_ledger import verify
+    from podpiska.invoicing.ledger import verify
 
     with api.context.session() as db:
         assert verify(db).ok

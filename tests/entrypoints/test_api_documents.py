@@ -14,17 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import read_message
 from podpiska.app import build_context, create_app
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.db.models import Document
+from podpiska.core.db.models import Document
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
-from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 MADE: list[Context] = []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from podpiska.services.entitlement_cache import EntitlementSnapshots
+from podpiska.entitlements.cache import EntitlementSnapshots
 from tests.entrypoints.test_api_payments import Env, env, open_and_order  # noqa: F401
 from tests.services.test_entitlement_cache import settled
 
@@ -53,7 +53,7 @@ def test_answers_are_kept_and_changes_seen_by_the_next_request(
 
 
 def test_keys_and_errors_as_before(api: tuple[Env, EntitlementSnapshots]) -> None:
-    from podpiska.services.apikeys import create_api_key
+    from podpiska.accounts.apikeys import create_api_key
 
     client, _ = api
     account, _ = open_and_order(client)
@@ -84,7 +84,7 @@ def test_a_revoked_key_is_refused_by_the_very_next_check(
 ) -> None:
     """Keys are kept in memory by the entitlement routes (`PrincipalCache`); a revocation
     written before a request is seen by that request, for an account's key and a vendor's."""
-    from podpiska.services.apikeys import PrincipalCache, create_api_key, revoke_api_key
+    from podpiska.accounts.apikeys import PrincipalCache, create_api_key, revoke_api_key
 
     client, _ = api
     account, _ = open_and_order(client)

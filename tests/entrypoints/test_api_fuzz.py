@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from podpiska.accounts import accounts
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts, billing
-from podpiska.services.apikeys import create_api_key
+from podpiska.subscriptions import billing
 
 EXAMPLES_PER_OPERATION = 6
 # Operations whose body is not JSON (a 1C statement as bytes) or that stand for an outside

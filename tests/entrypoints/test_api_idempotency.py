@@ -12,12 +12,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from podpiska.accounts.apikeys import create_api_key, key_prefix
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import create_app
-from podpiska.db.models import IdempotencyRecord, WebhookEndpoint
+from podpiska.core import idempotency
+from podpiska.core.db.models import IdempotencyRecord, WebhookEndpoint
 from podpiska.entrypoints.context import Context
-from podpiska.services import idempotency
-from podpiska.services.apikeys import create_api_key, key_prefix
 
 HOOK = {"url": "https://crm.example/hook"}
 RAW = json.dumps(HOOK).encode()

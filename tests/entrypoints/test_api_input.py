@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from podpiska.services.apikeys import create_api_key
 
 
 @dataclass
@@ -194,7 +194,7 @@ def test_an_id_past_2_63_answers_422_on_every_route_with_an_id(api: Api) -> None
 
 
 def test_a_use_case_asked_for_an_id_past_2_63_answers_not_found(api: Api) -> None:
-    from podpiska.services import billing
+    from podpiska.subscriptions import billing
 
     with api.context.session() as db, pytest.raises(Exception) as caught:
         billing.get_invoice(db, 2**63)
@@ -244,7 +244,7 @@ def test_list_limits_and_cursors_are_bounded(api: Api) -> None:
 
 
 def test_the_apps_list_use_case_bounds_its_limit(api: Api) -> None:
-    from podpiska.services.apps import list_apps
+    from podpiska.entitlements.apps import list_apps
 
     with api.context.session() as db:  # LIMIT -1 was every row on SQLite, an error on PG
         assert list_apps(db, limit=-1) == []

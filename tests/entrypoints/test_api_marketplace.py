@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from podpiska.domain.entitlements import ACTION_LABELS
+from podpiska.entitlements.domain import ACTION_LABELS
 from tests.entrypoints.test_api_payments import START, Env, env  # noqa: F401 - the fixture
 
 REGISTRY = [

@@ -11,8 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from podpiska.adapters.clock import FixedClock
+from podpiska.notifications import fanout as notifications
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
-from podpiska.services import notifications
 from tests.entrypoints.test_api_payments import (  # noqa: F401 - the fixture
     MSK,
     Env,

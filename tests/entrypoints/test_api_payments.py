@@ -25,17 +25,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import MailboxMailer
 from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.adapters.webhooks import HttpWebhookSender
 from podpiska.app import build_context, create_app
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.db.models import ApiKey, PaymentAttempt
+from podpiska.core.db.models import ApiKey, PaymentAttempt
 from podpiska.entrypoints.context import Context, Ports
-from podpiska.services import money_ledger, payments
-from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments import payments
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
-from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")
@@ -200,7 +200,7 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     assert first.json()["invoice"]["number"] == "2026-000001"
 
     # The books balance and agree with the documents after all that.
-    from podpiska.services.money_ledger import verify
+    from podpiska.invoicing.ledger import verify
 
     with context.session() as db:
         report = verify(db)

@@ -20,15 +20,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
-from podpiska.db.migrate import is_current
-from podpiska.db.models import Invoice, LifecycleRun
+from podpiska.core.db.migrate import is_current
+from podpiska.core.db.models import Invoice, LifecycleRun
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts, billing
+from podpiska.subscriptions import billing
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
@@ -664,7 +665,7 @@ def verify_json(context: Context, capsys: pytest.CaptureFixture[str]) -> tuple[i
 def test_lifecycle_verify_finds_skipped_days_missing_and_late_renewals(
     context: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from podpiska.services import lifecycle
+    from podpiska.subscriptions import lifecycle
 
     # Bought on 22.11: renewal invoice due 18.12 (ends 22.12); on 24.11: due 20.12.
     bought = autopay_bought_on(context, date(2026, 11, 22), date(2026, 11, 24))
@@ -718,7 +719,7 @@ def test_lifecycle_verify_passes_a_catch_up_that_ran_every_day(
 
 
 def lifecycle_run_shard(context: Context, db: object, *, shard: int, up_to: date) -> None:
-    from podpiska.services import lifecycle
+    from podpiska.subscriptions import lifecycle
 
     lifecycle.run_lifecycle(
         db,  # type: ignore[arg-type]

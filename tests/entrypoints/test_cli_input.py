@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from podpiska.accounts import accounts
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts
-from podpiska.services.money_ledger import account_credit
+from podpiska.invoicing.ledger import account_credit
 from tests.entrypoints.test_cli_admin import admin_context, bad_input, ok
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.config import Settings
+from podpiska.entitlements.license_files.signing import key_id, load_private_key, public_key_pem
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts, billing
-from podpiska.services.license_signing import key_id, load_private_key, public_key_pem
+from podpiska.subscriptions import billing
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 MADE: list[Context] = []

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from podpiska.accounts import accounts
+from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts, billing, payments
-from podpiska.services.apikeys import create_api_key
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.payments import payments
+from podpiska.subscriptions import billing
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_cli_admin import bad_input, ok
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from podpiska.accounts import people
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.config import Settings
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
-from podpiska.services import people
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 

@@ -16,15 +16,15 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from podpiska.accounts.apikeys import create_api_key, revoke_api_key
+from podpiska.accounts.people import change_password, log_in
 from podpiska.app import create_app
+from podpiska.backoffice.demo import DEMO_KEY_NAME, DEMO_PEOPLE, create_demo_people
 from podpiska.config import DEVELOPMENT_SECRET, Settings
-from podpiska.db.models import ApiKey, WebUser
+from podpiska.core.db.models import ApiKey, WebUser
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.production import unsafe_production
-from podpiska.services.apikeys import create_api_key, revoke_api_key
-from podpiska.services.demo import DEMO_KEY_NAME, DEMO_PEOPLE, create_demo_people
-from podpiska.services.people import change_password, log_in
 
 STRONG = "k3J9-qX2vLm8ZpT4wR7yN1cB6dF0hGsA"
 PRODUCTION: dict[str, Any] = {

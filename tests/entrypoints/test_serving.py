@@ -98,7 +98,7 @@ def test_the_public_url_follows_the_served_port(
     import http.cookiejar
     import urllib.parse
 
-    from podpiska.services.apikeys import create_api_key
+    from podpiska.accounts.apikeys import create_api_key
 
     context = admin_context(db_url, tmp_path)
     ok(context, capsys, "init")  # migrated, the catalog loaded

@@ -19,17 +19,17 @@ from sqlalchemy import select, text
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
+from podpiska.backoffice.demo import DEMO, create_demo
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.db.models import Invoice, LifecycleRun, OutboxEvent, Subscription
+from podpiska.core.db.models import Invoice, LifecycleRun, OutboxEvent, Subscription
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.entrypoints.worker import InProcessWorker
+from podpiska.notifications.fanout import verify_signature
+from podpiska.notifications.webhook_endpoints import add_endpoint
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
-from podpiska.services import lifecycle
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.demo import DEMO, create_demo
-from podpiska.services.notifications import verify_signature
-from podpiska.services.webhook_endpoints import add_endpoint
+from podpiska.subscriptions import lifecycle
 from tests.conftest import Databases
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 

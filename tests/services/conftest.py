@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.catalog.store import load_catalog_document
 from tests.services.helpers import CRM_SHOP, START
 
 

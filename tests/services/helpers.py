@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import (
+from podpiska.core.db.models import (
     Account,
     AuditEntry,
     Base,
@@ -26,7 +27,7 @@ from podpiska.db.models import (
     Subscription,
 )
 from podpiska.ports import Clock
-from podpiska.services import accounts, billing
+from podpiska.subscriptions import billing
 
 PROJECT = Path(__file__).resolve().parents[2]
 CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"
@@ -182,7 +183,7 @@ def ledger(db: Session, subscription_id: int) -> list[LicenseLedgerEntry]:
 def customer_actor(db: Session, clock: Clock, account_id: int) -> str:
     """The actor of one of the account's own (an `account_admin` key of it): what only
     the customer may do (consent to recurring charges, autopay on) is done as this."""
-    from podpiska.services.apikeys import create_api_key
+    from podpiska.accounts.apikeys import create_api_key
 
     key, _secret = create_api_key(
         db, role="account_admin", account_id=account_id, actor=ACTOR, clock=clock

@@ -11,11 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import Document, Invoice, OutboxEvent
+from podpiska.backoffice import clock_accounts
+from podpiska.catalog.loading import load_catalog
+from podpiska.core import clocks
+from podpiska.core.db.models import Document, Invoice, OutboxEvent
+from podpiska.invoicing import documents
+from podpiska.invoicing import ledger as money_ledger
+from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
-from podpiska.services import clock_accounts, clocks, documents, lifecycle, money_ledger
-from podpiska.services.catalogs import load_catalog
-from podpiska.services.notifications import deliver_due, fan_out
+from podpiska.subscriptions import lifecycle
 from tests.services.helpers import ACTOR, CRM_SHOP, START, active_subscription
 
 CLOCK_START = START + timedelta(days=100)  # the test clock's day: 2027-03-02

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AccountUser, AuditEntry
-from podpiska.domain.errors import DomainError
-from podpiska.services import accounts
+from podpiska.core.db.models import AccountUser, AuditEntry
+from podpiska.core.domain.errors import DomainError
 from tests.services.helpers import ACTOR, GOOD_INN, count, open_account, order, row_counts
 
 

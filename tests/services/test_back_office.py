@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.domain.errors import DomainError
-from podpiska.services import back_office, bank, clocks, lifecycle
+from podpiska.backoffice import views as back_office
+from podpiska.core import clocks
+from podpiska.core.domain.errors import DomainError
+from podpiska.payments.bank import statements as bank
+from podpiska.subscriptions import lifecycle
 from tests.domain.test_bank_statement import document, statement
 from tests.services.helpers import ACTOR, START, open_account, order, pay
 

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import BankPayment
-from podpiska.domain.errors import DomainError
-from podpiska.services import bank, billing
-from podpiska.services.money_ledger import credit_balance, verify
+from podpiska.core.db.models import BankPayment
+from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing.ledger import credit_balance, verify
+from podpiska.payments.bank import statements as bank
+from podpiska.subscriptions import billing
 from tests.domain.test_bank_statement import OUR_1, OUR_2, SAMPLE, document, statement
 from tests.services.helpers import (
     ACTOR,

@@ -26,11 +26,13 @@ from sqlalchemy import JSON, Engine, Text, cast, select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import Base, Invoice
-from podpiska.db.session import make_engine, make_session_factory
-from podpiska.services import bank, billing, changes, clocks, lifecycle
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.money_ledger import credit_balance, verify
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core import clocks
+from podpiska.core.db.models import Base, Invoice
+from podpiska.core.db.session import make_engine, make_session_factory
+from podpiska.invoicing.ledger import credit_balance, verify
+from podpiska.payments.bank import statements as bank
+from podpiska.subscriptions import billing, changes, lifecycle
 from tests.conftest import Databases
 from tests.domain.test_bank_statement import document, statement
 from tests.services.helpers import (

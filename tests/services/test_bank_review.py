@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AuditEntry, BankPayment, CreditEntry, JournalEntry, Payment
-from podpiska.domain.errors import DomainError
-from podpiska.services import bank, billing
-from podpiska.services.money_ledger import CASH, CREDIT, credit_balance, verify
+from podpiska.core.db.models import AuditEntry, BankPayment, CreditEntry, JournalEntry, Payment
+from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, verify
+from podpiska.payments.bank import statements as bank
+from podpiska.subscriptions import billing
 from tests.domain.test_bank_statement import document, statement
 from tests.services.helpers import ACTOR, count, open_account, order, row_counts
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AuditEntry, Invoice, Payment, Subscription
-from podpiska.domain.errors import DomainError
-from podpiska.domain.lifecycle import reminder_due_on
-from podpiska.services import billing, lifecycle
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core.db.models import AuditEntry, Invoice, Payment, Subscription
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions.domain.lifecycle import reminder_due_on
 from tests.services.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -227,7 +227,7 @@ def test_the_term_starts_on_the_payment_day_in_the_account_time_zone(
 def test_an_overpayment_pays_the_invoice_and_credits_the_rest(
     db: Session, clock: FixedClock
 ) -> None:
-    from podpiska.services.money_ledger import credit_balance, verify
+    from podpiska.invoicing.ledger import credit_balance, verify
 
     account_id = open_account(db, clock).id
     invoice = order(db, clock, account_id, months=12).invoice  # 21 492,00

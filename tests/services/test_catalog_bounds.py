@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.entrypoints.cli import run
-from podpiska.services.catalog_file import (
+from podpiska.catalog.file import (
     MAX_CATALOG_BYTES,
     MAX_CATALOG_DEPTH,
     MAX_CATALOG_VALUES,
     parse_catalog,
 )
-from podpiska.services.catalogs import MAX_PROBLEMS, CatalogFileError, load_catalog
+from podpiska.catalog.loading import MAX_PROBLEMS, CatalogFileError, load_catalog
+from podpiska.entrypoints.cli import run
 from tests.entrypoints.conftest import make_context
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from podpiska.domain.catalog import GRACE_READ_ONLY, Catalog, SeatPolicy, UpgradePolicy
-from podpiska.domain.money import VatMode
-from podpiska.services import catalog_file
-from podpiska.services.catalog_file import catalog_json_schema, parse_catalog
-from podpiska.services.catalogs import CatalogFileError, Problem, format_path, load_catalog
+from podpiska.catalog import file as catalog_file
+from podpiska.catalog.domain.catalog import GRACE_READ_ONLY, Catalog, SeatPolicy, UpgradePolicy
+from podpiska.catalog.file import catalog_json_schema, parse_catalog
+from podpiska.catalog.loading import CatalogFileError, Problem, format_path, load_catalog
+from podpiska.core.domain.money import VatMode
 
 D = Decimal
 PROJECT = Path(__file__).resolve().parents[2]
@@ -582,3 +582,46 @@ def test_no_float_anywhere_in_a_loaded_catalog(path: Path, tmp_path: Path) -> No
         numbers = _all_decimals(catalog)
         assert numbers
         assert all(type(n) is Decimal for n in numbers)
+
+
+def test_the_cache_key_follows_every_module_of_the_catalog_area() -> None:
+    """The key hashes the code that reads a catalog wherever the modules live: before the
+    house move it found `catalog_file.py` by a sibling path and dropped a missing one
+    silently, so a moved or renamed parser would have kept answering stale pickles."""
+    import podpiska.catalog
+    from podpiska.catalog import loading
+    from podpiska.catalog.domain import catalog as catalog_domain
+    from podpiska.catalog.domain import moves
+    from podpiska.core.domain import money
+
+    sources = loading._catalog_sources()
+    area = Path(podpiska.catalog.__file__).resolve().parent
+    expected = set(area.rglob("*.py"))
+    assert expected <= set(sources)
+    for module in (loading, catalog_file, catalog_domain, moves, money):
+        assert Path(module.__file__ or "").resolve() in sources
+    assert all(source.is_file() for source in sources)
+
+
+def test_editing_the_code_that_reads_a_catalog_invalidates_the_cache(
+    tmp_path: Path, crm_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podpiska.catalog import loading
+
+    path = _copy_catalog(tmp_path, crm_text)
+    cache = tmp_path / "cache"
+    load_catalog(path, cache_dir=cache)
+    changed = tmp_path / "file.py"
+    changed.write_text("# the parser, edited\n")
+    real = loading._catalog_sources
+    monkeypatch.setattr(loading, "_catalog_sources", lambda: [*real(), changed])
+    calls: list[str] = []
+    parse = catalog_file.parse_catalog
+
+    def counting(text: str, source: str) -> Catalog:
+        calls.append(source)
+        return parse(text, source)
+
+    monkeypatch.setattr(catalog_file, "parse_catalog_cached", counting)
+    load_catalog(path, cache_dir=cache)
+    assert calls == [str(path)], "code the key did not know before means a new key"

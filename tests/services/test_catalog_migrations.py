@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.domain.migrations import MigrationKind, Selector, VersionMode
-from podpiska.services.catalog_file import catalog_json_schema, parse_catalog
-from podpiska.services.catalogs import CatalogFileError
+from podpiska.catalog.domain.moves import MigrationKind, Selector, VersionMode
+from podpiska.catalog.file import catalog_json_schema, parse_catalog
+from podpiska.catalog.loading import CatalogFileError
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 
@@ -149,7 +149,7 @@ def test_a_marketplace_plan_needs_the_rule() -> None:
 def test_the_demo_price_plan_is_a_valid_plan_dated_from_the_demo_day() -> None:
     """The demo's catalog gets a dearer version and a plan moving subscribers to it at
     renewal, dated from the demo day; a catalog with plans of its own is left as it is."""
-    from podpiska.services.demo import demo_price_plan
+    from podpiska.backoffice.demo import demo_price_plan
 
     text = CRM_SHOP.read_text(encoding="utf-8")
     planned = demo_price_plan(text, today=date(2026, 12, 5))

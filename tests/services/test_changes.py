@@ -1,4 +1,4 @@
-"""Use-case tests of podpiska.services.changes on SQLite and PostgreSQL: preview and commit
+"""Use-case tests of podpiska.subscriptions.changes on SQLite and PostgreSQL: preview and commit
 give the same lines; a commit on a state that moved is stale; a change that needs money
 waits for it, expires unpaid after three days, can be cancelled; a scheduled downgrade is
 used by the renewal. Every write leaves an audit row; every change invoice's lines sum to
@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import (
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core.db.models import (
     Account,
     AuditEntry,
     CreditEntry,
@@ -30,9 +32,8 @@ from podpiska.db.models import (
     Subscription,
     SubscriptionChange,
 )
-from podpiska.domain.errors import DomainError
-from podpiska.services import accounts, billing, changes, lifecycle
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions import billing, changes, lifecycle
 from tests.services.helpers import (
     ACTOR,
     CRM_SHOP,

@@ -19,11 +19,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import Invoice, LicenseLedgerEntry, Subscription, SubscriptionChange
-from podpiska.db.session import make_engine, make_session_factory
-from podpiska.domain.errors import DomainError
-from podpiska.services import changes
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Subscription, SubscriptionChange
+from podpiska.core.db.session import make_engine, make_session_factory
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions import changes
 from tests.services.helpers import (
     ACTOR,
     PROJECT,

@@ -12,7 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import (
+from podpiska.backoffice import clock_accounts
+from podpiska.backoffice import views as back_office
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core import clocks
+from podpiska.core.db.models import (
     Account,
     AccountUser,
     Base,
@@ -22,9 +26,8 @@ from podpiska.db.models import (
     Payment,
     Subscription,
 )
-from podpiska.domain.errors import DomainError
-from podpiska.services import back_office, clock_accounts, clocks, lifecycle
-from podpiska.services.catalog_store import load_catalog_document
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions import lifecycle
 from tests.services.helpers import ACTOR, GOOD_INN, PROJECT, START
 
 SITE_PLATFORM = PROJECT / "catalogs" / "site-platform.yaml"

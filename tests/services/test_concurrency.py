@@ -15,10 +15,10 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import Invoice, LicenseLedgerEntry, Payment, Subscription
-from podpiska.db.session import make_engine, make_session_factory
-from podpiska.domain.errors import DomainError
-from podpiska.services import billing
+from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Payment, Subscription
+from podpiska.core.db.session import make_engine, make_session_factory
+from podpiska.core.domain.errors import DomainError
+from podpiska.subscriptions import billing
 from tests.services.helpers import (
     ACTOR,
     active_subscription,
@@ -98,7 +98,7 @@ def test_two_payments_of_one_invoice_at_once_apply_once(
 def test_two_part_payments_at_once_pay_once_and_credit_the_rest(
     db: Session, clock: FixedClock, session_factory: sessionmaker[Session]
 ) -> None:
-    from podpiska.services.money_ledger import credit_balance, verify
+    from podpiska.invoicing.ledger import credit_balance, verify
 
     account_id = open_account(db, clock).id
     invoice_id = order(db, clock, account_id, months=12).invoice.id

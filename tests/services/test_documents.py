@@ -22,13 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.pdf import WeasyPrintRenderer
-from podpiska.db.models import Document, Invoice, NumberSequence
-from podpiska.domain.errors import DomainError
-from podpiska.domain.money import format_money
-from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
-from podpiska.services import billing, changes, clocks, notifications
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.documents import (
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core import clocks
+from podpiska.core.db.models import Document, Invoice, NumberSequence
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import format_money
+from podpiska.invoicing.documents import (
     create_documents,
     document_data,
     document_filename,
@@ -36,7 +35,10 @@ from podpiska.services.documents import (
     prepare_documents,
     resolve_source,
 )
-from podpiska.services.money_ledger import issue_credit_note
+from podpiska.invoicing.ledger import issue_credit_note
+from podpiska.notifications import fanout as notifications
+from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
+from podpiska.subscriptions import billing, changes
 from tests.services.helpers import (
     ACTOR,
     GOOD_INN,

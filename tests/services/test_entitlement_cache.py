@@ -18,14 +18,16 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AccountUser, OutboxEvent
-from podpiska.domain.catalog import ACTIONS
-from podpiska.domain.entitlements import Decision
-from podpiska.domain.errors import DomainError
-from podpiska.services import accounts, apps, billing, lifecycle
-from podpiska.services.entitlement_cache import EntitlementSnapshots
-from podpiska.services.entitlements import check_entitlement, check_many
+from podpiska.catalog.domain.catalog import ACTIONS
+from podpiska.core.db.models import AccountUser, OutboxEvent
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements import apps
+from podpiska.entitlements.cache import EntitlementSnapshots
+from podpiska.entitlements.decisions import check_entitlement, check_many
+from podpiska.entitlements.domain import Decision
+from podpiska.subscriptions import billing, lifecycle
 from tests.services.helpers import (
     ACTOR,
     active_subscription,
@@ -246,7 +248,7 @@ def test_the_answers_kept_per_account_are_bounded(
     db: Session, clock: FixedClock, snapshots: EntitlementSnapshots,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    import podpiska.services.entitlement_cache as module
+    import podpiska.entitlements.cache as module
 
     monkeypatch.setattr(module, "MAX_DECISIONS_PER_ACCOUNT", 3)
     account, _ = active_subscription(db, clock)
@@ -289,7 +291,7 @@ def test_errors_are_those_of_the_database_path(
 def test_accounts_on_a_test_clock_are_always_read(
     db: Session, clock: FixedClock, snapshots: EntitlementSnapshots
 ) -> None:
-    from podpiska.services.clocks import create_test_clock
+    from podpiska.core.clocks import create_test_clock
 
     test_clock = create_test_clock(db, name="t", actor=ACTOR, clock=clock)
     account = open_account(db, clock, test_clock_id=test_clock.id)
@@ -564,7 +566,7 @@ def test_too_many_gaps_forget_everything_until_their_writers_end(
     db: Session, clock: FixedClock, snapshots: EntitlementSnapshots,
     session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    import podpiska.services.entitlement_cache as module
+    import podpiska.entitlements.cache as module
 
     monkeypatch.setattr(module, "MAX_GAP_RANGES", 0)
     account, _ = active_subscription(db, clock)

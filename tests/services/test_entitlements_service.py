@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
-from podpiska.domain.entitlements import Decision
-from podpiska.domain.errors import DomainError
-from podpiska.services import accounts, billing, lifecycle
-from podpiska.services.entitlements import check_entitlement
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements.decisions import check_entitlement
+from podpiska.entitlements.domain import Decision
+from podpiska.subscriptions import billing, lifecycle
 from tests.services.helpers import (
     ACTOR,
     active_subscription,

@@ -18,12 +18,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AuditEntry, LicenseFile, NumberSequence
-from podpiska.domain.errors import DomainError
-from podpiska.domain.license import LicenseStatus, canonical_json
-from podpiska.services import billing, changes, clocks, lifecycle
-from podpiska.services.entitlements import check_entitlement
-from podpiska.services.license_signing import (
+from podpiska.core import clocks
+from podpiska.core.db.models import AuditEntry, LicenseFile, NumberSequence
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements.decisions import check_entitlement
+from podpiska.entitlements.license_files.domain import LicenseStatus, canonical_json
+from podpiska.entitlements.license_files.licenses import (
+    issue_license,
+    issue_pending_licenses,
+    latest_license,
+    license_of,
+    list_licenses,
+    stored_text,
+    verify_license_text,
+)
+from podpiska.entitlements.license_files.signing import (
     BEGIN_LICENSE,
     END_LICENSE,
     key_id,
@@ -33,15 +42,7 @@ from podpiska.services.license_signing import (
     private_key_pem,
     public_key_pem,
 )
-from podpiska.services.licenses import (
-    issue_license,
-    issue_pending_licenses,
-    latest_license,
-    license_of,
-    list_licenses,
-    stored_text,
-    verify_license_text,
-)
+from podpiska.subscriptions import billing, changes, lifecycle
 from tests.services.helpers import (
     ACTOR,
     GOOD_INN,
@@ -547,8 +548,8 @@ def test_the_e_mail_of_a_license_carries_the_signed_file(
 ) -> None:
     """`license.issued` is e-mailed to the account's administrator with its own text and
     the file attached, exactly as stored, which verifies with the vendor's public key."""
+    from podpiska.notifications import fanout as notifications
     from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
-    from podpiska.services import notifications
 
     account_id = on_premise(db, clock)
     paid_order(db, clock, account_id, plan="standard", months=12)

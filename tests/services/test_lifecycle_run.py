@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AuditEntry, Invoice, LifecycleRun, OutboxEvent
-from podpiska.domain.errors import DomainError
-from podpiska.services import billing, lifecycle
-from podpiska.services.clocks import create_test_clock
-from podpiska.services.common import SYSTEM_LIFECYCLE
+from podpiska.core.clocks import create_test_clock
+from podpiska.core.db.models import AuditEntry, Invoice, LifecycleRun, OutboxEvent
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import SYSTEM_LIFECYCLE
+from podpiska.subscriptions import billing, lifecycle
 from tests.services.helpers import (
     ACTOR,
     MSK,

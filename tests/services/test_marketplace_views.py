@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.services import apps
-from podpiska.services.marketplace_views import marketplace_overview
+from podpiska.entitlements import apps
+from podpiska.entitlements.marketplace_views import marketplace_overview
 from tests.services.helpers import ACTOR, active_subscription, open_account, order, pay
 
 REGISTRY = [{"code": "delivery", "name": "Доставка СДЭК", "vendor": "Партнёр", "kind": "regular"}]

@@ -16,10 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import Invoice, MigrationNotice, Subscription
-from podpiska.domain.errors import DomainError
-from podpiska.services import apps, lifecycle, migrations
-from podpiska.services.catalog_store import catalog_in_force, load_catalog_document
+from podpiska.catalog import moves as migrations
+from podpiska.catalog.store import catalog_in_force, load_catalog_document
+from podpiska.core.db.models import Invoice, MigrationNotice, Subscription
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements import apps
+from podpiska.subscriptions import lifecycle
 from tests.services.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -445,8 +447,8 @@ def test_the_sql_cohorts_agree_with_the_domain_at_midnight_in_moscow(
     SQL puts each in the cohort the entitlement check finds for it."""
     from datetime import datetime
 
-    from podpiska.db.models import Account
-    from podpiska.domain.migrations import marketplace_schedule
+    from podpiska.catalog.domain.moves import marketplace_schedule
+    from podpiska.core.db.models import Account
     from tests.services.helpers import MSK
 
     load(db, clock, catalog_with(tmp_path, SELECTORS))

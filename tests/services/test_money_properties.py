@@ -17,16 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import CreditEntry, Invoice, Payment, Refund
-from podpiska.domain.errors import DomainError
-from podpiska.services import billing, changes
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.money_ledger import (
+from podpiska.catalog.store import load_catalog_document
+from podpiska.core.db.models import CreditEntry, Invoice, Payment, Refund
+from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing.ledger import (
     credit_balance,
     issue_credit_note,
     refund_credit,
     verify,
 )
+from podpiska.subscriptions import billing, changes
 from tests.services.helpers import ACTOR, START, move_to, open_account, order
 
 PROJECT = Path(__file__).resolve().parents[2]

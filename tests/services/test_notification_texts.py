@@ -1,5 +1,5 @@
 """Every event that e-mails has its own text, in Russian and English: rendered for every
-type of `domain/events.py` with the payload its use-case writes, no e-mail shows an event
+type of `core/domain/events.py` with the payload its use-case writes, no e-mail shows an event
 code, a raw dict or list, `params:` or a missing value. And the notice before an autopay
 charge says the day, the amount and the card, early enough to turn autopay off."""
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from podpiska.domain.events import EVENT_TYPES
-from podpiska.services.notification_texts import (
+from podpiska.core.domain.events import EVENT_TYPES
+from podpiska.notifications.texts import (
     NoticeContext,
     UpcomingCharge,
     method_words,

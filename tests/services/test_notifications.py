@@ -24,7 +24,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.db.models import (
+from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.loading import load_catalog
+from podpiska.core.db.models import (
     Account,
     AuditEntry,
     Base,
@@ -33,25 +35,9 @@ from podpiska.db.models import (
     Subscription,
     WebhookEndpoint,
 )
-from podpiska.db.session import make_engine, make_session_factory
-from podpiska.domain.catalog import Catalog
-from podpiska.domain.errors import DomainError
-from podpiska.ports import (
-    DeliveryFailed,
-    EmailMessage,
-    WebhookRequest,
-    WebhookResponse,
-)
-from podpiska.services.catalogs import load_catalog
-from podpiska.services.notification_texts import (
-    EVENT_TYPES,
-    NoticeContext,
-    count_days,
-    describe_actions,
-    format_date,
-    render_notice,
-)
-from podpiska.services.notifications import (
+from podpiska.core.db.session import make_engine, make_session_factory
+from podpiska.core.domain.errors import DomainError
+from podpiska.notifications.fanout import (
     BACKOFF,
     GIVE_UP_AFTER,
     backoff,
@@ -63,6 +49,20 @@ from podpiska.services.notifications import (
     sign,
     verify_signature,
     webhook_body,
+)
+from podpiska.notifications.texts import (
+    EVENT_TYPES,
+    NoticeContext,
+    count_days,
+    describe_actions,
+    format_date,
+    render_notice,
+)
+from podpiska.ports import (
+    DeliveryFailed,
+    EmailMessage,
+    WebhookRequest,
+    WebhookResponse,
 )
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -888,8 +888,8 @@ def test_concurrent_workers_never_send_a_delivery_twice(
 
 
 def test_a_late_reminder_counts_the_days_really_left_for_the_term_it_was_about() -> None:
-    from podpiska.db.models import Account, Delivery, OutboxEvent, Subscription
-    from podpiska.services.notifications import build_email
+    from podpiska.core.db.models import Account, Delivery, OutboxEvent, Subscription
+    from podpiska.notifications.fanout import build_email
 
     now = datetime(2027, 11, 16, 9, 0, tzinfo=UTC)
     event = OutboxEvent(

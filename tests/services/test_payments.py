@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
-from podpiska.db.models import (
+from podpiska.core.db.models import (
     AuditEntry,
     Invoice,
     Payment,
@@ -31,10 +31,12 @@ from podpiska.db.models import (
     Refund,
     Subscription,
 )
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments import payments
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
-from podpiska.services import billing, money_ledger, payments
-from podpiska.services.lifecycle import run_lifecycle
+from podpiska.subscriptions import billing
+from podpiska.subscriptions.lifecycle import run_lifecycle
 from tests.services.helpers import (
     PROJECT,
     customer_actor,
@@ -97,8 +99,8 @@ CRASHING_WORKER = textwrap.dedent(
     from pathlib import Path
     from podpiska.adapters.clock import FixedClock
     from podpiska.adapters.sandbox import SandboxGateway
-    from podpiska.db.session import make_engine, make_session_factory
-    from podpiska.services import payments
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.payments import payments
 
     class DiesAfterTheCall(SandboxGateway):
         def create_payment(self, request):
@@ -309,7 +311,7 @@ def test_the_receipt_of_a_payment(db: Session, clock: FixedClock) -> None:
 @given(st.lists(st.integers(1, 10_000_000), min_size=1, max_size=6), st.integers(1, 10**9))
 def test_receipt_shares_always_sum_to_the_payment(weights: list[int], kopecks: int) -> None:
     """The allocation the receipt uses: exact for any lines and any part payment."""
-    from podpiska.domain.money import allocate
+    from podpiska.core.domain.money import allocate
 
     amount = Decimal(kopecks) / 100
     shares = allocate(amount, [Decimal(w) / 100 for w in weights])

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts import people
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import AuditEntry, WebUser
-from podpiska.domain.errors import DomainError
-from podpiska.services import people
+from podpiska.core.db.models import AuditEntry, WebUser
+from podpiska.core.domain.errors import DomainError
 from tests.services.helpers import ACTOR, count, open_account
 
 

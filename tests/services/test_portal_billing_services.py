@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from podpiska.adapters.sandbox import SandboxGateway
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
-from podpiska.services import billing, changes, documents, payments
+from podpiska.invoicing import documents
+from podpiska.payments import payments
+from podpiska.subscriptions import billing, changes
 from tests.services.helpers import customer_actor
 from tests.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
 

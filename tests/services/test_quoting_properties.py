@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.domain.catalog import Catalog
-from podpiska.domain.errors import DomainError
-from podpiska.domain.money import HUNDRED, ZERO, VatMode, round_money
-from podpiska.domain.pricing import LineKind, Quote
-from podpiska.services.catalogs import load_catalog
-from podpiska.services.quoting import quote_purchase
+from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.pricing import LineKind, Quote
+from podpiska.catalog.loading import load_catalog
+from podpiska.catalog.quoting import quote_purchase
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import HUNDRED, ZERO, VatMode, round_money
 
 PROJECT = Path(__file__).resolve().parents[2]
 CATALOGS = {

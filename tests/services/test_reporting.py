@@ -1,4 +1,4 @@
-"""The dashboard's figures (services/reporting.py) on SQLite and PostgreSQL: MRR and its
+"""The dashboard's figures (backoffice/reporting.py) on SQLite and PostgreSQL: MRR and its
 movement month by month on a crafted license history (new, expansion, contraction,
 churn, a restoration), subscriptions by tariff, renewals due, grace and suspended counts,
 cash by method; accounts on a test clock left out."""
@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.db.models import (
+from podpiska.backoffice import reporting
+from podpiska.catalog.store import catalog_in_force
+from podpiska.core.db.models import (
     Account,
     Invoice,
     LicenseLedgerEntry,
@@ -22,8 +24,6 @@ from podpiska.db.models import (
     Subscription,
     TestClock,
 )
-from podpiska.services import reporting
-from podpiska.services.catalog_store import catalog_in_force
 
 D = Decimal
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.db.models import AuditEntry, WebhookEndpoint, WebhookEndpointEvent
-from podpiska.domain.errors import DomainError
-from podpiska.services.notifications import fan_out
-from podpiska.services.webhook_endpoints import (
+from podpiska.core.db.models import AuditEntry, WebhookEndpoint, WebhookEndpointEvent
+from podpiska.core.domain.errors import DomainError
+from podpiska.notifications.fanout import fan_out
+from podpiska.notifications.webhook_endpoints import (
     add_endpoint,
     endpoint_event_types,
     set_endpoint_event_types,

@@ -40,10 +40,10 @@ from fastapi.testclient import TestClient
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
+from podpiska.backoffice.demo import DEMO_PEOPLE, create_demo, create_demo_people
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.demo import DEMO_PEOPLE, create_demo, create_demo_people
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -15,11 +15,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from podpiska.db.models import Account, Subscription, Trial
-from podpiska.domain.pricing import QuoteRequest, quote
-from podpiska.services import apps
-from podpiska.services.billing import renewal_quote
-from podpiska.services.catalog_store import catalog_in_force, load_catalog_document
+from podpiska.catalog.domain.pricing import QuoteRequest, quote
+from podpiska.catalog.store import catalog_in_force, load_catalog_document
+from podpiska.core.db.models import Account, Subscription, Trial
+from podpiska.entitlements import apps
+from podpiska.subscriptions.billing import renewal_quote
 from tests.web.conftest import (
     CRM_SHOP,
     CUSTOMER,

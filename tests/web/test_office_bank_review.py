@@ -11,8 +11,8 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.db.models import Account, AuditEntry, BankPayment
-from podpiska.services import money_ledger
+from podpiska.core.db.models import Account, AuditEntry, BankPayment
+from podpiska.invoicing import ledger as money_ledger
 from tests.domain.test_bank_statement import document, statement
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.web.test_office_ops import AUTOPAY_INN, _ctx, _upload

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from podpiska.db.models import Account, Base, Invoice, Payment, PaymentMethod, Subscription
+from podpiska.core import clocks
+from podpiska.core.db.models import Account, Base, Invoice, Payment, PaymentMethod, Subscription
 from podpiska.entrypoints.context import Context
-from podpiska.services import clocks
 from tests.web.conftest import CUSTOMER, NOON_IN_MOSCOW, VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.web.test_portal_billing import pay_at_the_gateway
 

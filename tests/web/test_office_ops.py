@@ -11,10 +11,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from podpiska.db.models import AuditEntry, BankPayment, Delivery, Invoice, TestClock
+from podpiska.accounts import accounts
+from podpiska.core.clocks import FixedTime
+from podpiska.core.db.models import AuditEntry, BankPayment, Delivery, Invoice, TestClock
 from podpiska.entrypoints.context import Context
-from podpiska.services import accounts, billing, notifications
-from podpiska.services.clocks import FixedTime
+from podpiska.notifications import fanout as notifications
+from podpiska.subscriptions import billing
 from tests.domain.test_bank_statement import document, statement
 from tests.web.conftest import (
     CUSTOMER,

@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from podpiska.entrypoints.context import Context
-from podpiska.services.webhook_endpoints import add_endpoint
+from podpiska.notifications.webhook_endpoints import add_endpoint
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in
 
 

@@ -11,10 +11,10 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.db.models import AuditEntry, Invoice, WebUser
-from podpiska.domain.errors import DomainError
+from podpiska.accounts.people import Person
+from podpiska.core.db.models import AuditEntry, Invoice, WebUser
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.web.deps import guard_account, vendor, vendor_admin
-from podpiska.services.people import Person
 from tests.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,

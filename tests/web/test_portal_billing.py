@@ -15,11 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, func, select
 
+from podpiska.accounts import accounts
+from podpiska.accounts.people import create_person
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.app import build_context, create_app
+from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.db.models import (
+from podpiska.core.clocks import FixedTime
+from podpiska.core.db.models import (
     Account,
     AuditEntry,
     Invoice,
@@ -31,11 +35,8 @@ from podpiska.db.models import (
 )
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import fetch_pdf
-from podpiska.services import accounts, billing
-from podpiska.services.catalog_store import load_catalog_document
-from podpiska.services.clocks import FixedTime
-from podpiska.services.documents import INVOICE
-from podpiska.services.people import create_person
+from podpiska.invoicing.documents import INVOICE
+from podpiska.subscriptions import billing
 from tests.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,
@@ -553,7 +554,7 @@ def test_every_payment_method_is_said_in_words() -> None:
     recorded with (the API's, the gateway's, a credit used on an invoice) has its words."""
     from podpiska.entrypoints.web import labels
     from podpiska.entrypoints.web.i18n import use_language
-    from podpiska.services.billing import PAYMENT_METHODS
+    from podpiska.subscriptions.billing import PAYMENT_METHODS
 
     use_language("ru")
     for method in (*PAYMENT_METHODS, "credit"):

@@ -13,14 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.db.models import (
+from podpiska.core.db.models import (
     AuditEntry,
     Invoice,
     Payment,
     PaymentAttempt,
     PaymentMethod,
 )
-from podpiska.services import billing
+from podpiska.subscriptions import billing
 from tests.web.conftest import CUSTOMER, CUSTOMER_ACCOUNT, GRACE_ACCOUNT, client_log_in
 from tests.web.test_portal_billing import (
     PETROV,

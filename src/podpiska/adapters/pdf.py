@@ -3,7 +3,7 @@
 
 The renderer only lays out a `podpiska.ports.DocumentData`: every number, date and line
 comes from the services; the renderer adds the labels, the money formatting of
-`podpiska.domain.money` and the total in words (num2words). Templates are Jinja2 files in
+`podpiska.core.domain.money` and the total in words (num2words). Templates are Jinja2 files in
 `templates/` with the CSS inlined, the font is "DejaVu Sans" (Debian's fonts-dejavu-core:
 Cyrillic, №, ё, «», ₽), and WeasyPrint fetches nothing: its URL fetcher accepts only
 `data:` URLs, so a document never reaches the network or the file system.
@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from podpiska.domain.money import CURRENCY_SIGNS, format_amount, round_money
+from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
 from podpiska.ports import DocumentData
 
 TEMPLATES = Path(__file__).with_name("templates")

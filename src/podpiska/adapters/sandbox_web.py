@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from podpiska.adapters.sandbox import TEST_CARDS, SandboxGateway
-from podpiska.domain.money import format_money
+from podpiska.core.domain.money import format_money
 from podpiska.ports import GatewayError
 
 _PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">

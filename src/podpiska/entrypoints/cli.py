@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from podpiska.domain.catalog import Catalog
-    from podpiska.domain.pricing import Quote
+    from podpiska.catalog.domain.catalog import Catalog
+    from podpiska.catalog.domain.pricing import Quote
     from podpiska.entrypoints.context import Context
 
 app = typer.Typer(
@@ -68,7 +68,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _load(ctx: typer.Context, path: Path | None) -> Catalog:
-    from podpiska.services.catalogs import load_catalog
+    from podpiska.catalog.loading import load_catalog
 
     settings = _context(ctx).settings
     return load_catalog(path or settings.catalog, cache_dir=settings.cache_dir)
@@ -114,8 +114,8 @@ def quote(
     lang: LangOption = None,
 ) -> None:
     """Price a purchase, every line with its derivation."""
+    from podpiska.catalog.quoting import quote_purchase
     from podpiska.entrypoints.presenters import quote_json
-    from podpiska.services.quoting import quote_purchase
 
     language = _lang(ctx, lang)
     day = _parse_date(at, "--at")
@@ -140,7 +140,7 @@ def _print_quote(result: Quote, lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.domain.money import format_money, format_percent
+    from podpiska.core.domain.money import format_money, format_percent
 
     ru = lang == "ru"
     cur = result.currency
@@ -195,7 +195,7 @@ def catalog_check(
     file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
 ) -> None:
     """Validate a catalog file and list every problem in it."""
-    from podpiska.services.catalogs import CatalogFileError
+    from podpiska.catalog.loading import CatalogFileError
 
     path = file or _context(ctx).settings.catalog
     try:
@@ -234,9 +234,9 @@ def catalog_show(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.domain.money import format_money, format_percent
+    from podpiska.catalog.quoting import quote_purchase
+    from podpiska.core.domain.money import format_money, format_percent
     from podpiska.entrypoints.presenters import amount
-    from podpiska.services.quoting import quote_purchase
 
     language = _lang(ctx, lang)
     cat = _load(ctx, catalog)
@@ -315,7 +315,7 @@ def catalog_show(
 @catalog_app.command("schema")
 def catalog_schema() -> None:
     """Print the JSON Schema of catalog files (for editors)."""
-    from podpiska.services.catalog_file import catalog_json_schema
+    from podpiska.catalog.file import catalog_json_schema
 
     typer.echo(json.dumps(catalog_json_schema(), ensure_ascii=False, indent=2))
 
@@ -369,8 +369,8 @@ def _register_admin_commands() -> None:
 
 def run(context: Context, argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Bad input: code 2 and one line on stderr."""
-    from podpiska.domain.errors import DomainError
-    from podpiska.services.catalogs import CatalogFileError
+    from podpiska.catalog.loading import CatalogFileError
+    from podpiska.core.domain.errors import DomainError
 
     _register_admin_commands()
     command = typer.main.get_command(app)
@@ -442,7 +442,7 @@ def _database_not_ready(context: Context, exc: Exception) -> str | None:
         return None
     url = context.settings.database_url
     try:
-        from podpiska.db.migrate import is_current
+        from podpiska.core.db.migrate import is_current
 
         current = is_current(url)
     except Exception:  # the database cannot even be asked

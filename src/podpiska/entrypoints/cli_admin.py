@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from podpiska.domain.money import AmountFormatError, parse_money
+from podpiska.core.domain.money import AmountFormatError, parse_money
 from podpiska.entrypoints.cli import BadInput, _context, _parse_date, app, catalog_app
 
 lifecycle_app = typer.Typer(help="The daily license lifecycle run.", no_args_is_help=True)
@@ -41,11 +41,11 @@ def init(
     ),
 ) -> None:
     """Migrate the database and load the catalog (with --demo: demo data and a key)."""
-    from podpiska.db.migrate import upgrade
-    from podpiska.services.apikeys import create_api_key
-    from podpiska.services.catalog_store import load_catalog_document
-    from podpiska.services.demo import DEMO_KEY_NAME, create_demo, has_accounts
-    from podpiska.services.migrations import list_migrations
+    from podpiska.accounts.apikeys import create_api_key
+    from podpiska.backoffice.demo import DEMO_KEY_NAME, create_demo, has_accounts
+    from podpiska.catalog.moves import list_migrations
+    from podpiska.catalog.store import load_catalog_document
+    from podpiska.core.db.migrate import upgrade
 
     context = _context(ctx)
     settings = context.settings
@@ -98,7 +98,7 @@ def init(
             f"try: curl -H 'Authorization: Bearer {key}' "
             f"{settings.public_url.rstrip('/')}/api/v1/accounts/1"
         )
-        from podpiska.services.demo import create_demo_people
+        from podpiska.backoffice.demo import create_demo_people
 
         typer.echo(f"web logins (demo passwords) at {settings.public_url.rstrip('/')}/:")
         for login in create_demo_people(db, clock=context.clock):
@@ -116,7 +116,7 @@ def catalog_load(
     file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
 ) -> None:
     """Load a catalog file into the database: it is in force from now on."""
-    from podpiska.services.catalog_store import load_catalog_document
+    from podpiska.catalog.store import load_catalog_document
 
     context = _context(ctx)
     with context.session() as db:
@@ -163,9 +163,9 @@ def lifecycle_run(
     own last day). A day before one already run is refused: the run never goes back."""
     from rich.progress import Progress
 
+    from podpiska.catalog.store import catalog_today
     from podpiska.entrypoints.cli import _lang
-    from podpiska.services import lifecycle
-    from podpiska.services.catalog_store import catalog_today
+    from podpiska.subscriptions import lifecycle
 
     language = _lang(ctx, lang)
     context = _context(ctx)
@@ -273,7 +273,7 @@ def lifecycle_verify(
     invoices that fell due and were never issued, renewal invoices issued after their day.
     Exit code 1 when something is wrong."""
     from podpiska.entrypoints.cli import _lang
-    from podpiska.services.lifecycle_verify import verify_lifecycle
+    from podpiska.subscriptions.lifecycle_verify import verify_lifecycle
 
     language = _lang(ctx, lang)
     context = _context(ctx)
@@ -358,7 +358,7 @@ def apikey_create(
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "",
 ) -> None:
     """Create an API key and print it once."""
-    from podpiska.services.apikeys import create_api_key
+    from podpiska.accounts.apikeys import create_api_key
 
     context = _context(ctx)
     with context.session() as db:
@@ -373,7 +373,7 @@ def apikey_create(
 
 @apikey_app.command("list")
 def apikey_list(ctx: typer.Context) -> None:
-    from podpiska.services.apikeys import list_api_keys
+    from podpiska.accounts.apikeys import list_api_keys
 
     with _context(ctx).session() as db:
         for key in list_api_keys(db):
@@ -385,7 +385,7 @@ def apikey_list(ctx: typer.Context) -> None:
 
 @apikey_app.command("revoke")
 def apikey_revoke(ctx: typer.Context, prefix: str) -> None:
-    from podpiska.services.apikeys import revoke_api_key
+    from podpiska.accounts.apikeys import revoke_api_key
 
     context = _context(ctx)
     with context.session() as db:
@@ -401,7 +401,7 @@ def people_add(
     account: Annotated[int | None, typer.Option(help="The account (account_admin).")] = None,
 ) -> None:
     """Add a person who logs in to the web application; prints a generated password once."""
-    from podpiska.services.people import create_person
+    from podpiska.accounts.people import create_person
 
     context = _context(ctx)
     with context.session() as db:
@@ -426,7 +426,7 @@ def people_list(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.services.people import list_people
+    from podpiska.accounts.people import list_people
 
     context = _context(ctx)
     with context.session() as db:
@@ -540,7 +540,7 @@ def worker(
 
 
 def _today(context: Any) -> date:
-    from podpiska.services.catalog_store import catalog_today
+    from podpiska.catalog.store import catalog_today
 
     with context.session() as db:
         today: date = catalog_today(db, context.clock)
@@ -550,7 +550,7 @@ def _today(context: Any) -> date:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database to the latest migration."""
-    from podpiska.db.migrate import upgrade
+    from podpiska.core.db.migrate import upgrade
 
     url = _context(ctx).settings.database_url
     upgrade(url)
@@ -560,7 +560,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 @db_app.command("backup")
 def db_backup(ctx: typer.Context, file: Path) -> None:
     """Copy the database to FILE (SQLite's backup API, or pg_dump) before a risky change."""
-    from podpiska.db.backup import BackupFailed, backup
+    from podpiska.core.db.backup import BackupFailed, backup
 
     try:
         written = backup(_context(ctx).settings.database_url, file)
@@ -575,7 +575,7 @@ def deliveries_list(
     status: Annotated[str | None, typer.Option(help="pending, delivered or dead")] = None,
     limit: int = 50,
 ) -> None:
-    from podpiska.services.notifications import list_deliveries
+    from podpiska.notifications.fanout import list_deliveries
 
     with _context(ctx).session() as db:
         for view in list_deliveries(db, status=status, limit=limit):
@@ -590,7 +590,7 @@ def _delivery_row(view: Any) -> list[Any]:
 @deliveries_app.command("redeliver")
 def deliveries_redeliver(ctx: typer.Context, delivery_id: int) -> None:
     """Send a dead (or delivered) delivery again."""
-    from podpiska.services.notifications import redeliver
+    from podpiska.notifications.fanout import redeliver
 
     context = _context(ctx)
     with context.session() as db:
@@ -614,7 +614,7 @@ def webhook_add(
 ) -> None:
     """Send events to URL (every event, or those of --event), signed with a secret (printed
     once)."""
-    from podpiska.services.webhook_endpoints import add_endpoint
+    from podpiska.notifications.webhook_endpoints import add_endpoint
 
     context = _context(ctx)
     with context.session() as db:
@@ -638,7 +638,7 @@ def webhook_events(
     every: Annotated[bool, typer.Option("--all", help="Receive every event again.")] = False,
 ) -> None:
     """Choose the events ENDPOINT_ID receives: --event TYPE (repeat it) or --all."""
-    from podpiska.services.webhook_endpoints import set_endpoint_event_types
+    from podpiska.notifications.webhook_endpoints import set_endpoint_event_types
 
     if event and every:
         raise BadInput("--event and --all exclude each other")
@@ -659,7 +659,7 @@ def webhook_events(
 @webhook_app.command("list")
 def webhook_list(ctx: typer.Context) -> None:
     """The endpoints: id, state, URL, and the events each receives (all: every event)."""
-    from podpiska.services.webhook_endpoints import endpoint_event_types, list_endpoints
+    from podpiska.notifications.webhook_endpoints import endpoint_event_types, list_endpoints
 
     with _context(ctx).session() as db:
         endpoints = list_endpoints(db)
@@ -678,7 +678,7 @@ app.add_typer(ledger_app, name="ledger")
 def ledger_verify(ctx: typer.Context) -> None:
     """Prove that every transaction balances and that the journal agrees with the invoices,
     payments, credit and refunds of every account."""
-    from podpiska.services.money_ledger import verify
+    from podpiska.invoicing.ledger import verify
 
     with _context(ctx).session() as db:
         report = verify(db)
@@ -714,7 +714,7 @@ def change(
     due and the new end with a token; --token T (or --yes) commits exactly that."""
     from podpiska.entrypoints.cli import _lang
     from podpiska.entrypoints.presenters import amount
-    from podpiska.services import changes
+    from podpiska.subscriptions import changes
 
     language = _lang(ctx, lang)
     chosen = [
@@ -809,7 +809,7 @@ def refund(
     reason: Annotated[str, typer.Option(help="Why.")] = "requested by the customer",
 ) -> None:
     """Refund part of an account's credit (recorded; the gateway sends it)."""
-    from podpiska.services.money_ledger import refund_credit
+    from podpiska.invoicing.ledger import refund_credit
 
     value = _amount_argument(amount_)
     context = _context(ctx)
@@ -833,7 +833,7 @@ def credit_note(
 ) -> None:
     """Correct a paid invoice: a credit note with its lines negated; the money goes to the
     account's credit."""
-    from podpiska.services.money_ledger import issue_credit_note
+    from podpiska.invoicing.ledger import issue_credit_note
 
     context = _context(ctx)
     with context.session() as db:
@@ -866,9 +866,9 @@ def bank_import(
     from rich.table import Table
 
     from podpiska.config import our_bank_accounts
-    from podpiska.domain.money import format_amount
+    from podpiska.core.domain.money import format_amount
     from podpiska.entrypoints.cli import _lang
-    from podpiska.services.bank import import_statement
+    from podpiska.payments.bank.statements import import_statement
 
     language = _lang(ctx, lang)
     context = _context(ctx)
@@ -978,8 +978,8 @@ def bank_demo_statement(
 ) -> None:
     """Write a 1C statement to try `bank import` with (demo databases only): the unpaid
     invoices paid by transfer, and one payment that names no invoice."""
+    from podpiska.backoffice.demo import demo_statement
     from podpiska.config import our_bank_accounts
-    from podpiska.services.demo import demo_statement
 
     context = _context(ctx)
     if context.settings.env == "production":
@@ -998,7 +998,7 @@ def bank_demo_statement(
 @bank_app.command("review")
 def bank_review(ctx: typer.Context, limit: int = 50) -> None:
     """Payments that matched no invoice, for an operator."""
-    from podpiska.services.bank import review_queue
+    from podpiska.payments.bank.statements import review_queue
 
     with _context(ctx).session() as db:
         rows = review_queue(db, limit=limit)
@@ -1018,7 +1018,7 @@ def bank_resolve(
     invoice: Annotated[int, typer.Option(help="The invoice (id) it pays.")],
 ) -> None:
     """Assign an unmatched payment to an invoice: it is registered there."""
-    from podpiska.services.bank import resolve
+    from podpiska.payments.bank.statements import resolve
 
     context = _context(ctx)
     with context.session() as db:
@@ -1040,7 +1040,7 @@ def bank_credit(
 ) -> None:
     """Put an unmatched payment on an account's credit (a prepayment for no invoice in
     particular): the account's next invoices use it first."""
-    from podpiska.services.bank import credit_to_account
+    from podpiska.payments.bank.statements import credit_to_account
 
     context = _context(ctx)
     with context.session() as db:
@@ -1059,7 +1059,7 @@ def bank_dismiss(
 ) -> None:
     """Set an unmatched payment aside as not ours (no payment, no posting); `bank reopen`
     takes it back to the queue."""
-    from podpiska.services.bank import dismiss
+    from podpiska.payments.bank.statements import dismiss
 
     context = _context(ctx)
     with context.session() as db:
@@ -1075,7 +1075,7 @@ def bank_reopen(
     bank_payment: Annotated[int, typer.Argument(help="A payment set aside as not ours.")],
 ) -> None:
     """Take a payment set aside as not ours back to the review queue."""
-    from podpiska.services.bank import reopen
+    from podpiska.payments.bank.statements import reopen
 
     context = _context(ctx)
     with context.session() as db:
@@ -1107,7 +1107,7 @@ def payments_methods(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
     """The saved payment methods of an account, with the consent each was kept under."""
-    from podpiska.services.payments import list_methods
+    from podpiska.payments.payments import list_methods
 
     with _context(ctx).session() as db:
         rows = list_methods(db, account)
@@ -1142,7 +1142,7 @@ def payments_remove_method(
     method: Annotated[int, typer.Argument(help="The saved method's id.")],
 ) -> None:
     """Remove a saved method: never charged again; autopay off when none is left."""
-    from podpiska.services.payments import remove_method
+    from podpiska.payments.payments import remove_method
 
     context = _context(ctx)
     with context.session() as db:
@@ -1165,7 +1165,7 @@ def apps_load(
     regular), free_on_plans, uses (rest_api, webhooks, local). All or nothing."""
     import yaml
 
-    from podpiska.services.apps import load_registry
+    from podpiska.entitlements.apps import load_registry
 
     if not file.is_file():
         raise BadInput(f"{file}: no such file")
@@ -1192,7 +1192,7 @@ def apps_demo(
     output: Annotated[Path | None, typer.Option("-o", help="Write the registry here.")] = None,
 ) -> None:
     """The demo registry (deterministic): load it, or write it to a file with -o."""
-    from podpiska.services.apps import demo_registry, load_registry
+    from podpiska.entitlements.apps import demo_registry, load_registry
 
     if count < 1:
         raise BadInput(f"--count must be at least 1, got {count}")

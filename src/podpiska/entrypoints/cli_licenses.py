@@ -20,7 +20,7 @@ from podpiska.entrypoints.cli import (
 )
 
 if TYPE_CHECKING:
-    from podpiska.domain.license import LicensePayload, Verdict
+    from podpiska.entitlements.license_files.domain import LicensePayload, Verdict
 
 license_app = typer.Typer(
     help="License files of on-premise accounts: issue, verify, list; the signing key.",
@@ -83,8 +83,8 @@ def license_issue(
     lang: LangOption = None,
 ) -> None:
     """Issue a license file now for an on-premise account's paid subscription."""
+    from podpiska.entitlements.license_files.licenses import license_filename
     from podpiska.entrypoints.licenses import LicenseKeyMissing, issue_now
-    from podpiska.services.licenses import license_filename
 
     _lang(ctx, lang)
     context = _context(ctx)
@@ -167,8 +167,8 @@ def license_verify(
     from rich.console import Console
     from rich.table import Table
 
+    from podpiska.entitlements.license_files.signing import verify_license_text
     from podpiska.entrypoints.licenses import LicenseKeyMissing, public_key_text
-    from podpiska.services.license_signing import verify_license_text
 
     language = _lang(ctx, lang)
     context = _context(ctx)
@@ -220,7 +220,7 @@ def license_list(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.services.licenses import license_of, list_licenses
+    from podpiska.entitlements.license_files.licenses import license_of, list_licenses
 
     _lang(ctx, lang)
     context = _context(ctx)

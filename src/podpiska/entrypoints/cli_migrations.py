@@ -25,7 +25,7 @@ def migration_list(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.services.migrations import list_migrations
+    from podpiska.catalog.moves import list_migrations
 
     context = _context(ctx)
     with context.session() as db:
@@ -71,7 +71,7 @@ def migration_impact(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from podpiska.services.migrations import (
+    from podpiska.catalog.moves import (
         affected_count,
         impact_csv,
         impact_summary,

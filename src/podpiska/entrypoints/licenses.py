@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from sqlalchemy.orm import Session
 
-    from podpiska.services.licenses import IssuedLicense
+    from podpiska.entitlements.license_files.licenses import IssuedLicense
 
 log = logging.getLogger("podpiska.licenses")
 
@@ -60,7 +60,11 @@ def _write_new(path: Path, pem: bytes, *, force: bool) -> None:
 def create_signing_key(settings: Settings, *, force: bool = False) -> tuple[Path, str]:
     """Generate the signing key into its file (0600); returns (path, key id). Raises
     FileExistsError when the file exists and `force` is not given."""
-    from podpiska.services.license_signing import generate_private_key, key_id, private_key_pem
+    from podpiska.entitlements.license_files.signing import (
+        generate_private_key,
+        key_id,
+        private_key_pem,
+    )
 
     path = key_path(settings)
     if path.exists() and not force:
@@ -74,7 +78,7 @@ def signing_key(settings: Settings, *, create: bool | None = None) -> Ed25519Pri
     """The private key of the settings. When its file is missing it is created if
     `create` (by default: outside production), else LicenseKeyMissing. A file that is not
     an Ed25519 key raises `license_key_invalid`."""
-    from podpiska.services.license_signing import load_private_key
+    from podpiska.entitlements.license_files.signing import load_private_key
 
     path = key_path(settings)
     if not path.exists():
@@ -98,7 +102,7 @@ def signing_key(settings: Settings, *, create: bool | None = None) -> Ed25519Pri
 def public_key_text(settings: Settings, *, create: bool | None = None) -> tuple[str, str]:
     """(PEM, key id) of the public key that verifies the files signed with the settings'
     key: what the vendor ships with its product."""
-    from podpiska.services.license_signing import key_id, public_key_pem
+    from podpiska.entitlements.license_files.signing import key_id, public_key_pem
 
     key = signing_key(settings, create=create)
     return public_key_pem(key), key_id(key)
@@ -109,8 +113,11 @@ def issue_licenses(context: Context, *, max_batches: int | None = None) -> int:
     most `max_batches` batches of them: a queue job's bounded share). Returns how many
     were issued. Nothing waiting: the key is not even read. A key that
     cannot be had is logged (the step tries again next time) and stops nothing else."""
-    from podpiska.domain.errors import DomainError
-    from podpiska.services.licenses import has_pending_licenses, issue_pending_licenses
+    from podpiska.core.domain.errors import DomainError
+    from podpiska.entitlements.license_files.licenses import (
+        has_pending_licenses,
+        issue_pending_licenses,
+    )
 
     with context.session() as db:
         if not has_pending_licenses(db):
@@ -130,7 +137,7 @@ def issue_licenses(context: Context, *, max_batches: int | None = None) -> int:
 
 def issue_now(context: Context, db: Session, *, account_id: int, actor: str) -> IssuedLicense:
     """A license file for the account's live subscription, now (the API, the CLI)."""
-    from podpiska.services.licenses import issue_license
+    from podpiska.entitlements.license_files.licenses import issue_license
 
     return issue_license(
         db,

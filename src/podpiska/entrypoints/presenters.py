@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from podpiska.domain.money import plain_decimal, round_money
-from podpiska.domain.pricing import Quote
+from podpiska.catalog.domain.pricing import Quote
+from podpiska.core.domain.money import plain_decimal, round_money
 
 
 def amount(value: Decimal) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from podpiska.backoffice.demo import demo_credentials
 from podpiska.entrypoints.context import Context
-from podpiska.services.demo import demo_credentials
 
 
 def unsafe_production(context: Context) -> str | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import procrastinate
 from sqlalchemy.engine import make_url
 
-from podpiska.db.session import normalize_url
+from podpiska.core.db.session import normalize_url
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.observability import LIFECYCLE_CHANGES, LIFECYCLE_SECONDS
 
@@ -110,7 +110,7 @@ def lifecycle_shard(day: str, shard: int, shards: int, run: str | None = None) -
     in-process run), a job is bounded by one day's work, and a worker killed at any moment
     leaves either the day undone (its job is run again) or the day done with its successor
     queued. A job run again for a day already done only makes sure the successor exists."""
-    from podpiska.services import lifecycle
+    from podpiska.subscriptions import lifecycle
 
     context = _current()
     at = date.fromisoformat(day)
@@ -160,7 +160,7 @@ def defer_lifecycle(context: Context, day: date) -> list[int]:
     day, then shard: a shard ahead of the others waits behind their earlier days, so that
     every shard-day runs in the order of an in-process run. The app must be open (`with
     use_context(context).open(): ...`) or a worker running."""
-    from podpiska.services import lifecycle
+    from podpiska.subscriptions import lifecycle
 
     shards = context.settings.lifecycle_shards
     with context.session() as db:
@@ -237,7 +237,7 @@ def lifecycle_daily(timestamp: int) -> None:
     """Every hour; at the configured hour (catalog time) it queues the day's shard jobs."""
     from zoneinfo import ZoneInfo
 
-    from podpiska.services.catalog_store import catalog_in_force
+    from podpiska.catalog.store import catalog_in_force
 
     context = _current()
     with context.session() as db, db.begin():

@@ -41,8 +41,8 @@ class Tick:
 
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
     """Catch the daily run up to today (in the catalog's timezone); returns days run."""
-    from podpiska.services import lifecycle
-    from podpiska.services.catalog_store import catalog_today
+    from podpiska.catalog.store import catalog_today
+    from podpiska.subscriptions import lifecycle
 
     with context.session() as db:
         day = at or catalog_today(db, context.clock)
@@ -66,7 +66,7 @@ def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
 def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
     """Fan events out to recipients and send what is due; returns (events, sent)."""
     from podpiska.entrypoints.documents import renderer_of, seller_party
-    from podpiska.services import notifications
+    from podpiska.notifications import fanout as notifications
 
     renderer = renderer_of(context)  # e-mails of invoices, acts, credit notes carry the PDF
     seller = seller_party(context.settings) if renderer is not None else None
@@ -98,7 +98,7 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
 def collect_payments(context: Context) -> tuple[int, int]:
     """Autopay charges due today (real time), then reconciliation: attempts whose result
     was never stored and refunds to send or to ask about. Returns (charged, reconciled)."""
-    from podpiska.services import payments
+    from podpiska.payments import payments
 
     gateway = context.ports.gateway
     if gateway is None:
@@ -125,7 +125,7 @@ def collect_payments(context: Context) -> tuple[int, int]:
 def purge_idempotency(context: Context) -> int:
     """Forget the stored responses of `Idempotency-Key` requests older than they are kept
     (24 hours): the table would otherwise grow with every POST. Returns rows deleted."""
-    from podpiska.services import idempotency
+    from podpiska.core import idempotency
 
     with context.session() as db:
         purged = idempotency.purge_expired(db, clock=context.clock)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from podpiska.accounts import accounts
 from podpiska.entrypoints.api.deps import (
     After,
     ContextDep,
@@ -29,7 +30,7 @@ from podpiska.entrypoints.api.schemas import (
     UserOut,
     json_response,
 )
-from podpiska.services import accounts, billing
+from podpiska.subscriptions import billing
 
 router = APIRouter(tags=["accounts"])
 

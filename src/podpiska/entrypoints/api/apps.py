@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from podpiska.entitlements import apps
 from podpiska.entrypoints.api.deps import (
     ContextDep,
     Id,
@@ -23,7 +24,6 @@ from podpiska.entrypoints.api.deps import (
 )
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import Code, DecisionOut, In, json_response
-from podpiska.services import apps
 
 router = APIRouter(tags=["marketplace"])
 

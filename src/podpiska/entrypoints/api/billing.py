@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from podpiska.core.records import not_found
 from podpiska.entrypoints.api.deps import (
     ContextDep,
     Id,
@@ -30,8 +31,7 @@ from podpiska.entrypoints.api.schemas import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from podpiska.services import billing
-from podpiska.services.common import not_found
+from podpiska.subscriptions import billing
 
 router = APIRouter(tags=["billing"])
 
@@ -137,7 +137,7 @@ def pay(invoice_id: Id, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: Co
 @router.get("/accounts/{account_id}/credit")
 def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's credit balance (money owed to it), used on its next invoices first."""
-    from podpiska.services.money_ledger import account_credit
+    from podpiska.invoicing.ledger import account_credit
 
     guard_account(who, account_id)
     balance = account_credit(db, account_id)
@@ -147,7 +147,7 @@ def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
 @router.post("/accounts/{account_id}/refunds", status_code=201)
 def refund(account_id: Id, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Refund part of the account's credit: recorded now, sent by the payment gateway."""
-    from podpiska.services.money_ledger import refund_credit
+    from podpiska.invoicing.ledger import refund_credit
 
     made = refund_credit(
         db,
@@ -165,7 +165,7 @@ def credit_note(
     invoice_id: Id, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Correct a paid invoice: its lines negated in a credit note, the money to credit."""
-    from podpiska.services.money_ledger import issue_credit_note
+    from podpiska.invoicing.ledger import issue_credit_note
 
     note = issue_credit_note(
         db, invoice_id=invoice_id, reason=body.reason, actor=who.actor, clock=ctx.clock
@@ -193,7 +193,7 @@ async def bank_statement(
     from fastapi.concurrency import run_in_threadpool
 
     from podpiska.config import our_bank_accounts
-    from podpiska.services.bank import import_statement
+    from podpiska.payments.bank.statements import import_statement
 
     data = await request.body()
 
@@ -219,7 +219,7 @@ def bank_payments(
     """Imported bank payments: the review queue (`status=unmatched`, the default), those in
     another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`, `dismissed`), or
     `all`, newest first."""
-    from podpiska.services.bank import bank_payments as listed
+    from podpiska.payments.bank.statements import bank_payments as listed
 
     return [
         {
@@ -247,7 +247,7 @@ def resolve_bank_payment(
     bank_payment_id: Id, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Assign an unmatched payment to an invoice."""
-    from podpiska.services.bank import resolve
+    from podpiska.payments.bank.statements import resolve
 
     row = resolve(
         db,
@@ -278,7 +278,7 @@ def credit_bank_payment(
 ) -> Any:
     """Put an unmatched payment on an account's credit (a prepayment): its next invoices
     use it first, as an overpayment's credit."""
-    from podpiska.services.bank import credit_to_account
+    from podpiska.payments.bank.statements import credit_to_account
 
     row = credit_to_account(
         db,
@@ -296,7 +296,7 @@ def dismiss_bank_payment(
 ) -> Any:
     """Set an unmatched payment aside as not ours, with the reason (not blank, ≤ 500
     characters). No payment, no posting; `.../reopen` takes it back to the queue."""
-    from podpiska.services.bank import dismiss
+    from podpiska.payments.bank.statements import dismiss
 
     row = dismiss(
         db, bank_payment_id=bank_payment_id, reason=body.reason, actor=who.actor, clock=ctx.clock
@@ -309,7 +309,7 @@ def reopen_bank_payment(
     bank_payment_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Take a payment set aside as not ours back to the review queue."""
-    from podpiska.services.bank import reopen
+    from podpiska.payments.bank.statements import reopen
 
     row = reopen(db, bank_payment_id=bank_payment_id, actor=who.actor, clock=ctx.clock)
     return _bank_payment_out(row)

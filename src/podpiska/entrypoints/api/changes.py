@@ -8,12 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import Field, StrictBool
 
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import Code, Count, In, InvoiceOut, Line, SubscriptionOut
 from podpiska.entrypoints.presenters import amount
-from podpiska.services import billing, changes
+from podpiska.subscriptions import billing, changes
 
 router = APIRouter(tags=["changes"])
 
@@ -142,7 +142,7 @@ def cancel(
 @router.get("/invoices/{invoice_id}/explain")
 def explain(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Each line of an invoice with its derivation in words and numbers."""
-    from podpiska.services.common import not_found
+    from podpiska.core.records import not_found
 
     invoice, lines = billing.get_invoice(db, invoice_id)
     if not who.may_see(invoice.account_id):

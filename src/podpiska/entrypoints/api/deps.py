@@ -12,11 +12,11 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
-from podpiska.domain.errors import DomainError
+from podpiska.accounts.apikeys import Principal, PrincipalCache, authenticate
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import MAX_ID, not_found
+from podpiska.entitlements.cache import EntitlementSnapshots
 from podpiska.entrypoints.context import Context
-from podpiska.services.apikeys import Principal, PrincipalCache, authenticate
-from podpiska.services.common import MAX_ID, not_found
-from podpiska.services.entitlement_cache import EntitlementSnapshots
 
 
 def context(request: Request) -> Context:

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
+from podpiska.accounts.apikeys import Principal
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
-from podpiska.services.apikeys import Principal
-from podpiska.services.documents import ACT, CREDIT_NOTE, INVOICE, document_filename
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, document_filename
 
 router = APIRouter(tags=["documents"])
 

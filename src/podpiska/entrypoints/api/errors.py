@@ -15,9 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from podpiska.domain.errors import DomainError, is_error_code
-from podpiska.services.catalogs import CatalogFileError
-from podpiska.services.common import jsonable
+from podpiska.catalog.loading import CatalogFileError
+from podpiska.core.domain.errors import DomainError, is_error_code
+from podpiska.core.records import jsonable
 
 log = logging.getLogger("podpiska.api")
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 
-from podpiska.services.entitlement_cache import EntitlementSnapshots
+from podpiska.entitlements.cache import EntitlementSnapshots
 
 log = logging.getLogger("podpiska.entitlements")
 

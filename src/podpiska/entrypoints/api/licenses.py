@@ -11,8 +11,15 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from podpiska.db.models import LicenseFile
-from podpiska.domain.license import LicensePayload
+from podpiska.core.db.models import LicenseFile
+from podpiska.entitlements.license_files.domain import LicensePayload
+from podpiska.entitlements.license_files.licenses import (
+    latest_license,
+    license_filename,
+    license_of,
+    list_licenses,
+    stored_text,
+)
 from podpiska.entrypoints.api.deps import (
     ContextDep,
     Id,
@@ -22,13 +29,6 @@ from podpiska.entrypoints.api.deps import (
     guard_account,
 )
 from podpiska.entrypoints.licenses import LicenseKeyMissing, issue_now, public_key_text
-from podpiska.services.licenses import (
-    latest_license,
-    license_filename,
-    license_of,
-    list_licenses,
-    stored_text,
-)
 
 router = APIRouter(tags=["licenses"])
 

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from podpiska import __version__
+from podpiska.accounts.apikeys import PrincipalCache
+from podpiska.entitlements.cache import EntitlementSnapshots
 from podpiska.entrypoints.api import (
     accounts,
     apps,
@@ -35,8 +37,6 @@ from podpiska.entrypoints.api.middleware import (
     RequestContextMiddleware,
 )
 from podpiska.entrypoints.context import Context
-from podpiska.services.apikeys import PrincipalCache
-from podpiska.services.entitlement_cache import EntitlementSnapshots
 
 # Asked thousands of times a second by products and probes: logged when they fail or are
 # slow (PODPISKA_ACCESS_LOG=all logs them too).

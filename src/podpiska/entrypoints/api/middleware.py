@@ -13,11 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from podpiska.domain.errors import DomainError
+from podpiska.accounts.apikeys import authenticate, key_prefix
+from podpiska.core import idempotency
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.api.errors import error_response, request_lang
 from podpiska.entrypoints.observability import HTTP_REQUESTS, HTTP_SECONDS, request_id
-from podpiska.services import idempotency
-from podpiska.services.apikeys import authenticate, key_prefix
 
 log = logging.getLogger("podpiska.http")
 

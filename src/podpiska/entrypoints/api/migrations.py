@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from podpiska.catalog import moves as migrations
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
-from podpiska.services import migrations
 
 router = APIRouter(tags=["migrations"])
 

@@ -23,7 +23,7 @@ def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is at the latest migration."""
     from sqlalchemy import text
 
-    from podpiska.db.migrate import is_current
+    from podpiska.core.db.migrate import is_current
 
     ctx = context(request)
     checks: dict[str, str] = {}
@@ -47,7 +47,7 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Prometheus metrics; the outbox backlog is counted at scrape time."""
-    from podpiska.services.outbox import backlog
+    from podpiska.backoffice.outbox import backlog
 
     try:
         with context(request).session() as db:

@@ -9,14 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictBool
 
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import not_found
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
 from podpiska.entrypoints.api.schemas import Code, In, Line, PaymentOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import amount
+from podpiska.payments import payments
 from podpiska.ports import METHOD_TYPES, PaymentGateway
-from podpiska.services import billing, payments
-from podpiska.services.common import not_found
+from podpiska.subscriptions import billing
 
 router = APIRouter(tags=["payments"])
 

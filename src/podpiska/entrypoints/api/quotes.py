@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from podpiska.domain.catalog import Catalog
+from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.loading import load_catalog
+from podpiska.catalog.quoting import quote_purchase
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas import Code, Count, In
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import quote_json
-from podpiska.services.catalogs import load_catalog
-from podpiska.services.quoting import quote_purchase
 
 router = APIRouter(tags=["quotes"])
 
@@ -81,8 +81,8 @@ def _catalog(context: Context) -> Catalog:
     configured file when no catalog has been loaded into a database yet."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from podpiska.domain.errors import DomainError
-    from podpiska.services.catalog_store import catalog_in_force
+    from podpiska.catalog.store import catalog_in_force
+    from podpiska.core.domain.errors import DomainError
 
     try:
         with context.session() as db, db.begin():

@@ -28,11 +28,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from starlette.responses import Response
 
-from podpiska.db.models import Account, AccountUser, Invoice, InvoiceLine, Payment, Subscription
-from podpiska.domain.entitlements import Decision
-from podpiska.domain.money import MAX_AMOUNT_DIGITS, AmountFormatError, parse_money
+from podpiska.core.db.models import (
+    Account,
+    AccountUser,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Subscription,
+)
+from podpiska.core.domain.money import MAX_AMOUNT_DIGITS, AmountFormatError, parse_money
+from podpiska.core.records import MAX_ID
+from podpiska.entitlements.domain import Decision
 from podpiska.entrypoints.presenters import amount
-from podpiska.services.common import MAX_ID
 
 # --- input types ---------------------------------------------------------------------------
 

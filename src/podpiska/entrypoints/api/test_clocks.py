@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from podpiska.core import clocks
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorDep
 from podpiska.entrypoints.api.schemas import AdvanceIn, TestClockIn
+from podpiska.payments import payments
 from podpiska.ports import Clock
-from podpiska.services import clocks, lifecycle, payments
+from podpiska.subscriptions import lifecycle
 
 router = APIRouter(tags=["test clocks"])
 

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from podpiska.db.models import WebhookEndpoint
+from podpiska.core.db.models import WebhookEndpoint
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorAdminDep
 from podpiska.entrypoints.api.schemas import WebhookEndpointIn, WebhookEndpointPatch
-from podpiska.services import webhook_endpoints
+from podpiska.notifications import webhook_endpoints
 
 router = APIRouter(tags=["webhook endpoints"])
 

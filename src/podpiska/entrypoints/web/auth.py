@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podpiska.domain.errors import DomainError
+from podpiska.accounts import people
+from podpiska.accounts.people import Person
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.web.deps import (
     ContextDep,
     DbDep,
@@ -18,8 +20,6 @@ from podpiska.entrypoints.web.deps import (
 )
 from podpiska.entrypoints.web.i18n import LANG_COOKIE, LANGUAGES, _, choose_language
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.services import people
-from podpiska.services.people import Person
 
 router = APIRouter()
 

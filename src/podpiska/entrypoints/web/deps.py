@@ -26,10 +26,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.people import Person, get_person
+from podpiska.core.records import not_found
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import choose_language, use_language
-from podpiska.services.common import not_found
-from podpiska.services.people import Person, get_person
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"

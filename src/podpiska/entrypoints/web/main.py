@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web import (
     auth,

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from podpiska.accounts import views as account_views
+from podpiska.accounts.views import AccountFilter
 from podpiska.entrypoints.web import office_ops
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _
 from podpiska.entrypoints.web.rendering import render
-from podpiska.services import account_views
-from podpiska.services.account_views import AccountFilter
 
 router = APIRouter(prefix="/office")
 

@@ -17,11 +17,13 @@ from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from podpiska.backoffice import reporting
+from podpiska.catalog import moves as migrations
+from podpiska.catalog import views as catalog_views
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _, current_language
 from podpiska.entrypoints.web.labels import PAYMENT_METHODS, label
 from podpiska.entrypoints.web.rendering import render
-from podpiska.services import catalog_views, migrations, reporting
 
 router = APIRouter(prefix="/office")
 

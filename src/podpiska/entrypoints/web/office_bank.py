@@ -14,14 +14,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from podpiska.backoffice import views as back_office
 from podpiska.config import our_bank_accounts
-from podpiska.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.web import labels
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.formatting import money
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.services import back_office, bank
+from podpiska.payments.bank import statements as bank
 
 router = APIRouter(prefix="/office/bank")
 

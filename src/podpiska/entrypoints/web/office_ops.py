@@ -17,9 +17,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from podpiska.domain.catalog import ACTIONS
-from podpiska.domain.entitlements import BILLING_ACTIONS, Decision
-from podpiska.domain.errors import DomainError
+from podpiska.backoffice import clock_accounts, outbox
+from podpiska.backoffice import views as back_office
+from podpiska.catalog.domain.catalog import ACTIONS
+from podpiska.core import clocks
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements import apps
+from podpiska.entitlements import decisions as entitlements
+from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web import labels
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
@@ -30,19 +35,11 @@ from podpiska.entrypoints.web.i18n import (
     current_language,
 )
 from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.notifications import fanout as notifications
+from podpiska.notifications import webhook_endpoints
+from podpiska.payments import payments
 from podpiska.ports import Clock
-from podpiska.services import (
-    apps,
-    back_office,
-    clock_accounts,
-    clocks,
-    entitlements,
-    lifecycle,
-    notifications,
-    outbox,
-    payments,
-    webhook_endpoints,
-)
+from podpiska.subscriptions import lifecycle
 
 router = APIRouter(prefix="/office")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from podpiska.accounts import views as account_views
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
 from podpiska.entrypoints.web.rendering import render
-from podpiska.services import account_views
 
 router = APIRouter(prefix="/portal")
 

@@ -21,19 +21,22 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podpiska.domain.errors import DomainError
+from podpiska.accounts import accounts
+from podpiska.accounts import views as account_views
+from podpiska.accounts.people import Person
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import not_found
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, account_documents
+from podpiska.invoicing.documents import document_filename as pdf_filename
+from podpiska.payments import payments
+from podpiska.payments.bank.statements import expected_activation
 from podpiska.ports import PaymentGateway
-from podpiska.services import account_views, accounts, billing, changes, payments
-from podpiska.services.bank import expected_activation
-from podpiska.services.common import not_found
-from podpiska.services.documents import ACT, CREDIT_NOTE, INVOICE, account_documents
-from podpiska.services.documents import document_filename as pdf_filename
-from podpiska.services.people import Person
+from podpiska.subscriptions import billing, changes
 
 router = APIRouter(prefix="/portal")
 

@@ -18,7 +18,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from podpiska.domain.entitlements import action_label
+from podpiska.accounts.people import Person
+from podpiska.entitlements.domain import action_label
 from podpiska.entrypoints.web import formatting, labels
 from podpiska.entrypoints.web.deps import csrf_token, current_person
 from podpiska.entrypoints.web.i18n import (
@@ -30,7 +31,6 @@ from podpiska.entrypoints.web.i18n import (
     ngettext,
     use_language,
 )
-from podpiska.services.people import Person
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PRODUCT = "Podpiska"

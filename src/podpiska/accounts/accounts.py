@@ -1,0 +1,401 @@
+"""Use-cases: open an account (портал), add, block and unblock its users."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from stdnum.ru import inn as ru_inn
+
+from podpiska.catalog.store import catalog_in_force
+from podpiska.core.clocks import today_for
+from podpiska.core.db.models import Account, AccountUser, Subscription, TestClock
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import audit, get_or_404, not_found, record_event, snapshot
+from podpiska.ports import Clock
+
+EDITIONS = ("cloud", "on_premise")
+ROLES = ("admin", "user")
+LANGUAGES = ("ru", "en")  # of the e-mails to the account's people
+# ASCII digits only (Python's \d takes full-width and other scripts' digits too).
+_KPP = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$", re.ASCII)
+_NOT_DIGITS = re.compile(r"[^0-9]")
+MAX_NAME = 200
+# Not in a name: NUL (PostgreSQL refuses it), other control characters, lone surrogates.
+_NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _invalid(field: str, ru: str, en: str) -> DomainError:
+    return DomainError("invalid_field", field=field, problem_ru=ru, problem_en=en)
+
+
+def _email(value: str, field: str = "email") -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise _invalid(
+            field, f"неверный адрес e-mail ({exc})", f"not a valid e-mail ({exc})"
+        ) from None
+
+
+def _phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if any(c.isdigit() and not c.isascii() for c in value):
+        raise _invalid(
+            "admin_phone",
+            "номер телефона пишется цифрами 0–9",
+            "a phone number is written with the digits 0-9",
+        )
+    digits = _NOT_DIGITS.sub("", value)
+    if not 10 <= len(digits) <= 15:
+        raise _invalid(
+            "admin_phone",
+            "номер телефона должен содержать 10–15 цифр",
+            "a phone number must have 10 to 15 digits",
+        )
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    return "+" + digits
+
+
+def _inn(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not value.isascii() or not ru_inn.is_valid(value):
+        raise _invalid(
+            "inn",
+            "ИНН должен содержать 10 или 12 цифр с верной контрольной суммой",
+            "an INN has 10 or 12 digits with a valid checksum",
+        )
+    return ru_inn.compact(value)
+
+
+def _kpp(value: str | None, inn: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip().upper()
+    if not _KPP.match(value):
+        raise _invalid(
+            "kpp",
+            "КПП — 9 знаков: 4 цифры, 2 цифры или буквы, 3 цифры",
+            "a KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits",
+        )
+    if inn is None or len(inn) != 10:
+        raise _invalid(
+            "kpp",
+            "КПП бывает только у организаций (ИНН из 10 цифр)",
+            "only organisations (a 10-digit INN) have a KPP",
+        )
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _invalid(
+            "timezone", f"неизвестный часовой пояс «{value}»", f"unknown time zone '{value}'"
+        ) from None
+    return value
+
+
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise _invalid(
+            "language",
+            f"язык писем: {', '.join(LANGUAGES)}",
+            f"language must be one of {', '.join(LANGUAGES)}",
+        )
+    return value
+
+
+def open_account(
+    session: Session,
+    *,
+    name: str,
+    admin_email: str,
+    edition: str = "cloud",
+    admin_phone: str | None = None,
+    inn: str | None = None,
+    kpp: str | None = None,
+    timezone: str = "Europe/Moscow",
+    language: str = "ru",
+    test_clock_id: int | None = None,
+    actor: str,
+    clock: Clock,
+) -> Account:
+    """A new account with its administrator as its first user. `language` (ru, en) is the
+    language of the e-mails to the account's people."""
+    if not name or not name.strip():
+        raise _invalid("name", "название не может быть пустым", "the name must not be empty")
+    if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
+        raise _invalid(
+            "name",
+            f"название — одна строка не длиннее {MAX_NAME} знаков без управляющих символов",
+            f"the name is one line of at most {MAX_NAME} characters, no control characters",
+        )
+    if edition not in EDITIONS:
+        raise _invalid(
+            "edition",
+            f"редакция: {', '.join(EDITIONS)}",
+            f"edition must be one of {', '.join(EDITIONS)}",
+        )
+    email = _email(admin_email, "admin_email")
+    clean_inn = _inn(inn)
+    account = Account(
+        name=name.strip(),
+        edition=edition,
+        admin_email=email,
+        admin_phone=_phone(admin_phone),
+        inn=clean_inn,
+        kpp=_kpp(kpp, clean_inn),
+        timezone=_timezone(timezone),
+        language=_language(language),
+        test_clock_id=test_clock_id,
+        disk_used_mb=0,
+        created_at=clock.now(),
+    )
+    with session.begin():
+        if test_clock_id is not None:
+            get_or_404(session, TestClock, test_clock_id, "test_clock")
+        session.add(account)
+        session.flush()
+        session.add(
+            AccountUser(
+                account_id=account.id,
+                email=email,
+                role="admin",
+                status="active",
+                created_at=clock.now(),
+            )
+        )
+        audit(
+            session,
+            actor=actor,
+            action="account.opened",
+            object_type="account",
+            object_id=account.id,
+            account_id=account.id,
+            at=clock.now(),
+            after=snapshot(
+                account, "name", "edition", "admin_email", "inn", "kpp", "timezone", "language"
+            ),
+        )
+    return account
+
+
+def set_account_language(
+    session: Session, *, account_id: int, language: str, actor: str, clock: Clock
+) -> Account:
+    """Change the language of the e-mails to the account's people (ru, en): the e-mails
+    built after the change are in the new language."""
+    clean = _language(language)
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        if account.language == clean:
+            return account
+        before = snapshot(account, "language")
+        account.language = clean
+        audit(
+            session,
+            actor=actor,
+            action="account.language_changed",
+            object_type="account",
+            object_id=account.id,
+            account_id=account.id,
+            at=clock.now(),
+            before=before,
+            after=snapshot(account, "language"),
+        )
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    account: Account
+    active_users: int
+    blocked_users: int
+
+
+def get_account(session: Session, account_id: int) -> AccountView:
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        counts = dict(
+            session.execute(
+                select(AccountUser.status, func.count())
+                .where(AccountUser.account_id == account_id)
+                .group_by(AccountUser.status)
+            ).all()
+        )
+    return AccountView(account, counts.get("active", 0), counts.get("blocked", 0))
+
+
+def active_user_count(session: Session, account_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AccountUser)
+            .where(AccountUser.account_id == account_id, AccountUser.status == "active")
+        )
+        or 0
+    )
+
+
+def _check_user_limit(session: Session, account: Account, adding: int = 1) -> None:
+    """The plan's user limit counts active users; with no subscription there is no limit
+    yet (the order will be priced for the users there are)."""
+    subscription = session.scalars(
+        select(Subscription).where(
+            Subscription.account_id == account.id, Subscription.status != "cancelled"
+        )
+    ).first()
+    if subscription is None:
+        return
+    catalog = catalog_in_force(session)
+    plan = catalog.version(subscription.catalog_version).plans.get(subscription.plan)
+    if plan is None:
+        return
+    limit = plan.user_limit
+    if plan.extra_user_price is not None:
+        limit = subscription.seats  # extra users are bought as seats
+    active = active_user_count(session, account.id)
+    if limit is not None and active + adding > limit:
+        fitting = catalog.version(subscription.catalog_version).plans_fitting(active + adding)
+        if plan.extra_user_price is not None:
+            advice = {"ru": "Докупите пользователей.", "en": "Buy more seats."}
+        elif fitting:
+            advice = {
+                "ru": f"Перейдите на тариф «{fitting[0].name.ru}» ({fitting[0].code}).",
+                "en": f"Upgrade to {fitting[0].name.en} ({fitting[0].code}).",
+            }
+        else:
+            advice = {"ru": "Заблокируйте неактивных пользователей.", "en": "Block inactive users."}
+        raise DomainError(
+            "user_limit_reached",
+            plan=plan.code,
+            limit=limit,
+            active=active,
+            advice=advice,
+            suggested_plan=fitting[0].code if fitting and plan.extra_user_price is None else None,
+        )
+
+
+def add_user(
+    session: Session,
+    *,
+    account_id: int,
+    email: str,
+    role: str = "user",
+    actor: str,
+    clock: Clock,
+) -> AccountUser:
+    clean = _email(email)
+    if role not in ROLES:
+        raise _invalid(
+            "role", f"роль: {', '.join(ROLES)}", f"role must be one of {', '.join(ROLES)}"
+        )
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        exists = session.scalars(
+            select(AccountUser).where(
+                AccountUser.account_id == account_id, AccountUser.email == clean
+            )
+        ).first()
+        if exists is not None:
+            raise DomainError("user_exists", email=clean)
+        _check_user_limit(session, account)
+        user = AccountUser(
+            account_id=account_id, email=clean, role=role, status="active", created_at=clock.now()
+        )
+        session.add(user)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="user.added",
+            object_type="account_user",
+            object_id=user.id,
+            account_id=account_id,
+            at=clock.now(),
+            after=snapshot(user, "email", "role", "status"),
+        )
+        # Recorded, not mailed: the entitlement snapshot counts active users from it.
+        record_event(session, "user.added", account_id=account_id,
+                     occurred_on=today_for(session, account, clock), at=clock.now(),
+                     user_id=user.id, role=role)  # fmt: skip
+    return user
+
+
+def set_user_blocked(
+    session: Session,
+    *,
+    account_id: int,
+    user_id: int,
+    blocked: bool,
+    actor: str,
+    clock: Clock,
+) -> AccountUser:
+    """Block (data kept, seat freed) or unblock (counts against the limit again)."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        user = session.get(AccountUser, user_id, with_for_update=True, populate_existing=True)
+        if user is None or user.account_id != account_id:
+            raise not_found("user", user_id)
+        target = "blocked" if blocked else "active"
+        if user.status == target:
+            return user
+        if not blocked:
+            _check_user_limit(session, account)
+        elif user.role == "admin" and _active_admins(session, account_id) <= 1:
+            raise DomainError("last_admin", email=user.email)
+        before = snapshot(user, "status")
+        user.status = target
+        audit(
+            session,
+            actor=actor,
+            action="user.blocked" if blocked else "user.unblocked",
+            object_type="account_user",
+            object_id=user.id,
+            account_id=account_id,
+            at=clock.now(),
+            before=before,
+            after=snapshot(user, "status"),
+        )
+        # Recorded, not mailed: the entitlement snapshot counts active users from it.
+        record_event(session, "user.blocked" if blocked else "user.unblocked",
+                     account_id=account_id, occurred_on=today_for(session, account, clock),
+                     at=clock.now(), user_id=user.id)  # fmt: skip
+    return user
+
+
+def _active_admins(session: Session, account_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AccountUser)
+            .where(
+                AccountUser.account_id == account_id,
+                AccountUser.role == "admin",
+                AccountUser.status == "active",
+            )
+        )
+        or 0
+    )
+
+
+def list_users(session: Session, account_id: int) -> list[AccountUser]:
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return list(
+            session.scalars(
+                select(AccountUser)
+                .where(AccountUser.account_id == account_id)
+                .order_by(AccountUser.id)
+            )
+        )

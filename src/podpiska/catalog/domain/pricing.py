@@ -1,0 +1,406 @@
+"""Quotes that explain themselves: `quote(catalog, request, at)` → `Quote`.
+
+A pure function. Each line is `unit price × quantity × months × Π(1 − discount)`, rounded
+once to the kopeck; the quote's total is exactly the sum of its lines, and VAT is computed
+from the totals by each product's VAT mode (the catalog's, unless a product says otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from podpiska.catalog.domain.catalog import AddOn, Catalog, CatalogVersion, Plan, Promotion, Text
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import (
+    HUNDRED,
+    ZERO,
+    Vat,
+    format_money,
+    format_percent,
+    round_money,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    """What the customer wants to buy, and what the account bought before (for promotions)."""
+
+    plan: str
+    months: int
+    users: int | None = None  # None: the plan's free users
+    add_ons: tuple[str, ...] = ()
+    promotions: tuple[str, ...] = ()
+    bought_before: frozenset[str] = frozenset()  # plan and add-on codes the account ever bought
+    promotions_used: frozenset[str] = frozenset()
+    # Add-ons the account holds now: a renewal keeps one whose sale has ended.
+    held_add_ons: frozenset[str] = frozenset()
+
+
+class LineKind(StrEnum):
+    PLAN = "plan"
+    EXTRA_USERS = "extra_users"
+    ADD_ON = "add_on"
+
+
+class DiscountKind(StrEnum):
+    TERM = "term"
+    PROMOTION = "promotion"
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    kind: DiscountKind
+    percent: Decimal
+    code: str = ""  # the promotion code
+
+    @property
+    def factor(self) -> Decimal:
+        return (HUNDRED - self.percent) / HUNDRED
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    kind: LineKind
+    code: str  # plan or add-on code; for extra users, "<plan>.extra_users"
+    name: Text
+    quantity: int
+    months: int
+    unit_price: Decimal
+    discounts: tuple[Discount, ...]
+    list_amount: Decimal  # unit price × quantity × months
+    amount: Decimal  # after discounts, rounded once
+    vat: Vat
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.list_amount - self.amount
+
+    @property
+    def discount_percent(self) -> Decimal:
+        """The effective percent off the list amount: 1 − Π(1 − dᵢ), exact."""
+        factor = Decimal(1)
+        for discount in self.discounts:
+            factor *= discount.factor
+        return (Decimal(1) - factor) * HUNDRED
+
+    def description(self, lang: str = "ru") -> str:
+        name = self.name.get(lang)
+        if self.kind is LineKind.PLAN:
+            return f"Тариф «{name}»" if lang == "ru" else f"Plan “{name}”"
+        if self.kind is LineKind.EXTRA_USERS:
+            return (
+                f"Пользователи сверх включённых в тариф «{name}»"
+                if lang == "ru"
+                else f"Users above those included in “{name}”"
+            )
+        return f"Подписка «{name}»" if lang == "ru" else f"Add-on “{name}”"
+
+    def explain(self, currency: str, lang: str = "ru") -> str:
+        """`3 990,00 ₽ × 12 мес. − 10 % за 12 мес. = 43 092,00 ₽`."""
+        ru = lang == "ru"
+        parts = [format_money(self.unit_price, currency, lang)]
+        if self.kind is LineKind.EXTRA_USERS:
+            parts.append(f"× {self.quantity} польз." if ru else f"× {self.quantity} users")
+        elif self.quantity != 1:
+            parts.append(f"× {self.quantity}")
+        parts.append(f"× {self.months} мес." if ru else f"× {self.months} mo.")
+        for discount in self.discounts:
+            percent = format_percent(discount.percent, lang)
+            if discount.kind is DiscountKind.TERM:
+                parts.append(
+                    f"− {percent} за {self.months} мес."
+                    if ru
+                    else f"− {percent} for {self.months} months"
+                )
+            else:
+                parts.append(
+                    f"− {percent} по акции {discount.code}"
+                    if ru
+                    else f"− {percent} promotion {discount.code}"
+                )
+        parts.append(f"= {format_money(self.amount, currency, lang)}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class VatShare:
+    """The VAT of the lines that share one VAT mode and rate."""
+
+    vat: Vat
+    base: Decimal  # the sum of those lines
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    catalog: str
+    catalog_version: str
+    currency: str
+    at: date
+    plan: str
+    months: int
+    users: int
+    lines: tuple[QuoteLine, ...]
+    subtotal: Decimal  # list amounts
+    discount: Decimal  # subtotal − total
+    total: Decimal  # exactly the sum of the lines
+    vat_shares: tuple[VatShare, ...]
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return sum((share.amount for share in self.vat_shares), ZERO)
+
+    @property
+    def vat(self) -> Vat | None:
+        """The one VAT mode of the quote, or None when its lines mix modes."""
+        modes = {share.vat for share in self.vat_shares}
+        return modes.pop() if len(modes) == 1 else None
+
+    @property
+    def payable(self) -> Decimal:
+        """What the buyer pays: the total, plus VAT where it is added on top."""
+        return sum((share.vat.gross_of(share.base) for share in self.vat_shares), ZERO)
+
+    @property
+    def monthly_equivalent(self) -> Decimal:
+        return round_money(self.total / self.months)
+
+
+def quote(catalog: Catalog, request: QuoteRequest, at: date) -> Quote:
+    """Price a purchase at day `at` by the catalog version in force then."""
+    version = catalog.version_at(at)
+    plan = version.plan(request.plan)
+    if isinstance(request.months, bool) or not isinstance(request.months, int):
+        raise DomainError(
+            "invalid_months", months=request.months, allowed=[p.months for p in version.periods]
+        )
+    period = version.period(request.months)
+    users = plan.users_included if request.users is None else request.users
+    if isinstance(users, bool) or not isinstance(users, int) or users < 1:
+        raise DomainError("invalid_users", users=users)
+    _check_user_limit(version, plan, users)
+    add_ons = _resolve_add_ons(version, plan, request.add_ons)
+    for add_on in add_ons:
+        if not add_on.sold_to(at, holds=add_on.code in request.held_add_ons):
+            raise DomainError("add_on_not_sold", add_on=add_on.code, until=add_on.sold_until)
+    promotions = _resolve_promotions(version, request, at, [plan.code, *(a.code for a in add_ons)])
+
+    term = (
+        (Discount(DiscountKind.TERM, period.discount_percent),)
+        if period.discount_percent > 0
+        else ()
+    )
+    months = period.months
+    plan_discounts = term + _promotion_discounts(promotions, plan.code)
+    lines = [
+        _line(
+            LineKind.PLAN,
+            plan.code,
+            plan.name,
+            1,
+            months,
+            plan.monthly_price,
+            plan_discounts,
+            version.vat_for(plan),
+        ),
+    ]
+    extra = users - plan.users_included
+    if extra > 0 and plan.extra_user_price is not None:
+        lines.append(
+            _line(
+                LineKind.EXTRA_USERS,
+                f"{plan.code}.extra_users",
+                plan.name,
+                extra,
+                months,
+                plan.extra_user_price,
+                plan_discounts,
+                version.vat_for(plan),
+            )
+        )
+    for add_on in add_ons:
+        discounts = (term if add_on.term_discount else ()) + _promotion_discounts(
+            promotions, add_on.code
+        )
+        lines.append(
+            _line(
+                LineKind.ADD_ON,
+                add_on.code,
+                add_on.name,
+                1,
+                months,
+                add_on.prices[plan.code],
+                discounts,
+                version.vat_for(add_on),
+            )
+        )
+
+    subtotal = sum((line.list_amount for line in lines), ZERO)
+    total = sum((line.amount for line in lines), ZERO)
+    return Quote(
+        catalog=catalog.code,
+        catalog_version=version.version,
+        currency=catalog.currency,
+        at=at,
+        plan=plan.code,
+        months=months,
+        users=users,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        discount=subtotal - total,
+        total=total,
+        vat_shares=_vat_shares(lines),
+    )
+
+
+def _line(
+    kind: LineKind,
+    code: str,
+    name: Text,
+    quantity: int,
+    months: int,
+    unit_price: Decimal,
+    discounts: tuple[Discount, ...],
+    vat: Vat,
+) -> QuoteLine:
+    list_amount = unit_price * quantity * months
+    exact = list_amount
+    for discount in discounts:
+        exact *= discount.factor
+    return QuoteLine(
+        kind=kind,
+        code=code,
+        name=name,
+        quantity=quantity,
+        months=months,
+        unit_price=unit_price,
+        discounts=discounts,
+        list_amount=round_money(list_amount),
+        amount=round_money(exact),
+        vat=vat,
+    )
+
+
+def _check_user_limit(version: CatalogVersion, plan: Plan, users: int) -> None:
+    limit = plan.user_limit
+    if limit is None or users <= limit:
+        return
+    fitting = version.plans_fitting(users)
+    if fitting:
+        advice = {
+            "ru": f"Перейдите на тариф «{fitting[0].name.ru}» ({fitting[0].code}).",
+            "en": f"Upgrade to {fitting[0].name.en} ({fitting[0].code}).",
+        }
+    else:
+        advice = {
+            "ru": "Ни один тариф не допускает столько пользователей.",
+            "en": "No plan allows that many users.",
+        }
+    raise DomainError(
+        "too_many_users",
+        plan=plan.code,
+        max_users=limit,
+        users=users,
+        advice=advice,
+        suggested_plan=fitting[0].code if fitting else None,
+    )
+
+
+def _resolve_add_ons(version: CatalogVersion, plan: Plan, codes: Iterable[str]) -> list[AddOn]:
+    add_ons: list[AddOn] = []
+    seen: set[str] = set()
+    for code in codes:
+        add_on = version.add_on(code)
+        if code in seen:
+            raise DomainError("duplicate_add_on", add_on=code)
+        seen.add(code)
+        if plan.code not in add_on.prices:
+            raise DomainError(
+                "add_on_not_offered", add_on=code, plan=plan.code, allowed=list(add_on.prices)
+            )
+        add_ons.append(add_on)
+    return add_ons
+
+
+def _resolve_promotions(
+    version: CatalogVersion, request: QuoteRequest, at: date, products: list[str]
+) -> list[Promotion]:
+    promotions: list[Promotion] = []
+    for code in request.promotions:
+        promotion = version.promotions.get(code)
+        if promotion is None:
+            active = [p.code for p in version.promotions.values() if p.active_on(at)]
+            raise DomainError("unknown_promotion", promotion=code, allowed=active)
+        if any(p.code == code for p in promotions):
+            raise DomainError("duplicate_promotion", promotion=code)
+        if not promotion.active_on(at):
+            raise DomainError(
+                "promotion_not_active",
+                promotion=code,
+                window=_window(promotion),
+                at=at.isoformat(),
+            )
+        targets = [product for product in products if promotion.applies_to(product)]
+        if not targets:
+            raise DomainError(
+                "promotion_not_applicable",
+                promotion=code,
+                applies_to=sorted(promotion.plans | promotion.add_ons),
+            )
+        # Bought before, or bought in this very order: either way not a first-timer.
+        bought = sorted(promotion.never_bought & (request.bought_before | set(products)))
+        if bought:
+            raise DomainError(
+                "promotion_not_eligible",
+                promotion=code,
+                reason={
+                    "ru": "только для порталов, которые не покупали " + ", ".join(bought),
+                    "en": "only for accounts that never bought " + ", ".join(bought),
+                },
+            )
+        if promotion.once_per_account and code in request.promotions_used:
+            raise DomainError(
+                "promotion_not_eligible",
+                promotion=code,
+                reason={
+                    "ru": "портал уже воспользовался этой акцией",
+                    "en": "the account has already used it",
+                },
+            )
+        for earlier in promotions:
+            common = [t for t in targets if earlier.applies_to(t)]
+            if common:
+                raise DomainError(
+                    "promotions_overlap", first=earlier.code, second=code, product=common[0]
+                )
+        promotions.append(promotion)
+    return promotions
+
+
+def _window(promotion: Promotion) -> dict[str, str]:
+    start = promotion.valid_from.isoformat() if promotion.valid_from else None
+    end = promotion.valid_to.isoformat() if promotion.valid_to else None
+    if start and end:
+        return {"ru": f"с {start} по {end}", "en": f"from {start} to {end}"}
+    if start:
+        return {"ru": f"с {start}", "en": f"from {start}"}
+    return {"ru": f"по {end}", "en": f"until {end}"}
+
+
+def _promotion_discounts(promotions: list[Promotion], code: str) -> tuple[Discount, ...]:
+    return tuple(
+        Discount(DiscountKind.PROMOTION, p.percent, p.code)
+        for p in promotions
+        if p.applies_to(code)
+    )
+
+
+def _vat_shares(lines: list[QuoteLine]) -> tuple[VatShare, ...]:
+    bases: dict[Vat, Decimal] = {}
+    for line in lines:
+        bases[line.vat] = bases.get(line.vat, ZERO) + line.amount
+    return tuple(VatShare(vat, base, vat.amount_of(base)) for vat, base in bases.items())

@@ -1,0 +1,181 @@
+"""What every use-case shares: the audit row, the outbox event, look-ups that answer 404."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.core.db.models import Account, ApiKey, AuditEntry, Base, OutboxEvent, WebUser
+from podpiska.core.domain.errors import DomainError
+
+M = TypeVar("M", bound=Base)
+
+SYSTEM_LIFECYCLE = "system:lifecycle"
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int | str,
+    account_id: int | None,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """One audit row, in the caller's transaction (Zulip's acting_user, pretix's log_action)."""
+    session.add(
+        AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            account_id=account_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def emit(
+    session: Session,
+    event_type: str,
+    *,
+    account_id: int | None,
+    subscription_id: int | None,
+    occurred_on: date,
+    at: datetime,
+    **payload: Any,
+) -> None:
+    """An outbox event, in the caller's transaction: delivered by the worker after commit."""
+    session.add(
+        OutboxEvent(
+            type=event_type,
+            account_id=account_id,
+            subscription_id=subscription_id,
+            occurred_on=occurred_on,
+            payload=jsonable(payload),
+            created_at=at,
+            fanned_out=False,
+        )
+    )
+
+
+def record_event(
+    session: Session,
+    event_type: str,
+    *,
+    account_id: int | None,
+    occurred_on: date,
+    at: datetime,
+    **payload: Any,
+) -> None:
+    """An outbox event that is only recorded, not delivered (no e-mail, no webhook): for
+    the account's event feed and the freshness of entitlement snapshots."""
+    session.add(
+        OutboxEvent(
+            type=event_type,
+            account_id=account_id,
+            subscription_id=None,
+            occurred_on=occurred_on,
+            payload=jsonable(payload),
+            created_at=at,
+            fanned_out=True,  # nothing to fan out
+        )
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Dates, Decimals and enums as strings, recursively (for JSON columns)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+WHAT = {
+    "account": {"ru": "портал", "en": "Account"},
+    "subscription": {"ru": "подписка", "en": "Subscription"},
+    "invoice": {"ru": "счёт", "en": "Invoice"},
+    "user": {"ru": "пользователь", "en": "User"},
+    "test_clock": {"ru": "тестовые часы", "en": "Test clock"},
+    "delivery": {"ru": "доставка", "en": "Delivery"},
+    "credit_note": {"ru": "корректировочный документ", "en": "Credit note"},
+    "act": {"ru": "акт", "en": "Act"},
+    "document": {"ru": "документ", "en": "Document"},
+    "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
+}
+
+
+def not_found(what: str, object_id: int | str) -> DomainError:
+    return DomainError("not_found", what=WHAT.get(what, {"ru": what, "en": what}), id=object_id)
+
+
+# A row's key is a positive 64-bit integer: a larger id cannot exist, and would overflow the
+# driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
+MAX_ID = 2**63 - 1
+
+
+DEMO_ACTOR = "system:demo"  # `podpiska init --demo` writing its made-up accounts
+
+
+def acts_for_account(session: Session, actor: str, account_id: int) -> bool:
+    """Whether `actor` is one of the account's own: an active `account_admin` key of it
+    (`apikey:<prefix>`) or its administrator logged in to the portal (`web:<e-mail>`).
+    What only the customer may do (consent to recurring charges, autopay on) asks this;
+    the vendor's keys and staff, the CLI and the system are not the customer.
+
+    An account on a test clock is a simulated customer (sandbox money, the vendor's own
+    rehearsal): whoever may reach it plays its part. So does `podpiska init --demo` for the
+    made-up customers it writes (refused in production)."""
+    if actor == DEMO_ACTOR:
+        return True
+    account = session.get(Account, account_id)
+    if account is not None and account.test_clock_id is not None:
+        return True
+    kind, _, name = actor.partition(":")
+    if kind == "apikey" and name:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == name))
+        return (
+            key is not None
+            and key.revoked_at is None
+            and key.role == "account_admin"
+            and key.account_id == account_id
+        )
+    if kind == "web" and name:
+        person = session.scalar(select(WebUser).where(WebUser.email == name.lower()))
+        return (
+            person is not None
+            and not person.disabled
+            and person.role == "account_admin"
+            and person.account_id == account_id
+        )
+    return False
+
+
+def get_or_404(
+    session: Session, model: type[M], object_id: int, what: str, *, lock: bool = False
+) -> M:
+    if not 1 <= object_id <= MAX_ID:
+        raise not_found(what, object_id)
+    found = session.get(model, object_id, with_for_update=lock, populate_existing=True)
+    if found is None:
+        raise not_found(what, object_id)
+    return found
+
+
+def snapshot(obj: Base, *fields: str) -> dict[str, Any]:
+    """Chosen fields of a row, JSON-safe, for the audit log's before/after."""
+    data: dict[str, Any] = jsonable({name: getattr(obj, name) for name in fields})
+    return data

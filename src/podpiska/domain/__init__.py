@@ -1,1 +1,0 @@
-"""Pure business rules: standard library only (see DESIGN.md, "Layers")."""

@@ -1,0 +1,1259 @@
+"""Use-cases of the license: order, pay, renew (restoration included), autopay, cancel.
+
+Each function is one transaction and takes the acting user. Money moves only through
+invoices: an order or a renewal issues one; a payment that completes it applies it to the
+subscription (activation, renewal, restoration) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.accounts.accounts import active_user_count
+from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
+from podpiska.catalog.store import catalog_in_force
+from podpiska.core.clocks import now_for, today_for
+from podpiska.core.db.models import (
+    Account,
+    Invoice,
+    InvoiceLine,
+    LicenseLedgerEntry,
+    OutboxEvent,
+    Payment,
+    PaymentMethod,
+    Subscription,
+)
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO, is_money
+from podpiska.core.records import (
+    acts_for_account,
+    audit,
+    emit,
+    get_or_404,
+    jsonable,
+    snapshot,
+)
+from podpiska.invoicing.invoices import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
+from podpiska.invoicing.ledger import (
+    CASH,
+    RECEIVABLE,
+    apply_credit,
+    grant_credit,
+    post,
+)
+from podpiska.ports import Clock
+from podpiska.subscriptions.domain.lifecycle import (
+    Event,
+    Status,
+    Term,
+    check_renewal_window,
+    renewal_start,
+    term_from,
+    transition,
+)
+
+PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "sbp", "manual")
+_SUB_FIELDS = (
+    "status",
+    "plan",
+    "months",
+    "seats",
+    "starts_on",
+    "ends_on",
+    "autopay",
+    "cancel_at_period_end",
+    "catalog_version",
+)
+
+
+def live_subscription(session: Session, account_id: int, *, lock: bool = False) -> Subscription:
+    stmt = select(Subscription).where(
+        Subscription.account_id == account_id, Subscription.status != Status.CANCELLED.value
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    found = session.scalars(stmt).first()
+    if found is None:
+        raise DomainError("no_subscription", account_id=account_id)
+    return found
+
+
+def ledger(
+    session: Session,
+    subscription: Subscription,
+    event: str,
+    *,
+    effective_on: date,
+    now: datetime,
+    invoice_id: int | None = None,
+) -> None:
+    session.add(
+        LicenseLedgerEntry(
+            **_ledger_row(
+                subscription, event, effective_on=effective_on, now=now, invoice_id=invoice_id
+            )
+        )
+    )
+
+
+def _ledger_row(
+    subscription: PayableSubscription,
+    event: str,
+    *,
+    effective_on: date,
+    now: datetime,
+    invoice_id: int | None,
+) -> dict[str, Any]:
+    """The license ledger row of `event`: the license as it is now."""
+    return {
+        "subscription_id": subscription.id,
+        "account_id": subscription.account_id,
+        "event": event,
+        "effective_on": effective_on,
+        "status": subscription.status,
+        "plan": subscription.plan,
+        "seats": subscription.seats,
+        "starts_on": subscription.starts_on,
+        "ends_on": subscription.ends_on,
+        "invoice_id": invoice_id,
+        "recorded_at": now,
+    }
+
+
+def purchase_history(session: Session, account_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    """(plans and add-ons the account has paid for, promotions it has used)."""
+    rows = session.execute(
+        select(Invoice.plan, Invoice.add_ons, Invoice.promotions).where(
+            Invoice.account_id == account_id, Invoice.status == "paid"
+        )
+    ).all()
+    bought: set[str] = set()
+    used: set[str] = set()
+    for plan, add_ons, promotions in rows:
+        bought.add(plan)
+        bought.update(add_ons or ())
+        used.update(promotions or ())
+    return frozenset(bought), frozenset(used)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    subscription: Subscription
+    invoice: Invoice
+
+
+def order_subscription(
+    session: Session,
+    *,
+    account_id: int,
+    plan: str,
+    months: int,
+    users: int | None = None,
+    add_ons: Iterable[str] = (),
+    promotions: Iterable[str] = (),
+    autopay: bool = False,
+    actor: str,
+    clock: Clock,
+) -> Order:
+    """A quote becomes an issued invoice; the subscription is pending until it is paid."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        existing = session.scalars(
+            select(Subscription).where(
+                Subscription.account_id == account_id,
+                Subscription.status != Status.CANCELLED.value,
+            )
+        ).first()
+        if existing is not None:
+            raise DomainError(
+                "subscription_exists", subscription_id=existing.id, status=existing.status
+            )
+        catalog = catalog_in_force(session)
+        today = today_for(session, account, clock)
+        now = clock.now()
+        bought, used = purchase_history(session, account_id)
+        if users is None:
+            active = active_user_count(session, account_id)
+            plan_obj = catalog.version_at(today).plan(plan)
+            users = max(active, plan_obj.users_included)
+        chosen_promotions = tuple(promotions)
+        q = quote(
+            catalog,
+            QuoteRequest(
+                plan=plan,
+                months=months,
+                users=users,
+                add_ons=tuple(add_ons),
+                promotions=chosen_promotions,
+                bought_before=bought,
+                promotions_used=used,
+            ),
+            today,
+        )
+        subscription = Subscription(
+            account_id=account_id,
+            catalog_code=catalog.code,
+            catalog_version=q.catalog_version,
+            plan=q.plan,
+            months=q.months,
+            seats=q.users,
+            add_ons=[line.code for line in q.lines if line.kind.value == "add_on"],
+            status=Status.PENDING.value,
+            test_clock_id=account.test_clock_id,
+            autopay=autopay,
+            cancel_at_period_end=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(subscription)
+        session.flush()
+        invoice = issue_invoice(
+            session,
+            account=account,
+            subscription=subscription,
+            draft=InvoiceDraft("order", q, None, chosen_promotions),
+            today=today,
+            now=now,
+            actor=actor,
+        )
+        ledger(session, subscription, "ordered", effective_on=today, now=now, invoice_id=invoice.id)
+        use_credit(session, invoice, subscription, today=today, now=now, actor=actor)
+        audit(
+            session,
+            actor=actor,
+            action="subscription.ordered",
+            object_type="subscription",
+            object_id=subscription.id,
+            account_id=account_id,
+            at=now,
+            after=snapshot(subscription, *_SUB_FIELDS),
+        )
+        emit(
+            session,
+            "subscription.ordered",
+            account_id=account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            plan=q.plan,
+            months=q.months,
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            total=q.total,
+        )
+    return Order(subscription, invoice)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    payment: Payment
+    invoice: Invoice
+    subscription: Subscription
+    replayed: bool = False  # the same external payment was registered before
+
+
+def register_payment(
+    session: Session,
+    *,
+    invoice_id: int,
+    amount: Decimal,
+    method: str,
+    external_id: str | None = None,
+    actor: str,
+    clock: Clock,
+) -> PaymentResult:
+    """Money received for an invoice. When the invoice is paid in full, the order activates
+    or the renewal extends (restores) the subscription. A partial payment activates nothing;
+    an overpayment pays the invoice and puts the rest on the account's credit.
+    The same external payment (method + external id) registered twice applies once."""
+    if method not in PAYMENT_METHODS:
+        raise DomainError("invalid_payment_method", method=method, allowed=list(PAYMENT_METHODS))
+    if not isinstance(amount, Decimal) or not is_money(amount) or amount <= 0:
+        raise DomainError("invalid_amount", amount=str(amount))
+    with session.begin():
+        # Locks in one order everywhere: the subscription, then its invoice.
+        found = get_or_404(session, Invoice, invoice_id, "invoice")
+        subscription = get_or_404(
+            session, Subscription, found.subscription_id, "subscription", lock=True
+        )
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
+        if external_id:
+            earlier = session.scalars(
+                select(Payment).where(Payment.method == method, Payment.external_id == external_id)
+            ).first()
+            if earlier is not None:
+                return PaymentResult(earlier, invoice, subscription, replayed=True)
+        account = get_or_404(session, Account, invoice.account_id, "account")
+        payment = record_payment(
+            session,
+            invoice=invoice,
+            subscription=subscription,
+            account=account,
+            amount=amount,
+            method=method,
+            external_id=external_id,
+            actor=actor,
+            now=clock.now(),
+            today=today_for(session, account, clock),
+        )
+    return PaymentResult(payment, invoice, subscription)
+
+
+class PayableInvoice(Protocol):
+    """What the payment rules read and change on an invoice: its ORM object, or a plain
+    record of its row (the bank statement import, which writes its changes back in bulk)."""
+
+    id: int
+    number: str | None
+    account_id: int
+    subscription_id: int
+    kind: str
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    term_starts_on: date | None
+    term_ends_on: date | None
+    total: Decimal
+    amount_paid: Decimal
+    paid_at: datetime | None
+
+
+class PayableSubscription(Protocol):
+    """What the payment rules read and change on the license an invoice pays for."""
+
+    id: int
+    account_id: int
+    status: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: list[str]
+    anchor_day: int | None
+    started_on: date | None
+    starts_on: date | None
+    ends_on: date | None
+    autopay: bool
+    cancel_at_period_end: bool
+    term_basis: Decimal | None
+    term_carry: Decimal | None
+    scheduled_plan: str | None
+    scheduled_seats: int | None
+    last_reminder_days: int | None
+    renewal_invoice_id: int | None
+    updated_at: datetime
+
+
+class PaymentWrites(Protocol):
+    """Where the rows of a payment go: the session, one ORM object each (`record_payment`),
+    or lists of rows written together (the bank statement import's `PaymentRows`)."""
+
+    def payment(self, values: dict[str, Any]) -> int: ...
+
+    def post(
+        self,
+        *,
+        account_id: int,
+        debit: str,
+        credit: str,
+        amount: Decimal,
+        kind: str,
+        document: str,
+        at: datetime,
+    ) -> None: ...
+
+    def grant_credit(
+        self,
+        *,
+        account_id: int,
+        amount: Decimal,
+        reason: str,
+        actor: str,
+        at: datetime,
+        invoice_id: int,
+        from_ledger: str,
+    ) -> None: ...
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: int | str,
+        account_id: int | None,
+        at: datetime,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def emit(
+        self,
+        event_type: str,
+        *,
+        account_id: int | None,
+        subscription_id: int | None,
+        occurred_on: date,
+        at: datetime,
+        **payload: Any,
+    ) -> None: ...
+
+    def ledger(self, values: dict[str, Any]) -> None: ...
+
+    def apply_change(
+        self,
+        invoice: PayableInvoice,
+        subscription: PayableSubscription,
+        *,
+        today: date,
+        now: datetime,
+        actor: str,
+    ) -> None: ...
+
+
+class _SessionWrites:
+    """A payment's rows added to the session (the path of every payment but the bank
+    import's bulk one); `last` is the Payment object written."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.last: Payment | None = None
+
+    def payment(self, values: dict[str, Any]) -> int:
+        payment = Payment(**values)
+        self.session.add(payment)
+        if payment.id is None:
+            self.session.flush()
+        self.last = payment
+        return payment.id
+
+    def post(self, **values: Any) -> None:
+        post(self.session, **values)
+
+    def grant_credit(self, **values: Any) -> None:
+        grant_credit(self.session, **values)
+
+    def audit(self, **values: Any) -> None:
+        audit(self.session, **values)
+
+    def emit(self, event_type: str, **values: Any) -> None:
+        emit(self.session, event_type, **values)
+
+    def ledger(self, values: dict[str, Any]) -> None:
+        self.session.add(LicenseLedgerEntry(**values))
+
+    def apply_change(
+        self,
+        invoice: PayableInvoice,
+        subscription: PayableSubscription,
+        *,
+        today: date,
+        now: datetime,
+        actor: str,
+    ) -> None:
+        from podpiska.subscriptions.changes import apply_paid_change
+
+        assert isinstance(invoice, Invoice) and isinstance(subscription, Subscription)
+        apply_paid_change(self.session, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def needs_session(invoice: PayableInvoice) -> bool:
+    """Whether paying this invoice in full needs the ORM session (a mid-term change is
+    applied by `changes.apply_paid_change`): such payments go through `record_payment`."""
+    return invoice.kind == "change"
+
+
+def not_payable(invoice: PayableInvoice, subscription: PayableSubscription) -> str | None:
+    """Why money cannot go to this invoice now (None: it can)."""
+    if invoice.status != "issued":
+        return invoice.status
+    if invoice.kind == "renewal" and (
+        subscription.status == Status.CANCELLED.value
+        or invoice.term_starts_on != subscription.ends_on
+    ):
+        return "stale"  # the renewal no longer fits the license (cancelled or renewed since)
+    if invoice.kind == "order" and subscription.status != Status.PENDING.value:
+        return "stale"
+    return None
+
+
+def record_payment(
+    session: Session,
+    *,
+    invoice: Invoice,
+    subscription: Subscription,
+    account: Account,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int | None = None,
+) -> Payment:
+    """The body of a payment, in the caller's transaction, on rows it has locked (the
+    subscription, then the invoice). With a reserved `payment_id` nothing is flushed, so a
+    caller can record many payments and write them together."""
+    writes = _SessionWrites(session)
+    _record_payment(
+        writes,
+        invoice=invoice,
+        subscription=subscription,
+        amount=amount,
+        method=method,
+        external_id=external_id,
+        actor=actor,
+        now=now,
+        today=today,
+        payment_id=payment_id,
+    )
+    assert writes.last is not None
+    return writes.last
+
+
+def record_payment_rows(
+    writes: PaymentWrites,
+    *,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int,
+) -> None:
+    """`record_payment` for bulk writers: the same rules, the same rows handed to `writes`
+    (which collects them); the changes to `invoice` and `subscription` (plain records of
+    rows the caller has locked) are the caller's to write back. A reserved `payment_id`;
+    not for an invoice that `needs_session`."""
+    _record_payment(
+        writes,
+        invoice=invoice,
+        subscription=subscription,
+        amount=amount,
+        method=method,
+        external_id=external_id,
+        actor=actor,
+        now=now,
+        today=today,
+        payment_id=payment_id,
+    )
+
+
+def _record_payment(
+    writes: PaymentWrites,
+    *,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    amount: Decimal,
+    method: str,
+    external_id: str | None,
+    actor: str,
+    now: datetime,
+    today: date,
+    payment_id: int | None,
+) -> None:
+    problem = not_payable(invoice, subscription)
+    if problem is not None:
+        raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
+    due = invoice.total - invoice.amount_paid
+    excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
+    payment_id = writes.payment(
+        {
+            "id": payment_id,
+            "invoice_id": invoice.id,
+            "account_id": invoice.account_id,
+            "method": method,
+            "amount": amount,
+            "status": "succeeded",
+            "external_id": external_id,
+            "received_on": today,
+            "created_at": now,
+        }
+    )
+    invoice.amount_paid = invoice.amount_paid + amount - excess
+    writes.post(
+        account_id=invoice.account_id,
+        debit=CASH,
+        credit=RECEIVABLE,
+        amount=amount - excess,
+        kind="payment",
+        document=f"payment:{payment_id}",
+        at=now,
+    )
+    if excess > ZERO:
+        writes.grant_credit(
+            account_id=invoice.account_id,
+            amount=excess,
+            reason=f"overpayment of invoice {invoice.number}",
+            actor=actor,
+            at=now,
+            invoice_id=invoice.id,
+            from_ledger=CASH,
+        )
+    writes.audit(
+        actor=actor,
+        action="payment.registered",
+        object_type="payment",
+        object_id=payment_id,
+        account_id=invoice.account_id,
+        at=now,
+        after={"invoice": invoice.number, "amount": str(amount), "method": method},
+    )
+    _settle(writes, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def settle(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    """After money (or credit) came in: partly paid, or paid and applied. In a transaction."""
+    _settle(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
+
+
+def _settle(
+    writes: PaymentWrites,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    if invoice.amount_paid < invoice.total:
+        writes.emit(
+            "invoice.partially_paid",
+            account_id=invoice.account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            invoice_id=invoice.id,
+            number=invoice.number,
+            amount_paid=invoice.amount_paid,
+            total=invoice.total,
+        )
+    else:
+        invoice.status = "paid"
+        invoice.paid_at = now
+        writes.emit(
+            "invoice.paid",
+            account_id=invoice.account_id,
+            subscription_id=subscription.id,
+            occurred_on=today,
+            at=now,
+            invoice_id=invoice.id,
+            number=invoice.number,
+            total=invoice.total,
+        )
+        _apply_paid(writes, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def use_credit(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    """The account's credit goes to a just-issued invoice first (in its transaction)."""
+    if apply_credit(session, invoice, actor=actor, at=now) > ZERO:
+        settle(session, invoice, subscription, today=today, now=now, actor=actor)
+
+
+def _apply_paid_invoice(
+    session: Session,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    _apply_paid(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
+
+
+def _license_snapshot(subscription: PayableSubscription) -> dict[str, Any]:
+    """`common.snapshot` of the license's _SUB_FIELDS, for an ORM object or a record."""
+    return {name: json_value(getattr(subscription, name)) for name in _SUB_FIELDS}
+
+
+def json_value(value: Any) -> Any:
+    """`common.jsonable(value)`, quicker for the plain values of rows and events (the bank
+    import makes a hundred thousand of them)."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is date or kind is datetime:
+        return value.isoformat()
+    return jsonable(value)
+
+
+def _apply_paid(
+    writes: PaymentWrites,
+    invoice: PayableInvoice,
+    subscription: PayableSubscription,
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> None:
+    if invoice.kind == "change":
+        writes.apply_change(invoice, subscription, today=today, now=now, actor=actor)
+        return
+    before = _license_snapshot(subscription)
+    status = Status(subscription.status)
+    if invoice.kind == "order":
+        transition(status, Event.PAID)
+        anchor = today.day
+        term = term_from(today, invoice.months, anchor)
+        subscription.anchor_day = anchor
+        subscription.started_on = today
+        event = "subscription.activated"
+    else:
+        transition(status, Event.RENEWED)
+        assert invoice.term_starts_on is not None and invoice.term_ends_on is not None
+        term = Term(invoice.term_starts_on, invoice.term_ends_on)
+        event = "subscription.renewed" if status is Status.ACTIVE else "subscription.restored"
+        subscription.renewal_invoice_id = None
+        subscription.cancel_at_period_end = False  # paying for the next term undoes it
+        # Grandfathering ends at renewal: the license moves to what it was renewed on.
+        subscription.catalog_version = invoice.catalog_version
+        subscription.plan = invoice.plan
+        subscription.months = invoice.months
+        subscription.seats = invoice.seats
+        subscription.add_ons = list(invoice.add_ons)
+        subscription.scheduled_plan = None  # a scheduled downgrade took effect with it
+        subscription.scheduled_seats = None
+    subscription.term_basis = invoice.total  # what the term was invoiced for
+    subscription.term_carry = None  # a new term: nothing left over from a recount yet
+    subscription.status = Status.ACTIVE.value
+    subscription.starts_on = term.starts_on
+    subscription.ends_on = term.ends_on
+    subscription.last_reminder_days = None
+    subscription.updated_at = now
+    writes.ledger(
+        _ledger_row(
+            subscription,
+            event.split(".")[1],
+            effective_on=today,
+            now=now,
+            invoice_id=invoice.id,
+        )
+    )
+    writes.audit(
+        actor=actor,
+        action=event,
+        object_type="subscription",
+        object_id=subscription.id,
+        account_id=subscription.account_id,
+        at=now,
+        before=before,
+        after=_license_snapshot(subscription),
+    )
+    writes.emit(
+        event,
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        occurred_on=today,
+        at=now,
+        plan=subscription.plan,
+        starts_on=term.starts_on,
+        ends_on=term.ends_on,
+        paid_through=term.paid_through,
+        invoice_id=invoice.id,
+    )
+
+
+def _renewal_term(catalog: Catalog, subscription: Subscription, months: int, today: date) -> Term:
+    assert subscription.ends_on is not None and subscription.anchor_day is not None
+    status = Status(subscription.status)
+    settings = catalog.version(subscription.catalog_version).lifecycle
+    version = catalog.version_at(today)
+    # A period the catalog offers today: bad input (0, -1, 2^63) is told as such (422)
+    # before the window's "too early" (409), which would only send the caller back later.
+    version.period(months)
+    if status is Status.ACTIVE:
+        check_renewal_window(subscription.ends_on, today, settings)
+    start = renewal_start(status, subscription.ends_on)
+    term = term_from(start, months, subscription.anchor_day)
+    if term.ends_on <= today:
+        enough = [
+            p.months
+            for p in version.periods
+            if term_from(start, p.months, subscription.anchor_day).ends_on > today
+        ]
+        raise DomainError(
+            "renewal_too_short",
+            ends_on=start,
+            months=months,
+            term_ends_on=term.ends_on,
+            min_months=min(enough) if enough else "—",
+        )
+    return term
+
+
+def renew_subscription(
+    session: Session,
+    *,
+    account_id: int,
+    months: int | None = None,
+    actor: str,
+    clock: Clock,
+) -> Invoice:
+    """Issue the invoice for the next term. While active the term starts at the current
+    end; in grace or suspended it starts at the old end too, so the overdue days are paid
+    for (restoration). One open renewal invoice at a time: asking again for the same
+    period returns it, for another period replaces it."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        return _renew(session, account, subscription, months, actor=actor, clock=clock)
+
+
+def _renew(
+    session: Session,
+    account: Account,
+    subscription: Subscription,
+    months: int | None,
+    *,
+    actor: str,
+    clock: Clock,
+) -> Invoice:
+    status = Status(subscription.status)
+    if status in {Status.PENDING, Status.CANCELLED}:
+        raise DomainError("renewal_not_allowed", status=status.value)
+    catalog = catalog_in_force(session)
+    today = today_for(session, account, clock)
+    now = now_for(session, account, clock)
+    months = subscription.months if months is None else months  # 0 is not "the default"
+    term = _renewal_term(catalog, subscription, months, today)
+    if subscription.renewal_invoice_id is not None:
+        open_invoice = session.get(
+            Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
+        )
+        if open_invoice is not None and open_invoice.status == "issued":
+            same = open_invoice.months == months and open_invoice.term_starts_on == term.starts_on
+            if same:
+                return open_invoice
+            if open_invoice.amount_paid != ZERO:
+                raise DomainError(
+                    "renewal_partly_paid",
+                    number=open_invoice.number,
+                    amount_paid=str(open_invoice.amount_paid),
+                )
+            void_invoice(
+                session,
+                invoice=open_invoice,
+                reason="replaced by a new renewal",
+                today=today,
+                now=clock.now(),
+                actor=actor,
+            )
+    q = _renewal_quote(session, catalog, subscription, account, months, today)
+    invoice = issue_invoice(
+        session,
+        account=account,
+        subscription=subscription,
+        draft=InvoiceDraft("renewal", q, term),
+        today=today,
+        now=clock.now(),
+        actor=actor,
+    )
+    subscription.renewal_invoice_id = invoice.id
+    subscription.updated_at = now
+    use_credit(session, invoice, subscription, today=today, now=clock.now(), actor=actor)
+    return invoice
+
+
+def _renewal_quote(
+    session: Session,
+    catalog: Catalog,
+    subscription: Subscription,
+    account: Account,
+    months: int,
+    today: date,
+) -> Quote:
+    """The price of the next term of `months`: the configuration it is bought for, in the
+    catalog version it is priced in (a version held back by a migration plan)."""
+    plan, seats = renewal_configuration(session, catalog, subscription, account, today)
+    from podpiska.catalog.moves import pinned_catalog, renewal_versions
+
+    held_back = renewal_versions(session, catalog, [subscription], today)  # a version plan
+    priced_in = (
+        pinned_catalog(catalog, held_back[subscription.id])
+        if subscription.id in held_back
+        else catalog
+    )
+    return quote(
+        priced_in,
+        QuoteRequest(
+            plan=plan,
+            months=months,
+            users=seats,
+            add_ons=tuple(subscription.add_ons),
+            held_add_ons=frozenset(subscription.add_ons),
+        ),
+        today,
+    )
+
+
+def renewal_quote(
+    session: Session,
+    catalog: Catalog,
+    subscription: Subscription,
+    account: Account,
+    months: int,
+    today: date,
+) -> Quote:
+    """The price of the next term as a renewal on `today` would invoice it (read only; the
+    notice before an autopay charge says it)."""
+    return _renewal_quote(session, catalog, subscription, account, months, today)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOffer:
+    """One period the next term can be bought for: its exact price (the invoice's, to the
+    kopeck) or why it cannot be bought."""
+
+    months: int
+    discount_percent: Decimal
+    term: Term | None
+    quote: Quote | None
+    problem: DomainError | None = None
+
+    @property
+    def monthly(self) -> Decimal | None:
+        return self.quote.monthly_equivalent if self.quote is not None else None
+
+    @property
+    def paid_through(self) -> date | None:
+        """The last paid day of the term it would buy."""
+        from podpiska.subscriptions.domain.lifecycle import ONE_DAY
+
+        return self.term.ends_on - ONE_DAY if self.term is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOffers:
+    """What a customer sees before renewing: every period offered today with its price,
+    the term each would buy, and whether a renewal can be bought now."""
+
+    account_id: int
+    today: date
+    status: str
+    current_months: int
+    paid_through: date | None
+    opens_on: date | None  # the renewal window opens later (active, too early)
+    problem: DomainError | None  # nothing can be renewed (pending, cancelled, blocked)
+    open_invoice: Invoice | None  # the renewal invoice already issued and unpaid
+    offers: list[RenewalOffer]
+
+    @property
+    def can_renew(self) -> bool:
+        return self.problem is None and self.opens_on is None
+
+    @property
+    def best_monthly(self) -> Decimal | None:
+        prices = [offer.monthly for offer in self.offers if offer.monthly is not None]
+        return min(prices) if prices else None
+
+
+def renewal_offers(session: Session, *, account_id: int, clock: Clock) -> RenewalOffers:
+    """Every period of the catalog in force with the price `renew_subscription` would
+    invoice for it today (the same quote, configuration and catalog version), read only."""
+    from podpiska.core.db.session import read_only
+    from podpiska.subscriptions.domain.lifecycle import ONE_DAY, renewal_opens_on
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id)
+        catalog = catalog_in_force(session)
+        today = today_for(session, account, clock)
+        status = Status(subscription.status)
+        version = catalog.version_at(today)
+        opens_on = None
+        problem: DomainError | None = None
+        if status in {Status.PENDING, Status.CANCELLED}:
+            problem = DomainError("renewal_not_allowed", status=status.value)
+        elif status is Status.ACTIVE and subscription.ends_on is not None:
+            settings = catalog.version(subscription.catalog_version).lifecycle
+            if today < renewal_opens_on(subscription.ends_on, settings):
+                opens_on = renewal_opens_on(subscription.ends_on, settings)
+        offers = []
+        for period in version.periods:
+            term = quoted = None
+            trouble = None
+            try:
+                if problem is None:
+                    quoted = _renewal_quote(
+                        session, catalog, subscription, account, period.months, today
+                    )
+                    if opens_on is None:
+                        term = _renewal_term(catalog, subscription, period.months, today)
+                    else:  # priced as of today; the term it will buy once the window opens
+                        assert subscription.ends_on and subscription.anchor_day
+                        term = term_from(
+                            subscription.ends_on, period.months, subscription.anchor_day
+                        )
+            except DomainError as error:
+                if error.code == "downgrade_blocked":
+                    problem = error
+                trouble = error
+            offers.append(
+                RenewalOffer(period.months, period.discount_percent, term, quoted, trouble)
+            )
+        open_invoice = None
+        if subscription.renewal_invoice_id is not None:
+            found = session.get(Invoice, subscription.renewal_invoice_id)
+            if found is not None and found.status == "issued":
+                open_invoice = found
+        paid_through = subscription.ends_on - ONE_DAY if subscription.ends_on else None
+        return RenewalOffers(
+            account_id=account_id,
+            today=today,
+            status=status.value,
+            current_months=subscription.months,
+            paid_through=paid_through,
+            opens_on=opens_on,
+            problem=problem,
+            open_invoice=open_invoice,
+            offers=offers,
+        )
+
+
+def renewal_configuration(
+    session: Session, catalog: Catalog, subscription: Subscription, account: Account, today: date
+) -> tuple[str, int]:
+    """The plan and users the next term is bought for: a scheduled downgrade or seat
+    reduction takes effect with it, checked again against the account's usage now."""
+    from podpiska.subscriptions.domain.proration import downgrade_blockers
+
+    plan_code = subscription.scheduled_plan or subscription.plan
+    seats = subscription.scheduled_seats or subscription.seats
+    if subscription.scheduled_plan:
+        version = catalog.version_at(today)
+        current, target = version.plan(subscription.plan), version.plan(plan_code)
+        blockers = downgrade_blockers(
+            current, target, active_user_count(session, account.id), account.disk_used_mb
+        )
+        if blockers:
+            raise DomainError(
+                "downgrade_blocked",
+                plan=plan_code,
+                blockers={
+                    "ru": "; ".join(b.message_ru for b in blockers),
+                    "en": "; ".join(b.message_en for b in blockers),
+                },
+                items=[{"code": b.code, "need": b.need} for b in blockers],
+            )
+        seats = max(seats, target.users_included)
+        if target.user_limit is not None:
+            seats = min(seats, max(target.user_limit, target.users_included))
+    return plan_code, seats
+
+
+def set_autopay(
+    session: Session, *, account_id: int, enabled: bool, actor: str, clock: Clock
+) -> Subscription:
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        if subscription.autopay == enabled:
+            return subscription
+        if enabled:
+            # Recurring charges need the customer's own consent (the 2026 rules) and a
+            # method it was given for; turning autopay off is allowed to anyone who may
+            # act on the account.
+            if not acts_for_account(session, actor, account_id):
+                raise DomainError("consent_by_customer_only", actor=actor)
+            if not session.scalar(
+                select(PaymentMethod.id)
+                .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
+                .limit(1)
+            ):
+                raise DomainError("autopay_needs_method")
+        before = snapshot(subscription, "autopay")
+        subscription.autopay = enabled
+        subscription.updated_at = clock.now()
+        _record_change(
+            session,
+            account,
+            subscription,
+            "subscription.autopay_changed",
+            before,
+            clock,
+            actor,
+            autopay=enabled,
+        )
+    return subscription
+
+
+def cancel_subscription(
+    session: Session, *, account_id: int, undo: bool = False, actor: str, clock: Clock
+) -> Subscription:
+    """Cancel at the end of the term (allowed online at any time; nothing is charged after
+    it), or take the cancellation back while the term runs. In grace or suspended there is
+    no term left: the subscription is cancelled at once and its open renewal voided."""
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        status = Status(subscription.status)
+        now = clock.now()
+        today = today_for(session, account, clock)
+        before = snapshot(subscription, *_SUB_FIELDS)
+        if status is Status.PENDING:
+            if undo:
+                return subscription
+            transition(status, Event.ORDER_ABANDONED)
+            for invoice in session.scalars(
+                select(Invoice).where(
+                    Invoice.subscription_id == subscription.id, Invoice.status == "issued"
+                )
+            ):
+                if invoice.amount_paid != ZERO:
+                    raise DomainError("cancel_not_allowed", status="partially paid")
+                void_invoice(
+                    session,
+                    invoice=invoice,
+                    reason="order cancelled",
+                    today=today,
+                    now=now,
+                    actor=actor,
+                )
+            subscription.status = Status.CANCELLED.value
+            event = "subscription.cancelled"
+        elif status is Status.ACTIVE:
+            if subscription.cancel_at_period_end == (not undo):
+                return subscription
+            subscription.cancel_at_period_end = not undo
+            if not undo:
+                subscription.autopay = False  # nothing is charged after a cancellation
+                _void_open_renewal(session, subscription, today, now, actor)
+            event = "subscription.cancel_scheduled"
+        else:
+            if undo:
+                raise DomainError("cancel_not_allowed", status=status.value)
+            transition(status, Event.TERM_ENDED_CANCELLED)
+            _void_open_renewal(session, subscription, today, now, actor)
+            subscription.status = Status.CANCELLED.value
+            subscription.autopay = False
+            event = "subscription.cancelled"
+        subscription.updated_at = now
+        if subscription.status == Status.CANCELLED.value:
+            ledger(session, subscription, "cancelled", effective_on=today, now=now)
+        _record_change(
+            session,
+            account,
+            subscription,
+            event,
+            before,
+            clock,
+            actor,
+            cancel_at_period_end=subscription.cancel_at_period_end,
+            reason="cancelled by the customer",
+        )
+    return subscription
+
+
+def _void_open_renewal(
+    session: Session, subscription: Subscription, today: date, now: datetime, actor: str
+) -> None:
+    if subscription.renewal_invoice_id is None:
+        return
+    invoice = session.get(
+        Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
+    )
+    if invoice is not None:
+        void_invoice(
+            session,
+            invoice=invoice,
+            reason="subscription cancelled",
+            today=today,
+            now=now,
+            actor=actor,
+        )
+    subscription.renewal_invoice_id = None
+
+
+def _record_change(
+    session: Session,
+    account: Account,
+    subscription: Subscription,
+    event: str,
+    before: dict[str, object],
+    clock: Clock,
+    actor: str,
+    **payload: object,
+) -> None:
+    now = clock.now()
+    audit(
+        session,
+        actor=actor,
+        action=event,
+        object_type="subscription",
+        object_id=subscription.id,
+        account_id=account.id,
+        at=now,
+        before=before,
+        after=snapshot(subscription, *before.keys()),
+    )
+    emit(
+        session,
+        event,
+        account_id=account.id,
+        subscription_id=subscription.id,
+        occurred_on=today_for(session, account, clock),
+        at=now,
+        **payload,
+    )
+
+
+def get_subscription(session: Session, account_id: int) -> Subscription:
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return live_subscription(session, account_id)
+
+
+def get_invoice(session: Session, invoice_id: int) -> tuple[Invoice, list[InvoiceLine]]:
+    with session.begin():
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
+        return invoice, invoice_lines(session, invoice_id)
+
+
+def list_events(
+    session: Session, *, account_id: int, after: int = 0, limit: int = 100
+) -> list[OutboxEvent]:
+    """The account's events, oldest first, after the given event id (for paging)."""
+    with session.begin():
+        get_or_404(session, Account, account_id, "account")
+        return list(
+            session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.account_id == account_id, OutboxEvent.id > after)
+                .order_by(OutboxEvent.id)
+                .limit(max(1, min(limit, 1000)))
+            )
+        )
