@@ -42,8 +42,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from podpiska.adapters.clock import FixedClock
+from podpiska.catalog.store import load_catalog_document
 from podpiska.core.db.migrate import upgrade
 from podpiska.core.db.session import make_engine, make_session_factory, normalize_url
+from tests.helpers import CRM_SHOP, START
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
@@ -410,3 +413,19 @@ def _license_key_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     """`podpiska init` and the worker create the license signing key when it is missing:
     each test gets its own, never the checkout's `var/license-signing.pem`."""
     monkeypatch.setenv("PODPISKA_LICENSE_KEY", str(tmp_path / "license-signing.pem"))
+
+
+# The use-case tests' set-up: a clock moved by hand (the one fake: the Clock port) and a
+# session on a fresh database with the shipped crm-shop catalog loaded.
+@pytest.fixture
+def clock() -> FixedClock:
+    """Noon in Moscow on 2026-11-22; tests move it with `helpers.move_to`."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session], clock: FixedClock) -> Iterator[Session]:
+    """A session on a fresh database with the crm-shop catalog loaded."""
+    with session_factory() as session:
+        load_catalog_document(session, path=CRM_SHOP, actor="test:setup", clock=clock)
+        yield session

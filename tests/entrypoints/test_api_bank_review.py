@@ -18,8 +18,8 @@ from podpiska.accounts.apikeys import create_api_key
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing import ledger as money_ledger
-from tests.domain.test_bank_statement import document, statement
 from tests.entrypoints.test_cli_admin import bad_input, ok
+from tests.payments.bank.test_domain import document, statement
 
 
 @pytest.fixture

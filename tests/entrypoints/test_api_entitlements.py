@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from podpiska.entitlements.cache import EntitlementSnapshots
+from tests.entitlements.test_cache import settled
 from tests.entrypoints.test_api_payments import Env, env, open_and_order  # noqa: F401
-from tests.services.test_entitlement_cache import settled
 
 
 @pytest.fixture

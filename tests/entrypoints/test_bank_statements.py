@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from tests.domain.test_bank_statement import OUR_1, OUR_2, SAMPLE, document, statement
 from tests.entrypoints.test_api_bank_review import key
 from tests.entrypoints.test_cli_admin import bad_input, ok
-from tests.services.helpers import row_counts
+from tests.helpers import row_counts
+from tests.payments.bank.test_domain import OUR_1, OUR_2, SAMPLE, document, statement
 
 LYING = statement(document()).replace("Windows", "UTF-8").encode("cp1251")
 HUGE = statement(document("1", "100.00"), document("2", "1e400")).encode("cp1251")

@@ -643,7 +643,7 @@ def test_a_command_on_an_uninitialised_database_shows_no_traceback(
 
 def autopay_bought_on(context: Context, *days: date) -> dict[date, list[int]]:
     """Autopay subscriptions of one month bought on each day (two a day); their ids."""
-    from tests.services.helpers import active_subscription, move_to
+    from tests.helpers import active_subscription, move_to
 
     clock = context.clock
     assert isinstance(clock, FixedClock)

@@ -253,7 +253,7 @@ def test_use_context_follows_the_context_it_is_given(
 def autopay_accounts(context: Context, count: int = 9) -> None:
     """Autopay subscriptions of one month bought on 22, 23 and 24 November: their renewal
     invoices fall due on 18, 19 and 20 December, spread over the shards."""
-    from tests.services.helpers import active_subscription, move_to
+    from tests.helpers import active_subscription, move_to
 
     clock = context.clock
     assert isinstance(clock, FixedClock)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from podpiska.core.db.models import Account, AuditEntry, BankPayment
 from podpiska.invoicing import ledger as money_ledger
-from tests.domain.test_bank_statement import document, statement
+from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.web.test_office_ops import AUTOPAY_INN, _ctx, _upload
 

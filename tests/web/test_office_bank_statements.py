@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.domain.test_bank_statement import OUR_1, OUR_2, SAMPLE, document, statement
+from tests.payments.bank.test_domain import OUR_1, OUR_2, SAMPLE, document, statement
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in
 from tests.web.test_office_ops import _bank_rows, _upload
 

@@ -17,7 +17,7 @@ from podpiska.core.db.models import AuditEntry, BankPayment, Delivery, Invoice, 
 from podpiska.entrypoints.context import Context
 from podpiska.notifications import fanout as notifications
 from podpiska.subscriptions import billing
-from tests.domain.test_bank_statement import document, statement
+from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import (
     CUSTOMER,
     GRACE_ACCOUNT,

@@ -3,7 +3,7 @@ check of a webhook endpoint's choice of them (Stripe's `enabled_events`).
 
 Events are past tense, stored as `area.what` (`invoice.paid`). An endpoint chooses exact
 types or a whole area with a prefix wildcard (`subscription.*`); choosing none means every
-event. `tests/domain/test_events.py` proves that every type emitted in `src/` is listed.
+event. `tests/core/domain/test_events.py` proves that every type emitted in `src/` is listed.
 """
 
 from __future__ import annotations
