@@ -16,7 +16,8 @@ from podpiska.catalog.file import (
     MAX_CATALOG_VALUES,
     parse_catalog,
 )
-from podpiska.catalog.loading import MAX_PROBLEMS, CatalogFileError, load_catalog
+from podpiska.catalog.loading import load_catalog
+from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError
 from podpiska.entrypoints.cli import run
 from tests.entrypoints.conftest import make_context
 

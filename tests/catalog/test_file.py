@@ -17,7 +17,8 @@ import pytest
 from podpiska.catalog import file as catalog_file
 from podpiska.catalog.domain.catalog import GRACE_READ_ONLY, Catalog, SeatPolicy, UpgradePolicy
 from podpiska.catalog.file import catalog_json_schema, parse_catalog
-from podpiska.catalog.loading import CatalogFileError, Problem, format_path, load_catalog
+from podpiska.catalog.loading import load_catalog
+from podpiska.catalog.problems import CatalogFileError, Problem, format_path
 from podpiska.core.domain.money import VatMode
 
 D = Decimal

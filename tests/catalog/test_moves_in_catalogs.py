@@ -11,7 +11,7 @@ import pytest
 
 from podpiska.catalog.domain.moves import MigrationKind, Selector, VersionMode
 from podpiska.catalog.file import catalog_json_schema, parse_catalog
-from podpiska.catalog.loading import CatalogFileError
+from podpiska.catalog.problems import CatalogFileError
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 

@@ -18,11 +18,12 @@ from podpiska.catalog.domain.catalog import ACTIONS, Text
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.models import Account, Invoice, Payment, Subscription
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.entitlements.decisions import license_state
 from podpiska.entitlements.domain import BILLING_ACTIONS, Decision, check
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, Status
+from podpiska.subscriptions.domain.lifecycle import Status
 
 STATES = ("none", *(s.value for s in Status))  # "none": never ordered
 EDITIONS = ("cloud", "on_premise")

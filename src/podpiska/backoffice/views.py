@@ -30,8 +30,8 @@ from podpiska.core.db.models import (
     TestClock,
 )
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY
 
 MAX_ROWS = 500
 

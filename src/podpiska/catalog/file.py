@@ -49,7 +49,7 @@ from podpiska.catalog.domain.moves import (
     Selector,
     VersionMode,
 )
-from podpiska.catalog.loading import MAX_PROBLEMS, CatalogFileError, PathPart, Problem
+from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError, PathPart, Problem
 from podpiska.core.domain.money import Vat, VatMode, is_money
 
 # --- YAML with exact decimals and line numbers -------------------------------------------

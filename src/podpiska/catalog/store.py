@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
-from podpiska.catalog.loading import CatalogFileError, Problem
+from podpiska.catalog.problems import CatalogFileError, Problem
 from podpiska.core.db.models import CatalogDocument, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit

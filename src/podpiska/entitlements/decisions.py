@@ -15,6 +15,7 @@ from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.entitlements.domain import (
     MARKETPLACE_ACTIONS,
@@ -24,7 +25,7 @@ from podpiska.entitlements.domain import (
     check,
 )
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, Status
+from podpiska.subscriptions.domain.lifecycle import Status
 
 
 def license_state(

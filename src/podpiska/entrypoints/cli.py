@@ -195,7 +195,7 @@ def catalog_check(
     file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
 ) -> None:
     """Validate a catalog file and list every problem in it."""
-    from podpiska.catalog.loading import CatalogFileError
+    from podpiska.catalog.problems import CatalogFileError
 
     path = file or _context(ctx).settings.catalog
     try:
@@ -369,7 +369,7 @@ def _register_admin_commands() -> None:
 
 def run(context: Context, argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Bad input: code 2 and one line on stderr."""
-    from podpiska.catalog.loading import CatalogFileError
+    from podpiska.catalog.problems import CatalogFileError
     from podpiska.core.domain.errors import DomainError
 
     _register_admin_commands()

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from podpiska.catalog.domain.pricing import Quote
 from podpiska.core.db.models import Account, Invoice, InvoiceLine, NumberSequence, Subscription
 from podpiska.core.domain.money import ZERO, plain_decimal
+from podpiska.core.domain.terms import Term
 from podpiska.core.records import audit, emit
 from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, grant_credit, post
-from podpiska.subscriptions.domain.lifecycle import Term
 
 INVOICE_SERIES = "invoice"
 TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering

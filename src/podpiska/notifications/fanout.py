@@ -640,7 +640,7 @@ def _attach_license(session: Session, job: _Job) -> _Job:
 def _catalog_in_force(session: Session) -> Catalog | None:
     """The catalog loaded in the database, for plan names and grace texts; None when there
     is none (the texts then show plan codes)."""
-    from podpiska.catalog.loading import CatalogFileError
+    from podpiska.catalog.problems import CatalogFileError
     from podpiska.catalog.store import catalog_in_force
 
     try:

@@ -33,6 +33,7 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
+from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.records import (
     acts_for_account,
     audit,
@@ -53,10 +54,8 @@ from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import (
     Event,
     Status,
-    Term,
     check_renewal_window,
     renewal_start,
-    term_from,
     transition,
 )
 
@@ -950,7 +949,7 @@ class RenewalOffer:
     @property
     def paid_through(self) -> date | None:
         """The last paid day of the term it would buy."""
-        from podpiska.subscriptions.domain.lifecycle import ONE_DAY
+        from podpiska.core.domain.terms import ONE_DAY
 
         return self.term.ends_on - ONE_DAY if self.term is not None else None
 
@@ -984,7 +983,8 @@ def renewal_offers(session: Session, *, account_id: int, clock: Clock) -> Renewa
     """Every period of the catalog in force with the price `renew_subscription` would
     invoice for it today (the same quote, configuration and catalog version), read only."""
     from podpiska.core.db.session import read_only
-    from podpiska.subscriptions.domain.lifecycle import ONE_DAY, renewal_opens_on
+    from podpiska.core.domain.terms import ONE_DAY
+    from podpiska.subscriptions.domain.lifecycle import renewal_opens_on
 
     with session.begin():
         read_only(session)

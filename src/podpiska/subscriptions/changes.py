@@ -35,11 +35,12 @@ from podpiska.core.db.models import (
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
+from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import audit, emit, get_or_404, snapshot
 from podpiska.invoicing.invoices import PAYMENT_DAYS, next_number, store_issued, void_invoice
 from podpiska.invoicing.ledger import grant_credit
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, Status
+from podpiska.subscriptions.domain.lifecycle import Status
 from podpiska.subscriptions.domain.proration import (
     Change,
     License,

@@ -40,11 +40,12 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
+from podpiska.core.domain.terms import ONE_DAY, term_from
 from podpiska.core.records import SYSTEM_LIFECYCLE
 from podpiska.invoicing.invoices import PAYMENT_DAYS, format_number, series, take_numbers
 from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, journal_rows
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, Status, term_from
+from podpiska.subscriptions.domain.lifecycle import Status
 
 MAX_CATCH_UP_DAYS = 400
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N

@@ -12,20 +12,18 @@ from hypothesis import strategies as st
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.terms import Term, add_months, term_from
 from podpiska.subscriptions.domain.lifecycle import (
     TRANSITIONS,
     Event,
     Status,
-    Term,
     Transition,
-    add_months,
     autopay_invoice_due_on,
     check_renewal_window,
     grace_ends_on,
     reminder_due_on,
     renewal_opens_on,
     renewal_start,
-    term_from,
     transition,
 )
 

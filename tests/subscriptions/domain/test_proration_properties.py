@@ -31,7 +31,7 @@ from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradeP
 from podpiska.catalog.loading import load_catalog
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
-from podpiska.subscriptions.domain.lifecycle import add_months
+from podpiska.core.domain.terms import add_months
 from podpiska.subscriptions.domain.proration import (
     Change,
     License,

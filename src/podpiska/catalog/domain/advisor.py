@@ -23,7 +23,7 @@ from podpiska.catalog.domain.catalog import Catalog, CatalogVersion, Plan, Text
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, add_months
+from podpiska.core.domain.terms import ONE_DAY, add_months
 
 BUDGET_MONTHS = 12
 

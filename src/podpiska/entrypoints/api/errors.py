@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from podpiska.catalog.loading import CatalogFileError
+from podpiska.catalog.problems import CatalogFileError
 from podpiska.core.domain.errors import DomainError, is_error_code
 from podpiska.core.records import jsonable
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podpiska.catalog import advisor
 from podpiska.catalog.domain.advisor import Need
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import apps, marketplace_views
@@ -18,6 +17,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.formatting import long_date
 from podpiska.entrypoints.web.i18n import _, choose_language
 from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.subscriptions import advisor
 
 router = APIRouter(prefix="/portal")
 

@@ -11,15 +11,13 @@ end of a term that was cancelled. The transitions are a table, each with its rea
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
 from podpiska.core.domain.errors import DomainError
-
-ONE_DAY = timedelta(days=1)
+from podpiska.core.domain.terms import ONE_DAY
 
 
 class Status(StrEnum):
@@ -87,44 +85,6 @@ def transition(status: Status, event: Event) -> Transition:
             "invalid_transition", status=status.value, event=event.value, allowed=allowed
         )
     return found
-
-
-def add_months(start: date, months: int, anchor_day: int) -> date:
-    """`start` moved by `months`, on the anchor day clamped to the month's last day."""
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(anchor_day, last))
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """[starts_on, ends_on): the days a payment covers."""
-
-    starts_on: date
-    ends_on: date
-
-    def __post_init__(self) -> None:
-        if self.ends_on <= self.starts_on:
-            raise ValueError(f"a term must end after it starts: {self}")
-
-    @property
-    def paid_through(self) -> date:
-        return self.ends_on - ONE_DAY
-
-    @property
-    def days(self) -> int:
-        return (self.ends_on - self.starts_on).days
-
-    def __contains__(self, day: object) -> bool:
-        if isinstance(day, datetime):
-            day = day.date()
-        return isinstance(day, date) and self.starts_on <= day < self.ends_on
-
-
-def term_from(starts_on: date, months: int, anchor_day: int) -> Term:
-    return Term(starts_on, add_months(starts_on, months, anchor_day))
 
 
 def renewal_start(status: Status, ends_on: date) -> date:

@@ -35,7 +35,7 @@ from enum import StrEnum
 from podpiska.catalog.domain.catalog import CatalogVersion, Plan
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import HUNDRED, ZERO, format_money, format_percent, round_money
-from podpiska.subscriptions.domain.lifecycle import add_months
+from podpiska.core.domain.terms import add_months
 
 
 class ChangeKind(StrEnum):

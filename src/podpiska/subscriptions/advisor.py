@@ -1,4 +1,4 @@
-"""Use-case: the tariff advisor on the catalog in force (the rule: `domain.advisor`), with
+"""Use-case: the tariff advisor on the catalog in force (the rule: `catalog.domain.advisor`), with
 the account's own figures as the starting point when asked from its portal: its users and
 disk, the add-ons it holds (priced into every option, as its renewal invoice would price
 them) and its paid term (the budget starts the day after the paid-through date)."""
@@ -17,9 +17,10 @@ from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import ONE_DAY, Status
+from podpiska.subscriptions.domain.lifecycle import Status
 
 # The states in which an account holds its add-ons (paid once; a renewal keeps them).
 HOLDING = frozenset({Status.ACTIVE.value, Status.GRACE.value, Status.SUSPENDED.value})
