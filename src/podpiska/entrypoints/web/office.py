@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from podpiska.accounts import views as account_views
-from podpiska.accounts.views import AccountFilter
+from podpiska.backoffice import account_search
+from podpiska.backoffice.account_search import AccountFilter
+from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.web import office_ops
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _
@@ -44,12 +46,12 @@ def accounts(
             problems.append(_("The due date must be a date (YYYY-MM-DD)."))
     wanted = AccountFilter(
         query=q[:200],
-        state=_choice(state, account_views.STATES),
+        state=_choice(state, account_search.STATES),
         plan=plan[:100] or None,
-        edition=_choice(edition, account_views.EDITIONS),
+        edition=_choice(edition, account_search.EDITIONS),
         due_before=due,
     )
-    found = account_views.search_accounts(db, wanted=wanted, page=page)
+    found = account_search.search_accounts(db, wanted=wanted, page=page)
     kept = {
         k: v
         for k, v in {
@@ -69,8 +71,8 @@ def accounts(
         "found": found,
         "wanted": wanted,
         "form": {"q": "", "plan": "", "due_before": "", **kept},
-        "states": account_views.STATES,
-        "editions": account_views.EDITIONS,
+        "states": account_search.STATES,
+        "editions": account_search.EDITIONS,
         "problems": problems,
         "page_url": page_url,
     }
@@ -93,7 +95,7 @@ def account(
 ) -> HTMLResponse:
     """The account: its subscription, invoices, payments, events, audit log and the
     entitlement tester (`?action=...&app=...`: its answer, without JavaScript)."""
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     invoices = account_views.account_invoices(db, account_id=account_id)
     payments = account_views.account_payments(db, account_id=account_id)
     activity = office_ops.account_activity(db, ctx, account_id=account_id, action=action, app=app)

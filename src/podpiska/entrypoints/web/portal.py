@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podpiska.accounts import views as account_views
+from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
 from podpiska.entrypoints.web.rendering import render
 
@@ -25,5 +25,5 @@ def my_subscription(
     request: Request, account_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
 ) -> HTMLResponse:
     guard_account(who, account_id)
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     return render(request, "portal/subscription.html", {"overview": overview})

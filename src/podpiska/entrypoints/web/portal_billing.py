@@ -26,6 +26,7 @@ from podpiska.accounts import views as account_views
 from podpiska.accounts.people import Person
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import not_found
+from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
@@ -173,7 +174,7 @@ def _renew_page(
     status_code: int = 200,
     chosen: int | None = None,
 ) -> HTMLResponse:
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     offers = None
     problem = None
     try:
@@ -249,7 +250,7 @@ def _pay_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     invoice, lines = _own_invoice(db, account_id, invoice_id)
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     methods = [m for m in payments.list_methods(db, account_id) if m.status == "active"]
     first, last = expected_activation(overview.today)
     return render(
@@ -437,7 +438,7 @@ def payment_result(
     state = payments.refresh_invoice_payment(
         db, _gateway(ctx), invoice_id=invoice_id, account_id=account_id, clock=ctx.clock
     )
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     attempt = state.attempt
     waiting = (
         state.invoice.status == "issued"
@@ -511,7 +512,7 @@ def documents(
     request: Request, account_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
 ) -> HTMLResponse:
     guard_account(who, account_id)
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     return render(
         request,
         "portal/documents.html",
@@ -689,7 +690,7 @@ def _methods_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    overview = account_views.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     methods = payments.list_methods(db, account_id)
     confirming = None
     if confirm in CONFIRMATIONS:
