@@ -14,8 +14,8 @@ records; each payment changes them in turn, in the statement's order (a second p
 an invoice sees the first), and its rows (payment, journal, credit, audit, events, license
 ledger, bank payment) are collected as values, then encoded for COPY (executemany on
 SQLite); the changed invoices and subscriptions are written by one UPDATE per set of changed
-columns. The rows are the ORM's own, to the byte and the id: tests/services/
-test_bank_equivalence.py imports statements both ways and compares every table.
+columns. The rows are the ORM's own, to the byte and the id:
+tests/payments/bank/test_equivalence.py imports statements both ways and compares every table.
 
 On PostgreSQL two connections take the chunks in turn: while a thread sends one chunk's
 payment rows and updates and commits, the next chunk is locked, computed and encoded (and
