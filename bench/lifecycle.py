@@ -44,8 +44,10 @@ def seed(name: str, n: int) -> None:
     url = f"{SERVER}/{name}"
     seed_accounts(url, n, NOW)
     with psycopg.connect(url) as conn:
-        # Even ids: autopay, paid through DAY + 3 (the invoice is due today; their 7-day
-        # reminder went out 4 days ago).
+        # Even ids: autopay, paid through DAY + 3 (the invoice is due today; their last
+        # notice, the one the day before the charge, 4 days before the end, went out
+        # yesterday: since issue 14 an autopay subscription gets it, so a seed without it
+        # would make the run send it late beside the invoice).
         # Odd ids: no autopay, paid through DAY + 7 (the 7-day reminder is due today).
         conn.execute(
             """INSERT INTO subscriptions (id, account_id, catalog_code, catalog_version, plan,
@@ -53,7 +55,7 @@ def seed(name: str, n: int) -> None:
                    autopay, cancel_at_period_end, last_reminder_days, created_at, updated_at)
                SELECT g, g, 'crm-shop', '2026.1', 'standard', 12, 50, '[]', 'active',
                       extract(day FROM e)::int, e - interval '1 year', e - interval '1 year', e,
-                      g %% 2 = 0, false, CASE WHEN g %% 2 = 0 THEN 7 END, %s, %s
+                      g %% 2 = 0, false, CASE WHEN g %% 2 = 0 THEN 4 END, %s, %s
                FROM generate_series(1, %s) g,
                     LATERAL (SELECT (%s::date + CASE WHEN g %% 2 = 0 THEN 4 ELSE 8 END) AS e) d
             """,
