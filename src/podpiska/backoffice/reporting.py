@@ -13,7 +13,7 @@ license is *active* that day, of each one's normalized monthly value:
   configuration: an order or a renewal gives `invoice total ÷ months` (the price actually
   invoiced for the term: term discounts and promotions included, VAT as in the price
   list); a paid mid-term change gives the full-term price of the new configuration at the
-  term discount (`proration.term_price`, as the change itself is computed) ÷ months. A
+  term discount (`catalog.domain.pricing.term_price`, as the change itself is computed) ÷ months. A
   row without an invoice keeps the value before it. Each value is rounded once to the
   kopeck (`domain.money.round_money`), so every sum below is exact;
 - a month's MRR is measured on its last day (today for the current month). The movement
@@ -41,6 +41,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.models import Account, Invoice, LicenseLedgerEntry, Payment, Subscription
 from podpiska.core.db.session import read_only
@@ -48,7 +49,6 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Status
-from podpiska.subscriptions.domain.proration import term_price
 
 MONTHS = 12
 RENEWAL_DAYS = 30

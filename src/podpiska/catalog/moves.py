@@ -14,14 +14,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     String,
     and_,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     not_,
     or_,
     select,
@@ -48,8 +46,9 @@ from podpiska.catalog.domain.moves import (
     MigrationKind,
     Selector,
     VersionMode,
-    renewal_version,
 )
+from podpiska.catalog.prices import monthly_list_cost
+from podpiska.catalog.sql import int_literal, json_has, kopecks, text_has
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.bulk import bulk_insert
 from podpiska.core.db.models import (
@@ -132,63 +131,8 @@ def _cohort_code(migration: Migration, zone: ZoneInfo) -> ColumnElement[Any]:
     )
 
 
-def _int(value: int) -> ColumnElement[Any]:
-    """An integer constant written into the statement (kopecks, counts: ours, never input)."""
-    return literal_column(str(int(value)), BigInteger())
-
-
-def _kopecks(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def _json_has(session: Session, column: Any, code: str) -> ColumnElement[bool]:
-    """A JSON list column holds the string `code` (exact: no LIKE wildcards)."""
-    return _text_has(session, cast(column, String()), literal(f'"{code}"', String()))
-
-
-def _text_has(session: Session, text: Any, needle: Any) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.strpos(text, needle) > 0
-    return func.instr(text, needle) > 0
-
-
 def _apps_add_ons(version: CatalogVersion) -> list[str]:
     return sorted(code for code, a in version.add_ons.items() if "apps" in a.features)
-
-
-def _monthly_cost(
-    session: Session, versions: Sequence[CatalogVersion], *, pinned: bool = False
-) -> ColumnElement[Any]:
-    """What a subscription costs a month at list prices, in kopecks: the plan, the users
-    above its free ones, the add-ons it holds (before term discounts and promotions). With
-    `pinned`, priced in `versions[0]` whatever version the subscription is on."""
-    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
-    for version in versions:
-        for plan in version.plans.values():
-            cost: ColumnElement[Any] = _int(_kopecks(plan.monthly_price))
-            if plan.extra_user_price is not None:
-                extra = Subscription.seats - plan.users_included
-                cost = cost + case(
-                    (extra > 0, extra * _int(_kopecks(plan.extra_user_price))), else_=_int(0)
-                )
-            for add_on in version.add_ons.values():
-                if plan.code in add_on.prices:
-                    cost = cost + case(
-                        (
-                            _json_has(session, Subscription.add_ons, add_on.code),
-                            _int(_kopecks(add_on.prices[plan.code])),
-                        ),
-                        else_=_int(0),
-                    )
-            condition = (
-                Subscription.plan == plan.code
-                if pinned
-                else and_(
-                    Subscription.catalog_version == version.version, Subscription.plan == plan.code
-                )
-            )
-            whens.append((condition, cost))
-    return case(*whens, else_=_int(0)) if whens else _int(0)
 
 
 # -- who a plan affects, and what it would cost them -------------------------------------
@@ -228,7 +172,7 @@ def _affected(session: Session, plan: _Plan) -> ColumnElement[bool]:
     for version in plan.rule_versions:
         rule = version.marketplace
         assert rule is not None
-        holds = [_json_has(session, Subscription.add_ons, code) for code in _apps_add_ons(version)]
+        holds = [json_has(session, Subscription.add_ons, code) for code in _apps_add_ons(version)]
         parts.append(
             and_(
                 Subscription.catalog_version == version.version,
@@ -243,7 +187,7 @@ def _lost_app(session: Session) -> ColumnElement[bool]:
     """An installed app the marketplace rule refuses without the subscription: a regular
     app, or a vendor's basic app not free on the subscription's plan."""
     plan_quoted = literal('"', String()) + Subscription.plan + literal('"', String())
-    free_here = _text_has(session, cast(App.free_on_plans, String()), plan_quoted)
+    free_here = text_has(session, cast(App.free_on_plans, String()), plan_quoted)
     return or_(App.kind == "regular", and_(App.kind == "vendor_basic", not_(free_here)))
 
 
@@ -313,9 +257,9 @@ def _promotion_blocks(
                 if key not in index:
                     never = promotion.never_bought | {rule.offer}
                     blocked: list[ColumnElement[bool]] = [Invoice.plan.in_(sorted(never))]
-                    blocked += [_json_has(session, Invoice.add_ons, c) for c in sorted(never)]
+                    blocked += [json_has(session, Invoice.add_ons, c) for c in sorted(never)]
                     if promotion.once_per_account:
-                        blocked.append(_json_has(session, Invoice.promotions, promotion.code))
+                        blocked.append(json_has(session, Invoice.promotions, promotion.code))
                     index[key] = len(blocks)
                     blocks.append(or_(*blocked))
                 found.append((index[key], promotion.percent))
@@ -344,8 +288,8 @@ def _base(
     accounts alone (a batch of the daily run: nothing is aggregated for the others)."""
     migration = plan.migration
     cohort = _cohort_code(migration, plan.zone)
-    cost_today = _monthly_cost(session, plan.catalog.versions)
-    first_time: ColumnElement[Any] = _int(0)
+    cost_today = monthly_list_cost(session, plan.catalog.versions)
+    first_time: ColumnElement[Any] = int_literal(0)
     inst = None
     bought = None
     if migration.kind is MigrationKind.MARKETPLACE:
@@ -360,16 +304,16 @@ def _base(
                             Subscription.catalog_version == version.version,
                             Subscription.plan == plan_code,
                         ),
-                        _int(_kopecks(price)),
+                        int_literal(kopecks(price)),
                     )
                 )
-        offer_price = case(*prices, else_=_int(0))
+        offer_price = case(*prices, else_=int_literal(0))
         needs = or_(
             func.coalesce(inst.c.lost, 0) > 0,
             func.coalesce(inst.c.rest_api, 0) == 1,
             func.coalesce(inst.c.webhooks, 0) == 1,
         )
-        change: ColumnElement[Any] = case((needs, offer_price), else_=_int(0))
+        change: ColumnElement[Any] = case((needs, offer_price), else_=int_literal(0))
         bought, candidates = _promotion_blocks(session, plan, only)
         if bought is not None:
             whens = []
@@ -378,11 +322,11 @@ def _base(
                     *[
                         (
                             func.coalesce(bought.c[f"b{i}"], 0) == 0,
-                            _int(int(percent * PERCENT_UNITS)),
+                            int_literal(int(percent * PERCENT_UNITS)),
                         )
                         for i, percent in found
                     ],
-                    else_=_int(0),
+                    else_=int_literal(0),
                 )
                 whens.append(
                     (
@@ -390,9 +334,9 @@ def _base(
                         inner,
                     )
                 )
-            first_time = case(*whens, else_=_int(0))
+            first_time = case(*whens, else_=int_literal(0))
     else:
-        after = _monthly_cost(session, [plan.target], pinned=True)
+        after = monthly_list_cost(session, [plan.target], pinned=True)
         change = after - cost_today
     columns: list[Any] = [
         Subscription.account_id.label("account_id"),
@@ -1014,59 +958,6 @@ def _move(
         total += len(rows)
         if len(rows) < BATCH:
             return total
-
-
-# -- renewals under a version plan --------------------------------------------------------
-
-
-_pinned: dict[tuple[int, str], tuple[Catalog, Catalog]] = {}
-
-
-def pinned_catalog(catalog: Catalog, version: str) -> Catalog:
-    """The catalog with only `version`, in force on every day: a quote made with it is
-    priced in that version (a grandfathered renewal)."""
-    key = (id(catalog), version)
-    cached = _pinned.get(key)
-    if cached is not None and cached[0] is catalog:
-        return cached[1]
-    only = replace(catalog.version(version), effective_from=date.min)
-    made = replace(catalog, versions=(only,), migrations=())
-    if len(_pinned) > 64:
-        _pinned.clear()
-    _pinned[key] = (catalog, made)
-    return made
-
-
-def renewal_versions(
-    session: Session, catalog: Catalog, rows: Sequence[Any], day: date
-) -> dict[int, str]:
-    """For autopay renewals due on `day` (rows with `id` and `account_id` of subscriptions):
-    the subscriptions a version plan holds back, with the version their renewal is priced in
-    (the others: the version in force). Empty at once when the catalog has no version plan."""
-    if not any(m.kind is MigrationKind.VERSION for m in catalog.migrations) or not rows:
-        return {}
-    natural = catalog.version_at(day).version
-    ids = [r.id for r in rows]
-    found = session.execute(
-        select(
-            Subscription.id,
-            Subscription.catalog_version,
-            Subscription.plan,
-            Account.id,
-            Account.edition,
-            Account.created_at,
-        )
-        .join(Account, Account.id == Subscription.account_id)
-        .where(Subscription.id.in_(ids))
-    ).all()
-    zone = ZoneInfo(catalog.timezone)
-    held: dict[int, str] = {}
-    for sub_id, current, plan_code, account_id, edition, created_at in found:
-        facts = AccountFacts(account_id, edition, created_at.astimezone(zone).date(), plan_code)
-        version = renewal_version(catalog, current, facts, day)
-        if version != natural:
-            held[sub_id] = version
-    return held
 
 
 def affected_count(session: Session, *, code: str) -> int:

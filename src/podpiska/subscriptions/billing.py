@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts.accounts import active_user_count
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
+from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import now_for, today_for
 from podpiska.core.db.models import (
@@ -897,25 +898,8 @@ def _renewal_quote(
     """The price of the next term of `months`: the configuration it is bought for, in the
     catalog version it is priced in (a version held back by a migration plan)."""
     plan, seats = renewal_configuration(session, catalog, subscription, account, today)
-    from podpiska.catalog.moves import pinned_catalog, renewal_versions
-
-    held_back = renewal_versions(session, catalog, [subscription], today)  # a version plan
-    priced_in = (
-        pinned_catalog(catalog, held_back[subscription.id])
-        if subscription.id in held_back
-        else catalog
-    )
-    return quote(
-        priced_in,
-        QuoteRequest(
-            plan=plan,
-            months=months,
-            users=seats,
-            add_ons=tuple(subscription.add_ons),
-            held_add_ons=frozenset(subscription.add_ons),
-        ),
-        today,
-    )
+    renewal = Renewal(subscription.id, plan, months, seats, tuple(subscription.add_ons))
+    return renewal_quotes(session, QuoteBook(catalog), [renewal], today)[subscription.id]
 
 
 def renewal_quote(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
 from podpiska.catalog.domain.catalog import CatalogVersion, Plan
+from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.store import catalog_in_force, latest_document
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import (
@@ -47,7 +48,6 @@ from podpiska.subscriptions.domain.proration import (
     add_add_on,
     change_plan,
     change_seats,
-    term_price,
 )
 
 TOKEN_TTL = timedelta(minutes=15)

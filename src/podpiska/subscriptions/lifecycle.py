@@ -23,7 +23,8 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
-from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
+from podpiska.catalog.domain.pricing import Quote
+from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import FixedTime, check_advance, get_test_clock, move_test_clock
 from podpiska.core.db.bulk import bulk_insert, reserve_ids
@@ -409,7 +410,7 @@ class _Day:
         """Issue the renewal invoice of every autopay subscription due for it (charging it
         is the payment gateway's work)."""
         days = version.lifecycle.autopay_invoice_days
-        quotes: dict[tuple[str, int, int, tuple[str, ...], str | None], Quote] = {}
+        book = QuoteBook(catalog)  # each distinct configuration is quoted once a run
         while True:
             rows = self.session.execute(
                 select(
@@ -438,40 +439,25 @@ class _Day:
                 .with_for_update()
             ).all()
             if rows:
-                self._issue_renewals(catalog, rows, quotes)
+                self._issue_renewals(book, rows)
                 self.flush()
             if len(rows) < BATCH:
                 return
 
-    def _issue_renewals(
-        self,
-        catalog: Catalog,
-        rows: Sequence[Any],
-        quotes: dict[tuple[str, int, int, tuple[str, ...], str | None], Quote],
-    ) -> None:
-        from podpiska.catalog.moves import pinned_catalog, renewal_versions
-
-        held = renewal_versions(self.session, catalog, rows, self.day)  # version plans
+    def _issue_renewals(self, book: QuoteBook, rows: Sequence[Any]) -> None:
+        quotes = renewal_quotes(
+            self.session,
+            book,
+            (Renewal(r.id, r.plan, r.months, r.seats, tuple(r.add_ons or ())) for r in rows),
+            self.day,
+        )
         first = take_numbers(self.session, series(self.test), self.day.year, len(rows))
         invoices: list[dict[str, Any]] = []
         for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
             rows
         ):
             assert ends_on is not None  # an active subscription has a term
-            key = (plan, months, seats, tuple(add_ons or ()), held.get(sub_id))
-            q = quotes.get(key)
-            if q is None:
-                q = quotes[key] = quote(
-                    pinned_catalog(catalog, key[4]) if key[4] else catalog,
-                    QuoteRequest(
-                        plan,
-                        months,
-                        seats,
-                        tuple(add_ons or ()),
-                        held_add_ons=frozenset(add_ons or ()),
-                    ),
-                    self.day,
-                )
+            q = quotes[sub_id]
             term = term_from(ends_on, months, anchor or ends_on.day)
             vat = q.vat
             invoices.append(
@@ -510,9 +496,7 @@ class _Day:
         lines: list[dict[str, Any]] = []
         templates: dict[int, list[dict[str, Any]]] = {}
         for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
-            q = quotes[
-                (row.plan, row.months, row.seats, tuple(row.add_ons or ()), held.get(row.id))
-            ]
+            q = quotes[row.id]
             template = templates.get(id(q))
             if template is None:
                 template = templates[id(q)] = _line_rows(q)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
+from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.loading import load_catalog
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
@@ -29,7 +30,6 @@ from podpiska.subscriptions.domain.proration import (
     change_plan,
     change_seats,
     downgrade_blockers,
-    term_price,
 )
 
 D = Decimal

@@ -28,6 +28,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
+from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.loading import load_catalog
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
@@ -38,7 +39,6 @@ from podpiska.subscriptions.domain.proration import (
     add_add_on,
     change_plan,
     change_seats,
-    term_price,
 )
 
 D = Decimal

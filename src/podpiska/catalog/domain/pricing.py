@@ -189,12 +189,111 @@ def quote(catalog: Catalog, request: QuoteRequest, at: date) -> Quote:
             raise DomainError("add_on_not_sold", add_on=add_on.code, until=add_on.sold_until)
     promotions = _resolve_promotions(version, request, at, [plan.code, *(a.code for a in add_ons)])
 
-    term = (
-        (Discount(DiscountKind.TERM, period.discount_percent),)
-        if period.discount_percent > 0
-        else ()
-    )
     months = period.months
+    lines = _lines(
+        version, plan, users, add_ons, period.months, period.discount_percent, promotions
+    )
+    subtotal = sum((line.list_amount for line in lines), ZERO)
+    total = sum((line.amount for line in lines), ZERO)
+    return Quote(
+        catalog=catalog.code,
+        catalog_version=version.version,
+        currency=catalog.currency,
+        at=at,
+        plan=plan.code,
+        months=months,
+        users=users,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        discount=subtotal - total,
+        total=total,
+        vat_shares=_vat_shares(lines),
+    )
+
+
+def term_price(
+    version: CatalogVersion, plan: Plan, seats: int, add_ons: Iterable[str], months: int
+) -> Decimal:
+    """The configuration's price for `months` at that period's term discount, no promotions:
+    the lines a quote would make, summed (each rounded once). What a mid-term change prorates
+    and what reporting counts as recurring revenue."""
+    period = version.period(months)
+    return sum(
+        (
+            line.amount
+            for line in _lines(
+                version,
+                plan,
+                seats,
+                [version.add_on(code) for code in add_ons],
+                months,
+                period.discount_percent,
+                [],
+            )
+        ),
+        ZERO,
+    )
+
+
+def monthly_list_price(
+    version: CatalogVersion, plan: Plan, seats: int, add_ons: Iterable[str]
+) -> Decimal:
+    """What a configuration costs a month at list prices: the plan, the users above its free
+    ones, the add-ons sold with the plan (before term discounts and promotions). A catalog
+    move's impact report compares these; `catalog.prices.monthly_list_cost` is its SQL form."""
+    total = plan.monthly_price
+    extra = seats - plan.users_included
+    if extra > 0 and plan.extra_user_price is not None:
+        total += plan.extra_user_price * extra
+    for code in add_ons:
+        add_on = version.add_ons.get(code)
+        if add_on is not None and plan.code in add_on.prices:
+            total += add_on.prices[plan.code]
+    return total
+
+
+def term_percent(version: CatalogVersion, months: int) -> Decimal:
+    """The term discount of a period of `months` (refuses a period not offered)."""
+    return version.period(months).discount_percent
+
+
+def extra_users_value(version: CatalogVersion, plan: Plan, users: int, months: int) -> Decimal:
+    """`users` more paid users for a whole term of `months` at its term discount, exact (not
+    yet rounded: a mid-term change prorates it first)."""
+    assert plan.extra_user_price is not None
+    term = term_percent(version, months)
+    return _exact(plan.extra_user_price * users * months, _term(term))
+
+
+def add_on_value(version: CatalogVersion, plan: Plan, add_on: AddOn, months: int) -> Decimal:
+    """An add-on for a whole term of `months` (at the term discount if it takes it), exact."""
+    discounts = _term(term_percent(version, months)) if add_on.term_discount else ()
+    return _exact(add_on.prices[plan.code] * months, discounts)
+
+
+def _term(percent: Decimal) -> tuple[Discount, ...]:
+    return (Discount(DiscountKind.TERM, percent),) if percent > 0 else ()
+
+
+def _exact(list_amount: Decimal, discounts: tuple[Discount, ...]) -> Decimal:
+    exact = list_amount
+    for discount in discounts:
+        exact *= discount.factor
+    return exact
+
+
+def _lines(
+    version: CatalogVersion,
+    plan: Plan,
+    users: int,
+    add_ons: list[AddOn],
+    months: int,
+    term_discount: Decimal,
+    promotions: list[Promotion],
+) -> list[QuoteLine]:
+    """The priced lines of a configuration: the plan, the users above its free ones, each
+    add-on; the term discount (add-ons only where they take it), then the promotions."""
+    term = _term(term_discount)
     plan_discounts = term + _promotion_discounts(promotions, plan.code)
     lines = [
         _line(
@@ -238,23 +337,7 @@ def quote(catalog: Catalog, request: QuoteRequest, at: date) -> Quote:
                 version.vat_for(add_on),
             )
         )
-
-    subtotal = sum((line.list_amount for line in lines), ZERO)
-    total = sum((line.amount for line in lines), ZERO)
-    return Quote(
-        catalog=catalog.code,
-        catalog_version=version.version,
-        currency=catalog.currency,
-        at=at,
-        plan=plan.code,
-        months=months,
-        users=users,
-        lines=tuple(lines),
-        subtotal=subtotal,
-        discount=subtotal - total,
-        total=total,
-        vat_shares=_vat_shares(lines),
-    )
+    return lines
 
 
 def _line(
@@ -268,9 +351,7 @@ def _line(
     vat: Vat,
 ) -> QuoteLine:
     list_amount = unit_price * quantity * months
-    exact = list_amount
-    for discount in discounts:
-        exact *= discount.factor
+    exact = _exact(list_amount, discounts)
     return QuoteLine(
         kind=kind,
         code=code,

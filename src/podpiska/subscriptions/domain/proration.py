@@ -33,8 +33,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from podpiska.catalog.domain.catalog import CatalogVersion, Plan
+from podpiska.catalog.domain.pricing import (
+    add_on_value,
+    extra_users_value,
+    term_percent,
+    term_price,
+)
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.domain.money import HUNDRED, ZERO, format_money, format_percent, round_money
+from podpiska.core.domain.money import ZERO, format_money, format_percent, round_money
 from podpiska.core.domain.terms import add_months
 
 
@@ -130,27 +136,6 @@ class Change:
 # -- prices for a whole term -----------------------------------------------------------------
 
 
-def _discount(version: CatalogVersion, months: int) -> Decimal:
-    return version.period(months).discount_percent
-
-
-def term_price(
-    version: CatalogVersion, plan: Plan, seats: int, add_ons: tuple[str, ...], months: int
-) -> Decimal:
-    """The configuration's price for `months` at that period's term discount (no promotions),
-    the way a quote prices it: each line rounded once."""
-    factor = (HUNDRED - _discount(version, months)) / HUNDRED
-    total = round_money(plan.monthly_price * months * factor)
-    extra = seats - plan.users_included
-    if extra > 0 and plan.extra_user_price is not None:
-        total += round_money(plan.extra_user_price * extra * months * factor)
-    for code in add_ons:
-        add_on = version.add_on(code)
-        add_on_factor = factor if add_on.term_discount else Decimal(1)
-        total += round_money(add_on.prices[plan.code] * months * add_on_factor)
-    return total
-
-
 def _check_day(license_: License, on: date) -> None:
     if not license_.starts_on <= on < license_.ends_on:
         raise DomainError(
@@ -242,10 +227,10 @@ def change_seats(version: CatalogVersion, license_: License, seats: int, on: dat
     free_left = max(0, plan.users_included - license_.seats)
     charged = added - free_left
     months = license_.months
-    discount = _discount(version, months)
+    discount = term_percent(version, months)
     left, total = license_.days_left(on), license_.period_days
     unit = plan.extra_user_price
-    exact = unit * charged * months * (HUNDRED - discount) / HUNDRED
+    exact = extra_users_value(version, plan, charged, months)
     amount = _prorated(exact, left, total)
     line = ChangeLine(
         code=f"{plan.code}.extra_users",
@@ -382,7 +367,7 @@ def _upgrade_prorate(
     credit = -license_.value_left(on)
     charge = _prorated(new_price, left, total)
     months = license_.months
-    discount = _discount(version, months)
+    discount = term_percent(version, months)
     old_name, new_name = license_.plan.name, new_plan.name
     lines = (
         ChangeLine(
@@ -452,7 +437,7 @@ def _upgrade_convert(
     )
     carry = round_money(Decimal(rest) / (total * new_days * 100))
     new_end = period_end + timedelta(days=extra)
-    discount = _discount(version, months)
+    discount = term_percent(version, months)
     line = ChangeLine(
         code=new_plan.code,
         description_ru=f"Тариф «{new_plan.name.ru}» на {months} мес. с {on:%d.%m.%Y} и "
@@ -499,9 +484,9 @@ def add_add_on(version: CatalogVersion, license_: License, code: str, on: date) 
             "add_on_not_offered", add_on=code, plan=license_.plan.code, allowed=list(add_on.prices)
         )
     months = license_.months
-    discount = _discount(version, months) if add_on.term_discount else ZERO
+    discount = term_percent(version, months) if add_on.term_discount else ZERO
     unit = add_on.prices[license_.plan.code]
-    exact = unit * months * (HUNDRED - discount) / HUNDRED
+    exact = add_on_value(version, license_.plan, add_on, months)
     left, total = license_.days_left(on), license_.period_days
     amount = _prorated(exact, left, total)
     cur = license_.currency
