@@ -50,7 +50,7 @@ def test_sql_monthly_list_cost_is_the_python_rule(
                     .where(Subscription.id == sub_id)
                     .values(plan=plan, seats=seats, add_ons=held, catalog_version=version.version)
                 )
-            got = dict(
+            got: dict[int, int] = dict(
                 db.execute(
                     select(Subscription.id, monthly_list_cost(db, catalog.versions)).where(
                         Subscription.id.in_(ids)

@@ -55,7 +55,8 @@ from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import CENT, allocate, format_amount, format_money
 from podpiska.core.records import not_found
-from podpiska.invoicing.invoices import invoice_lines, take_numbers
+from podpiska.invoicing.invoices import invoice_lines
+from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock, DocumentData, DocumentLine, DocumentRenderer, Party
 
 log = logging.getLogger(__name__)

@@ -1,57 +1,260 @@
-"""Issuing invoices: gapless numbers per year, lines from a quote, never changed after.
+"""Issuing invoices: the one writer of invoice rows, one due-date rule, never changed after.
 
-An invoice is numbered in the transaction that issues it (`2026-000123`): the sequence row
-stays locked until commit, so a rolled-back issue leaves no gap and two issuers never share
-a number.
+Every invoice — an order, a renewal (one, or the daily run's thousands), a mid-term change —
+is written by `write_invoices`: numbered gaplessly (`invoicing.numbers`), dated, its lines,
+its journal posting (receivable against deferred revenue), its audit row and its
+`invoice.issued` event, all in bulk (COPY on PostgreSQL) in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.pricing import Quote
-from podpiska.core.db.models import Account, Invoice, InvoiceLine, NumberSequence, Subscription
+from podpiska.core.db.bulk import bulk_insert, reserve_ids
+from podpiska.core.db.models import (
+    Account,
+    AuditEntry,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    OutboxEvent,
+    Subscription,
+)
 from podpiska.core.domain.money import ZERO, plain_decimal
 from podpiska.core.domain.terms import Term
-from podpiska.core.records import audit, emit
-from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, grant_credit, post
+from podpiska.core.records import audit, emit, jsonable
+from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, grant_credit, journal_rows, post
+from podpiska.invoicing.numbers import format_number, series, take_numbers
 
-INVOICE_SERIES = "invoice"
-TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering
-PAYMENT_DAYS = 5  # an invoice is due this many days after it is issued
-
-
-def take_numbers(session: Session, series: str, year: int, count: int = 1) -> int:
-    """Reserve `count` consecutive numbers; returns the first. Call inside a transaction."""
-    bump = (
-        update(NumberSequence)
-        .where(NumberSequence.series == series, NumberSequence.year == year)
-        .values(last_value=NumberSequence.last_value + count)
-        .returning(NumberSequence.last_value)
-    )
-    last = session.execute(bump).scalar_one_or_none()
-    if last is None:
-        try:
-            with session.begin_nested():
-                session.add(NumberSequence(series=series, year=year, last_value=0))
-        except IntegrityError:
-            pass  # another transaction created it first
-        last = session.execute(bump).scalar_one()
-    return last - count + 1
+PAYMENT_DAYS = 5  # an invoice is due at most this many days after it is issued
 
 
-def format_number(year: int, value: int, *, test: bool = False) -> str:
-    """`2026-000123`; invoices of accounts on a test clock read `TEST-2026-000123`."""
-    return f"{'TEST-' if test else ''}{year}-{value:06d}"
+def due_date(issued_on: date, *, term_starts_on: date | None, deadline: date | None) -> date:
+    """The one due-date rule: `PAYMENT_DAYS` after the invoice is issued, but no later than
+    the day the term it pays for starts (when that is still ahead) nor than the `deadline`
+    of what it pays for (a change's offer lapses)."""
+    due = issued_on + timedelta(days=PAYMENT_DAYS)
+    if term_starts_on is not None and term_starts_on > issued_on:
+        due = min(due, term_starts_on)
+    if deadline is not None:
+        due = min(due, max(deadline, issued_on))
+    return due
 
 
-def series(test: bool) -> str:
-    return TEST_SERIES if test else INVOICE_SERIES
+@dataclass(frozen=True, slots=True)
+class NewInvoice:
+    """What an invoice says before it is written: the writer numbers it, dates it and makes
+    it due. `lines` are the invoice lines' columns (no `invoice_id`), shared by every
+    invoice of one quote; `notes` go into its audit row and its event (`autopay`)."""
+
+    account_id: int
+    subscription_id: int
+    test: bool  # the account is on a test clock: the test series
+    kind: str  # order | renewal | change
+    currency: str
+    catalog_version: str
+    plan: str
+    months: int
+    seats: int
+    add_ons: tuple[str, ...]
+    term_starts_on: date | None  # None for an order: the term starts on the day it is paid
+    term_ends_on: date | None
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal
+    vat_mode: str
+    vat_rate: str | None
+    vat_amount: Decimal
+    lines: Sequence[Mapping[str, Any]]
+    promotions: tuple[str, ...] = ()
+    deadline: date | None = None
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of_quote(
+        cls,
+        q: Quote,
+        *,
+        account_id: int,
+        subscription_id: int,
+        test: bool,
+        kind: str,
+        term: Term | None,
+        promotions: tuple[str, ...] = (),
+        lines: Sequence[Mapping[str, Any]] | None = None,
+        notes: Mapping[str, Any] | None = None,
+    ) -> NewInvoice:
+        """The invoice of a quote (`lines`: its `quote_lines`, when the caller has them)."""
+        vat = q.vat
+        return cls(
+            account_id=account_id,
+            subscription_id=subscription_id,
+            test=test,
+            kind=kind,
+            currency=q.currency,
+            catalog_version=q.catalog_version,
+            plan=q.plan,
+            months=q.months,
+            seats=q.users,
+            add_ons=tuple(line.code for line in q.lines if line.kind.value == "add_on"),
+            term_starts_on=term.starts_on if term else None,
+            term_ends_on=term.ends_on if term else None,
+            subtotal=q.subtotal,
+            discount=q.discount,
+            total=q.total,
+            vat_mode=vat.mode.value if vat else "mixed",
+            vat_rate=plain_decimal(vat.rate) if vat else None,
+            vat_amount=q.vat_amount,
+            lines=quote_lines(q) if lines is None else lines,
+            promotions=promotions,
+            notes=notes or {},
+        )
+
+
+def quote_lines(q: Quote) -> list[dict[str, Any]]:
+    """The invoice lines of a quote, as columns (the same for every invoice of that quote)."""
+    return [
+        {
+            "position": position,
+            "kind": line.kind.value,
+            "code": line.code,
+            "description": line.description("ru"),
+            "quantity": line.quantity,
+            "months": line.months,
+            "unit_price": line.unit_price,
+            "discount_percent": plain_decimal(line.discount_percent),
+            "amount": line.amount,
+            "explain": line.explain(q.currency, "ru"),
+            "vat_mode": line.vat.mode.value,
+            "vat_rate": plain_decimal(line.vat.rate),
+        }
+        for position, line in enumerate(q.lines, 1)
+    ]
+
+
+def write_invoices(
+    session: Session,
+    invoices: Sequence[NewInvoice],
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+) -> list[int]:
+    """Number, date and store `invoices` with their lines, journal postings, audit rows and
+    `invoice.issued` events, in bulk; returns their ids in order. In the caller's
+    transaction (pending ORM changes are flushed first)."""
+    if not invoices:
+        return []
+    session.flush()
+    numbers: list[str] = []
+    for test in (False, True):  # the real series first, then the test clocks' one
+        mine = [n for n, new in enumerate(invoices) if new.test is test]
+        if mine:
+            first = take_numbers(session, series(test), today.year, len(mine))
+            numbers += [format_number(today.year, first + k, test=test) for k in range(len(mine))]
+    order = [n for n, new in enumerate(invoices) if not new.test] + [
+        n for n, new in enumerate(invoices) if new.test
+    ]
+    number_of = dict(zip(order, numbers, strict=True))
+    ids = reserve_ids(session, Invoice, len(invoices))
+    rows: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    journal: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for n, (invoice_id, new) in enumerate(zip(ids, invoices, strict=True)):
+        number = number_of[n]
+        due_on = due_date(today, term_starts_on=new.term_starts_on, deadline=new.deadline)
+        rows.append(
+            {
+                "id": invoice_id,
+                "number": number,
+                "account_id": new.account_id,
+                "subscription_id": new.subscription_id,
+                "kind": new.kind,
+                "status": "issued",
+                "currency": new.currency,
+                "catalog_version": new.catalog_version,
+                "plan": new.plan,
+                "months": new.months,
+                "seats": new.seats,
+                "add_ons": list(new.add_ons),
+                "promotions": list(new.promotions),
+                "term_starts_on": new.term_starts_on,
+                "term_ends_on": new.term_ends_on,
+                "subtotal": new.subtotal,
+                "discount": new.discount,
+                "total": new.total,
+                "vat_mode": new.vat_mode,
+                "vat_rate": new.vat_rate,
+                "vat_amount": new.vat_amount,
+                "amount_paid": ZERO,
+                "issued_on": today,
+                "due_on": due_on,
+                "issued_at": now,
+                "created_at": now,
+            }
+        )
+        lines.extend({**line, "invoice_id": invoice_id} for line in new.lines)
+        if new.total != ZERO:
+            journal.extend(
+                journal_rows(
+                    new.account_id,
+                    RECEIVABLE,
+                    DEFERRED,
+                    new.total,
+                    "invoice",
+                    f"invoice:{invoice_id}",
+                    now,
+                )
+            )
+        said = {"number": number, "total": str(new.total), "kind": new.kind, **new.notes}
+        audits.append(
+            {
+                "at": now,
+                "actor": actor,
+                "action": "invoice.issued",
+                "object_type": "invoice",
+                "object_id": str(invoice_id),
+                "account_id": new.account_id,
+                "before": None,
+                "after": jsonable(said),
+            }
+        )
+        events.append(
+            {
+                "type": "invoice.issued",
+                "account_id": new.account_id,
+                "subscription_id": new.subscription_id,
+                "occurred_on": today,
+                "payload": jsonable(
+                    {
+                        "invoice_id": invoice_id,
+                        "number": number,
+                        "total": new.total,
+                        "due_on": due_on,
+                        "kind": new.kind,
+                        **new.notes,
+                    }
+                ),
+                "created_at": now,
+                "fanned_out": False,
+            }
+        )
+    bulk_insert(session, Invoice, rows)
+    bulk_insert(session, InvoiceLine, lines)
+    bulk_insert(session, JournalEntry, journal)
+    bulk_insert(session, AuditEntry, audits)
+    bulk_insert(session, OutboxEvent, events)
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,115 +275,23 @@ def issue_invoice(
     now: datetime,
     actor: str,
 ) -> Invoice:
-    """Number and store an invoice with its lines; emit `invoice.issued`. In a transaction."""
-    q = draft.quote
-    number = next_number(session, account, today)
-    vat = q.vat
-    invoice = Invoice(
-        number=number,
+    """One invoice of a quote, through `write_invoices`. In a transaction."""
+    new = NewInvoice.of_quote(
+        draft.quote,
         account_id=account.id,
         subscription_id=subscription.id,
+        test=account.test_clock_id is not None,
         kind=draft.kind,
-        status="issued",
-        currency=q.currency,
-        catalog_version=q.catalog_version,
-        plan=q.plan,
-        months=q.months,
-        seats=q.users,
-        add_ons=[line.code for line in q.lines if line.kind.value == "add_on"],
-        promotions=list(draft.promotions),
-        term_starts_on=draft.term.starts_on if draft.term else None,
-        term_ends_on=draft.term.ends_on if draft.term else None,
-        subtotal=q.subtotal,
-        discount=q.discount,
-        total=q.total,
-        vat_mode=vat.mode.value if vat else "mixed",
-        vat_rate=plain_decimal(vat.rate) if vat else None,
-        vat_amount=q.vat_amount,
-        amount_paid=ZERO,
-        issued_on=today,
-        due_on=today + timedelta(days=PAYMENT_DAYS),
-        issued_at=now,
-        created_at=now,
+        term=draft.term,
+        promotions=draft.promotions,
     )
-    lines = [
-        InvoiceLine(
-            position=position,
-            kind=line.kind.value,
-            code=line.code,
-            description=line.description("ru"),
-            quantity=line.quantity,
-            months=line.months,
-            unit_price=line.unit_price,
-            discount_percent=plain_decimal(line.discount_percent),
-            amount=line.amount,
-            explain=line.explain(q.currency, "ru"),
-            vat_mode=line.vat.mode.value,
-            vat_rate=plain_decimal(line.vat.rate),
-        )
-        for position, line in enumerate(q.lines, 1)
-    ]
-    return store_issued(
-        session, invoice, lines, subscription=subscription, today=today, now=now, actor=actor
-    )
+    return written(session, write_invoices(session, [new], today=today, now=now, actor=actor)[0])
 
 
-def next_number(session: Session, account: Account, today: date) -> str:
-    """The next gapless invoice number of the year (a test clock's account: its own)."""
-    test = account.test_clock_id is not None
-    return format_number(today.year, take_numbers(session, series(test), today.year), test=test)
-
-
-def store_issued(
-    session: Session,
-    invoice: Invoice,
-    lines: list[InvoiceLine],
-    *,
-    subscription: Subscription,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> Invoice:
-    """Store an issued invoice with its lines, post it to the journal, write its audit row
-    and its `invoice.issued` event. In the caller's transaction."""
-    session.add(invoice)
-    session.flush()
-    for line in lines:
-        line.invoice_id = invoice.id
-    session.add_all(lines)
-    post(
-        session,
-        account_id=invoice.account_id,
-        debit=RECEIVABLE,
-        credit=DEFERRED,
-        amount=invoice.total,
-        kind="invoice",
-        document=f"invoice:{invoice.id}",
-        at=now,
-    )
-    audit(
-        session,
-        actor=actor,
-        action="invoice.issued",
-        object_type="invoice",
-        object_id=invoice.id,
-        account_id=invoice.account_id,
-        at=now,
-        after={"number": invoice.number, "total": str(invoice.total), "kind": invoice.kind},
-    )
-    emit(
-        session,
-        "invoice.issued",
-        account_id=invoice.account_id,
-        subscription_id=subscription.id,
-        occurred_on=today,
-        at=now,
-        invoice_id=invoice.id,
-        number=invoice.number,
-        total=invoice.total,
-        due_on=invoice.due_on,
-        kind=invoice.kind,
-    )
+def written(session: Session, invoice_id: int) -> Invoice:
+    """The invoice just written, as an object of the session."""
+    invoice = session.get(Invoice, invoice_id)
+    assert invoice is not None
     return invoice
 
 

@@ -47,6 +47,7 @@ from podpiska.core.db.models import (
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
 from podpiska.core.records import audit, emit, get_or_404, snapshot
+from podpiska.invoicing.numbers import format_number, take_numbers
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Event, Status, transition
 
@@ -328,8 +329,6 @@ def issue_credit_note(
     The note is dated and numbered on the account's clock: its time (a test clock's, for an
     account on one), the year of its day in the account's timezone, and for an account on a
     test clock its own `TEST-CN-` series, as its invoices are `TEST-`."""
-    from podpiska.invoicing.invoices import format_number, take_numbers
-
     with session.begin():
         invoice = get_or_404(session, Invoice, invoice_id, "invoice")
         # One lock order everywhere: the subscription, then its invoice.

@@ -29,7 +29,6 @@ from podpiska.core.clocks import today_for
 from podpiska.core.db.models import (
     Account,
     Invoice,
-    InvoiceLine,
     Subscription,
     SubscriptionChange,
 )
@@ -38,7 +37,7 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import audit, emit, get_or_404, snapshot
-from podpiska.invoicing.invoices import PAYMENT_DAYS, next_number, store_issued, void_invoice
+from podpiska.invoicing.invoices import NewInvoice, void_invoice, write_invoices, written
 from podpiska.invoicing.ledger import grant_credit
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Status
@@ -381,19 +380,34 @@ def _issue_change_invoice(
     """The invoice of a change that needs money: its lines are the preview's."""
     vat = catalog_in_force(session).version(subscription.catalog_version).vat
     total = change.amount_due
-    invoice = Invoice(
-        number=next_number(session, account, today),
+    lines = [
+        {
+            "position": position,
+            "kind": "change",
+            "code": line.code,
+            "description": line.description_ru,
+            "quantity": 1,
+            "months": subscription.months,
+            "unit_price": line.amount,
+            "discount_percent": "0",
+            "amount": line.amount,
+            "explain": line.explain_ru,
+            "vat_mode": vat.mode.value,
+            "vat_rate": plain_decimal(vat.rate),
+        }
+        for position, line in enumerate(change.lines, 1)
+    ]
+    new = NewInvoice(
         account_id=account.id,
         subscription_id=subscription.id,
+        test=account.test_clock_id is not None,
         kind="change",
-        status="issued",
         currency=currency,
         catalog_version=subscription.catalog_version,
         plan=change.after.plan.code,
         months=subscription.months,
         seats=change.after.seats,
-        add_ons=list(change.after.add_ons),
-        promotions=[],
+        add_ons=tuple(change.after.add_ons),
         term_starts_on=change.effective_on,
         term_ends_on=change.after.ends_on,
         subtotal=sum((line.amount for line in change.lines if line.amount > 0), ZERO),
@@ -402,32 +416,10 @@ def _issue_change_invoice(
         vat_mode=vat.mode.value,
         vat_rate=plain_decimal(vat.rate),
         vat_amount=vat.amount_of(total),
-        amount_paid=ZERO,
-        issued_on=today,
-        due_on=today + timedelta(days=min(PAYMENT_DAYS, PENDING_FOR.days)),
-        issued_at=now,
-        created_at=now,
+        lines=lines,
+        deadline=today + PENDING_FOR,  # the change waits this long for its money
     )
-    lines = [
-        InvoiceLine(
-            position=position,
-            kind="change",
-            code=line.code,
-            description=line.description_ru,
-            quantity=1,
-            months=subscription.months,
-            unit_price=line.amount,
-            discount_percent="0",
-            amount=line.amount,
-            explain=line.explain_ru,
-            vat_mode=vat.mode.value,
-            vat_rate=plain_decimal(vat.rate),
-        )
-        for position, line in enumerate(change.lines, 1)
-    ]
-    return store_issued(
-        session, invoice, lines, subscription=subscription, today=today, now=now, actor=actor
-    )
+    return written(session, write_invoices(session, [new], today=today, now=now, actor=actor)[0])
 
 
 def _apply(

@@ -23,16 +23,14 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
-from podpiska.catalog.domain.pricing import Quote
 from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import FixedTime, check_advance, get_test_clock, move_test_clock
-from podpiska.core.db.bulk import bulk_insert, reserve_ids
+from podpiska.core.db.bulk import bulk_insert
 from podpiska.core.db.models import (
     AuditEntry,
     CreditEntry,
     Invoice,
-    InvoiceLine,
     JournalEntry,
     LicenseLedgerEntry,
     LifecycleRun,
@@ -40,11 +38,10 @@ from podpiska.core.db.models import (
     Subscription,
 )
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.domain.money import ZERO, plain_decimal
+from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.terms import ONE_DAY, term_from
 from podpiska.core.records import SYSTEM_LIFECYCLE
-from podpiska.invoicing.invoices import PAYMENT_DAYS, format_number, series, take_numbers
-from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, journal_rows
+from podpiska.invoicing.invoices import NewInvoice, quote_lines, write_invoices
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Status
 
@@ -451,97 +448,28 @@ class _Day:
             (Renewal(r.id, r.plan, r.months, r.seats, tuple(r.add_ons or ())) for r in rows),
             self.day,
         )
-        first = take_numbers(self.session, series(self.test), self.day.year, len(rows))
-        invoices: list[dict[str, Any]] = []
-        for n, (sub_id, account_id, plan, months, seats, add_ons, ends_on, anchor) in enumerate(
-            rows
-        ):
+        templates: dict[int, list[dict[str, Any]]] = {}  # the lines of each distinct quote
+        invoices: list[NewInvoice] = []
+        for sub_id, account_id, _plan, months, _seats, _add_ons, ends_on, anchor in rows:
             assert ends_on is not None  # an active subscription has a term
             q = quotes[sub_id]
-            term = term_from(ends_on, months, anchor or ends_on.day)
-            vat = q.vat
+            lines = templates.get(id(q))
+            if lines is None:
+                lines = templates[id(q)] = quote_lines(q)
             invoices.append(
-                {
-                    "number": format_number(self.day.year, first + n, test=self.test),
-                    "account_id": account_id,
-                    "subscription_id": sub_id,
-                    "kind": "renewal",
-                    "status": "issued",
-                    "currency": q.currency,
-                    "catalog_version": q.catalog_version,
-                    "plan": plan,
-                    "months": months,
-                    "seats": seats,
-                    "add_ons": list(add_ons or ()),
-                    "promotions": [],
-                    "term_starts_on": term.starts_on,
-                    "term_ends_on": term.ends_on,
-                    "subtotal": q.subtotal,
-                    "discount": q.discount,
-                    "total": q.total,
-                    "vat_mode": vat.mode.value if vat else "mixed",
-                    "vat_rate": plain_decimal(vat.rate) if vat else None,
-                    "vat_amount": q.vat_amount,
-                    "amount_paid": q.total - q.total,
-                    "issued_on": self.day,
-                    "due_on": min(self.day + timedelta(days=PAYMENT_DAYS), term.starts_on),
-                    "issued_at": self.now,
-                    "created_at": self.now,
-                }
-            )
-        ids = reserve_ids(self.session, Invoice, len(invoices))
-        for invoice_id, values in zip(ids, invoices, strict=True):
-            values["id"] = invoice_id
-        bulk_insert(self.session, Invoice, invoices)
-        lines: list[dict[str, Any]] = []
-        templates: dict[int, list[dict[str, Any]]] = {}
-        for invoice_id, row, values in zip(ids, rows, invoices, strict=True):
-            q = quotes[row.id]
-            template = templates.get(id(q))
-            if template is None:
-                template = templates[id(q)] = _line_rows(q)
-            lines.extend({**line, "invoice_id": invoice_id} for line in template)
-            self.event(
-                "invoice.issued",
-                row.account_id,
-                row.id,
-                invoice_id=invoice_id,
-                number=values["number"],
-                total=values["total"],
-                due_on=values["due_on"],
-                kind="renewal",
-                autopay=True,
-            )
-            self.audit.append(
-                {
-                    "at": self.now,
-                    "actor": self.actor,
-                    "action": "invoice.issued",
-                    "object_type": "invoice",
-                    "object_id": str(invoice_id),
-                    "account_id": row.account_id,
-                    "before": None,
-                    "after": {
-                        "number": values["number"],
-                        "total": str(values["total"]),
-                        "kind": "renewal",
-                        "autopay": True,
-                    },
-                }
-            )
-        bulk_insert(self.session, InvoiceLine, lines)
-        for invoice_id, values in zip(ids, invoices, strict=True):
-            self.journal.extend(
-                journal_rows(
-                    values["account_id"],
-                    RECEIVABLE,
-                    DEFERRED,
-                    values["total"],
-                    "invoice",
-                    f"invoice:{invoice_id}",
-                    self.now,
+                NewInvoice.of_quote(
+                    q,
+                    account_id=account_id,
+                    subscription_id=sub_id,
+                    test=self.test,
+                    kind="renewal",
+                    term=term_from(ends_on, months, anchor or ends_on.day),
+                    lines=lines,
+                    notes={"autopay": True},
                 )
             )
+        self.flush()  # what the run wrote before these invoices comes first
+        ids = write_invoices(self.session, invoices, today=self.day, now=self.now, actor=self.actor)
         # Each subscription points at its new invoice: one statement for all of them.
         self.session.execute(
             update(Subscription)
@@ -584,27 +512,6 @@ class _Day:
             use_credit(
                 self.session, invoice, subscription, today=self.day, now=self.now, actor=self.actor
             )
-
-
-def _line_rows(q: Quote) -> list[dict[str, Any]]:
-    """The invoice lines of a quote, as rows (the same for every invoice of that quote)."""
-    return [
-        {
-            "position": position,
-            "kind": line.kind.value,
-            "code": line.code,
-            "description": line.description("ru"),
-            "quantity": line.quantity,
-            "months": line.months,
-            "unit_price": line.unit_price,
-            "discount_percent": plain_decimal(line.discount_percent),
-            "amount": line.amount,
-            "explain": line.explain(q.currency, "ru"),
-            "vat_mode": line.vat.mode.value,
-            "vat_rate": plain_decimal(line.vat.rate),
-        }
-        for position, line in enumerate(q.lines, 1)
-    ]
 
 
 def run_day(

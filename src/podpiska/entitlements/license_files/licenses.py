@@ -57,7 +57,7 @@ from podpiska.entitlements.license_files.signing import (
     sign,
     verify_license_text,
 )
-from podpiska.invoicing.invoices import take_numbers
+from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
 
 log = logging.getLogger(__name__)
