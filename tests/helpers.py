@@ -27,7 +27,7 @@ from podpiska.core.db.models import (
     Subscription,
 )
 from podpiska.ports import Clock
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 
 PROJECT = Path(__file__).resolve().parents[1]
 CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"
@@ -91,7 +91,7 @@ def pay(
     invoice: Invoice | int,
     amount: Decimal | None = None,
     **kw: Any,
-) -> billing.PaymentResult:
+) -> settlement.PaymentResult:
     """Register a payment of `amount` (by default what is still due) for the invoice.
 
     Pass an id after a refused call: a rolled-back transaction expires the session's
@@ -101,7 +101,7 @@ def pay(
         fresh = db.get(Invoice, invoice_id, populate_existing=True)
         assert fresh is not None
         due = fresh.total - fresh.amount_paid
-    return billing.register_payment(
+    return settlement.register_payment(
         db,
         invoice_id=invoice_id,
         amount=due if amount is None else amount,

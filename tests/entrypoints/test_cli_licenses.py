@@ -19,7 +19,7 @@ from podpiska.config import Settings
 from podpiska.entitlements.license_files.signing import key_id, load_private_key, public_key_pem
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 MADE: list[Context] = []
@@ -116,7 +116,7 @@ def paid_account(context: Context, edition: str = "on_premise") -> int:
         ordered = billing.order_subscription(
             db, account_id=account.id, plan="basic", months=12, actor="test", clock=context.clock
         )
-        billing.register_payment(
+        settlement.register_payment(
             db,
             invoice_id=ordered.invoice.id,
             amount=ordered.invoice.total,

@@ -16,7 +16,7 @@ from podpiska.app import build_context
 from podpiska.config import Settings
 from podpiska.entrypoints.cli import run
 from podpiska.entrypoints.context import Context
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 PLAN = """
@@ -43,7 +43,7 @@ def context(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                                             actor="test", clock=made.clock)  # fmt: skip
             order = billing.order_subscription(db, account_id=account.id, plan=plan, months=12,
                                                actor="test", clock=made.clock)  # fmt: skip
-            billing.register_payment(db, invoice_id=order.invoice.id, amount=order.invoice.total,
+            settlement.register_payment(db, invoice_id=order.invoice.id, amount=order.invoice.total,
                                      method="manual", actor="test", clock=made.clock)  # fmt: skip
     capsys.readouterr()
     yield made

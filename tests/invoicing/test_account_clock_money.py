@@ -16,10 +16,10 @@ from podpiska.catalog.loading import load_catalog
 from podpiska.core import clocks
 from podpiska.core.db.models import Document, Invoice, OutboxEvent
 from podpiska.invoicing import documents
-from podpiska.invoicing import ledger as money_ledger
 from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, CRM_SHOP, START, active_subscription
 
 CLOCK_START = START + timedelta(days=100)  # the test clock's day: 2027-03-02
@@ -64,7 +64,7 @@ def test_a_credit_note_on_a_test_clock_is_numbered_and_dated_on_that_clock(
     db: Session, clock: FixedClock
 ) -> None:
     made = open_test_account(db, clock)
-    note = money_ledger.issue_credit_note(
+    note = issue_credit_note(
         db, invoice_id=made.invoice.id, reason="тест", actor=ACTOR, clock=clock
     )
     # Not the real series (CN-2026-000001) nor the wall clock's time and day (22.11.2026).
@@ -82,9 +82,7 @@ def test_a_credit_note_on_a_test_clock_is_numbered_and_dated_on_that_clock(
     assert subscription.renewal_invoice_id is None
     with db.begin():
         paid = db.scalars(select(Invoice).where(Invoice.subscription_id == subscription.id)).one()
-    real = money_ledger.issue_credit_note(
-        db, invoice_id=paid.id, reason="ошибка", actor=ACTOR, clock=clock
-    )
+    real = issue_credit_note(db, invoice_id=paid.id, reason="ошибка", actor=ACTOR, clock=clock)
     assert real.number == "CN-2026-000001"
 
 
@@ -96,9 +94,7 @@ def test_a_credit_notes_year_is_its_day_in_the_accounts_timezone(
     clock.instant = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
     with db.begin():
         paid = db.scalars(select(Invoice).where(Invoice.subscription_id == subscription.id)).one()
-    note = money_ledger.issue_credit_note(
-        db, invoice_id=paid.id, reason="ошибка", actor=ACTOR, clock=clock
-    )
+    note = issue_credit_note(db, invoice_id=paid.id, reason="ошибка", actor=ACTOR, clock=clock)
     assert note.number == "CN-2027-000001"
     assert credit_note_document(db, clock, note.id).issued_on == date(2027, 1, 1)
 

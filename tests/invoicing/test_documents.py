@@ -35,10 +35,10 @@ from podpiska.invoicing.documents import (
     prepare_documents,
     resolve_source,
 )
-from podpiska.invoicing.ledger import issue_credit_note
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import billing, changes
+from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import (
     ACTOR,
     GOOD_INN,

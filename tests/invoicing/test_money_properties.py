@@ -22,11 +22,11 @@ from podpiska.core.db.models import CreditEntry, Invoice, Payment, Refund
 from podpiska.core.domain.errors import DomainError
 from podpiska.invoicing.ledger import (
     credit_balance,
-    issue_credit_note,
     refund_credit,
     verify,
 )
-from podpiska.subscriptions import billing, changes
+from podpiska.subscriptions import billing, changes, settlement
+from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, START, move_to, open_account, order
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def _step(db: Session, clock: FixedClock, account_id: int, sub_id: int, step: tu
             amount = {"part": (due / 2).quantize(Decimal("0.01")), "full": due,
                       "over": due + Decimal("123.45")}[value]  # fmt: skip
             if amount > 0:
-                billing.register_payment(
+                settlement.register_payment(
                     db,
                     invoice_id=invoice.id,
                     amount=amount,
@@ -126,7 +126,7 @@ def test_no_money_is_created_or_lost(
         )
         account_id = open_account(db, clock).id
         first = order(db, clock, account_id, plan="business", months=12)
-        billing.register_payment(
+        settlement.register_payment(
             db,
             invoice_id=first.invoice.id,
             amount=first.invoice.total,

@@ -16,7 +16,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core.db.models import AuditEntry, Invoice, Payment, Subscription
 from podpiska.core.domain.errors import DomainError
-from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions import billing, lifecycle, settlement
 from podpiska.subscriptions.domain.lifecycle import reminder_due_on
 from tests.helpers import (
     ACTOR,
@@ -231,7 +231,7 @@ def test_an_overpayment_pays_the_invoice_and_credits_the_rest(
 
     account_id = open_account(db, clock).id
     invoice = order(db, clock, account_id, months=12).invoice  # 21 492,00
-    paid = billing.register_payment(
+    paid = settlement.register_payment(
         db,
         invoice_id=invoice.id,
         amount=D("22000.00"),
@@ -259,7 +259,7 @@ def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClo
     ]
     for amount, method, code in attempts:
         with pytest.raises(DomainError) as caught:
-            billing.register_payment(
+            settlement.register_payment(
                 db,
                 invoice_id=invoice_id,
                 amount=amount,  # type: ignore[arg-type]
@@ -269,7 +269,7 @@ def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClo
             )
         assert caught.value.code == code, (amount, method)
     with pytest.raises(DomainError) as caught:
-        billing.register_payment(
+        settlement.register_payment(
             db, invoice_id=999, amount=D(1), method="card", actor=ACTOR, clock=clock
         )
     assert refused("not_found", caught).http_status == 404

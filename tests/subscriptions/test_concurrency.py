@@ -18,7 +18,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Payment, Subscription
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 from tests.helpers import (
     ACTOR,
     active_subscription,
@@ -59,7 +59,7 @@ def paying(
     invoice_id: int, amount: Decimal, clock: FixedClock, ref: str
 ) -> Callable[[Session], Any]:
     def call(session: Session) -> int:
-        result = billing.register_payment(
+        result = settlement.register_payment(
             session, invoice_id=invoice_id, amount=amount, method="bank_transfer",
             external_id=ref, actor=ACTOR, clock=clock,
         )  # fmt: skip

@@ -16,7 +16,7 @@ from podpiska.core.clocks import FixedTime
 from podpiska.core.db.models import AuditEntry, BankPayment, Delivery, Invoice, TestClock
 from podpiska.entrypoints.context import Context
 from podpiska.notifications import fanout as notifications
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import (
     CUSTOMER,
@@ -276,7 +276,7 @@ def test_a_test_clock_is_created_advanced_and_shows_what_happened(client: TestCl
         ordered = billing.order_subscription(
             db, account_id=account.id, plan="basic", months=1, actor="test", clock=then
         )
-        billing.register_payment(
+        settlement.register_payment(
             db, invoice_id=ordered.invoice.id, amount=ordered.invoice.total,
             method="bank_transfer", actor="test", clock=then,
         )  # fmt: skip

@@ -36,7 +36,7 @@ from podpiska.core.db.models import (
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import fetch_pdf
 from podpiska.invoicing.documents import INVOICE
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 from tests.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,
@@ -136,7 +136,7 @@ def site_platform_context(db_url: str, tmp_path: Path, *, public_url: str) -> Co
         order = billing.order_subscription(
             db, account_id=account.id, plan="business", months=12, users=12, actor="t", clock=then
         )
-        billing.register_payment(
+        settlement.register_payment(
             db,
             invoice_id=order.invoice.id,
             amount=Decimal(order.invoice.total),
@@ -470,7 +470,7 @@ def test_a_scheduled_lower_tariff_is_named_not_coded(client: TestClient) -> None
         order = billing.order_subscription(
             db, account_id=account.id, plan="standard", months=12, actor="test", clock=then
         )
-        billing.register_payment(
+        settlement.register_payment(
             db,
             invoice_id=order.invoice.id,
             amount=Decimal(order.invoice.total),
@@ -511,7 +511,7 @@ def test_the_pay_page_shows_the_credit_used(client: TestClient) -> None:
         order = billing.order_subscription(
             db, account_id=account.id, plan="standard", months=1, actor="test", clock=then
         )
-        billing.register_payment(
+        settlement.register_payment(
             db,
             invoice_id=order.invoice.id,
             amount=Decimal(order.invoice.total) + Decimal("3000.00"),
@@ -554,7 +554,7 @@ def test_every_payment_method_is_said_in_words() -> None:
     recorded with (the API's, the gateway's, a credit used on an invoice) has its words."""
     from podpiska.entrypoints.web import labels
     from podpiska.entrypoints.web.i18n import use_language
-    from podpiska.subscriptions.billing import PAYMENT_METHODS
+    from podpiska.subscriptions.settlement import PAYMENT_METHODS
 
     use_language("ru")
     for method in (*PAYMENT_METHODS, "credit"):

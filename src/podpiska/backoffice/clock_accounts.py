@@ -4,7 +4,7 @@ grace and suspension on it.
 
 Nothing here is a new rule: it chains the use-cases the API's scenario calls
 (`accounts.open_account` with `test_clock_id`, `billing.order_subscription`,
-`billing.register_payment`), at the clock's time, in ONE database transaction: each
+`settlement.register_payment`), at the clock's time, in ONE database transaction: each
 use-case's own transaction becomes a savepoint of it, so a refusal anywhere (a blank name,
 an unknown tariff, a period not sold, too many users) leaves nothing written.
 
@@ -31,7 +31,7 @@ from podpiska.core.clocks import FixedTime
 from podpiska.core.db.models import Account, Invoice, Subscription, TestClock
 from podpiska.core.db.session import read_only
 from podpiska.core.records import get_or_404
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 
 PAYMENT_METHOD = "manual"  # how "paid now" is registered (as `POST /invoices/{id}/payments`)
 
@@ -183,7 +183,7 @@ def open_test_account(
         subscription, invoice = order.subscription, order.invoice
         due = invoice.total - invoice.amount_paid
         if paid and invoice.status == "issued" and due > 0:
-            result = billing.register_payment(
+            result = settlement.register_payment(
                 db,
                 invoice_id=invoice.id,
                 amount=due,

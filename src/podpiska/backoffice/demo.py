@@ -26,7 +26,7 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import DEMO_ACTOR
 from podpiska.payments.bank import domain as bank_statement
 from podpiska.ports import Clock, PaymentGateway
-from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions import billing, lifecycle, settlement
 
 ACTOR = DEMO_ACTOR  # plays each made-up customer too (their consent to autopay)
 
@@ -165,7 +165,7 @@ def create_demo(
         if demo.pay and demo.autopay and gateway is not None and pay_with_test_card is not None:
             _pay_by_card(session, gateway, pay_with_test_card, order.invoice.id, clock=then)
         elif demo.pay:
-            billing.register_payment(
+            settlement.register_payment(
                 session,
                 invoice_id=order.invoice.id,
                 amount=Decimal(order.invoice.total),

@@ -833,7 +833,7 @@ def credit_note(
 ) -> None:
     """Correct a paid invoice: a credit note with its lines negated; the money goes to the
     account's credit."""
-    from podpiska.invoicing.ledger import issue_credit_note
+    from podpiska.subscriptions.credit_notes import issue_credit_note
 
     context = _context(ctx)
     with context.session() as db:

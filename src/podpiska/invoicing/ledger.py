@@ -22,34 +22,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.clocks import now_for
 from podpiska.core.db.models import (
     Account,
     BankPayment,
     CreditEntry,
-    CreditNote,
     Invoice,
-    InvoiceLine,
     JournalEntry,
-    LicenseLedgerEntry,
     Payment,
     Refund,
-    Subscription,
-    SubscriptionChange,
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
-from podpiska.core.records import audit, emit, get_or_404, snapshot
-from podpiska.invoicing.numbers import format_number, take_numbers
+from podpiska.core.records import audit, emit, get_or_404
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import Event, Status, transition
 
 RECEIVABLE = "receivable"
 DEFERRED = "deferred_revenue"
@@ -317,217 +308,6 @@ def request_refund(
         amount=amount,
     )
     return refund
-
-
-def issue_credit_note(
-    session: Session, *, invoice_id: int, reason: str, actor: str, clock: Clock
-) -> CreditNote:
-    """Correct a paid invoice: its lines negated in a credit note (numbered in its own
-    gapless series), the money to the customer's credit. The invoice itself never changes;
-    an unpaid one is voided instead.
-
-    The note is dated and numbered on the account's clock: its time (a test clock's, for an
-    account on one), the year of its day in the account's timezone, and for an account on a
-    test clock its own `TEST-CN-` series, as its invoices are `TEST-`."""
-    with session.begin():
-        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
-        # One lock order everywhere: the subscription, then its invoice.
-        subscription = (
-            get_or_404(session, Subscription, invoice.subscription_id, "subscription", lock=True)
-            if invoice.subscription_id is not None
-            else None
-        )
-        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
-        if invoice.status != "paid":
-            raise DomainError(
-                "credit_note_not_allowed", number=invoice.number, status=invoice.status
-            )
-        already = session.scalar(
-            select(func.count()).select_from(CreditNote).where(CreditNote.invoice_id == invoice_id)
-        )
-        if already:
-            raise DomainError("credit_note_exists", number=invoice.number)
-        account = get_or_404(session, Account, invoice.account_id, "account")
-        now = now_for(session, account, clock)
-        today = now.astimezone(ZoneInfo(account.timezone)).date()
-        year = today.year
-        ends_term = subscription is not None and _takes_back_running_term(
-            session, invoice, subscription, today
-        )
-        test = account.test_clock_id is not None
-        series = TEST_CREDIT_NOTE_SERIES if test else CREDIT_NOTE_SERIES
-        number = ("TEST-CN-" if test else "CN-") + format_number(
-            year, take_numbers(session, series, year)
-        )
-        lines = session.scalars(
-            select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == invoice_id)
-            .order_by(InvoiceLine.position)
-        ).all()
-        note = CreditNote(
-            number=number,
-            invoice_id=invoice_id,
-            account_id=invoice.account_id,
-            total=-invoice.total,
-            reason=reason,
-            lines=[
-                {
-                    "position": line.position,
-                    "code": line.code,
-                    "description": line.description,
-                    "amount": str(-line.amount),
-                    "refers_to": f"{invoice.number}/{line.position}",
-                }
-                for line in lines
-            ],
-            created_at=now,
-            actor=actor,
-        )
-        session.add(note)
-        session.flush()
-        grant_credit(
-            session,
-            account_id=invoice.account_id,
-            amount=invoice.total,
-            reason=f"credit note {number}",
-            actor=actor,
-            at=now,
-            invoice_id=invoice_id,
-        )
-        audit(
-            session,
-            actor=actor,
-            action="credit_note.issued",
-            object_type="credit_note",
-            object_id=note.id,
-            account_id=invoice.account_id,
-            at=now,
-            after={"number": number, "invoice": invoice.number, "total": str(note.total)},
-        )
-        emit(
-            session,
-            "credit_note.issued",
-            account_id=invoice.account_id,
-            subscription_id=invoice.subscription_id,
-            occurred_on=today,
-            at=now,
-            credit_note_id=note.id,
-            number=number,
-            invoice_number=invoice.number,
-            total=note.total,
-        )
-        if ends_term:
-            assert subscription is not None
-            _end_credited_term(session, subscription, note, today=today, now=now, actor=actor)
-    return note
-
-
-_TERM_EVENTS = ("activated", "renewed", "restored")  # the license ledger's paid terms
-
-
-def _takes_back_running_term(
-    session: Session, invoice: Invoice, subscription: Subscription, today: date
-) -> bool:
-    """Whether a credit note on `invoice` takes back the money of the term running today
-    (then it ends that term), refused when it cannot (a DomainError), or takes back money of
-    a term already over (nothing to end). See docs/changes.md, "Credit notes"."""
-    if subscription.status != Status.ACTIVE.value or subscription.ends_on is None:
-        return False  # no paid term runs: grace, suspended, cancelled
-    if subscription.ends_on <= today:
-        return False
-    if invoice.kind == "change":
-        change = session.scalars(
-            select(SubscriptionChange).where(SubscriptionChange.invoice_id == invoice.id)
-        ).first()
-        in_force = (
-            change is not None
-            and change.status == "applied"
-            and subscription.starts_on is not None
-            and change.effective_on >= subscription.starts_on
-        )
-        if in_force:
-            raise DomainError(
-                "credit_note_change_in_force",
-                number=invoice.number,
-                paid_through=subscription.ends_on - timedelta(days=1),
-            )
-        return False
-    if invoice.kind not in ("order", "renewal"):
-        return False
-    terms = session.execute(
-        select(LicenseLedgerEntry.id, LicenseLedgerEntry.invoice_id, LicenseLedgerEntry.starts_on)
-        .where(
-            LicenseLedgerEntry.subscription_id == subscription.id,
-            LicenseLedgerEntry.event.in_(_TERM_EVENTS),
-        )
-        .order_by(LicenseLedgerEntry.id)
-    ).all()
-    mine = [n for n, row in enumerate(terms) if row.invoice_id == invoice.id]
-    if not mine:
-        return False  # the invoice never started a term (e.g. a renewal paid after a cancel)
-    later = terms[mine[-1] + 1 :]
-    ahead = subscription.starts_on is not None and subscription.starts_on > today
-    if later:
-        if ahead and all(row.starts_on is None or row.starts_on > today for row in later):
-            # This invoice's term runs today and the next one is paid ahead of it.
-            raise DomainError(
-                "credit_note_term_ahead", number=invoice.number, starts_on=subscription.starts_on
-            )
-        return False  # a later term replaced this one: its money is for days gone by
-    if ahead:
-        # The term this invoice paid has not started (a renewal paid early); the term
-        # running today was paid by another invoice.
-        raise DomainError(
-            "credit_note_term_ahead", number=invoice.number, starts_on=subscription.starts_on
-        )
-    return True
-
-
-def _end_credited_term(
-    session: Session,
-    subscription: Subscription,
-    note: CreditNote,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """The running term's money was taken back: its access ends on the note's day (the term
-    is cut at `today`, the subscription cancelled, autopay off, an open renewal voided)."""
-    from podpiska.subscriptions.billing import _SUB_FIELDS, _void_open_renewal, ledger
-
-    before = snapshot(subscription, *_SUB_FIELDS)
-    transition(Status(subscription.status), Event.CREDITED)
-    _void_open_renewal(session, subscription, today, now, actor)
-    subscription.status = Status.CANCELLED.value
-    subscription.ends_on = max(today, subscription.starts_on or today)
-    subscription.autopay = False
-    subscription.cancel_at_period_end = False
-    subscription.last_reminder_days = None
-    subscription.updated_at = now
-    ledger(session, subscription, "cancelled", effective_on=today, now=now)
-    audit(
-        session,
-        actor=actor,
-        action="subscription.cancelled",
-        object_type="subscription",
-        object_id=subscription.id,
-        account_id=subscription.account_id,
-        at=now,
-        before=before,
-        after=snapshot(subscription, *_SUB_FIELDS),
-    )
-    emit(
-        session,
-        "subscription.cancelled",
-        account_id=subscription.account_id,
-        subscription_id=subscription.id,
-        occurred_on=today,
-        at=now,
-        reason=f"credit note {note.number}",
-        credit_note_id=note.id,
-        paid_through=subscription.ends_on - timedelta(days=1),
-    )
 
 
 @dataclass

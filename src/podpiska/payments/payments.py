@@ -41,7 +41,7 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.records import acts_for_account, audit, emit, get_or_404, not_found
 from podpiska.invoicing.invoices import invoice_lines
-from podpiska.invoicing.ledger import CASH, CREDIT, grant_credit, post, request_refund
+from podpiska.invoicing.ledger import CASH, CREDIT, post, request_refund
 from podpiska.ports import (
     METHOD_TYPES,
     VAT_CODE_EXEMPT,
@@ -56,8 +56,13 @@ from podpiska.ports import (
     ReceiptItem,
     RefundRequest,
 )
-from podpiska.subscriptions.billing import not_payable, record_payment
 from podpiska.subscriptions.domain.lifecycle import Status, next_autopay_charge
+from podpiska.subscriptions.settlement import (
+    PaymentRows,
+    lock_invoice,
+    not_payable,
+    record_payment,
+)
 
 # How each gateway method type is recorded as a payment.
 PAYMENT_METHOD_OF = {"bank_card": "card", "yoo_money": "e_wallet", "sbp": "sbp"}
@@ -476,13 +481,9 @@ def _vat_code(vat_mode: str, vat_rate: str | None, *, prepayment: bool) -> int:
 
 
 def _lock_invoice(session: Session, invoice_id: int) -> tuple[Invoice, Subscription, Account]:
-    """The invoice, its subscription and account; locks in the order used everywhere: the
-    subscription, then its invoice."""
-    found = get_or_404(session, Invoice, invoice_id, "invoice")
-    subscription = get_or_404(
-        session, Subscription, found.subscription_id, "subscription", lock=True
-    )
-    invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
+    """The invoice, its subscription (locked in the one order: `settlement.lock_invoice`)
+    and its account."""
+    invoice, subscription = lock_invoice(session, invoice_id)
     account = get_or_404(session, Account, invoice.account_id, "account")
     return invoice, subscription, account
 
@@ -678,7 +679,7 @@ def _book(
         return earlier.id
     actor = f"gateway:{attempt.gateway}"
     if not_payable(invoice, subscription) is None:
-        booked = record_payment(
+        return record_payment(
             session,
             invoice=invoice,
             subscription=subscription,
@@ -689,24 +690,24 @@ def _book(
             actor=actor,
             now=now,
             today=today,
-        )
-        return booked.id
-    booked = Payment(
-        invoice_id=invoice.id,
-        account_id=account.id,
-        method=method,
-        amount=payment.amount,
-        status="succeeded",
-        external_id=payment.id,
-        received_on=today,
-        created_at=now,
-    )
-    session.add(booked)
-    session.flush()
+        ).id
     # Nobody asked to pay twice: the money goes back the way it came, to this very payment
     # (through the account's credit, so a refund the gateway refuses stays there).
-    grant_credit(
-        session,
+    rows = PaymentRows(session)
+    booked = rows.payment(
+        {
+            "id": None,
+            "invoice_id": invoice.id,
+            "account_id": account.id,
+            "method": method,
+            "amount": payment.amount,
+            "status": "succeeded",
+            "external_id": payment.id,
+            "received_on": today,
+            "created_at": now,
+        }
+    )
+    rows.grant_credit(
         account_id=account.id,
         amount=payment.amount,
         reason=f"payment for invoice {invoice.number}, which could no longer take it",
@@ -715,6 +716,7 @@ def _book(
         invoice_id=invoice.id,
         from_ledger=CASH,
     )
+    rows.write(session)
     refund = request_refund(
         session,
         account_id=account.id,
@@ -722,7 +724,7 @@ def _book(
         reason=f"Возврат: счёт № {invoice.number} уже оплачен или закрыт",
         actor=actor,
         at=now,
-        payment_id=booked.id,
+        payment_id=booked,
         gateway=attempt.gateway,
     )
     audit(
@@ -730,7 +732,7 @@ def _book(
         actor=actor,
         action="payment.surplus_refunded",
         object_type="payment",
-        object_id=booked.id,
+        object_id=booked,
         account_id=account.id,
         at=now,
         after={
@@ -741,7 +743,7 @@ def _book(
             "refund_id": refund.id,
         },
     )
-    return booked.id
+    return booked
 
 
 def _save_method(

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,31 +25,21 @@ from podpiska.core.db.models import (
     Account,
     Invoice,
     InvoiceLine,
-    LicenseLedgerEntry,
     OutboxEvent,
-    Payment,
     PaymentMethod,
     Subscription,
 )
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.domain.money import ZERO, is_money
+from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.records import (
     acts_for_account,
     audit,
     emit,
     get_or_404,
-    jsonable,
     snapshot,
 )
 from podpiska.invoicing.invoices import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
-from podpiska.invoicing.ledger import (
-    CASH,
-    RECEIVABLE,
-    apply_credit,
-    grant_credit,
-    post,
-)
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import (
     Event,
@@ -59,73 +48,13 @@ from podpiska.subscriptions.domain.lifecycle import (
     renewal_start,
     transition,
 )
-
-PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "sbp", "manual")
-_SUB_FIELDS = (
-    "status",
-    "plan",
-    "months",
-    "seats",
-    "starts_on",
-    "ends_on",
-    "autopay",
-    "cancel_at_period_end",
-    "catalog_version",
+from podpiska.subscriptions.records import (
+    SUB_FIELDS,
+    ledger,
+    live_subscription,
+    void_open_renewal,
 )
-
-
-def live_subscription(session: Session, account_id: int, *, lock: bool = False) -> Subscription:
-    stmt = select(Subscription).where(
-        Subscription.account_id == account_id, Subscription.status != Status.CANCELLED.value
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    found = session.scalars(stmt).first()
-    if found is None:
-        raise DomainError("no_subscription", account_id=account_id)
-    return found
-
-
-def ledger(
-    session: Session,
-    subscription: Subscription,
-    event: str,
-    *,
-    effective_on: date,
-    now: datetime,
-    invoice_id: int | None = None,
-) -> None:
-    session.add(
-        LicenseLedgerEntry(
-            **_ledger_row(
-                subscription, event, effective_on=effective_on, now=now, invoice_id=invoice_id
-            )
-        )
-    )
-
-
-def _ledger_row(
-    subscription: PayableSubscription,
-    event: str,
-    *,
-    effective_on: date,
-    now: datetime,
-    invoice_id: int | None,
-) -> dict[str, Any]:
-    """The license ledger row of `event`: the license as it is now."""
-    return {
-        "subscription_id": subscription.id,
-        "account_id": subscription.account_id,
-        "event": event,
-        "effective_on": effective_on,
-        "status": subscription.status,
-        "plan": subscription.plan,
-        "seats": subscription.seats,
-        "starts_on": subscription.starts_on,
-        "ends_on": subscription.ends_on,
-        "invoice_id": invoice_id,
-        "recorded_at": now,
-    }
+from podpiska.subscriptions.settlement import use_credit
 
 
 def purchase_history(session: Session, account_id: int) -> tuple[frozenset[str], frozenset[str]]:
@@ -234,7 +163,7 @@ def order_subscription(
             object_id=subscription.id,
             account_id=account_id,
             at=now,
-            after=snapshot(subscription, *_SUB_FIELDS),
+            after=snapshot(subscription, *SUB_FIELDS),
         )
         emit(
             session,
@@ -250,540 +179,6 @@ def order_subscription(
             total=q.total,
         )
     return Order(subscription, invoice)
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentResult:
-    payment: Payment
-    invoice: Invoice
-    subscription: Subscription
-    replayed: bool = False  # the same external payment was registered before
-
-
-def register_payment(
-    session: Session,
-    *,
-    invoice_id: int,
-    amount: Decimal,
-    method: str,
-    external_id: str | None = None,
-    actor: str,
-    clock: Clock,
-) -> PaymentResult:
-    """Money received for an invoice. When the invoice is paid in full, the order activates
-    or the renewal extends (restores) the subscription. A partial payment activates nothing;
-    an overpayment pays the invoice and puts the rest on the account's credit.
-    The same external payment (method + external id) registered twice applies once."""
-    if method not in PAYMENT_METHODS:
-        raise DomainError("invalid_payment_method", method=method, allowed=list(PAYMENT_METHODS))
-    if not isinstance(amount, Decimal) or not is_money(amount) or amount <= 0:
-        raise DomainError("invalid_amount", amount=str(amount))
-    with session.begin():
-        # Locks in one order everywhere: the subscription, then its invoice.
-        found = get_or_404(session, Invoice, invoice_id, "invoice")
-        subscription = get_or_404(
-            session, Subscription, found.subscription_id, "subscription", lock=True
-        )
-        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
-        if external_id:
-            earlier = session.scalars(
-                select(Payment).where(Payment.method == method, Payment.external_id == external_id)
-            ).first()
-            if earlier is not None:
-                return PaymentResult(earlier, invoice, subscription, replayed=True)
-        account = get_or_404(session, Account, invoice.account_id, "account")
-        payment = record_payment(
-            session,
-            invoice=invoice,
-            subscription=subscription,
-            account=account,
-            amount=amount,
-            method=method,
-            external_id=external_id,
-            actor=actor,
-            now=clock.now(),
-            today=today_for(session, account, clock),
-        )
-    return PaymentResult(payment, invoice, subscription)
-
-
-class PayableInvoice(Protocol):
-    """What the payment rules read and change on an invoice: its ORM object, or a plain
-    record of its row (the bank statement import, which writes its changes back in bulk)."""
-
-    id: int
-    number: str | None
-    account_id: int
-    subscription_id: int
-    kind: str
-    status: str
-    catalog_version: str
-    plan: str
-    months: int
-    seats: int
-    add_ons: list[str]
-    term_starts_on: date | None
-    term_ends_on: date | None
-    total: Decimal
-    amount_paid: Decimal
-    paid_at: datetime | None
-
-
-class PayableSubscription(Protocol):
-    """What the payment rules read and change on the license an invoice pays for."""
-
-    id: int
-    account_id: int
-    status: str
-    catalog_version: str
-    plan: str
-    months: int
-    seats: int
-    add_ons: list[str]
-    anchor_day: int | None
-    started_on: date | None
-    starts_on: date | None
-    ends_on: date | None
-    autopay: bool
-    cancel_at_period_end: bool
-    term_basis: Decimal | None
-    term_carry: Decimal | None
-    scheduled_plan: str | None
-    scheduled_seats: int | None
-    last_reminder_days: int | None
-    renewal_invoice_id: int | None
-    updated_at: datetime
-
-
-class PaymentWrites(Protocol):
-    """Where the rows of a payment go: the session, one ORM object each (`record_payment`),
-    or lists of rows written together (the bank statement import's `PaymentRows`)."""
-
-    def payment(self, values: dict[str, Any]) -> int: ...
-
-    def post(
-        self,
-        *,
-        account_id: int,
-        debit: str,
-        credit: str,
-        amount: Decimal,
-        kind: str,
-        document: str,
-        at: datetime,
-    ) -> None: ...
-
-    def grant_credit(
-        self,
-        *,
-        account_id: int,
-        amount: Decimal,
-        reason: str,
-        actor: str,
-        at: datetime,
-        invoice_id: int,
-        from_ledger: str,
-    ) -> None: ...
-
-    def audit(
-        self,
-        *,
-        actor: str,
-        action: str,
-        object_type: str,
-        object_id: int | str,
-        account_id: int | None,
-        at: datetime,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-    ) -> None: ...
-
-    def emit(
-        self,
-        event_type: str,
-        *,
-        account_id: int | None,
-        subscription_id: int | None,
-        occurred_on: date,
-        at: datetime,
-        **payload: Any,
-    ) -> None: ...
-
-    def ledger(self, values: dict[str, Any]) -> None: ...
-
-    def apply_change(
-        self,
-        invoice: PayableInvoice,
-        subscription: PayableSubscription,
-        *,
-        today: date,
-        now: datetime,
-        actor: str,
-    ) -> None: ...
-
-
-class _SessionWrites:
-    """A payment's rows added to the session (the path of every payment but the bank
-    import's bulk one); `last` is the Payment object written."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.last: Payment | None = None
-
-    def payment(self, values: dict[str, Any]) -> int:
-        payment = Payment(**values)
-        self.session.add(payment)
-        if payment.id is None:
-            self.session.flush()
-        self.last = payment
-        return payment.id
-
-    def post(self, **values: Any) -> None:
-        post(self.session, **values)
-
-    def grant_credit(self, **values: Any) -> None:
-        grant_credit(self.session, **values)
-
-    def audit(self, **values: Any) -> None:
-        audit(self.session, **values)
-
-    def emit(self, event_type: str, **values: Any) -> None:
-        emit(self.session, event_type, **values)
-
-    def ledger(self, values: dict[str, Any]) -> None:
-        self.session.add(LicenseLedgerEntry(**values))
-
-    def apply_change(
-        self,
-        invoice: PayableInvoice,
-        subscription: PayableSubscription,
-        *,
-        today: date,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        from podpiska.subscriptions.changes import apply_paid_change
-
-        assert isinstance(invoice, Invoice) and isinstance(subscription, Subscription)
-        apply_paid_change(self.session, invoice, subscription, today=today, now=now, actor=actor)
-
-
-def needs_session(invoice: PayableInvoice) -> bool:
-    """Whether paying this invoice in full needs the ORM session (a mid-term change is
-    applied by `changes.apply_paid_change`): such payments go through `record_payment`."""
-    return invoice.kind == "change"
-
-
-def not_payable(invoice: PayableInvoice, subscription: PayableSubscription) -> str | None:
-    """Why money cannot go to this invoice now (None: it can)."""
-    if invoice.status != "issued":
-        return invoice.status
-    if invoice.kind == "renewal" and (
-        subscription.status == Status.CANCELLED.value
-        or invoice.term_starts_on != subscription.ends_on
-    ):
-        return "stale"  # the renewal no longer fits the license (cancelled or renewed since)
-    if invoice.kind == "order" and subscription.status != Status.PENDING.value:
-        return "stale"
-    return None
-
-
-def record_payment(
-    session: Session,
-    *,
-    invoice: Invoice,
-    subscription: Subscription,
-    account: Account,
-    amount: Decimal,
-    method: str,
-    external_id: str | None,
-    actor: str,
-    now: datetime,
-    today: date,
-    payment_id: int | None = None,
-) -> Payment:
-    """The body of a payment, in the caller's transaction, on rows it has locked (the
-    subscription, then the invoice). With a reserved `payment_id` nothing is flushed, so a
-    caller can record many payments and write them together."""
-    writes = _SessionWrites(session)
-    _record_payment(
-        writes,
-        invoice=invoice,
-        subscription=subscription,
-        amount=amount,
-        method=method,
-        external_id=external_id,
-        actor=actor,
-        now=now,
-        today=today,
-        payment_id=payment_id,
-    )
-    assert writes.last is not None
-    return writes.last
-
-
-def record_payment_rows(
-    writes: PaymentWrites,
-    *,
-    invoice: PayableInvoice,
-    subscription: PayableSubscription,
-    amount: Decimal,
-    method: str,
-    external_id: str | None,
-    actor: str,
-    now: datetime,
-    today: date,
-    payment_id: int,
-) -> None:
-    """`record_payment` for bulk writers: the same rules, the same rows handed to `writes`
-    (which collects them); the changes to `invoice` and `subscription` (plain records of
-    rows the caller has locked) are the caller's to write back. A reserved `payment_id`;
-    not for an invoice that `needs_session`."""
-    _record_payment(
-        writes,
-        invoice=invoice,
-        subscription=subscription,
-        amount=amount,
-        method=method,
-        external_id=external_id,
-        actor=actor,
-        now=now,
-        today=today,
-        payment_id=payment_id,
-    )
-
-
-def _record_payment(
-    writes: PaymentWrites,
-    *,
-    invoice: PayableInvoice,
-    subscription: PayableSubscription,
-    amount: Decimal,
-    method: str,
-    external_id: str | None,
-    actor: str,
-    now: datetime,
-    today: date,
-    payment_id: int | None,
-) -> None:
-    problem = not_payable(invoice, subscription)
-    if problem is not None:
-        raise DomainError("invoice_not_payable", number=invoice.number, status=problem)
-    due = invoice.total - invoice.amount_paid
-    excess = max(amount - due, ZERO)  # an overpayment goes to the account's credit
-    payment_id = writes.payment(
-        {
-            "id": payment_id,
-            "invoice_id": invoice.id,
-            "account_id": invoice.account_id,
-            "method": method,
-            "amount": amount,
-            "status": "succeeded",
-            "external_id": external_id,
-            "received_on": today,
-            "created_at": now,
-        }
-    )
-    invoice.amount_paid = invoice.amount_paid + amount - excess
-    writes.post(
-        account_id=invoice.account_id,
-        debit=CASH,
-        credit=RECEIVABLE,
-        amount=amount - excess,
-        kind="payment",
-        document=f"payment:{payment_id}",
-        at=now,
-    )
-    if excess > ZERO:
-        writes.grant_credit(
-            account_id=invoice.account_id,
-            amount=excess,
-            reason=f"overpayment of invoice {invoice.number}",
-            actor=actor,
-            at=now,
-            invoice_id=invoice.id,
-            from_ledger=CASH,
-        )
-    writes.audit(
-        actor=actor,
-        action="payment.registered",
-        object_type="payment",
-        object_id=payment_id,
-        account_id=invoice.account_id,
-        at=now,
-        after={"invoice": invoice.number, "amount": str(amount), "method": method},
-    )
-    _settle(writes, invoice, subscription, today=today, now=now, actor=actor)
-
-
-def settle(
-    session: Session,
-    invoice: Invoice,
-    subscription: Subscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """After money (or credit) came in: partly paid, or paid and applied. In a transaction."""
-    _settle(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
-
-
-def _settle(
-    writes: PaymentWrites,
-    invoice: PayableInvoice,
-    subscription: PayableSubscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    if invoice.amount_paid < invoice.total:
-        writes.emit(
-            "invoice.partially_paid",
-            account_id=invoice.account_id,
-            subscription_id=subscription.id,
-            occurred_on=today,
-            at=now,
-            invoice_id=invoice.id,
-            number=invoice.number,
-            amount_paid=invoice.amount_paid,
-            total=invoice.total,
-        )
-    else:
-        invoice.status = "paid"
-        invoice.paid_at = now
-        writes.emit(
-            "invoice.paid",
-            account_id=invoice.account_id,
-            subscription_id=subscription.id,
-            occurred_on=today,
-            at=now,
-            invoice_id=invoice.id,
-            number=invoice.number,
-            total=invoice.total,
-        )
-        _apply_paid(writes, invoice, subscription, today=today, now=now, actor=actor)
-
-
-def use_credit(
-    session: Session,
-    invoice: Invoice,
-    subscription: Subscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """The account's credit goes to a just-issued invoice first (in its transaction)."""
-    if apply_credit(session, invoice, actor=actor, at=now) > ZERO:
-        settle(session, invoice, subscription, today=today, now=now, actor=actor)
-
-
-def _apply_paid_invoice(
-    session: Session,
-    invoice: Invoice,
-    subscription: Subscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    _apply_paid(_SessionWrites(session), invoice, subscription, today=today, now=now, actor=actor)
-
-
-def _license_snapshot(subscription: PayableSubscription) -> dict[str, Any]:
-    """`common.snapshot` of the license's _SUB_FIELDS, for an ORM object or a record."""
-    return {name: json_value(getattr(subscription, name)) for name in _SUB_FIELDS}
-
-
-def json_value(value: Any) -> Any:
-    """`common.jsonable(value)`, quicker for the plain values of rows and events (the bank
-    import makes a hundred thousand of them)."""
-    kind = type(value)
-    if value is None or kind is str or kind is int or kind is bool:
-        return value
-    if kind is Decimal:
-        return str(value)
-    if kind is date or kind is datetime:
-        return value.isoformat()
-    return jsonable(value)
-
-
-def _apply_paid(
-    writes: PaymentWrites,
-    invoice: PayableInvoice,
-    subscription: PayableSubscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    if invoice.kind == "change":
-        writes.apply_change(invoice, subscription, today=today, now=now, actor=actor)
-        return
-    before = _license_snapshot(subscription)
-    status = Status(subscription.status)
-    if invoice.kind == "order":
-        transition(status, Event.PAID)
-        anchor = today.day
-        term = term_from(today, invoice.months, anchor)
-        subscription.anchor_day = anchor
-        subscription.started_on = today
-        event = "subscription.activated"
-    else:
-        transition(status, Event.RENEWED)
-        assert invoice.term_starts_on is not None and invoice.term_ends_on is not None
-        term = Term(invoice.term_starts_on, invoice.term_ends_on)
-        event = "subscription.renewed" if status is Status.ACTIVE else "subscription.restored"
-        subscription.renewal_invoice_id = None
-        subscription.cancel_at_period_end = False  # paying for the next term undoes it
-        # Grandfathering ends at renewal: the license moves to what it was renewed on.
-        subscription.catalog_version = invoice.catalog_version
-        subscription.plan = invoice.plan
-        subscription.months = invoice.months
-        subscription.seats = invoice.seats
-        subscription.add_ons = list(invoice.add_ons)
-        subscription.scheduled_plan = None  # a scheduled downgrade took effect with it
-        subscription.scheduled_seats = None
-    subscription.term_basis = invoice.total  # what the term was invoiced for
-    subscription.term_carry = None  # a new term: nothing left over from a recount yet
-    subscription.status = Status.ACTIVE.value
-    subscription.starts_on = term.starts_on
-    subscription.ends_on = term.ends_on
-    subscription.last_reminder_days = None
-    subscription.updated_at = now
-    writes.ledger(
-        _ledger_row(
-            subscription,
-            event.split(".")[1],
-            effective_on=today,
-            now=now,
-            invoice_id=invoice.id,
-        )
-    )
-    writes.audit(
-        actor=actor,
-        action=event,
-        object_type="subscription",
-        object_id=subscription.id,
-        account_id=subscription.account_id,
-        at=now,
-        before=before,
-        after=_license_snapshot(subscription),
-    )
-    writes.emit(
-        event,
-        account_id=subscription.account_id,
-        subscription_id=subscription.id,
-        occurred_on=today,
-        at=now,
-        plan=subscription.plan,
-        starts_on=term.starts_on,
-        ends_on=term.ends_on,
-        paid_through=term.paid_through,
-        invoice_id=invoice.id,
-    )
 
 
 def _renewal_term(catalog: Catalog, subscription: Subscription, months: int, today: date) -> Term:
@@ -1107,7 +502,7 @@ def cancel_subscription(
         status = Status(subscription.status)
         now = clock.now()
         today = today_for(session, account, clock)
-        before = snapshot(subscription, *_SUB_FIELDS)
+        before = snapshot(subscription, *SUB_FIELDS)
         if status is Status.PENDING:
             if undo:
                 return subscription
@@ -1135,13 +530,13 @@ def cancel_subscription(
             subscription.cancel_at_period_end = not undo
             if not undo:
                 subscription.autopay = False  # nothing is charged after a cancellation
-                _void_open_renewal(session, subscription, today, now, actor)
+                void_open_renewal(session, subscription, today, now, actor)
             event = "subscription.cancel_scheduled"
         else:
             if undo:
                 raise DomainError("cancel_not_allowed", status=status.value)
             transition(status, Event.TERM_ENDED_CANCELLED)
-            _void_open_renewal(session, subscription, today, now, actor)
+            void_open_renewal(session, subscription, today, now, actor)
             subscription.status = Status.CANCELLED.value
             subscription.autopay = False
             event = "subscription.cancelled"
@@ -1160,26 +555,6 @@ def cancel_subscription(
             reason="cancelled by the customer",
         )
     return subscription
-
-
-def _void_open_renewal(
-    session: Session, subscription: Subscription, today: date, now: datetime, actor: str
-) -> None:
-    if subscription.renewal_invoice_id is None:
-        return
-    invoice = session.get(
-        Invoice, subscription.renewal_invoice_id, with_for_update=True, populate_existing=True
-    )
-    if invoice is not None:
-        void_invoice(
-            session,
-            invoice=invoice,
-            reason="subscription cancelled",
-            today=today,
-            now=now,
-            actor=actor,
-        )
-    subscription.renewal_invoice_id = None
 
 
 def _record_change(

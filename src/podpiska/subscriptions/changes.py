@@ -21,9 +21,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from podpiska.accounts.accounts import active_user_count
-from podpiska.catalog.domain.catalog import CatalogVersion, Plan
-from podpiska.catalog.domain.pricing import term_price
+from podpiska.catalog.domain.catalog import Plan
 from podpiska.catalog.store import catalog_in_force, latest_document
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import (
@@ -36,22 +34,20 @@ from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
 from podpiska.core.domain.terms import ONE_DAY
-from podpiska.core.records import audit, emit, get_or_404, snapshot
+from podpiska.core.records import audit, emit, get_or_404
 from podpiska.invoicing.invoices import NewInvoice, void_invoice, write_invoices, written
 from podpiska.invoicing.ledger import grant_credit
 from podpiska.ports import Clock
+from podpiska.subscriptions.change_apply import apply_change, compute_change
 from podpiska.subscriptions.domain.lifecycle import Status
 from podpiska.subscriptions.domain.proration import (
     Change,
-    License,
-    add_add_on,
-    change_plan,
-    change_seats,
 )
+from podpiska.subscriptions.records import live_subscription
+from podpiska.subscriptions.settlement import use_credit
 
 TOKEN_TTL = timedelta(minutes=15)
 PENDING_FOR = timedelta(days=3)
-KINDS = ("seats", "plan", "add_on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,90 +77,6 @@ def subscription_owner(session: Session, subscription_id: int) -> int:
     with session.begin():
         read_only(session)
         return get_or_404(session, Subscription, subscription_id, "subscription").account_id
-
-
-def current_license(version: CatalogVersion, subscription: Subscription, currency: str) -> License:
-    assert subscription.starts_on and subscription.ends_on
-    plan = version.plan(subscription.plan)
-    add_ons = tuple(subscription.add_ons or ())
-    basis = subscription.term_basis
-    if basis is None:  # sold before bases were kept: the list price at the term discount
-        basis = term_price(version, plan, subscription.seats, add_ons, subscription.months)
-    return License(
-        starts_on=subscription.starts_on,
-        ends_on=subscription.ends_on,
-        months=subscription.months,
-        plan=plan,
-        seats=subscription.seats,
-        add_ons=add_ons,
-        basis=basis,
-        anchor_day=subscription.anchor_day or subscription.starts_on.day,
-        currency=currency,
-        carry=subscription.term_carry or ZERO,
-    )
-
-
-def _compute(
-    session: Session,
-    subscription: Subscription,
-    account: Account,
-    kind: str,
-    params: dict[str, Any],
-    today: date,
-    latest: tuple[int, str] | None = None,
-) -> tuple[Change, str, str]:
-    """The change on day `today`, the fingerprint of the state it is computed on, and the
-    currency."""
-    if kind not in KINDS:
-        raise DomainError(
-            "invalid_field",
-            field="kind",
-            problem_ru="seats, plan или add_on",
-            problem_en="seats, plan or add_on",
-        )
-    if subscription.starts_on is not None and today < subscription.starts_on:
-        # A renewal was paid ahead: the subscription holds the next term only.
-        raise DomainError("renewed_ahead", starts_on=subscription.starts_on)
-    catalog = catalog_in_force(session, latest)
-    version = catalog.version(subscription.catalog_version)
-    license_ = current_license(version, subscription, catalog.currency)
-    if kind == "seats":
-        seats = params.get("seats")
-        change = change_seats(version, license_, seats, today)  # type: ignore[arg-type]
-    elif kind == "plan":
-        change = change_plan(
-            version,
-            license_,
-            str(params.get("plan", "")),
-            today,
-            active_users=lambda: active_user_count(session, account.id),
-            disk_used_mb=account.disk_used_mb,
-        )
-    else:
-        code = str(params.get("add_on", ""))
-        wanted = version.add_ons.get(code)
-        if wanted is not None and not wanted.sold_to(today, holds=False):
-            raise DomainError("add_on_not_sold", add_on=code, until=wanted.sold_until)
-        change = add_add_on(version, license_, code, today)
-    state = {
-        "subscription": subscription.id,
-        "plan": subscription.plan,
-        "seats": subscription.seats,
-        "add_ons": sorted(subscription.add_ons or ()),
-        "starts_on": subscription.starts_on.isoformat() if subscription.starts_on else None,
-        "ends_on": subscription.ends_on.isoformat() if subscription.ends_on else None,
-        "basis": str(license_.basis),
-        "carry": str(license_.carry),
-        "catalog": catalog.code,
-        "version": version.version,
-        "on": today.isoformat(),
-        "kind": kind,
-        "params": params,
-        "lines": [[line.code, str(line.amount)] for line in change.lines],
-        "new_ends_on": change.after.ends_on.isoformat(),
-    }
-    fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
-    return change, fingerprint, catalog.currency
 
 
 def _sign(secret: str, payload: dict[str, Any]) -> str:
@@ -213,7 +125,7 @@ def preview_change(
         subscription, account, document_id, digest = found
         _changeable(subscription)
         latest = (document_id, digest) if document_id is not None else None
-        change, fingerprint, currency = _compute(
+        change, fingerprint, currency = compute_change(
             session,
             subscription,
             account,
@@ -271,7 +183,7 @@ def commit_change(
             number = session.scalar(select(Invoice.number).where(Invoice.id == pending.invoice_id))
             raise DomainError("change_pending", number=number)
         try:
-            change, fingerprint, currency = _compute(
+            change, fingerprint, currency = compute_change(
                 session,
                 subscription,
                 account,
@@ -322,11 +234,9 @@ def commit_change(
                 session, account, subscription, change, today, now, actor, currency
             )
             record.invoice_id = invoice.id
-            from podpiska.subscriptions.billing import use_credit
-
             use_credit(session, invoice, subscription, today=today, now=now, actor=actor)
         else:
-            _apply(session, subscription, record, change, now, today, actor)
+            apply_change(session, subscription, record, change, now, today, actor)
             if change.amount_due < ZERO:
                 grant_credit(
                     session,
@@ -420,105 +330,6 @@ def _issue_change_invoice(
         deadline=today + PENDING_FOR,  # the change waits this long for its money
     )
     return written(session, write_invoices(session, [new], today=today, now=now, actor=actor)[0])
-
-
-def _apply(
-    session: Session,
-    subscription: Subscription,
-    record: SubscriptionChange,
-    change: Change,
-    now: datetime,
-    today: date,
-    actor: str,
-) -> None:
-    before = snapshot(subscription, "plan", "seats", "add_ons", "starts_on", "ends_on")
-    after = change.after
-    subscription.plan = after.plan.code
-    subscription.seats = after.seats
-    subscription.add_ons = list(after.add_ons)
-    if after.ends_on != subscription.ends_on or after.starts_on != subscription.starts_on:
-        subscription.starts_on = after.starts_on
-        subscription.ends_on = after.ends_on
-        subscription.anchor_day = after.anchor_day
-        subscription.last_reminder_days = None
-    subscription.term_basis = after.basis
-    subscription.term_carry = after.carry or None
-    subscription.updated_at = now
-    if change.kind.value == "plan":
-        subscription.scheduled_plan = None  # a later move supersedes a scheduled downgrade
-    if change.new_seats is not None and change.new_seats >= subscription.seats:
-        subscription.scheduled_seats = None  # and more users a scheduled reduction
-    if subscription.renewal_invoice_id is not None:
-        # The open renewal was priced for the old configuration: it is replaced.
-        from podpiska.subscriptions.billing import _void_open_renewal
-
-        _void_open_renewal(session, subscription, today, now, actor)
-    record.status = "applied"
-    record.applied_at = now
-    from podpiska.subscriptions.billing import ledger
-
-    ledger(
-        session, subscription, "changed", effective_on=today, now=now, invoice_id=record.invoice_id
-    )
-    audit(
-        session,
-        actor=actor,
-        action="subscription.changed",
-        object_type="subscription",
-        object_id=subscription.id,
-        account_id=subscription.account_id,
-        at=now,
-        before=before,
-        after=snapshot(subscription, "plan", "seats", "add_ons", "starts_on", "ends_on"),
-    )
-    emit(
-        session,
-        "subscription.changed",
-        account_id=subscription.account_id,
-        subscription_id=subscription.id,
-        occurred_on=today,
-        at=now,
-        change_id=record.id,
-        plan=subscription.plan,
-        seats=subscription.seats,
-        add_ons=subscription.add_ons,
-        paid_through=(subscription.ends_on - ONE_DAY) if subscription.ends_on else None,
-    )
-
-
-def apply_paid_change(
-    session: Session,
-    invoice: Invoice,
-    subscription: Subscription,
-    *,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """The change invoice is paid: apply its change exactly as previewed (recomputed on the
-    day it was committed; a change to the subscription since makes the invoice stale). In
-    the paying transaction (called by `billing.register_payment`)."""
-    record = session.scalars(
-        select(SubscriptionChange).where(SubscriptionChange.invoice_id == invoice.id)
-    ).first()
-    if record is None or record.status != "pending":
-        raise DomainError(
-            "invoice_not_payable",
-            number=invoice.number,
-            status=record.status if record else "orphan",
-        )
-    if record.expires_at is not None and record.expires_at <= now:
-        raise DomainError("invoice_not_payable", number=invoice.number, status="expired")
-    account = get_or_404(session, Account, subscription.account_id, "account")
-    try:
-        change, fingerprint, _ = _compute(
-            session, subscription, account, record.kind, record.params, record.effective_on
-        )
-    except DomainError:
-        fingerprint, change = "", None  # the subscription moved on: the change no longer fits
-    if change is None or fingerprint != record.fingerprint:
-        raise DomainError("invoice_not_payable", number=invoice.number, status="stale")
-    _apply(session, subscription, record, change, now, today, actor)
 
 
 def expire_pending(session: Session, *, now: datetime, actor: str, clock_id: int = 0) -> int:
@@ -630,8 +441,6 @@ class ChangeOptions:
 
 def change_options(session: Session, *, account_id: int, clock: Clock) -> ChangeOptions:
     """The account's live subscription and what `preview_change` can be asked about."""
-    from podpiska.subscriptions.billing import live_subscription
-
     with session.begin():
         read_only(session)
         account = get_or_404(session, Account, account_id, "account")

@@ -44,6 +44,7 @@ from podpiska.core.records import SYSTEM_LIFECYCLE
 from podpiska.invoicing.invoices import NewInvoice, quote_lines, write_invoices
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Status
+from podpiska.subscriptions.settlement import use_credit
 
 MAX_CATCH_UP_DAYS = 400
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N
@@ -502,8 +503,6 @@ class _Day:
         if not invoices:
             return
         self.flush()  # the rows the ORM path will read must be written first
-        from podpiska.subscriptions.billing import use_credit
-
         for invoice in invoices:
             subscription = self.session.get(
                 Subscription, invoice.subscription_id, populate_existing=True

@@ -31,7 +31,7 @@ from podpiska.entrypoints.api.schemas import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, settlement
 
 router = APIRouter(tags=["billing"])
 
@@ -117,7 +117,7 @@ def invoice(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
 def pay(invoice_id: Id, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Register money received for an invoice (bank transfer, manual). Paid in full: the
     order activates, the renewal extends or restores the subscription."""
-    result = billing.register_payment(
+    result = settlement.register_payment(
         db,
         invoice_id=invoice_id,
         amount=body.amount,
@@ -165,7 +165,7 @@ def credit_note(
     invoice_id: Id, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Correct a paid invoice: its lines negated in a credit note, the money to credit."""
-    from podpiska.invoicing.ledger import issue_credit_note
+    from podpiska.subscriptions.credit_notes import issue_credit_note
 
     note = issue_credit_note(
         db, invoice_id=invoice_id, reason=body.reason, actor=who.actor, clock=ctx.clock

@@ -8,7 +8,7 @@ prepayment) or sets it aside as not ours (`dismiss`, undone by `reopen`). A paym
 by its fingerprint, so importing the same statement twice changes nothing.
 
 Payments are applied a thousand to a transaction, by the rules of any payment
-(`billing.record_payment_rows`: the body of `record_payment`) but written in bulk. A
+(`settlement.record_payment_rows`: the body of `record_payment`) but written in bulk. A
 chunk's subscriptions, then invoices, are locked and read in a few statements as plain
 records; each payment changes them in turn, in the statement's order (a second payment to
 an invoice sees the first), and its rows (payment, journal, credit, audit, events, license
@@ -21,7 +21,7 @@ On PostgreSQL two connections take the chunks in turn: while a thread sends one 
 payment rows and updates and commits, the next chunk is locked, computed and encoded (and
 its bank rows written), so the database's work and ours overlap; chunks still commit one at
 a time, in order, each after the one before it. A payment to a mid-term change invoice,
-whose application needs the ORM (`changes.apply_paid_change`), goes through
+whose application needs the ORM (`change_apply.apply_paid_change`), goes through
 `record_payment` itself, with the other payments of its chunk to the same subscription.
 `one_by_one=True` is the path before all this: each payment through `record_payment` and
 the ORM (the reference, and the baseline of bench/statements.py).
@@ -30,8 +30,6 @@ the ORM (the reference, and the baseline of bench/statements.py).
 from __future__ import annotations
 
 import gc
-import os
-import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -58,14 +56,9 @@ from podpiska.core.db.bulk import (
 )
 from podpiska.core.db.models import (
     Account,
-    AuditEntry,
     BankPayment,
     Base,
-    CreditEntry,
     Invoice,
-    JournalEntry,
-    LicenseLedgerEntry,
-    OutboxEvent,
     Payment,
     Subscription,
     TestClock,
@@ -73,7 +66,7 @@ from podpiska.core.db.models import (
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
 from podpiska.core.records import audit, get_or_404
-from podpiska.invoicing.ledger import CASH, CREDIT, grant_credit
+from podpiska.invoicing.ledger import CASH, grant_credit
 from podpiska.payments.bank.domain import (
     AccountSection,
     BankDocument,
@@ -83,10 +76,12 @@ from podpiska.payments.bank.domain import (
     parse,
 )
 from podpiska.ports import Clock
-from podpiska.subscriptions.billing import (
+from podpiska.subscriptions.settlement import (
     PayableInvoice,
     PayableSubscription,
-    json_value,
+    PaymentRows,
+    lock_invoice,
+    locked,
     needs_session,
     not_payable,
     record_payment,
@@ -308,19 +303,13 @@ def _apply_chunk_one_by_one(
         subscriptions = {
             s.id: s
             for s in session.scalars(
-                select(Subscription)
-                .where(Subscription.id.in_(named))
-                .order_by(Subscription.id)
-                .with_for_update()
+                locked(select(Subscription).where(Subscription.id.in_(named)), Subscription.id)
             )
         }
         invoices = {
             i.number: i
             for i in session.scalars(
-                select(Invoice)
-                .where(Invoice.number.in_(numbers))
-                .order_by(Invoice.id)
-                .with_for_update()
+                locked(select(Invoice).where(Invoice.number.in_(numbers)), Invoice.id)
             )
         }
         accounts = {
@@ -396,7 +385,7 @@ def _apply_chunk_one_by_one(
 
 @dataclass(slots=True)
 class _InvoiceRecord:
-    """An invoice's row as the payment rules read and change it (`billing.PayableInvoice`)."""
+    """An invoice's row as the payment rules read and change it (`settlement.PayableInvoice`)."""
 
     id: int
     number: str | None
@@ -453,10 +442,10 @@ class _Records:
         rows = (
             session.connection()
             .execute(
-                select(*(self.table.c[name] for name in self.names))
-                .where(*where)
-                .order_by(self.table.c.id)
-                .with_for_update()
+                locked(
+                    select(*(self.table.c[name] for name in self.names)).where(*where),
+                    self.table.c.id,
+                )
             )
             .all()
         )
@@ -784,178 +773,8 @@ class _OrmRows:
         return status, note
 
 
-_JOURNAL = ("transaction", "ledger", "customer_account_id", "amount", "kind", "document",
-            "created_at")  # money_ledger.journal_rows's  # fmt: skip
-_AUDIT = ("at", "actor", "action", "object_type", "object_id", "account_id", "before", "after")
-_EVENT = ("type", "account_id", "subscription_id", "occurred_on", "payload", "created_at",
-          "fanned_out")  # fmt: skip
 _BANK = ("fingerprint", "source", "doc_number", "day", "amount", "payer", "payer_inn",
          "purpose", "status", "invoice_id", "payment_id", "note", "imported_at")  # fmt: skip
-
-
-def _uuid4_hex() -> Iterator[str]:
-    """`uuid.uuid4().hex` one after another, the random bytes read 256 ids at a time (a
-    system call for each id costs more than the rest of its journal rows)."""
-    while True:
-        block = os.urandom(16 * 256)
-        for start in range(0, len(block), 16):
-            yield uuid.UUID(bytes=block[start : start + 16], version=4).hex
-
-
-@dataclass
-class PaymentRows:
-    """The rows of many payments as plain dicts, the very values `record_payment` gives the
-    ORM (`billing.PaymentWrites`), written together by `write`: COPY on PostgreSQL,
-    executemany on SQLite."""
-
-    payments: list[dict[str, Any]] = field(default_factory=list)
-    journal: list[list[Any]] = field(default_factory=list)  # in the order of _JOURNAL
-    credits: list[dict[str, Any]] = field(default_factory=list)
-    audit_rows: list[list[Any]] = field(default_factory=list)  # in the order of _AUDIT
-    events: list[list[Any]] = field(default_factory=list)  # in the order of _EVENT
-    ledger_rows: list[dict[str, Any]] = field(default_factory=list)
-    transactions: Iterator[str] = field(default_factory=_uuid4_hex)
-
-    def payment(self, values: dict[str, Any]) -> int:
-        payment_id: int | None = values["id"]
-        if payment_id is None:
-            raise ValueError("payments written as rows need a reserved id")
-        self.payments.append(values)
-        return payment_id
-
-    def post(
-        self,
-        *,
-        account_id: int,
-        debit: str,
-        credit: str,
-        amount: Decimal,
-        kind: str,
-        document: str,
-        at: datetime,
-    ) -> None:
-        if amount == ZERO:  # as money_ledger.post (and journal_rows): nothing to post
-            return
-        transaction = next(self.transactions)
-        self.journal.append([transaction, debit, account_id, amount, kind, document, at])
-        self.journal.append([transaction, credit, account_id, -amount, kind, document, at])
-
-    def grant_credit(
-        self,
-        *,
-        account_id: int,
-        amount: Decimal,
-        reason: str,
-        actor: str,
-        at: datetime,
-        invoice_id: int,
-        from_ledger: str,
-    ) -> None:
-        # money_ledger.grant_credit for an invoice (no change): the entry and its posting
-        self.credits.append(
-            {
-                "account_id": account_id,
-                "amount": amount,
-                "reason": reason,
-                "change_id": None,
-                "invoice_id": invoice_id,
-                "created_at": at,
-                "actor": actor,
-            }
-        )
-        self.post(
-            account_id=account_id,
-            debit=from_ledger,
-            credit=CREDIT,
-            amount=amount,
-            kind="credit_grant",
-            document=f"invoice:{invoice_id}",
-            at=at,
-        )
-
-    def audit(
-        self,
-        *,
-        actor: str,
-        action: str,
-        object_type: str,
-        object_id: int | str,
-        account_id: int | None,
-        at: datetime,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-    ) -> None:
-        self.audit_rows.append(
-            [at, actor, action, object_type, str(object_id), account_id, before, after]
-        )
-
-    def emit(
-        self,
-        event_type: str,
-        *,
-        account_id: int | None,
-        subscription_id: int | None,
-        occurred_on: date,
-        at: datetime,
-        **payload: Any,
-    ) -> None:
-        self.events.append(
-            [
-                event_type,
-                account_id,
-                subscription_id,
-                occurred_on,
-                {key: json_value(value) for key, value in payload.items()},
-                at,
-                False,
-            ]
-        )
-
-    def ledger(self, values: dict[str, Any]) -> None:
-        self.ledger_rows.append(values)
-
-    def apply_change(
-        self,
-        invoice: PayableInvoice,
-        subscription: PayableSubscription,
-        *,
-        today: date,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        raise ValueError(
-            f"invoice {invoice.number}: a change is applied through record_payment, not as rows"
-        )
-
-    def encode(self, session: Session) -> list[Encoded]:
-        """The rows collected so far, encoded for writing (`bulk.insert_encoded`), and
-        forgotten."""
-        encoded = [
-            encode_rows(session, model, names, [[row[name] for name in names] for row in rows])
-            for model, rows in (
-                (Payment, self.payments),
-                (CreditEntry, self.credits),
-                (LicenseLedgerEntry, self.ledger_rows),
-            )
-            if rows and (names := list(rows[0]))
-        ]
-        encoded += [
-            encode_rows(session, model, names, rows)
-            for model, names, rows in (
-                (JournalEntry, _JOURNAL, self.journal),
-                (AuditEntry, _AUDIT, self.audit_rows),
-                (OutboxEvent, _EVENT, self.events),
-            )
-            if rows
-        ]
-        self.payments, self.journal, self.credits, self.ledger_rows = [], [], [], []
-        self.audit_rows, self.events = [], []
-        return encoded
-
-    def write(self, session: Session) -> None:
-        """Write the rows collected so far (in the caller's transaction) and forget them."""
-        for encoded in self.encode(session):
-            insert_encoded(session, encoded)
 
 
 def _among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
@@ -1032,14 +851,10 @@ def resolve(
 ) -> BankPayment:
     """An operator assigns an unmatched payment to an invoice: it is registered there. One
     transaction under the payment's row lock (then the subscription's and the invoice's, the
-    order of `billing.register_payment`): a payment is resolved, credited or dismissed once."""
+    order of `settlement.lock_invoice`): a payment is resolved, credited or dismissed once."""
     with session.begin():
         row = _unmatched(session, bank_payment_id)
-        found = get_or_404(session, Invoice, invoice_id, "invoice")
-        subscription = get_or_404(
-            session, Subscription, found.subscription_id, "subscription", lock=True
-        )
-        invoice = get_or_404(session, Invoice, invoice_id, "invoice", lock=True)
+        invoice, subscription = lock_invoice(session, invoice_id)
         now = clock.now()
         payment = session.scalars(  # registered before (as `register_payment` replays it)
             select(Payment).where(
