@@ -53,11 +53,9 @@ from podpiska.notifications.fanout import (
 from podpiska.notifications.texts import (
     EVENT_TYPES,
     NoticeContext,
-    count_days,
-    describe_actions,
-    format_date,
     render_notice,
 )
+from podpiska.notifications.texts.common import count_days, describe_actions, format_date
 from podpiska.ports import (
     DeliveryFailed,
     EmailMessage,
