@@ -3,7 +3,7 @@
 Pure functions of their inputs: `render_notice(NoticeContext(...), lang)` returns a subject
 and a plain-text body. Everything a text needs (the account's name, the plan's name, the
 date the subscription is paid through, the amount to renew, the actions restricted in
-grace) is looked up by `podpiska.notifications.fanout` and passed in; the event's own
+grace) is looked up by `podpiska.notifications.messages` and passed in; the event's own
 fields come from its payload. Every event type of `core/domain/events.py` has its text (a test
 renders each in both languages); an unknown type gets a neutral note, never its code or
 its raw payload.
