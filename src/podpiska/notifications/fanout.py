@@ -51,7 +51,8 @@ from podpiska.core.db.models import (
 from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements.license_files.licenses import license_filename, stored_text
-from podpiska.invoicing.documents import document_filename, document_for_event, get_document_pdf
+from podpiska.invoicing.document_pdfs import get_document_pdf
+from podpiska.invoicing.documents import document_filename, document_for_event
 from podpiska.notifications.messages import build_email, build_webhook, upcoming_charge
 from podpiska.notifications.retries import DEAD, DELIVERED, PENDING, next_attempt
 from podpiska.notifications.signatures import sign
