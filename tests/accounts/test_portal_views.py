@@ -15,7 +15,7 @@ import pytest
 from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
-from podpiska.invoicing import documents
+from podpiska.invoicing.document_lookup import account_documents
 from podpiska.payments import payments
 from podpiska.subscriptions import billing, changes
 from tests.helpers import customer_actor
@@ -142,13 +142,13 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
 
 def test_an_accounts_documents_and_its_change_options(ctx: Context) -> None:
     with ctx.session() as db:
-        rows = documents.account_documents(db, account_id=CUSTOMER_ACCOUNT)
+        rows = account_documents(db, account_id=CUSTOMER_ACCOUNT)
         kinds = [row.kind for row in rows]
         assert kinds.count("invoice") >= 1
         # Acts are listed once made (the last day of their period): each has its number.
         assert all(row.number for row in rows if row.kind == "act")
-        assert documents.account_documents(db, account_id=PETROV)  # its own, not Ромашка's
-        assert {r.source_id for r in documents.account_documents(db, account_id=PETROV)}.isdisjoint(
+        assert account_documents(db, account_id=PETROV)  # its own, not Ромашка's
+        assert {r.source_id for r in account_documents(db, account_id=PETROV)}.isdisjoint(
             {r.source_id for r in rows if r.kind == "invoice"}
         )
         options = changes.change_options(db, account_id=CUSTOMER_ACCOUNT, clock=ctx.clock)

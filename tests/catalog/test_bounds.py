@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.catalog.file import (
-    MAX_CATALOG_BYTES,
-    MAX_CATALOG_DEPTH,
-    MAX_CATALOG_VALUES,
-    parse_catalog,
-)
+from podpiska.catalog.file import parse_catalog
+from podpiska.catalog.file_yaml import MAX_CATALOG_BYTES, MAX_CATALOG_DEPTH, MAX_CATALOG_VALUES
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError
 from podpiska.entrypoints.cli import run

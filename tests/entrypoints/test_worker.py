@@ -26,7 +26,7 @@ from podpiska.core.db.models import Invoice, LifecycleRun, OutboxEvent, Subscrip
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.entrypoints.worker import InProcessWorker
-from podpiska.notifications.fanout import verify_signature
+from podpiska.notifications.signatures import verify_signature
 from podpiska.notifications.webhook_endpoints import add_endpoint
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import lifecycle

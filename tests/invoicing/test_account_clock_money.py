@@ -15,7 +15,7 @@ from podpiska.backoffice import clock_accounts
 from podpiska.catalog.loading import load_catalog
 from podpiska.core import clocks
 from podpiska.core.db.models import Document, Invoice, OutboxEvent
-from podpiska.invoicing import documents
+from podpiska.invoicing import document_rows
 from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import lifecycle
@@ -53,7 +53,7 @@ def open_test_account(db: Session, clock: FixedClock) -> clock_accounts.TestAcco
 
 
 def credit_note_document(db: Session, clock: FixedClock, note_id: int) -> Document:
-    documents.create_documents(db, clock=clock)
+    document_rows.create_documents(db, clock=clock)
     with db.begin():
         return db.scalars(
             select(Document).where(Document.kind == "credit_note", Document.source_id == note_id)

@@ -27,14 +27,11 @@ from podpiska.core import clocks
 from podpiska.core.db.models import Document, Invoice, NumberSequence
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import format_money
-from podpiska.invoicing.documents import (
-    create_documents,
-    document_data,
-    document_filename,
-    get_document_pdf,
-    prepare_documents,
-    resolve_source,
-)
+from podpiska.invoicing.document_contents import document_data
+from podpiska.invoicing.document_lookup import resolve_source
+from podpiska.invoicing.document_pdfs import get_document_pdf, prepare_documents
+from podpiska.invoicing.document_rows import create_documents
+from podpiska.invoicing.documents import document_filename
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import billing, changes

@@ -37,27 +37,17 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError
-from podpiska.notifications.fanout import (
-    BACKOFF,
-    GIVE_UP_AFTER,
-    backoff,
-    deliver_due,
-    fan_out,
-    list_deliveries,
-    next_attempt,
-    redeliver,
-    sign,
-    verify_signature,
-    webhook_body,
-)
+from podpiska.notifications.deliveries import list_deliveries, redeliver
+from podpiska.notifications.fanout import deliver_due, fan_out
+from podpiska.notifications.messages import webhook_body
+from podpiska.notifications.retries import BACKOFF, GIVE_UP_AFTER, backoff, next_attempt
+from podpiska.notifications.signatures import sign, verify_signature
 from podpiska.notifications.texts import (
     EVENT_TYPES,
     NoticeContext,
-    count_days,
-    describe_actions,
-    format_date,
     render_notice,
 )
+from podpiska.notifications.texts.common import count_days, describe_actions, format_date
 from podpiska.ports import (
     DeliveryFailed,
     EmailMessage,
@@ -889,7 +879,7 @@ def test_concurrent_workers_never_send_a_delivery_twice(
 
 def test_a_late_reminder_counts_the_days_really_left_for_the_term_it_was_about() -> None:
     from podpiska.core.db.models import Account, Delivery, OutboxEvent, Subscription
-    from podpiska.notifications.fanout import build_email
+    from podpiska.notifications.messages import build_email
 
     now = datetime(2027, 11, 16, 9, 0, tzinfo=UTC)
     event = OutboxEvent(

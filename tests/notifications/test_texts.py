@@ -16,9 +16,9 @@ from podpiska.core.domain.events import EVENT_TYPES
 from podpiska.notifications.texts import (
     NoticeContext,
     UpcomingCharge,
-    method_words,
     render_notice,
 )
+from podpiska.notifications.texts.payments import method_words
 
 # What each use-case puts in its event (services/*.py `emit(...)`), as stored (JSON).
 PAYLOADS: dict[str, dict[str, Any]] = {

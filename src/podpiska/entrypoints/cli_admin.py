@@ -575,7 +575,7 @@ def deliveries_list(
     status: Annotated[str | None, typer.Option(help="pending, delivered or dead")] = None,
     limit: int = 50,
 ) -> None:
-    from podpiska.notifications.fanout import list_deliveries
+    from podpiska.notifications.deliveries import list_deliveries
 
     with _context(ctx).session() as db:
         for view in list_deliveries(db, status=status, limit=limit):
@@ -590,7 +590,7 @@ def _delivery_row(view: Any) -> list[Any]:
 @deliveries_app.command("redeliver")
 def deliveries_redeliver(ctx: typer.Context, delivery_id: int) -> None:
     """Send a dead (or delivered) delivery again."""
-    from podpiska.notifications.fanout import redeliver
+    from podpiska.notifications.deliveries import redeliver
 
     context = _context(ctx)
     with context.session() as db:

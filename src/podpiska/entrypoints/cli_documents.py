@@ -37,7 +37,8 @@ def document_get(
 ) -> None:
     """Write a document's PDF to a file (made now if the worker has not made it yet)."""
     from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
-    from podpiska.invoicing.documents import document_filename, resolve_source
+    from podpiska.invoicing.document_lookup import resolve_source
+    from podpiska.invoicing.documents import document_filename
 
     chosen = KIND_NAMES.get(kind.strip().lower().replace("_", "-"))
     if chosen is None:

@@ -46,7 +46,7 @@ def renderer_of(context: Context) -> DocumentRenderer | None:
 def render_documents(context: Context, *, limit: int | None = PER_PASS) -> int:
     """The worker's step: create the missing document rows and render up to `limit` of the
     documents not rendered yet; returns how many it rendered."""
-    from podpiska.invoicing.documents import prepare_documents
+    from podpiska.invoicing.document_pdfs import prepare_documents
 
     renderer = renderer_of(context)
     if renderer is None:
@@ -78,7 +78,7 @@ def fetch_pdf(
     account_id: int | None = None,
 ) -> tuple[Document, bytes]:
     """One document's stored PDF, made now if the worker has not made it yet."""
-    from podpiska.invoicing.documents import get_document_pdf
+    from podpiska.invoicing.document_pdfs import get_document_pdf
 
     renderer = renderer_of(context)
     if renderer is None:

@@ -11,7 +11,11 @@ Three steps, each its own transaction (time always from the `Clock`):
    `next_attempt_at` forward as a lease; commits; sends each one with no transaction open;
    then records each result in a short transaction of its own: delivered, retry later
    with an exponential backoff, or dead.
-3. `redeliver` — an operator puts a dead (or delivered) delivery back in the queue.
+
+What the messages say is built in `notifications.messages`; the retry policy is in
+`notifications.retries`, the webhook signatures in `notifications.signatures`; an operator
+lists deliveries and puts a dead (or delivered) one back in the queue with
+`notifications.deliveries.redeliver`.
 
 Delivery is at least once: a worker that dies after sending and before recording sends
 again when its lease runs out. Receivers deduplicate on the `Podpiska-Delivery` header
@@ -20,14 +24,10 @@ again when its lease runs out. Receivers deduplicate on the `Podpiska-Delivery` 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import ColumnElement, Insert
 
-from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
+from podpiska.catalog.domain.catalog import Catalog
 from podpiska.core.db.models import (
     Account,
     App,
@@ -44,23 +44,19 @@ from podpiska.core.db.models import (
     Invoice,
     LicenseFile,
     OutboxEvent,
-    PaymentAttempt,
-    PaymentMethod,
     Subscription,
     WebhookEndpoint,
     WebhookEndpointEvent,
 )
 from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.records import audit, not_found
 from podpiska.entitlements.license_files.licenses import license_filename, stored_text
-from podpiska.invoicing.documents import document_filename, document_for_event, get_document_pdf
-from podpiska.notifications.texts import (
-    LANGUAGES,
-    NoticeContext,
-    UpcomingCharge,
-    render_notice,
-)
+from podpiska.invoicing.document_pdfs import get_document_pdf
+from podpiska.invoicing.documents import document_filename, document_for_event
+from podpiska.notifications.messages import build_email, build_webhook, upcoming_charge
+from podpiska.notifications.retries import DEAD, DELIVERED, PENDING, next_attempt
+from podpiska.notifications.signatures import sign
+from podpiska.notifications.texts import LANGUAGES
 from podpiska.ports import (
     Attachment,
     Clock,
@@ -72,42 +68,21 @@ from podpiska.ports import (
     WebhookRequest,
     WebhookSender,
 )
-from podpiska.subscriptions.domain.lifecycle import Status, next_autopay_charge
 
 logger = logging.getLogger(__name__)
 
 EMAIL = "email"
 WEBHOOK = "webhook"
 
-PENDING = "pending"
-DELIVERED = "delivered"
-DEAD = "dead"
-STATUSES = (PENDING, DELIVERED, DEAD)
-
-# The wait after the 1st, 2nd, ... failed attempt; after the last one, every 24 hours.
-BACKOFF: tuple[timedelta, ...] = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=6),
-    timedelta(hours=12),
-)
-BACKOFF_AFTER = timedelta(hours=24)
-# A delivery that still fails this long after it was created is dead.
-GIVE_UP_AFTER = timedelta(days=3)
-
 WEBHOOK_TIMEOUT_SECONDS = 10
 # A claimed delivery is hidden from other workers for at least this long, and for longer
 # when a batch could take longer to send (limit × timeout).
 MIN_LEASE = timedelta(minutes=5)
 
-SIGNATURE_VERSION = "v1"
-SIGNATURE_TOLERANCE_SECONDS = 300
 LAST_ERROR_LENGTH = 1000
 
 
-# -- results -------------------------------------------------------------------------------
+# -- result ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,111 +97,6 @@ class DeliveryStats:
     @property
     def failed(self) -> int:
         return self.retried + self.dead
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryView:
-    """A delivery as the CLI and the API show it."""
-
-    id: int
-    event_id: int
-    event_type: str
-    account_id: int | None
-    channel: str
-    target: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "account_id": self.account_id,
-            "channel": self.channel,
-            "target": self.target,
-            "status": self.status,
-            "attempts": self.attempts,
-            "next_attempt_at": self.next_attempt_at.isoformat(),
-            "last_error": self.last_error,
-            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
-# -- retry policy (pure) ------------------------------------------------------------------
-
-
-def backoff(failed_attempts: int) -> timedelta:
-    """The wait after the n-th failed attempt: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, then
-    24 h each time."""
-    if failed_attempts < 1:
-        return timedelta(0)
-    if failed_attempts <= len(BACKOFF):
-        return BACKOFF[failed_attempts - 1]
-    return BACKOFF_AFTER
-
-
-def next_attempt(created_at: datetime, failed_attempts: int, now: datetime) -> datetime | None:
-    """When to try again after a failure at `now`, or None when it is time to give up.
-
-    The last attempt is made when `GIVE_UP_AFTER` has passed since the delivery was
-    created; a failure then (or later, after a redelivery) is final.
-    """
-    deadline = created_at + GIVE_UP_AFTER
-    if now >= deadline:
-        return None
-    return min(now + backoff(failed_attempts), deadline)
-
-
-# -- signatures (pure; `verify_signature` is the helper for vendors) ---------------------
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Podpiska-Signature` header: `v1=` and the hex HMAC-SHA256 of
-    `f"{timestamp}.{body}"` keyed with the endpoint's secret."""
-    digest = hmac.new(
-        secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body, hashlib.sha256
-    )
-    return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
-
-
-def verify_signature(
-    secret: str,
-    timestamp: str | int,
-    body: bytes | str,
-    header: str,
-    *,
-    now: datetime | int,
-    tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS,
-) -> bool:
-    """True when `header` (the `Podpiska-Signature` value) signs `body` sent at
-    `timestamp` (the `Podpiska-Timestamp` value) with `secret`, and the timestamp is
-    within `tolerance_seconds` of `now` (a datetime or unix seconds).
-
-    `body` must be the raw request body, byte for byte, before any JSON parsing. The
-    header may carry several comma-separated signatures (`v1=...,v1=...`, e.g. while a
-    secret is rotated); one match is enough. Comparison is constant-time.
-    """
-    try:
-        sent_at = int(str(timestamp).strip())
-    except ValueError:
-        return False
-    now_seconds = int(now.timestamp()) if isinstance(now, datetime) else now
-    if abs(now_seconds - sent_at) > tolerance_seconds:
-        return False
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    expected = sign(secret, sent_at, raw)
-    candidates = [part.strip() for part in header.split(",")]
-    return any(
-        hmac.compare_digest(candidate.encode("utf-8"), expected.encode("utf-8"))
-        for candidate in candidates
-        if candidate.startswith(f"{SIGNATURE_VERSION}=")
-    )
 
 
 # -- 1. fan-out ---------------------------------------------------------------------------
@@ -707,312 +577,3 @@ def _record(session: Session, job: _Job, outcome: _Outcome, *, clock: Clock) -> 
         delivery.status = PENDING
         delivery.next_attempt_at = retry_at
         return PENDING
-
-
-# -- what is sent -------------------------------------------------------------------------
-
-
-def build_email(
-    event: OutboxEvent,
-    delivery: Delivery,
-    *,
-    account: Account,
-    subscription: Subscription | None,
-    renewal_invoice: Invoice | None = None,
-    catalog: Catalog | None = None,
-    lang: str = "ru",
-    today: date | None = None,
-    app_names: Mapping[str, str] | None = None,
-    charge: UpcomingCharge | None = None,
-) -> EmailMessage:
-    """The e-mail about `event` to `delivery.target`, as of `today` (the day it is sent);
-    `charge`: the autopay charge a reminder announces (`upcoming_charge`)."""
-    payload = dict(event.payload or {})
-    version = _catalog_version(catalog, subscription)
-    names: dict[str, str] = {}
-    for candidate in reversed(catalog.versions) if catalog is not None else ():
-        names.update({code: p.name.get(lang) for code, p in candidate.plans.items()})
-        names.update({code: a.name.get(lang) for code, a in candidate.add_ons.items()})
-    if version is not None:  # the subscription's own version names win
-        names.update({code: p.name.get(lang) for code, p in version.plans.items()})
-        names.update({code: a.name.get(lang) for code, a in version.add_ons.items()})
-    names.update(app_names or {})
-    plan_code = payload.get("plan") or (subscription.plan if subscription else None)
-    plan_name = _plan_name(catalog, version, plan_code, lang)
-    paid_through = _paid_through(subscription)
-    if event.type == "subscription.reminder" and payload.get("paid_through"):
-        # The term the reminder was about (a renewal may have moved the subscription on),
-        # and the days really left when it goes out (a catch-up sends it late).
-        paid_through = date.fromisoformat(str(payload["paid_through"]))
-        if today is not None:
-            payload["days_before"] = max(0, (paid_through - today).days)
-    renewal_total: Decimal | None = None
-    currency = catalog.currency if catalog is not None else "RUB"
-    if renewal_invoice is not None and renewal_invoice.status not in {"paid", "void"}:
-        renewal_total = renewal_invoice.total - renewal_invoice.amount_paid
-        currency = renewal_invoice.currency
-    restricts = version.lifecycle.grace_restricts if version is not None else frozenset()
-    notice = render_notice(
-        NoticeContext(
-            event_type=event.type,
-            account_name=account.name,
-            payload=payload,
-            plan_code=plan_code,
-            plan_name=plan_name,
-            paid_through=paid_through,
-            renewal_total=renewal_total,
-            currency=currency,
-            grace_restricts=restricts,
-            autopay=subscription.autopay if subscription is not None else None,
-            names=names,
-            charge=charge,
-        ),
-        lang,
-    )
-    return EmailMessage(
-        to=delivery.target,
-        subject=notice.subject,
-        text=notice.text,
-        headers={
-            "X-Podpiska-Event": event.type,
-            "X-Podpiska-Event-Id": str(event.id),
-            "X-Podpiska-Delivery": str(delivery.id),
-        },
-    )
-
-
-def upcoming_charge(
-    session: Session,
-    event: OutboxEvent,
-    *,
-    account: Account,
-    subscription: Subscription | None,
-    renewal_invoice: Invoice | None,
-    catalog: Catalog | None,
-    today: date,
-) -> UpcomingCharge | None:
-    """The autopay charge a reminder announces, as of `today`: the day of the next charge
-    of the dunning schedule (`autopay_charge_days`: the day the renewal invoice is issued,
-    then the retry days), the amount (the open renewal invoice's, else the renewal priced as
-    it will be invoiced) and the saved method. None when nothing will be charged: autopay
-    off or cancelled, no saved method, the term already renewed, the schedule over."""
-    payload = event.payload or {}
-    if (
-        event.type != "subscription.reminder"
-        or subscription is None
-        or catalog is None
-        or not subscription.autopay
-        or subscription.cancel_at_period_end
-        or subscription.status not in (Status.ACTIVE.value, Status.GRACE.value)
-        or subscription.ends_on is None
-        or str(payload.get("ends_on", subscription.ends_on.isoformat()))
-        != subscription.ends_on.isoformat()  # renewed since the reminder was written
-    ):
-        return None
-    version = _catalog_version(catalog, subscription)
-    method = session.scalar(
-        select(PaymentMethod)
-        .where(PaymentMethod.account_id == account.id, PaymentMethod.status == "active")
-        .order_by(PaymentMethod.id.desc())
-        .limit(1)
-    )
-    if version is None or method is None:
-        return None
-    last_charged_on: date | None = None
-    amount: Decimal | None = None
-    if renewal_invoice is not None:
-        if renewal_invoice.status != "issued":
-            return None
-        amount = renewal_invoice.total - renewal_invoice.amount_paid
-        last_charged_on = session.scalar(
-            select(func.max(PaymentAttempt.charge_day)).where(
-                PaymentAttempt.invoice_id == renewal_invoice.id, PaymentAttempt.kind == "autopay"
-            )
-        )
-    day = next_autopay_charge(subscription.ends_on, version.lifecycle, last_charged_on)
-    if day is None:
-        return None
-    day = max(day, today)  # a charge missed is simply due (`next_autopay_charge`)
-    if amount is None:
-        from podpiska.subscriptions.billing import renewal_quote
-
-        try:
-            amount = renewal_quote(
-                session, catalog, subscription, account, subscription.months, day
-            ).total
-        except DomainError:  # it cannot be priced as it stands (a blocked downgrade)
-            amount = None
-    return UpcomingCharge(on=day, amount=amount, method=method.title)
-
-
-def webhook_body(event: OutboxEvent, subscription: Subscription | None) -> bytes:
-    """The JSON body: the event, and in `data` its payload with a snapshot of the
-    subscription as it is when the webhook is sent."""
-    data: dict[str, Any] = dict(event.payload or {})
-    if subscription is not None:
-        paid_through = _paid_through(subscription)
-        data["subscription"] = {
-            "id": subscription.id,
-            "plan": subscription.plan,
-            "status": subscription.status,
-            "paid_through": paid_through.isoformat() if paid_through else None,
-        }
-    document = {
-        "id": event.id,
-        "type": event.type,
-        "created_at": event.created_at.isoformat(),
-        "account_id": event.account_id,
-        "subscription_id": event.subscription_id,
-        "data": data,
-    }
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_json_value)
-    return text.encode("utf-8")
-
-
-def build_webhook(
-    event: OutboxEvent,
-    delivery: Delivery,
-    *,
-    endpoint: WebhookEndpoint,
-    subscription: Subscription | None,
-    now: datetime,
-) -> WebhookRequest:
-    """The signed request for `delivery` (re-signed with a fresh timestamp when sent)."""
-    body = webhook_body(event, subscription)
-    timestamp = int(now.timestamp())
-    headers = {
-        "Content-Type": "application/json",
-        "Podpiska-Event": event.type,
-        "Podpiska-Delivery": str(delivery.id),
-        "Podpiska-Timestamp": str(timestamp),
-        "Podpiska-Signature": sign(endpoint.secret, timestamp, body),
-    }
-    return WebhookRequest(url=endpoint.url, body=body, headers=headers)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return sorted(value) if isinstance(value, set | frozenset) else list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _paid_through(subscription: Subscription | None) -> date | None:
-    if subscription is None or subscription.ends_on is None:
-        return None
-    return subscription.ends_on - timedelta(days=1)
-
-
-def _catalog_version(
-    catalog: Catalog | None, subscription: Subscription | None
-) -> CatalogVersion | None:
-    if catalog is None:
-        return None
-    if subscription is not None and subscription.catalog_code == catalog.code:
-        try:
-            return catalog.version(subscription.catalog_version)
-        except KeyError:
-            pass
-    return catalog.versions[-1] if subscription is None else None
-
-
-def _plan_name(
-    catalog: Catalog | None, version: CatalogVersion | None, code: Any, lang: str
-) -> str | None:
-    if catalog is None or not isinstance(code, str):
-        return None
-    versions = ([version] if version is not None else []) + list(reversed(catalog.versions))
-    for candidate in versions:
-        plan = candidate.plans.get(code)
-        if plan is not None:
-            return plan.name.get(lang)
-    return None
-
-
-# -- 3. operators -------------------------------------------------------------------------
-
-
-def redeliver(session: Session, *, delivery_id: int, actor: str, clock: Clock) -> DeliveryView:
-    """Put a dead or delivered delivery back in the queue, due now, and audit it.
-
-    The retry window counts from the delivery's creation, so a redelivered delivery older
-    than three days gets one attempt: if that fails it is dead again, with the new error.
-    A pending delivery is left as it is.
-    """
-    now = clock.now()
-    with session.begin():
-        delivery = session.get(Delivery, delivery_id, with_for_update=True)
-        if delivery is None:
-            raise not_found("delivery", delivery_id)
-        event = session.get_one(OutboxEvent, delivery.event_id)
-        if delivery.status != PENDING:
-            before = _audit_state(delivery)
-            delivery.status = PENDING
-            delivery.next_attempt_at = now
-            delivery.delivered_at = None
-            audit(
-                session,
-                actor=actor,
-                action="delivery.redeliver",
-                object_type="delivery",
-                object_id=delivery.id,
-                account_id=event.account_id,
-                at=now,
-                before=before,
-                after=_audit_state(delivery),
-            )
-        session.flush()
-        return _view(delivery, event)
-
-
-def _audit_state(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at.isoformat(),
-        "last_error": delivery.last_error,
-        "delivered_at": delivery.delivered_at.isoformat() if delivery.delivered_at else None,
-    }
-
-
-def list_deliveries(
-    session: Session, *, status: str | None = None, limit: int = 50
-) -> list[DeliveryView]:
-    """The latest deliveries, newest first, optionally of one status."""
-    if status is not None and status not in STATUSES:
-        raise DomainError(
-            "invalid_field",
-            field="status",
-            problem_ru=f"допустимо {', '.join(STATUSES)}, указано «{status}»",
-            problem_en=f"allowed: {', '.join(STATUSES)}; got '{status}'",
-        )
-    query = (
-        select(Delivery, OutboxEvent)
-        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(Delivery.status == status)
-    with session.begin():
-        return [_view(delivery, event) for delivery, event in session.execute(query)]
-
-
-def _view(delivery: Delivery, event: OutboxEvent) -> DeliveryView:
-    return DeliveryView(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        event_type=event.type,
-        account_id=event.account_id,
-        channel=delivery.channel,
-        target=delivery.target,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at,
-        last_error=delivery.last_error,
-        delivered_at=delivery.delivered_at,
-        created_at=delivery.created_at,
-    )

@@ -4,7 +4,7 @@ methods): presentation only, translated when a page is rendered."""
 from __future__ import annotations
 
 from podpiska.entrypoints.web.i18n import N_, gettext
-from podpiska.notifications.texts import FAILURE_WORDS
+from podpiska.notifications.texts.payments import FAILURE_WORDS
 
 STATES = {
     "none": N_("No subscription"),

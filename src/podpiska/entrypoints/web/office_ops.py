@@ -35,7 +35,7 @@ from podpiska.entrypoints.web.i18n import (
     current_language,
 )
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.notifications import fanout as notifications
+from podpiska.notifications import deliveries as notifications
 from podpiska.notifications import webhook_endpoints
 from podpiska.payments import payments
 from podpiska.ports import Clock

@@ -32,7 +32,8 @@ from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, account_documents
+from podpiska.invoicing.document_lookup import account_documents
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.documents import document_filename as pdf_filename
 from podpiska.payments import payments
 from podpiska.payments.bank.statements import expected_activation

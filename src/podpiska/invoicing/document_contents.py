@@ -1,0 +1,225 @@
+"""What a document shows (`DocumentData`, for the renderer): its lines (quantity × price =
+amount; an act's credit line deducted from the services it certifies), VAT, the purpose of
+payment, the invoice it is based on and the service period the invoice pays for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.core.db.models import (
+    Account,
+    CreditNote,
+    Document,
+    Invoice,
+    InvoiceLine,
+    LicenseLedgerEntry,
+)
+from podpiska.core.domain.money import CENT, allocate, format_amount, format_money
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
+from podpiska.invoicing.invoices import invoice_lines
+from podpiska.ports import DocumentData, DocumentLine, Party
+
+_UNIT = {"service": {"ru": "усл.", "en": "svc"}, "users": {"ru": "чел.", "en": "users"}}
+_QUOTED_LINES = ("plan", "add_on", "extra_users")  # lines of a quote: priced per month
+
+
+def _day(value: date, lang: str) -> str:
+    return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
+
+
+def _invoice_reference(invoice: Invoice, lang: str) -> str:
+    day = invoice.issued_on or invoice.created_at.date()
+    if lang == "ru":
+        return f"Счёт на оплату № {invoice.number} от {_day(day, lang)}"
+    return f"Invoice No. {invoice.number} of {_day(day, lang)}"
+
+
+def _vat(invoice: Invoice, sign: int = 1) -> tuple[Decimal | None, str | None]:
+    if invoice.vat_mode == "exempt":
+        return None, None
+    return sign * invoice.vat_amount, invoice.vat_rate
+
+
+def _purpose(invoice: Invoice, lang: str) -> str:
+    vat_amount, vat_rate = _vat(invoice)
+    unit = ("руб." if lang == "ru" else "RUB") if invoice.currency == "RUB" else invoice.currency
+    day = _day(invoice.issued_on or invoice.created_at.date(), lang)
+    if lang == "ru":
+        text = f"Оплата по счёту № {invoice.number} от {day}"
+        if vat_amount is None:
+            return f"{text}, НДС не облагается"
+        rate = f" {vat_rate.replace('.', ',')} %" if vat_rate else ""
+        return f"{text}, в т.ч. НДС{rate} — {format_amount(vat_amount, lang)} {unit}"
+    text = f"Payment of invoice No. {invoice.number} of {day}"
+    if vat_amount is None:
+        return f"{text}, VAT exempt"
+    rate = f" {vat_rate}%" if vat_rate else ""
+    return f"{text}, incl. VAT{rate} {format_amount(vat_amount, lang)} {unit}"
+
+
+def _line(line: InvoiceLine, lang: str) -> DocumentLine:
+    """An invoice line as the document shows it: quantity × price = amount, exactly. Users
+    above the plan's are counted in persons when the amount divides to the kopeck."""
+    ru = lang == "ru"
+    extras: list[str] = []
+    quantity = 1
+    unit = _UNIT["service"][lang]
+    if line.kind == "extra_users" and line.quantity > 1:
+        if (line.amount / line.quantity).quantize(CENT) * line.quantity == line.amount:
+            quantity = line.quantity
+            unit = _UNIT["users"][lang]
+        else:
+            extras.append(f"{line.quantity} польз." if ru else f"{line.quantity} users")
+    if line.kind in _QUOTED_LINES and line.months:
+        extras.append(f"{line.months} мес." if ru else f"{line.months} mo.")
+    description = ", ".join([line.description, *extras])
+    return DocumentLine(
+        position=line.position,
+        description=description,
+        quantity=Decimal(quantity),
+        unit=unit,
+        price=line.amount / quantity if quantity > 1 else line.amount,
+        amount=line.amount,
+    )
+
+
+def _act_lines(stored: list[InvoiceLine], currency: str, lang: str) -> tuple[DocumentLine, ...]:
+    """An act certifies services rendered: a credit line of the invoice (the unused days of
+    the configuration a change replaced) is not one. It is deducted from the services the
+    invoice charges, in proportion to their amounts (`allocate`: the kopecks sum back
+    exactly), and each service so reduced says so; the act's lines still sum to the
+    invoice's total. An upgrade's act reads "Тариф «Профессиональный» до конца оплаченного
+    периода, за вычетом неиспользованного остатка 14 521,41 ₽": 14 557,81 ₽."""
+    lines = [_line(line, lang) for line in stored]
+    credit = sum((line.amount for line in lines if line.amount < 0), Decimal(0))
+    services = [line for line in lines if line.amount > 0]
+    if credit == 0 or not services:
+        return tuple(lines)
+    shares = allocate(credit, [line.amount for line in services])
+    ru = lang == "ru"
+    result = []
+    for position, (line, share) in enumerate(zip(services, shares, strict=True), 1):
+        deducted = format_money(-share, currency, lang)
+        amount = line.amount + share
+        result.append(
+            replace(
+                line,
+                position=position,
+                description=line.description
+                + (
+                    f", за вычетом неиспользованного остатка {deducted}"
+                    if ru
+                    else f", less the unused balance of {deducted}"
+                ),
+                quantity=Decimal(1),
+                unit=_UNIT["service"][lang],
+                price=amount,
+                amount=amount,
+            )
+        )
+    return tuple(result)
+
+
+def service_period(session: Session, invoice: Invoice) -> tuple[date, date] | None:
+    """The days the invoice pays for, inclusive: its own term (renewals, changes), else the
+    term its payment started (an order's term starts the day it is paid)."""
+    if invoice.term_starts_on is not None and invoice.term_ends_on is not None:
+        return invoice.term_starts_on, invoice.term_ends_on - timedelta(days=1)
+    entry = session.scalars(
+        select(LicenseLedgerEntry)
+        .where(
+            LicenseLedgerEntry.invoice_id == invoice.id,
+            LicenseLedgerEntry.starts_on.is_not(None),
+            LicenseLedgerEntry.ends_on.is_not(None),
+        )
+        .order_by(LicenseLedgerEntry.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None or entry.starts_on is None or entry.ends_on is None:
+        return None
+    return entry.starts_on, entry.ends_on - timedelta(days=1)
+
+
+def document_data(
+    session: Session, document: Document, seller: Party, *, language: str = "ru"
+) -> DocumentData:
+    """Everything the PDF of `document` shows, from its source rows. In the caller's
+    transaction. Refuses (ValueError) a document whose lines do not sum to its total."""
+    lang = language if language in ("ru", "en") else "ru"
+    account = session.get(Account, document.account_id)
+    if account is None:
+        raise ValueError(f"document {document.id}: account {document.account_id} is missing")
+    buyer = Party(name=account.name, inn=account.inn, kpp=account.kpp)
+    if document.kind in (INVOICE, ACT):
+        invoice = session.get(Invoice, document.source_id)
+        if invoice is None:
+            raise ValueError(f"document {document.id}: invoice {document.source_id} is missing")
+        stored = invoice_lines(session, invoice.id)
+        if document.kind == ACT:
+            lines = _act_lines(stored, invoice.currency, lang)
+        else:
+            lines = tuple(_line(line, lang) for line in stored)
+        vat_amount, vat_rate = _vat(invoice)
+        data = DocumentData(
+            kind=document.kind,
+            number=document.number,
+            issued_on=document.issued_on,
+            seller=seller,
+            buyer=buyer,
+            lines=lines,
+            total=invoice.total,
+            vat_amount=vat_amount,
+            vat_rate=vat_rate,
+            currency=invoice.currency,
+            language=lang,
+            purpose=_purpose(invoice, lang) if document.kind == INVOICE else None,
+            basis=_invoice_reference(invoice, lang) if document.kind == ACT else None,
+            period=service_period(session, invoice),
+            due_on=invoice.due_on if document.kind == INVOICE else None,
+        )
+    elif document.kind == CREDIT_NOTE:
+        note = session.get(CreditNote, document.source_id)
+        if note is None:
+            raise ValueError(f"document {document.id}: credit note {document.source_id} missing")
+        invoice = session.get(Invoice, note.invoice_id)
+        if invoice is None:
+            raise ValueError(f"credit note {note.number}: invoice {note.invoice_id} is missing")
+        unit = _UNIT["service"][lang]
+        lines = tuple(
+            DocumentLine(
+                position=int(item["position"]),
+                description=str(item["description"]),
+                quantity=Decimal(1),
+                unit=unit,
+                price=Decimal(str(item["amount"])),
+                amount=Decimal(str(item["amount"])),
+            )
+            for item in sorted(note.lines, key=lambda item: int(item["position"]))
+        )
+        vat_amount, vat_rate = _vat(invoice, sign=-1)
+        data = DocumentData(
+            kind=CREDIT_NOTE,
+            number=document.number,
+            issued_on=document.issued_on,
+            seller=seller,
+            buyer=buyer,
+            lines=lines,
+            total=note.total,
+            vat_amount=vat_amount,
+            vat_rate=vat_rate,
+            currency=invoice.currency,
+            language=lang,
+            basis=_invoice_reference(invoice, lang),
+            reason=note.reason,
+        )
+    else:
+        raise ValueError(f"document {document.id}: unknown kind {document.kind!r}")
+    if sum((line.amount for line in data.lines), Decimal(0)) != data.total:
+        raise ValueError(f"{document.kind} {document.number}: its lines do not sum to its total")
+    return data

@@ -1,0 +1,161 @@
+"""Finding documents: the source of a document named by its number or an id (the CLI), and
+an account's documents for its administrator (invoices that went out, acts, credit notes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.core.db.models import Account, CreditNote, Document, Invoice
+from podpiska.core.records import not_found
+from podpiska.invoicing.documents import (
+    ACT,
+    CREDIT_NOTE,
+    INVOICE,
+    INVOICE_STATUSES,
+    check_kind,
+    local_day,
+)
+
+
+def resolve_source(session: Session, *, kind: str, reference: str) -> int:
+    """The source id of a document named by a number or an id: an invoice's number, an
+    act's number (or its invoice's), a credit note's number; digits alone are an id (the
+    invoice's for `invoice` and `act`, the note's for `credit_note`)."""
+    check_kind(kind)
+    text = reference.strip()
+    if text.isdigit():
+        return int(text)
+    with session.begin():
+        found: int | None
+        if kind == CREDIT_NOTE:
+            found = session.scalar(select(CreditNote.id).where(CreditNote.number == text))
+        else:
+            found = None
+            if kind == ACT:
+                found = session.scalar(
+                    select(Document.source_id).where(Document.kind == ACT, Document.number == text)
+                )
+            if found is None:
+                found = session.scalar(select(Invoice.id).where(Invoice.number == text))
+    if found is None:
+        raise not_found("credit_note" if kind == CREDIT_NOTE else kind, text)
+    return found
+
+
+# -- an account's documents, for its administrator -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """One document an account can download: an invoice, the act of a paid invoice, or a
+    credit note. Acts are listed once made (the last day of their period)."""
+
+    kind: str  # invoice | act | credit_note
+    source_id: int  # the invoice (invoice, act) or the credit note
+    number: str | None
+    day: date | None
+    total: Decimal
+    currency: str
+    invoice_number: str | None  # the invoice it belongs to
+    invoice_kind: str | None
+    status: str | None  # the invoice's status (invoice documents)
+
+
+def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
+    """The account's invoices that went out, the acts of those paid in full (the kinds that
+    have one) and its credit notes, newest first; the same sources `get_document_pdf`
+    serves."""
+    from podpiska.core.db.session import read_only
+    from podpiska.core.records import get_or_404
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        invoices = list(
+            session.scalars(
+                select(Invoice)
+                .where(
+                    Invoice.account_id == account_id,
+                    Invoice.number.is_not(None),
+                    Invoice.status.in_(INVOICE_STATUSES),
+                )
+                .order_by(Invoice.id.desc())
+                .limit(limit)
+            )
+        )
+        acts = {
+            source: (number, issued_on)
+            for source, number, issued_on in session.execute(
+                select(Document.source_id, Document.number, Document.issued_on).where(
+                    Document.account_id == account_id, Document.kind == ACT
+                )
+            )
+        }
+        notes = list(
+            session.scalars(
+                select(CreditNote)
+                .where(CreditNote.account_id == account_id)
+                .order_by(CreditNote.id.desc())
+                .limit(limit)
+            )
+        )
+        sources = {invoice.id: (invoice.number, invoice.currency) for invoice in invoices}
+        missing = {note.invoice_id for note in notes} - set(sources)
+        if missing:
+            for found_id, found_number, found_currency in session.execute(
+                select(Invoice.id, Invoice.number, Invoice.currency).where(Invoice.id.in_(missing))
+            ):
+                sources[found_id] = (found_number, found_currency)
+        timezone = account.timezone
+        rows: list[DocumentRow] = []
+        for invoice in invoices:
+            rows.append(
+                DocumentRow(
+                    INVOICE,
+                    invoice.id,
+                    invoice.number,
+                    invoice.issued_on,
+                    invoice.total,
+                    invoice.currency,
+                    invoice.number,
+                    invoice.kind,
+                    invoice.status,
+                )
+            )
+            if invoice.id in acts:  # an act is made once its period has been rendered
+                number, issued_on = acts[invoice.id]
+                rows.append(
+                    DocumentRow(
+                        ACT,
+                        invoice.id,
+                        number,
+                        issued_on,
+                        invoice.total,
+                        invoice.currency,
+                        invoice.number,
+                        invoice.kind,
+                        None,
+                    )
+                )
+        for note in notes:
+            rows.append(
+                DocumentRow(
+                    CREDIT_NOTE,
+                    note.id,
+                    note.number,
+                    local_day(note.created_at, timezone, note.created_at),
+                    note.total,
+                    sources[note.invoice_id][1],
+                    sources[note.invoice_id][0],
+                    None,
+                    None,
+                )
+            )
+    rows.sort(key=lambda row: (row.day or date.min, row.kind != INVOICE), reverse=True)
+    return rows

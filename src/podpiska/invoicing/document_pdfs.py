@@ -1,0 +1,241 @@
+"""Rendering the documents: the worker's step (`prepare_documents`: create the missing rows,
+render those not rendered yet with no transaction open, store each PDF once) and one
+document on demand (`get_document_pdf`, for the API, the CLI and an e-mail), which first
+checks that its source exists and has, or may already have, that document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from podpiska.core.db.models import Account, CreditNote, Document, Invoice
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.records import not_found
+from podpiska.invoicing.document_contents import document_data, service_period
+from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
+from podpiska.invoicing.documents import (
+    ACT,
+    ACT_INVOICE_KINDS,
+    BATCH,
+    CREDIT_NOTE,
+    INVOICE,
+    INVOICE_STATUSES,
+    check_kind,
+)
+from podpiska.ports import Clock, DocumentData, DocumentRenderer, Party
+
+log = logging.getLogger(__name__)
+
+_WHAT = {
+    INVOICE: {"ru": "счёт на оплату", "en": "invoice"},
+    ACT: {"ru": "акт", "en": "act"},
+    CREDIT_NOTE: {"ru": "корректировочный документ", "en": "credit note"},
+}
+
+
+def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:
+    """Keep the PDFs of documents not rendered yet (a rendered one is never replaced);
+    returns how many were stored. In a transaction of its own."""
+    stored = 0
+    with session.begin():
+        for document_id, pdf in rendered:
+            result = session.execute(
+                update(Document)
+                .where(Document.id == document_id, Document.rendered_at.is_(None))
+                .values(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=now)
+            )
+            stored += int(getattr(result, "rowcount", 0) or 0)
+    return stored
+
+
+def render_pending(
+    session: Session,
+    *,
+    renderer: DocumentRenderer,
+    seller: Party,
+    clock: Clock,
+    batch: int = BATCH,
+    language: str = "ru",
+    limit: int | None = None,
+) -> int:
+    """Render the documents not rendered yet, oldest first, `batch` at a time (up to
+    `limit` in all); returns how many were stored. A document that cannot be rendered is
+    logged and left for the next run; the others go on."""
+    rendered = 0
+    after = 0
+    while limit is None or rendered < limit:
+        size = batch if limit is None else min(batch, limit - rendered)
+        ready: list[tuple[int, DocumentData]] = []
+        with session.begin():
+            documents = list(
+                session.scalars(
+                    select(Document)
+                    .where(Document.rendered_at.is_(None), Document.id > after)
+                    .order_by(Document.id)
+                    .limit(size)
+                )
+            )
+            for document in documents:
+                try:
+                    data = document_data(session, document, seller, language=language)
+                except ValueError:
+                    log.exception("document %s (%s) cannot be made", document.id, document.number)
+                    continue
+                ready.append((document.id, data))
+        if not documents:
+            break
+        after = documents[-1].id
+        pdfs: list[tuple[int, bytes]] = []
+        for document_id, data in ready:  # no transaction open: rendering takes its time
+            try:
+                pdfs.append((document_id, renderer.render(data)))
+            except Exception:
+                log.exception("document %s (%s) failed to render", document_id, data.number)
+        rendered += _store(session, pdfs, clock.now())
+        if len(documents) < size:
+            break
+    return rendered
+
+
+def prepare_documents(
+    session: Session,
+    *,
+    renderer: DocumentRenderer,
+    seller: Party,
+    clock: Clock,
+    batch: int = BATCH,
+    language: str = "ru",
+    limit: int | None = None,
+) -> int:
+    """The worker's step: create the missing document rows, then render those not rendered
+    yet (up to `limit`, all by default). Returns how many it rendered."""
+    create_documents(session, clock=clock, batch=batch)
+    return render_pending(
+        session,
+        renderer=renderer,
+        seller=seller,
+        clock=clock,
+        batch=batch,
+        language=language,
+        limit=limit,
+    )
+
+
+# -- one document, on demand ---------------------------------------------------------------
+
+
+def _no_document(kind: str, invoice: Invoice, why_ru: str, why_en: str) -> DomainError:
+    source = invoice.number or str(invoice.id)
+    return DomainError(
+        "document_not_found",
+        what=_WHAT[kind],
+        source={"ru": f"счёту № {source}", "en": f"invoice {source}"},
+        why={"ru": why_ru, "en": why_en},
+        kind=kind,
+        source_id=invoice.id,
+    )
+
+
+def _check_source(
+    session: Session, kind: str, source_id: int, account_id: int | None, now: datetime
+) -> None:
+    """Raise not-found when the source does not exist (or is another account's), and
+    `document_not_found` when it has no document of this kind (yet)."""
+    if kind == CREDIT_NOTE:
+        note = session.get(CreditNote, source_id)
+        if note is None or (account_id is not None and note.account_id != account_id):
+            raise not_found("credit_note", source_id)
+        return
+    invoice = session.get(Invoice, source_id)
+    if invoice is None or (account_id is not None and invoice.account_id != account_id):
+        raise not_found("invoice", source_id)
+    if kind == INVOICE and (invoice.number is None or invoice.status not in INVOICE_STATUSES):
+        raise _no_document(
+            kind, invoice, "счёт ещё не выписан", "the invoice has not been issued yet"
+        )
+    if kind == ACT and invoice.kind not in ACT_INVOICE_KINDS:
+        raise _no_document(
+            kind, invoice, "по такому счёту акт не выписывается", "such an invoice has no act"
+        )
+    if kind == ACT and invoice.status != "paid":
+        raise _no_document(
+            kind,
+            invoice,
+            "акт выписывается, когда счёт оплачен полностью"
+            + (" (счёт аннулирован)" if invoice.status == "void" else ""),
+            "an act is issued once the invoice is paid in full"
+            + (" (the invoice is void)" if invoice.status == "void" else ""),
+        )
+    if kind == ACT:
+        _check_act_due(session, invoice, now)
+
+
+def _check_act_due(session: Session, invoice: Invoice, now: datetime) -> None:
+    """An act certifies services rendered: none for an invoice whose money a credit note
+    took back, none before the last day of its period on the account's clock."""
+    if session.scalar(select(exists().where(CreditNote.invoice_id == invoice.id))):
+        raise _no_document(
+            ACT,
+            invoice,
+            "деньги по счёту возвращены корректировочным документом",
+            "the invoice's money was taken back by a credit note",
+        )
+    period = service_period(session, invoice)
+    account = session.get(Account, invoice.account_id)
+    if period is None or account is None:
+        raise _no_document(ACT, invoice, "период услуг не известен", "no service period")
+    clock_now = clock_times(session, now).get(account.test_clock_id, now)
+    last = period[1]
+    if act_day(last + timedelta(days=1), account.timezone, clock_now) is None:
+        raise _no_document(
+            ACT,
+            invoice,
+            f"акт выписывается по окончании периода оказания услуг, {last:%d.%m.%Y}",
+            f"an act is issued once the service period is over, on {last.isoformat()}",
+        )
+
+
+def _find(session: Session, kind: str, source_id: int) -> Document | None:
+    return session.scalars(
+        select(Document).where(Document.kind == kind, Document.source_id == source_id)
+    ).first()
+
+
+def get_document_pdf(
+    session: Session,
+    *,
+    kind: str,
+    source_id: int,
+    renderer: DocumentRenderer,
+    seller: Party,
+    clock: Clock,
+    language: str = "ru",
+    account_id: int | None = None,
+) -> tuple[Document, bytes]:
+    """The stored PDF of a document: the invoice's (kind `invoice`, source the invoice),
+    its act (`act`, source the invoice) or a credit note's (`credit_note`, source the
+    note). Created and rendered now when the worker has not got to it yet (idempotent: a
+    document is numbered and stored once, whoever comes first). With `account_id`, another
+    account's source is not found, as if it did not exist."""
+    check_kind(kind)
+    with session.begin():
+        _check_source(session, kind, source_id, account_id, clock.now())
+        document = _find(session, kind, source_id)
+        if document is None:
+            create_missing(session, now=clock.now(), batch=1, only=(kind, source_id))
+            document = _find(session, kind, source_id)
+        if document is None:  # pragma: no cover - _check_source said it must exist
+            raise not_found("document", source_id)
+        if document.pdf is not None:
+            return document, document.pdf
+        data = document_data(session, document, seller, language=language)
+    _store(session, [(document.id, renderer.render(data))], clock.now())
+    with session.begin():
+        stored = session.get(Document, document.id, populate_existing=True)
+    assert stored is not None and stored.pdf is not None
+    return stored, stored.pdf
