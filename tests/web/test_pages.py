@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from podpiska.accounts.people import Person
 from podpiska.core.db.models import AuditEntry, Invoice, WebUser
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.entrypoints.web.deps import guard_account, vendor, vendor_admin
 from tests.web.conftest import (
     CUSTOMER,
@@ -194,7 +194,7 @@ def test_the_role_guards() -> None:
     guard_account(operator, 8)
     with pytest.raises(DomainError) as other:
         guard_account(customer, 8)
-    assert other.value.http_status == 404
+    assert other.value.kind == Kind.NOT_FOUND
 
 
 def test_one_end_date_for_one_term_in_the_portal_and_the_back_office(
