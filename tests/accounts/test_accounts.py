@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import AccountUser, AuditEntry
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from tests.helpers import ACTOR, GOOD_INN, count, open_account, order, row_counts
 
 
@@ -97,7 +97,7 @@ def test_bad_details_are_refused_and_write_nothing(db: Session, clock: FixedCloc
             accounts.open_account(db, **arguments, actor=ACTOR, clock=clock)
         assert caught.value.code == "invalid_field", changes
         assert caught.value.details["field"] == field, changes
-        assert caught.value.http_status == 422
+        assert caught.value.kind == Kind.INVALID
         assert caught.value.message("ru") and caught.value.message("en")
         assert row_counts(db) == before, changes
     # The same details with the mistake corrected are accepted.
@@ -216,7 +216,7 @@ def test_the_only_active_administrator_cannot_be_blocked(db: Session, clock: Fix
     with pytest.raises(DomainError) as caught:
         block(db, clock, account.id, admin.id)
     assert caught.value.code == "last_admin"
-    assert caught.value.http_status == 409
+    assert caught.value.kind == Kind.CONFLICT
     assert row_counts(db) == before
     second = accounts.add_user(
         db,
@@ -262,8 +262,8 @@ def test_the_email_language_is_set_at_opening_and_changed_with_an_audit_row(
             db, account_id=account.id, language="de", actor=ACTOR, clock=clock
         )
     assert (caught.value.code, caught.value.details["field"]) == ("invalid_field", "language")
-    assert caught.value.http_status == 422
+    assert caught.value.kind == Kind.INVALID
     with pytest.raises(DomainError) as missing:
         accounts.set_account_language(db, account_id=999, language="en", actor=ACTOR, clock=clock)
-    assert missing.value.http_status == 404
+    assert missing.value.kind == Kind.NOT_FOUND
     assert row_counts(db) == before

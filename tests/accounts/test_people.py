@@ -13,6 +13,7 @@ from podpiska.accounts import people
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import AuditEntry, WebUser
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
 from tests.helpers import ACTOR, count, open_account
 
 
@@ -64,6 +65,7 @@ def test_a_generated_password_is_returned_once_and_works(db: Session, clock: Fix
     )
     assert len(password) >= people.MIN_PASSWORD
     assert people.log_in(db, email="boss@vendor.example", password=password, clock=clock) == person
+    assert person.scope == Scope.vendor() and person.may_see(12345)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +107,7 @@ def test_an_account_admin_belongs_to_an_existing_account(db: Session, clock: Fix
         clock=clock,
     )
     assert person.may_see(account.id) and not person.may_see(account.id + 1)
+    assert person.scope == Scope.account(account.id)
     assert not person.is_vendor
     with pytest.raises(DomainError) as refused:
         people.create_person(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from podpiska.adapters.sandbox import SandboxGateway
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing.document_lookup import account_documents
 from podpiska.payments import payments
@@ -97,7 +97,7 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
             payments.refresh_invoice_payment(
                 db, gateway, invoice_id=first.id, account_id=PETROV, clock=ctx.clock
             )
-        assert hidden.value.http_status == 404
+        assert hidden.value.kind == Kind.NOT_FOUND
         (method,) = payments.list_methods(db, GRACE_ACCOUNT)
         second = billing.renew_subscription(
             db, account_id=GRACE_ACCOUNT, months=1, actor="t", clock=ctx.clock

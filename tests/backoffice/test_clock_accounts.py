@@ -26,7 +26,7 @@ from podpiska.core.db.models import (
     Payment,
     Subscription,
 )
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.subscriptions import lifecycle
 from tests.helpers import ACTOR, GOOD_INN, PROJECT, START
 
@@ -87,7 +87,7 @@ def test_the_offer_is_the_catalog_in_force_on_the_clocks_day(
 
     with pytest.raises(DomainError) as caught:
         clock_accounts.offer(db, clock_id=999_999)
-    assert caught.value.http_status == 404
+    assert caught.value.kind == Kind.NOT_FOUND
 
 
 def test_a_paid_test_account_is_active_on_the_clocks_day(db: Session, clock: FixedClock) -> None:
@@ -167,7 +167,7 @@ def test_a_refusal_at_any_step_writes_nothing(
     with pytest.raises(DomainError) as caught:
         open_one(db, clock_id, **change)
     assert caught.value.code == code
-    assert caught.value.http_status == 422
+    assert caught.value.kind == Kind.INVALID
     assert table_counts(db) == before
     # The session is usable afterwards, and a good request goes through.
     made = open_one(db, clock_id)
@@ -187,5 +187,5 @@ def test_an_unknown_clock_is_not_found_and_nothing_is_written(
     before = table_counts(db)
     with pytest.raises(DomainError) as caught:
         open_one(db, 999_999)
-    assert caught.value.http_status == 404
+    assert caught.value.kind == Kind.NOT_FOUND
     assert table_counts(db) == before

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import views as back_office
 from podpiska.core import clocks
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.payments.bank import statements as bank
 from podpiska.subscriptions import lifecycle
 from tests.helpers import ACTOR, START, open_account, order, pay
@@ -42,7 +42,7 @@ def test_an_accounts_events_and_audit_newest_first_and_its_own_only(
 
     with pytest.raises(DomainError) as caught:
         back_office.account_audit(db, account_id=999_999)
-    assert caught.value.http_status == 404
+    assert caught.value.kind == Kind.NOT_FOUND
 
 
 def test_payable_invoices_by_number_name_inn_or_account(db: Session, clock: FixedClock) -> None:

@@ -25,7 +25,7 @@ from podpiska.adapters.pdf import WeasyPrintRenderer
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
 from podpiska.core.db.models import Document, Invoice, NumberSequence
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.money import format_money
 from podpiska.invoicing.document_contents import document_data
 from podpiska.invoicing.document_lookup import resolve_source
@@ -257,7 +257,7 @@ def test_an_early_renewal_gets_its_act_once_its_period_has_been_rendered(
 
     # Before: an act dated 10.12.2026 for 22.12.2026–21.01.2027, "services rendered".
     early = refused(lambda: fetch(db, clock, renderer, "act", renewal.id))
-    assert (early.code, early.http_status) == ("document_not_found", 404)
+    assert (early.code, early.kind) == ("document_not_found", Kind.NOT_FOUND)
     assert early.message("ru").endswith(
         "акт выписывается по окончании периода оказания услуг, 21.01.2027."
     )
@@ -412,10 +412,10 @@ def test_what_has_no_document_is_not_found(
     other = active_subscription(db, clock)[0]
 
     missing = refused(lambda: fetch(db, clock, renderer, "invoice", 999))
-    assert (missing.code, missing.http_status) == ("not_found", 404)
+    assert (missing.code, missing.kind) == ("not_found", Kind.NOT_FOUND)
     assert missing.message("ru") == "Не найдено: счёт № 999."
     unpaid = refused(lambda: fetch(db, clock, renderer, "act", ordered.invoice.id))
-    assert (unpaid.code, unpaid.http_status) == ("document_not_found", 404)
+    assert (unpaid.code, unpaid.kind) == ("document_not_found", Kind.NOT_FOUND)
     assert unpaid.message("ru") == (
         "Документ «акт» к счёту № 2026-000001 не выписан: акт выписывается, когда счёт "
         "оплачен полностью."

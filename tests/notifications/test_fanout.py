@@ -36,7 +36,7 @@ from podpiska.core.db.models import (
     WebhookEndpoint,
 )
 from podpiska.core.db.session import make_engine, make_session_factory
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.notifications.deliveries import list_deliveries, redeliver
 from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.notifications.messages import webhook_body
@@ -612,7 +612,7 @@ def test_redeliver_and_list_answer_bad_input(session: Session) -> None:
     with pytest.raises(DomainError) as missing:
         redeliver(session, delivery_id=404, actor="operator", clock=FakeClock())
     assert missing.value.code == "not_found"
-    assert missing.value.http_status == 404
+    assert missing.value.kind == Kind.NOT_FOUND
     with pytest.raises(DomainError) as bad_status:
         list_deliveries(session, status="lost")
     assert bad_status.value.code == "invalid_field"

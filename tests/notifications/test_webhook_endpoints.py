@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.core.db.models import AuditEntry, WebhookEndpoint, WebhookEndpointEvent
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.notifications.fanout import fan_out
 from podpiska.notifications.webhook_endpoints import (
     add_endpoint,
@@ -149,7 +149,7 @@ def test_an_unknown_event_type_is_refused_and_nothing_is_written(session: Sessio
     clock = FakeClock()
     with pytest.raises(DomainError) as caught:
         _add(session, clock, 1, "invoice.paid", "invoice.payed")
-    assert (caught.value.code, caught.value.http_status) == ("unknown_event_type", 422)
+    assert (caught.value.code, caught.value.kind) == ("unknown_event_type", Kind.INVALID)
     with session.begin():
         assert session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
 
@@ -169,4 +169,4 @@ def test_changing_the_choice_of_a_missing_endpoint_is_not_found(session: Session
         set_endpoint_event_types(
             session, endpoint_id=999, event_types=["invoice.paid"], actor="t", clock=FakeClock()
         )
-    assert caught.value.http_status == 404
+    assert caught.value.kind == Kind.NOT_FOUND

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core.db.models import AuditEntry, Invoice, Payment, Subscription
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.subscriptions import billing, lifecycle, settlement
 from podpiska.subscriptions.domain.lifecycle import reminder_due_on
 from tests.helpers import (
@@ -144,7 +144,7 @@ def test_refused_orders_burn_no_number_and_write_nothing(db: Session, clock: Fix
     before = row_counts(db)
     with pytest.raises(DomainError) as caught:
         order(db, clock, account_id, plan="basic", months=1)
-    assert refused("subscription_exists", caught).http_status == 409
+    assert refused("subscription_exists", caught).kind == Kind.CONFLICT
     assert row_counts(db) == before
     other = open_account(db, clock)
     assert order(db, clock, other.id, months=1).invoice.number == "2026-000002"
@@ -272,7 +272,7 @@ def test_bad_payments_are_refused_and_write_nothing(db: Session, clock: FixedClo
         settlement.register_payment(
             db, invoice_id=999, amount=D(1), method="card", actor=ACTOR, clock=clock
         )
-    assert refused("not_found", caught).http_status == 404
+    assert refused("not_found", caught).kind == Kind.NOT_FOUND
     assert row_counts(db) == before
     assert invoice_by_id(db, invoice_id).status == "issued"
     assert subscription_of(db, account_id).status == "pending"

@@ -32,7 +32,7 @@ from podpiska.core.db.models import (
     Subscription,
     SubscriptionChange,
 )
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.subscriptions import billing, changes, lifecycle
 from tests.helpers import (
     ACTOR,
@@ -261,7 +261,7 @@ def test_a_preview_is_stale_after_another_change_was_applied(
     before = row_counts(site_db)
     error = refused(lambda: commit(site_db, clock, subscription.id, first.token))
     assert error.code == "change_stale"
-    assert error.http_status == 409
+    assert error.kind == Kind.CONFLICT
     assert row_counts(site_db) == before  # a refused commit writes nothing
     assert fresh(site_db, subscription.id).seats == 20
 
@@ -288,7 +288,7 @@ def test_a_preview_is_stale_after_a_renewal_was_paid(db: Session, clock: FixedCl
     assert fresh(db, subscription.id).ends_on == date(2028, 11, 22)
     error = refused(lambda: commit(db, clock, subscription.id, seen.token))
     assert count(db, SubscriptionChange) == 0
-    assert (error.code, error.http_status) == ("change_stale", 409)
+    assert (error.code, error.kind) == ("change_stale", Kind.CONFLICT)
 
 
 def test_after_an_early_renewal_changes_wait_for_the_next_term(
@@ -300,7 +300,7 @@ def test_after_an_early_renewal_changes_wait_for_the_next_term(
     pay_renewal(db, clock, account)
     move_to(clock, date(2027, 11, 5))  # inside the term paid on 22.11.2026
     error = refused(lambda: preview(db, clock, subscription.id, "plan", plan="professional"))
-    assert (error.code, error.http_status) == ("renewed_ahead", 409)
+    assert (error.code, error.kind) == ("renewed_ahead", Kind.CONFLICT)
     assert error.details["starts_on"] == date(2027, 11, 22)
 
 
@@ -642,7 +642,7 @@ def test_cancelling_an_applied_change_or_a_foreign_one_is_refused(
             clock=clock,
         )
     )
-    assert (foreign.code, foreign.http_status) == ("not_found", 404)
+    assert (foreign.code, foreign.kind) == ("not_found", Kind.NOT_FOUND)
 
 
 # --- scheduled changes and the renewal ----------------------------------------------------

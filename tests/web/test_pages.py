@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from podpiska.accounts.people import Person
 from podpiska.core.db.models import AuditEntry, Invoice, WebUser
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.web.deps import guard_account, vendor, vendor_admin
 from tests.web.conftest import (
     CUSTOMER,
@@ -179,9 +180,9 @@ def test_vendor_admin_lands_in_the_back_office(client: TestClient) -> None:
 def test_the_role_guards() -> None:
     """VendorAdminDep (catalog, keys, people pages): 403 to an operator, 404 to a customer;
     VendorDep: 404 to a customer; guard_account: 404 for another account."""
-    admin = Person(1, "a@v.example", "vendor_admin", None, "k")
-    operator = Person(2, "o@v.example", "vendor_operator", None, "k")
-    customer = Person(3, "c@r.example", "account_admin", 7, "k")
+    admin = Person(1, "a@v.example", "vendor_admin", None, "k", Scope.vendor())
+    operator = Person(2, "o@v.example", "vendor_operator", None, "k", Scope.vendor())
+    customer = Person(3, "c@r.example", "account_admin", 7, "k", Scope.account(7))
     assert vendor_admin(admin) is admin and vendor(operator) is operator
     with pytest.raises(HTTPException) as refused:
         vendor_admin(operator)
@@ -194,7 +195,7 @@ def test_the_role_guards() -> None:
     guard_account(operator, 8)
     with pytest.raises(DomainError) as other:
         guard_account(customer, 8)
-    assert other.value.http_status == 404
+    assert other.value.kind == Kind.NOT_FOUND
 
 
 def test_one_end_date_for_one_term_in_the_portal_and_the_back_office(

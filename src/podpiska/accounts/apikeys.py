@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from podpiska.core.db.models import Account, ApiKey
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
 from podpiska.core.records import audit, get_or_404, record_event
 from podpiska.ports import Clock
 
@@ -25,14 +26,24 @@ CREDENTIAL_EVENTS = frozenset({"api_key.revoked"})
 VENDOR_ROLES = frozenset({"vendor_admin", "vendor_operator"})
 
 
+def scope_of(role: str, account_id: int | None) -> Scope:
+    """The accounts a key or a person of `role` may see: every one for the vendor's roles,
+    else its own account (none when it has no account)."""
+    if role in VENDOR_ROLES:
+        return Scope.vendor()
+    return Scope.nothing() if account_id is None else Scope.account(account_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the key's role and, for an account's key, its account."""
+    """Who is calling: the key's role and, for an account's key, its account; `scope`,
+    the accounts it may see."""
 
     key_id: int
     prefix: str
     role: str
     account_id: int | None
+    scope: Scope
 
     @property
     def actor(self) -> str:
@@ -43,7 +54,7 @@ class Principal:
         return self.role in VENDOR_ROLES
 
     def may_see(self, account_id: int) -> bool:
-        return self.is_vendor or self.account_id == account_id
+        return self.scope.may_see(account_id)
 
 
 def _hash(secret: str) -> str:
@@ -125,7 +136,9 @@ def authenticate(session: Session, token: str) -> Principal | None:
             return None
         if not hmac.compare_digest(key.secret_hash, _hash(secret)):
             return None
-        return Principal(key.id, key.prefix, key.role, key.account_id)
+        return Principal(
+            key.id, key.prefix, key.role, key.account_id, scope_of(key.role, key.account_id)
+        )
 
 
 def revoke_api_key(session: Session, *, prefix: str, actor: str, clock: Clock) -> ApiKey:

@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from podpiska.accounts.apikeys import ROLES, VENDOR_ROLES
+from podpiska.accounts.apikeys import ROLES, VENDOR_ROLES, scope_of
 from podpiska.core.db.models import Account, WebUser
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
 from podpiska.core.records import audit, get_or_404
 from podpiska.ports import Clock
 
@@ -49,6 +50,7 @@ class Person:
     account_id: int | None
     # Changes when the password changes: a session cookie made before no longer counts.
     session_key: str
+    scope: Scope  # the accounts this person may see
 
     @property
     def actor(self) -> str:
@@ -63,7 +65,7 @@ class Person:
         return self.role == "vendor_admin"
 
     def may_see(self, account_id: int) -> bool:
-        return self.is_vendor or self.account_id == account_id
+        return self.scope.may_see(account_id)
 
 
 @cache
@@ -100,7 +102,14 @@ def _session_key(password_hash: str) -> str:
 
 
 def _person(row: WebUser) -> Person:
-    return Person(row.id, row.email, row.role, row.account_id, _session_key(row.password_hash))
+    return Person(
+        row.id,
+        row.email,
+        row.role,
+        row.account_id,
+        _session_key(row.password_hash),
+        scope_of(row.role, row.account_id),
+    )
 
 
 def _invalid(field: str, ru: str, en: str) -> DomainError:

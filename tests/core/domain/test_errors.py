@@ -1,4 +1,5 @@
-"""Unit tests of podpiska.core.domain.errors: stable codes, details, ru/en sentences."""
+"""Unit tests of podpiska.core.domain.errors: stable codes, details, ru/en sentences, the
+registry the areas add their codes to."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from podpiska.core.domain.errors import _MESSAGES, DomainError
+from podpiska.core.domain.errors import REGISTRY, Code, DomainError, Kind, Registry
 
 # Details that fill every template of every code (extra keys are ignored by str.format).
 ALL_DETAILS: dict[str, Any] = {
@@ -105,12 +106,13 @@ def test_other_dicts_are_shown_as_they_are() -> None:
     assert "{'a': 1}" in err.message("en")
 
 
-@pytest.mark.parametrize("code", sorted(_MESSAGES))
-def test_every_code_has_ru_and_en_sentences(code: str) -> None:
-    assert set(_MESSAGES[code]) == {"ru", "en"}
+@pytest.mark.parametrize("code", sorted(REGISTRY.codes()))
+def test_every_code_has_ru_and_en_sentences_and_a_kind(code: str) -> None:
+    texts = REGISTRY[code]
+    assert isinstance(texts.kind, Kind)
     names = {
         name
-        for template in _MESSAGES[code].values()
+        for template in (texts.ru, texts.en)
         for _, name, _, _ in string.Formatter().parse(template)
         if name
     }
@@ -128,3 +130,34 @@ def test_every_code_has_ru_and_en_sentences(code: str) -> None:
     assert not any("а" <= ch <= "я" for ch in en.lower())
     assert ru.endswith(".")
     assert en.endswith(".")
+
+
+def test_the_kind_is_the_codes() -> None:
+    assert DomainError("unknown_plan", plan="x", allowed=[]).kind is Kind.INVALID
+    assert DomainError("trial_not_needed", add_on="x").kind is Kind.CONFLICT
+    assert DomainError("not_found", what="x", id=1).kind is Kind.NOT_FOUND
+
+
+def test_a_code_registered_twice_is_refused_and_nothing_of_that_batch_is_kept() -> None:
+    registry = Registry()
+    registry.register("one", {"a": Code(Kind.INVALID, ru="а.", en="a.")})
+    with pytest.raises(ValueError, match="'a' of two is already registered by one"):
+        registry.register(
+            "two",
+            {"b": Code(Kind.CONFLICT, ru="б.", en="b."), "a": Code(Kind.INVALID, ru="", en="")},
+        )
+    assert set(registry.codes()) == {"a"} and registry.area_of("a") == "one"
+    assert "b" not in registry
+
+
+def test_the_areas_codes_cannot_be_registered_again() -> None:
+    from podpiska.catalog.errors import CODES
+
+    with pytest.raises(ValueError, match="already registered by catalog"):
+        REGISTRY.register("elsewhere", CODES)
+    assert REGISTRY.area_of("unknown_plan") == "catalog"
+
+
+def test_the_registry_cannot_be_changed_from_outside() -> None:
+    with pytest.raises(TypeError):
+        REGISTRY.codes()["x"] = Code(Kind.INVALID, ru="", en="")  # type: ignore[index]

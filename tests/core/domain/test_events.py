@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.events import EVENT_TYPES, EVENT_WILDCARDS, check_event_types
 from podpiska.notifications.texts import EVENT_TYPES as TYPES_WITH_TEXTS
 
@@ -94,7 +94,7 @@ def test_check_refuses_what_is_never_emitted(bad: str) -> None:
         check_event_types(["invoice.paid", bad])
     error = caught.value
     assert error.code == "unknown_event_type"
-    assert error.http_status == 422
+    assert error.kind == Kind.INVALID
     assert error.details["event_type"] == bad
     assert "invoice.paid" in error.message("en")
     assert error.message("ru").startswith(f"Тип события «{bad}» неизвестен.")

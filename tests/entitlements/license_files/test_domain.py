@@ -14,7 +14,7 @@ import pytest
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
 from podpiska.catalog.loading import load_catalog
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.entitlements.license_files.domain import (
     LicensePayload,
     LicenseStatus,
@@ -57,7 +57,7 @@ def malformed(raw: bytes) -> DomainError:
     with pytest.raises(DomainError) as info:
         parse_payload(raw)
     assert info.value.code == "license_malformed"
-    assert info.value.http_status == 422
+    assert info.value.kind == Kind.INVALID
     return info.value
 
 

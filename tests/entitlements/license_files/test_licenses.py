@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from podpiska.adapters.clock import FixedClock
 from podpiska.core import clocks
 from podpiska.core.db.models import AuditEntry, LicenseFile, NumberSequence
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.entitlements.decisions import check_entitlement
 from podpiska.entitlements.license_files.domain import LicenseStatus, canonical_json
 from podpiska.entitlements.license_files.licenses import (
@@ -245,7 +245,7 @@ def test_cloud_accounts_get_no_license_files(
     error = refused(
         lambda: issue_license(db, account_id=cloud.id, private_key=key, actor=ACTOR, clock=clock)
     )
-    assert (error.code, error.http_status) == ("license_not_on_premise", 409)
+    assert (error.code, error.kind) == ("license_not_on_premise", Kind.CONFLICT)
     assert "on-premise" in error.message("en")
 
 
@@ -358,10 +358,10 @@ def test_issue_now_refuses_what_is_not_paid(
         return issue_license(db, account_id=account_id, private_key=key, actor=ACTOR, clock=clock)
 
     nothing = refused(issue)
-    assert (nothing.code, nothing.http_status) == ("no_subscription", 404)
+    assert (nothing.code, nothing.kind) == ("no_subscription", Kind.NOT_FOUND)
     ordered = order(db, clock, account_id, months=1)
     pending = refused(issue)
-    assert (pending.code, pending.http_status) == ("license_not_paid", 409)
+    assert (pending.code, pending.kind) == ("license_not_paid", Kind.CONFLICT)
     assert pending.message("en") == (
         f"Account {account_id} has no paid subscription (state 'awaiting payment'): "
         "a license file is issued for a paid term."
@@ -382,7 +382,7 @@ def test_issue_now_refuses_what_is_not_paid(
     move_to(clock, date(2027, 1, 25))
     lifecycle.run_lifecycle(db, at=date(2027, 1, 25), clock=clock)
     suspended = refused(issue)
-    assert (suspended.code, suspended.http_status) == ("license_not_paid", 409)
+    assert (suspended.code, suspended.kind) == ("license_not_paid", Kind.CONFLICT)
     assert "suspended" in suspended.message("en")
     # A refused issue takes no serial.
     assert [row.serial for row in files(db)] == ["LIC-2026-000001", "LIC-2026-000002"]
@@ -540,7 +540,7 @@ def test_keys_round_trip_through_pem(key: Ed25519PrivateKey) -> None:
         with pytest.raises(DomainError) as info:
             load_public_key(garbage, source="k.pem")
         assert info.value.code == "license_key_invalid"
-        assert info.value.http_status == 422
+        assert info.value.kind == Kind.INVALID
 
 
 def test_the_e_mail_of_a_license_carries_the_signed_file(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import AuditEntry, BankPayment, CreditEntry, JournalEntry, Payment
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, verify
 from podpiska.payments.bank import statements as bank
 from podpiska.subscriptions import billing
@@ -159,7 +159,7 @@ def test_not_ours_keeps_the_reason_and_changes_nothing_else(db: Session, clock: 
     with pytest.raises(DomainError) as caught:  # only a dismissed payment goes back
         bank.reopen(db, bank_payment_id=waiting.id, actor=ACTOR, clock=clock)
     assert caught.value.code == "bank_payment_not_dismissed"
-    assert caught.value.http_status == 409
+    assert caught.value.kind == Kind.CONFLICT
     # and it can then be dealt with again
     account = open_account(db, clock)
     bank.credit_to_account(
@@ -184,7 +184,7 @@ def test_a_blank_or_too_long_reason_is_refused(
     before = everything(db)
     with pytest.raises(DomainError) as caught:
         bank.dismiss(db, bank_payment_id=waiting.id, reason=reason, actor=ACTOR, clock=clock)
-    assert caught.value.code == code and caught.value.http_status == 422
+    assert caught.value.code == code and caught.value.kind == Kind.INVALID
     assert caught.value.message("ru") and caught.value.message("en")
     assert everything(db) == before
     assert bank_row(db, waiting.id).status == "unmatched"
@@ -227,7 +227,7 @@ def test_only_a_payment_of_the_queue_is_credited_or_dismissed(
             with pytest.raises(DomainError) as caught:
                 call()
             assert caught.value.code == "bank_payment_resolved"
-            assert caught.value.http_status == 409
+            assert caught.value.kind == Kind.CONFLICT
             assert caught.value.details["status"] == status
             assert f"«{status}»" not in caught.value.message("ru")  # said in words
         if status != "dismissed":

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import BankPayment
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.invoicing.ledger import credit_balance, verify
 from podpiska.payments.bank import statements as bank
 from podpiska.subscriptions import billing
@@ -189,7 +189,7 @@ def test_a_statement_with_a_bad_line_is_refused_whole_naming_the_line(
     with pytest.raises(DomainError) as caught:
         bank.import_statement(db, data=data, source="day.txt", actor=ACTOR, clock=clock)
     error = caught.value
-    assert (error.code, error.http_status, error.details["line"]) == ("bad_statement", 422, line)
+    assert (error.code, error.kind, error.details["line"]) == ("bad_statement", Kind.INVALID, line)
     assert error.message("ru").startswith(f"Выписку day.txt прочитать нельзя: строка {line}: ")
     assert ru in error.message("ru")
     assert f"Statement day.txt cannot be read: line {line}: " in error.message("en")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.terms import Term, add_months, term_from
 from podpiska.subscriptions.domain.lifecycle import (
     TRANSITIONS,
@@ -138,7 +138,7 @@ def test_an_invalid_transition_names_the_allowed_events(status: Status, event: E
     assert error.details["allowed"] == allowed
     assert error.details["status"] == status.value
     assert error.details["event"] == event.value
-    assert error.http_status == 409
+    assert error.kind == Kind.CONFLICT
     for name in allowed:
         assert name in error.message("en")
         assert name in error.message("ru")

@@ -20,7 +20,7 @@ import pytest
 from podpiska.catalog.domain.catalog import CatalogVersion, SeatPolicy, UpgradePolicy
 from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.loading import load_catalog
-from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.money import ZERO
 from podpiska.subscriptions.domain.proration import (
     Change,
@@ -494,7 +494,7 @@ def test_a_downgrade_over_the_limits_is_refused_with_the_list(crm: CatalogVersio
     assert error.code == "downgrade_blocked"
     assert error.details["items"] == [{"code": "users", "need": 2}, {"code": "disk", "need": 7}]
     assert error.details["blockers"]["ru"] == "заблокируйте 2 польз.; освободите 7 ГБ"
-    assert error.http_status == 409
+    assert error.kind == Kind.CONFLICT
 
 
 # --- refusals -----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """One error shape for the whole API: `{"error": {"code", "message", "details"}}`.
 
-422 for bad input, 409 for conflicts, 404 for what the caller may not see. Never a
-traceback: an unexpected failure answers 500 `internal_error` with a request id to quote.
+A domain error's HTTP status is decided here, by its kind (`STATUS_BY_KIND`): 422 for bad
+input, 409 for conflicts, 404 for what the caller may not see, 403 for what it may not do,
+503 when the outside world failed, 413 for a body too large. Never a traceback: an
+unexpected failure answers 500 `internal_error` with a request id to quote.
 """
 
 from __future__ import annotations
@@ -16,10 +18,24 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from podpiska.catalog.problems import CatalogFileError
-from podpiska.core.domain.errors import DomainError, is_error_code
+from podpiska.core.domain.errors import DomainError, Kind, is_error_code
 from podpiska.core.records import jsonable
 
 log = logging.getLogger("podpiska.api")
+
+STATUS_BY_KIND: dict[Kind, int] = {
+    Kind.INVALID: 422,
+    Kind.CONFLICT: 409,
+    Kind.NOT_FOUND: 404,
+    Kind.FORBIDDEN: 403,
+    Kind.UNAVAILABLE: 503,
+    Kind.TOO_LARGE: 413,
+}
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status that answers `error`: the one place the API decides it."""
+    return STATUS_BY_KIND[error.kind]
 
 
 def error_response(
@@ -56,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return error_response(
-            exc.http_status,
+            http_status(exc),
             exc.code,
             exc.message(request_lang(request)),
             jsonable(dict(exc.details)),
@@ -80,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 domain = DomainError(e["type"], **dict(e.get("ctx") or {}))
                 details = {**jsonable(dict(domain.details)), "field": _where(tuple(e["loc"]))}
                 return error_response(
-                    domain.http_status, domain.code, domain.message(request_lang(request)), details
+                    http_status(domain), domain.code, domain.message(request_lang(request)), details
                 )
         errors = [
             {

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from podpiska.accounts.apikeys import authenticate, key_prefix
 from podpiska.core import idempotency
 from podpiska.core.domain.errors import DomainError
-from podpiska.entrypoints.api.errors import error_response, request_lang
+from podpiska.entrypoints.api.errors import error_response, http_status, request_lang
 from podpiska.entrypoints.observability import HTTP_REQUESTS, HTTP_SECONDS, request_id
 
 log = logging.getLogger("podpiska.http")
@@ -238,7 +238,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 )
             except DomainError as exc:
                 return error_response(
-                    exc.http_status,
+                    http_status(exc),
                     exc.code,
                     exc.message(request_lang(request)),
                     dict(exc.details),

@@ -13,7 +13,8 @@ The pattern for a new page:
 `PersonDep` redirects to the login page when nobody is logged in; `VendorDep` answers 404
 to an account's administrator (the back office does not exist for them) and
 `VendorAdminDep` answers 403 to an operator. The CSRF check is not a dependency to add:
-the web application runs it on every POST, PUT, PATCH and DELETE (`csrf_protect`).
+the web application runs it on every POST, PUT, PATCH and DELETE (`csrf_protect`). A page
+that shows a domain error answers `http_status(error)`, decided by the error's kind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.people import Person, get_person
+from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.records import not_found
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import choose_language, use_language
@@ -170,3 +172,19 @@ def guard_account(who: Person, account_id: int) -> None:
     """An account's administrator never sees another account: it does not exist (404)."""
     if not who.may_see(account_id):
         raise not_found("account", account_id)
+
+
+# A page refusing a domain error answers as the API does (the two may not share a module).
+STATUS_BY_KIND: dict[Kind, int] = {
+    Kind.INVALID: 422,
+    Kind.CONFLICT: 409,
+    Kind.NOT_FOUND: 404,
+    Kind.FORBIDDEN: 403,
+    Kind.UNAVAILABLE: 503,
+    Kind.TOO_LARGE: 413,
+}
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status of a page that shows `error`."""
+    return STATUS_BY_KIND[error.kind]

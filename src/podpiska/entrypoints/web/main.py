@@ -34,7 +34,12 @@ from podpiska.entrypoints.web import (
     portal_billing,
     portal_market,
 )
-from podpiska.entrypoints.web.deps import LoginRequired, csrf_protect, speak_request_language
+from podpiska.entrypoints.web.deps import (
+    LoginRequired,
+    csrf_protect,
+    http_status,
+    speak_request_language,
+)
 from podpiska.entrypoints.web.i18n import N_, _, choose_language, use_language
 from podpiska.entrypoints.web.rendering import render
 
@@ -164,7 +169,7 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         return _error_page(
-            request, exc.http_status, exc.message(choose_language(request)), exc.code
+            request, http_status(exc), exc.message(choose_language(request)), exc.code
         )
 
     @app.exception_handler(RequestValidationError)

@@ -18,7 +18,7 @@ from podpiska.backoffice import views as back_office
 from podpiska.config import our_bank_accounts
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.web import labels
-from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep, http_status
 from podpiska.entrypoints.web.formatting import money
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
@@ -185,7 +185,7 @@ def upload_statement(
         )
     except DomainError as error:
         return _page(
-            request, db, problem=error.message(current_language()), status_code=error.http_status
+            request, db, problem=error.message(current_language()), status_code=http_status(error)
         )
     request.session[SUMMARY_KEY] = _summary(report)
     flash(request, _("Statement {source} imported.").format(source=source), "success")
@@ -213,7 +213,7 @@ def resolve_payment(
             payment=payment_id,
             problem=error.message(current_language()),
             problem_payment=payment_id,
-            status_code=error.http_status,
+            status_code=http_status(error),
         )
     invoice = back_office.invoice_brief(db, invoice_id=invoice_id)
     flash(
@@ -271,7 +271,7 @@ def credit_payment(
             problem=error.message(current_language()),
             problem_payment=payment_id,
             problem_action="credit",
-            status_code=error.http_status,
+            status_code=http_status(error),
         )
     account = back_office.credit_account(db, account_id=account_id)
     flash(
@@ -305,7 +305,7 @@ def dismiss_payment(
             problem_payment=payment_id,
             problem_action="dismiss",
             reason=reason[:2000],
-            status_code=error.http_status,
+            status_code=http_status(error),
         )
     flash(
         request,
@@ -324,7 +324,7 @@ def reopen_payment(
         row = bank.reopen(db, bank_payment_id=payment_id, actor=who.actor, clock=ctx.clock)
     except DomainError as error:
         return _page(
-            request, db, problem=error.message(current_language()), status_code=error.http_status
+            request, db, problem=error.message(current_language()), status_code=http_status(error)
         )
     flash(
         request,

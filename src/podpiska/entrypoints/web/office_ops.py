@@ -27,7 +27,7 @@ from podpiska.entitlements import decisions as entitlements
 from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web import labels
-from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep, http_status
 from podpiska.entrypoints.web.formatting import VENDOR_TIMEZONE, long_date, money
 from podpiska.entrypoints.web.i18n import (
     N_,
@@ -296,7 +296,7 @@ def _account_offer(
     try:
         offer = clock_accounts.offer(db, clock_id=clock_id)
     except DomainError as error:
-        if error.http_status == 404:
+        if http_status(error) == 404:
             raise
         return None, error.message(current_language()), form or {}
     values = form or {
@@ -487,7 +487,7 @@ def open_test_account(
             actor=who.actor,
         )
     except DomainError as error:
-        if error.http_status == 404:
+        if http_status(error) == 404:
             raise
         return _clock_page(
             request,

@@ -29,7 +29,7 @@ from podpiska.core.records import not_found
 from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
-from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account, http_status
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.invoicing.document_lookup import account_documents
@@ -223,7 +223,7 @@ def renew(
             db, account_id=account_id, months=int(months), actor=who.actor, clock=ctx.clock
         )
     except DomainError as exc:
-        if exc.http_status == 404:
+        if http_status(exc) == 404:
             raise
         return _renew_page(
             request,
@@ -231,7 +231,7 @@ def renew(
             ctx,
             account_id,
             error=_error(request, exc),
-            status_code=exc.http_status,
+            status_code=http_status(exc),
             chosen=int(months),
         )
     return RedirectResponse(f"/portal/{account_id}/invoices/{invoice.id}/pay", status_code=303)
@@ -313,7 +313,7 @@ def _checkout(
             two_stage=ctx.settings.gateway_two_stage,
         )
     except DomainError as exc:
-        if exc.http_status == 404:
+        if http_status(exc) == 404:
             raise
         message = _error(request, exc)
         if exc.code == "invalid_method_type":  # the service's list of codes is for the API
@@ -325,7 +325,7 @@ def _checkout(
             account_id,
             invoice_id,
             error=message,
-            status_code=exc.http_status,
+            status_code=http_status(exc),
         )
     if attempt.confirmation_url:
         return RedirectResponse(attempt.confirmation_url, status_code=303)
@@ -424,7 +424,7 @@ def pay_by_saved_card(
             account_id,
             invoice_id,
             error=_error(request, exc),
-            status_code=exc.http_status,
+            status_code=http_status(exc),
         )
     return RedirectResponse(f"/portal/{account_id}/invoices/{invoice_id}/result", status_code=303)
 
@@ -577,7 +577,7 @@ def _change_page(
         except DomainError as exc:
             if exc.code == "not_found":
                 raise
-            error, status_code = _error(request, exc), exc.http_status
+            error, status_code = _error(request, exc), http_status(exc)
     elif kind and error is not None:  # stale: the fresh numbers beside the message
         try:
             preview = changes.preview_change(
@@ -663,7 +663,7 @@ def change(
             kind=kind or None,
             value=value,
             error=_error(request, exc),
-            status_code=exc.http_status,
+            status_code=http_status(exc),
         )
     if done.invoice is not None:
         flash(request, _("The change is ready: pay its invoice to apply it."), "info")
@@ -746,10 +746,10 @@ def _settings_changed(
     try:
         work()
     except DomainError as exc:
-        if exc.http_status == 404:
+        if http_status(exc) == 404:
             raise
         return _methods_page(
-            request, db, ctx, account_id, error=_error(request, exc), status_code=exc.http_status
+            request, db, ctx, account_id, error=_error(request, exc), status_code=http_status(exc)
         )
     flash(request, message, "success")
     return RedirectResponse(f"/portal/{account_id}/payment-methods", status_code=303)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from podpiska.catalog.domain.advisor import Need
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import apps, marketplace_views
-from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account, http_status
 from podpiska.entrypoints.web.formatting import long_date
 from podpiska.entrypoints.web.i18n import _, choose_language
 from podpiska.entrypoints.web.rendering import flash, render
@@ -44,7 +44,7 @@ def start_trial(
     try:
         trial = apps.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
     except DomainError as error:
-        if error.http_status == 404:
+        if http_status(error) == 404:
             raise
         flash(request, error.message(choose_language(request)), "error")
     else:

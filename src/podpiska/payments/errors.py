@@ -1,0 +1,96 @@
+"""The payments' error codes: checkout, gateways, payment methods, bank statements."""
+
+from podpiska.core.domain.errors import Code, Kind, register
+
+CODES = {
+    "bad_statement": Code(
+        Kind.INVALID,
+        ru="Выписку {source} прочитать нельзя: {problem}.",
+        en="Statement {source} cannot be read: {problem}.",
+    ),
+    "bank_payment_resolved": Code(
+        Kind.CONFLICT,
+        ru="Платёж № {id} уже разобран (состояние «{status}»).",
+        en="Bank payment {id} is already dealt with ('{status}').",
+    ),
+    "bank_payment_reason_required": Code(
+        Kind.INVALID,
+        ru="Укажите, почему платёж № {id} не наш: причина не может быть пустой.",
+        en="Say why bank payment {id} is not ours: the reason cannot be blank.",
+    ),
+    "bank_payment_reason_too_long": Code(
+        Kind.INVALID,
+        ru="Причина длиннее {max} символов ({length}): сократите её.",
+        en="The reason is longer than {max} characters ({length}): shorten it.",
+    ),
+    "bank_payment_not_dismissed": Code(
+        Kind.CONFLICT,
+        ru="Платёж № {id} не отмечен как «не наш» (состояние «{status}»): в очередь на "
+        "разбор возвращается только такой платёж.",
+        en="Bank payment {id} is not set aside as not ours ('{status}'): only such a "
+        "payment goes back to the review queue.",
+    ),
+    "invalid_method_type": Code(
+        Kind.INVALID,
+        ru="Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",
+        en="Payment method type '{method_type}' is not supported. Allowed: {allowed}.",
+    ),
+    "method_not_savable": Code(
+        Kind.INVALID,
+        ru="Способ оплаты «{method_type}» эта платёжная система не сохраняет для "
+        "автоплатежа. Сохранить можно: {allowed}.",
+        en="This payment provider cannot keep payment method type '{method_type}' for "
+        "autopay. It can keep: {allowed}.",
+    ),
+    "consent_required": Code(
+        Kind.INVALID,
+        ru="Чтобы сохранить способ оплаты для автоплатежа, нужно согласие покупателя "
+        "(consent_accepted: true).",
+        en="Saving the payment method for autopay needs the customer's consent "
+        "(consent_accepted: true).",
+    ),
+    "payment_method_not_found": Code(
+        Kind.NOT_FOUND,
+        ru="Сохранённый способ оплаты {method_id} не найден.",
+        en="Saved payment method {method_id} not found.",
+    ),
+    "payment_attempt_not_found": Code(
+        Kind.NOT_FOUND,
+        ru="Попытка оплаты {attempt_id} не найдена.",
+        en="Payment attempt {attempt_id} not found.",
+    ),
+    "gateway_unavailable": Code(
+        Kind.UNAVAILABLE,
+        ru="Платёжный шлюз {gateway} не ответил: {reason}. Повторите позже — дважды деньги "
+        "не спишутся.",
+        en="Payment gateway {gateway} did not answer: {reason}. Try again later: nothing is "
+        "charged twice.",
+    ),
+    "gateway_refused": Code(
+        Kind.INVALID,
+        ru="Платёжный шлюз {gateway} отклонил запрос: {reason}.",
+        en="Payment gateway {gateway} refused the request: {reason}.",
+    ),
+    "notification_rejected": Code(
+        Kind.FORBIDDEN,
+        ru="Уведомление платёжного шлюза отклонено: {reason}.",
+        en="Gateway notification rejected: {reason}.",
+    ),
+    "unknown_gateway": Code(
+        Kind.INVALID,
+        ru="Платёжный шлюз «{gateway}» не подключён. Подключён: {allowed}.",
+        en="Payment gateway '{gateway}' is not configured. Configured: {allowed}.",
+    ),
+    "payment_in_progress": Code(
+        Kind.CONFLICT,
+        ru="Оплата счёта {number} уже идёт: дождитесь её результата.",
+        en="A payment of invoice {number} is already in progress: wait for its result.",
+    ),
+    "overpayment": Code(
+        Kind.INVALID,
+        ru="Платёж {amount} больше остатка по счёту {number}: {due}.",
+        en="A payment of {amount} exceeds what is due on invoice {number}: {due}.",
+    ),
+}
+
+register("payments", CODES)
