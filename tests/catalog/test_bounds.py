@@ -18,7 +18,7 @@ from podpiska.catalog.file import (
 )
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from tests.entrypoints.conftest import make_context
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
