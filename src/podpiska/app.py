@@ -204,7 +204,7 @@ def main() -> None:
     """The `podpiska` console script."""
     from pydantic import ValidationError
 
-    from podpiska.entrypoints.cli import run
+    from podpiska.entrypoints.cli.main import run
 
     try:
         context = build_context()

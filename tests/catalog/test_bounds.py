@@ -14,7 +14,7 @@ from podpiska.catalog.file import parse_catalog
 from podpiska.catalog.file_yaml import MAX_CATALOG_BYTES, MAX_CATALOG_DEPTH, MAX_CATALOG_VALUES
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from tests.entrypoints.conftest import make_context
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"

@@ -22,7 +22,7 @@ from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.core.db.models import Document
 from podpiska.entrypoints import queue
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from podpiska.app import create_app
-from podpiska.entrypoints.api import quotes as quotes_module
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.api.routers import quotes as quotes_module
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from tests.entrypoints.conftest import CRM_SHOP, SITE_PLATFORM, make_context
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from podpiska import __version__
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from tests.entrypoints.conftest import CRM_SHOP, PROJECT, SITE_PLATFORM, make_context
 
@@ -566,7 +566,7 @@ def test_a_quote_imports_no_database_or_web_code(tmp_path: Path) -> None:
     # SQLAlchemy, FastAPI or the YAML parser once the catalog is cached.
     script = (
         "import sys\n"
-        "from podpiska.entrypoints.cli import run\n"
+        "from podpiska.entrypoints.cli.main import run\n"
         "from podpiska.app import build_context\n"
         "code = run(build_context(), ['quote', '--plan', 'standard', '--months', '12',"
         " '--json'])\n"

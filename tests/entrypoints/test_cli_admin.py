@@ -27,7 +27,7 @@ from podpiska.config import Settings
 from podpiska.core.db.migrate import is_current
 from podpiska.core.db.models import Invoice, LifecycleRun
 from podpiska.entrypoints import queue
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.subscriptions import billing
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW

@@ -17,7 +17,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.config import Settings
 from podpiska.entitlements.license_files.signing import key_id, load_private_key, public_key_pem
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.subscriptions import billing, settlement
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW

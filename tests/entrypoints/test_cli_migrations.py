@@ -14,7 +14,7 @@ from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.config import Settings
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.subscriptions import billing, settlement
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW

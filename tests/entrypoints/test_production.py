@@ -22,7 +22,7 @@ from podpiska.app import create_app
 from podpiska.backoffice.demo import DEMO_KEY_NAME, DEMO_PEOPLE, create_demo_people
 from podpiska.config import DEVELOPMENT_SECRET, Settings
 from podpiska.core.db.models import ApiKey, WebUser
-from podpiska.entrypoints.cli import run
+from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.production import unsafe_production
 

@@ -14,7 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from podpiska import __version__
 from podpiska.accounts.apikeys import PrincipalCache
 from podpiska.entitlements.cache import EntitlementSnapshots
-from podpiska.entrypoints.api import (
+from podpiska.entrypoints.api.deps import plain_url
+from podpiska.entrypoints.api.errors import install_error_handlers
+from podpiska.entrypoints.api.fresh import RefreshRounds
+from podpiska.entrypoints.api.middleware import (
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    RequestContextMiddleware,
+)
+from podpiska.entrypoints.api.routers import (
     accounts,
     apps,
     billing,
@@ -27,14 +35,6 @@ from podpiska.entrypoints.api import (
     quotes,
     test_clocks,
     webhook_endpoints,
-)
-from podpiska.entrypoints.api.deps import plain_url
-from podpiska.entrypoints.api.errors import install_error_handlers
-from podpiska.entrypoints.api.fresh import RefreshRounds
-from podpiska.entrypoints.api.middleware import (
-    BodyLimitMiddleware,
-    IdempotencyMiddleware,
-    RequestContextMiddleware,
 )
 from podpiska.entrypoints.context import Context
 

@@ -24,16 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.context import Context
-from podpiska.entrypoints.web import (
-    auth,
-    office,
-    office_analytics,
-    office_bank,
-    office_ops,
-    portal,
-    portal_billing,
-    portal_market,
-)
+from podpiska.entrypoints.web import auth
 from podpiska.entrypoints.web.deps import (
     LoginRequired,
     csrf_protect,
@@ -41,6 +32,18 @@ from podpiska.entrypoints.web.deps import (
     speak_request_language,
 )
 from podpiska.entrypoints.web.i18n import N_, _, choose_language, use_language
+from podpiska.entrypoints.web.office import accounts as office_accounts
+from podpiska.entrypoints.web.office import analytics as office_analytics
+from podpiska.entrypoints.web.office import bank as office_bank
+from podpiska.entrypoints.web.office import deliveries as office_deliveries
+from podpiska.entrypoints.web.office import test_clocks as office_test_clocks
+from podpiska.entrypoints.web.portal import changes as portal_changes
+from podpiska.entrypoints.web.portal import documents as portal_documents
+from podpiska.entrypoints.web.portal import market as portal_market
+from podpiska.entrypoints.web.portal import paying as portal_paying
+from podpiska.entrypoints.web.portal import renewal as portal_renewal
+from podpiska.entrypoints.web.portal import settings as portal_settings
+from podpiska.entrypoints.web.portal import subscription as portal_subscription
 from podpiska.entrypoints.web.rendering import render
 
 log = logging.getLogger("podpiska.web")
@@ -204,13 +207,18 @@ def create_web(context: Context) -> FastAPI:
     _install_error_pages(web)
     for router in (
         auth.router,
-        portal.router,
-        portal_billing.router,
+        portal_subscription.router,
+        portal_renewal.router,
+        portal_paying.router,
+        portal_documents.router,
+        portal_changes.router,
+        portal_settings.router,
         portal_market.router,
-        office_analytics.router,  # before office's: GET /office is the dashboard
-        office.router,
+        office_analytics.router,  # before the others: GET /office is the dashboard
+        office_accounts.router,
         office_bank.router,
-        office_ops.router,
+        office_deliveries.router,
+        office_test_clocks.router,
     ):
         web.include_router(router)
     web.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from podpiska.entrypoints.cli import BadInput, _context, app
+from podpiska.entrypoints.cli.common import BadInput, context_of
 
 migration_app = typer.Typer(
     help="Catalog migrations: the Marketplace rule or a new version, cohort by cohort.",
     no_args_is_help=True,
 )
-app.add_typer(migration_app, name="migration")
 
 
 @migration_app.command("list")
@@ -27,7 +26,7 @@ def migration_list(
 
     from podpiska.catalog.moves import list_migrations
 
-    context = _context(ctx)
+    context = context_of(ctx)
     with context.session() as db:
         plans = list_migrations(db)
     if as_json:
@@ -78,7 +77,7 @@ def migration_impact(
         migration_of,
     )
 
-    context = _context(ctx)
+    context = context_of(ctx)
     console = Console(stderr=True)
     with context.session() as db:
         migration_of(db, code=code)  # an unknown plan: one clear line before any work

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from podpiska.entrypoints.cli import BadInput, _context, app
+from podpiska.entrypoints.cli.common import BadInput, context_of
 
 document_app = typer.Typer(
     help="PDF documents: invoices, acts, credit notes.", no_args_is_help=True
 )
-app.add_typer(document_app, name="document")
 
 # What the command line calls each kind.
 KIND_NAMES = {"invoice": "invoice", "act": "act", "credit-note": "credit_note"}
@@ -43,7 +42,7 @@ def document_get(
     chosen = KIND_NAMES.get(kind.strip().lower().replace("_", "-"))
     if chosen is None:
         raise BadInput(f"KIND must be one of {', '.join(KIND_NAMES)}, got {kind!r}")
-    context = _context(ctx)
+    context = context_of(ctx)
     with context.session() as db:
         source_id = resolve_source(db, kind=chosen, reference=reference)
         try:

@@ -16,18 +16,19 @@ from podpiska.entrypoints.api.deps import (
     VendorDep,
     guard_account,
 )
-from podpiska.entrypoints.api.schemas import (
-    AutopayIn,
+from podpiska.entrypoints.api.schemas.invoicing import CreditNoteIn, InvoiceOut
+from podpiska.entrypoints.api.schemas.payments import (
     BankCreditIn,
-    CancelIn,
-    CreditNoteIn,
     DismissIn,
-    InvoiceOut,
     PaymentIn,
     PaymentOut,
     RefundIn,
-    RenewalIn,
     ResolveIn,
+)
+from podpiska.entrypoints.api.schemas.subscriptions import (
+    AutopayIn,
+    CancelIn,
+    RenewalIn,
     SubscriptionIn,
     SubscriptionOut,
 )

@@ -1,92 +1,32 @@
-"""The `podpiska` command line (Typer + Rich).
-
-Imports are lazy: `podpiska quote` must answer in well under half a second. Bad input exits
-with code 2 and one line naming the problem; nobody sees a traceback.
-"""
+"""`podpiska quote` and `podpiska catalog`: price a purchase; check, show, load catalog files."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:
-    from podpiska.catalog.domain.catalog import Catalog
-    from podpiska.catalog.domain.pricing import Quote
-    from podpiska.entrypoints.context import Context
-
-app = typer.Typer(
-    name="podpiska",
-    help="Podpiska: subscription licensing and billing. Подписки, счета, продления.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from podpiska.entrypoints.cli.common import (
+    CLI_ACTOR,
+    BadInput,
+    CatalogOption,
+    JsonOption,
+    LangOption,
+    choose_language,
+    context_of,
+    counted,
+    load_catalog_file,
+    parse_date,
 )
+
+if TYPE_CHECKING:
+    from podpiska.catalog.domain.pricing import Quote
+
 catalog_app = typer.Typer(help="Check and show catalog files.", no_args_is_help=True)
-app.add_typer(catalog_app, name="catalog")
 
 
-class BadInput(Exception):
-    """Input the user can fix: one line, exit code 2."""
-
-
-def _context(ctx: typer.Context) -> Context:
-    context: Context = ctx.find_root().obj
-    return context
-
-
-def counted(n: int, noun: str) -> str:
-    """`1 promotion`, `2 promotions`, `0 promotions` (the CLI's English output)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _fail(message: str) -> NoReturn:
-    raise BadInput(message)
-
-
-def _lang(ctx: typer.Context, lang: str | None) -> str:
-    chosen = lang or _context(ctx).settings.language
-    if chosen not in {"ru", "en"}:
-        _fail(f"--lang must be ru or en, got {chosen!r}")
-    ctx.find_root().meta["podpiska.lang"] = chosen  # errors speak the same language
-    return chosen
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{option} must be a date YYYY-MM-DD, got {value!r}")
-
-
-def _load(ctx: typer.Context, path: Path | None) -> Catalog:
-    from podpiska.catalog.loading import load_catalog
-
-    settings = _context(ctx).settings
-    return load_catalog(path or settings.catalog, cache_dir=settings.cache_dir)
-
-
-CatalogOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        help="Catalog file (default: $PODPISKA_CATALOG, else catalogs/crm-shop.yaml).",
-        show_default=False,
-    ),
-]
-LangOption = Annotated[str | None, typer.Option("--lang", help="ru or en.", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-@app.command()
 def quote(
     ctx: typer.Context,
     plan: Annotated[str, typer.Option("--plan", help="Plan code, e.g. standard.")],
@@ -117,10 +57,10 @@ def quote(
     from podpiska.catalog.quoting import quote_purchase
     from podpiska.entrypoints.presenters import quote_json
 
-    language = _lang(ctx, lang)
-    day = _parse_date(at, "--at")
+    language = choose_language(ctx, lang)
+    day = parse_date(at, "--at")
     result = quote_purchase(
-        _load(ctx, catalog),
+        load_catalog_file(ctx, catalog),
         plan=plan,
         months=months,
         users=users,
@@ -128,7 +68,7 @@ def quote(
         promotions=promo or (),
         bought_before=bought or (),
         at=day,
-        clock=_context(ctx).clock,
+        clock=context_of(ctx).clock,
     )
     if as_json:
         typer.echo(json.dumps(quote_json(result, language), ensure_ascii=False, indent=2))
@@ -197,9 +137,9 @@ def catalog_check(
     """Validate a catalog file and list every problem in it."""
     from podpiska.catalog.problems import CatalogFileError
 
-    path = file or _context(ctx).settings.catalog
+    path = file or context_of(ctx).settings.catalog
     try:
-        catalog = _load(ctx, path)
+        catalog = load_catalog_file(ctx, path)
     except CatalogFileError as exc:
         shown = exc.problems if exc.omitted else exc.problems[:-1]
         for problem in shown:
@@ -238,10 +178,10 @@ def catalog_show(
     from podpiska.core.domain.money import format_money, format_percent
     from podpiska.entrypoints.presenters import amount
 
-    language = _lang(ctx, lang)
-    cat = _load(ctx, catalog)
-    clock = _context(ctx).clock
-    day = _parse_date(at, "--at") or clock.today(cat.timezone)
+    language = choose_language(ctx, lang)
+    cat = load_catalog_file(ctx, catalog)
+    clock = context_of(ctx).clock
+    day = parse_date(at, "--at") or clock.today(cat.timezone)
     version = cat.version_at(day)
     matrix: dict[str, dict[int, Any]] = {}
     for plan in version.plans.values():
@@ -320,140 +260,20 @@ def catalog_schema() -> None:
     typer.echo(json.dumps(catalog_json_schema(), ensure_ascii=False, indent=2))
 
 
-@app.command()
-def serve(
+@catalog_app.command("load")
+def catalog_load(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="API processes (more than one: PostgreSQL).")
-    ] = 1,
+    file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
 ) -> None:
-    """Start the REST API (OpenAPI at /docs)."""
-    from podpiska.config import worker_in_process
-    from podpiska.entrypoints.production import unsafe_production
+    """Load a catalog file into the database: it is in force from now on."""
+    from podpiska.catalog.store import load_catalog_document
 
-    settings = _context(ctx).settings
-    refused = unsafe_production(_context(ctx))
-    if refused:
-        _fail(refused)
-    if workers > 1 and worker_in_process(settings):
-        _fail(
-            "--workers above 1 needs PostgreSQL and `podpiska worker` processes "
-            "(PODPISKA_WORKER=external): the in-process worker runs in one process only"
+    context = context_of(ctx)
+    with context.session() as db:
+        document, catalog, changed = load_catalog_document(
+            db, path=file or context.settings.catalog, actor=CLI_ACTOR, clock=context.clock
         )
-    from podpiska.entrypoints.serving import CannotListen, serve_processes
-
-    try:
-        serve_processes(host or settings.host, port or settings.port, workers)
-    except CannotListen as exc:
-        _fail(str(exc))
-
-
-@app.command()
-def version() -> None:
-    """Print Podpiska's version."""
-    from podpiska import __version__
-
-    typer.echo(__version__)
-
-
-def _register_admin_commands() -> None:
-    from podpiska.entrypoints import (
-        cli_admin,  # noqa: F401 - registers its commands
-        cli_documents,  # noqa: F401 - `podpiska document`
-        cli_licenses,  # noqa: F401 - `podpiska license`
-        cli_migrations,  # noqa: F401 - `podpiska migration`
+    typer.echo(
+        f"catalog {catalog.code}: "
+        + (f"loaded as document {document.id}" if changed else "unchanged")
     )
-
-
-def run(context: Context, argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code. Bad input: code 2 and one line on stderr."""
-    from podpiska.catalog.problems import CatalogFileError
-    from podpiska.core.domain.errors import DomainError
-
-    _register_admin_commands()
-    command = typer.main.get_command(app)
-    lang = context.settings.language
-    try:
-        with command.make_context(
-            "podpiska", list(argv if argv is not None else sys.argv[1:]), obj=context
-        ) as ctx:
-            try:
-                result = command.invoke(ctx)
-            finally:
-                lang = ctx.meta.get("podpiska.lang", lang)
-    except typer.Exit as exc:
-        return exc.exit_code
-    except BrokenPipeError:  # `podpiska mailbox | head`: the reader has had enough
-        return _reader_gone()
-    except typer.Abort:
-        _say_error("aborted")
-        return 1
-    except BadInput as exc:
-        _say_error(str(exc))
-        return 2
-    except DomainError as exc:
-        _say_error(exc.message(lang))
-        return 2
-    except CatalogFileError as exc:
-        _say_error(exc.summary())
-        return 2
-    except typer.TyperException as exc:  # usage errors: a bad option, a missing value
-        if type(exc).__name__ == "NoArgsIsHelpError":  # `podpiska` alone: show the help
-            sys.stdout.write(exc.format_message() + "\n")
-            return exc.exit_code
-        _say_error(" ".join(exc.format_message().split()))
-        return exc.exit_code
-    except Exception as exc:  # a bug of ours, or the database: one line for the user
-        if os.environ.get("PODPISKA_DEBUG"):
-            raise
-        not_ready = _database_not_ready(context, exc)
-        if not_ready:
-            _say_error(not_ready)
-            return 2
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
-        _say_error(
-            f"internal error ({type(exc).__name__}: {first}); nothing was changed by the failed "
-            "step. Run again with PODPISKA_DEBUG=1 for the details."
-        )
-        return 1
-    return result if isinstance(result, int) else 0
-
-
-def _reader_gone() -> int:
-    """The output's reader closed the pipe: stop quietly with status 1 (as Rich's tables do
-    and Python's documentation advises), and send what is still buffered nowhere, so that
-    the flush at exit raises nothing either."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
-        pass
-    return 1
-
-
-def _database_not_ready(context: Context, exc: Exception) -> str | None:
-    """A database error on a database that is not migrated: say to run `podpiska init`."""
-    from sqlalchemy.exc import DBAPIError
-
-    if not isinstance(exc, DBAPIError):
-        return None
-    url = context.settings.database_url
-    try:
-        from podpiska.core.db.migrate import is_current
-
-        current = is_current(url)
-    except Exception:  # the database cannot even be asked
-        first = (str(exc.orig).strip().splitlines() or [""])[0]
-        return f"the database {url} cannot be used ({first}); check PODPISKA_DATABASE_URL"
-    if current:
-        return None
-    return (
-        f"the database {url} is not initialised or not at the latest migration: run `podpiska init`"
-    )
-
-
-def _say_error(message: str) -> None:
-    sys.stderr.write(f"podpiska: {message.strip()}\n")

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from podpiska.entrypoints.cli import (
+from podpiska.entrypoints.cli.common import (
+    CLI_ACTOR,
     BadInput,
     JsonOption,
     LangOption,
-    _context,
-    _lang,
-    _parse_date,
-    _say_error,
-    app,
+    choose_language,
+    context_of,
+    parse_date,
+    say_error,
 )
 
 if TYPE_CHECKING:
@@ -26,9 +26,7 @@ license_app = typer.Typer(
     help="License files of on-premise accounts: issue, verify, list; the signing key.",
     no_args_is_help=True,
 )
-app.add_typer(license_app, name="license")
 
-CLI_ACTOR = "cli"
 TIMEZONE = "Europe/Moscow"  # the day a license is checked on, unless --today says
 
 
@@ -46,7 +44,7 @@ def license_keygen(
     """Create the Ed25519 signing key (PODPISKA_LICENSE_KEY, readable by its owner only)."""
     from podpiska.entrypoints.licenses import create_signing_key, key_path
 
-    settings = _context(ctx).settings
+    settings = context_of(ctx).settings
     try:
         path, made = create_signing_key(settings, force=force)
     except FileExistsError:
@@ -66,7 +64,7 @@ def license_public_key(ctx: typer.Context) -> None:
     from podpiska.entrypoints.licenses import LicenseKeyMissing, public_key_text
 
     try:
-        pem, _ = public_key_text(_context(ctx).settings)
+        pem, _ = public_key_text(context_of(ctx).settings)
     except LicenseKeyMissing as exc:
         raise _missing_key(exc) from None
     typer.echo(pem, nl=False)
@@ -86,8 +84,8 @@ def license_issue(
     from podpiska.entitlements.license_files.licenses import license_filename
     from podpiska.entrypoints.licenses import LicenseKeyMissing, issue_now
 
-    _lang(ctx, lang)
-    context = _context(ctx)
+    choose_language(ctx, lang)
+    context = context_of(ctx)
     with context.session() as db:
         try:
             issued = issue_now(context, db, account_id=account, actor=CLI_ACTOR)
@@ -170,9 +168,9 @@ def license_verify(
     from podpiska.entitlements.license_files.signing import verify_license_text
     from podpiska.entrypoints.licenses import LicenseKeyMissing, public_key_text
 
-    language = _lang(ctx, lang)
-    context = _context(ctx)
-    day = _parse_date(today, "--today") or context.clock.today(TIMEZONE)
+    language = choose_language(ctx, lang)
+    context = context_of(ctx)
+    day = parse_date(today, "--today") or context.clock.today(TIMEZONE)
     try:
         text = file.read_bytes()
     except OSError as exc:
@@ -203,7 +201,7 @@ def license_verify(
             table.add_row(label, value)
         Console(highlight=False, soft_wrap=True).print(table)
     if not verdict.valid:
-        _say_error(verdict.message(language))
+        say_error(verdict.message(language))
         raise typer.Exit(1)
     typer.echo(verdict.message(language))
 
@@ -222,8 +220,8 @@ def license_list(
 
     from podpiska.entitlements.license_files.licenses import license_of, list_licenses
 
-    _lang(ctx, lang)
-    context = _context(ctx)
+    choose_language(ctx, lang)
+    context = context_of(ctx)
     with context.session() as db:
         rows = list_licenses(db, account_id=account)
     views = [(row, license_of(row)) for row in rows]

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from podpiska.core.db.models import WebhookEndpoint
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorAdminDep
-from podpiska.entrypoints.api.schemas import WebhookEndpointIn, WebhookEndpointPatch
+from podpiska.entrypoints.api.schemas.webhook_endpoints import (
+    WebhookEndpointIn,
+    WebhookEndpointPatch,
+)
 from podpiska.notifications import webhook_endpoints
 
 router = APIRouter(tags=["webhook endpoints"])

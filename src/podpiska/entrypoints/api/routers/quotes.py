@@ -12,7 +12,7 @@ from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.quoting import quote_purchase
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import Code, Count, In
+from podpiska.entrypoints.api.schemas.common import Code, Count, In
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import quote_json
 

@@ -23,7 +23,8 @@ from podpiska.entrypoints.api.deps import (
     guard_account,
 )
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import Code, DecisionOut, In, json_response
+from podpiska.entrypoints.api.schemas.common import Code, In
+from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
 
 router = APIRouter(tags=["marketplace"])
 

@@ -21,15 +21,14 @@ from podpiska.entrypoints.api.deps import (
     guard_account,
 )
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import (
+from podpiska.entrypoints.api.schemas.accounts import (
     AccountIn,
     AccountOut,
     AccountPatch,
-    DecisionOut,
     UserIn,
     UserOut,
-    json_response,
 )
+from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
 from podpiska.subscriptions import billing
 
 router = APIRouter(tags=["accounts"])

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field, StrictBool
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import not_found
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
-from podpiska.entrypoints.api.schemas import Code, In, Line, PaymentOut
+from podpiska.entrypoints.api.schemas.common import Code, In, Line
+from podpiska.entrypoints.api.schemas.payments import PaymentOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import amount
 from podpiska.payments import payments

@@ -11,7 +11,9 @@ from pydantic import Field, StrictBool
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
 from podpiska.entrypoints.api.errors import request_lang
-from podpiska.entrypoints.api.schemas import Code, Count, In, InvoiceOut, Line, SubscriptionOut
+from podpiska.entrypoints.api.schemas.common import Code, Count, In, Line
+from podpiska.entrypoints.api.schemas.invoicing import InvoiceOut
+from podpiska.entrypoints.api.schemas.subscriptions import SubscriptionOut
 from podpiska.entrypoints.presenters import amount
 from podpiska.subscriptions import billing, changes
 

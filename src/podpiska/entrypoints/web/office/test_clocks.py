@@ -1,222 +1,31 @@
-"""The back office's operations pages: the account page's events, audit log and entitlement
-tester; the outbox's deliveries and webhook endpoints (`/office/deliveries`); test clocks
-(`/office/test-clocks`). Every read and write is the services' that the API and the CLI
-use: `entitlements.check_entitlement`, `notifications.list_deliveries` / `redeliver`,
-`outbox.backlog`, `webhook_endpoints.list_endpoints`, `clocks.create_test_clock`,
-`lifecycle.advance_test_clock` (with the day's autopay charges, as the API runs it),
-`clock_accounts.open_test_account` (open, order and pay as the API's scenario does)."""
+"""The back office's test clocks (`/office/test-clocks`): create one, advance it (the daily run
+and the day's autopay charges, as the API runs them), open a test account in it. Every read
+and write is the services' that the API and the CLI use: `clocks.create_test_clock`,
+`lifecycle.advance_test_clock`, `clock_accounts.open_test_account`."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from podpiska.backoffice import clock_accounts, outbox
+from podpiska.backoffice import clock_accounts
 from podpiska.backoffice import views as back_office
-from podpiska.catalog.domain.catalog import ACTIONS
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError
-from podpiska.entitlements import apps
-from podpiska.entitlements import decisions as entitlements
-from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
-from podpiska.entrypoints.context import Context
-from podpiska.entrypoints.web import labels
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep, http_status
 from podpiska.entrypoints.web.formatting import VENDOR_TIMEZONE, long_date, money
-from podpiska.entrypoints.web.i18n import (
-    N_,
-    _,
-    current_language,
-)
+from podpiska.entrypoints.web.i18n import N_, _, current_language
+from podpiska.entrypoints.web.office.audit import compact
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.notifications import deliveries as notifications
-from podpiska.notifications import webhook_endpoints
 from podpiska.payments import payments
 from podpiska.ports import Clock
 from podpiska.subscriptions import lifecycle
 
 router = APIRouter(prefix="/office")
-
-APP_ACTIONS = ("apps.use", "apps.install")
-UNKNOWN_ACTION = N_("Choose an action of the catalog.")
-TESTED_ACTIONS = tuple(a for a in ACTIONS if a not in BILLING_ACTIONS) + tuple(
-    a for a in ACTIONS if a in BILLING_ACTIONS
-)
-
-
-def compact(value: Any, limit: int = 240) -> str:
-    """A JSON value on one line, cut to `limit` characters (events' payloads, audit rows)."""
-    if value is None or value == {}:
-        return ""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def changes(before: dict[str, Any] | None, after: dict[str, Any] | None, limit: int = 400) -> str:
-    """An audit row's change: only the fields that differ (`status: pending → active`),
-    or the values written when there was nothing before."""
-    if not before or not after:
-        return compact(after or before, limit)
-
-    def one(value: Any) -> str:
-        return "—" if value is None else compact(value, 120).strip('"')
-
-    parts = [
-        f"{key}: {one(before.get(key))} → {one(after.get(key))}"
-        for key in sorted(before.keys() | after.keys())
-        if before.get(key) != after.get(key)
-    ]
-    text = "; ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- the account page: events, audit log, the entitlement tester ---------------------------
-
-
-def tested(db: Session, ctx: Context, *, account_id: int, action: str, app: str) -> dict[str, Any]:
-    """The tester's answer: "may the account do `action` (with `app`) now?" — the same
-    check as `GET /api/v1/accounts/{id}/entitlements/{action}`."""
-    action, app = action.strip()[:100], app.strip()[:100]
-    decision: Decision | None = None
-    problem: str | DomainError | None = None  # translated by the template (its language)
-    if action:
-        if action not in ACTIONS:
-            problem = UNKNOWN_ACTION
-        else:
-            try:
-                decision = entitlements.check_entitlement(
-                    db,
-                    account_id=account_id,
-                    action=action,
-                    clock=ctx.clock,
-                    app_code=app if app and action in APP_ACTIONS else None,
-                )
-            except DomainError as error:
-                if error.code == "not_found":  # the account itself: 404
-                    raise
-                problem = error  # an unknown app: said in the answer
-    return {
-        "tester": {"action": action, "app": app, "decision": decision, "problem": problem},
-        "actions": TESTED_ACTIONS,
-        "app_actions": APP_ACTIONS,
-        "account_id": account_id,
-    }
-
-
-def account_activity(
-    db: Session, ctx: Context, *, account_id: int, action: str = "", app: str = ""
-) -> dict[str, Any]:
-    """What the account page shows besides its subscription, invoices and payments."""
-    return {
-        "events": back_office.account_events(db, account_id=account_id, limit=50),
-        "audit": back_office.account_audit(db, account_id=account_id, limit=50),
-        "installed_apps": [a for _i, a in apps.installations(db, account_id)],
-        "compact": compact,
-        "changes": changes,
-        **tested(db, ctx, account_id=account_id, action=action, app=app),
-    }
-
-
-@router.get("/accounts/{account_id}/entitlement", include_in_schema=False)
-def entitlement_tester(
-    request: Request,
-    account_id: int,
-    who: VendorDep,
-    db: DbDep,
-    ctx: ContextDep,
-    action: str = "",
-    app: str = "",
-) -> Response:
-    """The tester's answer as an htmx partial; without JavaScript, the account page with
-    the answer on it."""
-    if request.headers.get("hx-request") != "true":
-        query = urlencode({"action": action[:100], "app": app[:100]})
-        return RedirectResponse(f"/office/accounts/{account_id}?{query}#entitlement", 303)
-    values = tested(db, ctx, account_id=account_id, action=action, app=app)
-    problem = values["tester"]["problem"]
-    return render(
-        request,
-        "office/_entitlement_answer.html",
-        values,
-        status_code=422 if problem else 200,
-    )
-
-
-# --- deliveries and webhooks ---------------------------------------------------------------
-
-DELIVERY_STATUSES = {
-    "pending": N_("Pending"),
-    "delivered": N_("Sent"),
-    "dead": N_("Dead"),
-}
-CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook")}
-
-
-def _deliveries_page(
-    request: Request, db: Session, *, status: str, problem: str | None = None
-) -> HTMLResponse:
-    rows: list[notifications.DeliveryView] = []
-    code = 200
-    wanted = status if status else None
-    try:
-        rows = notifications.list_deliveries(db, status=wanted, limit=100)
-    except DomainError as error:
-        problem, code = error.message(current_language()), 422
-    endpoints = webhook_endpoints.list_endpoints(db)
-    endpoint_events = webhook_endpoints.endpoint_event_types(db, [e.id for e in endpoints])
-    return render(
-        request,
-        "office/deliveries.html",
-        {
-            "rows": rows,
-            "status": status,
-            "statuses": DELIVERY_STATUSES,
-            "status_label": lambda c: labels.label(DELIVERY_STATUSES, c),
-            "channel_label": lambda c: labels.label(CHANNELS, c),
-            "backlog": outbox.backlog(db),
-            "endpoints": endpoints,
-            "endpoint_urls": {str(e.id): e.url for e in endpoints},
-            "endpoint_events": endpoint_events,
-            "problem": problem,
-        },
-        status_code=code,
-    )
-
-
-@router.get("/deliveries", include_in_schema=False)
-def deliveries(request: Request, who: VendorDep, db: DbDep, status: str = "") -> HTMLResponse:
-    """The latest deliveries (e-mails and webhooks) with their status and last error, the
-    backlog figures, the webhook endpoints."""
-    return _deliveries_page(request, db, status=status[:20])
-
-
-@router.post("/deliveries/{delivery_id}/redeliver", include_in_schema=False)
-def redeliver(
-    request: Request,
-    delivery_id: int,
-    who: VendorDep,
-    db: DbDep,
-    ctx: ContextDep,
-    status: Annotated[str, Form()] = "",
-) -> Response:
-    """Put a dead (or sent) delivery back in the queue, due now."""
-    view = notifications.redeliver(db, delivery_id=delivery_id, actor=who.actor, clock=ctx.clock)
-    flash(
-        request,
-        _("Delivery {id} is in the queue again: the worker sends it now.").format(id=view.id),
-        "success",
-    )
-    back = "/office/deliveries" + (f"?status={status}" if status in DELIVERY_STATUSES else "")
-    return RedirectResponse(back, status_code=303)
-
-
-# --- test clocks -------------------------------------------------------------------------------
 
 ADVANCE_KEY = "clock_advance"  # the last advance's report, shown once on the clock's page
 RUN_COUNTS = {

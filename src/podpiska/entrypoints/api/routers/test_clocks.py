@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from podpiska.core import clocks
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorDep
-from podpiska.entrypoints.api.schemas import AdvanceIn, TestClockIn
+from podpiska.entrypoints.api.schemas.test_clocks import AdvanceIn, TestClockIn
 from podpiska.payments import payments
 from podpiska.ports import Clock
 from podpiska.subscriptions import lifecycle

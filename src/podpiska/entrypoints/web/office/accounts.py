@@ -1,0 +1,193 @@
+"""The back office's accounts (`/office/accounts`): the search, and the account's page with its
+subscription, invoices, payments, events, audit log and entitlement tester."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from podpiska.accounts import views as account_views
+from podpiska.backoffice import account_search
+from podpiska.backoffice import views as back_office
+from podpiska.backoffice.account_search import AccountFilter
+from podpiska.catalog.domain.catalog import ACTIONS
+from podpiska.core.domain.errors import DomainError
+from podpiska.entitlements import apps
+from podpiska.entitlements import decisions as entitlements
+from podpiska.entitlements import overview as license_overview
+from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
+from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
+from podpiska.entrypoints.web.i18n import N_, _
+from podpiska.entrypoints.web.office.audit import changes, compact
+from podpiska.entrypoints.web.rendering import render
+
+router = APIRouter(prefix="/office")
+
+
+def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/accounts", include_in_schema=False)
+def accounts(
+    request: Request,
+    who: VendorDep,
+    db: DbDep,
+    q: str = "",
+    state: str = "",
+    plan: str = "",
+    edition: str = "",
+    due_before: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    """Search by name, INN or e-mail; filter by state, tariff, edition, renewal due."""
+    problems = []
+    due: date | None = None
+    if due_before:
+        try:
+            due = date.fromisoformat(due_before)
+        except ValueError:
+            problems.append(_("The due date must be a date (YYYY-MM-DD)."))
+    wanted = AccountFilter(
+        query=q[:200],
+        state=_choice(state, account_search.STATES),
+        plan=plan[:100] or None,
+        edition=_choice(edition, account_search.EDITIONS),
+        due_before=due,
+    )
+    found = account_search.search_accounts(db, wanted=wanted, page=page)
+    kept = {
+        k: v
+        for k, v in {
+            "q": q,
+            "state": wanted.state or "",
+            "plan": plan,
+            "edition": wanted.edition or "",
+            "due_before": due_before if due else "",
+        }.items()
+        if v
+    }
+
+    def page_url(number: int) -> str:
+        return "/office/accounts?" + urlencode({**kept, "page": number})
+
+    values = {
+        "found": found,
+        "wanted": wanted,
+        "form": {"q": "", "plan": "", "due_before": "", **kept},
+        "states": account_search.STATES,
+        "editions": account_search.EDITIONS,
+        "problems": problems,
+        "page_url": page_url,
+    }
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == (
+        "accounts-table"
+    ):
+        return render(request, "office/_accounts_table.html", values)
+    return render(request, "office/accounts.html", values)
+
+
+@router.get("/accounts/{account_id}", include_in_schema=False)
+def account(
+    request: Request,
+    account_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    action: str = "",
+    app: str = "",
+) -> HTMLResponse:
+    """The account: its subscription, invoices, payments, events, audit log and the
+    entitlement tester (`?action=...&app=...`: its answer, without JavaScript)."""
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    invoices = account_views.account_invoices(db, account_id=account_id)
+    payments = account_views.account_payments(db, account_id=account_id)
+    activity = account_activity(db, ctx, account_id=account_id, action=action, app=app)
+    return render(
+        request,
+        "office/account.html",
+        {"overview": overview, "invoices": invoices, "payments": payments, **activity},
+        status_code=422 if activity["tester"]["problem"] else 200,
+    )
+
+
+APP_ACTIONS = ("apps.use", "apps.install")
+UNKNOWN_ACTION = N_("Choose an action of the catalog.")
+TESTED_ACTIONS = tuple(a for a in ACTIONS if a not in BILLING_ACTIONS) + tuple(
+    a for a in ACTIONS if a in BILLING_ACTIONS
+)
+
+
+def tested(db: Session, ctx: Context, *, account_id: int, action: str, app: str) -> dict[str, Any]:
+    """The tester's answer: "may the account do `action` (with `app`) now?" — the same
+    check as `GET /api/v1/accounts/{id}/entitlements/{action}`."""
+    action, app = action.strip()[:100], app.strip()[:100]
+    decision: Decision | None = None
+    problem: str | DomainError | None = None  # translated by the template (its language)
+    if action:
+        if action not in ACTIONS:
+            problem = UNKNOWN_ACTION
+        else:
+            try:
+                decision = entitlements.check_entitlement(
+                    db,
+                    account_id=account_id,
+                    action=action,
+                    clock=ctx.clock,
+                    app_code=app if app and action in APP_ACTIONS else None,
+                )
+            except DomainError as error:
+                if error.code == "not_found":  # the account itself: 404
+                    raise
+                problem = error  # an unknown app: said in the answer
+    return {
+        "tester": {"action": action, "app": app, "decision": decision, "problem": problem},
+        "actions": TESTED_ACTIONS,
+        "app_actions": APP_ACTIONS,
+        "account_id": account_id,
+    }
+
+
+def account_activity(
+    db: Session, ctx: Context, *, account_id: int, action: str = "", app: str = ""
+) -> dict[str, Any]:
+    """What the account page shows besides its subscription, invoices and payments."""
+    return {
+        "events": back_office.account_events(db, account_id=account_id, limit=50),
+        "audit": back_office.account_audit(db, account_id=account_id, limit=50),
+        "installed_apps": [a for _i, a in apps.installations(db, account_id)],
+        "compact": compact,
+        "changes": changes,
+        **tested(db, ctx, account_id=account_id, action=action, app=app),
+    }
+
+
+@router.get("/accounts/{account_id}/entitlement", include_in_schema=False)
+def entitlement_tester(
+    request: Request,
+    account_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    action: str = "",
+    app: str = "",
+) -> Response:
+    """The tester's answer as an htmx partial; without JavaScript, the account page with
+    the answer on it."""
+    if request.headers.get("hx-request") != "true":
+        query = urlencode({"action": action[:100], "app": app[:100]})
+        return RedirectResponse(f"/office/accounts/{account_id}?{query}#entitlement", 303)
+    values = tested(db, ctx, account_id=account_id, action=action, app=app)
+    problem = values["tester"]["problem"]
+    return render(
+        request,
+        "office/_entitlement_answer.html",
+        values,
+        status_code=422 if problem else 200,
+    )

@@ -1,0 +1,86 @@
+"""The back office's deliveries (`/office/deliveries`): the outbox's e-mails and webhooks, their
+state, and sending one again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from podpiska.backoffice import outbox
+from podpiska.core.domain.errors import DomainError
+from podpiska.entrypoints.web import labels
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
+from podpiska.entrypoints.web.i18n import N_, _, current_language
+from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.notifications import deliveries as sent
+from podpiska.notifications import webhook_endpoints
+
+router = APIRouter(prefix="/office")
+
+DELIVERY_STATUSES = {
+    "pending": N_("Pending"),
+    "delivered": N_("Sent"),
+    "dead": N_("Dead"),
+}
+CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook")}
+
+
+def _deliveries_page(
+    request: Request, db: Session, *, status: str, problem: str | None = None
+) -> HTMLResponse:
+    rows: list[sent.DeliveryView] = []
+    code = 200
+    wanted = status if status else None
+    try:
+        rows = sent.list_deliveries(db, status=wanted, limit=100)
+    except DomainError as error:
+        problem, code = error.message(current_language()), 422
+    endpoints = webhook_endpoints.list_endpoints(db)
+    endpoint_events = webhook_endpoints.endpoint_event_types(db, [e.id for e in endpoints])
+    return render(
+        request,
+        "office/deliveries.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": DELIVERY_STATUSES,
+            "status_label": lambda c: labels.label(DELIVERY_STATUSES, c),
+            "channel_label": lambda c: labels.label(CHANNELS, c),
+            "backlog": outbox.backlog(db),
+            "endpoints": endpoints,
+            "endpoint_urls": {str(e.id): e.url for e in endpoints},
+            "endpoint_events": endpoint_events,
+            "problem": problem,
+        },
+        status_code=code,
+    )
+
+
+@router.get("/deliveries", include_in_schema=False)
+def deliveries(request: Request, who: VendorDep, db: DbDep, status: str = "") -> HTMLResponse:
+    """The latest deliveries (e-mails and webhooks) with their status and last error, the
+    backlog figures, the webhook endpoints."""
+    return _deliveries_page(request, db, status=status[:20])
+
+
+@router.post("/deliveries/{delivery_id}/redeliver", include_in_schema=False)
+def redeliver(
+    request: Request,
+    delivery_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    """Put a dead (or sent) delivery back in the queue, due now."""
+    view = sent.redeliver(db, delivery_id=delivery_id, actor=who.actor, clock=ctx.clock)
+    flash(
+        request,
+        _("Delivery {id} is in the queue again: the worker sends it now.").format(id=view.id),
+        "success",
+    )
+    back = "/office/deliveries" + (f"?status={status}" if status in DELIVERY_STATUSES else "")
+    return RedirectResponse(back, status_code=303)

@@ -1,0 +1,84 @@
+"""The portal's documents (`/portal/{account}/documents`): invoices, acts and credit notes,
+and their PDFs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from podpiska.accounts import views as account_views
+from podpiska.entitlements import overview as license_overview
+from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
+from podpiska.entrypoints.web.i18n import N_, _
+from podpiska.entrypoints.web.rendering import render
+from podpiska.invoicing.document_lookup import account_documents
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
+from podpiska.invoicing.documents import document_filename as pdf_filename
+
+router = APIRouter(prefix="/portal")
+
+DOCUMENT_KINDS = {
+    INVOICE: N_("Invoice"),
+    ACT: N_("Act"),
+    CREDIT_NOTE: N_("Credit note"),
+}
+
+
+def _pdf(ctx: Context, db: DbDep, account_id: int, kind: str, source_id: int) -> Response:
+    try:
+        document, pdf = fetch_pdf(ctx, db, kind=kind, source_id=source_id, account_id=account_id)
+    except RendererMissing:
+        raise HTTPException(503) from None
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf_filename(document)}"',
+            "ETag": f'"{document.sha256}"',
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@router.get("/{account_id}/invoices/{invoice_id}/invoice.pdf", include_in_schema=False)
+def invoice_pdf(
+    account_id: int, invoice_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, INVOICE, invoice_id)
+
+
+@router.get("/{account_id}/invoices/{invoice_id}/act.pdf", include_in_schema=False)
+def act_pdf(
+    account_id: int, invoice_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, ACT, invoice_id)
+
+
+@router.get("/{account_id}/credit-notes/{note_id}/credit-note.pdf", include_in_schema=False)
+def credit_note_pdf(
+    account_id: int, note_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, CREDIT_NOTE, note_id)
+
+
+@router.get("/{account_id}/documents", include_in_schema=False)
+def documents(
+    request: Request, account_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> HTMLResponse:
+    guard_account(who, account_id)
+    overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
+    return render(
+        request,
+        "portal/documents.html",
+        {
+            "overview": overview,
+            "documents": account_documents(db, account_id=account_id),
+            "payments": account_views.account_payments(db, account_id=account_id),
+            "kinds": {kind: _(label) for kind, label in DOCUMENT_KINDS.items()},
+        },
+    )
