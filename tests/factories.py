@@ -15,17 +15,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from podpiska.catalog.domain.catalog import (
-    AddOn,
-    Catalog,
-    CatalogVersion,
-    Period,
-    Plan,
-    Promotion,
-    Text,
-)
+from podpiska.catalog.domain.catalog import AddOn, Catalog, CatalogVersion, Period, Plan, Promotion
 from podpiska.catalog.domain.pricing import Quote
 from podpiska.core.domain.money import ZERO, Vat, VatMode, round_money
+from podpiska.core.domain.text import Text
 
 D = Decimal
 

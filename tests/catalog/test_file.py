@@ -593,13 +593,13 @@ def test_the_cache_key_follows_every_module_of_the_catalog_area() -> None:
     from podpiska.catalog import loading
     from podpiska.catalog.domain import catalog as catalog_domain
     from podpiska.catalog.domain import moves
-    from podpiska.core.domain import money
+    from podpiska.core.domain import money, text
 
     sources = loading._catalog_sources()
     area = Path(podpiska.catalog.__file__).resolve().parent
     expected = set(area.rglob("*.py"))
     assert expected <= set(sources)
-    for module in (loading, catalog_file, catalog_domain, moves, money):
+    for module in (loading, catalog_file, catalog_domain, moves, money, text):
         assert Path(module.__file__ or "").resolve() in sources
     assert all(source.is_file() for source in sources)
 

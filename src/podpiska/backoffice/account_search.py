@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from podpiska.catalog.domain.catalog import Text
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.terms import ONE_DAY
+from podpiska.core.domain.text import Text
 from podpiska.entitlements.overview import STATES
 
 EDITIONS = ("cloud", "on_premise")

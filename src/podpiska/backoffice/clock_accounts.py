@@ -25,11 +25,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
-from podpiska.catalog.domain.catalog import Text
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import FixedTime
 from podpiska.core.db.models import Account, Invoice, Subscription, TestClock
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.text import Text
 from podpiska.core.records import get_or_404
 from podpiska.subscriptions import billing, settlement
 

@@ -27,7 +27,6 @@ from podpiska.catalog.domain.catalog import (
     Period,
     Plan,
     Promotion,
-    Text,
 )
 from podpiska.catalog.domain.moves import Cohort, Migration, Selector
 from podpiska.catalog.file_checks import check_catalog
@@ -45,6 +44,7 @@ from podpiska.catalog.file_schema import (
 from podpiska.catalog.file_yaml import DecimalLoader, check_shape, line_of
 from podpiska.catalog.problems import MAX_PROBLEMS, CatalogFileError, PathPart, Problem
 from podpiska.core.domain.money import Vat
+from podpiska.core.domain.text import Text
 
 # --- loading ------------------------------------------------------------------------------
 

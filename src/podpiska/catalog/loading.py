@@ -17,6 +17,7 @@ from pathlib import Path
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.problems import CatalogFileError, Problem
 from podpiska.core.domain import money as _money_module
+from podpiska.core.domain import text as _text_module
 
 
 def load_catalog(path: str | Path, *, cache_dir: Path | None = None) -> Catalog:
@@ -56,8 +57,8 @@ def load_catalog(path: str | Path, *, cache_dir: Path | None = None) -> Catalog:
 def _fingerprint(data: bytes) -> str:
     """The catalog's bytes plus the source of the code that reads and represents it: every
     module of the catalog area (wherever it is installed, whatever it is called) and the
-    money module its amounts are made of. A file that cannot be read is an error, never a
-    key that silently leaves it out."""
+    money and text modules its amounts and names are made of. A file that cannot be read
+    is an error, never a key that silently leaves it out."""
     digest = hashlib.sha256(data)
     for source in _catalog_sources():
         digest.update(source.name.encode())
@@ -67,4 +68,5 @@ def _fingerprint(data: bytes) -> str:
 
 def _catalog_sources() -> list[Path]:
     area = Path(__file__).resolve().parent
-    return [*sorted(area.rglob("*.py")), Path(_money_module.__file__ or "").resolve()]
+    below = [Path(m.__file__ or "").resolve() for m in (_money_module, _text_module)]
+    return [*sorted(area.rglob("*.py")), *below]

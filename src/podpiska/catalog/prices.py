@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, select
 from sqlalchemy.orm import Session
 
-from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
-from podpiska.catalog.domain.moves import AccountFacts, MigrationKind, renewal_version
+from podpiska.catalog.domain.catalog import Catalog, CatalogVersion, renewal_version
+from podpiska.catalog.domain.moves import AccountFacts, MigrationKind
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.catalog.sql import int_literal, json_has, kopecks
 from podpiska.core.db.models import Account, Subscription

@@ -23,6 +23,7 @@ from podpiska.core.db.bulk import bulk_insert
 from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, emit, get_or_404, record_event
+from podpiska.entitlements.decisions import decide, get_app
 from podpiska.entitlements.domain import APP_KINDS
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Status
@@ -184,13 +185,6 @@ def list_apps(
         return list(session.scalars(query))
 
 
-def get_app(session: Session, code: str) -> App:
-    app = session.scalar(select(App).where(App.code == code))
-    if app is None:
-        raise DomainError("unknown_app", app=code)
-    return app
-
-
 def installations(session: Session, account_id: int) -> list[tuple[AppInstallation, App]]:
     with session.begin():
         get_or_404(session, Account, account_id, "account")
@@ -210,8 +204,6 @@ def install_app(
 ) -> AppInstallation:
     """Install an app, if the account may (`apps.install` with that app); installing again
     changes nothing."""
-    from podpiska.entitlements.decisions import decide
-
     with session.begin():
         account = get_or_404(session, Account, account_id, "account", lock=True)
         app = get_app(session, app_code)

@@ -64,8 +64,7 @@ from podpiska.core.db.models import Account, App, AppInstallation
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import get_or_404
-from podpiska.entitlements.apps import get_app
-from podpiska.entitlements.decisions import license_state
+from podpiska.entitlements.decisions import get_app, license_state
 from podpiska.entitlements.domain import (
     MARKETPLACE_ACTIONS,
     AppAccess,

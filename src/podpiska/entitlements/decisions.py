@@ -15,6 +15,7 @@ from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.entitlements.domain import (
@@ -132,6 +133,14 @@ def decide(
     return check(state, action, access)
 
 
+def get_app(session: Session, code: str) -> App:
+    """A registry app by its code (`unknown_app` if none)."""
+    app = session.scalar(select(App).where(App.code == code))
+    if app is None:
+        raise DomainError("unknown_app", app=code)
+    return app
+
+
 def check_entitlement(
     session: Session,
     *,
@@ -142,8 +151,6 @@ def check_entitlement(
 ) -> Decision:
     """The hot path of every product of the vendor: reads only, in autocommit (no BEGIN and
     COMMIT round trips; each read sees the latest committed state)."""
-    from podpiska.entitlements.apps import get_app
-
     with session.begin():
         read_only(session)
         account = get_or_404(session, Account, account_id, "account")
@@ -160,7 +167,6 @@ def check_many(
 ) -> list[Decision]:
     """Many actions (each with an optional app) for one account, on one reading of its
     license: the answers agree with each other."""
-    from podpiska.entitlements.apps import get_app
     from podpiska.entitlements.domain import check as check_one
 
     with session.begin():

@@ -20,11 +20,12 @@ from podpiska.catalog.domain.advisor import (
     fitting_options,
     guidance_for,
 )
-from podpiska.catalog.domain.catalog import Catalog, Period, Plan, Text
+from podpiska.catalog.domain.catalog import Catalog, Period, Plan
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import round_money
 from podpiska.core.domain.terms import add_months
+from podpiska.core.domain.text import Text
 from tests.factories import AT, V1_FROM, V2_FROM, per_user_catalog, seed_catalog
 
 D = Decimal

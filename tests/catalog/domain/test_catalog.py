@@ -16,10 +16,10 @@ from podpiska.catalog.domain.catalog import (
     Plan,
     Promotion,
     SeatPolicy,
-    Text,
     UpgradePolicy,
 )
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.text import Text
 from tests.factories import (
     PERIOD_MONTHS,
     PLAN_CODES,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podpiska.catalog.domain.catalog import Catalog, Text
+from podpiska.catalog.domain.catalog import Catalog, renewal_version
 from podpiska.catalog.domain.moves import (
     NEVER,
     AccountFacts,
@@ -23,9 +23,9 @@ from podpiska.catalog.domain.moves import (
     Selector,
     VersionMode,
     marketplace_schedule,
-    renewal_version,
 )
 from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.text import Text
 from podpiska.entitlements.domain import AppAccess, LicenseState, check
 from podpiska.subscriptions.domain.lifecycle import Status
 

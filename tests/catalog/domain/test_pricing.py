@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from podpiska.catalog.domain.catalog import Catalog, Text
+from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import (
     Discount,
     DiscountKind,
@@ -24,6 +24,7 @@ from podpiska.catalog.domain.pricing import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, Vat, VatMode
+from podpiska.core.domain.text import Text
 from tests.factories import (
     AT,
     VAT_EXCLUDED_22,

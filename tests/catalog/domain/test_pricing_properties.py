@@ -14,15 +14,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podpiska.catalog.domain.catalog import (
-    AddOn,
-    Catalog,
-    CatalogVersion,
-    Period,
-    Plan,
-    Promotion,
-    Text,
-)
+from podpiska.catalog.domain.catalog import AddOn, Catalog, CatalogVersion, Period, Plan, Promotion
 from podpiska.catalog.domain.pricing import LineKind, Quote, QuoteRequest, quote
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import (
@@ -36,6 +28,7 @@ from podpiska.core.domain.money import (
     is_money,
     round_money,
 )
+from podpiska.core.domain.text import Text
 from tests.factories import (
     PERIOD_MONTHS,
     PLAN_CODES,

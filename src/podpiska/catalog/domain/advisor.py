@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from podpiska.catalog.domain.catalog import Catalog, CatalogVersion, Plan, Text
+from podpiska.catalog.domain.catalog import Catalog, CatalogVersion, Plan
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
 from podpiska.core.domain.terms import ONE_DAY, add_months
+from podpiska.core.domain.text import Text
 
 BUDGET_MONTHS = 12
 

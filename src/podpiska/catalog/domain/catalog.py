@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
+from podpiska.catalog.domain.moves import AccountFacts, Migration, MigrationKind
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import HUNDRED, Vat
-
-if TYPE_CHECKING:
-    from podpiska.catalog.domain.moves import Migration
+from podpiska.core.domain.text import Text
 
 # The actions an entitlement check answers for (the license lifecycle issue uses them);
 # the catalog's grace restrictions must name some of these.
@@ -43,17 +41,6 @@ ACTIONS: tuple[str, ...] = (
 # action added to ACTIONS is refused in grace unless it is added here.
 GRACE_KEEPS: frozenset[str] = frozenset({"crm.read", "billing.read", "billing.pay"})
 GRACE_READ_ONLY: frozenset[str] = frozenset(ACTIONS) - GRACE_KEEPS
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A name in Russian and English."""
-
-    ru: str
-    en: str
-
-    def get(self, lang: str = "ru") -> str:
-        return self.ru if lang == "ru" else self.en
 
 
 class SeatPolicy(StrEnum):
@@ -272,3 +259,30 @@ class Catalog:
         raise DomainError(
             "unknown_migration", migration=code, allowed=[m.code for m in self.migrations]
         )
+
+
+def renewal_version(catalog: Catalog, current: str, facts: AccountFacts, day: date) -> str:
+    """The catalog version a renewal quoted on `day` is priced in. The version in force,
+    unless a version plan governs it and has not reached this account yet (no cohort takes
+    it, or its cut-over is still ahead): then the latest earlier version that is not held
+    back the same way, and never one older than the subscription's own."""
+    current_from = next(
+        (v.effective_from for v in catalog.versions if v.version == current), date.min
+    )
+    for version in reversed(catalog.versions):
+        if version.effective_from > day:
+            continue
+        if version.version == current or version.effective_from <= current_from:
+            return current
+        plans = [
+            m
+            for m in catalog.migrations
+            if m.kind is MigrationKind.VERSION and m.to_version == version.version
+        ]
+        if not plans:
+            return version.version
+        for migration in plans:
+            cohort = migration.cohort_for(facts)
+            if cohort is not None and day >= cohort.cut_over:
+                return version.version
+    return current

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from podpiska.catalog.domain.catalog import Catalog, Text
+from podpiska.core.domain.text import Text
 
 # `rule_from` of an account that a marketplace plan leaves out: the rule never applies.
 NEVER = date.max
@@ -151,30 +151,3 @@ def marketplace_schedule(migrations: Iterable[Migration], facts: AccountFacts) -
     return RuleSchedule(
         cohort.cut_over, migration.transition_until(cohort), migration.code, cohort.code
     )
-
-
-def renewal_version(catalog: Catalog, current: str, facts: AccountFacts, day: date) -> str:
-    """The catalog version a renewal quoted on `day` is priced in. The version in force,
-    unless a version plan governs it and has not reached this account yet (no cohort takes
-    it, or its cut-over is still ahead): then the latest earlier version that is not held
-    back the same way, and never one older than the subscription's own."""
-    current_from = next(
-        (v.effective_from for v in catalog.versions if v.version == current), date.min
-    )
-    for version in reversed(catalog.versions):
-        if version.effective_from > day:
-            continue
-        if version.version == current or version.effective_from <= current_from:
-            return current
-        plans = [
-            m
-            for m in catalog.migrations
-            if m.kind is MigrationKind.VERSION and m.to_version == version.version
-        ]
-        if not plans:
-            return version.version
-        for migration in plans:
-            cohort = migration.cohort_for(facts)
-            if cohort is not None and day >= cohort.cut_over:
-                return version.version
-    return current

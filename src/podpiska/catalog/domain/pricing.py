@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from podpiska.catalog.domain.catalog import AddOn, Catalog, CatalogVersion, Plan, Promotion, Text
+from podpiska.catalog.domain.catalog import AddOn, Catalog, CatalogVersion, Plan, Promotion
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import (
     HUNDRED,
@@ -23,6 +23,7 @@ from podpiska.core.domain.money import (
     format_percent,
     round_money,
 )
+from podpiska.core.domain.text import Text
 
 
 @dataclass(frozen=True, slots=True)

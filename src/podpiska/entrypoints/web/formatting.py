@@ -17,8 +17,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup
 
-from podpiska.catalog.domain.catalog import Text
 from podpiska.core.domain.money import CURRENCY_SIGNS, round_money
+from podpiska.core.domain.text import Text
 from podpiska.entrypoints.web.i18n import current_language
 
 VENDOR_TIMEZONE = ZoneInfo("Europe/Moscow")  # the project's convention for moments shown
