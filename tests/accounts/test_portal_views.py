@@ -16,7 +16,12 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.payments import payments
+from podpiska.payments.checkout import (
+    pay_with_saved_method,
+    refresh_invoice_payment,
+    start_checkout,
+)
+from podpiska.payments.methods import list_methods, remove_method
 from podpiska.subscriptions import billing, changes
 from tests.helpers import customer_actor
 from tests.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
@@ -71,7 +76,7 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
         first = billing.renew_subscription(
             db, account_id=GRACE_ACCOUNT, months=1, actor="t", clock=ctx.clock
         )
-        attempt = payments.start_checkout(
+        attempt = start_checkout(
             db,
             gateway,
             invoice_id=first.id,
@@ -83,27 +88,27 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
             clock=ctx.clock,
         )
         assert attempt.external_id is not None
-        waiting = payments.refresh_invoice_payment(
+        waiting = refresh_invoice_payment(
             db, gateway, invoice_id=first.id, account_id=GRACE_ACCOUNT, clock=ctx.clock
         )
         assert waiting.invoice.status == "issued" and waiting.attempt is not None
         assert waiting.attempt.status == "pending"
         gateway.pay(attempt.external_id, card="4242424242424242")
-        paid = payments.refresh_invoice_payment(
+        paid = refresh_invoice_payment(
             db, gateway, invoice_id=first.id, account_id=GRACE_ACCOUNT, clock=ctx.clock
         )
         assert paid.invoice.status == "paid"
         with pytest.raises(DomainError) as hidden:  # another account's invoice
-            payments.refresh_invoice_payment(
+            refresh_invoice_payment(
                 db, gateway, invoice_id=first.id, account_id=PETROV, clock=ctx.clock
             )
         assert hidden.value.kind == Kind.NOT_FOUND
-        (method,) = payments.list_methods(db, GRACE_ACCOUNT)
+        (method,) = list_methods(db, GRACE_ACCOUNT)
         second = billing.renew_subscription(
             db, account_id=GRACE_ACCOUNT, months=1, actor="t", clock=ctx.clock
         )
         with pytest.raises(DomainError) as foreign:  # the card of another account
-            payments.pay_with_saved_method(
+            pay_with_saved_method(
                 db,
                 gateway,
                 invoice_id=second.id,
@@ -113,7 +118,7 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
                 clock=ctx.clock,
             )
         assert foreign.value.code == "not_found"
-        charged = payments.pay_with_saved_method(
+        charged = pay_with_saved_method(
             db,
             gateway,
             invoice_id=second.id,
@@ -126,15 +131,13 @@ def test_a_saved_card_is_charged_on_demand_and_the_return_is_recorded(ctx: Conte
         assert charged.payment_method_id == method.id
         assert billing.get_subscription(db, GRACE_ACCOUNT).ends_on == date(2027, 1, 13)
         with pytest.raises(DomainError) as done:  # paid: nothing more to charge
-            payments.pay_with_saved_method(
+            pay_with_saved_method(
                 db, gateway, invoice_id=second.id, method_id=method.id, actor="t", clock=ctx.clock
             )
         assert done.value.code == "invoice_not_payable"
-        payments.remove_method(
-            db, account_id=GRACE_ACCOUNT, method_id=method.id, actor="t", clock=ctx.clock
-        )
+        remove_method(db, account_id=GRACE_ACCOUNT, method_id=method.id, actor="t", clock=ctx.clock)
         with pytest.raises(DomainError) as removed:  # checked before the invoice
-            payments.pay_with_saved_method(
+            pay_with_saved_method(
                 db, gateway, invoice_id=second.id, method_id=method.id, actor="t", clock=ctx.clock
             )
         assert removed.value.code == "payment_method_not_found"

@@ -36,7 +36,7 @@ from podpiska.config import Settings
 from podpiska.core.db.models import ApiKey, PaymentAttempt
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.invoicing import ledger as money_ledger
-from podpiska.payments import payments
+from podpiska.payments.reconciliation import reconcile
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")
@@ -302,9 +302,9 @@ def test_a_lost_webhook_is_repaired_by_reconciliation(env: Env) -> None:
     clock = env.context.clock
     assert isinstance(clock, FixedClock)
     with env.context.session() as db:
-        assert payments.reconcile(db, env.sandbox, clock=clock).checked == 0  # not due yet
+        assert reconcile(db, env.sandbox, clock=clock).checked == 0  # not due yet
         clock.instant = clock.instant.replace(minute=clock.instant.minute + 5)
-        report = payments.reconcile(db, env.sandbox, clock=clock)
+        report = reconcile(db, env.sandbox, clock=clock)
     assert (report.checked, report.succeeded) == (1, 1)
     assert invoice_of(env, invoice["id"])["status"] == "paid"
     env.webhooks()  # arriving late changes nothing
@@ -452,7 +452,7 @@ def test_a_refund_goes_back_to_the_card(env: Env) -> None:
     assert refund.status_code == 201, refund.text
     clock = env.context.clock
     with env.context.session() as db:
-        report = payments.reconcile(db, env.sandbox, clock=clock)
+        report = reconcile(db, env.sandbox, clock=clock)
     assert report.refunds == 1
     env.webhooks()  # the refund's own webhook: nothing more happens
     kinds = [e["type"] for e in env.events(account)]

@@ -16,7 +16,7 @@ from podpiska.app import build_context
 from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
-from podpiska.payments import payments
+from podpiska.payments.checkout import start_checkout
 from podpiska.subscriptions import billing
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_cli_admin import bad_input, ok
@@ -55,7 +55,7 @@ def test_saved_methods_and_their_removal(
         key, _ = create_api_key(
             db, role="account_admin", account_id=account.id, actor="t", clock=context.clock
         )
-        attempt = payments.start_checkout(
+        attempt = start_checkout(
             db, gateway, invoice_id=ordered.invoice.id, method_type="bank_card",
             save_method=True, consent_accepted=True, return_url=None,
             actor=f"apikey:{key.prefix}", clock=context.clock,

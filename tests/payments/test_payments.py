@@ -33,7 +33,7 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.invoicing import ledger as money_ledger
-from podpiska.payments import payments
+from podpiska.payments import autopay, checkout, receipts, reconciliation, refunds
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
 from podpiska.subscriptions import billing
 from podpiska.subscriptions.lifecycle import run_lifecycle
@@ -60,7 +60,7 @@ def saved_card_subscription(
     """An account that paid its order by card and kept the card for autopay."""
     account = open_account(db, clock)
     ordered = order(db, clock, account.id, plan="standard", months=months)
-    attempt = payments.start_checkout(
+    attempt = checkout.start_checkout(
         db,
         gateway,
         invoice_id=ordered.invoice.id,
@@ -73,7 +73,7 @@ def saved_card_subscription(
     )
     assert attempt.status == "pending" and attempt.external_id is not None
     gateway.pay(attempt.external_id, card="4242424242424242")
-    payments.record_gateway_payment(
+    reconciliation.record_gateway_payment(
         db, gateway, gateway.get_payment(attempt.external_id), clock=clock
     )
     subscription = subscription_of(db, account.id)
@@ -100,7 +100,7 @@ CRASHING_WORKER = textwrap.dedent(
     from podpiska.adapters.clock import FixedClock
     from podpiska.adapters.sandbox import SandboxGateway
     from podpiska.core.db.session import make_engine, make_session_factory
-    from podpiska.payments import payments
+    from podpiska.payments import autopay
 
     class DiesAfterTheCall(SandboxGateway):
         def create_payment(self, request):
@@ -111,7 +111,7 @@ CRASHING_WORKER = textwrap.dedent(
     gateway = DiesAfterTheCall(path=Path(gateway_path), base_url="http://testserver", secret="s")
     sessions = make_session_factory(make_engine(url))
     with sessions() as db:
-        payments.charge_autopay(db, gateway, clock=FixedClock(datetime.fromisoformat(now)))
+        autopay.charge_autopay(db, gateway, clock=FixedClock(datetime.fromisoformat(now)))
     sys.exit(0)
     """
 )
@@ -144,9 +144,9 @@ def test_a_crash_between_the_charge_and_its_result_ends_with_exactly_one_payment
 
     # Reconciliation, a few minutes later, sends the same request with the same key.
     clock.instant += timedelta(minutes=5)
-    report = payments.reconcile(db, gateway, clock=clock)
+    report = reconciliation.reconcile(db, gateway, clock=clock)
     assert (report.checked, report.succeeded) == (1, 1)
-    assert payments.reconcile(db, gateway, clock=clock).checked == 0  # and it is done
+    assert reconciliation.reconcile(db, gateway, clock=clock).checked == 0  # and it is done
     with db.begin():
         paid = db.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
         assert [p.amount for p in paid] == [invoice.total]
@@ -176,12 +176,12 @@ def test_an_unknown_outcome_is_asked_again_with_the_same_key(
     subscription = saved_card_subscription(db, clock, gateway)
     invoice = renewal_invoice_day(db, clock, subscription)
     gateway.fail_next = True
-    report = payments.charge_autopay(db, gateway, clock=clock)
+    report = autopay.charge_autopay(db, gateway, clock=clock)
     assert (report.charged, report.pending) == (1, 1)
     # The same day again: the open attempt blocks a second charge.
-    assert payments.charge_autopay(db, gateway, clock=clock).charged == 0
+    assert autopay.charge_autopay(db, gateway, clock=clock).charged == 0
     clock.instant += timedelta(minutes=3)
-    assert payments.reconcile(db, gateway, clock=clock).succeeded == 1
+    assert reconciliation.reconcile(db, gateway, clock=clock).succeeded == 1
     assert invoice_by_id(db, invoice.id).status == "paid"
     assert len([p for p in gateway.payments() if p.status == "succeeded"]) == 2  # order+renewal
 
@@ -192,14 +192,14 @@ def test_money_for_an_invoice_paid_meanwhile_is_refunded_to_its_payment(
     gateway = sandbox(tmp_path / "sandbox.db")
     account = open_account(db, clock)
     ordered = order(db, clock, account.id, plan="basic", months=12)
-    attempt = payments.start_checkout(
+    attempt = checkout.start_checkout(
         db, gateway, invoice_id=ordered.invoice.id, method_type="sbp", return_url=None,
         actor="user:a", clock=clock,
     )  # fmt: skip
     pay(db, clock, ordered.invoice.id, method="bank_transfer")  # paid by transfer meanwhile
     assert attempt.external_id is not None
     gateway.pay(attempt.external_id, approve=True)
-    done = payments.record_gateway_payment(
+    done = reconciliation.record_gateway_payment(
         db, gateway, gateway.get_payment(attempt.external_id), clock=clock
     )
     assert done.status == "succeeded"
@@ -220,7 +220,7 @@ def test_money_for_an_invoice_paid_meanwhile_is_refunded_to_its_payment(
     assert [e.type for e in events(db, "refund.requested", account_id=account.id)] == [
         "refund.requested"
     ]
-    assert payments.send_refunds(db, gateway, clock=clock) == 1
+    assert refunds.send_refunds(db, gateway, clock=clock) == 1
     with db.begin():
         refund = db.scalars(select(Refund)).one()
         assert refund.status == "succeeded" and refund.external_id is not None
@@ -242,20 +242,20 @@ def test_a_payment_the_gateway_takes_after_the_attempt_expired_is_booked(
     invoice_id = ordered.invoice.id
     payers = []
     for _ in range(2):
-        attempt = payments.start_checkout(
+        attempt = checkout.start_checkout(
             db, gateway, invoice_id=invoice_id, method_type="bank_card", return_url=None,
             actor="user:a", clock=clock,
         )  # fmt: skip
         assert attempt.external_id is not None
-        clock.instant += payments.CHECKOUT_EXPIRES + timedelta(minutes=1)
-        payments.reconcile(db, gateway, clock=clock)
-        assert payments.get_attempt(db, attempt.id).failure_reason == "expired_on_confirmation"
+        clock.instant += reconciliation.CHECKOUT_EXPIRES + timedelta(minutes=1)
+        reconciliation.reconcile(db, gateway, clock=clock)
+        assert checkout.get_attempt(db, attempt.id).failure_reason == "expired_on_confirmation"
         payers.append(attempt)
     booked = []
     for attempt in payers:
         assert attempt.external_id is not None
         gateway.pay(attempt.external_id, card="4242424242424242")
-        late = payments.record_gateway_payment(
+        late = reconciliation.record_gateway_payment(
             db, gateway, gateway.get_payment(attempt.external_id), clock=clock
         )
         assert late.status == "succeeded" and late.payment_id is not None
@@ -274,10 +274,10 @@ def test_the_receipt_of_a_payment(db: Session, clock: FixedClock) -> None:
     ordered = order(db, clock, account.id, plan="standard", months=12, add_ons=["marketplace"])
     invoice = ordered.invoice
     with db.begin():
-        full = payments.build_receipt(
+        full = receipts.build_receipt(
             db, invoice, invoice.total, account, prepayment_on=date(2026, 11, 22)
         )
-        part = payments.build_receipt(
+        part = receipts.build_receipt(
             db, invoice, Decimal("1000.01"), account, prepayment_on=date(2026, 11, 22)
         )
     assert len(full.items) == 2  # the plan and the add-on, each with its VAT code
@@ -297,10 +297,10 @@ def test_the_receipt_of_a_payment(db: Session, clock: FixedClock) -> None:
         db, account_id=account.id, months=12, actor="user:a", clock=clock
     )
     with db.begin():
-        early = payments.build_receipt(
+        early = receipts.build_receipt(
             db, renewal, renewal.total, account, prepayment_on=date(2027, 11, 10)
         )
-        late = payments.build_receipt(
+        late = receipts.build_receipt(
             db, renewal, renewal.total, account, prepayment_on=date(2027, 11, 22)
         )
     assert {(i.vat_code, i.payment_mode) for i in early.items} == {(12, "full_prepayment")}
@@ -320,10 +320,10 @@ def test_receipt_shares_always_sum_to_the_payment(weights: list[int], kopecks: i
 
 
 def test_vat_codes() -> None:
-    assert payments._vat_code("included", "22", prepayment=False) == 11
-    assert payments._vat_code("included", "22", prepayment=True) == 12
-    assert payments._vat_code("exempt", None, prepayment=False) == 1
-    assert payments._vat_code("excluded", "20", prepayment=False) == 4
+    assert receipts._vat_code("included", "22", prepayment=False) == 11
+    assert receipts._vat_code("included", "22", prepayment=True) == 12
+    assert receipts._vat_code("exempt", None, prepayment=False) == 1
+    assert receipts._vat_code("excluded", "20", prepayment=False) == 4
 
 
 def test_two_stage_payments_are_captured_when_recorded(
@@ -332,7 +332,7 @@ def test_two_stage_payments_are_captured_when_recorded(
     gateway = sandbox(tmp_path / "sandbox.db")
     account = open_account(db, clock)
     ordered = order(db, clock, account.id, plan="basic", months=12)
-    attempt = payments.start_checkout(
+    attempt = checkout.start_checkout(
         db, gateway, invoice_id=ordered.invoice.id, method_type="bank_card", return_url=None,
         actor="user:a", clock=clock, two_stage=True,
     )  # fmt: skip
@@ -341,7 +341,7 @@ def test_two_stage_payments_are_captured_when_recorded(
     held = gateway.get_payment(attempt.external_id)
     assert held.status == "waiting_for_capture"
     assert invoice_by_id(db, ordered.invoice.id).status == "issued"
-    done = payments.record_gateway_payment(db, gateway, held, clock=clock)
+    done = reconciliation.record_gateway_payment(db, gateway, held, clock=clock)
     assert done.status == "succeeded"
     assert gateway.get_payment(attempt.external_id).status == "succeeded"
     assert invoice_by_id(db, ordered.invoice.id).status == "paid"
@@ -358,24 +358,24 @@ def test_an_open_checkout_blocks_a_saved_card_and_autopay_on_the_same_invoice(
     with db.begin():
         [method] = db.scalars(select(PaymentMethod)).all()
         method_id = method.id
-    waiting = payments.start_checkout(
+    waiting = checkout.start_checkout(
         db, gateway, invoice_id=invoice.id, method_type="bank_card", return_url=None,
         actor="user:a", clock=clock,
     )  # fmt: skip
     assert waiting.status == "pending"
     charges = len(gateway.payments())
     with pytest.raises(DomainError) as refused:
-        payments.pay_with_saved_method(
+        checkout.pay_with_saved_method(
             db, gateway, invoice_id=invoice.id, method_id=method_id, actor="user:a", clock=clock
         )
     assert refused.value.code == "payment_in_progress"
     assert refused.value.details["attempt_id"] == waiting.id
-    assert payments.charge_autopay(db, gateway, clock=clock).charged == 0
+    assert autopay.charge_autopay(db, gateway, clock=clock).charged == 0
     assert len(gateway.payments()) == charges
     # The customer abandons the form (the gateway cancels it): the saved card may pay.
     assert waiting.external_id is not None
     gateway.pay(waiting.external_id, card="4000000000000002")
-    charged = payments.pay_with_saved_method(
+    charged = checkout.pay_with_saved_method(
         db, gateway, invoice_id=invoice.id, method_id=method_id, actor="user:a", clock=clock
     )
     assert charged.status == "succeeded"

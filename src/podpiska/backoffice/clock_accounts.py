@@ -9,7 +9,7 @@ use-case's own transaction becomes a savepoint of it, so a refusal anywhere (a b
 an unknown tariff, a period not sold, too many users) leaves nothing written.
 
 Autopay with a saved card is not offered: the sandbox keeps a card only after the customer
-pays on its checkout page (`payments.start_checkout` → the gateway's confirmation URL), and
+pays on its checkout page (`checkout.start_checkout` → the gateway's confirmation URL), and
 no service can do that step for them.
 """
 

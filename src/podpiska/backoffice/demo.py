@@ -99,9 +99,9 @@ def _pay_by_card(
     clock: Clock,
 ) -> None:
     """The customer pays at the gateway's checkout and keeps the card for autopay."""
-    from podpiska.payments import payments
+    from podpiska.payments.checkout import refresh_invoice_payment, start_checkout
 
-    attempt = payments.start_checkout(
+    attempt = start_checkout(
         session,
         gateway,
         invoice_id=invoice_id,
@@ -113,7 +113,7 @@ def _pay_by_card(
         clock=clock,
     )
     pay_with_test_card(str(attempt.external_id))
-    payments.refresh_invoice_payment(session, gateway, invoice_id=invoice_id, clock=clock)
+    refresh_invoice_payment(session, gateway, invoice_id=invoice_id, clock=clock)
 
 
 def has_accounts(session: Session) -> bool:

@@ -98,16 +98,17 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
 def collect_payments(context: Context) -> tuple[int, int]:
     """Autopay charges due today (real time), then reconciliation: attempts whose result
     was never stored and refunds to send or to ask about. Returns (charged, reconciled)."""
-    from podpiska.payments import payments
+    from podpiska.payments.autopay import charge_autopay
+    from podpiska.payments.reconciliation import reconcile
 
     gateway = context.ports.gateway
     if gateway is None:
         return 0, 0
     with context.session() as db:
-        autopay = payments.charge_autopay(
+        autopay = charge_autopay(
             db, gateway, clock=context.clock, two_stage=context.settings.gateway_two_stage
         )
-        report = payments.reconcile(db, gateway, clock=context.clock)
+        report = reconcile(db, gateway, clock=context.clock)
     if autopay.charged or report.checked or report.refunds:
         log.info(
             "payments: autopay %s; reconciled %s attempts (%s succeeded, %s failed), %s refunds",

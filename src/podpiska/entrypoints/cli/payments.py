@@ -31,7 +31,7 @@ def payments_methods(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
     """The saved payment methods of an account, with the consent each was kept under."""
-    from podpiska.payments.payments import list_methods
+    from podpiska.payments.methods import list_methods
 
     with context_of(ctx).session() as db:
         rows = list_methods(db, account)
@@ -66,7 +66,7 @@ def payments_remove_method(
     method: Annotated[int, typer.Argument(help="The saved method's id.")],
 ) -> None:
     """Remove a saved method: never charged again; autopay off when none is left."""
-    from podpiska.payments.payments import remove_method
+    from podpiska.payments.methods import remove_method
 
     context = context_of(ctx)
     with context.session() as db:

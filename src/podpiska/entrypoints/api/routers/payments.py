@@ -16,7 +16,10 @@ from podpiska.entrypoints.api.schemas.common import Code, In, Line
 from podpiska.entrypoints.api.schemas.payments import PaymentOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import amount
-from podpiska.payments import payments
+from podpiska.payments.checkout import get_attempt, start_checkout
+from podpiska.payments.checkout import invoice_payments as received_for_invoice
+from podpiska.payments.methods import consent_text, list_methods, remove_method
+from podpiska.payments.reconciliation import handle_notification
 from podpiska.ports import METHOD_TYPES, PaymentGateway
 from podpiska.subscriptions import billing
 
@@ -99,7 +102,7 @@ def _gateway(ctx: Context) -> PaymentGateway:
 def consent(ctx: ContextDep, lang: str | None = None) -> dict[str, Any]:
     """The text a customer accepts to keep a payment method for autopay."""
     language = lang or ctx.settings.language
-    return {"language": language, "text": payments.consent_text(language)}
+    return {"language": language, "text": consent_text(language)}
 
 
 @router.post("/invoices/{invoice_id}/checkout", status_code=201, response_model=AttemptOut)
@@ -113,7 +116,7 @@ def checkout(
         raise not_found("invoice", invoice_id)
     if body.method_type not in METHOD_TYPES:
         raise DomainError("invalid_method_type", method_type=body.method_type, allowed=METHOD_TYPES)
-    attempt = payments.start_checkout(
+    attempt = start_checkout(
         db,
         _gateway(ctx),
         invoice_id=invoice_id,
@@ -132,7 +135,7 @@ def checkout(
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut])
 def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The money received for an invoice (card, wallet, SBP, bank transfer, manual)."""
-    found, received = payments.invoice_payments(db, invoice_id)
+    found, received = received_for_invoice(db, invoice_id)
     if not who.may_see(found.account_id):
         raise not_found("invoice", invoice_id)
     return [PaymentOut.of(p) for p in received]
@@ -140,7 +143,7 @@ def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
 
 @router.get("/payment-attempts/{attempt_id}", response_model=AttemptOut)
 def attempt(attempt_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
-    found = payments.get_attempt(db, attempt_id)
+    found = get_attempt(db, attempt_id)
     if not who.may_see(found.account_id):
         raise DomainError("payment_attempt_not_found", attempt_id=attempt_id)
     return AttemptOut.of(found)
@@ -161,7 +164,7 @@ async def notification(name: str, request: Request) -> dict[str, str]:
         from starlette.concurrency import run_in_threadpool
 
         outcome = await run_in_threadpool(
-            payments.handle_notification,
+            handle_notification,
             db,
             gateway,
             body=body,
@@ -178,7 +181,7 @@ async def notification(name: str, request: Request) -> dict[str, str]:
 def methods(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Saved methods, with the consent each was kept under (removed ones too)."""
     guard_account(who, account_id)
-    return [MethodOut.of(m) for m in payments.list_methods(db, account_id)]
+    return [MethodOut.of(m) for m in list_methods(db, account_id)]
 
 
 @router.delete("/accounts/{account_id}/payment-methods/{method_id}", response_model=MethodOut)
@@ -189,7 +192,7 @@ def remove(
     turns off."""
     guard_account(who, account_id)
     return MethodOut.of(
-        payments.remove_method(
+        remove_method(
             db, account_id=account_id, method_id=method_id, actor=who.actor, clock=ctx.clock
         )
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from podpiska.core import clocks
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorDep
 from podpiska.entrypoints.api.schemas.test_clocks import AdvanceIn, TestClockIn
-from podpiska.payments import payments
+from podpiska.payments.autopay import AutopayReport, charge_autopay
 from podpiska.ports import Clock
 from podpiska.subscriptions import lifecycle
 
@@ -35,11 +35,11 @@ def advance(clock_id: Id, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: 
     """Every daily lifecycle run between the old and the new time happens, in order, and
     after each day the autopay charges of that day (with the configured gateway)."""
     gateway = ctx.ports.gateway
-    charged = payments.AutopayReport()
+    charged = AutopayReport()
 
     def after_day(test_clock_id: int, day_clock: Clock) -> None:
         assert gateway is not None
-        day = payments.charge_autopay(
+        day = charge_autopay(
             db,
             gateway,
             clock=day_clock,

@@ -21,7 +21,7 @@ from podpiska.entrypoints.web.formatting import VENDOR_TIMEZONE, long_date, mone
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.office.audit import compact
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.payments import payments
+from podpiska.payments.autopay import AutopayReport, charge_autopay
 from podpiska.ports import Clock
 from podpiska.subscriptions import lifecycle
 
@@ -199,12 +199,12 @@ def advance_test_clock(
             request, db, clock_id, problem=_("At most ten years at a time."), form=form
         )
     gateway = ctx.ports.gateway
-    charged = payments.AutopayReport()
+    charged = AutopayReport()
 
     def after_day(test_clock_id: int, day_clock: Clock) -> None:
         assert gateway is not None
         charged.add(
-            payments.charge_autopay(
+            charge_autopay(
                 db,
                 gateway,
                 clock=day_clock,

@@ -18,8 +18,14 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message, own_invoice
 from podpiska.entrypoints.web.rendering import render
-from podpiska.payments import payments
 from podpiska.payments.bank.statements import expected_activation
+from podpiska.payments.checkout import (
+    pay_with_saved_method,
+    refresh_invoice_payment,
+    start_checkout,
+)
+from podpiska.payments.common import OPEN
+from podpiska.payments.methods import consent_text, list_methods
 from podpiska.ports import PaymentGateway
 
 router = APIRouter(prefix="/portal")
@@ -122,7 +128,7 @@ def _pay_page(
 ) -> HTMLResponse:
     invoice, lines = own_invoice(db, account_id, invoice_id)
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
-    methods = [m for m in payments.list_methods(db, account_id) if m.status == "active"]
+    methods = [m for m in list_methods(db, account_id) if m.status == "active"]
     first, last = expected_activation(overview.today)
     return render(
         request,
@@ -137,7 +143,7 @@ def _pay_page(
             "methods": methods,
             "cards_only": all(m.type == "bank_card" for m in methods),
             "options": gateway_options(ctx.ports.gateway),
-            "consent": payments.consent_text(current_language()),
+            "consent": consent_text(current_language()),
             "activation": (first, last),
             "error": error,
         },
@@ -169,7 +175,7 @@ def _checkout(
     own_invoice(db, account_id, invoice_id)
     base = ctx.settings.public_url.rstrip("/")
     try:
-        attempt = payments.start_checkout(
+        attempt = start_checkout(
             db,
             _gateway(ctx),
             invoice_id=invoice_id,
@@ -274,7 +280,7 @@ def pay_by_saved_card(
             status_code=422,
         )
     try:
-        payments.pay_with_saved_method(
+        pay_with_saved_method(
             db,
             _gateway(ctx),
             invoice_id=invoice_id,
@@ -306,16 +312,12 @@ def payment_result(
     """Back from the gateway: its answer is fetched now (the webhook may come later), and
     the page shows the new paid-through date, or waits and looks again."""
     guard_account(who, account_id)
-    state = payments.refresh_invoice_payment(
+    state = refresh_invoice_payment(
         db, _gateway(ctx), invoice_id=invoice_id, account_id=account_id, clock=ctx.clock
     )
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     attempt = state.attempt
-    waiting = (
-        state.invoice.status == "issued"
-        and attempt is not None
-        and attempt.status in (payments.OPEN)
-    )
+    waiting = state.invoice.status == "issued" and attempt is not None and attempt.status in (OPEN)
     return render(
         request,
         "portal/pay_result.html",

@@ -18,7 +18,8 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.payments import payments
+from podpiska.payments.methods import consent_text, list_methods
+from podpiska.payments.methods import remove_method as remove_saved_method
 from podpiska.subscriptions import billing
 
 router = APIRouter(prefix="/portal")
@@ -51,7 +52,7 @@ def _methods_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
-    methods = payments.list_methods(db, account_id)
+    methods = list_methods(db, account_id)
     confirming = None
     if confirm in CONFIRMATIONS:
         target = next((m for m in methods if m.id == method_id), None)
@@ -69,7 +70,7 @@ def _methods_page(
             "subscription": overview.subscription,
             "methods": methods,
             "active_methods": [m for m in methods if m.status == "active"],
-            "consent": payments.consent_text(current_language()),
+            "consent": consent_text(current_language()),
             "confirming": confirming,
             "error": error,
         },
@@ -186,7 +187,7 @@ def remove_method(
         db,
         ctx,
         account_id,
-        lambda: payments.remove_method(
+        lambda: remove_saved_method(
             db, account_id=account_id, method_id=method_id, actor=who.actor, clock=ctx.clock
         ),
         _("The card is removed: it will not be charged again."),

@@ -1,0 +1,229 @@
+"""Refunds through the gateway: every requested refund sent back the way the money came, to
+the newest gateway payment of the account with enough left on it (money that came only by
+bank transfer is left to finance: `manual`), with its 54-FZ receipt and `refund-<id>` as
+its idempotency key; pending refunds asked about again; the gateway's answer recorded
+(idempotent); a refund the gateway refuses puts the money back on the account's credit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from podpiska.core.db.models import Account, CreditEntry, Invoice, Payment, PaymentAttempt, Refund
+from podpiska.core.records import audit, emit, get_or_404
+from podpiska.invoicing.ledger import CASH, CREDIT, post
+from podpiska.payments.receipts import build_receipt
+from podpiska.ports import Clock, GatewayError, GatewayRefund, PaymentGateway, RefundRequest
+
+
+def send_refunds(
+    session: Session, gateway: PaymentGateway, *, clock: Clock, limit: int = 500
+) -> int:
+    """Send every requested refund back the way the money came: to the newest gateway
+    payment of the account with enough left on it. Money that came only by bank transfer
+    is refunded by finance (`manual`). Pending refunds are asked about again."""
+    with session.begin():
+        ids = list(
+            session.scalars(
+                select(Refund.id)
+                .where(or_(Refund.status == "requested", Refund.status == "pending"))
+                .order_by(Refund.id)
+                .limit(limit)
+            )
+        )
+    done = 0
+    for refund_id in ids:
+        prepared = _prepare_refund(session, gateway, refund_id, clock=clock)
+        if prepared is None:
+            continue
+        request, external_id = prepared
+        try:
+            if external_id is not None:
+                result = gateway.get_refund(external_id)
+            else:
+                result = gateway.create_refund(request)
+        except GatewayError as error:
+            if error.final:
+                _refund_failed(session, refund_id, str(error.code or error), clock=clock)
+            continue
+        record_gateway_refund(session, result, gateway=gateway, clock=clock, refund_id=refund_id)
+        done += 1
+    return done
+
+
+def _prepare_refund(
+    session: Session, gateway: PaymentGateway, refund_id: int, *, clock: Clock
+) -> tuple[RefundRequest, str | None] | None:
+    with session.begin():
+        refund = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        if refund is None or refund.status not in ("requested", "pending"):
+            return None
+        if refund.gateway is not None and refund.gateway != gateway.name:
+            return None  # it goes back through the gateway the money came by
+        now = clock.now()
+        if refund.payment_id is None:
+            source = _refund_source(session, refund, gateway.name)
+            if source is None:
+                refund.status = "manual"
+                refund.updated_at = now
+                audit(
+                    session,
+                    actor="refunds",
+                    action="refund.manual",
+                    object_type="refund",
+                    object_id=refund.id,
+                    account_id=refund.account_id,
+                    at=now,
+                    after={"reason": "no gateway payment to refund to: send by bank transfer"},
+                )
+                return None
+            refund.payment_id = source.id
+        if refund.status == "requested":
+            refund.gateway = gateway.name
+            refund.status = "pending"
+            refund.updated_at = now
+        payment = get_or_404(session, Payment, refund.payment_id, "payment")
+        invoice = get_or_404(session, Invoice, payment.invoice_id, "invoice")
+        account = get_or_404(session, Account, refund.account_id, "account")
+        receipt = build_receipt(
+            session, invoice, refund.amount, account, prepayment_on=payment.received_on
+        )
+        request = RefundRequest(
+            idempotency_key=f"refund-{refund.id}",
+            payment_id=payment.external_id or "",
+            amount=refund.amount,
+            currency=invoice.currency,
+            description=f"Возврат по счёту № {invoice.number}"[:128],
+            receipt=receipt,
+        )
+        return request, refund.external_id
+
+
+def _refund_source(session: Session, refund: Refund, gateway_name: str) -> Payment | None:
+    refunded = (
+        select(Refund.payment_id, func.sum(Refund.amount).label("amount"))
+        .where(Refund.status.in_(("pending", "succeeded")), Refund.payment_id.is_not(None))
+        .group_by(Refund.payment_id)
+        .subquery()
+    )
+    gateway_payments = select(PaymentAttempt.payment_id).where(
+        PaymentAttempt.gateway == gateway_name, PaymentAttempt.status == "succeeded"
+    )
+    return session.scalar(
+        select(Payment)
+        .outerjoin(refunded, refunded.c.payment_id == Payment.id)
+        .where(
+            Payment.account_id == refund.account_id,
+            Payment.id.in_(gateway_payments),
+            Payment.amount - func.coalesce(refunded.c.amount, 0) >= refund.amount,
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def record_gateway_refund(
+    session: Session,
+    result: GatewayRefund,
+    *,
+    gateway: PaymentGateway,
+    clock: Clock,
+    refund_id: int | None = None,
+) -> str:
+    with session.begin():
+        query = select(Refund).with_for_update()
+        if refund_id is not None:
+            refund = session.scalar(query.where(Refund.id == refund_id))
+        else:
+            refund = session.scalar(
+                query.where(Refund.gateway == gateway.name, Refund.external_id == result.id)
+            )
+        if refund is None:
+            return "ignored: not a refund of ours"
+        refund.external_id = result.id
+        if refund.status != "pending":
+            return f"refund {refund.id}: {refund.status}"
+        now = clock.now()
+        refund.updated_at = now
+        if result.status == "succeeded":
+            refund.status = "succeeded"
+            audit(
+                session,
+                actor=f"gateway:{gateway.name}",
+                action="refund.succeeded",
+                object_type="refund",
+                object_id=refund.id,
+                account_id=refund.account_id,
+                at=now,
+                after={"external_id": result.id, "amount": str(refund.amount)},
+            )
+            emit(
+                session,
+                "refund.succeeded",
+                account_id=refund.account_id,
+                subscription_id=None,
+                occurred_on=now.date(),
+                at=now,
+                refund_id=refund.id,
+                amount=refund.amount,
+            )
+        elif result.status == "canceled":
+            _fail_refund(session, refund, result.failure_reason or "canceled", now)
+    return f"refund {refund.id}: {refund.status}"
+
+
+def _refund_failed(session: Session, refund_id: int, reason: str, *, clock: Clock) -> None:
+    with session.begin():
+        refund = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        if refund is not None and refund.status in ("requested", "pending"):
+            _fail_refund(session, refund, reason, clock.now())
+
+
+def _fail_refund(session: Session, refund: Refund, reason: str, now: datetime) -> None:
+    """The gateway refused the refund: the money goes back to the account's credit."""
+    refund.status = "failed"
+    refund.failure_reason = reason[:200]
+    refund.updated_at = now
+    session.add(
+        CreditEntry(
+            account_id=refund.account_id,
+            amount=refund.amount,
+            reason=f"refund {refund.id} failed",
+            created_at=now,
+            actor="refunds",
+        )
+    )
+    post(
+        session,
+        account_id=refund.account_id,
+        debit=CASH,
+        credit=CREDIT,
+        amount=refund.amount,
+        kind="refund_failed",
+        document=f"refund:{refund.id}",
+        at=now,
+    )
+    audit(
+        session,
+        actor="refunds",
+        action="refund.failed",
+        object_type="refund",
+        object_id=refund.id,
+        account_id=refund.account_id,
+        at=now,
+        after={"reason": reason},
+    )
+    emit(
+        session,
+        "refund.failed",
+        account_id=refund.account_id,
+        subscription_id=None,
+        occurred_on=now.date(),
+        at=now,
+        refund_id=refund.id,
+        amount=refund.amount,
+        reason=reason,
+    )
