@@ -19,7 +19,7 @@ from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message, own_invoice
 from podpiska.entrypoints.web.rendering import render
 from podpiska.payments import payments
-from podpiska.payments.bank.statements import expected_activation
+from podpiska.payments.bank.review import expected_activation
 from podpiska.ports import PaymentGateway
 
 router = APIRouter(prefix="/portal")
