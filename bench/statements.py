@@ -145,7 +145,7 @@ def timed_import(n: int, data: bytes, *, one_by_one: bool) -> float:
     """Seconds to import `data` (n payments) into a fresh database seeded for it."""
     from podpiska.adapters.clock import FixedClock
     from podpiska.core.db.session import make_engine, make_session_factory
-    from podpiska.payments.bank.statements import import_statement
+    from podpiska.payments.bank.importing import import_statement
 
     name = f"podpiska_bench_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')

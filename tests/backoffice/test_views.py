@@ -14,7 +14,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import views as back_office
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError, Kind
-from podpiska.payments.bank import statements as bank
+from podpiska.payments.bank import importing
 from podpiska.subscriptions import lifecycle
 from tests.helpers import ACTOR, START, open_account, order, pay
 from tests.payments.bank.test_domain import document, statement
@@ -79,7 +79,7 @@ def test_the_latest_bank_payments_with_their_invoices(db: Session, clock: FixedC
         document("1", "1990.00", f"Оплата по счёту {invoice.number}"),
         document("2", "500.00", "Без счёта"),
     )
-    bank.import_statement(db, data=text.encode("cp1251"), source="a.txt", actor=ACTOR,
+    importing.import_statement(db, data=text.encode("cp1251"), source="a.txt", actor=ACTOR,
                           clock=clock)  # fmt: skip
     rows = back_office.latest_bank_payments(db)
     assert [(r.payment.doc_number, r.payment.status, r.invoice_number) for r in rows] == [

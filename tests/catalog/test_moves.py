@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog import moves as migrations
+from podpiska.catalog import moves_impact, moves_sql
 from podpiska.catalog.store import catalog_in_force, load_catalog_document
 from podpiska.core.db.models import Invoice, MigrationNotice, Subscription
 from podpiska.core.domain.errors import DomainError
@@ -144,7 +145,7 @@ def market(db: Session, clock: FixedClock, tmp_path: Path) -> dict[str, int]:
 
 
 def test_the_impact_report_on_known_accounts(db: Session, market: dict[str, int]) -> None:
-    summary = migrations.impact_summary(db, code="market-2027").as_json()
+    summary = moves_impact.impact_summary(db, code="market-2027").as_json()
     assert summary == {
         "migration": "market-2027",
         "kind": "marketplace",
@@ -185,7 +186,7 @@ def test_the_impact_csv_has_a_line_per_affected_account(
     db: Session, market: dict[str, int]
 ) -> None:
     seen: list[int] = []
-    text = "".join(migrations.impact_csv(db, code="market-2027", progress=seen.append))
+    text = "".join(moves_impact.impact_csv(db, code="market-2027", progress=seen.append))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sum(seen) == len(rows) == 7
     by_id = {int(r["account_id"]): r for r in rows}
@@ -216,7 +217,7 @@ def test_the_impact_csv_has_a_line_per_affected_account(
 
 def test_an_unknown_plan_is_named(db: Session, market: dict[str, int]) -> None:
     with pytest.raises(DomainError) as refused:
-        migrations.impact_summary(db, code="nope")
+        moves_impact.impact_summary(db, code="nope")
     assert refused.value.code == "unknown_migration"
     assert "market-2027" in refused.value.message("en")
 
@@ -393,7 +394,7 @@ def test_the_impact_of_a_price_change(db: Session, clock: FixedClock, tmp_path: 
     load(db, clock, path)
     for plan in ("basic", "basic", "standard", "enterprise"):
         active_subscription(db, clock, plan=plan)
-    summary = migrations.impact_summary(db, code="prices-2027").as_json()
+    summary = moves_impact.impact_summary(db, code="prices-2027").as_json()
     assert (summary["accounts"], summary["accounts_with_increase"]) == (3, 3)
     assert summary["revenue_today"] == "7970.00"  # 1 990 × 2 + 3 990
     assert summary["revenue_change"] == "1100.00"  # 300 × 2 + 500
@@ -463,7 +464,7 @@ def test_the_sql_cohorts_agree_with_the_domain_at_midnight_in_moscow(
         clock.instant = datetime(day.year, day.month, day.day, hour, minute, tzinfo=MSK)
         account, _ = active_subscription(db, clock, plan=plan)
         opened.append(account.id)
-    text = "".join(migrations.impact_csv(db, code="by-date"))
+    text = "".join(moves_impact.impact_csv(db, code="by-date"))
     in_sql = {int(r["account_id"]): r["cohort"] for r in csv.DictReader(io.StringIO(text))}
     assert in_sql == {opened[0]: "old-standard", opened[1]: "old", opened[4]: "new"}
     catalog = catalog_in_force_now(db)
@@ -472,7 +473,7 @@ def test_the_sql_cohorts_agree_with_the_domain_at_midnight_in_moscow(
             stored = db.get(Account, account_id)
             assert stored is not None
             plan = subscription_of_in(db, account_id)
-        who = migrations.account_facts(stored, plan, catalog.timezone)
+        who = moves_sql.account_facts(stored, plan, catalog.timezone)
         found = catalog.migration("by-date").cohort_for(who)
         assert (found.code if found else None) == in_sql.get(account_id)
         schedule = marketplace_schedule(catalog.migrations, who)

@@ -33,7 +33,7 @@ from podpiska.core.db.models import (
     SubscriptionChange,
 )
 from podpiska.core.domain.errors import DomainError, Kind
-from podpiska.subscriptions import billing, changes, lifecycle
+from podpiska.subscriptions import billing, changes, lifecycle, lifecycle_day
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -160,7 +160,7 @@ def credit_balance(db: Session, account_id: int) -> Decimal:
     return value if isinstance(value, Decimal) else D("0.00")
 
 
-def run_day(db: Session, clock: FixedClock) -> lifecycle.DayCounts:
+def run_day(db: Session, clock: FixedClock) -> lifecycle_day.DayCounts:
     today = clock.now().astimezone(MSK).date()
     return lifecycle.run_day(db, day=today, today=today, clock=clock, shard=0)
 

@@ -4,8 +4,8 @@ go to, the latest bank payments, and test
 clocks with what happened to their accounts.
 
 Each function reads in one transaction (`read_only`) and returns plain values or detached
-rows; the writes stay with their use-cases (`bank.resolve`, `bank.credit_to_account`,
-`bank.dismiss`, `notifications.redeliver`,
+rows; the writes stay with their use-cases (`review.resolve`, `review.credit_to_account`,
+`review.dismiss`, `notifications.redeliver`,
 `clocks.create_test_clock`, `lifecycle.advance_test_clock`).
 """
 
@@ -172,7 +172,7 @@ class AccountChoice:
 
 def credit_accounts(session: Session, *, query: str, limit: int = 20) -> list[AccountChoice]:
     """Accounts whose name, INN or id matches `query`, by id, with their credit balance
-    (for a prepayment to their credit: `bank.credit_to_account`). An empty query finds
+    (for a prepayment to their credit: `review.credit_to_account`). An empty query finds
     none."""
     text = query.strip()[:200]
     if not text:

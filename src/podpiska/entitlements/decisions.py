@@ -48,7 +48,7 @@ def license_state(
     ends_on = subscription.ends_on
     rule_from = transition_until = None
     if version.marketplace is not None and catalog.migrations:
-        from podpiska.catalog.moves import account_facts
+        from podpiska.catalog.moves_sql import account_facts
 
         facts = account_facts(account, subscription.plan, catalog.timezone)
         schedule = marketplace_schedule(catalog.migrations, facts)

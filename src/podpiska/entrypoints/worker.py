@@ -42,13 +42,13 @@ class Tick:
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
     """Catch the daily run up to today (in the catalog's timezone); returns days run."""
     from podpiska.catalog.store import catalog_today
-    from podpiska.subscriptions import lifecycle
+    from podpiska.subscriptions import lifecycle, lifecycle_day
 
     with context.session() as db:
         day = at or catalog_today(db, context.clock)
         shards = context.settings.lifecycle_shards
 
-        def observe(_day: date, _shard: int, counts: lifecycle.DayCounts) -> None:
+        def observe(_day: date, _shard: int, counts: lifecycle_day.DayCounts) -> None:
             for kind, value in counts.as_dict().items():
                 if value:
                     LIFECYCLE_CHANGES.labels(kind).inc(value)

@@ -31,7 +31,7 @@ from podpiska.core import clocks
 from podpiska.core.db.models import Base, Invoice
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.invoicing.ledger import credit_balance, verify
-from podpiska.payments.bank import statements as bank
+from podpiska.payments.bank import importing, review
 from podpiska.subscriptions import billing, changes, lifecycle
 from tests.conftest import Databases
 from tests.helpers import (
@@ -141,8 +141,8 @@ def build(db: Session, clock: FixedClock) -> Scenario:
 
 def import_into(
     db: Session, clock: FixedClock, text: str, *, one_by_one: bool
-) -> bank.ImportReport:
-    return bank.import_statement(
+) -> importing.ImportReport:
+    return importing.import_statement(
         db,
         data=text.encode("cp1251"),
         source="day.txt",
@@ -194,7 +194,7 @@ def two_databases(databases: Databases) -> Iterator[tuple[Engine, Engine]]:
 def test_the_bulk_import_writes_what_payments_one_by_one_write(
     two_databases: tuple[Engine, Engine], chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bank, "CHUNK", chunk)
+    monkeypatch.setattr(importing, "CHUNK", chunk)
     reference_engine, bulk_engine = two_databases
     reports = []
     for engine, one_by_one in ((reference_engine, True), (bulk_engine, False)):
@@ -251,7 +251,7 @@ def assert_the_effects(db: Session, scenario: Scenario) -> None:
     assert subscription_of(db, scenario.changed).plan == "professional"
     with db.begin():
         assert credit_balance(db, scenario.over) == D("10.00")
-    queue = bank.review_queue(db)
+    queue = review.review_queue(db)
     assert sorted(row.doc_number for row in queue) == ["10", "11", "12", "9"]
     assert {row.doc_number: row.note is not None for row in queue} == {
         "9": True,  # voided invoice
@@ -277,7 +277,7 @@ def test_chunks_imported_before_are_skipped_between_new_ones(
     two_databases: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks of two: new, imported before, new, imported before, new."""
-    monkeypatch.setattr(bank, "CHUNK", 2)
+    monkeypatch.setattr(importing, "CHUNK", 2)
     for engine, one_by_one in zip(two_databases, (True, False), strict=True):
         clock = FixedClock(START)
         with make_session_factory(engine)() as db:
@@ -299,7 +299,7 @@ def test_a_change_that_no_longer_applies_waits_for_review_and_the_rest_is_import
     is paid, before the daily run voided it): it goes to the review queue with the reason,
     and every other payment of the statement, in its chunk and after, is imported; either
     way, to the same rows."""
-    monkeypatch.setattr(bank, "CHUNK", 2)
+    monkeypatch.setattr(importing, "CHUNK", 2)
     for engine, one_by_one in zip(two_databases, (True, False), strict=True):
         clock = FixedClock(START)
         with make_session_factory(engine)() as db:
@@ -319,7 +319,7 @@ def test_a_change_that_no_longer_applies_waits_for_review_and_the_rest_is_import
             lines = paying([invoices[0], invoices[1], change, invoices[2]])
             report = import_into(db, clock, statement(*lines), one_by_one=one_by_one)
             assert report.counts["unmatched"] == 1
-            queued = bank.review_queue(db)
+            queued = review.review_queue(db)
             assert [row.doc_number for row in queued] == ["3"]
             assert queued[0].note is not None and str(change.number) in queued[0].note
             assert queued[0].payment_id is None

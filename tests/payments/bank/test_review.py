@@ -21,7 +21,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import AuditEntry, BankPayment, CreditEntry, JournalEntry, Payment
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, verify
-from podpiska.payments.bank import statements as bank
+from podpiska.payments.bank import importing, review
 from podpiska.subscriptions import billing
 from tests.helpers import ACTOR, count, open_account, order, row_counts
 from tests.payments.bank.test_domain import document, statement
@@ -35,11 +35,11 @@ def queued(db: Session, clock: FixedClock, *amounts: str) -> list[BankPayment]:
             for i, amount in enumerate(amounts)
         )
     )
-    report = bank.import_statement(
+    report = importing.import_statement(
         db, data=text.encode("cp1251"), source="day.txt", actor=ACTOR, clock=clock
     )
     assert report.counts["unmatched"] == len(amounts)
-    return bank.review_queue(db)
+    return review.review_queue(db)
 
 
 def bank_row(db: Session, bank_payment_id: int) -> BankPayment:
@@ -70,12 +70,12 @@ def test_a_prepayment_goes_to_the_credit_and_pays_the_next_invoice(
     (waiting,) = queued(db, clock, "1000.00")
     before = {"payments": count(db, Payment)}
 
-    row = bank.credit_to_account(
+    row = review.credit_to_account(
         db, bank_payment_id=waiting.id, account_id=account.id, actor=ACTOR, clock=clock
     )
     assert (row.status, row.account_id, row.resolved_by) == ("credited", account.id, ACTOR)
     assert row.resolved_at == clock.now() and row.invoice_id is None and row.payment_id is None
-    assert bank.review_queue(db) == []
+    assert review.review_queue(db) == []
     with db.begin():
         assert credit_balance(db, account.id) == D("1000.00")
         (entry,) = db.scalars(select(CreditEntry).where(CreditEntry.account_id == account.id))
@@ -113,7 +113,7 @@ def test_a_prepayment_as_large_as_the_invoice_activates_the_order(
 ) -> None:
     account = open_account(db, clock)
     (waiting,) = queued(db, clock, "1990.00")
-    bank.credit_to_account(
+    review.credit_to_account(
         db, bank_payment_id=waiting.id, account_id=account.id, actor=ACTOR, clock=clock
     )
     ordered = order(db, clock, account.id, months=1)
@@ -125,7 +125,7 @@ def test_a_prepayment_as_large_as_the_invoice_activates_the_order(
 def test_not_ours_keeps_the_reason_and_changes_nothing_else(db: Session, clock: FixedClock) -> None:
     (waiting,) = queued(db, clock, "500.00")
     before = everything(db)
-    row = bank.dismiss(
+    row = review.dismiss(
         db,
         bank_payment_id=waiting.id,
         reason="  перечислен нам по ошибке, банк вернёт  ",
@@ -135,7 +135,7 @@ def test_not_ours_keeps_the_reason_and_changes_nothing_else(db: Session, clock: 
     assert (row.status, row.reason) == ("dismissed", "перечислен нам по ошибке, банк вернёт")
     assert (row.resolved_by, row.resolved_at) == (ACTOR, clock.now())
     assert (row.invoice_id, row.payment_id, row.account_id) == (None, None, None)
-    assert bank.review_queue(db) == []
+    assert review.review_queue(db) == []
     after = everything(db)
     assert after == {**before, "audit_log": before["audit_log"] + 1}  # the audit row only
     (audited,) = audit_of(db, "bank_payment.dismissed")
@@ -147,9 +147,9 @@ def test_not_ours_keeps_the_reason_and_changes_nothing_else(db: Session, clock: 
     assert verify(db).ok
 
     # back to the queue: a mistaken click is undone, and audited
-    reopened = bank.reopen(db, bank_payment_id=waiting.id, actor=ACTOR, clock=clock)
+    reopened = review.reopen(db, bank_payment_id=waiting.id, actor=ACTOR, clock=clock)
     assert (reopened.status, reopened.reason, reopened.resolved_by) == ("unmatched", None, None)
-    assert [r.id for r in bank.review_queue(db)] == [waiting.id]
+    assert [r.id for r in review.review_queue(db)] == [waiting.id]
     (undone,) = audit_of(db, "bank_payment.reopened")
     assert undone.before == {
         "status": "dismissed",
@@ -157,12 +157,12 @@ def test_not_ours_keeps_the_reason_and_changes_nothing_else(db: Session, clock: 
         "by": ACTOR,
     }
     with pytest.raises(DomainError) as caught:  # only a dismissed payment goes back
-        bank.reopen(db, bank_payment_id=waiting.id, actor=ACTOR, clock=clock)
+        review.reopen(db, bank_payment_id=waiting.id, actor=ACTOR, clock=clock)
     assert caught.value.code == "bank_payment_not_dismissed"
     assert caught.value.kind == Kind.CONFLICT
     # and it can then be dealt with again
     account = open_account(db, clock)
-    bank.credit_to_account(
+    review.credit_to_account(
         db, bank_payment_id=waiting.id, account_id=account.id, actor=ACTOR, clock=clock
     )
     assert bank_row(db, waiting.id).status == "credited"
@@ -183,12 +183,12 @@ def test_a_blank_or_too_long_reason_is_refused(
     (waiting,) = queued(db, clock, "500.00")
     before = everything(db)
     with pytest.raises(DomainError) as caught:
-        bank.dismiss(db, bank_payment_id=waiting.id, reason=reason, actor=ACTOR, clock=clock)
+        review.dismiss(db, bank_payment_id=waiting.id, reason=reason, actor=ACTOR, clock=clock)
     assert caught.value.code == code and caught.value.kind == Kind.INVALID
     assert caught.value.message("ru") and caught.value.message("en")
     assert everything(db) == before
     assert bank_row(db, waiting.id).status == "unmatched"
-    exactly = bank.dismiss(
+    exactly = review.dismiss(
         db, bank_payment_id=waiting.id, reason="я" * 500, actor=ACTOR, clock=clock
     )
     assert exactly.reason == "я" * 500
@@ -200,27 +200,29 @@ def test_only_a_payment_of_the_queue_is_credited_or_dismissed(
     account = open_account(db, clock)
     ordered = order(db, clock, account.id, months=1)
     text = statement(document("1", "1990.00", f"Счёт {ordered.invoice.number}"))
-    bank.import_statement(db, data=text.encode("cp1251"), source="a.txt", actor=ACTOR, clock=clock)
+    importing.import_statement(
+        db, data=text.encode("cp1251"), source="a.txt", actor=ACTOR, clock=clock
+    )
     with db.begin():
         paid = db.scalars(select(BankPayment).where(BankPayment.status == "paid")).one()
     other = order(db, clock, open_account(db, clock).id, months=12)  # still awaiting money
     first, second, third = queued(db, clock, "100.00", "200.00", "300.00")
-    bank.resolve(
+    review.resolve(
         db, bank_payment_id=first.id, invoice_id=other.invoice.id, actor=ACTOR, clock=clock
     )
-    bank.credit_to_account(
+    review.credit_to_account(
         db, bank_payment_id=second.id, account_id=account.id, actor=ACTOR, clock=clock
     )
-    bank.dismiss(db, bank_payment_id=third.id, reason="не наш", actor=ACTOR, clock=clock)
+    review.dismiss(db, bank_payment_id=third.id, reason="не наш", actor=ACTOR, clock=clock)
     before = everything(db)
     for row, status in ((paid, "paid"), (first, "resolved"), (second, "credited"),
                         (third, "dismissed")):  # fmt: skip
         calls: list[Callable[[], Any]] = [
-            partial(bank.credit_to_account, db, bank_payment_id=row.id, account_id=account.id,
+            partial(review.credit_to_account, db, bank_payment_id=row.id, account_id=account.id,
                     actor=ACTOR, clock=clock),
-            partial(bank.dismiss, db, bank_payment_id=row.id, reason="ещё раз", actor=ACTOR,
+            partial(review.dismiss, db, bank_payment_id=row.id, reason="ещё раз", actor=ACTOR,
                     clock=clock),
-            partial(bank.resolve, db, bank_payment_id=row.id, invoice_id=other.invoice.id,
+            partial(review.resolve, db, bank_payment_id=row.id, invoice_id=other.invoice.id,
                     actor=ACTOR, clock=clock),
         ]  # fmt: skip
         for call in calls:
@@ -232,7 +234,7 @@ def test_only_a_payment_of_the_queue_is_credited_or_dismissed(
             assert f"«{status}»" not in caught.value.message("ru")  # said in words
         if status != "dismissed":
             with pytest.raises(DomainError) as refused:
-                bank.reopen(db, bank_payment_id=row.id, actor=ACTOR, clock=clock)
+                review.reopen(db, bank_payment_id=row.id, actor=ACTOR, clock=clock)
             assert refused.value.code == "bank_payment_not_dismissed"
     assert everything(db) == before
     assert verify(db).ok
@@ -244,12 +246,12 @@ def test_an_unknown_payment_or_account_is_not_found_and_writes_nothing(
     (waiting,) = queued(db, clock, "500.00")
     before = everything(db)
     with pytest.raises(DomainError) as caught:
-        bank.credit_to_account(
+        review.credit_to_account(
             db, bank_payment_id=waiting.id, account_id=999999, actor=ACTOR, clock=clock
         )
     assert caught.value.code == "not_found"
     with pytest.raises(DomainError) as missing:
-        bank.dismiss(db, bank_payment_id=999999, reason="x", actor=ACTOR, clock=clock)
+        review.dismiss(db, bank_payment_id=999999, reason="x", actor=ACTOR, clock=clock)
     assert missing.value.code == "not_found"
     assert everything(db) == before
     assert bank_row(db, waiting.id).status == "unmatched"
@@ -283,13 +285,13 @@ def test_one_payment_dealt_with_by_several_operators_at_once_moves_money_once(
     ordered = order(db, clock, account.id, months=1)
     payments = queued(db, clock, *(["1990.00"] * 5))
     for waiting in payments:
-        crediting = partial(bank.credit_to_account, bank_payment_id=waiting.id,
+        crediting = partial(review.credit_to_account, bank_payment_id=waiting.id,
                             account_id=account.id, actor=ACTOR, clock=clock)  # fmt: skip
         calls: list[Callable[[Session], Any]] = [
             crediting,
-            partial(bank.dismiss, bank_payment_id=waiting.id, reason="не наш", actor=ACTOR,
+            partial(review.dismiss, bank_payment_id=waiting.id, reason="не наш", actor=ACTOR,
                     clock=clock),
-            partial(bank.resolve, bank_payment_id=waiting.id, invoice_id=ordered.invoice.id,
+            partial(review.resolve, bank_payment_id=waiting.id, invoice_id=ordered.invoice.id,
                     actor=ACTOR, clock=clock),
             crediting,
         ]  # fmt: skip

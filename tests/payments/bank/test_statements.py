@@ -15,7 +15,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.models import BankPayment
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.invoicing.ledger import credit_balance, verify
-from podpiska.payments.bank import statements as bank
+from podpiska.payments.bank import importing, review
 from podpiska.subscriptions import billing
 from tests.helpers import (
     ACTOR,
@@ -28,8 +28,8 @@ from tests.helpers import (
 from tests.payments.bank.test_domain import OUR_1, OUR_2, SAMPLE, document, statement
 
 
-def run_import(db: Session, clock: FixedClock, text: str) -> bank.ImportReport:
-    return bank.import_statement(
+def run_import(db: Session, clock: FixedClock, text: str) -> importing.ImportReport:
+    return importing.import_statement(
         db, data=text.encode("cp1251"), source="day.txt", actor=ACTOR, clock=clock
     )
 
@@ -52,7 +52,7 @@ def test_payments_are_matched_by_invoice_number_and_amount(db: Session, clock: F
     assert billing.get_subscription(db, over.subscription.account_id).status == "active"
     with db.begin():
         assert credit_balance(db, over.subscription.account_id) == D("10.00")
-    queue = bank.review_queue(db)
+    queue = review.review_queue(db)
     assert [(r.amount, r.payer_inn) for r in queue] == [(D("500.00"), "7707083893")]
     assert verify(db).ok
 
@@ -61,13 +61,13 @@ def test_payments_are_matched_by_invoice_number_and_amount(db: Session, clock: F
     assert again.already_imported == 4 and not again.counts
     assert row_counts(db) == before
 
-    resolved = bank.resolve(
+    resolved = review.resolve(
         db, bank_payment_id=queue[0].id, invoice_id=part.invoice.id, actor=ACTOR, clock=clock
     )
     assert resolved.status == "resolved"
     assert billing.get_invoice(db, part.invoice.id)[0].amount_paid == D("10500.00")
     with pytest.raises(DomainError) as caught:
-        bank.resolve(
+        review.resolve(
             db, bank_payment_id=queue[0].id, invoice_id=part.invoice.id, actor=ACTOR, clock=clock
         )
     assert caught.value.code == "bank_payment_resolved"
@@ -77,7 +77,7 @@ def test_payments_are_matched_by_invoice_number_and_amount(db: Session, clock: F
 def test_a_broken_statement_is_refused_and_writes_nothing(db: Session, clock: FixedClock) -> None:
     before = row_counts(db)
     with pytest.raises(DomainError) as caught:
-        bank.import_statement(db, data=b"garbage", source="bad.txt", actor=ACTOR, clock=clock)
+        importing.import_statement(db, data=b"garbage", source="bad.txt", actor=ACTOR, clock=clock)
     assert caught.value.code == "bad_statement"
     assert "bad.txt" in caught.value.message("ru")
     assert row_counts(db) == before
@@ -85,7 +85,7 @@ def test_a_broken_statement_is_refused_and_writes_nothing(db: Session, clock: Fi
 
 def test_payments_to_other_accounts_are_skipped(db: Session, clock: FixedClock) -> None:
     text = statement(document("9", "100.00", "чужой", ПолучательСчет="40702810000000000999"))
-    report = bank.import_statement(
+    report = importing.import_statement(
         db,
         data=text.encode("cp1251"),
         source="x.txt",
@@ -111,7 +111,7 @@ def test_a_banks_statement_pays_its_incoming_money_and_skips_the_outgoing(
         "2026-000002",
         "2026-000003",
     ]  # as the sample's purposes name them
-    report = bank.import_statement(
+    report = importing.import_statement(
         db, data=SAMPLE.read_bytes(), source=SAMPLE.name, actor=ACTOR, clock=clock
     )
     assert (report.documents, report.outgoing, report.not_ours) == (10, 5, 0)
@@ -133,7 +133,7 @@ def test_a_banks_statement_pays_its_incoming_money_and_skips_the_outgoing(
     assert invoice_by_id(db, first.invoice.id).status == "paid"
     assert invoice_by_id(db, second.invoice.id).status == "paid"
     assert invoice_by_id(db, third.invoice.id).amount_paid == D("5000.00")
-    assert sorted((r.doc_number, r.amount) for r in bank.review_queue(db)) == [
+    assert sorted((r.doc_number, r.amount) for r in review.review_queue(db)) == [
         ("305", D("10000.00")),
         ("900311", D("1034.25")),
     ]
@@ -144,7 +144,7 @@ def test_a_banks_statement_pays_its_incoming_money_and_skips_the_outgoing(
 
     # the vendor's accounts set to the first only: the second account's money is not ours
     before = row_counts(db)
-    again = bank.import_statement(
+    again = importing.import_statement(
         db,
         data=SAMPLE.read_bytes(),
         source=SAMPLE.name,
@@ -187,7 +187,7 @@ def test_a_statement_with_a_bad_line_is_refused_whole_naming_the_line(
     order(db, clock, open_account(db, clock).id, months=1)
     before = row_counts(db)
     with pytest.raises(DomainError) as caught:
-        bank.import_statement(db, data=data, source="day.txt", actor=ACTOR, clock=clock)
+        importing.import_statement(db, data=data, source="day.txt", actor=ACTOR, clock=clock)
     error = caught.value
     assert (error.code, error.kind, error.details["line"]) == ("bad_statement", Kind.INVALID, line)
     assert error.message("ru").startswith(f"Выписку day.txt прочитать нельзя: строка {line}: ")
@@ -207,4 +207,4 @@ def test_a_statement_with_a_bad_line_is_refused_whole_naming_the_line(
 def test_expected_activation_counts_business_days(
     paid_on: date, expected: tuple[date, date]
 ) -> None:
-    assert bank.expected_activation(paid_on) == expected
+    assert review.expected_activation(paid_on) == expected

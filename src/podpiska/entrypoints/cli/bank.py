@@ -38,7 +38,7 @@ def bank_import(
 
     from podpiska.config import our_bank_accounts
     from podpiska.core.domain.money import format_amount
-    from podpiska.payments.bank.statements import import_statement
+    from podpiska.payments.bank.importing import import_statement
 
     language = choose_language(ctx, lang)
     context = context_of(ctx)
@@ -168,7 +168,7 @@ def bank_demo_statement(
 @bank_app.command("review")
 def bank_review(ctx: typer.Context, limit: int = 50) -> None:
     """Payments that matched no invoice, for an operator."""
-    from podpiska.payments.bank.statements import review_queue
+    from podpiska.payments.bank.review import review_queue
 
     with context_of(ctx).session() as db:
         rows = review_queue(db, limit=limit)
@@ -188,7 +188,7 @@ def bank_resolve(
     invoice: Annotated[int, typer.Option(help="The invoice (id) it pays.")],
 ) -> None:
     """Assign an unmatched payment to an invoice: it is registered there."""
-    from podpiska.payments.bank.statements import resolve
+    from podpiska.payments.bank.review import resolve
 
     context = context_of(ctx)
     with context.session() as db:
@@ -210,7 +210,7 @@ def bank_credit(
 ) -> None:
     """Put an unmatched payment on an account's credit (a prepayment for no invoice in
     particular): the account's next invoices use it first."""
-    from podpiska.payments.bank.statements import credit_to_account
+    from podpiska.payments.bank.review import credit_to_account
 
     context = context_of(ctx)
     with context.session() as db:
@@ -229,7 +229,7 @@ def bank_dismiss(
 ) -> None:
     """Set an unmatched payment aside as not ours (no payment, no posting); `bank reopen`
     takes it back to the queue."""
-    from podpiska.payments.bank.statements import dismiss
+    from podpiska.payments.bank.review import dismiss
 
     context = context_of(ctx)
     with context.session() as db:
@@ -245,7 +245,7 @@ def bank_reopen(
     bank_payment: Annotated[int, typer.Argument(help="A payment set aside as not ours.")],
 ) -> None:
     """Take a payment set aside as not ours back to the review queue."""
-    from podpiska.payments.bank.statements import reopen
+    from podpiska.payments.bank.review import reopen
 
     context = context_of(ctx)
     with context.session() as db:

@@ -70,12 +70,8 @@ def migration_impact(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from podpiska.catalog.moves import (
-        affected_count,
-        impact_csv,
-        impact_summary,
-        migration_of,
-    )
+    from podpiska.catalog.moves import migration_of
+    from podpiska.catalog.moves_impact import affected_count, impact_csv, impact_summary
 
     context = context_of(ctx)
     console = Console(stderr=True)

@@ -142,7 +142,7 @@ def lifecycle_run(
     from rich.progress import Progress
 
     from podpiska.catalog.store import catalog_today
-    from podpiska.subscriptions import lifecycle
+    from podpiska.subscriptions import lifecycle, lifecycle_day
 
     language = choose_language(ctx, lang)
     context = context_of(ctx)
@@ -211,7 +211,7 @@ def lifecycle_run(
                 say(language, f"прогон по {day}", f"lifecycle up to {day}"), total=steps
             )
 
-            def advance(_day: date, _shard: int, _counts: lifecycle.DayCounts) -> None:
+            def advance(_day: date, _shard: int, _counts: lifecycle_day.DayCounts) -> None:
                 progress.advance(task)
 
             report = lifecycle.run_lifecycle(

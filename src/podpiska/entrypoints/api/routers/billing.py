@@ -194,7 +194,7 @@ async def bank_statement(
     from fastapi.concurrency import run_in_threadpool
 
     from podpiska.config import our_bank_accounts
-    from podpiska.payments.bank.statements import import_statement
+    from podpiska.payments.bank.importing import import_statement
 
     data = await request.body()
 
@@ -220,7 +220,7 @@ def bank_payments(
     """Imported bank payments: the review queue (`status=unmatched`, the default), those in
     another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`, `dismissed`), or
     `all`, newest first."""
-    from podpiska.payments.bank.statements import bank_payments as listed
+    from podpiska.payments.bank.review import bank_payments as listed
 
     return [
         {
@@ -248,7 +248,7 @@ def resolve_bank_payment(
     bank_payment_id: Id, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Assign an unmatched payment to an invoice."""
-    from podpiska.payments.bank.statements import resolve
+    from podpiska.payments.bank.review import resolve
 
     row = resolve(
         db,
@@ -279,7 +279,7 @@ def credit_bank_payment(
 ) -> Any:
     """Put an unmatched payment on an account's credit (a prepayment): its next invoices
     use it first, as an overpayment's credit."""
-    from podpiska.payments.bank.statements import credit_to_account
+    from podpiska.payments.bank.review import credit_to_account
 
     row = credit_to_account(
         db,
@@ -297,7 +297,7 @@ def dismiss_bank_payment(
 ) -> Any:
     """Set an unmatched payment aside as not ours, with the reason (not blank, ≤ 500
     characters). No payment, no posting; `.../reopen` takes it back to the queue."""
-    from podpiska.payments.bank.statements import dismiss
+    from podpiska.payments.bank.review import dismiss
 
     row = dismiss(
         db, bank_payment_id=bank_payment_id, reason=body.reason, actor=who.actor, clock=ctx.clock
@@ -310,7 +310,7 @@ def reopen_bank_payment(
     bank_payment_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Take a payment set aside as not ours back to the review queue."""
-    from podpiska.payments.bank.statements import reopen
+    from podpiska.payments.bank.review import reopen
 
     row = reopen(db, bank_payment_id=bank_payment_id, actor=who.actor, clock=ctx.clock)
     return _bank_payment_out(row)

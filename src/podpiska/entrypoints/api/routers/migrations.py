@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from podpiska.catalog import moves as migrations
+from podpiska.catalog import moves_impact
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
 
 router = APIRouter(tags=["migrations"])
@@ -56,7 +57,7 @@ def impact(code: str, who: VendorDep, db: SessionDep) -> Any:
     """What the plan would do before anything is switched on: accounts affected, those
     paying more, revenue per month today and after (list prices), the first-time discount,
     the distribution of increases in percent, per cohort."""
-    return migrations.impact_summary(db, code=code).as_json()
+    return moves_impact.impact_summary(db, code=code).as_json()
 
 
 @router.get("/migrations/{code}/impact.csv", response_class=StreamingResponse)
@@ -66,7 +67,7 @@ def impact_csv(code: str, who: VendorDep, db: SessionDep, ctx: ContextDep) -> An
 
     def lines() -> Iterator[str]:
         with ctx.session() as stream:
-            yield from migrations.impact_csv(stream, code=code)
+            yield from moves_impact.impact_csv(stream, code=code)
 
     return StreamingResponse(
         lines(),

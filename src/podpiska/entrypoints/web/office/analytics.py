@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from podpiska.backoffice import reporting
 from podpiska.catalog import moves as migrations
+from podpiska.catalog import moves_impact
 from podpiska.catalog import views as catalog_views
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _, current_language
@@ -103,9 +104,9 @@ def migration_plans(request: Request, who: VendorDep, db: DbDep) -> HTMLResponse
 def migration_impact(request: Request, code: str, who: VendorDep, db: DbDep) -> HTMLResponse:
     """The plan's impact report: totals, the histogram of increases, the accounts."""
     plan = migrations.migration_of(db, code=code)  # unknown: 404
-    summary = migrations.impact_summary(db, code=code)
-    rows: list[migrations.ImpactRow] = []
-    batches = migrations.impact_rows(db, code=code, batch=IMPACT_ROWS_SHOWN)
+    summary = moves_impact.impact_summary(db, code=code)
+    rows: list[moves_impact.ImpactRow] = []
+    batches = moves_impact.impact_rows(db, code=code, batch=IMPACT_ROWS_SHOWN)
     try:
         for batch in batches:
             rows.extend(batch)
@@ -142,7 +143,7 @@ def migration_impact_csv(code: str, who: VendorDep, db: DbDep, ctx: ContextDep) 
 
     def lines() -> Iterator[str]:
         with ctx.session() as stream:
-            yield from migrations.impact_csv(stream, code=code)
+            yield from moves_impact.impact_csv(stream, code=code)
 
     return StreamingResponse(
         lines(),

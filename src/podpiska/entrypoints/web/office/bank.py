@@ -1,9 +1,9 @@
 """The back office's bank statements (`/office/bank`): upload a 1C statement (the same
-`bank.import_statement` as `podpiska bank import` and `POST /api/v1/bank-statements`), the
-matching summary of that import, the review queue and what an operator does with a payment
-there: match it to an invoice (`bank.resolve`), put it on an account's credit
-(`bank.credit_to_account`) or set it aside as not ours (`bank.dismiss`, undone by
-`bank.reopen`), and the latest bank payments."""
+`importing.import_statement` as `podpiska bank import` and `POST /api/v1/bank-statements`),
+the matching summary of that import, the review queue and what an operator does with a
+payment there: match it to an invoice (`review.resolve`), put it on an account's credit
+(`review.credit_to_account`) or set it aside as not ours (`review.dismiss`, undone by
+`review.reopen`), and the latest bank payments."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep, http_sta
 from podpiska.entrypoints.web.formatting import money
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
-from podpiska.payments.bank import statements as bank
+from podpiska.payments.bank import importing, review
 
 router = APIRouter(prefix="/office/bank")
 
@@ -41,7 +41,7 @@ OUTCOME_LABELS = {
 }
 
 
-def _summary(report: bank.ImportReport) -> dict[str, Any]:
+def _summary(report: importing.ImportReport) -> dict[str, Any]:
     """What the page shows of an import (kept in the session until shown: plain values)."""
     return {
         "source": report.source,
@@ -78,7 +78,7 @@ def _page(
     reason: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    queue = bank.review_queue(db, limit=100)
+    queue = review.review_queue(db, limit=100)
     selected = next((p for p in queue if p.id == payment), None)
     if not any(p.id == problem_payment for p in queue):
         problem_payment = None  # no longer in the queue: the message goes on top
@@ -144,7 +144,7 @@ def invoice_choices(
     if request.headers.get("hx-request") != "true":
         query = urlencode({"payment": payment_id, "q": q[:200]})
         return RedirectResponse(f"/office/bank?{query}#payment-{payment_id}", 303)
-    queue = bank.review_queue(db, limit=100)
+    queue = review.review_queue(db, limit=100)
     selected = next((p for p in queue if p.id == payment_id), None)
     choices = back_office.payable_invoices(db, query=q[:200]) if selected is not None else []
     return render(
@@ -175,7 +175,7 @@ def upload_statement(
             status_code=422,
         )
     try:
-        report = bank.import_statement(
+        report = importing.import_statement(
             db,
             data=data,
             source=source,
@@ -203,7 +203,7 @@ def resolve_payment(
 ) -> Response:
     """Assign a payment of the review queue to an invoice (registered there)."""
     try:
-        row = bank.resolve(
+        row = review.resolve(
             db, bank_payment_id=payment_id, invoice_id=invoice_id, actor=who.actor, clock=ctx.clock
         )
     except DomainError as error:
@@ -237,7 +237,7 @@ def account_choices(
     if request.headers.get("hx-request") != "true":
         query = urlencode({"credit": payment_id, "account_q": account_q[:200]})
         return RedirectResponse(f"/office/bank?{query}#payment-{payment_id}", 303)
-    queue = bank.review_queue(db, limit=100)
+    queue = review.review_queue(db, limit=100)
     selected = next((p for p in queue if p.id == payment_id), None)
     accounts = (
         back_office.credit_accounts(db, query=account_q[:200]) if selected is not None else []
@@ -260,7 +260,7 @@ def credit_payment(
 ) -> Response:
     """Put a payment of the review queue on an account's credit (a prepayment)."""
     try:
-        row = bank.credit_to_account(
+        row = review.credit_to_account(
             db, bank_payment_id=payment_id, account_id=account_id, actor=who.actor, clock=ctx.clock
         )
     except DomainError as error:
@@ -294,7 +294,7 @@ def dismiss_payment(
 ) -> Response:
     """Set a payment of the review queue aside as not ours, with the reason."""
     try:
-        row = bank.dismiss(
+        row = review.dismiss(
             db, bank_payment_id=payment_id, reason=reason, actor=who.actor, clock=ctx.clock
         )
     except DomainError as error:
@@ -321,7 +321,7 @@ def reopen_payment(
 ) -> Response:
     """Take a payment set aside as not ours back to the review queue."""
     try:
-        row = bank.reopen(db, bank_payment_id=payment_id, actor=who.actor, clock=ctx.clock)
+        row = review.reopen(db, bank_payment_id=payment_id, actor=who.actor, clock=ctx.clock)
     except DomainError as error:
         return _page(
             request, db, problem=error.message(current_language()), status_code=http_status(error)

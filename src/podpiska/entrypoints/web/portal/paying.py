@@ -18,7 +18,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message, own_invoice
 from podpiska.entrypoints.web.rendering import render
-from podpiska.payments.bank.statements import expected_activation
+from podpiska.payments.bank.review import expected_activation
 from podpiska.payments.checkout import (
     pay_with_saved_method,
     refresh_invoice_payment,
