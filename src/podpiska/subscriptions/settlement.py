@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +37,7 @@ from podpiska.core.db.bulk import Encoded, encode_rows, insert_encoded, reserve_
 from podpiska.core.db.models import (
     Account,
     AuditEntry,
+    Base,
     CreditEntry,
     Invoice,
     JournalEntry,
@@ -56,6 +57,7 @@ from podpiska.subscriptions.domain.lifecycle import Event, Status, transition
 from podpiska.subscriptions.records import json_value, ledger_row, license_snapshot
 
 S = TypeVar("S", bound=Select[Any])
+FEW = 8  # payments whose rows `PaymentRows.write` sends as plain INSERTs
 
 PAYMENT_METHODS = ("card", "bank_transfer", "e_wallet", "sbp", "manual")
 
@@ -328,11 +330,11 @@ class PaymentRows:
         self.write(self.session)  # the payment's rows before the change's
         apply_paid_change(self.session, invoice, subscription, today=today, now=now, actor=actor)
 
-    def encode(self, session: Session) -> list[Encoded]:
-        """The rows collected so far, encoded for writing (`bulk.insert_encoded`), and
+    def _tables(self) -> list[tuple[type[Base], Sequence[str], list[list[Any]]]]:
+        """The rows collected so far, table by table, as lists of values in `names`' order;
         forgotten."""
-        encoded = [
-            encode_rows(session, model, names, [[row[name] for name in names] for row in rows])
+        tables: list[tuple[type[Base], Sequence[str], list[list[Any]]]] = [
+            (model, names, [[row[name] for name in names] for row in rows])
             for model, rows in (
                 (Payment, self.payments),
                 (CreditEntry, self.credits),
@@ -340,8 +342,8 @@ class PaymentRows:
             )
             if rows and (names := list(rows[0]))
         ]
-        encoded += [
-            encode_rows(session, model, names, rows)
+        tables += [
+            (model, names, rows)
             for model, names, rows in (
                 (JournalEntry, _JOURNAL, self.journal),
                 (AuditEntry, _AUDIT, self.audit_rows),
@@ -351,14 +353,25 @@ class PaymentRows:
         ]
         self.payments, self.journal, self.credits, self.ledger_rows = [], [], [], []
         self.audit_rows, self.events = [], []
-        return encoded
+        return tables
+
+    def encode(self, session: Session) -> list[Encoded]:
+        """The rows collected so far, encoded for writing (`bulk.insert_encoded`), and
+        forgotten."""
+        return [encode_rows(session, model, names, rows) for model, names, rows in self._tables()]
 
     def write(self, session: Session) -> None:
         """Write the rows collected so far (in the caller's transaction, after what the
-        session holds pending) and forget them."""
+        session holds pending) and forget them: a few payments' rows as plain INSERTs (a
+        COPY's set-up costs more than a handful of rows), many through COPY."""
         session.flush()
-        for encoded in self.encode(session):
-            insert_encoded(session, encoded)
+        if len(self.payments) > FEW:
+            for encoded in self.encode(session):
+                insert_encoded(session, encoded)
+            return
+        for model, names, rows in self._tables():
+            table: Any = model.__table__
+            session.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def needs_session(invoice: PayableInvoice) -> bool:

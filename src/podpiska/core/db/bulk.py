@@ -52,9 +52,11 @@ def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:
         return []
     table: Any = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        sequence = session.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
         rows = session.execute(
-            text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": count},
         ).scalars()
         return list(rows)
     last = session.scalar(select(func.max(table.c.id))) or 0

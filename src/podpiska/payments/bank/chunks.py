@@ -61,8 +61,9 @@ def apply_chunk_one_by_one(
     session: Session, documents: list[BankDocument], *, source: str, actor: str, clock: Clock
 ) -> list[tuple[BankDocument, str]]:
     """Up to CHUNK payments in one transaction: the invoices they name are locked (their
-    subscriptions first, the one lock order), each payment goes through `record_payment`,
-    and the ORM writes all the rows at commit. The reference of `apply_chunk`."""
+    subscriptions first, the one lock order), each payment goes through `record_payment`
+    (its rows written as it is recorded), the bank rows by the ORM. The reference of
+    `apply_chunk`."""
     numbers = {n for d in documents for n in d.invoice_numbers()}
     outcomes: list[tuple[BankDocument, str]] = []
     with session.begin():
