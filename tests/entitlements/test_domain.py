@@ -17,6 +17,7 @@ from podpiska.catalog.domain.catalog import (
 )
 from podpiska.catalog.loading import load_catalog
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.entitlements.domain import (
     BILLING_ACTIONS,
     MARKETPLACE_ACTIONS,
@@ -24,7 +25,6 @@ from podpiska.entitlements.domain import (
     LicenseState,
     check,
 )
-from podpiska.subscriptions.domain.lifecycle import Status
 
 CRM_SHOP = Path(__file__).resolve().parents[2] / "catalogs" / "crm-shop.yaml"
 TODAY = date(2027, 1, 10)

@@ -47,8 +47,8 @@ from podpiska.core.db.models import Account, Invoice, LicenseLedgerEntry, Paymen
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
+from podpiska.core.domain.states import Status
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import Status
 
 MONTHS = 12
 RENEWAL_DAYS = 30

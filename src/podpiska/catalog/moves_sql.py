@@ -40,7 +40,7 @@ from podpiska.catalog.domain.moves import AccountFacts, Cohort, Migration, Migra
 from podpiska.catalog.prices import monthly_list_cost
 from podpiska.catalog.sql import int_literal, json_has, kopecks, text_has
 from podpiska.core.db.models import Account, App, AppInstallation, Invoice, Subscription
-from podpiska.subscriptions.domain.lifecycle import Status
+from podpiska.core.domain.states import Status
 
 LIVE = (Status.ACTIVE.value, Status.GRACE.value)
 BATCH = 5000  # accounts per statement of the daily run, rows per fetch of the CSV

@@ -16,6 +16,7 @@ from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.entitlements.domain import (
@@ -26,7 +27,6 @@ from podpiska.entitlements.domain import (
     check,
 )
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import Status
 
 
 def license_state(

@@ -15,7 +15,7 @@ from typing import Any
 from podpiska.catalog.domain.catalog import ACTIONS, CatalogVersion, Plan
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import format_money, format_percent
-from podpiska.subscriptions.domain.lifecycle import Status
+from podpiska.core.domain.states import Status
 
 # The feature an action needs (None: no feature, only the state and the limits decide).
 FEATURE_OF: dict[str, str | None] = {

@@ -26,10 +26,11 @@ from podpiska.core.db.models import (
     WebhookEndpoint,
 )
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.notifications.signatures import sign
 from podpiska.notifications.texts import NoticeContext, UpcomingCharge, render_notice
 from podpiska.ports import EmailMessage, WebhookRequest
-from podpiska.subscriptions.domain.lifecycle import Status, next_autopay_charge
+from podpiska.subscriptions.domain.lifecycle import next_autopay_charge
 
 
 def build_email(

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, PaymentAttempt, PaymentMethod, Subscription
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.core.records import audit, emit, get_or_404
 from podpiska.ports import Clock, GatewayPayment
-from podpiska.subscriptions.domain.lifecycle import Status
 
 CONSENT_TEXT = {
     "ru": (

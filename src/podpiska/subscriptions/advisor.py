@@ -17,10 +17,10 @@ from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
 from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import Status
 
 # The states in which an account holds its add-ons (paid once; a renewal keeps them).
 HOLDING = frozenset({Status.ACTIVE.value, Status.GRACE.value, Status.SUSPENDED.value})

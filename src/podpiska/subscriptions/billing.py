@@ -31,6 +31,7 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.records import (
     acts_for_account,
@@ -43,7 +44,6 @@ from podpiska.invoicing.invoices import InvoiceDraft, invoice_lines, issue_invoi
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import (
     Event,
-    Status,
     check_renewal_window,
     renewal_start,
     transition,

@@ -33,13 +33,13 @@ from podpiska.core.db.models import (
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import audit, emit, get_or_404
 from podpiska.invoicing.invoices import NewInvoice, void_invoice, write_invoices, written
 from podpiska.invoicing.ledger import grant_credit
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_change, compute_change
-from podpiska.subscriptions.domain.lifecycle import Status
 from podpiska.subscriptions.domain.proration import (
     Change,
 )

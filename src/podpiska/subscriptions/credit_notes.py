@@ -23,10 +23,11 @@ from podpiska.core.db.models import (
     SubscriptionChange,
 )
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.core.records import audit, emit, get_or_404, snapshot
 from podpiska.invoicing.credit_notes import check_creditable, write_credit_note
 from podpiska.ports import Clock
-from podpiska.subscriptions.domain.lifecycle import Event, Status, transition
+from podpiska.subscriptions.domain.lifecycle import Event, transition
 from podpiska.subscriptions.records import SUB_FIELDS, ledger, void_open_renewal
 from podpiska.subscriptions.settlement import lock_invoice
 

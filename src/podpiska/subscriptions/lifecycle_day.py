@@ -36,9 +36,9 @@ from podpiska.core.db.models import (
     Subscription,
 )
 from podpiska.core.domain.money import ZERO
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY, term_from
 from podpiska.invoicing.invoices import NewInvoice, quote_lines, write_invoices
-from podpiska.subscriptions.domain.lifecycle import Status
 from podpiska.subscriptions.settlement import use_credit
 
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N

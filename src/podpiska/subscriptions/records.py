@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Subscription
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.core.records import jsonable
 from podpiska.invoicing.invoices import void_invoice
-from podpiska.subscriptions.domain.lifecycle import Status
 
 
 class LicenseRow(Protocol):

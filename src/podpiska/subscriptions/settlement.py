@@ -48,12 +48,13 @@ from podpiska.core.db.models import (
 )
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.records import get_or_404
 from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE, apply_credit
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_paid_change
-from podpiska.subscriptions.domain.lifecycle import Event, Status, transition
+from podpiska.subscriptions.domain.lifecycle import Event, transition
 from podpiska.subscriptions.records import json_value, ledger_row, license_snapshot
 
 S = TypeVar("S", bound=Select[Any])

@@ -25,9 +25,9 @@ from podpiska.catalog.domain.moves import (
     marketplace_schedule,
 )
 from podpiska.catalog.loading import load_catalog
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.text import Text
 from podpiska.entitlements.domain import AppAccess, LicenseState, check
-from podpiska.subscriptions.domain.lifecycle import Status
 
 CRM_SHOP = Path(__file__).resolve().parents[3] / "catalogs" / "crm-shop.yaml"
 PLANS = ("basic", "standard", "professional", "enterprise")

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, add_months, term_from
 from podpiska.subscriptions.domain.lifecycle import (
     TRANSITIONS,
     Event,
-    Status,
     Transition,
     autopay_invoice_due_on,
     check_renewal_window,

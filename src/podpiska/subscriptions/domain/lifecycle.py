@@ -17,15 +17,8 @@ from enum import StrEnum
 
 from podpiska.catalog.domain.catalog import LifecycleSettings
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
-
-
-class Status(StrEnum):
-    PENDING = "pending"  # ordered, not paid yet
-    ACTIVE = "active"  # paid through a day in the future (or today)
-    GRACE = "grace"  # the term ended: restricted (read-only) mode for the grace days
-    SUSPENDED = "suspended"  # after grace: nothing but reading billing and paying
-    CANCELLED = "cancelled"  # ended at the end of a cancelled term (or never paid)
 
 
 class Event(StrEnum):
