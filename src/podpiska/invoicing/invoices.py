@@ -154,16 +154,13 @@ def write_invoices(
     if not invoices:
         return []
     session.flush()
-    numbers: list[str] = []
+    numbers: list[str] = [""] * len(invoices)
     for test in (False, True):  # the real series first, then the test clocks' one
         mine = [n for n, new in enumerate(invoices) if new.test is test]
         if mine:
             first = take_numbers(session, series(test), today.year, len(mine))
-            numbers += [format_number(today.year, first + k, test=test) for k in range(len(mine))]
-    order = [n for n, new in enumerate(invoices) if not new.test] + [
-        n for n, new in enumerate(invoices) if new.test
-    ]
-    number_of = dict(zip(order, numbers, strict=True))
+            for k, n in enumerate(mine):
+                numbers[n] = format_number(today.year, first + k, test=test)
     ids = reserve_ids(session, Invoice, len(invoices))
     rows: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -171,7 +168,7 @@ def write_invoices(
     audits: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for n, (invoice_id, new) in enumerate(zip(ids, invoices, strict=True)):
-        number = number_of[n]
+        number = numbers[n]
         due_on = due_date(today, term_starts_on=new.term_starts_on, deadline=new.deadline)
         rows.append(
             {

@@ -64,28 +64,9 @@ def post(
     """One balanced transaction of two rows, in the caller's transaction."""
     if amount == ZERO:
         return
-    transaction = uuid.uuid4().hex
     session.add_all(
-        [
-            JournalEntry(
-                transaction=transaction,
-                ledger=debit,
-                customer_account_id=account_id,
-                amount=amount,
-                kind=kind,
-                document=document,
-                created_at=at,
-            ),
-            JournalEntry(
-                transaction=transaction,
-                ledger=credit,
-                customer_account_id=account_id,
-                amount=-amount,
-                kind=kind,
-                document=document,
-                created_at=at,
-            ),
-        ]
+        JournalEntry(**row)
+        for row in journal_rows(account_id, debit, credit, amount, kind, document, at)
     )
 
 
