@@ -125,9 +125,9 @@ clean:
 .PHONY: migration
 migration: install
 	@if [ -n "$(INITIAL)" ]; then \
-		$(BIN)/python -m podpiska.core.db.migrate initial; \
+		$(BIN)/python -m podpiska.migrate initial; \
 	elif [ -n "$$MESSAGE" ]; then \
-		$(BIN)/python -m podpiska.core.db.migrate revision "$$MESSAGE"; \
+		$(BIN)/python -m podpiska.migrate revision "$$MESSAGE"; \
 	else \
 		echo 'usage: make migration MESSAGE="add payments.refunded_at"  (or INITIAL=1)' >&2; \
 		exit 2; \

@@ -22,7 +22,7 @@ def admin(sql: str) -> None:
 
 def seed_accounts(url: str, n: int, now: dt.datetime) -> None:
     """Migrate the database at `url`, load crm-shop and open N accounts (ids 1..N)."""
-    from podpiska.core.db.migrate import upgrade
+    from podpiska.migrate import upgrade
 
     upgrade(url)
     catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8")

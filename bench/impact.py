@@ -61,8 +61,8 @@ migrations:
 def seed(url: str, n: int) -> None:
     """A migrated database with the catalog (and its plan), N accounts, their
     subscriptions and order invoices, the app registry and the installations."""
-    from podpiska.core.db.migrate import upgrade
     from podpiska.entitlements.apps import demo_registry
+    from podpiska.migrate import upgrade
 
     upgrade(url)
     catalog = (ROOT / "catalogs" / "crm-shop.yaml").read_text(encoding="utf-8") + PLAN

@@ -14,20 +14,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    Base,
-    Invoice,
-    InvoiceLine,
-    LicenseLedgerEntry,
-    OutboxEvent,
-    Payment,
-    Subscription,
-)
+from podpiska.core.db.base import Base
+from podpiska.core.models import AuditEntry, OutboxEvent
+from podpiska.invoicing.models import Invoice, InvoiceLine
+from podpiska.payments.models import Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 
 PROJECT = Path(__file__).resolve().parents[1]
 CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import AccountUser
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import AccountUser, AuditEntry
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
 from tests.helpers import ACTOR, GOOD_INN, count, open_account, order, row_counts
 
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import people
+from podpiska.accounts.models import WebUser
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import AuditEntry, WebUser
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
+from podpiska.core.models import AuditEntry
 from tests.helpers import ACTOR, count, open_account
 
 

@@ -11,23 +11,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account, AccountUser
 from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import clock_accounts
 from podpiska.backoffice import views as back_office
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
-from podpiska.core.db.models import (
-    Account,
-    AccountUser,
-    Base,
-    Invoice,
-    InvoiceLine,
-    OutboxEvent,
-    Payment,
-    Subscription,
-)
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import OutboxEvent
+from podpiska.invoicing.models import Invoice, InvoiceLine
+from podpiska.payments.models import Payment
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.models import Subscription
+from podpiska.tables import metadata
 from tests.helpers import ACTOR, GOOD_INN, PROJECT, START
 
 SITE_PLATFORM = PROJECT / "catalogs" / "site-platform.yaml"
@@ -40,7 +36,7 @@ def table_counts(db: Session) -> dict[str, int]:
     with db.begin():
         return {
             table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 

@@ -13,17 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import reporting
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import (
-    Account,
-    Invoice,
-    LicenseLedgerEntry,
-    Payment,
-    Subscription,
-    TestClock,
-)
+from podpiska.core.models import TestClock
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 
 D = Decimal
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

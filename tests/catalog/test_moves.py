@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog import moves as migrations
 from podpiska.catalog import moves_impact, moves_sql
+from podpiska.catalog.models import MigrationNotice
 from podpiska.catalog.store import catalog_in_force, load_catalog_document
-from podpiska.core.db.models import Invoice, MigrationNotice, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import apps
+from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.models import Subscription
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -448,8 +450,8 @@ def test_the_sql_cohorts_agree_with_the_domain_at_midnight_in_moscow(
     SQL puts each in the cohort the entitlement check finds for it."""
     from datetime import datetime
 
+    from podpiska.accounts.models import Account
     from podpiska.catalog.domain.moves import marketplace_schedule
-    from podpiska.core.db.models import Account
     from tests.helpers import MSK
 
     load(db, clock, catalog_with(tmp_path, SELECTORS))

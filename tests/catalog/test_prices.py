@@ -18,7 +18,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.pricing import QuoteRequest, monthly_list_price, quote, term_price
 from podpiska.catalog.prices import QuoteBook, Renewal, monthly_list_cost, renewal_quotes
 from podpiska.catalog.store import catalog_in_force, load_catalog_document
-from podpiska.core.db.models import Subscription
+from podpiska.subscriptions.models import Subscription
 from tests.helpers import ACTOR, CRM_SHOP, active_subscription
 
 SITE_PLATFORM = CRM_SHOP.parent / "site-platform.yaml"

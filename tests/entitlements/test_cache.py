@@ -19,10 +19,11 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import AccountUser
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.catalog import ACTIONS
-from podpiska.core.db.models import AccountUser, OutboxEvent
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import OutboxEvent
 from podpiska.entitlements import apps
 from podpiska.entitlements.cache import EntitlementSnapshots
 from podpiska.entitlements.decisions import check_entitlement, check_many

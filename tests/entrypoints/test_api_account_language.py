@@ -14,11 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from podpiska.accounts.apikeys import create_api_key
+from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.core.db.models import Account, AuditEntry
+from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import Subscription
+from podpiska.subscriptions.models import Subscription
 from tests.entrypoints.test_api_payments import (  # noqa: F401 - the env fixture
     MSK,
     Env,

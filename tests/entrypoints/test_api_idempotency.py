@@ -16,8 +16,9 @@ from podpiska.accounts.apikeys import create_api_key, key_prefix
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import create_app
 from podpiska.core import idempotency
-from podpiska.core.db.models import IdempotencyRecord, WebhookEndpoint
+from podpiska.core.models import IdempotencyRecord
 from podpiska.entrypoints.context import Context
+from podpiska.notifications.models import WebhookEndpoint
 
 HOOK = {"url": "https://crm.example/hook"}
 RAW = json.dumps(HOOK).encode()

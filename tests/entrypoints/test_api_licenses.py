@@ -19,7 +19,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.core.db.models import LicenseFile
+from podpiska.entitlements.license_files.models import LicenseFile
 from podpiska.entitlements.license_files.signing import verify_license_text
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.context import Context

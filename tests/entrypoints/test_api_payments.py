@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from podpiska.accounts.apikeys import create_api_key
+from podpiska.accounts.models import ApiKey
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import MailboxMailer
 from podpiska.adapters.sandbox import SandboxGateway
@@ -33,9 +34,9 @@ from podpiska.adapters.webhooks import HttpWebhookSender
 from podpiska.app import build_context, create_app
 from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
-from podpiska.core.db.models import ApiKey, PaymentAttempt
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments.models import PaymentAttempt
 from podpiska.payments.reconciliation import reconcile
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from podpiska.accounts.apikeys import create_api_key
+from podpiska.accounts.models import Account
 from podpiska.app import create_app
 from podpiska.core.clocks import MAX_ADVANCE_DAYS
-from podpiska.core.db.models import Account, IdempotencyRecord
+from podpiska.core.models import IdempotencyRecord
 from podpiska.entrypoints.api.middleware import BODY_LIMIT, UPLOAD_LIMIT
 from podpiska.entrypoints.context import Context
 from tests.entrypoints.conftest import NOON_IN_MOSCOW

@@ -24,12 +24,13 @@ from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
-from podpiska.core.db.migrate import is_current
-from podpiska.core.db.models import Invoice, LifecycleRun
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
+from podpiska.invoicing.models import Invoice
+from podpiska.migrate import is_current
 from podpiska.subscriptions import billing
+from podpiska.subscriptions.models import LifecycleRun
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone

@@ -17,11 +17,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from podpiska.accounts.apikeys import create_api_key, revoke_api_key
+from podpiska.accounts.models import ApiKey, WebUser
 from podpiska.accounts.people import change_password, log_in
 from podpiska.app import create_app
 from podpiska.backoffice.demo import DEMO_KEY_NAME, DEMO_PEOPLE, create_demo_people
 from podpiska.config import DEVELOPMENT_SECRET, Settings
-from podpiska.core.db.models import ApiKey, WebUser
 from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.production import unsafe_production

@@ -14,8 +14,9 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import clock_accounts
 from podpiska.catalog.loading import load_catalog
 from podpiska.core import clocks
-from podpiska.core.db.models import Document, Invoice, OutboxEvent
+from podpiska.core.models import OutboxEvent
 from podpiska.invoicing import document_rows
+from podpiska.invoicing.models import Document, Invoice
 from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import lifecycle

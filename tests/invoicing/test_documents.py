@@ -24,7 +24,6 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.pdf import WeasyPrintRenderer
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
-from podpiska.core.db.models import Document, Invoice, NumberSequence
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.money import format_money
 from podpiska.invoicing.document_contents import document_data
@@ -32,6 +31,7 @@ from podpiska.invoicing.document_lookup import resolve_source
 from podpiska.invoicing.document_pdfs import get_document_pdf, prepare_documents
 from podpiska.invoicing.document_rows import create_documents
 from podpiska.invoicing.documents import document_filename
+from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import billing, changes

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import AuditEntry, Invoice, JournalEntry, OutboxEvent
 from podpiska.core.domain.terms import Term
+from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.invoicing.invoices import PAYMENT_DAYS, NewInvoice, due_date, write_invoices
+from podpiska.invoicing.models import Invoice, JournalEntry
 from tests.helpers import ACTOR, assert_lines_sum_to_total, open_account, order
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 1, 1))

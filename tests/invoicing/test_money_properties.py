@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
-from podpiska.core.db.models import CreditEntry, Invoice, Payment, Refund
 from podpiska.core.domain.errors import DomainError
 from podpiska.invoicing.ledger import (
     credit_balance,
     refund_credit,
     verify,
 )
+from podpiska.invoicing.models import CreditEntry, Invoice
+from podpiska.payments.models import Payment, Refund
 from podpiska.subscriptions import billing, changes, settlement
 from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, START, move_to, open_account, order

@@ -24,22 +24,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.loading import load_catalog
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    Base,
-    Delivery,
-    OutboxEvent,
-    Subscription,
-    WebhookEndpoint,
-)
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.notifications.deliveries import list_deliveries, redeliver
 from podpiska.notifications.fanout import deliver_due, fan_out
 from podpiska.notifications.messages import webhook_body
+from podpiska.notifications.models import Delivery, WebhookEndpoint
 from podpiska.notifications.retries import BACKOFF, GIVE_UP_AFTER, backoff, next_attempt
 from podpiska.notifications.signatures import sign, verify_signature
 from podpiska.notifications.texts import (
@@ -54,6 +48,8 @@ from podpiska.ports import (
     WebhookRequest,
     WebhookResponse,
 )
+from podpiska.subscriptions.models import Subscription
+from podpiska.tables import metadata
 
 PROJECT = Path(__file__).resolve().parents[2]
 CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"
@@ -76,7 +72,7 @@ if not _shared_session_factory():  # tests/conftest.py gives SQLite and PostgreS
     @pytest.fixture
     def session_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
         engine = make_engine(f"sqlite:///{tmp_path / 'notifications.db'}")
-        Base.metadata.create_all(engine)
+        metadata.create_all(engine)
         yield make_session_factory(engine)
         engine.dispose()
 
@@ -878,8 +874,11 @@ def test_concurrent_workers_never_send_a_delivery_twice(
 
 
 def test_a_late_reminder_counts_the_days_really_left_for_the_term_it_was_about() -> None:
-    from podpiska.core.db.models import Account, Delivery, OutboxEvent, Subscription
+    from podpiska.accounts.models import Account
+    from podpiska.core.models import OutboxEvent
     from podpiska.notifications.messages import build_email
+    from podpiska.notifications.models import Delivery
+    from podpiska.subscriptions.models import Subscription
 
     now = datetime(2027, 11, 16, 9, 0, tzinfo=UTC)
     event = OutboxEvent(

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.core.db.models import AuditEntry, WebhookEndpoint, WebhookEndpointEvent
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
 from podpiska.notifications.fanout import fan_out
+from podpiska.notifications.models import WebhookEndpoint, WebhookEndpointEvent
 from podpiska.notifications.webhook_endpoints import (
     add_endpoint,
     endpoint_event_types,

@@ -22,21 +22,16 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
-from podpiska.core.db.models import (
-    AuditEntry,
-    Invoice,
-    Payment,
-    PaymentAttempt,
-    PaymentMethod,
-    Refund,
-    Subscription,
-)
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import AuditEntry
 from podpiska.invoicing import ledger as money_ledger
+from podpiska.invoicing.models import Invoice
 from podpiska.payments import autopay, checkout, receipts, reconciliation, refunds
+from podpiska.payments.models import Payment, PaymentAttempt, PaymentMethod, Refund
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
 from podpiska.subscriptions import billing
 from podpiska.subscriptions.lifecycle import run_lifecycle
+from podpiska.subscriptions.models import Subscription
 from tests.helpers import (
     PROJECT,
     customer_actor,

@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
-from podpiska.core.db.models import AuditEntry, Invoice, Payment, Subscription
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment
 from podpiska.subscriptions import billing, lifecycle, settlement
 from podpiska.subscriptions.domain.lifecycle import reminder_due_on
+from podpiska.subscriptions.models import Subscription
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,

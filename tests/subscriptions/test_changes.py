@@ -21,19 +21,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    CreditEntry,
-    Invoice,
-    LicenseLedgerEntry,
-    Subscription,
-    SubscriptionChange,
-)
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
+from podpiska.invoicing.models import CreditEntry, Invoice
 from podpiska.subscriptions import billing, changes, lifecycle, lifecycle_day
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription, SubscriptionChange
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,

@@ -15,10 +15,12 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Payment, Subscription
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 from tests.helpers import (
     ACTOR,
     active_subscription,

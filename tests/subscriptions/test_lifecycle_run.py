@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.clocks import create_test_clock
-from podpiska.core.db.models import AuditEntry, Invoice, LifecycleRun, OutboxEvent
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.core.records import SYSTEM_LIFECYCLE
+from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions.models import LifecycleRun
 from tests.helpers import (
     ACTOR,
     MSK,

@@ -15,11 +15,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.catalog.store import catalog_in_force, load_catalog_document
-from podpiska.core.db.models import Account, Subscription, Trial
 from podpiska.entitlements import apps
+from podpiska.entitlements.models import Trial
 from podpiska.subscriptions.billing import renewal_quote
+from podpiska.subscriptions.models import Subscription
 from tests.web.conftest import (
     CRM_SHOP,
     CUSTOMER,

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from podpiska.core.db.models import Invoice
+from podpiska.invoicing.models import Invoice
 from tests.web.conftest import VENDOR_OPERATOR, WebServer, log_in
 from tests.web.test_office_ops import AUTOPAY_INVOICE
 

@@ -11,8 +11,10 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.core.db.models import Account, AuditEntry, BankPayment
+from podpiska.accounts.models import Account
+from podpiska.core.models import AuditEntry
 from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments.bank.models import BankPayment
 from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.web.test_office_ops import AUTOPAY_INN, _ctx, _upload

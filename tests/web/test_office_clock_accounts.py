@@ -12,9 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from podpiska.accounts.models import Account
 from podpiska.core import clocks
-from podpiska.core.db.models import Account, Base, Invoice, Payment, PaymentMethod, Subscription
 from podpiska.entrypoints.context import Context
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment, PaymentMethod
+from podpiska.subscriptions.models import Subscription
+from podpiska.tables import metadata
 from tests.web.conftest import CUSTOMER, NOON_IN_MOSCOW, VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.web.test_portal_billing import pay_at_the_gateway
 
@@ -31,7 +35,7 @@ def _counts(client: TestClient) -> dict[str, int]:
     with _ctx(client).session() as db, db.begin():
         return {
             table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 

@@ -13,9 +13,12 @@ from sqlalchemy import func, select, update
 
 from podpiska.accounts import accounts
 from podpiska.core.clocks import FixedTime
-from podpiska.core.db.models import AuditEntry, BankPayment, Delivery, Invoice, TestClock
+from podpiska.core.models import AuditEntry, TestClock
 from podpiska.entrypoints.context import Context
+from podpiska.invoicing.models import Invoice
 from podpiska.notifications import fanout as notifications
+from podpiska.notifications.models import Delivery
+from podpiska.payments.bank.models import BankPayment
 from podpiska.subscriptions import billing, settlement
 from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import (

@@ -11,11 +11,13 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from podpiska.accounts.models import WebUser
 from podpiska.accounts.people import Person
-from podpiska.core.db.models import AuditEntry, Invoice, WebUser
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.scope import Scope
+from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.web.deps import guard_account, vendor, vendor_admin
+from podpiska.invoicing.models import Invoice
 from tests.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,

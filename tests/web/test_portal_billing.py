@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, func, select
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import Account
 from podpiska.accounts.people import create_person
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
@@ -23,20 +24,14 @@ from podpiska.app import build_context, create_app
 from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.core.clocks import FixedTime
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    Invoice,
-    InvoiceLine,
-    PaymentAttempt,
-    PaymentMethod,
-    Subscription,
-    SubscriptionChange,
-)
+from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import fetch_pdf
 from podpiska.invoicing.documents import INVOICE
+from podpiska.invoicing.models import Invoice, InvoiceLine
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.models import Subscription, SubscriptionChange
 from tests.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,

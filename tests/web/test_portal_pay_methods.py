@@ -13,13 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from podpiska.core.db.models import (
-    AuditEntry,
-    Invoice,
-    Payment,
-    PaymentAttempt,
-    PaymentMethod,
-)
+from podpiska.core.models import AuditEntry
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment, PaymentAttempt, PaymentMethod
 from podpiska.subscriptions import billing
 from tests.web.conftest import CUSTOMER, CUSTOMER_ACCOUNT, GRACE_ACCOUNT, client_log_in
 from tests.web.test_portal_billing import (

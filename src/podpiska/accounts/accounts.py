@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.ru import inn as ru_inn
 
+from podpiska.accounts.models import Account, AccountUser
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import Account, AccountUser, Subscription, TestClock
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import TestClock
 from podpiska.core.records import audit, get_or_404, not_found, record_event, snapshot
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, ApiKey
+from podpiska.accounts.models import Account, ApiKey
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope

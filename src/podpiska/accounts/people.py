@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.apikeys import ROLES, VENDOR_ROLES, scope_of
-from podpiska.core.db.models import Account, WebUser
+from podpiska.accounts.models import Account, WebUser
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope

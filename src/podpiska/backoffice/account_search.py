@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.domain.text import Text
 from podpiska.entitlements.overview import STATES
+from podpiska.subscriptions.models import Subscription
 
 EDITIONS = ("cloud", "on_premise")
 PER_PAGE = 25

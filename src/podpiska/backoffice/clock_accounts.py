@@ -25,13 +25,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import Account
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import FixedTime
-from podpiska.core.db.models import Account, Invoice, Subscription, TestClock
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.text import Text
+from podpiska.core.models import TestClock
 from podpiska.core.records import get_or_404
+from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.models import Subscription
 
 PAYMENT_METHOD = "manual"  # how "paid now" is registered (as `POST /invoices/{id}/payments`)
 

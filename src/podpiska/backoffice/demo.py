@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
+from podpiska.accounts.models import Account, ApiKey
+from podpiska.catalog.models import CatalogDocument
 from podpiska.catalog.store import catalog_in_force, latest_document, load_catalog_text
 from podpiska.core.clocks import FixedTime
-from podpiska.core.db.models import Account, ApiKey, CatalogDocument, Invoice
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import DEMO_ACTOR
+from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank import domain as bank_statement
 from podpiska.ports import Clock, PaymentGateway
 from podpiska.subscriptions import billing, lifecycle, settlement

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Delivery, OutboxEvent
+from podpiska.core.models import OutboxEvent
+from podpiska.notifications.models import Delivery
 
 
 def backlog(session: Session) -> dict[str, int]:

@@ -40,15 +40,18 @@ from typing import Any
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import Account, Invoice, LicenseLedgerEntry, Payment, Subscription
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
 from podpiska.core.domain.states import Status
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import Payment
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 
 MONTHS = 12
 RENEWAL_DAYS = 30

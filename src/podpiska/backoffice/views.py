@@ -19,19 +19,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    BankPayment,
-    CreditEntry,
-    Invoice,
-    OutboxEvent,
-    Subscription,
-    TestClock,
-)
+from podpiska.accounts.models import Account
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.terms import ONE_DAY
+from podpiska.core.models import AuditEntry, OutboxEvent, TestClock
 from podpiska.core.records import get_or_404
+from podpiska.invoicing.models import CreditEntry, Invoice
+from podpiska.payments.bank.models import BankPayment
+from podpiska.subscriptions.models import Subscription
 
 MAX_ROWS = 500
 

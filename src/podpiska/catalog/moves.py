@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.moves import Cohort, Migration, MigrationKind, VersionMode
+from podpiska.catalog.models import MigrationNotice
 from podpiska.catalog.moves_sql import (
     BATCH,
     LIVE,
@@ -39,16 +41,10 @@ from podpiska.catalog.moves_sql import (
 )
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.bulk import bulk_insert
-from podpiska.core.db.models import (
-    Account,
-    App,
-    AppInstallation,
-    AuditEntry,
-    MigrationNotice,
-    OutboxEvent,
-    Subscription,
-)
 from podpiska.core.domain.money import HUNDRED, plain_decimal, round_money
+from podpiska.core.models import AuditEntry, OutboxEvent
+from podpiska.entitlements.models import App, AppInstallation
+from podpiska.subscriptions.models import Subscription
 
 MAX_APPS_IN_NOTICE = 20
 

@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion, renewal_version
 from podpiska.catalog.domain.moves import AccountFacts, MigrationKind
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.catalog.sql import int_literal, json_has, kopecks
-from podpiska.core.db.models import Account, Subscription
+from podpiska.subscriptions.models import Subscription
 
 
 class QuoteBook:

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.models import CatalogDocument
 from podpiska.catalog.problems import CatalogFileError, Problem
-from podpiska.core.db.models import CatalogDocument, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 
 def load_catalog_document(

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
+from podpiska.catalog.models import CatalogDocument
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import CatalogDocument
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.ports import Clock

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, TestClock
+from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import TestClock
 from podpiska.core.records import audit, get_or_404
 from podpiska.ports import Clock
 

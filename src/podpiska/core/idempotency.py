@@ -14,8 +14,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import IdempotencyRecord
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import IdempotencyRecord
 from podpiska.ports import Clock
 
 KEEP_FOR = timedelta(hours=24)

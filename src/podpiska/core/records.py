@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, ApiKey, AuditEntry, Base, OutboxEvent, WebUser
+from podpiska.accounts.models import Account, ApiKey, WebUser
+from podpiska.core.db.base import Base
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import AuditEntry, OutboxEvent
 
 M = TypeVar("M", bound=Base)
 

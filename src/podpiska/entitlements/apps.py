@@ -17,16 +17,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import now_for, today_for
 from podpiska.core.db.bulk import bulk_insert
-from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.records import audit, emit, get_or_404, record_event
 from podpiska.entitlements.decisions import decide, get_app
 from podpiska.entitlements.domain import APP_KINDS
+from podpiska.entitlements.models import App, AppInstallation, Trial
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 

@@ -60,7 +60,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.apikeys import CREDENTIAL_EVENTS
-from podpiska.core.db.models import Account, App, AppInstallation
+from podpiska.accounts.models import Account
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import get_or_404
@@ -72,6 +72,7 @@ from podpiska.entitlements.domain import (
     LicenseState,
     check,
 )
+from podpiska.entitlements.models import App, AppInstallation
 from podpiska.ports import Clock
 
 log = logging.getLogger("podpiska.entitlements")

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import CatalogVersion
 from podpiska.catalog.domain.moves import marketplace_schedule
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import Account, App, AppInstallation, Subscription, Trial
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
@@ -26,7 +26,9 @@ from podpiska.entitlements.domain import (
     LicenseState,
     check,
 )
+from podpiska.entitlements.models import App, AppInstallation, Trial
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 
 def license_state(

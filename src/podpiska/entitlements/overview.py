@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import ACTIONS
-from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.text import Text
@@ -19,6 +19,7 @@ from podpiska.core.records import get_or_404
 from podpiska.entitlements.decisions import license_state
 from podpiska.entitlements.domain import BILLING_ACTIONS, Decision, check
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 STATES = ("none", *(s.value for s in Status))  # "none": never ordered
 

@@ -13,7 +13,7 @@ from podpiska.ports import DocumentRenderer, Party
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from podpiska.core.db.models import Document
+    from podpiska.invoicing.models import Document
 
 log = logging.getLogger("podpiska.documents")
 

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import CreditNote, Invoice, InvoiceLine
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, emit
 from podpiska.invoicing.ledger import (
@@ -19,6 +18,7 @@ from podpiska.invoicing.ledger import (
     TEST_CREDIT_NOTE_SERIES,
     grant_credit,
 )
+from podpiska.invoicing.models import CreditNote, Invoice, InvoiceLine
 from podpiska.invoicing.numbers import format_number, take_numbers
 
 

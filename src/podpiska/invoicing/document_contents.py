@@ -12,18 +12,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import (
-    Account,
-    CreditNote,
-    Document,
-    Invoice,
-    InvoiceLine,
-    LicenseLedgerEntry,
-)
+from podpiska.accounts.models import Account
 from podpiska.core.domain.money import CENT, allocate, format_amount, format_money
 from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.invoices import invoice_lines
+from podpiska.invoicing.models import CreditNote, Document, Invoice, InvoiceLine
 from podpiska.ports import DocumentData, DocumentLine, Party
+from podpiska.subscriptions.models import LicenseLedgerEntry
 
 _UNIT = {"service": {"ru": "усл.", "en": "svc"}, "users": {"ru": "чел.", "en": "users"}}
 _QUOTED_LINES = ("plan", "add_on", "extra_users")  # lines of a quote: priced per month

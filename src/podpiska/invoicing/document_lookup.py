@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, CreditNote, Document, Invoice
+from podpiska.accounts.models import Account
 from podpiska.core.records import not_found
 from podpiska.invoicing.documents import (
     ACT,
@@ -21,6 +21,7 @@ from podpiska.invoicing.documents import (
     check_kind,
     local_day,
 )
+from podpiska.invoicing.models import CreditNote, Document, Invoice
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:

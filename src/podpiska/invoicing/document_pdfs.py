@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, CreditNote, Document, Invoice
+from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import not_found
 from podpiska.invoicing.document_contents import document_data, service_period
@@ -27,6 +27,7 @@ from podpiska.invoicing.documents import (
     INVOICE_STATUSES,
     check_kind,
 )
+from podpiska.invoicing.models import CreditNote, Document, Invoice
 from podpiska.ports import Clock, DocumentData, DocumentRenderer, Party
 
 log = logging.getLogger(__name__)

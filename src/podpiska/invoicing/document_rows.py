@@ -16,15 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
-from podpiska.core.db.models import (
-    Account,
-    CreditNote,
-    Document,
-    Invoice,
-    LicenseLedgerEntry,
-    TestClock,
-)
+from podpiska.accounts.models import Account
 from podpiska.core.db.types import UTCDateTime
+from podpiska.core.models import TestClock
 from podpiska.invoicing.documents import (
     ACT,
     ACT_INVOICE_KINDS,
@@ -37,8 +31,10 @@ from podpiska.invoicing.documents import (
     act_number,
     local_day,
 )
+from podpiska.invoicing.models import CreditNote, Document, Invoice
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import LicenseLedgerEntry
 
 
 def _insert_ignoring_duplicates(session: Session) -> Insert:

@@ -37,8 +37,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from podpiska.core.db.models import Document
 from podpiska.core.domain.errors import DomainError
+from podpiska.invoicing.models import Document
 
 INVOICE = "invoice"
 ACT = "act"

@@ -17,22 +17,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.pricing import Quote
 from podpiska.core.db.bulk import bulk_insert, reserve_ids
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    Invoice,
-    InvoiceLine,
-    JournalEntry,
-    OutboxEvent,
-    Subscription,
-)
 from podpiska.core.domain.money import ZERO, plain_decimal
 from podpiska.core.domain.terms import Term
+from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.core.records import audit, emit, jsonable
 from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, grant_credit, journal_rows, post
+from podpiska.invoicing.models import Invoice, InvoiceLine, JournalEntry
 from podpiska.invoicing.numbers import format_number, series, take_numbers
+from podpiska.subscriptions.models import Subscription
 
 PAYMENT_DAYS = 5  # an invoice is due at most this many days after it is issued
 

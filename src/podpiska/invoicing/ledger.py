@@ -28,18 +28,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import (
-    Account,
-    BankPayment,
-    CreditEntry,
-    Invoice,
-    JournalEntry,
-    Payment,
-    Refund,
-)
+from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
 from podpiska.core.records import audit, emit, get_or_404
+from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry
+from podpiska.payments.bank.models import BankPayment
+from podpiska.payments.models import Payment, Refund
 from podpiska.ports import Clock
 
 RECEIVABLE = "receivable"
@@ -99,7 +94,7 @@ def credit_balance(session: Session, account_id: int) -> Decimal:
 
 def account_credit(session: Session, account_id: int) -> Decimal:
     """Use-case: the account's credit balance."""
-    from podpiska.core.db.models import Account
+    from podpiska.accounts.models import Account
 
     with session.begin():
         get_or_404(session, Account, account_id, "account")

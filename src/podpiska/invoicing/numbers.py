@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import NumberSequence
+from podpiska.invoicing.models import NumberSequence
 
 INVOICE_SERIES = "invoice"
 TEST_SERIES = "test_invoice"  # accounts on a test clock: never the real numbering

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Delivery, OutboxEvent
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import OutboxEvent
 from podpiska.core.records import audit, not_found
+from podpiska.notifications.models import Delivery
 from podpiska.notifications.retries import PENDING, STATUSES
 from podpiska.ports import Clock
 

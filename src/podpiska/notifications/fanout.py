@@ -36,24 +36,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import ColumnElement, Insert
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
-from podpiska.core.db.models import (
-    Account,
-    App,
-    Delivery,
-    Invoice,
-    LicenseFile,
-    OutboxEvent,
-    Subscription,
-    WebhookEndpoint,
-    WebhookEndpointEvent,
-)
 from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import OutboxEvent
 from podpiska.entitlements.license_files.licenses import license_filename, stored_text
+from podpiska.entitlements.license_files.models import LicenseFile
+from podpiska.entitlements.models import App
 from podpiska.invoicing.document_pdfs import get_document_pdf
 from podpiska.invoicing.documents import document_filename, document_for_event
+from podpiska.invoicing.models import Invoice
 from podpiska.notifications.messages import build_email, build_webhook, upcoming_charge
+from podpiska.notifications.models import Delivery, WebhookEndpoint, WebhookEndpointEvent
 from podpiska.notifications.retries import DEAD, DELIVERED, PENDING, next_attempt
 from podpiska.notifications.signatures import sign
 from podpiska.notifications.texts import LANGUAGES
@@ -68,6 +63,7 @@ from podpiska.ports import (
     WebhookRequest,
     WebhookSender,
 )
+from podpiska.subscriptions.models import Subscription
 
 logger = logging.getLogger(__name__)
 

@@ -14,23 +14,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
-from podpiska.core.db.models import (
-    Account,
-    Delivery,
-    Invoice,
-    OutboxEvent,
-    PaymentAttempt,
-    PaymentMethod,
-    Subscription,
-    WebhookEndpoint,
-)
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
+from podpiska.core.models import OutboxEvent
+from podpiska.invoicing.models import Invoice
+from podpiska.notifications.models import Delivery, WebhookEndpoint
 from podpiska.notifications.signatures import sign
 from podpiska.notifications.texts import NoticeContext, UpcomingCharge, render_notice
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.ports import EmailMessage, WebhookRequest
 from podpiska.subscriptions.domain.lifecycle import next_autopay_charge
+from podpiska.subscriptions.models import Subscription
 
 
 def build_email(

@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import WebhookEndpoint, WebhookEndpointEvent
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.events import check_event_types
 from podpiska.core.records import audit, get_or_404
+from podpiska.notifications.models import WebhookEndpoint, WebhookEndpointEvent
 from podpiska.ports import Clock
 
 

@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.core.clocks import now_for, today_for
-from podpiska.core.db.models import Invoice, PaymentAttempt, PaymentMethod, Subscription
 from podpiska.core.domain.states import Status
+from podpiska.invoicing.models import Invoice
 from podpiska.payments.checkout import call_gateway, new_attempt
 from podpiska.payments.common import OPEN, lock_invoice_account, next_charge_day, open_attempt
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.payments.receipts import charge_request
 from podpiska.ports import ChargeRequest, Clock, PaymentGateway
+from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.settlement import not_payable
 
 

@@ -12,10 +12,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import Account, Invoice, PaymentAttempt, Subscription
 from podpiska.core.records import get_or_404
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import PaymentAttempt
 from podpiska.subscriptions.domain.lifecycle import next_autopay_charge
+from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.settlement import lock_invoice
 
 OPEN = ("created", "pending")

@@ -12,12 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import Account, PaymentAttempt, PaymentMethod, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.records import audit, emit, get_or_404
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.ports import Clock, GatewayPayment
+from podpiska.subscriptions.models import Subscription
 
 CONSENT_TEXT = {
     "ru": (

@@ -12,10 +12,12 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, Invoice, PaymentAttempt, PaymentMethod
+from podpiska.accounts.models import Account
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.records import get_or_404
 from podpiska.invoicing.invoices import invoice_lines
+from podpiska.invoicing.models import Invoice
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.ports import VAT_CODE_EXEMPT, ChargeRequest, Receipt, ReceiptItem
 
 # 54-FZ VAT codes by rate: (the rate, the calculated rate used for a prepayment).

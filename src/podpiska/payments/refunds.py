@@ -12,9 +12,11 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Account, CreditEntry, Invoice, Payment, PaymentAttempt, Refund
+from podpiska.accounts.models import Account
 from podpiska.core.records import audit, emit, get_or_404
 from podpiska.invoicing.ledger import CASH, CREDIT, post
+from podpiska.invoicing.models import CreditEntry, Invoice
+from podpiska.payments.models import Payment, PaymentAttempt, Refund
 from podpiska.payments.receipts import build_receipt
 from podpiska.ports import Clock, GatewayError, GatewayRefund, PaymentGateway, RefundRequest
 

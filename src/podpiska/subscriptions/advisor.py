@@ -12,15 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.advisor import Advice, Need, advise
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import Account, Subscription
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 # The states in which an account holds its add-ons (paid once; a renewal keeps them).
 HOLDING = frozenset({Status.ACTIVE.value, Status.GRACE.value, Status.SUSPENDED.value})

@@ -16,23 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import now_for, today_for
-from podpiska.core.db.models import (
-    Account,
-    Invoice,
-    InvoiceLine,
-    OutboxEvent,
-    PaymentMethod,
-    Subscription,
-)
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
+from podpiska.core.models import OutboxEvent
 from podpiska.core.records import (
     acts_for_account,
     audit,
@@ -41,6 +35,8 @@ from podpiska.core.records import (
     snapshot,
 )
 from podpiska.invoicing.invoices import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
+from podpiska.invoicing.models import Invoice, InvoiceLine
+from podpiska.payments.models import PaymentMethod
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import (
     Event,
@@ -48,6 +44,7 @@ from podpiska.subscriptions.domain.lifecycle import (
     renewal_start,
     transition,
 )
+from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.records import (
     SUB_FIELDS,
     ledger,

@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import CatalogVersion
 from podpiska.catalog.domain.pricing import term_price
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import Account, Invoice, Subscription, SubscriptionChange
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import audit, emit, get_or_404, snapshot
+from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions.domain.proration import (
     Change,
     License,
@@ -29,6 +30,7 @@ from podpiska.subscriptions.domain.proration import (
     change_plan,
     change_seats,
 )
+from podpiska.subscriptions.models import Subscription, SubscriptionChange
 from podpiska.subscriptions.records import ledger, void_open_renewal
 
 KINDS = ("seats", "plan", "add_on")

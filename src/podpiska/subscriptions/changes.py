@@ -21,15 +21,10 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Plan
 from podpiska.catalog.store import catalog_in_force, latest_document
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import (
-    Account,
-    Invoice,
-    Subscription,
-    SubscriptionChange,
-)
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, plain_decimal
@@ -38,11 +33,13 @@ from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import audit, emit, get_or_404
 from podpiska.invoicing.invoices import NewInvoice, void_invoice, write_invoices, written
 from podpiska.invoicing.ledger import grant_credit
+from podpiska.invoicing.models import Invoice
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_change, compute_change
 from podpiska.subscriptions.domain.proration import (
     Change,
 )
+from podpiska.subscriptions.models import Subscription, SubscriptionChange
 from podpiska.subscriptions.records import live_subscription
 from podpiska.subscriptions.settlement import use_credit
 

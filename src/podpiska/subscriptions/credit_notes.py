@@ -13,21 +13,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import now_for
-from podpiska.core.db.models import (
-    Account,
-    CreditNote,
-    Invoice,
-    LicenseLedgerEntry,
-    Subscription,
-    SubscriptionChange,
-)
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.records import audit, emit, get_or_404, snapshot
 from podpiska.invoicing.credit_notes import check_creditable, write_credit_note
+from podpiska.invoicing.models import CreditNote, Invoice
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import Event, transition
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription, SubscriptionChange
 from podpiska.subscriptions.records import SUB_FIELDS, ledger, void_open_renewal
 from podpiska.subscriptions.settlement import lock_invoice
 

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import FixedTime, check_advance, get_test_clock, move_test_clock
-from podpiska.core.db.models import LifecycleRun, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import SYSTEM_LIFECYCLE
 from podpiska.ports import Clock
 from podpiska.subscriptions.lifecycle_day import DayCounts, DayWork
+from podpiska.subscriptions.models import LifecycleRun, Subscription
 
 MAX_CATCH_UP_DAYS = 400
 

@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.models import AuditEntry, Invoice, LifecycleRun, Subscription
+from podpiska.core.models import AuditEntry
 from podpiska.core.records import SYSTEM_LIFECYCLE
+from podpiska.invoicing.models import Invoice
+from podpiska.subscriptions.models import LifecycleRun, Subscription
 
 
 @dataclass(frozen=True, slots=True)

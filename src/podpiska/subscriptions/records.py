@@ -14,11 +14,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import Invoice, LicenseLedgerEntry, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.records import jsonable
 from podpiska.invoicing.invoices import void_invoice
+from podpiska.invoicing.models import Invoice
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 
 
 class LicenseRow(Protocol):

@@ -32,29 +32,23 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
+from podpiska.core.db.base import Base
 from podpiska.core.db.bulk import Encoded, encode_rows, insert_encoded, reserve_ids
-from podpiska.core.db.models import (
-    Account,
-    AuditEntry,
-    Base,
-    CreditEntry,
-    Invoice,
-    JournalEntry,
-    LicenseLedgerEntry,
-    OutboxEvent,
-    Payment,
-    Subscription,
-)
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
+from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.core.records import get_or_404
 from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE, apply_credit
+from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry
+from podpiska.payments.models import Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_paid_change
 from podpiska.subscriptions.domain.lifecycle import Event, transition
+from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 from podpiska.subscriptions.records import json_value, ledger_row, license_snapshot
 
 S = TypeVar("S", bound=Select[Any])

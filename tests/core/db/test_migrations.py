@@ -19,7 +19,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from podpiska.core.db.migrate import (
+from podpiska.migrate import (
     alembic_config,
     context_options,
     current_revision,
@@ -28,7 +28,7 @@ from podpiska.core.db.migrate import (
     is_current,
     upgrade,
 )
-from podpiska.core.db.models import Base
+from podpiska.tables import metadata
 
 PROCRASTINATE_TABLES = {
     "procrastinate_events",
@@ -51,7 +51,7 @@ def _tables(url: str) -> set[str]:
 
 
 def _expected_tables(url: str) -> set[str]:
-    tables = set(Base.metadata.tables) | {"alembic_version"}
+    tables = set(metadata.tables) | {"alembic_version"}
     return tables | PROCRASTINATE_TABLES if _is_postgresql(url) else tables
 
 
@@ -105,7 +105,7 @@ def test_upgrading_twice_changes_nothing(db_url: str, caplog: pytest.LogCaptureF
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
-    diff = _diff(engine, Base.metadata)
+    diff = _diff(engine, metadata)
 
     assert diff == [], (
         "the models differ from the database the migrations build; write a migration with "
@@ -115,8 +115,8 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 
 def test_the_comparison_sees_a_model_change(engine: Engine) -> None:
-    changed = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
+    changed = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
         table.to_metadata(changed)
     changed.tables["accounts"].append_column(Column("shoe_size", Integer, nullable=True))
 

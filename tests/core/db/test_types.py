@@ -13,8 +13,8 @@ from sqlalchemy import JSON, Column, Engine, Integer, MetaData, Table, insert, s
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.core.db.models import AuditEntry
 from podpiska.core.db.types import Kopecks, UTCDateTime
+from podpiska.core.models import AuditEntry
 
 probe_metadata = MetaData()
 probe = Table(

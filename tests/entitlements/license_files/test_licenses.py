@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core import clocks
-from podpiska.core.db.models import AuditEntry, LicenseFile, NumberSequence
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
 from podpiska.entitlements.decisions import check_entitlement
 from podpiska.entitlements.license_files.domain import LicenseStatus, canonical_json
 from podpiska.entitlements.license_files.licenses import (
@@ -32,6 +32,7 @@ from podpiska.entitlements.license_files.licenses import (
     stored_text,
     verify_license_text,
 )
+from podpiska.entitlements.license_files.models import LicenseFile
 from podpiska.entitlements.license_files.signing import (
     BEGIN_LICENSE,
     END_LICENSE,
@@ -42,6 +43,7 @@ from podpiska.entitlements.license_files.signing import (
     private_key_pem,
     public_key_pem,
 )
+from podpiska.invoicing.models import NumberSequence
 from podpiska.subscriptions import billing, changes, lifecycle
 from tests.helpers import (
     ACTOR,

@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
-from podpiska.core.db.models import Base, Invoice
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.invoicing.ledger import credit_balance, verify
+from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank import importing, review
 from podpiska.subscriptions import billing, changes, lifecycle
+from podpiska.tables import metadata
 from tests.conftest import Databases
 from tests.helpers import (
     ACTOR,
@@ -158,7 +159,7 @@ def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     ids) replaced by their order of appearance, which keeps their pairing."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             columns = [
                 cast(column, Text).label(column.name) if isinstance(column.type, JSON) else column
                 for column in table.c

@@ -18,10 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import AuditEntry, BankPayment, CreditEntry, JournalEntry, Payment
 from podpiska.core.domain.errors import DomainError, Kind
+from podpiska.core.models import AuditEntry
 from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, verify
+from podpiska.invoicing.models import CreditEntry, JournalEntry
 from podpiska.payments.bank import importing, review
+from podpiska.payments.bank.models import BankPayment
+from podpiska.payments.models import Payment
 from podpiska.subscriptions import billing
 from tests.helpers import ACTOR, count, open_account, order, row_counts
 from tests.payments.bank.test_domain import document, statement

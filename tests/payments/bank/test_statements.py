@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.core.db.models import BankPayment
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.invoicing.ledger import credit_balance, verify
 from podpiska.payments.bank import importing, review
+from podpiska.payments.bank.models import BankPayment
 from podpiska.subscriptions import billing
 from tests.helpers import (
     ACTOR,

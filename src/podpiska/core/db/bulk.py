@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from podpiska.core.db.models import Base
+from podpiska.core.db.base import Base
 
 
 def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:

@@ -36,9 +36,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from podpiska.accounts.models import Account
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import now_for
-from podpiska.core.db.models import Account, Invoice, LicenseFile, Subscription
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, emit, get_or_404
 from podpiska.entitlements.license_files.domain import (
@@ -50,6 +50,7 @@ from podpiska.entitlements.license_files.domain import (
     granted_features,
     parse_payload,
 )
+from podpiska.entitlements.license_files.models import LicenseFile
 from podpiska.entitlements.license_files.signing import (
     FILE_SUFFIX,
     key_id,
@@ -57,8 +58,10 @@ from podpiska.entitlements.license_files.signing import (
     sign,
     verify_license_text,
 )
+from podpiska.invoicing.models import Invoice
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -159,7 +159,7 @@ def _database_not_ready(context: Context, exc: Exception) -> str | None:
         return None
     url = context.settings.database_url
     try:
-        from podpiska.core.db.migrate import is_current
+        from podpiska.migrate import is_current
 
         current = is_current(url)
     except Exception:  # the database cannot even be asked

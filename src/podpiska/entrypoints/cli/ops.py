@@ -24,7 +24,7 @@ def init(
     from podpiska.backoffice.demo import DEMO_KEY_NAME, create_demo, has_accounts
     from podpiska.catalog.moves import list_migrations
     from podpiska.catalog.store import load_catalog_document
-    from podpiska.core.db.migrate import upgrade
+    from podpiska.migrate import upgrade
 
     context = context_of(ctx)
     settings = context.settings
@@ -184,7 +184,7 @@ def _today(context: Any) -> date:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database to the latest migration."""
-    from podpiska.core.db.migrate import upgrade
+    from podpiska.migrate import upgrade
 
     url = context_of(ctx).settings.database_url
     upgrade(url)

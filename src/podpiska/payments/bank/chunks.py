@@ -31,20 +31,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
+from podpiska.core.db.base import Base
 from podpiska.core.db.bulk import Encoded, encode_rows, insert_encoded, reserve_ids, update_encoded
-from podpiska.core.db.models import (
-    Account,
-    BankPayment,
-    Base,
-    Invoice,
-    Payment,
-    Subscription,
-    TestClock,
-)
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.models import TestClock
+from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank.domain import BankDocument
+from podpiska.payments.bank.models import BankPayment
+from podpiska.payments.models import Payment
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.settlement import (
     PayableInvoice,
     PayableSubscription,

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
-from podpiska.core.db.models import BankPayment
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
 from podpiska.payments.bank.chunks import Chunk, among, apply_chunk, apply_chunk_one_by_one, prepare
@@ -38,6 +37,7 @@ from podpiska.payments.bank.domain import (
     decode,
     parse,
 )
+from podpiska.payments.bank.models import BankPayment
 from podpiska.ports import Clock
 
 CHUNK = 1000

@@ -15,11 +15,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
-from podpiska.core.db.models import Account, BankPayment, Payment
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, get_or_404
 from podpiska.invoicing.ledger import CASH, grant_credit
+from podpiska.payments.bank.models import BankPayment
+from podpiska.payments.models import Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.settlement import lock_invoice, record_payment
 

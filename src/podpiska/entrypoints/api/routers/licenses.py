@@ -11,7 +11,6 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from podpiska.core.db.models import LicenseFile
 from podpiska.entitlements.license_files.domain import LicensePayload
 from podpiska.entitlements.license_files.licenses import (
     latest_license,
@@ -20,6 +19,7 @@ from podpiska.entitlements.license_files.licenses import (
     list_licenses,
     stored_text,
 )
+from podpiska.entitlements.license_files.models import LicenseFile
 from podpiska.entrypoints.api.deps import (
     ContextDep,
     Id,

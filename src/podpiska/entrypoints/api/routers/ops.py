@@ -23,7 +23,7 @@ def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is at the latest migration."""
     from sqlalchemy import text
 
-    from podpiska.core.db.migrate import is_current
+    from podpiska.migrate import is_current
 
     ctx = context(request)
     checks: dict[str, str] = {}

@@ -10,13 +10,13 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from podpiska.core.db.models import WebhookEndpoint
 from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorAdminDep
 from podpiska.entrypoints.api.schemas.webhook_endpoints import (
     WebhookEndpointIn,
     WebhookEndpointPatch,
 )
 from podpiska.notifications import webhook_endpoints
+from podpiska.notifications.models import WebhookEndpoint
 
 router = APIRouter(tags=["webhook endpoints"])
 

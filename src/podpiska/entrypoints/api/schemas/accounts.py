@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from podpiska.core.db.models import Account, AccountUser
+from podpiska.accounts.models import Account, AccountUser
 from podpiska.entrypoints.api.schemas.common import BodyId, Code, In, Name
 
 

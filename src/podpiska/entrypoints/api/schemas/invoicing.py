@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from podpiska.core.db.models import Invoice, InvoiceLine
 from podpiska.entrypoints.api.schemas.common import In, Line
 from podpiska.entrypoints.presenters import amount
+from podpiska.invoicing.models import Invoice, InvoiceLine
 
 
 class CreditNoteIn(In):

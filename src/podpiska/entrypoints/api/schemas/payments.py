@@ -7,9 +7,9 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from podpiska.core.db.models import Payment
 from podpiska.entrypoints.api.schemas.common import Amount, BodyId, Code, In, Line
 from podpiska.entrypoints.presenters import amount
+from podpiska.payments.models import Payment
 
 
 class PaymentIn(In):

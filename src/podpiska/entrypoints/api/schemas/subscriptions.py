@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from podpiska.core.db.models import Subscription
 from podpiska.entrypoints.api.schemas.common import Code, Count, In
+from podpiska.subscriptions.models import Subscription
 
 
 class SubscriptionIn(In):

@@ -1,5 +1,5 @@
 """Alembic migrations, configured in code: an installed Podpiska migrates without an
-alembic.ini in the current directory. The scripts live in `podpiska/core/db/migrations/`.
+alembic.ini in the current directory. The scripts live in `podpiska/migrations/`.
 
     upgrade(url)            bring a database to the newest revision (what the app calls)
     current_revision(url)   the revision a database is at, None for an empty database
@@ -9,10 +9,10 @@ alembic.ini in the current directory. The scripts live in `podpiska/core/db/migr
 
 From the shell (the Makefile's `make migration` calls the last two):
 
-    python -m podpiska.core.db.migrate upgrade [URL]     URL or $PODPISKA_DATABASE_URL or ./var
-    python -m podpiska.core.db.migrate current [URL]
-    python -m podpiska.core.db.migrate revision MESSAGE  a new revision, from a scratch SQLite DB
-    python -m podpiska.core.db.migrate initial           rewrite 0001_initial from the models
+    python -m podpiska.migrate upgrade [URL]     URL or $PODPISKA_DATABASE_URL or ./var
+    python -m podpiska.migrate current [URL]
+    python -m podpiska.migrate revision MESSAGE  a new revision, from a scratch SQLite DB
+    python -m podpiska.migrate initial           rewrite 0001_initial from the models
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
-from podpiska.core.db.models import Base
 from podpiska.core.db.session import normalize_url
+from podpiska.tables import metadata
 
-SCRIPT_LOCATION = "podpiska.core.db:migrations"
+SCRIPT_LOCATION = "podpiska:migrations"
 VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
 INITIAL_REVISION = "0001"
 DEFAULT_URL = "sqlite:///var/podpiska.db"  # the same default as Settings.database_url
@@ -94,7 +94,7 @@ def _skip_empty_revision(context: MigrationContext, revision: Any, directives: l
 def context_options(dialect_name: str) -> dict[str, Any]:
     """Options of `context.configure` in env.py, also used by `compare_metadata` in tests."""
     return {
-        "target_metadata": Base.metadata,
+        "target_metadata": metadata,
         "compare_type": True,
         # SQLite alters tables by copying them ("batch"); elsewhere batch ops run as ALTERs.
         "render_as_batch": dialect_name == "sqlite",
@@ -227,7 +227,7 @@ def regenerate_initial() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m podpiska.core.db.migrate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m podpiska.migrate", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("upgrade", "current"):
         sub = commands.add_parser(name)

@@ -1,8 +1,8 @@
-"""Alembic environment of Podpiska, run by `podpiska.core.db.migrate` (never from an alembic.ini).
+"""Alembic environment of Podpiska, run by `podpiska.migrate` (never from an alembic.ini).
 
 The database URL comes in `config.attributes["url"]`; the options of `context.configure`
 (metadata, compare_type, batch mode for SQLite, type rendering) come from
-`podpiska.core.db.migrate.context_options`, which the tests use as well.
+`podpiska.migrate.context_options`, which the tests use as well.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.pool import NullPool
 
-from podpiska.core.db.migrate import context_options
 from podpiska.core.db.session import make_engine
+from podpiska.migrate import context_options
 
 
 def run_migrations_online() -> None:
     url = context.config.attributes.get("url")
     if not url:
         raise RuntimeError(
-            "Podpiska's migrations run through podpiska.core.db.migrate "
-            "(upgrade(url), `python -m podpiska.core.db.migrate upgrade URL`), not the alembic CLI"
+            "Podpiska's migrations run through podpiska.migrate "
+            "(upgrade(url), `python -m podpiska.migrate upgrade URL`), not the alembic CLI"
         )
     engine = make_engine(url, poolclass=NullPool)
     try:

@@ -1,0 +1,86 @@
+"""The accounts area's tables: accounts (portals), their users, API keys and the web's
+people.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from podpiska.core.db.base import Base, id_column
+
+
+class Account(Base):
+    """One customer's portal: billing is per account."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(300))
+    edition: Mapped[str] = mapped_column(String(20))  # cloud | on_premise
+    admin_email: Mapped[str] = mapped_column(String(320))
+    admin_phone: Mapped[str | None] = mapped_column(String(40))
+    inn: Mapped[str | None] = mapped_column(String(12))
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The language of the e-mails to the account's people: ru | en.
+    language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
+    disk_used_mb: Mapped[int] = mapped_column(default=0)
+    test_clock_id: Mapped[int | None] = mapped_column(ForeignKey("test_clocks.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class AccountUser(Base):
+    """A user of an account's portal, counted against the plan's user limit while active."""
+
+    __tablename__ = "account_users"
+    __table_args__ = (UniqueConstraint("account_id", "email"),)
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))  # admin | user
+    status: Mapped[str] = mapped_column(String(20))  # active | blocked
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """An API key: only its prefix and a hash of its secret are stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("prefix"),)
+
+    id: Mapped[int] = id_column()
+    prefix: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebUser(Base):
+    """A person who logs in to the web application (e-mail and an argon2 password hash):
+    the vendor's staff (`vendor_admin`, `vendor_operator`) and customers' administrators
+    (`account_admin`, bound to one account). E-mails are stored lower-case: unique
+    whatever the case they are typed in."""
+
+    __tablename__ = "web_users"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = id_column()
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))  # the roles of API keys
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)  # in the window since failed_since
+    failed_since: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]

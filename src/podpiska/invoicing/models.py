@@ -1,0 +1,154 @@
+"""The invoicing area's tables: invoices and their lines, the journal, credit on
+account, credit notes, documents and the numbering series. Issued invoices and the journal
+are append-only by the rules of the writers in this area.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from podpiska.core.db.base import Base, id_column
+from podpiska.core.db.types import BigId
+
+
+class Invoice(Base):
+    """A request to pay (счёт). Numbered without gaps per year when issued; never changed
+    after that except for its payment status."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = id_column()
+    number: Mapped[str | None] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # order | renewal
+    status: Mapped[str] = mapped_column(String(20))  # draft | issued | paid | void
+    currency: Mapped[str] = mapped_column(String(3))
+    catalog_version: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(100))
+    months: Mapped[int]
+    seats: Mapped[int]
+    add_ons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    promotions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    term_starts_on: Mapped[date | None] = mapped_column(Date)
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal]
+    discount: Mapped[Decimal]
+    total: Mapped[Decimal]
+    vat_mode: Mapped[str] = mapped_column(String(20))
+    vat_rate: Mapped[str | None] = mapped_column(String(10))
+    vat_amount: Mapped[Decimal]
+    amount_paid: Mapped[Decimal]
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    issued_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = id_column()
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int]
+    months: Mapped[int]
+    unit_price: Mapped[Decimal]
+    discount_percent: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal]
+    explain: Mapped[str] = mapped_column(String(1000))
+    vat_mode: Mapped[str] = mapped_column(String(20))
+    vat_rate: Mapped[str] = mapped_column(String(10))
+
+
+class CreditEntry(Base):
+    """Money owed to the customer (остаток на счёте): append-only; the balance is the sum."""
+
+    __tablename__ = "credit_entries"
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal]  # positive: credit given; negative: credit used or refunded
+    reason: Mapped[str] = mapped_column(String(200))
+    change_id: Mapped[int | None] = mapped_column(BigId)
+    invoice_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class JournalEntry(Base):
+    """Double-entry bookkeeping: every invoice, payment, credit, credit use, refund and
+    credit note posts rows whose amounts (debit +, credit −) sum to zero per transaction."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (Index("ix_journal_entries_account", "customer_account_id", "ledger"),)
+
+    id: Mapped[int] = id_column()
+    transaction: Mapped[str] = mapped_column(String(64), index=True)
+    ledger: Mapped[str] = mapped_column(String(30))  # receivable|deferred_revenue|cash|...
+    customer_account_id: Mapped[int] = mapped_column(BigId)
+    amount: Mapped[Decimal]  # debit positive, credit negative
+    kind: Mapped[str] = mapped_column(String(30))  # what posted it
+    document: Mapped[str] = mapped_column(String(50))  # invoice:12, payment:7 ...
+    created_at: Mapped[datetime]
+
+
+class CreditNote(Base):
+    """A correction of an issued invoice: its lines negated, numbered in its own series."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = id_column()
+    number: Mapped[str] = mapped_column(String(30))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    total: Mapped[Decimal]  # negative
+    reason: Mapped[str] = mapped_column(String(500))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class Document(Base):
+    """A PDF as issued (invoice, act, credit note): numbered in the issuing transaction,
+    rendered once by the worker (or on first download) and never changed after that."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "source_id"),
+        UniqueConstraint("number", "kind"),
+        Index("ix_documents_unrendered", "rendered_at", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    kind: Mapped[str] = mapped_column(String(20))  # invoice | act | credit_note
+    source_id: Mapped[int] = mapped_column(BigId)  # the invoice, the paid invoice, the note
+    number: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class NumberSequence(Base):
+    """Gapless numbers per series and year: taken inside the issuing transaction."""
+
+    __tablename__ = "number_sequences"
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
