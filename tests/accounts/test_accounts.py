@@ -15,6 +15,7 @@ from podpiska.accounts.models import AccountUser
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
+from podpiska.subscriptions.users import add_user, set_user_blocked
 from tests.helpers import ACTOR, GOOD_INN, count, open_account, order, row_counts
 
 
@@ -27,13 +28,13 @@ def audit_rows(db: Session, action: str | None = None) -> list[AuditEntry]:
 
 
 def add(db: Session, clock: FixedClock, account_id: int, email: str) -> AccountUser:
-    return accounts.add_user(db, account_id=account_id, email=email, actor=ACTOR, clock=clock)
+    return add_user(db, account_id=account_id, email=email, actor=ACTOR, clock=clock)
 
 
 def block(
     db: Session, clock: FixedClock, account_id: int, user_id: int, blocked: bool = True
 ) -> AccountUser:
-    return accounts.set_user_blocked(
+    return set_user_blocked(
         db, account_id=account_id, user_id=user_id, blocked=blocked, actor=ACTOR, clock=clock
     )
 
@@ -55,8 +56,8 @@ def test_an_account_opens_with_its_administrator_as_the_first_user(
     assert (account.inn, account.kpp, account.edition) == (GOOD_INN, "770701001", "cloud")
     assert account.timezone == "Europe/Moscow"
     assert account.admin_phone == "+74951234567"
-    users = accounts.list_users(db, account.id)
-    assert [(u.email, u.role, u.status) for u in users] == [
+    people = accounts.list_users(db, account.id)
+    assert [(u.email, u.role, u.status) for u in people] == [
         (account.admin_email, "admin", "active")
     ]
     view = accounts.get_account(db, account.id)
@@ -144,7 +145,7 @@ def test_refused_user_changes_write_nothing(db: Session, clock: FixedClock) -> N
         add(db, clock, account_id, "ivan at romashka")
     assert bad_email.value.details["field"] == "email"
     with pytest.raises(DomainError) as bad_role:
-        accounts.add_user(
+        add_user(
             db,
             account_id=account_id,
             email="p@romashka.example",
@@ -219,7 +220,7 @@ def test_the_only_active_administrator_cannot_be_blocked(db: Session, clock: Fix
     assert caught.value.code == "last_admin"
     assert caught.value.kind == Kind.CONFLICT
     assert row_counts(db) == before
-    second = accounts.add_user(
+    second = add_user(
         db,
         account_id=account.id,
         email="second@example.ru",

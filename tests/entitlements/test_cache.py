@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.accounts import accounts
 from podpiska.accounts.models import AccountUser
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.catalog import ACTIONS
@@ -29,6 +28,7 @@ from podpiska.entitlements.cache import EntitlementSnapshots
 from podpiska.entitlements.decisions import check_entitlement, check_many
 from podpiska.entitlements.domain import Decision
 from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions.users import add_user, set_user_blocked
 from tests.helpers import (
     ACTOR,
     active_subscription,
@@ -138,19 +138,19 @@ def test_users_added_and_blocked_are_seen_right_after(
 ) -> None:
     account, _ = active_subscription(db, clock)  # Basic: 5 users at most
     for n in range(1, 4):
-        accounts.add_user(db, account_id=account.id, email=f"u{n}@romashka.example",
+        add_user(db, account_id=account.id, email=f"u{n}@romashka.example",
                           actor=ACTOR, clock=clock)  # fmt: skip
     assert fresh(snapshots, account.id, "users.add") == "allowed"  # 4 of 5
-    last = accounts.add_user(db, account_id=account.id, email="u4@romashka.example",
+    last = add_user(db, account_id=account.id, email="u4@romashka.example",
                              actor=ACTOR, clock=clock)  # fmt: skip
     snapshots.refresh()
     full = snapshots.check(account.id, "users.add")
     assert full.reason == "user_limit"
     assert full.details["active_users"] == 5
-    accounts.set_user_blocked(db, account_id=account.id, user_id=last.id, blocked=True,
+    set_user_blocked(db, account_id=account.id, user_id=last.id, blocked=True,
                               actor=ACTOR, clock=clock)  # fmt: skip
     assert fresh(snapshots, account.id, "users.add") == "allowed"
-    accounts.set_user_blocked(db, account_id=account.id, user_id=last.id, blocked=False,
+    set_user_blocked(db, account_id=account.id, user_id=last.id, blocked=False,
                               actor=ACTOR, clock=clock)  # fmt: skip
     assert fresh(snapshots, account.id, "users.add") == "user_limit"
 
@@ -333,7 +333,7 @@ def test_threads_refresh_and_check_while_licenses_change(
         for n, (account_id, invoice) in enumerate(pending):
             pay(db, clock, invoice)
             for k in range(4):
-                accounts.add_user(db, account_id=ids[n], email=f"u{k}@t{n}.example",
+                add_user(db, account_id=ids[n], email=f"u{k}@t{n}.example",
                                   actor=ACTOR, clock=clock)  # fmt: skip
             # Right after each change, as the API would answer it: the change is seen.
             assert fresh(snapshots, account_id, "crm.read") == "allowed"
@@ -389,7 +389,7 @@ def test_an_event_committed_after_a_later_one_is_not_missed(
                            fanned_out=True)  # fmt: skip
         long_running.add(late)
         long_running.flush()  # the id is taken
-        accounts.add_user(db, account_id=other.id, email="quick@x.example", actor=ACTOR,
+        add_user(db, account_id=other.id, email="quick@x.example", actor=ACTOR,
                           clock=clock)  # fmt: skip
         snapshots.refresh()
         assert snapshots.stats()["gaps"] == 1
@@ -422,7 +422,7 @@ def test_a_rolled_back_id_and_the_start_end_when_no_transaction_can_fill_them(
         assert snapshots.stats()["blind"] == 1
         snapshots.check(account.id, "crm.read")
         assert len(snapshots) == 0  # read, not kept: that transaction may still commit
-        accounts.add_user(db, account_id=account.id, email="a@x.example", actor=ACTOR,
+        add_user(db, account_id=account.id, email="a@x.example", actor=ACTOR,
                           clock=clock)  # fmt: skip
         snapshots.refresh()
         assert snapshots.stats()["gaps"] == 1  # the id taken above
@@ -467,7 +467,7 @@ def _zoo(db: Session, clock: FixedClock) -> list[int]:
     ids.append(on_premise)
     with_users, _ = active_subscription(db, clock)
     for n in range(4):
-        accounts.add_user(db, account_id=with_users.id, email=f"u{n}@zoo.example",
+        add_user(db, account_id=with_users.id, email=f"u{n}@zoo.example",
                           actor=ACTOR, clock=clock)  # fmt: skip
     ids.append(with_users.id)
     trial, _ = active_subscription(db, clock, plan="standard")
@@ -532,11 +532,11 @@ def test_kept_answers_follow_random_changes(
         kind = rng.choice(["user", "block", "install", "trial", "order", "day"])
         try:
             if kind == "user":
-                user = accounts.add_user(db, account_id=account_id, email=f"s{step}@r.example",
+                user = add_user(db, account_id=account_id, email=f"s{step}@r.example",
                                          actor=ACTOR, clock=clock)  # fmt: skip
                 users.setdefault(account_id, []).append(user.id)
             elif kind == "block" and users.get(account_id):
-                accounts.set_user_blocked(db, account_id=account_id,
+                set_user_blocked(db, account_id=account_id,
                                           user_id=users[account_id].pop(), blocked=True,
                                           actor=ACTOR, clock=clock)  # fmt: skip
             elif kind == "install":
@@ -580,7 +580,7 @@ def test_too_many_gaps_forget_everything_until_their_writers_end(
                                 occurred_on=clock.now().date(), payload={},
                                 created_at=clock.now(), fanned_out=True))  # fmt: skip
         running.flush()
-        accounts.add_user(db, account_id=account.id, email="b@x.example", actor=ACTOR,
+        add_user(db, account_id=account.id, email="b@x.example", actor=ACTOR,
                           clock=clock)  # fmt: skip
         assert snapshots.refresh().cleared
         assert snapshots.stats()["blind"] == 1

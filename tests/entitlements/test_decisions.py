@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from podpiska.accounts import accounts
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements.decisions import check_entitlement
 from podpiska.entitlements.domain import Decision
 from podpiska.subscriptions import billing, lifecycle
+from podpiska.subscriptions.users import add_user
 from tests.helpers import (
     ACTOR,
     active_subscription,
@@ -66,7 +66,7 @@ def test_add_ons_and_the_user_limit_come_from_the_database(db: Session, clock: F
     assert may(db, clock, account.id, "rest_api.call").allowed is True
     assert may(db, clock, account.id, "users.add").allowed is True
     for n in range(1, 5):
-        accounts.add_user(
+        add_user(
             db, account_id=account.id, email=f"u{n}@romashka.example", actor=ACTOR, clock=clock
         )
     full = may(db, clock, account.id, "users.add")
@@ -74,7 +74,7 @@ def test_add_ons_and_the_user_limit_come_from_the_database(db: Session, clock: F
     assert full.details == {"limit": 5, "active_users": 5, "suggested_plan": "standard"}
     # The use-case that adds users agrees with the answer.
     with pytest.raises(DomainError) as caught:
-        accounts.add_user(
+        add_user(
             db, account_id=account.id, email="sixth@romashka.example", actor=ACTOR, clock=clock
         )
     assert caught.value.details["suggested_plan"] == full.details["suggested_plan"]

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from podpiska.accounts import accounts
 from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.store import load_catalog_document
@@ -29,6 +28,7 @@ from podpiska.core.models import AuditEntry
 from podpiska.invoicing.models import CreditEntry, Invoice
 from podpiska.subscriptions import billing, changes, lifecycle, lifecycle_day
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription, SubscriptionChange
+from podpiska.subscriptions.users import add_user
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -440,7 +440,7 @@ def test_paying_a_seat_change_applies_the_seats_and_the_basis(
     assert (after.seats, after.term_basis, after.ends_on) == (15, D("54978.00"), ENDS)
     # the new seats are usable: 14 more users than the admin
     for n in range(14):
-        accounts.add_user(
+        add_user(
             db,
             account_id=subscription.account_id,
             email=f"u{n}@romashka.example",
@@ -448,7 +448,7 @@ def test_paying_a_seat_change_applies_the_seats_and_the_basis(
             clock=clock,
         )
     one_too_many = refused(
-        lambda: accounts.add_user(
+        lambda: add_user(
             db, account_id=subscription.account_id, email="one@too.many", actor=ACTOR, clock=clock
         )
     )
@@ -648,13 +648,13 @@ def test_a_scheduled_downgrade_is_refused_at_renewal_when_usage_grew(
 ) -> None:
     account, subscription = standard_at_123_days_left(db, clock)
     for n in range(4):  # the admin + 4 = 5 active users: basic holds them
-        accounts.add_user(
+        add_user(
             db, account_id=account.id, email=f"u{n}@romashka.example", actor=ACTOR, clock=clock
         )
     done = change(db, clock, subscription.id, "plan", plan="basic")
     assert done.change.status == "scheduled"
     for n in range(4, 6):  # 7 active users now
-        accounts.add_user(
+        add_user(
             db, account_id=account.id, email=f"u{n}@romashka.example", actor=ACTOR, clock=clock
         )
     with db.begin():  # the product reports 30 GB used (basic holds 24)

@@ -12,13 +12,10 @@ from sqlalchemy.orm import Session
 from stdnum.ru import inn as ru_inn
 
 from podpiska.accounts.models import Account, AccountUser
-from podpiska.catalog.store import catalog_in_force
-from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import TestClock
-from podpiska.core.records import audit, get_or_404, not_found, record_event, snapshot
+from podpiska.core.records import audit, get_or_404, snapshot
 from podpiska.ports import Clock
-from podpiska.subscriptions.models import Subscription
 
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
@@ -31,15 +28,15 @@ MAX_NAME = 200
 _NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
-def _invalid(field: str, ru: str, en: str) -> DomainError:
+def invalid_field(field: str, ru: str, en: str) -> DomainError:
     return DomainError("invalid_field", field=field, problem_ru=ru, problem_en=en)
 
 
-def _email(value: str, field: str = "email") -> str:
+def checked_email(value: str, field: str = "email") -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise _invalid(
+        raise invalid_field(
             field, f"неверный адрес e-mail ({exc})", f"not a valid e-mail ({exc})"
         ) from None
 
@@ -48,14 +45,14 @@ def _phone(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     if any(c.isdigit() and not c.isascii() for c in value):
-        raise _invalid(
+        raise invalid_field(
             "admin_phone",
             "номер телефона пишется цифрами 0–9",
             "a phone number is written with the digits 0-9",
         )
     digits = _NOT_DIGITS.sub("", value)
     if not 10 <= len(digits) <= 15:
-        raise _invalid(
+        raise invalid_field(
             "admin_phone",
             "номер телефона должен содержать 10–15 цифр",
             "a phone number must have 10 to 15 digits",
@@ -70,7 +67,7 @@ def _inn(value: str | None) -> str | None:
         return None
     value = value.strip()
     if not value.isascii() or not ru_inn.is_valid(value):
-        raise _invalid(
+        raise invalid_field(
             "inn",
             "ИНН должен содержать 10 или 12 цифр с верной контрольной суммой",
             "an INN has 10 or 12 digits with a valid checksum",
@@ -83,13 +80,13 @@ def _kpp(value: str | None, inn: str | None) -> str | None:
         return None
     value = value.strip().upper()
     if not _KPP.match(value):
-        raise _invalid(
+        raise invalid_field(
             "kpp",
             "КПП — 9 знаков: 4 цифры, 2 цифры или буквы, 3 цифры",
             "a KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits",
         )
     if inn is None or len(inn) != 10:
-        raise _invalid(
+        raise invalid_field(
             "kpp",
             "КПП бывает только у организаций (ИНН из 10 цифр)",
             "only organisations (a 10-digit INN) have a KPP",
@@ -101,7 +98,7 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _invalid(
+        raise invalid_field(
             "timezone", f"неизвестный часовой пояс «{value}»", f"unknown time zone '{value}'"
         ) from None
     return value
@@ -109,7 +106,7 @@ def _timezone(value: str) -> str:
 
 def _language(value: str) -> str:
     if value not in LANGUAGES:
-        raise _invalid(
+        raise invalid_field(
             "language",
             f"язык писем: {', '.join(LANGUAGES)}",
             f"language must be one of {', '.join(LANGUAGES)}",
@@ -135,20 +132,20 @@ def open_account(
     """A new account with its administrator as its first user. `language` (ru, en) is the
     language of the e-mails to the account's people."""
     if not name or not name.strip():
-        raise _invalid("name", "название не может быть пустым", "the name must not be empty")
+        raise invalid_field("name", "название не может быть пустым", "the name must not be empty")
     if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
-        raise _invalid(
+        raise invalid_field(
             "name",
             f"название — одна строка не длиннее {MAX_NAME} знаков без управляющих символов",
             f"the name is one line of at most {MAX_NAME} characters, no control characters",
         )
     if edition not in EDITIONS:
-        raise _invalid(
+        raise invalid_field(
             "edition",
             f"редакция: {', '.join(EDITIONS)}",
             f"edition must be one of {', '.join(EDITIONS)}",
         )
-    email = _email(admin_email, "admin_email")
+    email = checked_email(admin_email, "admin_email")
     clean_inn = _inn(inn)
     account = Account(
         name=name.strip(),
@@ -244,148 +241,6 @@ def active_user_count(session: Session, account_id: int) -> int:
             select(func.count())
             .select_from(AccountUser)
             .where(AccountUser.account_id == account_id, AccountUser.status == "active")
-        )
-        or 0
-    )
-
-
-def _check_user_limit(session: Session, account: Account, adding: int = 1) -> None:
-    """The plan's user limit counts active users; with no subscription there is no limit
-    yet (the order will be priced for the users there are)."""
-    subscription = session.scalars(
-        select(Subscription).where(
-            Subscription.account_id == account.id, Subscription.status != "cancelled"
-        )
-    ).first()
-    if subscription is None:
-        return
-    catalog = catalog_in_force(session)
-    plan = catalog.version(subscription.catalog_version).plans.get(subscription.plan)
-    if plan is None:
-        return
-    limit = plan.user_limit
-    if plan.extra_user_price is not None:
-        limit = subscription.seats  # extra users are bought as seats
-    active = active_user_count(session, account.id)
-    if limit is not None and active + adding > limit:
-        fitting = catalog.version(subscription.catalog_version).plans_fitting(active + adding)
-        if plan.extra_user_price is not None:
-            advice = {"ru": "Докупите пользователей.", "en": "Buy more seats."}
-        elif fitting:
-            advice = {
-                "ru": f"Перейдите на тариф «{fitting[0].name.ru}» ({fitting[0].code}).",
-                "en": f"Upgrade to {fitting[0].name.en} ({fitting[0].code}).",
-            }
-        else:
-            advice = {"ru": "Заблокируйте неактивных пользователей.", "en": "Block inactive users."}
-        raise DomainError(
-            "user_limit_reached",
-            plan=plan.code,
-            limit=limit,
-            active=active,
-            advice=advice,
-            suggested_plan=fitting[0].code if fitting and plan.extra_user_price is None else None,
-        )
-
-
-def add_user(
-    session: Session,
-    *,
-    account_id: int,
-    email: str,
-    role: str = "user",
-    actor: str,
-    clock: Clock,
-) -> AccountUser:
-    clean = _email(email)
-    if role not in ROLES:
-        raise _invalid(
-            "role", f"роль: {', '.join(ROLES)}", f"role must be one of {', '.join(ROLES)}"
-        )
-    with session.begin():
-        account = get_or_404(session, Account, account_id, "account", lock=True)
-        exists = session.scalars(
-            select(AccountUser).where(
-                AccountUser.account_id == account_id, AccountUser.email == clean
-            )
-        ).first()
-        if exists is not None:
-            raise DomainError("user_exists", email=clean)
-        _check_user_limit(session, account)
-        user = AccountUser(
-            account_id=account_id, email=clean, role=role, status="active", created_at=clock.now()
-        )
-        session.add(user)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="user.added",
-            object_type="account_user",
-            object_id=user.id,
-            account_id=account_id,
-            at=clock.now(),
-            after=snapshot(user, "email", "role", "status"),
-        )
-        # Recorded, not mailed: the entitlement snapshot counts active users from it.
-        record_event(session, "user.added", account_id=account_id,
-                     occurred_on=today_for(session, account, clock), at=clock.now(),
-                     user_id=user.id, role=role)  # fmt: skip
-    return user
-
-
-def set_user_blocked(
-    session: Session,
-    *,
-    account_id: int,
-    user_id: int,
-    blocked: bool,
-    actor: str,
-    clock: Clock,
-) -> AccountUser:
-    """Block (data kept, seat freed) or unblock (counts against the limit again)."""
-    with session.begin():
-        account = get_or_404(session, Account, account_id, "account", lock=True)
-        user = session.get(AccountUser, user_id, with_for_update=True, populate_existing=True)
-        if user is None or user.account_id != account_id:
-            raise not_found("user", user_id)
-        target = "blocked" if blocked else "active"
-        if user.status == target:
-            return user
-        if not blocked:
-            _check_user_limit(session, account)
-        elif user.role == "admin" and _active_admins(session, account_id) <= 1:
-            raise DomainError("last_admin", email=user.email)
-        before = snapshot(user, "status")
-        user.status = target
-        audit(
-            session,
-            actor=actor,
-            action="user.blocked" if blocked else "user.unblocked",
-            object_type="account_user",
-            object_id=user.id,
-            account_id=account_id,
-            at=clock.now(),
-            before=before,
-            after=snapshot(user, "status"),
-        )
-        # Recorded, not mailed: the entitlement snapshot counts active users from it.
-        record_event(session, "user.blocked" if blocked else "user.unblocked",
-                     account_id=account_id, occurred_on=today_for(session, account, clock),
-                     at=clock.now(), user_id=user.id)  # fmt: skip
-    return user
-
-
-def _active_admins(session: Session, account_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(AccountUser)
-            .where(
-                AccountUser.account_id == account_id,
-                AccountUser.role == "admin",
-                AccountUser.status == "active",
-            )
         )
         or 0
     )

@@ -28,7 +28,7 @@ from podpiska.core.records import DEMO_ACTOR
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank import domain as bank_statement
 from podpiska.ports import Clock, PaymentGateway
-from podpiska.subscriptions import billing, lifecycle, settlement
+from podpiska.subscriptions import billing, lifecycle, settlement, users
 
 ACTOR = DEMO_ACTOR  # plays each made-up customer too (their consent to autopay)
 
@@ -147,7 +147,7 @@ def create_demo(
         )
         for n in range(demo.users):
             local = demo.email.split("@")[1]
-            accounts.add_user(
+            users.add_user(
                 session,
                 account_id=account.id,
                 email=f"user{n + 1}@{local}",

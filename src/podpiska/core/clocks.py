@@ -4,15 +4,22 @@ daily run in between happens, in order; one advance goes at most `MAX_ADVANCE_DA
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import TestClock
 from podpiska.core.records import audit, get_or_404
 from podpiska.ports import Clock
+
+
+class OnClock(Protocol):
+    """What time needs of an account: its test clock, if any, and its timezone."""
+
+    test_clock_id: int | None
+    timezone: str
 
 
 class FixedTime:
@@ -29,14 +36,14 @@ class FixedTime:
         return self.instant.astimezone(ZoneInfo(timezone)).date()
 
 
-def now_for(session: Session, account: Account, clock: Clock) -> datetime:
+def now_for(session: Session, account: OnClock, clock: Clock) -> datetime:
     if account.test_clock_id is None:
         return clock.now()
     test_clock = session.get(TestClock, account.test_clock_id, populate_existing=True)
     return test_clock.now if test_clock is not None else clock.now()
 
 
-def today_for(session: Session, account: Account, clock: Clock) -> date:
+def today_for(session: Session, account: OnClock, clock: Clock) -> date:
     return now_for(session, account, clock).astimezone(ZoneInfo(account.timezone)).date()
 
 

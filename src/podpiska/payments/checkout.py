@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.actors import acts_for_account
 from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.records import acts_for_account, audit, get_or_404, not_found
+from podpiska.core.records import audit, get_or_404, not_found
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.common import OPEN, RECHECK, lock_invoice_account, open_attempt
 from podpiska.payments.methods import consent_text

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
+from podpiska.accounts.actors import acts_for_account
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
@@ -28,7 +29,6 @@ from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.models import OutboxEvent
 from podpiska.core.records import (
-    acts_for_account,
     audit,
     emit,
     get_or_404,

@@ -29,7 +29,7 @@ from podpiska.entrypoints.api.schemas.accounts import (
     UserOut,
 )
 from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
-from podpiska.subscriptions import billing
+from podpiska.subscriptions import billing, users
 
 router = APIRouter(tags=["accounts"])
 
@@ -87,7 +87,7 @@ def add_user(
     account_id: Id, body: UserIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     guard_account(who, account_id)
-    user = accounts.add_user(
+    user = users.add_user(
         db,
         account_id=account_id,
         email=body.email,
@@ -104,7 +104,7 @@ def block_user(
 ) -> Any:
     guard_account(who, account_id)
     return UserOut.of(
-        accounts.set_user_blocked(
+        users.set_user_blocked(
             db,
             account_id=account_id,
             user_id=user_id,
@@ -121,7 +121,7 @@ def unblock_user(
 ) -> Any:
     guard_account(who, account_id)
     return UserOut.of(
-        accounts.set_user_blocked(
+        users.set_user_blocked(
             db,
             account_id=account_id,
             user_id=user_id,

@@ -47,7 +47,7 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Prometheus metrics; the outbox backlog is counted at scrape time."""
-    from podpiska.backoffice.outbox import backlog
+    from podpiska.notifications.backlog import backlog
 
     try:
         with context(request).session() as db:

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from podpiska.accounts import views as account_views
 from podpiska.backoffice import account_search
 from podpiska.backoffice import views as back_office
 from podpiska.backoffice.account_search import AccountFilter
@@ -26,6 +25,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.office.audit import changes, compact
 from podpiska.entrypoints.web.rendering import render
+from podpiska.payments import history as account_views
 
 router = APIRouter(prefix="/office")
 

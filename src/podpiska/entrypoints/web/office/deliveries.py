@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from podpiska.backoffice import outbox
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.web import labels
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
@@ -17,6 +16,7 @@ from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.notifications import deliveries as sent
 from podpiska.notifications import webhook_endpoints
+from podpiska.notifications.backlog import backlog
 
 router = APIRouter(prefix="/office")
 
@@ -49,7 +49,7 @@ def _deliveries_page(
             "statuses": DELIVERY_STATUSES,
             "status_label": lambda c: labels.label(DELIVERY_STATUSES, c),
             "channel_label": lambda c: labels.label(CHANNELS, c),
-            "backlog": outbox.backlog(db),
+            "backlog": backlog(db),
             "endpoints": endpoints,
             "endpoint_urls": {str(e.id): e.url for e in endpoints},
             "endpoint_events": endpoint_events,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from podpiska.accounts import views as account_views
 from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
@@ -16,6 +15,7 @@ from podpiska.entrypoints.web.rendering import render
 from podpiska.invoicing.document_lookup import account_documents
 from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.documents import document_filename as pdf_filename
+from podpiska.payments import history as account_views
 
 router = APIRouter(prefix="/portal")
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podpiska.accounts import views as account_views
 from podpiska.accounts.people import Person
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import overview as license_overview
@@ -18,6 +17,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message, own_invoice
 from podpiska.entrypoints.web.rendering import render
+from podpiska.payments import history as account_views
 from podpiska.payments.bank.review import expected_activation
 from podpiska.payments.checkout import (
     pay_with_saved_method,

@@ -1,4 +1,5 @@
-"""Read-only views of an account's money for people: its invoices, an invoice's payments,
+"""Read-only views of an account's money for people (the payments area reads both the
+invoices and the payments): its invoices, an invoice's payments,
 its payments. Each function reads in one transaction and returns detached rows. (The
 license overview is `entitlements.overview`; the back office's search over accounts is
 `backoffice.account_search`.)"""
