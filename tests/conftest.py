@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core.db.session import make_engine, make_session_factory, normalize_url
 from podpiska.migrate import upgrade
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.helpers import CRM_SHOP, START
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

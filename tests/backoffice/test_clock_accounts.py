@@ -15,13 +15,13 @@ from podpiska.accounts.models import Account, AccountUser
 from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import clock_accounts
 from podpiska.backoffice import views as back_office
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import OutboxEvent
 from podpiska.invoicing.models import Invoice, InvoiceLine
 from podpiska.payments.models import Payment
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription
 from podpiska.tables import metadata
 from tests.helpers import ACTOR, GOOD_INN, PROJECT, START

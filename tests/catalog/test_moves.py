@@ -19,11 +19,12 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.catalog import moves as migrations
 from podpiska.catalog import moves_impact, moves_sql
 from podpiska.catalog.models import MigrationNotice
-from podpiska.catalog.store import catalog_in_force, load_catalog_document
+from podpiska.catalog.store import catalog_in_force
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import apps
 from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription
 from tests.helpers import (
     ACTOR,

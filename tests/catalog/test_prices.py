@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.pricing import QuoteRequest, monthly_list_price, quote, term_price
-from podpiska.catalog.prices import QuoteBook, Renewal, monthly_list_cost, renewal_quotes
-from podpiska.catalog.store import catalog_in_force, load_catalog_document
+from podpiska.catalog.moves_sql import PRICED
+from podpiska.catalog.prices import QuoteBook, monthly_list_cost
+from podpiska.catalog.store import catalog_in_force
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.renewal_prices import Renewal, renewal_quotes
 from tests.helpers import ACTOR, CRM_SHOP, active_subscription
 
 SITE_PLATFORM = CRM_SHOP.parent / "site-platform.yaml"
@@ -52,7 +55,7 @@ def test_sql_monthly_list_cost_is_the_python_rule(
                 )
             got: dict[int, int] = dict(
                 db.execute(
-                    select(Subscription.id, monthly_list_cost(db, catalog.versions)).where(
+                    select(Subscription.id, monthly_list_cost(db, catalog.versions, PRICED)).where(
                         Subscription.id.in_(ids)
                     )
                 ).all()

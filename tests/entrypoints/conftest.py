@@ -17,9 +17,9 @@ import pytest
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
+from podpiska.subscriptions.catalogs import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"

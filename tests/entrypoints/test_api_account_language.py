@@ -17,12 +17,12 @@ from podpiska.accounts.apikeys import create_api_key
 from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
+from podpiska.subscriptions.catalogs import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
+from podpiska.subscriptions.catalogs import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")

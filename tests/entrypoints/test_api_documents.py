@@ -18,13 +18,13 @@ from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import read_message
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints import queue
 from podpiska.entrypoints.cli.main import run
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
 from podpiska.invoicing.models import Document
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 MADE: list[Context] = []

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entitlements.license_files.models import LicenseFile
 from podpiska.entitlements.license_files.signing import verify_license_text
@@ -25,6 +24,7 @@ from podpiska.entrypoints import queue
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.licenses import issue_licenses
 from podpiska.entrypoints.worker import InProcessWorker
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 TODAY = date(2026, 11, 22)

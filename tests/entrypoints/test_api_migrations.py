@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from podpiska.accounts.apikeys import create_api_key
-from podpiska.catalog.store import load_catalog_document
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.test_api_marketplace import REGISTRY, account_on, may
 from tests.entrypoints.test_api_payments import PROJECT, START, Env, env  # noqa: F401
 

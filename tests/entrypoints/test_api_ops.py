@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")

@@ -32,12 +32,12 @@ from podpiska.adapters.mail import MailboxMailer
 from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.adapters.webhooks import HttpWebhookSender
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.invoicing import ledger as money_ledger
 from podpiska.payments.models import PaymentAttempt
 from podpiska.payments.reconciliation import reconcile
+from podpiska.subscriptions.catalogs import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")

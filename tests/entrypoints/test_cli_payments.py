@@ -13,11 +13,11 @@ from podpiska.accounts import accounts
 from podpiska.accounts.apikeys import create_api_key
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
 from podpiska.payments.checkout import start_checkout
 from podpiska.subscriptions import billing
+from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.entrypoints.test_cli_admin import bad_input, ok
 

@@ -20,7 +20,6 @@ from sqlalchemy import select, text
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context
 from podpiska.backoffice.demo import DEMO, create_demo
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.core.models import OutboxEvent
 from podpiska.entrypoints import queue
@@ -31,6 +30,7 @@ from podpiska.notifications.signatures import verify_signature
 from podpiska.notifications.webhook_endpoints import add_endpoint
 from podpiska.ports import EmailMessage, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import LifecycleRun, Subscription
 from tests.conftest import Databases
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW

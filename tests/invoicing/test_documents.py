@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.pdf import WeasyPrintRenderer
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.money import format_money
@@ -35,6 +34,7 @@ from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
 from podpiska.subscriptions import billing, changes
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import (
     ACTOR,

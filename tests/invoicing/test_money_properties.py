@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core.domain.errors import DomainError
 from podpiska.invoicing.ledger import (
     credit_balance,
@@ -27,6 +26,7 @@ from podpiska.invoicing.ledger import (
 from podpiska.invoicing.models import CreditEntry, Invoice
 from podpiska.payments.models import Payment, Refund
 from podpiska.subscriptions import billing, changes, settlement
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, START, move_to, open_account, order
 

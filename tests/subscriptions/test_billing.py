@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.models import Payment
 from podpiska.subscriptions import billing, lifecycle, settlement
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.domain.lifecycle import reminder_due_on
 from podpiska.subscriptions.models import Subscription
 from tests.helpers import (

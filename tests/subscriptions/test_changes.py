@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing.models import CreditEntry, Invoice
 from podpiska.subscriptions import billing, changes, lifecycle, lifecycle_day
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription, SubscriptionChange
 from podpiska.subscriptions.users import add_user
 from tests.helpers import (

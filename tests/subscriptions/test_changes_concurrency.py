@@ -19,11 +19,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog.store import load_catalog_document
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError
 from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions import changes
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription, SubscriptionChange
 from tests.helpers import (
     ACTOR,

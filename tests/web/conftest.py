@@ -41,9 +41,9 @@ from fastapi.testclient import TestClient
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.backoffice.demo import DEMO_PEOPLE, create_demo, create_demo_people
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
+from podpiska.subscriptions.catalogs import load_catalog_document
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
-from podpiska.catalog.store import catalog_in_force, load_catalog_document
+from podpiska.catalog.store import catalog_in_force
 from podpiska.entitlements import apps
 from podpiska.entitlements.models import Trial
 from podpiska.subscriptions.billing import renewal_quote
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription
 from tests.web.conftest import (
     CRM_SHOP,

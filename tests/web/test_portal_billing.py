@@ -21,7 +21,6 @@ from podpiska.accounts.people import create_person
 from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.app import build_context, create_app
-from podpiska.catalog.store import load_catalog_document
 from podpiska.config import Settings
 from podpiska.core.clocks import FixedTime
 from podpiska.core.models import AuditEntry
@@ -31,6 +30,7 @@ from podpiska.invoicing.documents import INVOICE
 from podpiska.invoicing.models import Invoice, InvoiceLine
 from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription, SubscriptionChange
 from tests.web.conftest import (
     CUSTOMER,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts import accounts
 from podpiska.accounts.models import Account, ApiKey
 from podpiska.catalog.models import CatalogDocument
-from podpiska.catalog.store import catalog_in_force, latest_document, load_catalog_text
+from podpiska.catalog.store import catalog_in_force, latest_document
 from podpiska.core.clocks import FixedTime
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import DEMO_ACTOR
@@ -29,6 +29,7 @@ from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank import domain as bank_statement
 from podpiska.ports import Clock, PaymentGateway
 from podpiska.subscriptions import billing, lifecycle, settlement, users
+from podpiska.subscriptions.catalogs import load_catalog_text
 
 ACTOR = DEMO_ACTOR  # plays each made-up customer too (their consent to autopay)
 

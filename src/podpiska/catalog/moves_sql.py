@@ -38,7 +38,7 @@ from sqlalchemy.sql import Select
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
 from podpiska.catalog.domain.moves import AccountFacts, Cohort, Migration, MigrationKind, Selector
-from podpiska.catalog.prices import monthly_list_cost
+from podpiska.catalog.prices import PricedColumns, monthly_list_cost
 from podpiska.catalog.sql import int_literal, json_has, kopecks, text_has
 from podpiska.core.domain.states import Status
 from podpiska.entitlements.models import App, AppInstallation
@@ -48,6 +48,12 @@ from podpiska.subscriptions.models import Subscription
 LIVE = (Status.ACTIVE.value, Status.GRACE.value)
 BATCH = 5000  # accounts per statement of the daily run, rows per fetch of the CSV
 PERCENT_UNITS = 10_000  # a promotion's percent is carried in SQL as an integer × 10 000
+
+
+# Where a subscription's monthly list price is read from (`catalog.prices.monthly_list_cost`).
+PRICED = PricedColumns(
+    Subscription.plan, Subscription.seats, Subscription.add_ons, Subscription.catalog_version
+)
 
 
 def account_facts(account: Account, plan: str | None, timezone: str) -> AccountFacts:
@@ -258,7 +264,7 @@ def base_query(
     accounts alone (a batch of the daily run: nothing is aggregated for the others)."""
     migration = plan.migration
     cohort = _cohort_code(migration, plan.zone)
-    cost_today = monthly_list_cost(session, plan.catalog.versions)
+    cost_today = monthly_list_cost(session, plan.catalog.versions, PRICED)
     first_time: ColumnElement[Any] = int_literal(0)
     inst = None
     bought = None
@@ -306,7 +312,7 @@ def base_query(
                 )
             first_time = case(*whens, else_=int_literal(0))
     else:
-        after = monthly_list_cost(session, [plan.target], pinned=True)
+        after = monthly_list_cost(session, [plan.target], PRICED, pinned=True)
         change = after - cost_today
     columns: list[Any] = [
         Subscription.account_id.label("account_id"),

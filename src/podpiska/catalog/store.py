@@ -1,4 +1,4 @@
-"""Use-cases: load the catalog file into the database, and read the catalog in force.
+"""Use-cases: read the catalog in force (loading a new one is `subscriptions.catalogs`).
 
 The database keeps every catalog document loaded; the latest is the one in force. Workers
 on several machines thus price with the same catalog. A new document must keep every
@@ -7,82 +7,19 @@ version that live subscriptions were sold on.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.models import CatalogDocument
-from podpiska.catalog.problems import CatalogFileError, Problem
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.records import audit
 from podpiska.ports import Clock
-from podpiska.subscriptions.models import Subscription
 
 
-def load_catalog_document(
-    session: Session, *, path: str | Path, actor: str, clock: Clock
-) -> tuple[CatalogDocument, Catalog, bool]:
-    """Store the file's catalog; returns (document, catalog, changed)."""
-
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogFileError(source, [Problem((), f"cannot be read: {exc}")]) from None
-    return load_catalog_text(session, text=text, source=source, actor=actor, clock=clock)
-
-
-def load_catalog_text(
-    session: Session, *, text: str, source: str, actor: str, clock: Clock
-) -> tuple[CatalogDocument, Catalog, bool]:
-    """Store a catalog given as text (`source` names where it came from)."""
-    from podpiska.catalog.file import parse_catalog
-
-    catalog = parse_catalog(text, source)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    with session.begin():
-        current = _latest(session)
-        if current is not None and current.sha256 == digest:
-            return current, catalog, False
-        names = {v.version for v in catalog.versions}
-        in_use = session.execute(
-            select(Subscription.catalog_version, func.count())
-            .where(Subscription.status != "cancelled")
-            .group_by(Subscription.catalog_version)
-        ).all()
-        for version, count in in_use:
-            if version not in names:
-                raise DomainError("catalog_version_in_use", version=version, count=count)
-        now = clock.now()
-        document = CatalogDocument(
-            code=catalog.code,
-            sha256=digest,
-            content=text,
-            source=source,
-            loaded_at=now,
-            loaded_by=actor,
-        )
-        session.add(document)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="catalog.loaded",
-            object_type="catalog_document",
-            object_id=document.id,
-            account_id=None,
-            at=now,
-            after={"code": catalog.code, "sha256": digest, "versions": sorted(names)},
-        )
-    return document, catalog, True
-
-
-def _latest(session: Session) -> CatalogDocument | None:
+def latest_catalog_document(session: Session) -> CatalogDocument | None:
     return session.scalars(
         select(CatalogDocument).order_by(CatalogDocument.id.desc()).limit(1)
     ).first()

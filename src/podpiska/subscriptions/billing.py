@@ -20,7 +20,7 @@ from podpiska.accounts.actors import acts_for_account
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
-from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
+from podpiska.catalog.prices import QuoteBook
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import now_for, today_for
 from podpiska.core.domain.errors import DomainError
@@ -51,6 +51,7 @@ from podpiska.subscriptions.records import (
     live_subscription,
     void_open_renewal,
 )
+from podpiska.subscriptions.renewal_prices import Renewal, renewal_quotes
 from podpiska.subscriptions.settlement import use_credit
 
 

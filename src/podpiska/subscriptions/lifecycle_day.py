@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
-from podpiska.catalog.prices import QuoteBook, Renewal, renewal_quotes
+from podpiska.catalog.prices import QuoteBook
 from podpiska.core.db.bulk import bulk_insert
 from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.states import Status
@@ -33,6 +33,7 @@ from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.invoicing.invoices import NewInvoice, quote_lines, write_invoices
 from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
+from podpiska.subscriptions.renewal_prices import Renewal, renewal_quotes
 from podpiska.subscriptions.settlement import use_credit
 
 BATCH = 5000  # subscriptions changed per statement: memory stays flat in N

@@ -266,7 +266,7 @@ def catalog_load(
     file: Annotated[Path | None, typer.Argument(help="Catalog file.", show_default=False)] = None,
 ) -> None:
     """Load a catalog file into the database: it is in force from now on."""
-    from podpiska.catalog.store import load_catalog_document
+    from podpiska.subscriptions.catalogs import load_catalog_document
 
     context = context_of(ctx)
     with context.session() as db:

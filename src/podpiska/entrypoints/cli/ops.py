@@ -23,8 +23,8 @@ def init(
     from podpiska.accounts.apikeys import create_api_key
     from podpiska.backoffice.demo import DEMO_KEY_NAME, create_demo, has_accounts
     from podpiska.catalog.moves import list_migrations
-    from podpiska.catalog.store import load_catalog_document
     from podpiska.migrate import upgrade
+    from podpiska.subscriptions.catalogs import load_catalog_document
 
     context = context_of(ctx)
     settings = context.settings
