@@ -18,8 +18,7 @@ from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.base import Base
 from podpiska.core.models import AuditEntry, OutboxEvent
-from podpiska.invoicing.models import Invoice, InvoiceLine
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, InvoiceLine, Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions import billing, settlement
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription

@@ -18,8 +18,7 @@ from podpiska.backoffice import views as back_office
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import OutboxEvent
-from podpiska.invoicing.models import Invoice, InvoiceLine
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, InvoiceLine, Payment
 from podpiska.subscriptions import lifecycle
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription

@@ -18,8 +18,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.backoffice import reporting
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.models import TestClock
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 
 D = Decimal

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from podpiska.accounts.apikeys import create_api_key
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments import ledger_verify
 from tests.entrypoints.test_cli_admin import bad_input, ok
 from tests.payments.bank.test_domain import document, statement
 
@@ -148,7 +148,7 @@ def test_credit_dismiss_and_reopen_through_the_api(context: Context) -> None:
     )
     assert error_of(unknown)[:2] == (404, "not_found")
     with context.session() as db:
-        assert money_ledger.verify(db).ok
+        assert ledger_verify.verify(db).ok
 
 
 def test_other_roles_may_not_deal_with_the_queue(context: Context) -> None:

@@ -101,7 +101,7 @@ def test_an_upgrade_previews_commits_and_applies_when_paid(db_url: str, tmp_path
     assert paid["subscription"]["paid_through"] == "2027-11-21"
     rest = api.client.get(f"/api/v1/accounts/{account}/entitlements/users.add", headers=api.auth)
     assert rest.json()["allowed"] is True
-    from podpiska.invoicing.ledger import verify
+    from podpiska.payments.ledger_verify import verify
 
     with api.context.session() as db:
         assert verify(db).ok

@@ -35,6 +35,7 @@ from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context, Ports
 from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments import ledger_verify
 from podpiska.payments.models import PaymentAttempt
 from podpiska.payments.reconciliation import reconcile
 from podpiska.subscriptions.catalogs import load_catalog_document
@@ -148,7 +149,7 @@ def payments_of(env: Env, invoice_id: int) -> list[dict[str, Any]]:
 
 def ledger_is_clean(env: Env) -> None:
     with env.context.session() as db:
-        report = money_ledger.verify(db)
+        report = ledger_verify.verify(db)
     assert report.ok, (report.unbalanced, report.mismatches)
 
 

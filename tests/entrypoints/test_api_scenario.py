@@ -200,7 +200,7 @@ def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) 
     assert first.json()["invoice"]["number"] == "2026-000001"
 
     # The books balance and agree with the documents after all that.
-    from podpiska.invoicing.ledger import verify
+    from podpiska.payments.ledger_verify import verify
 
     with context.session() as db:
         report = verify(db)

@@ -18,13 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError
-from podpiska.invoicing.ledger import (
-    credit_balance,
-    refund_credit,
-    verify,
-)
-from podpiska.invoicing.models import CreditEntry, Invoice
-from podpiska.payments.models import Payment, Refund
+from podpiska.invoicing.ledger import credit_balance
+from podpiska.invoicing.models import CreditEntry, Invoice, Payment
+from podpiska.payments.ledger_verify import verify
+from podpiska.payments.models import Refund
+from podpiska.payments.refunds import refund_credit
 from podpiska.subscriptions import billing, changes, settlement
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.credit_notes import issue_credit_note

@@ -25,9 +25,9 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing import ledger as money_ledger
-from podpiska.invoicing.models import Invoice
-from podpiska.payments import autopay, checkout, receipts, reconciliation, refunds
-from podpiska.payments.models import Payment, PaymentAttempt, PaymentMethod, Refund
+from podpiska.invoicing.models import Invoice, Payment
+from podpiska.payments import autopay, checkout, ledger_verify, receipts, reconciliation, refunds
+from podpiska.payments.models import PaymentAttempt, PaymentMethod, Refund
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
 from podpiska.subscriptions import billing
 from podpiska.subscriptions.lifecycle import run_lifecycle
@@ -147,7 +147,7 @@ def test_a_crash_between_the_charge_and_its_result_ends_with_exactly_one_payment
         assert [p.amount for p in paid] == [invoice.total]
     assert len(gateway.payments()) == charged_before + 1  # never charged twice
     assert invoice_by_id(db, invoice.id).status == "paid"
-    assert money_ledger.verify(db).ok
+    assert ledger_verify.verify(db).ok
 
 
 class TimesOut(SandboxGateway):
@@ -223,7 +223,7 @@ def test_money_for_an_invoice_paid_meanwhile_is_refunded_to_its_payment(
     assert (sent.payment_id, sent.amount) == (attempt.external_id, ordered.invoice.total)
     assert len(events(db, "refund.succeeded", account_id=account.id)) == 1
     assert money_ledger.account_credit(db, account.id) == Decimal("0.00")
-    assert money_ledger.verify(db).ok
+    assert ledger_verify.verify(db).ok
 
 
 def test_a_payment_the_gateway_takes_after_the_attempt_expired_is_booked(
@@ -261,7 +261,7 @@ def test_a_payment_the_gateway_takes_after_the_attempt_expired_is_booked(
         assert refund.payment_id == booked[1]
         assert refund.amount == ordered.invoice.total
     assert money_ledger.account_credit(db, account.id) == Decimal("0.00")
-    assert money_ledger.verify(db).ok
+    assert ledger_verify.verify(db).ok
 
 
 def test_the_receipt_of_a_payment(db: Session, clock: FixedClock) -> None:
@@ -375,4 +375,4 @@ def test_an_open_checkout_blocks_a_saved_card_and_autopay_on_the_same_invoice(
     )
     assert charged.status == "succeeded"
     assert invoice_by_id(db, invoice.id).status == "paid"
-    assert money_ledger.verify(db).ok
+    assert ledger_verify.verify(db).ok

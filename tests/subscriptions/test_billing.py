@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, Payment
+from podpiska.payments import autopay
 from podpiska.subscriptions import billing, lifecycle, settlement
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.domain.lifecycle import reminder_due_on
@@ -230,7 +230,8 @@ def test_the_term_starts_on_the_payment_day_in_the_account_time_zone(
 def test_an_overpayment_pays_the_invoice_and_credits_the_rest(
     db: Session, clock: FixedClock
 ) -> None:
-    from podpiska.invoicing.ledger import credit_balance, verify
+    from podpiska.invoicing.ledger import credit_balance
+    from podpiska.payments.ledger_verify import verify
 
     account_id = open_account(db, clock).id
     invoice = order(db, clock, account_id, months=12).invoice  # 21 492,00
@@ -550,12 +551,12 @@ def test_a_partly_paid_order_cannot_be_cancelled(db: Session, clock: FixedClock)
 
 def test_autopay_changes_are_audited_once(db: Session, clock: FixedClock) -> None:
     account, _ = active_subscription(db, clock, autopay=True)
-    changed = billing.set_autopay(
+    changed = autopay.set_autopay(
         db, account_id=account.id, enabled=False, actor=ACTOR, clock=clock
     )
     assert changed.autopay is False
     before = row_counts(db)
-    billing.set_autopay(db, account_id=account.id, enabled=False, actor=ACTOR, clock=clock)
+    autopay.set_autopay(db, account_id=account.id, enabled=False, actor=ACTOR, clock=clock)
     assert row_counts(db) == before
     [event] = events(db, "subscription.autopay_changed", account_id=account.id)
     assert event.payload == {"autopay": False}

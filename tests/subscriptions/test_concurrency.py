@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.session import make_engine, make_session_factory
 from podpiska.core.domain.errors import DomainError
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.subscriptions import billing, settlement
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 from tests.helpers import (
@@ -100,7 +99,8 @@ def test_two_payments_of_one_invoice_at_once_apply_once(
 def test_two_part_payments_at_once_pay_once_and_credit_the_rest(
     db: Session, clock: FixedClock, session_factory: sessionmaker[Session]
 ) -> None:
-    from podpiska.invoicing.ledger import credit_balance, verify
+    from podpiska.invoicing.ledger import credit_balance
+    from podpiska.payments.ledger_verify import verify
 
     account_id = open_account(db, clock).id
     invoice_id = order(db, clock, account_id, months=12).invoice.id

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from podpiska.app import create_app
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Payment
 from tests.web.conftest import ARTIFACTS, WebServer, _dispose, _free_port, _Uvicorn, log_in
 from tests.web.test_portal_billing import (
     PETROV,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from podpiska.accounts.models import Account
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing import ledger as money_ledger
+from podpiska.payments import ledger_verify
 from podpiska.payments.bank.models import BankPayment
 from tests.payments.bank.test_domain import document, statement
 from tests.web.conftest import VENDOR_OPERATOR, client_log_in, csrf_of
@@ -103,7 +104,7 @@ def test_a_payment_goes_to_an_accounts_credit(client: TestClient) -> None:
         ).one()
         assert audited.actor == f"web:{VENDOR_OPERATOR.email}"
     with _ctx(client).session() as db:
-        assert money_ledger.verify(db).ok
+        assert ledger_verify.verify(db).ok
     latest = after[after.index('data-testid="latest-bank-payments"') :]
     assert f'data-payment="{waiting.id}" data-status="credited"' in latest
     assert "остаток портала ООО «Автоплатёж»" in latest

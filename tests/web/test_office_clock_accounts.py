@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from podpiska.accounts.models import Account
 from podpiska.core import clocks
 from podpiska.entrypoints.context import Context
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment, PaymentMethod
+from podpiska.invoicing.models import Invoice, Payment
+from podpiska.payments.models import PaymentMethod
 from podpiska.subscriptions.models import Subscription
 from podpiska.tables import metadata
 from tests.web.conftest import CUSTOMER, NOON_IN_MOSCOW, VENDOR_OPERATOR, client_log_in, csrf_of

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from podpiska.core.models import AuditEntry
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment, PaymentAttempt, PaymentMethod
+from podpiska.invoicing.models import Invoice, Payment
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.subscriptions import billing
 from tests.web.conftest import CUSTOMER, CUSTOMER_ACCOUNT, GRACE_ACCOUNT, client_log_in
 from tests.web.test_portal_billing import (

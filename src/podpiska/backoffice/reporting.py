@@ -48,8 +48,7 @@ from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, round_money
 from podpiska.core.domain.states import Status
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
 

@@ -152,3 +152,24 @@ class NumberSequence(Base):
     series: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Payment(Base):
+    """Money applied to an invoice (like Kill Bill's invoice payments): a card, wallet, bank
+    or hand-registered payment recorded by the one payment writer
+    (`subscriptions.settlement`), or the account's credit used on it
+    (`invoicing.ledger.apply_credit`, method `credit`). The gateway's side (attempts, saved
+    methods, refunds) is the payments area's."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("method", "external_id"),)
+
+    id: Mapped[int] = id_column()
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # card|bank_transfer|e_wallet|sbp|manual
+    amount: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))  # succeeded
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    received_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]

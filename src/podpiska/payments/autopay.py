@@ -13,15 +13,26 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.actors import acts_for_account
+from podpiska.accounts.models import Account
 from podpiska.core.clocks import now_for, today_for
+from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
+from podpiska.core.records import (
+    get_or_404,
+    snapshot,
+)
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.checkout import call_gateway, new_attempt
 from podpiska.payments.common import OPEN, lock_invoice_account, next_charge_day, open_attempt
 from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.payments.receipts import charge_request
 from podpiska.ports import ChargeRequest, Clock, PaymentGateway
+from podpiska.subscriptions.billing import record_change
 from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.records import (
+    live_subscription,
+)
 from podpiska.subscriptions.settlement import not_payable
 
 
@@ -178,3 +189,39 @@ def _prepare_autopay(
             capture=attempt.capture,
         )
         return attempt.id, request
+
+
+def set_autopay(
+    session: Session, *, account_id: int, enabled: bool, actor: str, clock: Clock
+) -> Subscription:
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account")
+        subscription = live_subscription(session, account_id, lock=True)
+        if subscription.autopay == enabled:
+            return subscription
+        if enabled:
+            # Recurring charges need the customer's own consent (the 2026 rules) and a
+            # method it was given for; turning autopay off is allowed to anyone who may
+            # act on the account.
+            if not acts_for_account(session, actor, account_id):
+                raise DomainError("consent_by_customer_only", actor=actor)
+            if not session.scalar(
+                select(PaymentMethod.id)
+                .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
+                .limit(1)
+            ):
+                raise DomainError("autopay_needs_method")
+        before = snapshot(subscription, "autopay")
+        subscription.autopay = enabled
+        subscription.updated_at = clock.now()
+        record_change(
+            session,
+            account,
+            subscription,
+            "subscription.autopay_changed",
+            before,
+            clock,
+            actor,
+            autopay=enabled,
+        )
+    return subscription

@@ -24,10 +24,10 @@ from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, get_or_404, not_found
-from podpiska.invoicing.models import Invoice
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.payments.common import OPEN, RECHECK, lock_invoice_account, open_attempt
 from podpiska.payments.methods import consent_text
-from podpiska.payments.models import Payment, PaymentAttempt, PaymentMethod
+from podpiska.payments.models import PaymentAttempt, PaymentMethod
 from podpiska.payments.receipts import charge_request, rebuild_request
 from podpiska.payments.reconciliation import gateway_failed, record_gateway_payment
 from podpiska.ports import METHOD_TYPES, ChargeRequest, Clock, GatewayError, PaymentGateway

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts.models import Account
 from podpiska.core.db.session import read_only
 from podpiska.core.records import get_or_404
-from podpiska.invoicing.models import Invoice
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Invoice, Payment
 
 
 def account_invoices(session: Session, *, account_id: int, limit: int = 100) -> list[Invoice]:

@@ -1,5 +1,5 @@
-"""The payments area's tables: payments, payment attempts at the gateway, saved
-methods and refunds.
+"""The payments area's tables: payment attempts at the gateway, saved methods and refunds
+(the money applied to an invoice, `Payment`, is invoicing's).
 """
 
 from __future__ import annotations
@@ -105,18 +105,3 @@ class PaymentAttempt(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
-
-
-class Payment(Base):
-    __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("method", "external_id"),)
-
-    id: Mapped[int] = id_column()
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    method: Mapped[str] = mapped_column(String(20))  # card|bank_transfer|e_wallet|sbp|manual
-    amount: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(String(20))  # succeeded
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    received_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime]

@@ -22,13 +22,13 @@ from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, emit, get_or_404
-from podpiska.invoicing.ledger import CASH, request_refund
-from podpiska.invoicing.models import Invoice
+from podpiska.invoicing.ledger import CASH
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.payments.common import OPEN, RECHECK, lock_invoice_account, next_charge_day
 from podpiska.payments.methods import save_payment_method
-from podpiska.payments.models import Payment, PaymentAttempt
+from podpiska.payments.models import PaymentAttempt
 from podpiska.payments.receipts import rebuild_request
-from podpiska.payments.refunds import record_gateway_refund, send_refunds
+from podpiska.payments.refunds import record_gateway_refund, request_refund, send_refunds
 from podpiska.ports import Clock, GatewayError, GatewayPayment, NotificationRejected, PaymentGateway
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.settlement import PaymentRows, not_payable, record_payment

@@ -8,15 +8,18 @@ its idempotency key; pending refunds asked about again; the gateway's answer rec
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO, is_money
 from podpiska.core.records import audit, emit, get_or_404
-from podpiska.invoicing.ledger import CASH, CREDIT, post
-from podpiska.invoicing.models import CreditEntry, Invoice
-from podpiska.payments.models import Payment, PaymentAttempt, Refund
+from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, post
+from podpiska.invoicing.models import CreditEntry, Invoice, Payment
+from podpiska.payments.models import PaymentAttempt, Refund
 from podpiska.payments.receipts import build_receipt
 from podpiska.ports import Clock, GatewayError, GatewayRefund, PaymentGateway, RefundRequest
 
@@ -229,3 +232,96 @@ def _fail_refund(session: Session, refund: Refund, reason: str, now: datetime) -
         amount=refund.amount,
         reason=reason,
     )
+
+
+def refund_credit(
+    session: Session, *, account_id: int, amount: Decimal, reason: str, actor: str, clock: Clock
+) -> Refund:
+    """A refund of the account's credit, on request: recorded now, sent by the gateway."""
+    if not isinstance(amount, Decimal) or not is_money(amount) or amount <= ZERO:
+        raise DomainError("invalid_amount", amount=str(amount))
+    with session.begin():
+        get_or_404(session, Account, account_id, "account", lock=True)
+        available = credit_balance(session, account_id)
+        if amount > available:
+            raise DomainError("refund_exceeds_credit", amount=str(amount), available=str(available))
+        return request_refund(
+            session,
+            account_id=account_id,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            at=clock.now(),
+        )
+
+
+def request_refund(
+    session: Session,
+    *,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    actor: str,
+    at: datetime,
+    payment_id: int | None = None,
+    gateway: str | None = None,
+) -> Refund:
+    """A refund out of the account's credit, in the caller's transaction: the credit goes
+    down now, the worker sends the money (to `payment_id` when given, else to the newest
+    gateway payment with enough left)."""
+    refund = Refund(
+        account_id=account_id,
+        amount=amount,
+        status="requested",
+        reason=reason[:500],
+        payment_id=payment_id,
+        gateway=gateway,
+        created_at=at,
+        actor=actor,
+    )
+    session.add(refund)
+    session.flush()
+    session.add(
+        CreditEntry(
+            account_id=account_id,
+            amount=-amount,
+            reason=f"refund {refund.id}",
+            created_at=at,
+            actor=actor,
+        )
+    )
+    post(
+        session,
+        account_id=account_id,
+        debit=CREDIT,
+        credit=CASH,
+        amount=amount,
+        kind="refund",
+        document=f"refund:{refund.id}",
+        at=at,
+    )
+    audit(
+        session,
+        actor=actor,
+        action="refund.requested",
+        object_type="refund",
+        object_id=refund.id,
+        account_id=account_id,
+        at=at,
+        after={
+            "amount": str(amount),
+            "reason": reason,
+            **({"payment_id": payment_id} if payment_id is not None else {}),
+        },
+    )
+    emit(
+        session,
+        "refund.requested",
+        account_id=account_id,
+        subscription_id=None,
+        occurred_on=at.date(),
+        at=at,
+        refund_id=refund.id,
+        amount=amount,
+    )
+    return refund

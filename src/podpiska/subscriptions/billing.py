@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
-from podpiska.accounts.actors import acts_for_account
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
@@ -36,7 +35,6 @@ from podpiska.core.records import (
 )
 from podpiska.invoicing.invoices import InvoiceDraft, invoice_lines, issue_invoice, void_invoice
 from podpiska.invoicing.models import Invoice, InvoiceLine
-from podpiska.payments.models import PaymentMethod
 from podpiska.ports import Clock
 from podpiska.subscriptions.domain.lifecycle import (
     Event,
@@ -452,42 +450,6 @@ def renewal_configuration(
     return plan_code, seats
 
 
-def set_autopay(
-    session: Session, *, account_id: int, enabled: bool, actor: str, clock: Clock
-) -> Subscription:
-    with session.begin():
-        account = get_or_404(session, Account, account_id, "account")
-        subscription = live_subscription(session, account_id, lock=True)
-        if subscription.autopay == enabled:
-            return subscription
-        if enabled:
-            # Recurring charges need the customer's own consent (the 2026 rules) and a
-            # method it was given for; turning autopay off is allowed to anyone who may
-            # act on the account.
-            if not acts_for_account(session, actor, account_id):
-                raise DomainError("consent_by_customer_only", actor=actor)
-            if not session.scalar(
-                select(PaymentMethod.id)
-                .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
-                .limit(1)
-            ):
-                raise DomainError("autopay_needs_method")
-        before = snapshot(subscription, "autopay")
-        subscription.autopay = enabled
-        subscription.updated_at = clock.now()
-        _record_change(
-            session,
-            account,
-            subscription,
-            "subscription.autopay_changed",
-            before,
-            clock,
-            actor,
-            autopay=enabled,
-        )
-    return subscription
-
-
 def cancel_subscription(
     session: Session, *, account_id: int, undo: bool = False, actor: str, clock: Clock
 ) -> Subscription:
@@ -541,7 +503,7 @@ def cancel_subscription(
         subscription.updated_at = now
         if subscription.status == Status.CANCELLED.value:
             ledger(session, subscription, "cancelled", effective_on=today, now=now)
-        _record_change(
+        record_change(
             session,
             account,
             subscription,
@@ -555,7 +517,7 @@ def cancel_subscription(
     return subscription
 
 
-def _record_change(
+def record_change(
     session: Session,
     account: Account,
     subscription: Subscription,

@@ -43,8 +43,7 @@ from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.core.records import get_or_404
 from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE, apply_credit
-from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry, Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_paid_change
 from podpiska.subscriptions.domain.lifecycle import Event, transition

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 from podpiska.adapters.clock import FixedClock
 from podpiska.core import clocks
 from podpiska.core.db.session import make_engine, make_session_factory
-from podpiska.invoicing.ledger import credit_balance, verify
+from podpiska.invoicing.ledger import credit_balance
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.bank import importing, review
+from podpiska.payments.ledger_verify import verify
 from podpiska.subscriptions import billing, changes, lifecycle
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.tables import metadata

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
-from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, verify
-from podpiska.invoicing.models import CreditEntry, JournalEntry
+from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance
+from podpiska.invoicing.models import CreditEntry, JournalEntry, Payment
 from podpiska.payments.bank import importing, review
 from podpiska.payments.bank.models import BankPayment
-from podpiska.payments.models import Payment
+from podpiska.payments.ledger_verify import verify
 from podpiska.subscriptions import billing
 from tests.helpers import ACTOR, count, open_account, order, row_counts
 from tests.payments.bank.test_domain import document, statement

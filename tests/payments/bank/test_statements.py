@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.errors import DomainError, Kind
-from podpiska.invoicing.ledger import credit_balance, verify
+from podpiska.invoicing.ledger import credit_balance
 from podpiska.payments.bank import importing, review
 from podpiska.payments.bank.models import BankPayment
+from podpiska.payments.ledger_verify import verify
 from podpiska.subscriptions import billing
 from tests.helpers import (
     ACTOR,

@@ -18,7 +18,7 @@ ledger_app = typer.Typer(help="The double-entry journal.", no_args_is_help=True)
 def ledger_verify(ctx: typer.Context) -> None:
     """Prove that every transaction balances and that the journal agrees with the invoices,
     payments, credit and refunds of every account."""
-    from podpiska.invoicing.ledger import verify
+    from podpiska.payments.ledger_verify import verify
 
     with context_of(ctx).session() as db:
         report = verify(db)
@@ -55,7 +55,7 @@ def refund(
     reason: Annotated[str, typer.Option(help="Why.")] = "requested by the customer",
 ) -> None:
     """Refund part of an account's credit (recorded; the gateway sends it)."""
-    from podpiska.invoicing.ledger import refund_credit
+    from podpiska.payments.refunds import refund_credit
 
     value = _amount_argument(amount_)
     context = context_of(ctx)

@@ -37,10 +37,9 @@ from podpiska.core.db.base import Base
 from podpiska.core.db.bulk import Encoded, encode_rows, insert_encoded, reserve_ids, update_encoded
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import TestClock
-from podpiska.invoicing.models import Invoice
+from podpiska.invoicing.models import Invoice, Payment
 from podpiska.payments.bank.domain import BankDocument
 from podpiska.payments.bank.models import BankPayment
-from podpiska.payments.models import Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.settlement import (

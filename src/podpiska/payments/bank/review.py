@@ -20,8 +20,8 @@ from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, get_or_404
 from podpiska.invoicing.ledger import CASH, grant_credit
+from podpiska.invoicing.models import Payment
 from podpiska.payments.bank.models import BankPayment
-from podpiska.payments.models import Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.settlement import lock_invoice, record_payment
 

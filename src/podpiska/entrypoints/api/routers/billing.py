@@ -32,6 +32,7 @@ from podpiska.entrypoints.api.schemas.subscriptions import (
     SubscriptionIn,
     SubscriptionOut,
 )
+from podpiska.payments.autopay import set_autopay
 from podpiska.subscriptions import billing, settlement
 
 router = APIRouter(tags=["billing"])
@@ -87,7 +88,7 @@ def autopay(
 ) -> Any:
     guard_account(who, account_id)
     return SubscriptionOut.of(
-        billing.set_autopay(
+        set_autopay(
             db, account_id=account_id, enabled=body.enabled, actor=who.actor, clock=ctx.clock
         )
     )
@@ -148,7 +149,7 @@ def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
 @router.post("/accounts/{account_id}/refunds", status_code=201)
 def refund(account_id: Id, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Refund part of the account's credit: recorded now, sent by the payment gateway."""
-    from podpiska.invoicing.ledger import refund_credit
+    from podpiska.payments.refunds import refund_credit
 
     made = refund_credit(
         db,

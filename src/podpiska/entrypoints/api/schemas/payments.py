@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from podpiska.entrypoints.api.schemas.common import Amount, BodyId, Code, In, Line
 from podpiska.entrypoints.presenters import amount
-from podpiska.payments.models import Payment
+from podpiska.invoicing.models import Payment
 
 
 class PaymentIn(In):

@@ -18,6 +18,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message
 from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.payments.autopay import set_autopay
 from podpiska.payments.methods import consent_text, list_methods
 from podpiska.payments.methods import remove_method as remove_saved_method
 from podpiska.subscriptions import billing
@@ -139,7 +140,7 @@ def autopay(
         db,
         ctx,
         account_id,
-        lambda: billing.set_autopay(
+        lambda: set_autopay(
             db, account_id=account_id, enabled=on, actor=who.actor, clock=ctx.clock
         ),
         _("Autopay is on.") if on else _("Autopay is off."),
