@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
@@ -18,7 +17,6 @@ from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.invoices import invoice_lines
 from podpiska.invoicing.models import CreditNote, Document, Invoice, InvoiceLine
 from podpiska.ports import DocumentData, DocumentLine, Party
-from podpiska.subscriptions.models import LicenseLedgerEntry
 
 _UNIT = {"service": {"ru": "усл.", "en": "svc"}, "users": {"ru": "чел.", "en": "users"}}
 _QUOTED_LINES = ("plan", "add_on", "extra_users")  # lines of a quote: priced per month
@@ -121,24 +119,12 @@ def _act_lines(stored: list[InvoiceLine], currency: str, lang: str) -> tuple[Doc
     return tuple(result)
 
 
-def service_period(session: Session, invoice: Invoice) -> tuple[date, date] | None:
-    """The days the invoice pays for, inclusive: its own term (renewals, changes), else the
-    term its payment started (an order's term starts the day it is paid)."""
-    if invoice.term_starts_on is not None and invoice.term_ends_on is not None:
-        return invoice.term_starts_on, invoice.term_ends_on - timedelta(days=1)
-    entry = session.scalars(
-        select(LicenseLedgerEntry)
-        .where(
-            LicenseLedgerEntry.invoice_id == invoice.id,
-            LicenseLedgerEntry.starts_on.is_not(None),
-            LicenseLedgerEntry.ends_on.is_not(None),
-        )
-        .order_by(LicenseLedgerEntry.id.desc())
-        .limit(1)
-    ).first()
-    if entry is None or entry.starts_on is None or entry.ends_on is None:
+def service_period(invoice: Invoice) -> tuple[date, date] | None:
+    """The days the invoice pays for, inclusive: its term (a renewal's and a change's from
+    its issue, an order's from the day it was paid); None for an order not paid yet."""
+    if invoice.term_starts_on is None or invoice.term_ends_on is None:
         return None
-    return entry.starts_on, entry.ends_on - timedelta(days=1)
+    return invoice.term_starts_on, invoice.term_ends_on - timedelta(days=1)
 
 
 def document_data(
@@ -175,7 +161,7 @@ def document_data(
             language=lang,
             purpose=_purpose(invoice, lang) if document.kind == INVOICE else None,
             basis=_invoice_reference(invoice, lang) if document.kind == ACT else None,
-            period=service_period(session, invoice),
+            period=service_period(invoice),
             due_on=invoice.due_on if document.kind == INVOICE else None,
         )
     elif document.kind == CREDIT_NOTE:

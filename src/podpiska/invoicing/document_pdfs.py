@@ -186,7 +186,7 @@ def _check_act_due(session: Session, invoice: Invoice, now: datetime) -> None:
             "деньги по счёту возвращены корректировочным документом",
             "the invoice's money was taken back by a credit note",
         )
-    period = service_period(session, invoice)
+    period = service_period(invoice)
     account = session.get(Account, invoice.account_id)
     if period is None or account is None:
         raise _no_document(ACT, invoice, "период услуг не известен", "no service period")

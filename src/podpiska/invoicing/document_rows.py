@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, exists, func, insert, literal, select
+from sqlalchemy import String, exists, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
@@ -34,7 +34,6 @@ from podpiska.invoicing.documents import (
 from podpiska.invoicing.models import CreditNote, Document, Invoice
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
-from podpiska.subscriptions.models import LicenseLedgerEntry
 
 
 def _insert_ignoring_duplicates(session: Session) -> Insert:
@@ -112,21 +111,6 @@ def _create_credit_note_documents(
     return len(rows)
 
 
-def _act_period_end() -> Any:
-    """The first day after the period an invoice's act covers (SQL): the invoice's own term
-    (renewals, changes), else the term its payment started (an order's: the license ledger's
-    row of that invoice), as `document_contents.service_period` reads it."""
-    started = (
-        select(LicenseLedgerEntry.ends_on)
-        .where(LicenseLedgerEntry.invoice_id == Invoice.id, LicenseLedgerEntry.ends_on.is_not(None))
-        .order_by(LicenseLedgerEntry.id.desc())
-        .limit(1)
-        .correlate(Invoice)
-        .scalar_subquery()
-    )
-    return func.coalesce(Invoice.term_ends_on, started)
-
-
 def act_day(period_end: date, timezone: str, clock_now: datetime) -> date | None:
     """The day an act is dated: the last day of the period it certifies, once that day has
     come on the account's clock (in its timezone); None before (no act for services not
@@ -158,7 +142,7 @@ def _create_acts(session: Session, now: datetime, batch: int, only: int | None) 
     # No clock is more than a day ahead of its UTC date in any timezone: a cheap bound in
     # SQL, the exact day per account below.
     bound = max(t.astimezone(UTC).date() for t in times.values()) + timedelta(days=2)
-    period_end = _act_period_end()
+    period_end = Invoice.term_ends_on  # the first day after the term it paid for
     query = (
         select(
             Invoice.id,

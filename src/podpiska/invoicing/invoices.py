@@ -27,7 +27,6 @@ from podpiska.core.records import audit, emit, jsonable
 from podpiska.invoicing.ledger import DEFERRED, RECEIVABLE, grant_credit, journal_rows, post
 from podpiska.invoicing.models import Invoice, InvoiceLine, JournalEntry
 from podpiska.invoicing.numbers import format_number, series, take_numbers
-from podpiska.subscriptions.models import Subscription
 
 PAYMENT_DAYS = 5  # an invoice is due at most this many days after it is issued
 
@@ -261,7 +260,7 @@ def issue_invoice(
     session: Session,
     *,
     account: Account,
-    subscription: Subscription,
+    subscription_id: int,
     draft: InvoiceDraft,
     today: date,
     now: datetime,
@@ -271,7 +270,7 @@ def issue_invoice(
     new = NewInvoice.of_quote(
         draft.quote,
         account_id=account.id,
-        subscription_id=subscription.id,
+        subscription_id=subscription_id,
         test=account.test_clock_id is not None,
         kind=draft.kind,
         term=draft.term,

@@ -143,7 +143,7 @@ def order_subscription(
         invoice = issue_invoice(
             session,
             account=account,
-            subscription=subscription,
+            subscription_id=subscription.id,
             draft=InvoiceDraft("order", q, None, chosen_promotions),
             today=today,
             now=now,
@@ -266,7 +266,7 @@ def _renew(
     invoice = issue_invoice(
         session,
         account=account,
-        subscription=subscription,
+        subscription_id=subscription.id,
         draft=InvoiceDraft("renewal", q, term),
         today=today,
         now=clock.now(),

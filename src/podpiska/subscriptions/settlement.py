@@ -602,6 +602,9 @@ def _apply_paid(
         transition(status, Event.PAID)
         anchor = today.day
         term = term_from(today, invoice.months, anchor)
+        # An order's term is known once it is paid: the invoice records the term it paid
+        # for, as a renewal's does from its issue (closing documents read it there).
+        invoice.term_starts_on, invoice.term_ends_on = term.starts_on, term.ends_on
         subscription.anchor_day = anchor
         subscription.started_on = today
         event = "subscription.activated"
