@@ -107,8 +107,8 @@ def seed(url: str, accounts: int, apps: int) -> None:
 
 def _load_registry(url: str, apps: int) -> None:
     from podpiska.adapters.clock import FixedClock
+    from podpiska.catalog.apps import demo_registry, load_registry
     from podpiska.core.db.session import make_engine, make_session_factory
-    from podpiska.entitlements.apps import demo_registry, load_registry
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:

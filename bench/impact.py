@@ -61,7 +61,7 @@ migrations:
 def seed(url: str, n: int) -> None:
     """A migrated database with the catalog (and its plan), N accounts, their
     subscriptions and order invoices, the app registry and the installations."""
-    from podpiska.entitlements.apps import demo_registry
+    from podpiska.catalog.apps import demo_registry
     from podpiska.migrate import upgrade
 
     upgrade(url)
@@ -174,9 +174,9 @@ def report(name: str, csv_path: Path, *, with_csv: bool) -> tuple[float, int, di
 def notices(name: str) -> tuple[float, int]:
     """The daily run's notices on 2027-03-02, 30 days before the `everyone` cohort's
     cut-over (one shard, in-process): (seconds, notices written)."""
-    from podpiska.catalog.moves import run_migrations_day
     from podpiska.catalog.store import catalog_in_force
     from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.subscriptions.moves import run_migrations_day
 
     engine = make_engine(f"{SERVER}/{name}")
     session = make_session_factory(engine)()

@@ -12,7 +12,6 @@ import podpiska.accounts.models
 import podpiska.catalog.models
 import podpiska.core.models
 import podpiska.entitlements.license_files.models
-import podpiska.entitlements.models
 import podpiska.invoicing.models
 import podpiska.notifications.models
 import podpiska.payments.bank.models
@@ -28,7 +27,6 @@ AREAS = (
     podpiska.subscriptions.models,
     podpiska.payments.models,
     podpiska.payments.bank.models,
-    podpiska.entitlements.models,
     podpiska.entitlements.license_files.models,
     podpiska.notifications.models,
 )

@@ -16,16 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
-from podpiska.catalog import moves as migrations
-from podpiska.catalog import moves_impact, moves_sql
-from podpiska.catalog.models import MigrationNotice
+from podpiska.catalog import apps as app_registry
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import apps
 from podpiska.invoicing.models import Invoice
-from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions import apps as app_uses
+from podpiska.subscriptions import lifecycle, moves_impact, moves_sql
+from podpiska.subscriptions import moves as migrations
 from podpiska.subscriptions.catalogs import load_catalog_document
-from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.models import MigrationNotice, Subscription
 from tests.helpers import (
     ACTOR,
     CRM_SHOP,
@@ -116,7 +116,7 @@ def market(db: Session, clock: FixedClock, tmp_path: Path) -> dict[str, int]:
     a7 professional, chat removed: +0
     outside: basic holding Market Plus, on-premise with apps, an unpaid order.
     """
-    apps.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
+    app_registry.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
     load(db, clock, catalog_with(tmp_path, MARKET_PLAN))
     made: dict[str, int] = {}
     for name, plan, installed in (
@@ -132,7 +132,7 @@ def market(db: Session, clock: FixedClock, tmp_path: Path) -> dict[str, int]:
         install(db, clock, account.id, *installed)
         made[name] = account.id
     assert made["a2"] == 2  # the `listed` cohort names it
-    apps.uninstall_app(db, account_id=made["a7"], app_code="chat", actor=ACTOR, clock=clock)
+    app_uses.uninstall_app(db, account_id=made["a7"], app_code="chat", actor=ACTOR, clock=clock)
     with db.begin():  # a5 bought Market Plus in the past: the first-time offer is not for it
         db.execute(
             update(Invoice).where(Invoice.account_id == made["a5"]).values(add_ons=["market_plus"])

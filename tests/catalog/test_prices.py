@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.catalog.domain.pricing import QuoteRequest, monthly_list_price, quote, term_price
-from podpiska.catalog.moves_sql import PRICED
 from podpiska.catalog.prices import QuoteBook, monthly_list_cost
 from podpiska.catalog.store import catalog_in_force
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.moves_sql import PRICED
 from podpiska.subscriptions.renewal_prices import Renewal, renewal_quotes
 from tests.helpers import ACTOR, CRM_SHOP, active_subscription
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.accounts.models import AccountUser
 from podpiska.adapters.clock import FixedClock
+from podpiska.catalog import apps as app_registry
 from podpiska.catalog.domain.catalog import ACTIONS
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import OutboxEvent
@@ -27,6 +28,7 @@ from podpiska.entitlements import apps
 from podpiska.entitlements.cache import EntitlementSnapshots
 from podpiska.entitlements.decisions import check_entitlement, check_many
 from podpiska.entitlements.domain import Decision
+from podpiska.subscriptions import apps as app_uses
 from podpiska.subscriptions import billing, lifecycle
 from podpiska.subscriptions.users import add_user, set_user_blocked
 from tests.helpers import (
@@ -70,7 +72,7 @@ def settled(snap: EntitlementSnapshots, timeout: float = 60.0) -> EntitlementSna
 
 @pytest.fixture
 def registry(db: Session, clock: FixedClock) -> None:
-    apps.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
+    app_registry.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
 
 
 @contextmanager
@@ -186,7 +188,7 @@ def test_an_app_installed_and_a_trial_are_seen_right_after(
     assert snapshots.check(account.id, "apps.use", "telephony") == uncached(
         db, clock, account.id, "apps.use", "telephony"
     )
-    apps.start_trial(db, account_id=account.id, actor=ACTOR, clock=clock)
+    app_uses.start_trial(db, account_id=account.id, actor=ACTOR, clock=clock)
     assert fresh(snapshots, account.id, "apps.use", "delivery") == "allowed"
     assert fresh(snapshots, account.id, "rest_api.call") == "allowed"
 
@@ -196,7 +198,7 @@ def test_the_day_ends_the_kept_answer(
 ) -> None:
     """The trial's last day is 05.12.2026: on the 6th (no event at all) it is over."""
     account, _ = active_subscription(db, clock, plan="standard")
-    apps.start_trial(db, account_id=account.id, actor=ACTOR, clock=clock)
+    app_uses.start_trial(db, account_id=account.id, actor=ACTOR, clock=clock)
     move_to(clock, date(2026, 12, 5), hour=23)
     assert fresh(snapshots, account.id, "apps.use", "delivery") == "allowed"
     move_to(clock, date(2026, 12, 6), hour=0)
@@ -212,11 +214,11 @@ def test_a_new_registry_or_catalog_forgets_everything(
     assert fresh(snapshots, account.id, "apps.use", "telephony") == "included_in_plan"
     changed = [dict(e, free_on_plans=["professional"]) if e["code"] == "telephony" else e
                for e in REGISTRY]  # fmt: skip
-    apps.load_registry(db, changed, actor=ACTOR, clock=clock)
+    app_registry.load_registry(db, changed, actor=ACTOR, clock=clock)
     report = snapshots.refresh()
     assert report.cleared
     assert snapshots.check(account.id, "apps.use", "telephony").reason == "marketplace_required"
-    apps.load_registry(db, changed, actor=ACTOR, clock=clock)  # unchanged: no event
+    app_registry.load_registry(db, changed, actor=ACTOR, clock=clock)  # unchanged: no event
     assert not snapshots.refresh().cleared
     assert len(snapshots) == 1
 
@@ -471,7 +473,7 @@ def _zoo(db: Session, clock: FixedClock) -> list[int]:
                           actor=ACTOR, clock=clock)  # fmt: skip
     ids.append(with_users.id)
     trial, _ = active_subscription(db, clock, plan="standard")
-    apps.start_trial(db, account_id=trial.id, actor=ACTOR, clock=clock)
+    app_uses.start_trial(db, account_id=trial.id, actor=ACTOR, clock=clock)
     apps.install_app(db, account_id=trial.id, app_code="delivery", actor=ACTOR, clock=clock)
     ids.append(trial.id)
     installed, _ = active_subscription(db, clock, plan="standard")
@@ -543,7 +545,7 @@ def test_kept_answers_follow_random_changes(
                 apps.install_app(db, account_id=account_id, app_code=rng.choice(APPS[1:]) or "",
                                  actor=ACTOR, clock=clock)  # fmt: skip
             elif kind == "trial":
-                apps.start_trial(db, account_id=account_id, actor=ACTOR, clock=clock)
+                app_uses.start_trial(db, account_id=account_id, actor=ACTOR, clock=clock)
             elif kind == "order":
                 pay(db, clock, order(db, clock, account_id, months=1).invoice)
             elif kind == "day":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
+from podpiska.catalog import apps as app_registry
 from podpiska.entitlements import apps
 from podpiska.entitlements.marketplace_views import marketplace_overview
 from tests.helpers import ACTOR, active_subscription, open_account, order, pay
@@ -16,7 +17,7 @@ REGISTRY = [{"code": "delivery", "name": "Доставка СДЭК", "vendor": 
 def test_an_on_premise_account_is_not_nudged_to_the_marketplace(
     db: Session, clock: FixedClock
 ) -> None:
-    apps.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
+    app_registry.load_registry(db, REGISTRY, actor=ACTOR, clock=clock)
     on_premise = open_account(db, clock, edition="on_premise").id
     pay(db, clock, order(db, clock, on_premise, plan="standard").invoice)
     apps.install_app(db, account_id=on_premise, app_code="delivery", actor=ACTOR, clock=clock)

@@ -244,7 +244,7 @@ def test_list_limits_and_cursors_are_bounded(api: Api) -> None:
 
 
 def test_the_apps_list_use_case_bounds_its_limit(api: Api) -> None:
-    from podpiska.entitlements.apps import list_apps
+    from podpiska.catalog.apps import list_apps
 
     with api.context.session() as db:  # LIMIT -1 was every row on SQLite, an error on PG
         assert list_apps(db, limit=-1) == []

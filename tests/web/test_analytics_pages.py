@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from podpiska.accounts.models import Account
+from podpiska.catalog import apps as app_registry
 from podpiska.catalog.domain.pricing import QuoteRequest, quote
 from podpiska.catalog.store import catalog_in_force
 from podpiska.entitlements import apps
-from podpiska.entitlements.models import Trial
 from podpiska.subscriptions.billing import renewal_quote
 from podpiska.subscriptions.catalogs import load_catalog_document
-from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.models import Subscription, Trial
 from tests.web.conftest import (
     CRM_SHOP,
     CUSTOMER,
@@ -174,7 +174,7 @@ def test_the_impact_report_table_histogram_and_csv(client: TestClient, tmp_path:
     with ctx.session() as db:
         load_catalog_document(db, path=path, actor="test", clock=ctx.clock)
         # before the plan's cut-over a regular app installs without the Marketplace
-        regular = next(a.code for a in apps.list_apps(db, kind="regular"))
+        regular = next(a.code for a in app_registry.list_apps(db, kind="regular"))
         petrov = _account_id(client, "ИП Петров П. П.")
         apps.install_app(db, account_id=petrov, app_code=regular, actor="test", clock=ctx.clock)
     client_log_in(client, VENDOR_ADMIN)

@@ -76,10 +76,11 @@ DEMO = (
 
 def _demo_apps(session: Session, clock: Clock) -> None:
     """The demo app registry (4 000 apps), and a few installed where the account may."""
+    from podpiska.catalog import apps as app_registry
     from podpiska.entitlements import apps
 
-    registry = apps.demo_registry(4000)
-    apps.load_registry(session, registry, actor=ACTOR, clock=clock)
+    registry = app_registry.demo_registry(4000)
+    app_registry.load_registry(session, registry, actor=ACTOR, clock=clock)
     with session.begin():
         ids = list(session.scalars(select(Account.id).order_by(Account.id)))
     wanted = [e["code"] for e in registry if e["kind"] in ("migrator", "vendor_basic")][:3]

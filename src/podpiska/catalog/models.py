@@ -1,12 +1,18 @@
-"""The catalog area's tables: the catalog documents (versions) and the notices of a
-version move.
+"""The catalog area's tables: the catalog documents (versions) and the marketplace's app
+registry (what each app is, the tariffs a vendor's basic app is free on).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podpiska.core.db.base import Base, id_column
@@ -26,18 +32,22 @@ class CatalogDocument(Base):
     loaded_by: Mapped[str] = mapped_column(String(200))
 
 
-class MigrationNotice(Base):
-    """A notice of a catalog migration (catalog `migrations:`) written for an account: once
-    per plan, account and number of days before the cut-over (the daily run's guard)."""
+class App(Base):
+    """An app of the marketplace registry: who makes it, what kind it is (migrator,
+    vendor_basic, regular), the tariffs a vendor_basic app is free on, what it uses."""
 
-    __tablename__ = "migration_notices"
-    __table_args__ = (UniqueConstraint("migration", "account_id", "days_before"),)
+    __tablename__ = "apps"
+    __table_args__ = (UniqueConstraint("code"),)
 
     id: Mapped[int] = id_column()
-    migration: Mapped[str] = mapped_column(String(100))
-    cohort: Mapped[str] = mapped_column(String(100))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    days_before: Mapped[int]
-    cut_over: Mapped[date] = mapped_column(Date)
-    sent_on: Mapped[date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    vendor: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))  # migrator | vendor_basic | regular
+    free_on_plans: Mapped[list[str]] = mapped_column(JSON, default=list)
+    uses_rest_api: Mapped[bool] = mapped_column(Boolean, default=False)
+    uses_webhooks: Mapped[bool] = mapped_column(Boolean, default=False)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)  # runs inside the portal
+    status: Mapped[str] = mapped_column(String(20), default="published")  # or withdrawn
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -61,10 +61,12 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.apikeys import CREDENTIAL_EVENTS
 from podpiska.accounts.models import Account
+from podpiska.catalog.apps import get_app
+from podpiska.catalog.models import App
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import get_or_404
-from podpiska.entitlements.decisions import get_app, license_state
+from podpiska.entitlements.decisions import license_state
 from podpiska.entitlements.domain import (
     MARKETPLACE_ACTIONS,
     AppAccess,
@@ -72,8 +74,8 @@ from podpiska.entitlements.domain import (
     LicenseState,
     check,
 )
-from podpiska.entitlements.models import App, AppInstallation
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import AppInstallation
 
 log = logging.getLogger("podpiska.entitlements")
 

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
 from podpiska.accounts.models import Account
+from podpiska.catalog.apps import get_app
 from podpiska.catalog.domain.catalog import CatalogVersion
 from podpiska.catalog.domain.moves import marketplace_schedule
+from podpiska.catalog.models import App
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.clocks import today_for
 from podpiska.core.db.session import read_only
-from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import get_or_404
@@ -26,9 +27,8 @@ from podpiska.entitlements.domain import (
     LicenseState,
     check,
 )
-from podpiska.entitlements.models import App, AppInstallation, Trial
 from podpiska.ports import Clock
-from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.models import AppInstallation, Subscription, Trial
 
 
 def license_state(
@@ -50,7 +50,7 @@ def license_state(
     ends_on = subscription.ends_on
     rule_from = transition_until = None
     if version.marketplace is not None and catalog.migrations:
-        from podpiska.catalog.moves_sql import account_facts
+        from podpiska.subscriptions.moves_sql import account_facts
 
         facts = account_facts(account, subscription.plan, catalog.timezone)
         schedule = marketplace_schedule(catalog.migrations, facts)
@@ -133,14 +133,6 @@ def decide(
     state = license_state(session, account, clock, marketplace=action in MARKETPLACE_ACTIONS)
     access = app_access(session, account.id, app) if app is not None else None
     return check(state, action, access)
-
-
-def get_app(session: Session, code: str) -> App:
-    """A registry app by its code (`unknown_app` if none)."""
-    app = session.scalar(select(App).where(App.code == code))
-    if app is None:
-        raise DomainError("unknown_app", app=code)
-    return app
 
 
 def check_entitlement(

@@ -59,7 +59,6 @@ def action_label(action: str, lang: str = "ru") -> str:
 
 # What the marketplace rule governs (catalog `marketplace`).
 MARKETPLACE_ACTIONS = frozenset({"apps.install", "apps.use", "rest_api.call", "webhooks.use"})
-APP_KINDS = ("migrator", "vendor_basic", "regular")
 
 
 @dataclass(frozen=True, slots=True)

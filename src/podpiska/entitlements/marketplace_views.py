@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import AddOn
+from podpiska.catalog.models import App
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.money import HUNDRED, round_money
 from podpiska.core.records import get_or_404
 from podpiska.entitlements.decisions import license_state
 from podpiska.entitlements.domain import AppAccess, Decision, LicenseState, check
-from podpiska.entitlements.models import App, AppInstallation, Trial
 from podpiska.ports import Clock
+from podpiska.subscriptions.models import AppInstallation, Trial
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,12 +38,12 @@ from sqlalchemy.sql.expression import ColumnElement, Insert
 
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.models import App
 from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import OutboxEvent
 from podpiska.entitlements.license_files.licenses import license_filename, stored_text
 from podpiska.entitlements.license_files.models import LicenseFile
-from podpiska.entitlements.models import App
 from podpiska.invoicing.document_pdfs import get_document_pdf
 from podpiska.invoicing.documents import document_filename, document_for_event
 from podpiska.invoicing.models import Invoice

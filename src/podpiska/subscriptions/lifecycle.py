@@ -28,6 +28,7 @@ from podpiska.core.records import SYSTEM_LIFECYCLE
 from podpiska.ports import Clock
 from podpiska.subscriptions.lifecycle_day import DayCounts, DayWork
 from podpiska.subscriptions.models import LifecycleRun, Subscription
+from podpiska.subscriptions.moves import run_migrations_day
 
 MAX_CATCH_UP_DAYS = 400
 
@@ -89,8 +90,6 @@ def run_day(
             work.remind(version)
             work.autopay_invoices(catalog, version)
         if catalog.migrations:
-            from podpiska.catalog.moves import run_migrations_day
-
             work.flush()
             notices, moves = run_migrations_day(
                 session, catalog, day=day, now=now, scope=work.scope, actor=actor

@@ -1,5 +1,8 @@
 """The subscriptions area's tables: subscriptions, their changes, the license ledger
-(append-only) and the daily run's progress.
+(append-only), the daily run's progress, the notices of a catalog move, and what the
+Marketplace add-on is used for (the apps an account installed, its one-time trial). The
+catalog moves read the installations in bulk and the entitlements decide on them, so they
+sit here, below both (DESIGN.md: "the shared piece belongs below both").
 """
 
 from __future__ import annotations
@@ -8,7 +11,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podpiska.core.db.base import Base, id_column
@@ -128,3 +140,53 @@ class LifecycleRun(Base):
     shards: Mapped[int]
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     finished_at: Mapped[datetime]
+
+
+class AppInstallation(Base):
+    """An app installed on an account, and when it was last used (reported by the product)."""
+
+    __tablename__ = "app_installations"
+    __table_args__ = (
+        UniqueConstraint("account_id", "app_id"),
+        Index("ix_app_installations_app", "app_id", "account_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
+    status: Mapped[str] = mapped_column(String(20))  # installed | removed
+    installed_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+
+
+class Trial(Base):
+    """A one-time trial of an add-on (the Marketplace): once per account and add-on."""
+
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("account_id", "add_on"),)
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    add_on: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # the first day without it
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class MigrationNotice(Base):
+    """A notice of a catalog migration (catalog `migrations:`) written for an account: once
+    per plan, account and number of days before the cut-over (the daily run's guard)."""
+
+    __tablename__ = "migration_notices"
+    __table_args__ = (UniqueConstraint("migration", "account_id", "days_before"),)
+
+    id: Mapped[int] = id_column()
+    migration: Mapped[str] = mapped_column(String(100))
+    cohort: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    days_before: Mapped[int]
+    cut_over: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]

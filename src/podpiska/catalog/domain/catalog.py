@@ -17,6 +17,10 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import HUNDRED, Vat
 from podpiska.core.domain.text import Text
 
+# The kinds of a marketplace app (the registry): a migrator moves data in, a vendor's basic
+# app may be free on some tariffs, a regular app needs the Marketplace add-on.
+APP_KINDS = ("migrator", "vendor_basic", "regular")
+
 # The actions an entitlement check answers for (the license lifecycle issue uses them);
 # the catalog's grace restrictions must name some of these.
 ACTIONS: tuple[str, ...] = (

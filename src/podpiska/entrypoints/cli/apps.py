@@ -22,7 +22,7 @@ def apps_load(
     regular), free_on_plans, uses (rest_api, webhooks, local). All or nothing."""
     import yaml
 
-    from podpiska.entitlements.apps import load_registry
+    from podpiska.catalog.apps import load_registry
 
     if not file.is_file():
         raise BadInput(f"{file}: no such file")
@@ -49,7 +49,7 @@ def apps_demo(
     output: Annotated[Path | None, typer.Option("-o", help="Write the registry here.")] = None,
 ) -> None:
     """The demo registry (deterministic): load it, or write it to a file with -o."""
-    from podpiska.entitlements.apps import demo_registry, load_registry
+    from podpiska.catalog.apps import demo_registry, load_registry
 
     if count < 1:
         raise BadInput(f"--count must be at least 1, got {count}")

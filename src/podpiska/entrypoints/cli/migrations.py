@@ -24,7 +24,7 @@ def migration_list(
     from rich.console import Console
     from rich.table import Table
 
-    from podpiska.catalog.moves import list_migrations
+    from podpiska.subscriptions.moves import list_migrations
 
     context = context_of(ctx)
     with context.session() as db:
@@ -70,8 +70,8 @@ def migration_impact(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from podpiska.catalog.moves import migration_of
-    from podpiska.catalog.moves_impact import affected_count, impact_csv, impact_summary
+    from podpiska.subscriptions.moves import migration_of
+    from podpiska.subscriptions.moves_impact import affected_count, impact_csv, impact_summary
 
     context = context_of(ctx)
     console = Console(stderr=True)

@@ -22,9 +22,9 @@ def init(
     """Migrate the database and load the catalog (with --demo: demo data and a key)."""
     from podpiska.accounts.apikeys import create_api_key
     from podpiska.backoffice.demo import DEMO_KEY_NAME, create_demo, has_accounts
-    from podpiska.catalog.moves import list_migrations
     from podpiska.migrate import upgrade
     from podpiska.subscriptions.catalogs import load_catalog_document
+    from podpiska.subscriptions.moves import list_migrations
 
     context = context_of(ctx)
     settings = context.settings

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from podpiska.catalog import apps as app_registry
 from podpiska.entitlements import apps
 from podpiska.entrypoints.api.deps import (
     ContextDep,
@@ -25,6 +26,7 @@ from podpiska.entrypoints.api.deps import (
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas.common import Code, In
 from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
+from podpiska.subscriptions import apps as app_uses
 
 router = APIRouter(tags=["marketplace"])
 
@@ -93,12 +95,12 @@ def list_apps(
     limit: Limit = 100,
 ) -> Any:
     """The registry, by code; page with `after` (the last code seen)."""
-    return [AppOut.of(a) for a in apps.list_apps(db, kind=kind, after=after, limit=limit)]
+    return [AppOut.of(a) for a in app_registry.list_apps(db, kind=kind, after=after, limit=limit)]
 
 
 @router.post("/apps", summary="Load or update apps of the registry (vendor)")
 def load_apps(body: RegistryIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
-    report = apps.load_registry(db, body.apps, actor=who.actor, clock=ctx.clock)
+    report = app_registry.load_registry(db, body.apps, actor=who.actor, clock=ctx.clock)
     return {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
 
 
@@ -114,7 +116,7 @@ def account_apps(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
             installed_at=i.installed_at,
             last_used_at=i.last_used_at,
         )
-        for i, app in apps.installations(db, account_id)
+        for i, app in app_uses.installations(db, account_id)
     ]
 
 
@@ -130,7 +132,7 @@ def install(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: C
 @router.delete("/accounts/{account_id}/apps/{code}")
 def uninstall(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     guard_account(who, account_id)
-    done = apps.uninstall_app(db, account_id=account_id, app_code=code, actor=who.actor,
+    done = app_uses.uninstall_app(db, account_id=account_id, app_code=code, actor=who.actor,
                               clock=ctx.clock)  # fmt: skip
     return {"app": code, "status": done.status}
 
@@ -139,7 +141,7 @@ def uninstall(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx:
 def usage(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """The product reports that an installed app was used now."""
     guard_account(who, account_id)
-    done = apps.record_usage(db, account_id=account_id, app_code=code, clock=ctx.clock)
+    done = app_uses.record_usage(db, account_id=account_id, app_code=code, clock=ctx.clock)
     return {"app": code, "last_used_at": done.last_used_at}
 
 
@@ -147,7 +149,7 @@ def usage(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: Con
 def trial(account_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Start the one-time trial of the Marketplace (days from the catalog)."""
     guard_account(who, account_id)
-    made = apps.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
+    made = app_uses.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
     return TrialOut(add_on=made.add_on, starts_on=made.starts_on,
                     last_day=date.fromordinal(made.ends_on.toordinal() - 1))  # fmt: skip
 

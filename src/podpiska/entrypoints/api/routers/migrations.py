@@ -11,9 +11,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from podpiska.catalog import moves as migrations
-from podpiska.catalog import moves_impact
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
+from podpiska.subscriptions import moves as migrations
+from podpiska.subscriptions import moves_impact
 
 router = APIRouter(tags=["migrations"])
 

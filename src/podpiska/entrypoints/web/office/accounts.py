@@ -16,7 +16,6 @@ from podpiska.backoffice import views as back_office
 from podpiska.backoffice.account_search import AccountFilter
 from podpiska.catalog.domain.catalog import ACTIONS
 from podpiska.core.domain.errors import DomainError
-from podpiska.entitlements import apps
 from podpiska.entitlements import decisions as entitlements
 from podpiska.entitlements import overview as license_overview
 from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
@@ -26,6 +25,7 @@ from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.office.audit import changes, compact
 from podpiska.entrypoints.web.rendering import render
 from podpiska.payments import history as account_views
+from podpiska.subscriptions import apps as app_uses
 
 router = APIRouter(prefix="/office")
 
@@ -161,7 +161,7 @@ def account_activity(
     return {
         "events": back_office.account_events(db, account_id=account_id, limit=50),
         "audit": back_office.account_audit(db, account_id=account_id, limit=50),
-        "installed_apps": [a for _i, a in apps.installations(db, account_id)],
+        "installed_apps": [a for _i, a in app_uses.installations(db, account_id)],
         "compact": compact,
         "changes": changes,
         **tested(db, ctx, account_id=account_id, action=action, app=app),

@@ -18,13 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from podpiska.backoffice import reporting
-from podpiska.catalog import moves as migrations
-from podpiska.catalog import moves_impact
 from podpiska.catalog import views as catalog_views
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import _, current_language
 from podpiska.entrypoints.web.labels import PAYMENT_METHODS, label
 from podpiska.entrypoints.web.rendering import render
+from podpiska.subscriptions import moves as migrations
+from podpiska.subscriptions import moves_impact
 
 router = APIRouter(prefix="/office")
 

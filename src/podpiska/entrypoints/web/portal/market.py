@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from podpiska.catalog.domain.advisor import Need
 from podpiska.core.domain.errors import DomainError
-from podpiska.entitlements import apps, marketplace_views
+from podpiska.entitlements import marketplace_views
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account, http_status
 from podpiska.entrypoints.web.formatting import long_date
 from podpiska.entrypoints.web.i18n import _, choose_language
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.subscriptions import advisor
+from podpiska.subscriptions import apps as app_uses
 
 router = APIRouter(prefix="/portal")
 
@@ -42,7 +43,7 @@ def start_trial(
     """Start the one-time trial (once per account: a second try says when the first ran)."""
     guard_account(who, account_id)
     try:
-        trial = apps.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
+        trial = app_uses.start_trial(db, account_id=account_id, actor=who.actor, clock=ctx.clock)
     except DomainError as error:
         if http_status(error) == 404:
             raise

@@ -25,8 +25,13 @@ from sqlalchemy.orm import Session
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.moves import Cohort, Migration, MigrationKind, VersionMode
-from podpiska.catalog.models import MigrationNotice
-from podpiska.catalog.moves_sql import (
+from podpiska.catalog.models import App
+from podpiska.catalog.store import catalog_in_force
+from podpiska.core.db.bulk import bulk_insert
+from podpiska.core.domain.money import HUNDRED, plain_decimal, round_money
+from podpiska.core.models import AuditEntry, OutboxEvent
+from podpiska.subscriptions.models import AppInstallation, MigrationNotice, Subscription
+from podpiska.subscriptions.moves_sql import (
     BATCH,
     LIVE,
     PERCENT_UNITS,
@@ -39,12 +44,6 @@ from podpiska.catalog.moves_sql import (
     rub,
     within,
 )
-from podpiska.catalog.store import catalog_in_force
-from podpiska.core.db.bulk import bulk_insert
-from podpiska.core.domain.money import HUNDRED, plain_decimal, round_money
-from podpiska.core.models import AuditEntry, OutboxEvent
-from podpiska.entitlements.models import App, AppInstallation
-from podpiska.subscriptions.models import Subscription
 
 MAX_APPS_IN_NOTICE = 20
 

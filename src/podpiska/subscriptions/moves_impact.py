@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.domain.moves import Migration, MigrationKind
-from podpiska.catalog.moves_sql import BATCH, PERCENT_UNITS, base_query, plan_of, rub
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.domain.money import HUNDRED, ZERO, plain_decimal, round_money
 from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.moves_sql import BATCH, PERCENT_UNITS, base_query, plan_of, rub
 
 # The distribution of increases, in percent of today's monthly cost: (label, upper bound).
 BUCKETS: tuple[tuple[str, int | None], ...] = (

@@ -38,12 +38,12 @@ from sqlalchemy.sql import Select
 from podpiska.accounts.models import Account
 from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
 from podpiska.catalog.domain.moves import AccountFacts, Cohort, Migration, MigrationKind, Selector
+from podpiska.catalog.models import App
 from podpiska.catalog.prices import PricedColumns, monthly_list_cost
 from podpiska.catalog.sql import int_literal, json_has, kopecks, text_has
 from podpiska.core.domain.states import Status
-from podpiska.entitlements.models import App, AppInstallation
 from podpiska.invoicing.models import Invoice
-from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.models import AppInstallation, Subscription
 
 LIVE = (Status.ACTIVE.value, Status.GRACE.value)
 BATCH = 5000  # accounts per statement of the daily run, rows per fetch of the CSV
