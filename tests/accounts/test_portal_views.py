@@ -23,8 +23,8 @@ from podpiska.payments.checkout import (
 )
 from podpiska.payments.methods import list_methods, remove_method
 from podpiska.subscriptions import billing, changes
+from tests.entrypoints.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
 from tests.helpers import customer_actor
-from tests.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
 
 PETROV = 6
 

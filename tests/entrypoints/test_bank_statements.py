@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
-from tests.entrypoints.test_api_bank_review import key
-from tests.entrypoints.test_cli_admin import bad_input, ok
+from tests.entrypoints.api.test_bank_review import key
+from tests.entrypoints.cli.test_admin import bad_input, ok
 from tests.helpers import row_counts
 from tests.payments.bank.test_domain import OUR_1, OUR_2, SAMPLE, document, statement
 
