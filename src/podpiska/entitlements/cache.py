@@ -730,7 +730,7 @@ def _app_of(app: App) -> _App:
 
 
 def _access(app: _App, installed: dict[int, date]) -> AppAccess:
-    """As `services.entitlements.app_access` makes it."""
+    """As `entitlements.decisions.app_access` makes it."""
     on = installed.get(app.id)
     if on is None:
         return app.access

@@ -38,7 +38,7 @@ class Subscription(Base):
         # An account's latest subscription, cancelled ones too (the entitlement check).
         Index("ix_subscriptions_account", "account_id", "id"),
         # A catalog migration's version move on its date: the subscriptions still on the
-        # older versions, in batches by id (catalog/moves.py).
+        # older versions, in batches by id (subscriptions/moves.py).
         Index("ix_subscriptions_catalog_version", "catalog_version", "id"),
         # One live subscription per account.
         Index(
