@@ -25,6 +25,7 @@ from podpiska.adapters.pdf import WeasyPrintRenderer
 from podpiska.core import clocks
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.domain.money import format_money
+from podpiska.core.domain.scope import Scope
 from podpiska.invoicing.document_contents import document_data
 from podpiska.invoicing.document_lookup import resolve_source
 from podpiska.invoicing.document_pdfs import get_document_pdf, prepare_documents
@@ -109,7 +110,7 @@ def fetch(
         renderer=renderer,  # type: ignore[arg-type]
         seller=SELLER,
         clock=clock,
-        **kw,  # type: ignore[arg-type]
+        **({"scope": Scope.vendor()} | kw),  # type: ignore[arg-type]
     )
 
 
@@ -428,7 +429,9 @@ def test_what_has_no_document_is_not_found(
     assert note.message("en") == "Credit note 1 was not found."
     # Another account's documents do not exist for an account's caller.
     foreign = refused(
-        lambda: fetch(db, clock, renderer, "invoice", ordered.invoice.id, account_id=other.id)
+        lambda: fetch(
+            db, clock, renderer, "invoice", ordered.invoice.id, scope=Scope.account(other.id)
+        )
     )
     assert foreign.code == "not_found"
     assert refused(lambda: fetch(db, clock, renderer, "receipt", 1)).code == "invalid_field"
@@ -486,6 +489,7 @@ def test_two_workers_at_once_number_each_act_once_without_gaps(
                         renderer=CountingRenderer(),
                         seller=SELLER,
                         clock=clock,
+                        scope=Scope.vendor(),
                     )
             return made
 

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
+from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.context import Context
 from podpiska.ports import DocumentRenderer, Party
 
@@ -75,9 +76,10 @@ def fetch_pdf(
     *,
     kind: str,
     source_id: int,
-    account_id: int | None = None,
+    scope: Scope,
 ) -> tuple[Document, bytes]:
-    """One document's stored PDF, made now if the worker has not made it yet."""
+    """One document's stored PDF, made now if the worker has not made it yet; a source
+    outside the caller's scope is not found."""
     from podpiska.invoicing.document_pdfs import get_document_pdf
 
     renderer = renderer_of(context)
@@ -91,5 +93,5 @@ def fetch_pdf(
         seller=seller_party(context.settings),
         clock=context.clock,
         language=context.settings.language,
-        account_id=account_id,
+        scope=scope,
     )

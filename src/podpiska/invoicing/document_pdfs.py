@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
 from podpiska.core.records import not_found
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
@@ -142,18 +143,17 @@ def _no_document(kind: str, invoice: Invoice, why_ru: str, why_en: str) -> Domai
     )
 
 
-def _check_source(
-    session: Session, kind: str, source_id: int, account_id: int | None, now: datetime
-) -> None:
-    """Raise not-found when the source does not exist (or is another account's), and
+def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now: datetime) -> None:
+    """Raise not-found when the source does not exist (or the caller's scope does not see
+    its account), and
     `document_not_found` when it has no document of this kind (yet)."""
     if kind == CREDIT_NOTE:
         note = session.get(CreditNote, source_id)
-        if note is None or (account_id is not None and note.account_id != account_id):
+        if note is None or not scope.may_see(note.account_id):
             raise not_found("credit_note", source_id)
         return
     invoice = session.get(Invoice, source_id)
-    if invoice is None or (account_id is not None and invoice.account_id != account_id):
+    if invoice is None or not scope.may_see(invoice.account_id):
         raise not_found("invoice", source_id)
     if kind == INVOICE and (invoice.number is None or invoice.status not in INVOICE_STATUSES):
         raise _no_document(
@@ -216,16 +216,16 @@ def get_document_pdf(
     seller: Party,
     clock: Clock,
     language: str = "ru",
-    account_id: int | None = None,
+    scope: Scope,
 ) -> tuple[Document, bytes]:
     """The stored PDF of a document: the invoice's (kind `invoice`, source the invoice),
     its act (`act`, source the invoice) or a credit note's (`credit_note`, source the
     note). Created and rendered now when the worker has not got to it yet (idempotent: a
-    document is numbered and stored once, whoever comes first). With `account_id`, another
-    account's source is not found, as if it did not exist."""
+    document is numbered and stored once, whoever comes first). A source whose account the
+    caller's `scope` does not see is not found, as if it did not exist."""
     check_kind(kind)
     with session.begin():
-        _check_source(session, kind, source_id, account_id, clock.now())
+        _check_source(session, kind, source_id, scope, clock.now())
         document = _find(session, kind, source_id)
         if document is None:
             create_missing(session, now=clock.now(), batch=1, only=(kind, source_id))

@@ -41,6 +41,7 @@ from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.models import App
 from podpiska.core.db.types import UTCDateTime
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
 from podpiska.core.models import OutboxEvent
 from podpiska.entitlements.license_files.licenses import license_filename, stored_text
 from podpiska.entitlements.license_files.models import LicenseFile
@@ -465,6 +466,7 @@ def _attach_document(
             seller=seller,
             clock=clock,
             language=lang,
+            scope=Scope.vendor(),  # the system mails the account its own document
         )
     except DomainError:
         return job

@@ -23,6 +23,7 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.core.clocks import FixedTime
+from podpiska.core.domain.scope import Scope
 from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import fetch_pdf
@@ -624,7 +625,7 @@ def test_documents_and_payments_with_the_same_pdf_as_the_api(client: TestClient)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     with ctx.session() as db:
-        _, same = fetch_pdf(ctx, db, kind=INVOICE, source_id=invoice_id)
+        _, same = fetch_pdf(ctx, db, kind=INVOICE, source_id=invoice_id, scope=Scope.vendor())
     assert same == pdf.content
     # the 12-month term runs till 2027: no act to download yet, none numbered
     act = client.get(f"/portal/{CUSTOMER_ACCOUNT}/invoices/{invoice_id}/act.pdf")

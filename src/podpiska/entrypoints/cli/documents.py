@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.cli.common import BadInput, context_of
 
 document_app = typer.Typer(
@@ -46,7 +47,9 @@ def document_get(
     with context.session() as db:
         source_id = resolve_source(db, kind=chosen, reference=reference)
         try:
-            document, pdf = fetch_pdf(context, db, kind=chosen, source_id=source_id)
+            document, pdf = fetch_pdf(
+                context, db, kind=chosen, source_id=source_id, scope=Scope.vendor()
+            )
         except RendererMissing as exc:
             raise BadInput(str(exc)) from None
     target = output or Path(document_filename(document))

@@ -27,7 +27,7 @@ def _pdf(ctx: ContextDep, db: SessionDep, who: Principal, kind: str, source_id: 
             db,
             kind=kind,
             source_id=source_id,
-            account_id=None if who.is_vendor else who.account_id,
+            scope=who.scope,
         )
     except RendererMissing as exc:
         raise HTTPException(503, str(exc)) from None

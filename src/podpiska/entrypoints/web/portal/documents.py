@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from podpiska.core.domain.scope import Scope
 from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
@@ -28,7 +29,9 @@ DOCUMENT_KINDS = {
 
 def _pdf(ctx: Context, db: DbDep, account_id: int, kind: str, source_id: int) -> Response:
     try:
-        document, pdf = fetch_pdf(ctx, db, kind=kind, source_id=source_id, account_id=account_id)
+        document, pdf = fetch_pdf(
+            ctx, db, kind=kind, source_id=source_id, scope=Scope.account(account_id)
+        )
     except RendererMissing:
         raise HTTPException(503) from None
     return Response(
