@@ -24,7 +24,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, get_or_404, not_found
-from podpiska.invoicing.models import Invoice, Payment
+from podpiska.invoicing.models import Invoice
 from podpiska.payments.common import OPEN, RECHECK, lock_invoice_account, open_attempt
 from podpiska.payments.methods import consent_text
 from podpiska.payments.models import PaymentAttempt, PaymentMethod
@@ -344,16 +344,6 @@ def refresh_invoice_payment(
             .limit(1)
         ).first()
         return InvoicePayment(invoice, latest)
-
-
-def invoice_payments(session: Session, invoice_id: int) -> tuple[Invoice, list[Payment]]:
-    """An invoice and the money received for it, oldest first."""
-    with session.begin():
-        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
-        found = session.scalars(
-            select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.id)
-        )
-        return invoice, list(found)
 
 
 def get_attempt(session: Session, attempt_id: int) -> PaymentAttempt:

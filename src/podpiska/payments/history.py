@@ -30,17 +30,18 @@ def account_invoices(session: Session, *, account_id: int, limit: int = 100) -> 
         )
 
 
-def invoice_payments(session: Session, *, invoice_id: int) -> list[Payment]:
-    """What has gone towards one invoice (payments, the account's credit used), oldest first."""
+def invoice_payments(session: Session, *, invoice_id: int) -> tuple[Invoice, list[Payment]]:
+    """An invoice and what has gone towards it (payments, the account's credit used), oldest
+    first (`not_found` for no such invoice)."""
     with session.begin():
         read_only(session)
-        return list(
-            session.scalars(
-                select(Payment)
-                .where(Payment.invoice_id == invoice_id, Payment.status == "succeeded")
-                .order_by(Payment.id)
-            )
+        invoice = get_or_404(session, Invoice, invoice_id, "invoice")
+        found = session.scalars(
+            select(Payment)
+            .where(Payment.invoice_id == invoice_id, Payment.status == "succeeded")
+            .order_by(Payment.id)
         )
+        return invoice, list(found)
 
 
 def account_payments(session: Session, *, account_id: int, limit: int = 100) -> list[Payment]:

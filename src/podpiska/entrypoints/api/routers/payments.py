@@ -17,7 +17,7 @@ from podpiska.entrypoints.api.schemas.payments import PaymentOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import amount
 from podpiska.payments.checkout import get_attempt, start_checkout
-from podpiska.payments.checkout import invoice_payments as received_for_invoice
+from podpiska.payments.history import invoice_payments as received_for_invoice
 from podpiska.payments.methods import consent_text, list_methods, remove_method
 from podpiska.payments.reconciliation import handle_notification
 from podpiska.ports import METHOD_TYPES, PaymentGateway
@@ -135,7 +135,7 @@ def checkout(
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut])
 def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The money received for an invoice (card, wallet, SBP, bank transfer, manual)."""
-    found, received = received_for_invoice(db, invoice_id)
+    found, received = received_for_invoice(db, invoice_id=invoice_id)
     if not who.may_see(found.account_id):
         raise not_found("invoice", invoice_id)
     return [PaymentOut.of(p) for p in received]

@@ -139,7 +139,7 @@ def _pay_page(
             "lines": lines,
             "due": invoice.total - invoice.amount_paid,
             # between the total and what is left to pay: the credit used, earlier payments
-            "paid": account_views.invoice_payments(db, invoice_id=invoice.id),
+            "paid": account_views.invoice_payments(db, invoice_id=invoice.id)[1],
             "methods": methods,
             "cards_only": all(m.type == "bank_card" for m in methods),
             "options": gateway_options(ctx.ports.gateway),
