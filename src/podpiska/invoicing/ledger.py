@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.domain.money import ZERO
-from podpiska.core.records import audit, get_or_404
-from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry, Payment
+from podpiska.core.records import get_or_404
+from podpiska.invoicing.models import CreditEntry, JournalEntry
 
 RECEIVABLE = "receivable"
 DEFERRED = "deferred_revenue"
@@ -92,59 +92,6 @@ def account_credit(session: Session, account_id: int) -> Decimal:
     with session.begin():
         get_or_404(session, Account, account_id, "account")
         return credit_balance(session, account_id)
-
-
-def apply_credit(session: Session, invoice: Invoice, *, actor: str, at: datetime) -> Decimal:
-    """Use the account's credit on a just-issued invoice, up to what is due; returns the
-    amount used (recorded as a payment of method `credit`). In the caller's transaction."""
-    available = credit_balance(session, invoice.account_id)
-    due = invoice.total - invoice.amount_paid
-    used = min(available, due)
-    if used <= ZERO:
-        return ZERO
-    session.add(
-        CreditEntry(
-            account_id=invoice.account_id,
-            amount=-used,
-            reason=f"used on invoice {invoice.number}",
-            invoice_id=invoice.id,
-            created_at=at,
-            actor=actor,
-        )
-    )
-    payment = Payment(
-        invoice_id=invoice.id,
-        account_id=invoice.account_id,
-        method="credit",
-        amount=used,
-        status="succeeded",
-        external_id=None,
-        received_on=invoice.issued_on or at.date(),
-        created_at=at,
-    )
-    session.add(payment)
-    invoice.amount_paid = invoice.amount_paid + used
-    post(
-        session,
-        account_id=invoice.account_id,
-        debit=CREDIT,
-        credit=RECEIVABLE,
-        amount=used,
-        kind="credit_use",
-        document=f"invoice:{invoice.id}",
-        at=at,
-    )
-    audit(
-        session,
-        actor=actor,
-        action="credit.used",
-        object_type="invoice",
-        object_id=invoice.id,
-        account_id=invoice.account_id,
-        at=at,
-        after={"amount": str(used), "invoice": invoice.number},
-    )
-    return used
 
 
 def grant_credit(

@@ -156,10 +156,9 @@ class NumberSequence(Base):
 
 class Payment(Base):
     """Money applied to an invoice (like Kill Bill's invoice payments): a card, wallet, bank
-    or hand-registered payment recorded by the one payment writer
-    (`subscriptions.settlement`), or the account's credit used on it
-    (`invoicing.ledger.apply_credit`, method `credit`). The gateway's side (attempts, saved
-    methods, refunds) is the payments area's."""
+    or hand-registered payment, or the account's credit used on it (method `credit`), all
+    recorded by the one payment writer (`subscriptions.settlement.PaymentRows`). The
+    gateway's side (attempts, saved methods, refunds) is the payments area's."""
 
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("method", "external_id"),)

@@ -42,7 +42,7 @@ from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
 from podpiska.core.models import AuditEntry, OutboxEvent
 from podpiska.core.records import get_or_404
-from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE, apply_credit
+from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE, credit_balance
 from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry, Payment
 from podpiska.ports import Clock
 from podpiska.subscriptions.change_apply import apply_paid_change
@@ -579,9 +579,57 @@ def use_credit(
     now: datetime,
     actor: str,
 ) -> None:
-    """The account's credit goes to a just-issued invoice first (in its transaction)."""
-    if apply_credit(session, invoice, actor=actor, at=now) > ZERO:
-        settle(session, invoice, subscription, today=today, now=now, actor=actor)
+    """The account's credit goes to a just-issued invoice first, up to what is due (in its
+    transaction): a payment of method `credit`, written as every payment is."""
+    used = min(credit_balance(session, invoice.account_id), invoice.total - invoice.amount_paid)
+    if used <= ZERO:
+        return
+    writes = PaymentRows(session)
+    writes.payment(
+        {
+            "id": None,
+            "invoice_id": invoice.id,
+            "account_id": invoice.account_id,
+            "method": "credit",
+            "amount": used,
+            "status": "succeeded",
+            "external_id": None,
+            "received_on": invoice.issued_on or now.date(),
+            "created_at": now,
+        }
+    )
+    writes.credits.append(
+        {
+            "account_id": invoice.account_id,
+            "amount": -used,
+            "reason": f"used on invoice {invoice.number}",
+            "change_id": None,
+            "invoice_id": invoice.id,
+            "created_at": now,
+            "actor": actor,
+        }
+    )
+    invoice.amount_paid = invoice.amount_paid + used
+    writes.post(
+        account_id=invoice.account_id,
+        debit=CREDIT,
+        credit=RECEIVABLE,
+        amount=used,
+        kind="credit_use",
+        document=f"invoice:{invoice.id}",
+        at=now,
+    )
+    writes.audit(
+        actor=actor,
+        action="credit.used",
+        object_type="invoice",
+        object_id=invoice.id,
+        account_id=invoice.account_id,
+        at=now,
+        after={"amount": str(used), "invoice": invoice.number},
+    )
+    _settle(writes, invoice, subscription, today=today, now=now, actor=actor)
+    writes.write(session)
 
 
 def _apply_paid(
