@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from podpiska.core.domain.requisites import USN_VAT_NOTE
+from podpiska.core.requisites import (
+    MAX_ADDRESS,
+    inn_problem,
+    kpp_problem,
+    line_problem,
+    ogrn_problem,
+)
 
 _PROJECT = Path(__file__).resolve().parents[2]
 
@@ -83,13 +93,31 @@ class Settings(BaseSettings):
     vendor_name: str = "ООО «Подписка»"
     vendor_inn: str = "7707083893"
     vendor_kpp: str = "773601001"
+    # The legal address (юридический адрес, as in the ЕГРЮЛ/ЕГРИП); the name is kept from
+    # before the postal address existed. `vendor_legal_address` reads it.
     vendor_address: str = "117312, г. Москва, ул. Вавилова, д. 19"
+    # The postal address (почтовый адрес); empty: the legal address.
+    vendor_postal_address: str = ""
+    # ОГРН (13 digits, an organisation) or ОГРНИП (15, an individual entrepreneur), checked
+    # against the INN. Empty: not set (the УПД of issue 16 will need it).
+    vendor_ogrn: str = ""
+    # osno: the general system, VAT on sales; usn: the simplified one, no VAT (the
+    # documents say USN_VAT_NOTE instead).
+    vendor_tax_system: Literal["osno", "usn"] = "osno"
     vendor_bank: str = "ПАО Сбербанк"
     vendor_bik: str = "044525225"
     vendor_correspondent_account: str = "30101810400000000225"
     vendor_account: str = "40702810938000000001"
     vendor_director: str = "Иванов И. И."
+    vendor_director_position: str = "Генеральный директор"
     vendor_accountant: str = "Петрова А. С."
+    vendor_accountant_position: str = "Главный бухгалтер"
+    # Signing by proxy (по доверенности): the person, their position and the power of
+    # attorney's number and date, all four or none. Set: this person signs for the director.
+    vendor_proxy_signer: str = ""
+    vendor_proxy_position: str = ""
+    vendor_proxy_number: str = ""
+    vendor_proxy_date: date | None = None
     # The Ed25519 private key (PEM) that signs the license files of on-premise accounts
     # (docs/licenses.md). Created by `podpiska init` or `podpiska license keygen`; in
     # production it is never created on the fly: a missing key is an error.
@@ -99,6 +127,33 @@ class Settings(BaseSettings):
     def _public_url_follows_the_server(self) -> Settings:
         if not self.public_url:
             self.public_url = served_url(self.host, self.port)
+        return self
+
+    @property
+    def vendor_legal_address(self) -> str:
+        return self.vendor_address
+
+    @property
+    def vendor_mailing_address(self) -> str:
+        """The postal address, or the legal one when none is set."""
+        return self.vendor_postal_address or self.vendor_address
+
+    @property
+    def vendor_vat_note(self) -> str | None:
+        """What the documents say instead of VAT for a simplified-system vendor, else None."""
+        return USN_VAT_NOTE if self.vendor_tax_system == "usn" else None
+
+    @property
+    def vendor_signs_by_proxy(self) -> bool:
+        return bool(self.vendor_proxy_signer)
+
+    @model_validator(mode="after")
+    def _vendor_requisites(self) -> Settings:
+        for name in ("vendor_inn", "vendor_kpp", "vendor_ogrn"):
+            setattr(self, name, getattr(self, name).strip().upper())
+        problem = vendor_requisites_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
     @model_validator(mode="after")
@@ -129,6 +184,53 @@ class Settings(BaseSettings):
                 "when PODPISKA_GATEWAY=yookassa"
             )
         return self
+
+
+# The vendor's requisites as one-line texts and their longest length.
+_VENDOR_LINES = {
+    "vendor_name": 300,
+    "vendor_address": MAX_ADDRESS,
+    "vendor_postal_address": MAX_ADDRESS,
+    "vendor_director": 200,
+    "vendor_director_position": 200,
+    "vendor_accountant": 200,
+    "vendor_accountant_position": 200,
+    "vendor_proxy_signer": 200,
+    "vendor_proxy_position": 200,
+    "vendor_proxy_number": 100,
+}
+_PROXY = ("vendor_proxy_signer", "vendor_proxy_position", "vendor_proxy_number")
+
+
+def vendor_requisites_problem(settings: Settings) -> str | None:
+    """What is wrong with the vendor's requisites, naming the variable, or None."""
+    for name, limit in _VENDOR_LINES.items():
+        problem = line_problem(getattr(settings, name), limit)
+        if problem:
+            return f"{_variable(name)}: {problem.en}"
+    inn = settings.vendor_inn.strip() or None
+    checks = (
+        ("vendor_inn", inn and inn_problem(inn)),
+        ("vendor_kpp", settings.vendor_kpp and kpp_problem(settings.vendor_kpp, inn)),
+        ("vendor_ogrn", settings.vendor_ogrn and ogrn_problem(settings.vendor_ogrn, inn)),
+    )
+    for name, found in checks:
+        if found:
+            return f"{_variable(name)}={getattr(settings, name)!r}: {found.en}"
+    given = [name for name in _PROXY if getattr(settings, name).strip()]
+    if settings.vendor_proxy_date is not None:
+        given.append("vendor_proxy_date")
+    if given and len(given) != len(_PROXY) + 1:
+        missing = [n for n in (*_PROXY, "vendor_proxy_date") if n not in given]
+        return (
+            f"signing by proxy needs the person, the position, the number and the date: "
+            f"{', '.join(_variable(n) for n in missing)} not set"
+        )
+    return None
+
+
+def _variable(name: str) -> str:
+    return f"PODPISKA_{name.upper()}"
 
 
 def secret_weakness(secret: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,15 +16,24 @@ from podpiska.accounts.models import Account, AccountUser
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import TestClock
 from podpiska.core.records import audit, get_or_404, snapshot
+from podpiska.core.requisites import (
+    MAX_ADDRESS,
+    Problem,
+    inn_problem,
+    kpp_problem,
+    line_problem,
+    ogrn_problem,
+)
 from podpiska.ports import Clock
 
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
 LANGUAGES = ("ru", "en")  # of the e-mails to the account's people
-# ASCII digits only (Python's \d takes full-width and other scripts' digits too).
-_KPP = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$", re.ASCII)
 _NOT_DIGITS = re.compile(r"[^0-9]")
 MAX_NAME = 200
+MAX_STATE_CONTRACT_ID = 255
+# What `set_account_requisites` changes (the ИНН stays: another ИНН is another buyer).
+REQUISITES = ("kpp", "legal_address", "ogrn", "state_contract_id")
 # Not in a name: NUL (PostgreSQL refuses it), other control characters, lone surrogates.
 _NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -62,16 +72,16 @@ def _phone(value: str | None) -> str | None:
     return "+" + digits
 
 
+def _problem(field: str, problem: Problem | None) -> None:
+    if problem is not None:
+        raise invalid_field(field, problem.ru, problem.en)
+
+
 def _inn(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if not value.isascii() or not ru_inn.is_valid(value):
-        raise invalid_field(
-            "inn",
-            "ИНН должен содержать 10 или 12 цифр с верной контрольной суммой",
-            "an INN has 10 or 12 digits with a valid checksum",
-        )
+    _problem("inn", inn_problem(value))
     return ru_inn.compact(value)
 
 
@@ -79,18 +89,24 @@ def _kpp(value: str | None, inn: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip().upper()
-    if not _KPP.match(value):
-        raise invalid_field(
-            "kpp",
-            "КПП — 9 знаков: 4 цифры, 2 цифры или буквы, 3 цифры",
-            "a KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits",
-        )
-    if inn is None or len(inn) != 10:
-        raise invalid_field(
-            "kpp",
-            "КПП бывает только у организаций (ИНН из 10 цифр)",
-            "only organisations (a 10-digit INN) have a KPP",
-        )
+    _problem("kpp", kpp_problem(value, inn))
+    return value
+
+
+def _ogrn(value: str | None, inn: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    _problem("ogrn", ogrn_problem(value, inn))
+    return value
+
+
+def _line(field: str, value: str | None, limit: int) -> str | None:
+    """An optional one-line text (an address, an id): stripped, empty is None."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    _problem(field, line_problem(value, limit))
     return value
 
 
@@ -123,6 +139,9 @@ def open_account(
     admin_phone: str | None = None,
     inn: str | None = None,
     kpp: str | None = None,
+    legal_address: str | None = None,
+    ogrn: str | None = None,
+    state_contract_id: str | None = None,
     timezone: str = "Europe/Moscow",
     language: str = "ru",
     test_clock_id: int | None = None,
@@ -130,7 +149,8 @@ def open_account(
     clock: Clock,
 ) -> Account:
     """A new account with its administrator as its first user. `language` (ru, en) is the
-    language of the e-mails to the account's people."""
+    language of the e-mails to the account's people; the buyer's requisites (ИНН, КПП, legal
+    address, ОГРН/ОГРНИП, state contract id) are optional and checked."""
     if not name or not name.strip():
         raise invalid_field("name", "название не может быть пустым", "the name must not be empty")
     if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
@@ -154,6 +174,9 @@ def open_account(
         admin_phone=_phone(admin_phone),
         inn=clean_inn,
         kpp=_kpp(kpp, clean_inn),
+        legal_address=_line("legal_address", legal_address, MAX_ADDRESS),
+        ogrn=_ogrn(ogrn, clean_inn),
+        state_contract_id=_line("state_contract_id", state_contract_id, MAX_STATE_CONTRACT_ID),
         timezone=_timezone(timezone),
         language=_language(language),
         test_clock_id=test_clock_id,
@@ -183,7 +206,15 @@ def open_account(
             account_id=account.id,
             at=clock.now(),
             after=snapshot(
-                account, "name", "edition", "admin_email", "inn", "kpp", "timezone", "language"
+                account,
+                "name",
+                "edition",
+                "admin_email",
+                "inn",
+                "kpp",
+                *REQUISITES[1:],
+                "timezone",
+                "language",
             ),
         )
     return account
@@ -213,6 +244,69 @@ def set_account_language(
             after=snapshot(account, "language"),
         )
     return account
+
+
+def change_account(
+    session: Session,
+    *,
+    account_id: int,
+    language: str | None = None,
+    requisites: Mapping[str, str | None] | None = None,
+    actor: str,
+    clock: Clock,
+) -> Account:
+    """Change, in one transaction, what is given: the language of the e-mails (ru, en) and
+    the buyer's requisites in `requisites` (keys of REQUISITES; None or an empty text
+    clears one), checked as when the account is opened: the КПП and the ОГРН against the
+    account's ИНН. All or nothing; documents issued before keep what they printed."""
+    requisites = requisites or {}
+    unknown = sorted(set(requisites) - set(REQUISITES))
+    if unknown:
+        raise ValueError(f"not a requisite: {', '.join(unknown)}")
+    clean_language = None if language is None else _language(language)
+    with session.begin():
+        account = get_or_404(session, Account, account_id, "account", lock=True)
+        clean = {
+            "kpp": lambda v: _kpp(v, account.inn),
+            "ogrn": lambda v: _ogrn(v, account.inn),
+            "legal_address": lambda v: _line("legal_address", v, MAX_ADDRESS),
+            "state_contract_id": lambda v: _line("state_contract_id", v, MAX_STATE_CONTRACT_ID),
+        }
+        new: dict[str, str | None] = {
+            name: clean[name](value) for name, value in requisites.items()
+        }
+        if clean_language is not None:
+            _set(session, account, {"language": clean_language}, "language", actor, clock)
+        _set(session, account, new, "requisites", actor, clock)
+    return account
+
+
+def _set(
+    session: Session,
+    account: Account,
+    new: Mapping[str, str | None],
+    what: str,
+    actor: str,
+    clock: Clock,
+) -> None:
+    """Write the values that differ, audited as `account.<what>_changed`."""
+    changed = [name for name, value in new.items() if getattr(account, name) != value]
+    if not changed:
+        return
+    before = snapshot(account, *changed)
+    for name in changed:
+        setattr(account, name, new[name])
+    audit(
+        session,
+        actor=actor,
+        action=f"account.{what}_changed",
+        object_type="account",
+        object_id=account.id,
+        account_id=account.id,
+        at=clock.now(),
+        before=before,
+        after=snapshot(account, *changed),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,11 @@ class Account(Base):
     admin_phone: Mapped[str | None] = mapped_column(String(40))
     inn: Mapped[str | None] = mapped_column(String(12))
     kpp: Mapped[str | None] = mapped_column(String(9))
+    # The buyer's requisites for the closing documents (the УПД of issue 16): the legal
+    # address, the ОГРН/ОГРНИП, the state contract's id (идентификатор госконтракта).
+    legal_address: Mapped[str | None] = mapped_column(String(500))
+    ogrn: Mapped[str | None] = mapped_column(String(15))
+    state_contract_id: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64))
     # The language of the e-mails to the account's people: ru | en.
     language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")

@@ -44,6 +44,9 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
         admin_phone=body.admin_phone,
         inn=body.inn,
         kpp=body.kpp,
+        legal_address=body.legal_address,
+        ogrn=body.ogrn,
+        state_contract_id=body.state_contract_id,
         timezone=body.timezone,
         language=body.language,
         test_clock_id=body.test_clock_id,
@@ -65,12 +68,21 @@ def get_account(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
 def change_account(
     account_id: Id, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
-    """Change what is given: `language` (ru, en) of the e-mails to the account. Vendor keys
-    and the account's own key."""
+    """Change what is given: `language` (ru, en) of the e-mails to the account; the buyer's
+    requisites `kpp`, `legal_address`, `ogrn`, `state_contract_id` (`null` clears one; the
+    ИНН does not change). Vendor keys and the account's own key."""
     guard_account(who, account_id)
-    if body.language is not None:
-        accounts.set_account_language(
-            db, account_id=account_id, language=body.language, actor=who.actor, clock=ctx.clock
+    requisites = {
+        name: getattr(body, name) for name in accounts.REQUISITES if name in body.model_fields_set
+    }
+    if requisites or body.language is not None:
+        accounts.change_account(
+            db,
+            account_id=account_id,
+            language=body.language,
+            requisites=requisites,
+            actor=who.actor,
+            clock=ctx.clock,
         )
     view = accounts.get_account(db, account_id)
     return AccountOut.of(view.account, view.active_users, view.blocked_users)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from podpiska.accounts.models import Account, AccountUser
-from podpiska.entrypoints.api.schemas.common import BodyId, Code, In, Name
+from podpiska.entrypoints.api.schemas.common import BodyId, Code, In, Line, Name
 
 
 class AccountIn(In):
@@ -17,14 +17,35 @@ class AccountIn(In):
     admin_phone: Code | None = None
     inn: Code | None = Field(None, description="ИНН: 10 or 12 digits with a valid checksum")
     kpp: Code | None = Field(None, description="КПП of an organisation: 9 characters")
+    legal_address: Line | None = Field(
+        None, description="Legal address (юридический адрес), up to 500 characters"
+    )
+    ogrn: Code | None = Field(
+        None,
+        description="ОГРН (13 digits, with a 10-digit ИНН) or ОГРНИП (15 digits, with a "
+        "12-digit ИНН), with a valid check digit",
+    )
+    state_contract_id: Code | None = Field(
+        None,
+        description="State contract id (идентификатор государственного контракта), "
+        "up to 255 characters",
+    )
     timezone: Code = "Europe/Moscow"
     language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
 
 
 class AccountPatch(In):
+    """Only the fields given change; `null` (or "") clears a requisite."""
+
     language: Code | None = Field(
         None, description="Language of the e-mails to the account: ru or en"
+    )
+    kpp: Code | None = Field(None, description="КПП of an organisation: 9 characters")
+    legal_address: Line | None = Field(None, description="Legal address, up to 500 characters")
+    ogrn: Code | None = Field(None, description="ОГРН (13 digits) or ОГРНИП (15 digits)")
+    state_contract_id: Code | None = Field(
+        None, description="State contract id, up to 255 characters"
     )
 
 
@@ -52,6 +73,9 @@ class AccountOut(BaseModel):
     admin_phone: str | None
     inn: str | None
     kpp: str | None
+    legal_address: str | None
+    ogrn: str | None
+    state_contract_id: str | None
     timezone: str
     language: str
     test_clock_id: int | None
@@ -69,6 +93,9 @@ class AccountOut(BaseModel):
             admin_phone=account.admin_phone,
             inn=account.inn,
             kpp=account.kpp,
+            legal_address=account.legal_address,
+            ogrn=account.ogrn,
+            state_contract_id=account.state_contract_id,
             timezone=account.timezone,
             language=account.language,
             test_clock_id=account.test_clock_id,

@@ -1,0 +1,47 @@
+"""The rules of a party's Russian requisites that need no library: the ОГРН/ОГРНИП check
+digit, the КПП's shape, the tax systems and what a simplified-system seller writes instead of
+VAT. `core/requisites.py` checks a whole party (the vendor's settings, a buyer's account)
+with them and with python-stdnum's ИНН.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ОГРН of an organisation: 13 digits; ОГРНИП of an individual entrepreneur: 15 digits.
+OGRN_LENGTH = 13
+OGRNIP_LENGTH = 15
+# ИНН of an organisation: 10 digits (it has a КПП and an ОГРН); of a person: 12 digits (an
+# individual entrepreneur has an ОГРНИП, no КПП).
+ORGANISATION_INN_LENGTH = 10
+PERSON_INN_LENGTH = 12
+
+# КПП: 4 digits (the tax office), 2 digits or capital Latin letters (the reason), 3 digits.
+# ASCII digits only (Python's \d takes full-width and other scripts' digits too).
+KPP = re.compile(r"^[0-9]{4}[0-9A-Z]{2}[0-9]{3}$", re.ASCII)
+_DIGITS = re.compile(r"^[0-9]+$", re.ASCII)
+
+# The vendor's tax system: `osno` (общая: VAT on its sales) or `usn` (упрощённая: no VAT).
+TAX_SYSTEMS = ("osno", "usn")
+# What a simplified-system seller's documents say where the VAT would be (п. 2 ст. 346.11
+# НК РФ: a simplified-system payer is not a VAT payer).
+USN_VAT_NOTE = "НДС не облагается в связи с применением упрощённой системы налогообложения"
+
+
+def ogrn_check_digit(number: str) -> str:
+    """The last digit of an ОГРН (13 digits) or ОГРНИП (15 digits) from the ones before it:
+    the remainder of the number they form divided by 11 (ОГРН) or 13 (ОГРНИП), its last
+    digit when the remainder has two (the ФНС's rule; python-stdnum 2.2 answers "10" for
+    an ОГРНИП whose remainder is 10, so it refuses such a valid number)."""
+    if len(number) not in (OGRN_LENGTH, OGRNIP_LENGTH) or not _DIGITS.match(number):
+        raise ValueError(f"not 13 or 15 ASCII digits: {number!r}")
+    divisor = 11 if len(number) == OGRN_LENGTH else 13
+    return str(int(number[:-1]) % divisor % 10)
+
+
+def is_ogrn(number: str) -> bool:
+    """13 digits of an ОГРН or 15 of an ОГРНИП (ASCII, not starting with 0) whose last
+    digit is the check digit."""
+    if len(number) not in (OGRN_LENGTH, OGRNIP_LENGTH) or not _DIGITS.match(number):
+        return False
+    return number[0] != "0" and number[-1] == ogrn_check_digit(number)
