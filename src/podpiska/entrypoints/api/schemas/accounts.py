@@ -25,7 +25,7 @@ class AccountIn(In):
         description="ОГРН (13 digits, with a 10-digit ИНН) or ОГРНИП (15 digits, with a "
         "12-digit ИНН), with a valid check digit",
     )
-    state_contract_id: Code | None = Field(
+    state_contract_id: Line | None = Field(
         None,
         description="State contract id (идентификатор государственного контракта), "
         "up to 255 characters",
@@ -44,7 +44,7 @@ class AccountPatch(In):
     kpp: Code | None = Field(None, description="КПП of an organisation: 9 characters")
     legal_address: Line | None = Field(None, description="Legal address, up to 500 characters")
     ogrn: Code | None = Field(None, description="ОГРН (13 digits) or ОГРНИП (15 digits)")
-    state_contract_id: Code | None = Field(
+    state_contract_id: Line | None = Field(
         None, description="State contract id, up to 255 characters"
     )
 

@@ -1,0 +1,70 @@
+"""The ОГРН/ОГРНИП check digit (core.domain.requisites) by the ФНС's rule, against known
+numbers and python-stdnum, and property tests over every prefix."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.ru import ogrn as stdnum_ogrn
+
+from podpiska.core.domain.requisites import is_ogrn, ogrn_check_digit
+
+KNOWN = [
+    "1027700132195",  # ПАО Сбербанк
+    "1022200525819",  # python-stdnum's example
+    "385768585948949",  # python-stdnum's example of an ОГРНИП
+]
+
+
+@pytest.mark.parametrize("number", KNOWN)
+def test_known_numbers_are_valid(number: str) -> None:
+    assert is_ogrn(number)
+    assert ogrn_check_digit(number) == number[-1]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1027700132196",  # wrong check digit
+        "0027700132195",  # starts with 0
+        "102770013219",  # 12 digits
+        "10277001321955",  # 14 digits
+        "１０２７７００１３２１９５",  # full-width digits
+        "10277OO132195",  # letters
+        "",
+    ],
+)
+def test_malformed_numbers_are_not(number: str) -> None:
+    assert not is_ogrn(number)
+
+
+prefixes = st.one_of(
+    st.from_regex(r"\A[1-9][0-9]{11}\Z", fullmatch=True),
+    st.from_regex(r"\A[1-9][0-9]{13}\Z", fullmatch=True),
+)
+
+
+@given(prefixes)
+def test_a_prefix_with_its_check_digit_is_valid_and_with_any_other_is_not(prefix: str) -> None:
+    digit = ogrn_check_digit(prefix + "0")
+    assert is_ogrn(prefix + digit)
+    for other in "0123456789":
+        if other != digit:
+            assert not is_ogrn(prefix + other)
+
+
+@given(prefixes)
+def test_agrees_with_python_stdnum_except_the_remainder_ten_of_an_ogrnip(prefix: str) -> None:
+    number = prefix + ogrn_check_digit(prefix + "0")
+    remainder_ten = len(number) == 15 and int(prefix) % 13 == 10
+    if number[0] in ("3", "4") or len(number) == 13:
+        assert stdnum_ogrn.is_valid(number) is not remainder_ten
+
+
+def test_an_ogrnip_whose_remainder_is_ten_ends_in_zero() -> None:
+    """The check digit is the remainder's last digit: 10 → 0 (python-stdnum 2.2 refuses)."""
+    prefix = next(str(n) for n in range(30_000_000_000_000, 30_000_000_000_100) if n % 13 == 10)
+    assert ogrn_check_digit(prefix + "0") == "0"
+    assert is_ogrn(prefix + "0")
+    assert not stdnum_ogrn.is_valid(prefix + "0")
