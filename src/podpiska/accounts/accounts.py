@@ -225,25 +225,9 @@ def set_account_language(
 ) -> Account:
     """Change the language of the e-mails to the account's people (ru, en): the e-mails
     built after the change are in the new language."""
-    clean = _language(language)
-    with session.begin():
-        account = get_or_404(session, Account, account_id, "account", lock=True)
-        if account.language == clean:
-            return account
-        before = snapshot(account, "language")
-        account.language = clean
-        audit(
-            session,
-            actor=actor,
-            action="account.language_changed",
-            object_type="account",
-            object_id=account.id,
-            account_id=account.id,
-            at=clock.now(),
-            before=before,
-            after=snapshot(account, "language"),
-        )
-    return account
+    return change_account(
+        session, account_id=account_id, language=language, actor=actor, clock=clock
+    )
 
 
 def change_account(
