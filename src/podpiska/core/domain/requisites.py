@@ -31,8 +31,8 @@ USN_VAT_NOTE = "НДС не облагается в связи с примене
 def ogrn_check_digit(number: str) -> str:
     """The last digit of an ОГРН (13 digits) or ОГРНИП (15 digits) from the ones before it:
     the remainder of the number they form divided by 11 (ОГРН) or 13 (ОГРНИП), its last
-    digit when the remainder has two (the ФНС's rule; python-stdnum 2.2 answers "10" for
-    an ОГРНИП whose remainder is 10, so it refuses such a valid number)."""
+    digit when the remainder has two (the ФНС's rule; python-stdnum 2.2 answers "10", "11"
+    or "12" for an ОГРНИП whose remainder has two digits, so it refuses such valid numbers)."""
     if len(number) not in (OGRN_LENGTH, OGRNIP_LENGTH) or not _DIGITS.match(number):
         raise ValueError(f"not 13 or 15 ASCII digits: {number!r}")
     divisor = 11 if len(number) == OGRN_LENGTH else 13
