@@ -30,6 +30,10 @@ class Text:
         """Both templates filled with `values` (`str.format`)."""
         return Text(self.ru.format(**values), self.en.format(**values))
 
+    def __add__(self, other: Text) -> Text:
+        """The two texts one after the other, in both languages."""
+        return Text(self.ru + other.ru, self.en + other.en)
+
     def as_json(self) -> dict[str, str]:
         return {"ru": self.ru, "en": self.en}
 
