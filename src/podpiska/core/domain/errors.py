@@ -140,9 +140,9 @@ def _show_status(value: Any, lang: str) -> str:
 
 def _show(value: Any, lang: str) -> str:
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
+        return Text(value.strftime("%d.%m.%Y"), value.isoformat()).get(lang)
     if isinstance(value, list | tuple | frozenset | set):
-        return ", ".join(str(v) for v in value) or ("нет" if lang == "ru" else "none")
+        return ", ".join(str(v) for v in value) or Text("нет", "none").get(lang)
     if isinstance(value, dict) and {"ru", "en"} <= value.keys():
         return str(value[lang if lang in value else "en"])
     return str(value)
