@@ -59,22 +59,21 @@ class LifecycleProblem:
                 "subscription {subscription} (account {account}): its renewal invoice fell due "
                 "on {due} and was never issued",
             )
-        else:
+        else:  # renewal_late
+            assert self.issued_on is not None
             said = Text(
                 "подписка {subscription} (портал {account}): счёт {number} выставлен {when}, а "
                 "должен был {due}",
                 "subscription {subscription} (account {account}): renewal invoice {number} "
                 "issued on {when}, due on {due}",
             )
-        issued = self.issued_on
-        assert issued is not None or self.code in ("day_missing", "renewal_missing")
         return said.format(
             shard=self.shard,
             due=due,
             subscription=self.subscription_id,
             account=self.account_id,
             number=self.invoice_number,
-            when=issued and _day(issued, lang),
+            when=self.issued_on and _day(self.issued_on, lang),
         ).get(lang)
 
 
