@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
+from podpiska.core.domain.text import Text
 from podpiska.ports import DocumentData
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -145,13 +146,13 @@ def amount_in_words(amount: Decimal, currency: str = "RUB", lang: str = "ru") ->
 
 def format_date(day: date, lang: str = "ru") -> str:
     """`22.11.2026` in Russian, ISO `2026-11-22` in English."""
-    return day.strftime("%d.%m.%Y") if lang == "ru" else day.isoformat()
+    return Text(day.strftime("%d.%m.%Y"), day.isoformat()).get(lang)
 
 
 def format_quantity(value: Decimal, lang: str = "ru") -> str:
     """A quantity without trailing zeros: `1`, `12`, `1,5`."""
     text = f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value)}"
-    return text.replace(".", ",") if lang == "ru" else text
+    return Text(text.replace(".", ","), text).get(lang)
 
 
 @cache
@@ -248,9 +249,8 @@ def _vat_label(document: DocumentData, labels: Mapping[str, str], lang: str) -> 
         return labels["no_vat"]
     if not document.vat_rate:
         return labels["vat_included"]
-    if lang == "ru":
-        return f"{labels['vat_included']} {document.vat_rate.replace('.', ',')} %"
-    return f"{labels['vat_included']} {document.vat_rate}%"
+    rate = document.vat_rate
+    return f"{labels['vat_included']} " + Text(f"{rate.replace('.', ',')} %", f"{rate}%").get(lang)
 
 
 def _party_line(party: Any, labels: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from podpiska.catalog.domain.catalog import ACTIONS, CatalogVersion, Plan
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import format_money, format_percent
 from podpiska.core.domain.states import Status
+from podpiska.core.domain.text import Text
 
 # The feature an action needs (None: no feature, only the state and the limits decide).
 FEATURE_OF: dict[str, str | None] = {
@@ -35,26 +36,25 @@ FEATURE_OF: dict[str, str | None] = {
 }
 BILLING_ACTIONS = frozenset({"billing.read", "billing.pay"})
 
-ACTION_LABELS: dict[str, tuple[str, str]] = {  # ru labels are neuter: "… недоступно"
-    "crm.read": ("чтение данных CRM", "reading the CRM"),
-    "crm.create_deal": ("создание сделок", "creating deals"),
-    "crm.create_contact": ("создание контактов", "creating contacts"),
-    "crm.update": ("изменение данных CRM", "changing CRM data"),
-    "integrations.use": ("использование интеграций", "using integrations"),
-    "rest_api.call": ("обращение к REST API", "calling the REST API"),
-    "webhooks.use": ("использование вебхуков", "using webhooks"),
-    "apps.install": ("подключение приложений", "installing apps"),
-    "apps.use": ("использование приложений", "using apps"),
-    "users.add": ("добавление пользователей", "adding users"),
-    "disk.write": ("сохранение файлов на диск", "writing to the disk"),
-    "billing.read": ("чтение счетов", "reading billing"),
-    "billing.pay": ("внесение оплаты", "paying"),
+ACTION_LABELS: dict[str, Text] = {  # ru labels are neuter: "… недоступно"
+    "crm.read": Text("чтение данных CRM", "reading the CRM"),
+    "crm.create_deal": Text("создание сделок", "creating deals"),
+    "crm.create_contact": Text("создание контактов", "creating contacts"),
+    "crm.update": Text("изменение данных CRM", "changing CRM data"),
+    "integrations.use": Text("использование интеграций", "using integrations"),
+    "rest_api.call": Text("обращение к REST API", "calling the REST API"),
+    "webhooks.use": Text("использование вебхуков", "using webhooks"),
+    "apps.install": Text("подключение приложений", "installing apps"),
+    "apps.use": Text("использование приложений", "using apps"),
+    "users.add": Text("добавление пользователей", "adding users"),
+    "disk.write": Text("сохранение файлов на диск", "writing to the disk"),
+    "billing.read": Text("чтение счетов", "reading billing"),
+    "billing.pay": Text("внесение оплаты", "paying"),
 }
 
 
 def action_label(action: str, lang: str = "ru") -> str:
-    ru, en = ACTION_LABELS.get(action, (action, action))
-    return ru if lang == "ru" else en
+    return ACTION_LABELS.get(action, Text(action, action)).get(lang)
 
 
 # What the marketplace rule governs (catalog `marketplace`).
@@ -106,7 +106,7 @@ class Decision:
     details: dict[str, Any] = field(default_factory=dict)
 
     def message(self, lang: str = "ru") -> str:
-        return self.message_ru if lang == "ru" else self.message_en
+        return Text(self.message_ru, self.message_en).get(lang)
 
 
 def _d(day: date | None) -> str:
@@ -116,7 +116,7 @@ def _d(day: date | None) -> str:
 def check(state: LicenseState, action: str, app: AppAccess | None = None) -> Decision:
     if action not in ACTIONS:
         raise DomainError("unknown_action", action=action, allowed=list(ACTIONS))
-    label_ru, label_en = ACTION_LABELS[action]
+    label_ru, label_en = ACTION_LABELS[action].ru, ACTION_LABELS[action].en
     if action in BILLING_ACTIONS:
         return Decision(
             action,
@@ -302,7 +302,7 @@ def _outside_the_rule(state: LicenseState, action: str) -> tuple[str, str, str, 
     offer = state.version.add_ons.get(rule.offer)
     name_ru = offer.name.ru if offer else rule.offer
     name_en = offer.name.en if offer else rule.offer
-    label_ru, label_en = ACTION_LABELS[action]
+    label_ru, label_en = ACTION_LABELS[action].ru, ACTION_LABELS[action].en
     where_ru, where_en = EDITION_WORDS.get(
         state.edition, (f"в редакции {state.edition}", f"in the {state.edition} edition")
     )
@@ -320,7 +320,7 @@ def _before_the_rule(state: LicenseState, action: str) -> tuple[str, str, str, d
     offer = state.version.add_ons.get(rule.offer)
     name_ru = offer.name.ru if offer else rule.offer
     name_en = offer.name.en if offer else rule.offer
-    label_ru, label_en = ACTION_LABELS[action]
+    label_ru, label_en = ACTION_LABELS[action].ru, ACTION_LABELS[action].en
     starts = state.rule_from if state.rule_from != date.max else None
     ru = f"Разрешено: {label_ru} пока не требует подписки «{name_ru}»"
     en = f"Allowed: {label_en} does not need the {name_en} subscription"
@@ -380,7 +380,7 @@ def _marketplace_required(state: LicenseState, action: str, app: AppAccess | Non
     rule = state.version.marketplace
     assert rule is not None
     plan, offer = state.plan, state.version.add_ons.get(rule.offer)
-    label_ru, label_en = ACTION_LABELS[action]
+    label_ru, label_en = ACTION_LABELS[action].ru, ACTION_LABELS[action].en
     what_ru = f"приложение «{app.name}»" if app is not None else label_ru
     what_en = f"app {app.name}" if app is not None else label_en
     details: dict[str, Any] = {"add_on": rule.offer, "app": app.code if app else None}
@@ -418,7 +418,7 @@ def _marketplace_required(state: LicenseState, action: str, app: AppAccess | Non
 def _missing_feature(state: LicenseState, action: str, feature: str) -> Decision:
     assert state.plan is not None and state.version is not None
     plan, version = state.plan, state.version
-    label_ru, label_en = ACTION_LABELS[action]
+    label_ru, label_en = ACTION_LABELS[action].ru, ACTION_LABELS[action].en
     add_ons = [a for a in version.add_ons.values()
                if feature in a.features and plan.code in a.prices]  # fmt: skip
     plans = sorted(

@@ -13,24 +13,27 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.domain.money import CENT, allocate, format_amount, format_money
+from podpiska.core.domain.text import Text
 from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.invoices import invoice_lines
 from podpiska.invoicing.models import CreditNote, Document, Invoice, InvoiceLine
 from podpiska.ports import DocumentData, DocumentLine, Party
 
-_UNIT = {"service": {"ru": "усл.", "en": "svc"}, "users": {"ru": "чел.", "en": "users"}}
+_UNIT = {"service": Text("усл.", "svc"), "users": Text("чел.", "users")}
 _QUOTED_LINES = ("plan", "add_on", "extra_users")  # lines of a quote: priced per month
 
 
 def _day(value: date, lang: str) -> str:
-    return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
+    return Text(value.strftime("%d.%m.%Y"), value.isoformat()).get(lang)
 
 
 def _invoice_reference(invoice: Invoice, lang: str) -> str:
     day = invoice.issued_on or invoice.created_at.date()
-    if lang == "ru":
-        return f"Счёт на оплату № {invoice.number} от {_day(day, lang)}"
-    return f"Invoice No. {invoice.number} of {_day(day, lang)}"
+    return (
+        Text("Счёт на оплату № {number} от {day}", "Invoice No. {number} of {day}")
+        .format(number=invoice.number, day=_day(day, lang))
+        .get(lang)
+    )
 
 
 def _vat(invoice: Invoice, sign: int = 1) -> tuple[Decimal | None, str | None]:
@@ -41,36 +44,37 @@ def _vat(invoice: Invoice, sign: int = 1) -> tuple[Decimal | None, str | None]:
 
 def _purpose(invoice: Invoice, lang: str) -> str:
     vat_amount, vat_rate = _vat(invoice)
-    unit = ("руб." if lang == "ru" else "RUB") if invoice.currency == "RUB" else invoice.currency
+    unit = Text("руб.", "RUB").get(lang) if invoice.currency == "RUB" else invoice.currency
     day = _day(invoice.issued_on or invoice.created_at.date(), lang)
-    if lang == "ru":
-        text = f"Оплата по счёту № {invoice.number} от {day}"
-        if vat_amount is None:
-            return f"{text}, НДС не облагается"
-        rate = f" {vat_rate.replace('.', ',')} %" if vat_rate else ""
-        return f"{text}, в т.ч. НДС{rate} — {format_amount(vat_amount, lang)} {unit}"
-    text = f"Payment of invoice No. {invoice.number} of {day}"
+    text = Text("Оплата по счёту № {number} от {day}", "Payment of invoice No. {number} of {day}")
     if vat_amount is None:
-        return f"{text}, VAT exempt"
-    rate = f" {vat_rate}%" if vat_rate else ""
-    return f"{text}, incl. VAT{rate} {format_amount(vat_amount, lang)} {unit}"
+        said = text + Text(", НДС не облагается", ", VAT exempt")
+        return said.format(number=invoice.number, day=day).get(lang)
+    rate = Text(f" {vat_rate.replace('.', ',')} %", f" {vat_rate}%") if vat_rate else Text("", "")
+    said = text + Text(", в т.ч. НДС{rate} — {vat} {unit}", ", incl. VAT{rate} {vat} {unit}")
+    return said.format(
+        number=invoice.number,
+        day=day,
+        rate=rate.get(lang),
+        vat=format_amount(vat_amount, lang),
+        unit=unit,
+    ).get(lang)
 
 
 def _line(line: InvoiceLine, lang: str) -> DocumentLine:
     """An invoice line as the document shows it: quantity × price = amount, exactly. Users
     above the plan's are counted in persons when the amount divides to the kopeck."""
-    ru = lang == "ru"
     extras: list[str] = []
     quantity = 1
-    unit = _UNIT["service"][lang]
+    unit = _UNIT["service"].get(lang)
     if line.kind == "extra_users" and line.quantity > 1:
         if (line.amount / line.quantity).quantize(CENT) * line.quantity == line.amount:
             quantity = line.quantity
-            unit = _UNIT["users"][lang]
+            unit = _UNIT["users"].get(lang)
         else:
-            extras.append(f"{line.quantity} польз." if ru else f"{line.quantity} users")
+            extras.append(Text("{n} польз.", "{n} users").format(n=line.quantity).get(lang))
     if line.kind in _QUOTED_LINES and line.months:
-        extras.append(f"{line.months} мес." if ru else f"{line.months} mo.")
+        extras.append(Text("{n} мес.", "{n} mo.").format(n=line.months).get(lang))
     description = ", ".join([line.description, *extras])
     return DocumentLine(
         position=line.position,
@@ -95,7 +99,10 @@ def _act_lines(stored: list[InvoiceLine], currency: str, lang: str) -> tuple[Doc
     if credit == 0 or not services:
         return tuple(lines)
     shares = allocate(credit, [line.amount for line in services])
-    ru = lang == "ru"
+    less = Text(
+        ", за вычетом неиспользованного остатка {deducted}",
+        ", less the unused balance of {deducted}",
+    )
     result = []
     for position, (line, share) in enumerate(zip(services, shares, strict=True), 1):
         deducted = format_money(-share, currency, lang)
@@ -104,14 +111,9 @@ def _act_lines(stored: list[InvoiceLine], currency: str, lang: str) -> tuple[Doc
             replace(
                 line,
                 position=position,
-                description=line.description
-                + (
-                    f", за вычетом неиспользованного остатка {deducted}"
-                    if ru
-                    else f", less the unused balance of {deducted}"
-                ),
+                description=line.description + less.format(deducted=deducted).get(lang),
                 quantity=Decimal(1),
-                unit=_UNIT["service"][lang],
+                unit=_UNIT["service"].get(lang),
                 price=amount,
                 amount=amount,
             )
@@ -171,7 +173,7 @@ def document_data(
         invoice = session.get(Invoice, note.invoice_id)
         if invoice is None:
             raise ValueError(f"credit note {note.number}: invoice {note.invoice_id} is missing")
-        unit = _UNIT["service"][lang]
+        unit = _UNIT["service"].get(lang)
         lines = tuple(
             DocumentLine(
                 position=int(item["position"]),

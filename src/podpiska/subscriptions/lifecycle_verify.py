@@ -25,10 +25,15 @@ from sqlalchemy.orm import Session
 
 from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.store import catalog_in_force
+from podpiska.core.domain.text import Text
 from podpiska.core.models import AuditEntry
 from podpiska.core.records import SYSTEM_LIFECYCLE
 from podpiska.invoicing.models import Invoice
 from podpiska.subscriptions.models import LifecycleRun, Subscription
+
+
+def _day(day: date, lang: str) -> str:
+    return Text(day.strftime("%d.%m.%Y"), day.isoformat()).get(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +47,34 @@ class LifecycleProblem:
     issued_on: date | None = None
 
     def text(self, lang: str) -> str:
-        ru = lang == "ru"
-        due = self.day.strftime("%d.%m.%Y") if ru else self.day.isoformat()
+        due = _day(self.day, lang)
         if self.code == "day_missing":
-            return (
-                f"шард {self.shard}: день {due} не выполнен"
-                if ru
-                else f"shard {self.shard}: day {due} was never run"
+            said = Text(
+                "шард {shard}: день {due} не выполнен", "shard {shard}: day {due} was never run"
             )
-        if self.code == "renewal_missing":
-            return (
-                f"подписка {self.subscription_id} (портал {self.account_id}): счёт на "
-                f"продление должен был быть выставлен {due}, его нет"
-                if ru
-                else f"subscription {self.subscription_id} (account {self.account_id}): its "
-                f"renewal invoice fell due on {due} and was never issued"
+        elif self.code == "renewal_missing":
+            said = Text(
+                "подписка {subscription} (портал {account}): счёт на продление должен был быть "
+                "выставлен {due}, его нет",
+                "subscription {subscription} (account {account}): its renewal invoice fell due "
+                "on {due} and was never issued",
             )
-        issued = self.issued_on
-        assert issued is not None
-        when = issued.strftime("%d.%m.%Y") if ru else issued.isoformat()
-        return (
-            f"подписка {self.subscription_id} (портал {self.account_id}): счёт "
-            f"{self.invoice_number} выставлен {when}, а должен был {due}"
-            if ru
-            else f"subscription {self.subscription_id} (account {self.account_id}): renewal "
-            f"invoice {self.invoice_number} issued on {when}, due on {due}"
-        )
+        else:  # renewal_late
+            assert self.issued_on is not None
+            said = Text(
+                "подписка {subscription} (портал {account}): счёт {number} выставлен {when}, а "
+                "должен был {due}",
+                "subscription {subscription} (account {account}): renewal invoice {number} "
+                "issued on {when}, due on {due}",
+            )
+        return said.format(
+            shard=self.shard,
+            due=due,
+            subscription=self.subscription_id,
+            account=self.account_id,
+            number=self.invoice_number,
+            when=self.issued_on and _day(self.issued_on, lang),
+        ).get(lang)
 
 
 @dataclass

@@ -162,7 +162,7 @@ def test_on_premise_is_outside_the_rule(market: Env) -> None:
         answer = may(market, account, action, app)
         assert (answer["allowed"], answer["reason"]) == (True, "outside_marketplace_rule")
         assert answer["message"] == (
-            f"Разрешено: в коробочной версии {ACTION_LABELS[action][0]} не требует подписки "
+            f"Разрешено: в коробочной версии {ACTION_LABELS[action].ru} не требует подписки "
             "«Маркетплейс»."
         )
     installed = market.client.put(f"/api/v1/accounts/{account}/apps/delivery", headers=market.auth)

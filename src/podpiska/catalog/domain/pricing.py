@@ -23,7 +23,7 @@ from podpiska.core.domain.money import (
     format_percent,
     round_money,
 )
-from podpiska.core.domain.text import Text
+from podpiska.core.domain.text import Text, quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,18 @@ class Discount:
         return (HUNDRED - self.percent) / HUNDRED
 
 
+# A quote line's words; the explanations' factors (the changes' prorations use them too).
+_DESCRIPTIONS: dict[LineKind, Text] = {
+    LineKind.PLAN: Text("Тариф {name}", "Plan {name}"),
+    LineKind.EXTRA_USERS: Text(
+        "Пользователи сверх включённых в тариф {name}", "Users above those included in {name}"
+    ),
+    LineKind.ADD_ON: Text("Подписка {name}", "Add-on {name}"),
+}
+TIMES_USERS = Text("× {n} польз.", "× {n} users")
+TIMES_MONTHS = Text("× {n} мес.", "× {n} mo.")
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteLine:
     kind: LineKind
@@ -89,40 +101,25 @@ class QuoteLine:
         return (Decimal(1) - factor) * HUNDRED
 
     def description(self, lang: str = "ru") -> str:
-        name = self.name.get(lang)
-        if self.kind is LineKind.PLAN:
-            return f"Тариф «{name}»" if lang == "ru" else f"Plan “{name}”"
-        if self.kind is LineKind.EXTRA_USERS:
-            return (
-                f"Пользователи сверх включённых в тариф «{name}»"
-                if lang == "ru"
-                else f"Users above those included in “{name}”"
-            )
-        return f"Подписка «{name}»" if lang == "ru" else f"Add-on “{name}”"
+        return _DESCRIPTIONS[self.kind].format(name=quoted(self.name.get(lang), lang)).get(lang)
 
     def explain(self, currency: str, lang: str = "ru") -> str:
         """`3 990,00 ₽ × 12 мес. − 10 % за 12 мес. = 43 092,00 ₽`."""
-        ru = lang == "ru"
         parts = [format_money(self.unit_price, currency, lang)]
         if self.kind is LineKind.EXTRA_USERS:
-            parts.append(f"× {self.quantity} польз." if ru else f"× {self.quantity} users")
+            parts.append(TIMES_USERS.format(n=self.quantity).get(lang))
         elif self.quantity != 1:
             parts.append(f"× {self.quantity}")
-        parts.append(f"× {self.months} мес." if ru else f"× {self.months} mo.")
+        parts.append(TIMES_MONTHS.format(n=self.months).get(lang))
         for discount in self.discounts:
             percent = format_percent(discount.percent, lang)
             if discount.kind is DiscountKind.TERM:
-                parts.append(
-                    f"− {percent} за {self.months} мес."
-                    if ru
-                    else f"− {percent} for {self.months} months"
-                )
+                said = Text("− {percent} за {months} мес.", "− {percent} for {months} months")
             else:
-                parts.append(
-                    f"− {percent} по акции {discount.code}"
-                    if ru
-                    else f"− {percent} promotion {discount.code}"
-                )
+                said = Text("− {percent} по акции {code}", "− {percent} promotion {code}")
+            parts.append(
+                said.format(percent=percent, months=self.months, code=discount.code).get(lang)
+            )
         parts.append(f"= {format_money(self.amount, currency, lang)}")
         return " ".join(parts)
 

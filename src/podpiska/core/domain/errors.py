@@ -19,6 +19,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from podpiska.core.domain.text import Text
+
 
 class Kind(StrEnum):
     """What a refusal means, in business words (an entry point picks its answer by it)."""
@@ -100,32 +102,32 @@ class DomainError(Exception):
             k: _show_status(v, lang) if k == "status" else _show(v, lang)
             for k, v in self.details.items()
         }
-        return (texts.ru if lang == "ru" else texts.en).format(**values).strip()
+        return Text(texts.ru, texts.en).get(lang).format(**values).strip()
 
 
 # The states a message names (`details.status` keeps the code): subscriptions, invoices,
 # changes, bank statement payments. A state not here is shown as it is.
-_STATUS_WORDS: dict[str, tuple[str, str]] = {
-    "pending": ("ожидает оплаты", "awaiting payment"),
-    "active": ("действует", "active"),
-    "grace": ("льготный период, только чтение", "grace period, read-only"),
-    "suspended": ("приостановлена", "suspended"),
-    "cancelled": ("отменена", "cancelled"),
-    "expired": ("срок истёк", "expired"),
-    "draft": ("черновик", "draft"),
-    "issued": ("выставлен, ждёт оплаты", "issued, awaiting payment"),
-    "paid": ("оплачен", "paid"),
-    "void": ("аннулирован", "void"),
-    "stale": ("устарел", "out of date"),
-    "partially paid": ("частично оплачен", "partially paid"),
-    "applied": ("применено", "applied"),
-    "scheduled": ("запланировано", "scheduled"),
-    "partial": ("оплачен не полностью", "partly paid"),
-    "overpaid": ("переплата", "overpaid"),
-    "unmatched": ("не разобран", "unmatched"),
-    "resolved": ("разобран", "resolved"),
-    "credited": ("зачислен на баланс", "credited to the balance"),
-    "dismissed": ("отмечен как «не наш»", "dismissed as not ours"),
+_STATUS_WORDS: dict[str, Text] = {
+    "pending": Text("ожидает оплаты", "awaiting payment"),
+    "active": Text("действует", "active"),
+    "grace": Text("льготный период, только чтение", "grace period, read-only"),
+    "suspended": Text("приостановлена", "suspended"),
+    "cancelled": Text("отменена", "cancelled"),
+    "expired": Text("срок истёк", "expired"),
+    "draft": Text("черновик", "draft"),
+    "issued": Text("выставлен, ждёт оплаты", "issued, awaiting payment"),
+    "paid": Text("оплачен", "paid"),
+    "void": Text("аннулирован", "void"),
+    "stale": Text("устарел", "out of date"),
+    "partially paid": Text("частично оплачен", "partially paid"),
+    "applied": Text("применено", "applied"),
+    "scheduled": Text("запланировано", "scheduled"),
+    "partial": Text("оплачен не полностью", "partly paid"),
+    "overpaid": Text("переплата", "overpaid"),
+    "unmatched": Text("не разобран", "unmatched"),
+    "resolved": Text("разобран", "resolved"),
+    "credited": Text("зачислен на баланс", "credited to the balance"),
+    "dismissed": Text("отмечен как «не наш»", "dismissed as not ours"),
 }
 
 
@@ -133,14 +135,14 @@ def _show_status(value: Any, lang: str) -> str:
     words = _STATUS_WORDS.get(str(value))
     if words is None:
         return _show(value, lang)
-    return words[0] if lang == "ru" else words[1]
+    return words.get(lang)
 
 
 def _show(value: Any, lang: str) -> str:
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y") if lang == "ru" else value.isoformat()
+        return Text(value.strftime("%d.%m.%Y"), value.isoformat()).get(lang)
     if isinstance(value, list | tuple | frozenset | set):
-        return ", ".join(str(v) for v in value) or ("нет" if lang == "ru" else "none")
+        return ", ".join(str(v) for v in value) or Text("нет", "none").get(lang)
     if isinstance(value, dict) and {"ru", "en"} <= value.keys():
         return str(value[lang if lang in value else "en"])
     return str(value)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from podpiska.core.domain.text import Text
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -131,9 +133,7 @@ def format_amount(amount: Decimal, lang: str = "ru") -> str:
     """`3 990,00` in Russian, `3,990.00` in English (groups of three, two decimals)."""
     rounded = round_money(amount)
     text = f"{abs(rounded) if rounded == 0 else rounded:,.2f}"  # never "−0,00"
-    if lang == "ru":
-        text = text.replace(",", " ").replace(".", ",")
-    return text.replace("-", "−")
+    return Text(text.replace(",", " ").replace(".", ","), text).get(lang).replace("-", "−")
 
 
 def format_money(amount: Decimal, currency: str, lang: str = "ru") -> str:
@@ -144,9 +144,7 @@ def format_money(amount: Decimal, currency: str, lang: str = "ru") -> str:
 def format_percent(value: Decimal, lang: str = "ru") -> str:
     """`10 %` (ru, the Russian typographic rule) or `10%` (en); `52,5 %` keeps decimals."""
     text = _plain(value)
-    if lang == "ru":
-        return f"{text.replace('.', ',')} %"
-    return f"{text}%"
+    return Text(f"{text.replace('.', ',')} %", f"{text}%").get(lang)
 
 
 def _plain(value: Decimal) -> str:
@@ -203,8 +201,8 @@ class Vat:
 
     def label(self, lang: str = "ru") -> str:
         if self.mode is VatMode.EXEMPT:
-            return "Без НДС" if lang == "ru" else "VAT exempt"
+            return Text("Без НДС", "VAT exempt").get(lang)
         rate = format_percent(self.rate, lang)
         if self.mode is VatMode.INCLUDED:
-            return f"в т.ч. НДС {rate}" if lang == "ru" else f"incl. VAT {rate}"
-        return f"НДС {rate} сверх цены" if lang == "ru" else f"plus VAT {rate}"
+            return Text(f"в т.ч. НДС {rate}", f"incl. VAT {rate}").get(lang)
+        return Text(f"НДС {rate} сверх цены", f"plus VAT {rate}").get(lang)

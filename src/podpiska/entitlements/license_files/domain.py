@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.text import Text
 
 if TYPE_CHECKING:
     from podpiska.catalog.domain.catalog import CatalogVersion, LifecycleSettings
@@ -244,7 +245,7 @@ class Verdict:
         return self.status is LicenseStatus.GRACE
 
     def message(self, lang: str = "ru") -> str:
-        return self.message_ru if lang == "ru" else self.message_en
+        return Text(self.message_ru, self.message_en).get(lang)
 
 
 def rejected(error: DomainError, license: LicensePayload | None = None) -> Verdict:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from podpiska.catalog.problems import CatalogFileError
 from podpiska.core.domain.errors import DomainError, Kind, is_error_code
+from podpiska.core.domain.text import Text
 from podpiska.core.records import jsonable
 
 log = logging.getLogger("podpiska.api")
@@ -107,11 +108,10 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": "request", "problem": "is invalid"}
-        ru = request_lang(request) == "ru"
         message = (
-            f"Неверный запрос: {first['field']}: {first['problem']}"
-            if ru
-            else f"Invalid request: {first['field']}: {first['problem']}"
+            Text("Неверный запрос: {field}: {problem}", "Invalid request: {field}: {problem}")
+            .format(**first)
+            .get(request_lang(request))
         )
         return error_response(422, "invalid_request", message, {"errors": errors})
 
@@ -126,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
         code = codes.get(exc.status_code, "http_error")
         message = str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
-            message = "Не найдено." if request_lang(request) == "ru" else "Not found."
+            message = Text("Не найдено.", "Not found.").get(request_lang(request))
         response = error_response(exc.status_code, code, message)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -19,6 +19,7 @@ from podpiska.entrypoints.cli.common import (
     counted,
     load_catalog_file,
     parse_date,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -82,22 +83,21 @@ def _print_quote(result: Quote, lang: str) -> None:
 
     from podpiska.core.domain.money import format_money, format_percent
 
-    ru = lang == "ru"
     cur = result.currency
     console = Console(highlight=False)
-    title = (
-        f"Расчёт на {result.at:%d.%m.%Y} · прайс-лист {result.catalog_version}"
-        if ru
-        else f"Quote as of {result.at.isoformat()} · catalog version {result.catalog_version}"
+    title = say(
+        lang,
+        f"Расчёт на {result.at:%d.%m.%Y} · прайс-лист {result.catalog_version}",
+        f"Quote as of {result.at.isoformat()} · catalog version {result.catalog_version}",
     )
     table = Table(title=title, title_justify="left")
     for header, justify in (
-        ("Позиция" if ru else "Item", "left"),
-        ("Кол-во" if ru else "Qty", "right"),
-        ("Мес." if ru else "Months", "right"),
-        ("Цена в мес." if ru else "Price / month", "right"),
-        ("Скидка" if ru else "Discount", "right"),
-        ("Сумма" if ru else "Amount", "right"),
+        (say(lang, "Позиция", "Item"), "left"),
+        (say(lang, "Кол-во", "Qty"), "right"),
+        (say(lang, "Мес.", "Months"), "right"),
+        (say(lang, "Цена в мес.", "Price / month"), "right"),
+        (say(lang, "Скидка", "Discount"), "right"),
+        (say(lang, "Сумма", "Amount"), "right"),
     ):
         table.add_column(header, justify=justify, no_wrap=justify == "right")  # type: ignore[arg-type]
     for line in result.lines:
@@ -113,9 +113,9 @@ def _print_quote(result: Quote, lang: str) -> None:
     for number, line in enumerate(result.lines, 1):
         console.print(f"  {number}. {line.explain(cur, lang)}", soft_wrap=True)
     rows = [
-        ("Без скидок" if ru else "List price", result.subtotal),
-        ("Скидка" if ru else "Discount", -result.discount),
-        ("Итого" if ru else "Total", result.total),
+        (say(lang, "Без скидок", "List price"), result.subtotal),
+        (say(lang, "Скидка", "Discount"), -result.discount),
+        (say(lang, "Итого", "Total"), result.total),
     ]
     console.print()
     for label, value in rows:
@@ -123,9 +123,9 @@ def _print_quote(result: Quote, lang: str) -> None:
     for share in result.vat_shares:
         console.print(f"  {share.vat.label(lang)}: {format_money(share.amount, cur, lang)}")
     if result.payable != result.total:
-        label = "К оплате" if ru else "To pay"
+        label = say(lang, "К оплате", "To pay")
         console.print(f"  {label}: {format_money(result.payable, cur, lang)}")
-    per_month = "В среднем за месяц" if ru else "Per month on average"
+    per_month = say(lang, "В среднем за месяц", "Per month on average")
     console.print(f"  {per_month}: {format_money(result.monthly_equivalent, cur, lang)}")
 
 
@@ -220,17 +220,16 @@ def catalog_show(
         }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    ru = language == "ru"
     table = Table(
         title=f"{cat.name.get(language)} · {version.version} · {day.isoformat()}",
         title_justify="left",
     )
-    table.add_column("Тариф" if ru else "Plan")
-    table.add_column("Польз." if ru else "Users", justify="right")
-    table.add_column("Срок" if ru else "Period", justify="right", no_wrap=True)
-    table.add_column("Скидка" if ru else "Discount", justify="right", no_wrap=True)
-    table.add_column("Итого" if ru else "Total", justify="right", no_wrap=True)
-    table.add_column("В месяц" if ru else "Per month", justify="right", no_wrap=True)
+    table.add_column(say(language, "Тариф", "Plan"))
+    table.add_column(say(language, "Польз.", "Users"), justify="right")
+    table.add_column(say(language, "Срок", "Period"), justify="right", no_wrap=True)
+    table.add_column(say(language, "Скидка", "Discount"), justify="right", no_wrap=True)
+    table.add_column(say(language, "Итого", "Total"), justify="right", no_wrap=True)
+    table.add_column(say(language, "В месяц", "Per month"), justify="right", no_wrap=True)
     for plan in version.plans.values():
         limit = plan.user_limit
         users = (
@@ -243,7 +242,7 @@ def catalog_show(
             table.add_row(
                 plan.name.get(language) if n == 0 else "",
                 users if n == 0 else "",
-                f"{months} мес." if ru else f"{months} mo",
+                say(language, f"{months} мес.", f"{months} mo"),
                 format_percent(discount, language) if discount else "—",
                 format_money(q.total, cat.currency, language),
                 format_money(q.monthly_equivalent, cat.currency, language),

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from podpiska.core.domain.text import Text
+
 if TYPE_CHECKING:
     from podpiska.catalog.domain.catalog import Catalog
     from podpiska.entrypoints.context import Context
@@ -82,7 +84,8 @@ def echo_json(data: Any) -> None:
 
 
 def say(language: str, ru: str, en: str) -> str:
-    return ru if language == "ru" else en
+    """The CLI's words in its language: the Russian for "ru", the English otherwise."""
+    return Text(ru, en).get(language)
 
 
 def invoke(app: typer.Typer, context: Context, argv: list[str] | None = None) -> int:

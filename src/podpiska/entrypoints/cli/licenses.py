@@ -16,6 +16,7 @@ from podpiska.entrypoints.cli.common import (
     choose_language,
     context_of,
     parse_date,
+    say,
     say_error,
 )
 
@@ -110,20 +111,19 @@ def license_issue(
 
 
 def _fields(payload: LicensePayload, lang: str) -> list[tuple[str, str]]:
-    ru = lang == "ru"
     return [
-        ("Номер" if ru else "Serial", payload.serial),
-        ("Портал" if ru else "Account", f"{payload.account_id} · {payload.account_name}"),
-        ("ИНН" if ru else "INN", payload.inn or "—"),
-        ("Редакция" if ru else "Edition", payload.edition),
-        ("Тариф" if ru else "Plan", payload.plan),
-        ("Пользователей" if ru else "Users", str(payload.users)),
-        ("Возможности" if ru else "Features", ", ".join(payload.features) or "—"),
-        ("Начало периода" if ru else "Term start", payload.term_start.isoformat()),
-        ("Оплачена по" if ru else "Paid through", payload.paid_through.isoformat()),
-        ("Льготный период по" if ru else "Grace until", payload.grace_until.isoformat()),
-        ("Выдана" if ru else "Issued at", f"{payload.issued_at:%Y-%m-%d %H:%M:%S} UTC"),
-        ("Ключ" if ru else "Key id", payload.key_id),
+        (say(lang, "Номер", "Serial"), payload.serial),
+        (say(lang, "Портал", "Account"), f"{payload.account_id} · {payload.account_name}"),
+        (say(lang, "ИНН", "INN"), payload.inn or "—"),
+        (say(lang, "Редакция", "Edition"), payload.edition),
+        (say(lang, "Тариф", "Plan"), payload.plan),
+        (say(lang, "Пользователей", "Users"), str(payload.users)),
+        (say(lang, "Возможности", "Features"), ", ".join(payload.features) or "—"),
+        (say(lang, "Начало периода", "Term start"), payload.term_start.isoformat()),
+        (say(lang, "Оплачена по", "Paid through"), payload.paid_through.isoformat()),
+        (say(lang, "Льготный период по", "Grace until"), payload.grace_until.isoformat()),
+        (say(lang, "Выдана", "Issued at"), f"{payload.issued_at:%Y-%m-%d %H:%M:%S} UTC"),
+        (say(lang, "Ключ", "Key id"), payload.key_id),
     ]
 
 
@@ -192,8 +192,7 @@ def license_verify(
             raise typer.Exit(1)
         return
     if verdict.license is not None:
-        ru = language == "ru"
-        title = f"{file} · {'проверка на' if ru else 'as of'} {day.isoformat()}"
+        title = f"{file} · {say(language, 'проверка на', 'as of')} {day.isoformat()}"
         table = Table(title=title, title_justify="left", show_header=False)
         table.add_column()
         table.add_column()

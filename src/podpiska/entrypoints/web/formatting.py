@@ -35,10 +35,12 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
     if value == 0:
         value = abs(value)
     lang = current_language()
-    if lang == "ru":
-        return format_currency(value, currency, locale=lang)
+    # Russian: Babel's currency format; English: the amount and the sign after it.
     sign = CURRENCY_SIGNS.get(currency, currency)
-    return f"{format_decimal(value, '#,##0.00', locale=lang)}\xa0{sign}"
+    return Text(
+        format_currency(value, currency, locale=lang),
+        f"{format_decimal(value, '#,##0.00', locale=lang)}\xa0{sign}",
+    ).get(lang)
 
 
 def number(value: int | Decimal | None) -> str:
@@ -48,12 +50,15 @@ def number(value: int | Decimal | None) -> str:
     return format_decimal(value, locale=current_language())
 
 
+_DAY_FORMAT = Text("dd.MM.yyyy", "medium")
+
+
 def short_date(day: date | None) -> str:
     """`22.11.2026` (ru), `Nov 22, 2026` (en): for tables."""
     if day is None:
         return "—"
     lang = current_language()
-    return format_date(day, "dd.MM.yyyy" if lang == "ru" else "medium", locale=lang)
+    return format_date(day, _DAY_FORMAT.get(lang), locale=lang)
 
 
 def long_date(day: date | None) -> str:
@@ -82,7 +87,7 @@ def moment(at: datetime | None) -> str:
     lang = current_language()
     return format_datetime(
         at,
-        "dd.MM.yyyy HH:mm" if lang == "ru" else "medium",
+        Text("dd.MM.yyyy HH:mm", "medium").get(lang),
         tzinfo=VENDOR_TIMEZONE,
         locale=lang,
     )
@@ -97,14 +102,14 @@ def megabytes(mb: int | None) -> str:
     """Disk use: `512 МБ`, `1,5 ГБ`, `1 ТБ` (ru)."""
     if mb is None:
         return "—"
-    ru = current_language() == "ru"
+    lang = current_language()
     if mb < 1024:
-        return f"{number(mb)} {'МБ' if ru else 'MB'}"
+        return f"{number(mb)} {Text('МБ', 'MB').get(lang)}"
     if mb < 1024 * 1024:
         gb = round_money(Decimal(mb) / Decimal(1024)).normalize()
-        return f"{number(gb)} {'ГБ' if ru else 'GB'}"
+        return f"{number(gb)} {Text('ГБ', 'GB').get(lang)}"
     tb = round_money(Decimal(mb) / Decimal(1024 * 1024)).normalize()
-    return f"{number(tb)} {'ТБ' if ru else 'TB'}"
+    return f"{number(tb)} {Text('ТБ', 'TB').get(lang)}"
 
 
 def upper_first(value: str) -> str:

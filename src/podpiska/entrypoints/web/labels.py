@@ -4,6 +4,7 @@ methods): presentation only, translated when a page is rendered."""
 from __future__ import annotations
 
 from podpiska.entrypoints.web.i18n import N_, gettext
+from podpiska.notifications.texts import LANGUAGES
 from podpiska.notifications.texts.payments import FAILURE_WORDS
 
 STATES = {
@@ -70,8 +71,10 @@ ROLES = {
 
 def decline_reason(code: str | None, lang: str) -> str:
     """Why a gateway declined, in the customer's words (the gateway's code never shown)."""
-    words = FAILURE_WORDS.get(code or "", {}).get(lang)
-    return words if words is not None else gettext("the payment was declined")
+    words = FAILURE_WORDS.get(code or "")
+    if words is None or lang not in LANGUAGES:
+        return gettext("the payment was declined")
+    return words.get(lang)
 
 
 def label(table: dict[str, str], code: str | None) -> str:

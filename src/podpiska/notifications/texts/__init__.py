@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from podpiska.core.domain.text import Text
 from podpiska.notifications.texts import (
     apps,
     catalog_moves,
@@ -52,14 +53,12 @@ __all__ = [
 def _generic(x: Parts) -> Notice:
     """An event without a text of its own (none today: a test renders every type): a
     neutral note, never the event's code or its raw payload."""
-    if x.ru:
-        return Notice(
-            f"Изменения по порталу {x.account}",
-            "По подписке портала произошли изменения. Подробности — в личном кабинете.",
-        )
     return Notice(
-        f"Changes to account {x.account}",
-        "Something changed in the account's subscription. See the customer portal.",
+        x.t(f"Изменения по порталу {x.account}", f"Changes to account {x.account}"),
+        x.t(
+            "По подписке портала произошли изменения. Подробности — в личном кабинете.",
+            "Something changed in the account's subscription. See the customer portal.",
+        ),
     )
 
 
@@ -99,11 +98,11 @@ _TEXTS: dict[str, Callable[[Parts], Notice]] = {
 
 EVENT_TYPES: tuple[str, ...] = tuple(_TEXTS)
 
-_GREETING = {"ru": "Здравствуйте!", "en": "Hello,"}
-_SIGNATURE = {
-    "ru": "Это автоматическое письмо Podpiska: отвечать на него не нужно.",
-    "en": "This is an automatic message from Podpiska: no need to reply.",
-}
+_GREETING = Text("Здравствуйте!", "Hello,")
+_SIGNATURE = Text(
+    "Это автоматическое письмо Podpiska: отвечать на него не нужно.",
+    "This is an automatic message from Podpiska: no need to reply.",
+)
 
 
 def render_notice(ctx: NoticeContext, lang: str = "ru") -> Notice:
@@ -111,5 +110,5 @@ def render_notice(ctx: NoticeContext, lang: str = "ru") -> Notice:
     if lang not in LANGUAGES:
         lang = "ru"
     notice = _TEXTS.get(ctx.event_type, _generic)(Parts(ctx, lang))
-    text = f"{_GREETING[lang]}\n\n{notice.text}\n\n—\n{_SIGNATURE[lang]}\n"
+    text = f"{_GREETING.get(lang)}\n\n{notice.text}\n\n—\n{_SIGNATURE.get(lang)}\n"
     return Notice(notice.subject, text)

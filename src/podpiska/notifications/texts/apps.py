@@ -21,81 +21,82 @@ def license_issued(x: Parts) -> Notice:
     paid = as_date(x.p.get("paid_through"))
     grace = as_date(x.p.get("grace_until"))
     key = x.p.get("key_id") or "—"
-    if x.ru:
-        return Notice(
-            f"Файл лицензии {serial}",
-            join(
-                f"Для портала {x.account} выпущен файл лицензии {serial}: тариф {plan}"
-                + (f", пользователей: {users}" if users is not None else "")
-                + (f", оплачено по {format_date(paid, 'ru')}" if paid else "")
-                + (f", работает до {format_date(grace, 'ru')} с льготным периодом" if grace else "")
-                + ".",
+    return Notice(
+        x.t(f"Файл лицензии {serial}", f"License file {serial}"),
+        join(
+            x.t(
+                f"Для портала {x.account} выпущен файл лицензии {serial}: тариф {plan}",
+                f"License file {serial} was issued for account {x.account}: plan {plan}",
+            )
+            + (x.t(f", пользователей: {users}", f", {users} users") if users is not None else "")
+            + (
+                x.t(
+                    f", оплачено по {format_date(paid, 'ru')}",
+                    f", paid through {format_date(paid, 'en')}",
+                )
+                if paid
+                else ""
+            )
+            + (
+                x.t(
+                    f", работает до {format_date(grace, 'ru')} с льготным периодом",
+                    f", valid until {format_date(grace, 'en')} with the grace period",
+                )
+                if grace
+                else ""
+            )
+            + ".",
+            x.t(
                 "Файл во вложении: установите его вместо прежнего в вашей локальной "
                 "установке. Он подписан ключом вендора "
                 f"{key} и проверяется без подключения к интернету.",
+                "The file is attached: install it in place of the previous one in your "
+                f"on-premise installation. It is signed with the vendor's key {key} and is "
+                "verified offline.",
             ),
-        )
-    return Notice(
-        f"License file {serial}",
-        join(
-            f"License file {serial} was issued for account {x.account}: plan {plan}"
-            + (f", {users} users" if users is not None else "")
-            + (f", paid through {format_date(paid, 'en')}" if paid else "")
-            + (f", valid until {format_date(grace, 'en')} with the grace period" if grace else "")
-            + ".",
-            "The file is attached: install it in place of the previous one in your "
-            f"on-premise installation. It is signed with the vendor's key {key} and is "
-            "verified offline.",
         ),
     )
 
 
 def app_notice(x: Parts, installed: bool) -> Notice:
-    app = x.name(x.p.get("app") or ("приложение" if x.ru else "app"))
-    if x.ru:
-        if installed:
-            return Notice(
-                f"Приложение {app} установлено",
-                f"На портал {x.account} установлено приложение {app}. Удалить его можно в "
-                "разделе «Маркетплейс».",
-            )
-        return Notice(
-            f"Приложение {app} удалено",
-            f"С портала {x.account} удалено приложение {app}: оно больше не работает с "
-            "данными портала.",
-        )
+    app = x.name(x.p.get("app") or x.t("приложение", "app"))
     if installed:
         return Notice(
-            f"App {app} installed",
-            f"App {app} was installed on account {x.account}. You can remove it in the "
-            "Marketplace section.",
+            x.t(f"Приложение {app} установлено", f"App {app} installed"),
+            x.t(
+                f"На портал {x.account} установлено приложение {app}. Удалить его можно в "
+                "разделе «Маркетплейс».",
+                f"App {app} was installed on account {x.account}. You can remove it in the "
+                "Marketplace section.",
+            ),
         )
     return Notice(
-        f"App {app} removed",
-        f"App {app} was removed from account {x.account}: it no longer works with the "
-        "account's data.",
+        x.t(f"Приложение {app} удалено", f"App {app} removed"),
+        x.t(
+            f"С портала {x.account} удалено приложение {app}: оно больше не работает с "
+            "данными портала.",
+            f"App {app} was removed from account {x.account}: it no longer works with the "
+            "account's data.",
+        ),
     )
 
 
 def trial_started(x: Parts) -> Notice:
     offer = x.name(x.p.get("add_on") or "marketplace")
     last = x.day(x.p.get("last_day"))
-    if x.ru:
-        return Notice(
-            f"Пробный период {offer} начался",
-            join(
-                f"Для портала {x.account} включён бесплатный пробный период подписки {offer}"
-                + (f": до {last} включительно." if last else "."),
+    return Notice(
+        x.t(f"Пробный период {offer} начался", f"Your {offer} trial has started"),
+        join(
+            x.t(
+                f"Для портала {x.account} включён бесплатный пробный период подписки {offer}",
+                f"A free trial of the {offer} subscription is on for account {x.account}",
+            )
+            + (x.t(f": до {last} включительно.", f": through {last} inclusive.") if last else "."),
+            x.t(
                 "После него подписка не продлевается сама: чтобы пользоваться ею дальше, "
                 "подключите её в разделе «Маркетплейс».",
+                "It does not turn into a paid subscription by itself: to keep it, add it in "
+                "the Marketplace section.",
             ),
-        )
-    return Notice(
-        f"Your {offer} trial has started",
-        join(
-            f"A free trial of the {offer} subscription is on for account {x.account}"
-            + (f": through {last} inclusive." if last else "."),
-            "It does not turn into a paid subscription by itself: to keep it, add it in the "
-            "Marketplace section.",
         ),
     )

@@ -14,24 +14,25 @@ from typing import Any
 
 from podpiska.catalog.domain.catalog import ACTIONS
 from podpiska.core.domain.money import format_money
+from podpiska.core.domain.text import Plural, Text, quoted
 
 LANGUAGES = ("ru", "en")
 
 # What an entitlement action means to a customer, in the order of `ACTIONS`.
-ACTION_WORDS: dict[str, dict[str, str]] = {
-    "crm.read": {"ru": "просмотр CRM", "en": "viewing the CRM"},
-    "crm.create_deal": {"ru": "создание сделок", "en": "creating deals"},
-    "crm.create_contact": {"ru": "создание контактов", "en": "creating contacts"},
-    "crm.update": {"ru": "изменение записей CRM", "en": "editing CRM records"},
-    "integrations.use": {"ru": "интеграции", "en": "integrations"},
-    "rest_api.call": {"ru": "вызовы REST API", "en": "REST API calls"},
-    "webhooks.use": {"ru": "вебхуки", "en": "webhooks"},
-    "apps.install": {"ru": "установка приложений", "en": "installing apps"},
-    "apps.use": {"ru": "работа приложений", "en": "using apps"},
-    "users.add": {"ru": "добавление пользователей", "en": "adding users"},
-    "disk.write": {"ru": "загрузка файлов", "en": "uploading files"},
-    "billing.read": {"ru": "просмотр счетов", "en": "viewing invoices"},
-    "billing.pay": {"ru": "оплата счетов", "en": "paying invoices"},
+ACTION_WORDS: dict[str, Text] = {
+    "crm.read": Text("просмотр CRM", "viewing the CRM"),
+    "crm.create_deal": Text("создание сделок", "creating deals"),
+    "crm.create_contact": Text("создание контактов", "creating contacts"),
+    "crm.update": Text("изменение записей CRM", "editing CRM records"),
+    "integrations.use": Text("интеграции", "integrations"),
+    "rest_api.call": Text("вызовы REST API", "REST API calls"),
+    "webhooks.use": Text("вебхуки", "webhooks"),
+    "apps.install": Text("установка приложений", "installing apps"),
+    "apps.use": Text("работа приложений", "using apps"),
+    "users.add": Text("добавление пользователей", "adding users"),
+    "disk.write": Text("загрузка файлов", "uploading files"),
+    "billing.read": Text("просмотр счетов", "viewing invoices"),
+    "billing.pay": Text("оплата счетов", "paying invoices"),
 }
 
 _MONTHS_EN = (
@@ -98,31 +99,21 @@ class Notice:
 
 def format_date(day: date, lang: str = "ru") -> str:
     """`29.11.2026` in Russian, `29 November 2026` in English."""
-    if lang == "ru":
-        return day.strftime("%d.%m.%Y")
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    return Text(day.strftime("%d.%m.%Y"), f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}").get(
+        lang
+    )
 
 
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """The Russian form for `n`: 1 день, 2 дня, 5 дней, 11 дней, 21 день."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+DAYS = Plural("день", "дня", "дней", "day", "days")
+MONTHS = Plural("месяц", "месяца", "месяцев", "month", "months")
 
 
 def count_days(n: int, lang: str = "ru") -> str:
-    if lang == "ru":
-        return f"{n} {plural_ru(n, 'день', 'дня', 'дней')}"
-    return f"{n} day" if n == 1 else f"{n} days"
+    return DAYS.count(n, lang)
 
 
 def count_months(n: int, lang: str = "ru") -> str:
-    if lang == "ru":
-        return f"{n} {plural_ru(n, 'месяц', 'месяца', 'месяцев')}"
-    return f"{n} month" if n == 1 else f"{n} months"
+    return MONTHS.count(n, lang)
 
 
 def describe_actions(codes: Iterable[str], lang: str = "ru") -> str:
@@ -130,7 +121,8 @@ def describe_actions(codes: Iterable[str], lang: str = "ru") -> str:
     are shown as they are."""
     wanted = set(codes)
     ordered = [a for a in ACTIONS if a in wanted] + sorted(wanted - set(ACTIONS))
-    words = [ACTION_WORDS.get(code, {}).get(lang, code) for code in ordered]
+    known = ACTION_WORDS if lang in LANGUAGES else {}  # another language: the codes
+    words = [known[code].get(lang) if code in known else code for code in ordered]
     return ", ".join(words)
 
 
@@ -173,8 +165,15 @@ class Parts:
     def __init__(self, ctx: NoticeContext, lang: str) -> None:
         self.ctx = ctx
         self.lang = lang
-        self.ru = lang == "ru"
         self.p = ctx.payload
+
+    def t(self, ru: str, en: str) -> str:
+        """The sentence in this text's language: `x.t("Счёт оплачен", "Invoice paid")`."""
+        return Text(ru, en).get(self.lang)
+
+    def q(self, name: object) -> str:
+        """A name in this language's quotes: «Стандартный», “Standard”."""
+        return quoted(name, self.lang)
 
     def money(self, value: Any) -> str | None:
         amount = as_amount(value)
@@ -186,14 +185,14 @@ class Parts:
 
     @property
     def account(self) -> str:
-        return f"«{self.ctx.account_name}»" if self.ru else f"“{self.ctx.account_name}”"
+        return self.q(self.ctx.account_name)
 
     @property
     def plan(self) -> str | None:
         name = self.ctx.plan_name or self.ctx.plan_code or self.p.get("plan")
         if not name:
             return None
-        return f"«{name}»" if self.ru else f"“{name}”"
+        return self.q(name)
 
     @property
     def paid_through(self) -> str | None:
@@ -210,14 +209,13 @@ class Parts:
     def name(self, code: Any) -> str:
         """A plan's, add-on's or app's name, quoted (the code itself when unknown)."""
         text = self.ctx.names.get(str(code), str(code))
-        return f"«{text}»" if self.ru else f"“{text}”"
+        return self.q(text)
 
     def number(self) -> str:
         number = self.p.get("number") or self.p.get("invoice_number")
-        if number:
-            return f"№ {number}" if self.ru else f"No. {number}"
-        invoice_id = self.p.get("invoice_id")
-        return f"№ {invoice_id}" if self.ru else f"No. {invoice_id}"
+        if not number:
+            number = self.p.get("invoice_id")
+        return self.t(f"№ {number}", f"No. {number}")
 
 
 def join(*lines: str | None) -> str:

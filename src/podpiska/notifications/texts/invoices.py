@@ -4,6 +4,7 @@ full or in part, voided (with the reason in Russian words), and a credit note is
 
 from __future__ import annotations
 
+from podpiska.core.domain.text import Text
 from podpiska.notifications.texts.common import (
     Notice,
     Parts,
@@ -18,27 +19,28 @@ def ordered(x: Parts) -> Notice:
     months = as_int(x.p.get("months"))
     term = count_months(months, x.lang) if months else None
     total = x.money(x.p.get("total"))
-    if x.ru:
-        what = f"тариф {x.plan}" if x.plan else "подписка"
-        subject = f"Заказ принят: {what}" + (f" на {term}" if term else "")
-        return Notice(
-            subject,
-            join(
-                f"Для портала {x.account} оформлен заказ: {what}"
-                + (f" на {term}." if term else "."),
-                f"Счёт {x.number()} на сумму {total}." if total else f"Счёт {x.number()}.",
-                "Подписка начнёт действовать, как только счёт будет оплачен.",
-            ),
-        )
-    what = f"the {x.plan} plan" if x.plan else "a subscription"
-    subject = f"Order received: {what}" + (f" for {term}" if term else "")
+    what = (
+        x.t(f"тариф {x.plan}", f"the {x.plan} plan")
+        if x.plan
+        else x.t("подписка", "a subscription")
+    )
+    for_term = x.t(f" на {term}", f" for {term}") if term else ""
     return Notice(
-        subject,
+        x.t(f"Заказ принят: {what}", f"Order received: {what}") + for_term,
         join(
-            f"An order was placed for account {x.account}: {what}"
-            + (f" for {term}." if term else "."),
-            f"Invoice {x.number()} for {total}." if total else f"Invoice {x.number()}.",
-            "The subscription starts as soon as the invoice is paid.",
+            x.t(
+                f"Для портала {x.account} оформлен заказ: {what}",
+                f"An order was placed for account {x.account}: {what}",
+            )
+            + for_term
+            + ".",
+            x.t(f"Счёт {x.number()} на сумму {total}.", f"Invoice {x.number()} for {total}.")
+            if total
+            else x.t(f"Счёт {x.number()}.", f"Invoice {x.number()}."),
+            x.t(
+                "Подписка начнёт действовать, как только счёт будет оплачен.",
+                "The subscription starts as soon as the invoice is paid.",
+            ),
         ),
     )
 
@@ -46,49 +48,37 @@ def ordered(x: Parts) -> Notice:
 def invoice_issued(x: Parts) -> Notice:
     total = x.money(x.p.get("total"))
     due = x.day(x.p.get("due_on"))
-    renewal = x.p.get("kind") == "renewal"
-    if x.ru:
-        purpose = "на продление подписки" if renewal else "по заказу подписки"
-        subject = f"Счёт {x.number()}" + (f" на {total}" if total else "")
-        return Notice(
-            subject,
-            join(
-                f"Для портала {x.account} выставлен счёт {x.number()} {purpose}"
-                + (f" на сумму {total}." if total else "."),
-                f"Оплатите его до {due}." if due else None,
-                f"Тариф: {x.plan}." if x.plan else None,
-            ),
-        )
-    purpose = "to renew the subscription" if renewal else "for the subscription ordered"
-    subject = f"Invoice {x.number()}" + (f" for {total}" if total else "")
+    purpose = (
+        x.t("на продление подписки", "to renew the subscription")
+        if x.p.get("kind") == "renewal"
+        else x.t("по заказу подписки", "for the subscription ordered")
+    )
     return Notice(
-        subject,
+        x.t(f"Счёт {x.number()}", f"Invoice {x.number()}")
+        + (x.t(f" на {total}", f" for {total}") if total else ""),
         join(
-            f"Invoice {x.number()} {purpose} was issued to account {x.account}"
-            + (f" for {total}." if total else "."),
-            f"Please pay it by {due}." if due else None,
-            f"Plan: {x.plan}." if x.plan else None,
+            x.t(
+                f"Для портала {x.account} выставлен счёт {x.number()} {purpose}",
+                f"Invoice {x.number()} {purpose} was issued to account {x.account}",
+            )
+            + (x.t(f" на сумму {total}.", f" for {total}.") if total else "."),
+            x.t(f"Оплатите его до {due}.", f"Please pay it by {due}.") if due else None,
+            x.t(f"Тариф: {x.plan}.", f"Plan: {x.plan}.") if x.plan else None,
         ),
     )
 
 
 def invoice_paid(x: Parts) -> Notice:
     total = x.money(x.p.get("total"))
-    if x.ru:
-        return Notice(
-            f"Счёт {x.number()} оплачен",
-            join(
-                f"Оплата по счёту {x.number()} для портала {x.account} получена"
-                + (f": {total}." if total else "."),
-                "Спасибо!",
-            ),
-        )
     return Notice(
-        f"Invoice {x.number()} paid",
+        x.t(f"Счёт {x.number()} оплачен", f"Invoice {x.number()} paid"),
         join(
-            f"The payment of invoice {x.number()} for account {x.account} was received"
+            x.t(
+                f"Оплата по счёту {x.number()} для портала {x.account} получена",
+                f"The payment of invoice {x.number()} for account {x.account} was received",
+            )
             + (f": {total}." if total else "."),
-            "Thank you!",
+            x.t("Спасибо!", "Thank you!"),
         ),
     )
 
@@ -100,58 +90,61 @@ def invoice_partially_paid(x: Parts) -> Notice:
     left = None
     if paid_amount is not None and total_amount is not None:
         left = x.money(total_amount - paid_amount)
-    if x.ru:
-        return Notice(
-            f"Частичная оплата по счёту {x.number()}",
-            join(
-                f"По счёту {x.number()} для портала {x.account} получена частичная оплата.",
-                f"Оплачено {paid} из {total}." if paid and total else None,
-                f"Осталось оплатить: {left}." if left else None,
-                "Подписка начнёт действовать, когда счёт будет оплачен полностью.",
-            ),
-        )
     return Notice(
-        f"Partial payment of invoice {x.number()}",
+        x.t(
+            f"Частичная оплата по счёту {x.number()}",
+            f"Partial payment of invoice {x.number()}",
+        ),
         join(
-            f"A partial payment of invoice {x.number()} for account {x.account} was received.",
-            f"Paid {paid} of {total}." if paid and total else None,
-            f"Left to pay: {left}." if left else None,
-            "The subscription starts once the invoice is paid in full.",
+            x.t(
+                f"По счёту {x.number()} для портала {x.account} получена частичная оплата.",
+                f"A partial payment of invoice {x.number()} for account {x.account} was received.",
+            ),
+            x.t(f"Оплачено {paid} из {total}.", f"Paid {paid} of {total}.")
+            if paid and total
+            else None,
+            x.t(f"Осталось оплатить: {left}.", f"Left to pay: {left}.") if left else None,
+            x.t(
+                "Подписка начнёт действовать, когда счёт будет оплачен полностью.",
+                "The subscription starts once the invoice is paid in full.",
+            ),
         ),
     )
 
 
-# Why an invoice was voided (the services write English), for a Russian reader.
-VOID_REASONS_RU = {
-    "replaced by a new renewal": "вместо него выставлен новый счёт на продление",
-    "order cancelled": "заказ отменён",
-    "cancelled by the customer": "по запросу владельца портала",
-    "subscription cancelled": "подписка отменена",
-    "the change was not paid in time": "изменение подписки не оплачено вовремя",
-    "change cancelled": "изменение подписки отменено",
-    "cancelled at the end of the term": "подписка закончилась, продление было отменено",
+# Why an invoice was voided (the services write English: the key is the English words).
+VOID_REASONS: dict[str, Text] = {
+    reason: Text(ru, reason)
+    for reason, ru in {
+        "replaced by a new renewal": "вместо него выставлен новый счёт на продление",
+        "order cancelled": "заказ отменён",
+        "cancelled by the customer": "по запросу владельца портала",
+        "subscription cancelled": "подписка отменена",
+        "the change was not paid in time": "изменение подписки не оплачено вовремя",
+        "change cancelled": "изменение подписки отменено",
+        "cancelled at the end of the term": "подписка закончилась, продление было отменено",
+    }.items()
 }
 
 
 def invoice_voided(x: Parts) -> Notice:
     reason = str(x.p.get("reason") or "")
-    if x.ru:
-        words = VOID_REASONS_RU.get(reason)
-        return Notice(
-            f"Счёт {x.number()} аннулирован",
-            join(
-                f"Счёт {x.number()} портала {x.account} аннулирован"
-                + (f": {words}." if words else "."),
+    # A reason without Russian words is left out in Russian and shown as written in English.
+    words = VOID_REASONS.get(reason, Text("", reason)).get(x.lang)
+    return Notice(
+        x.t(f"Счёт {x.number()} аннулирован", f"Invoice {x.number()} voided"),
+        join(
+            x.t(
+                f"Счёт {x.number()} портала {x.account} аннулирован",
+                f"Invoice {x.number()} of account {x.account} was voided",
+            )
+            + (f": {words}." if words else "."),
+            x.t(
                 "Оплачивать его не нужно; если по нему уже была оплата, она зачислена на "
                 "баланс портала.",
+                "There is nothing to pay on it; any payment made on it went to the account's "
+                "credit.",
             ),
-        )
-    return Notice(
-        f"Invoice {x.number()} voided",
-        join(
-            f"Invoice {x.number()} of account {x.account} was voided"
-            + (f": {reason}." if reason else "."),
-            "There is nothing to pay on it; any payment made on it went to the account's credit.",
         ),
     )
 
@@ -161,22 +154,18 @@ def credit_note_issued(x: Parts) -> Notice:
     invoice = x.p.get("invoice_number")
     amount = as_amount(x.p.get("total"))
     total = x.money(abs(amount)) if amount is not None else None
-    if x.ru:
-        return Notice(
-            f"Корректировочный документ № {number}",
-            join(
-                f"Для портала {x.account} выпущен корректировочный документ № {number}"
-                + (f" к счёту № {invoice}" if invoice else "")
-                + (f" на сумму {total}." if total else "."),
-                "Документ во вложении; сумма уменьшает начисления по счёту.",
-            ),
-        )
     return Notice(
-        f"Credit note No. {number}",
+        x.t(f"Корректировочный документ № {number}", f"Credit note No. {number}"),
         join(
-            f"Credit note No. {number} was issued to account {x.account}"
-            + (f" for invoice No. {invoice}" if invoice else "")
-            + (f", amount {total}." if total else "."),
-            "The document is attached; it reduces what the invoice charged.",
+            x.t(
+                f"Для портала {x.account} выпущен корректировочный документ № {number}",
+                f"Credit note No. {number} was issued to account {x.account}",
+            )
+            + (x.t(f" к счёту № {invoice}", f" for invoice No. {invoice}") if invoice else "")
+            + (x.t(f" на сумму {total}.", f", amount {total}.") if total else "."),
+            x.t(
+                "Документ во вложении; сумма уменьшает начисления по счёту.",
+                "The document is attached; it reduces what the invoice charged.",
+            ),
         ),
     )

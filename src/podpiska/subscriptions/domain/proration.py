@@ -34,6 +34,8 @@ from enum import StrEnum
 
 from podpiska.catalog.domain.catalog import CatalogVersion, Plan
 from podpiska.catalog.domain.pricing import (
+    TIMES_MONTHS,
+    TIMES_USERS,
     add_on_value,
     extra_users_value,
     term_percent,
@@ -42,6 +44,7 @@ from podpiska.catalog.domain.pricing import (
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, format_money, format_percent, round_money
 from podpiska.core.domain.terms import add_months
+from podpiska.core.domain.text import Text
 
 
 class ChangeKind(StrEnum):
@@ -96,10 +99,10 @@ class ChangeLine:
     explain_en: str
 
     def description(self, lang: str = "ru") -> str:
-        return self.description_ru if lang == "ru" else self.description_en
+        return Text(self.description_ru, self.description_en).get(lang)
 
     def explain(self, lang: str = "ru") -> str:
-        return self.explain_ru if lang == "ru" else self.explain_en
+        return Text(self.explain_ru, self.explain_en).get(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,9 @@ def _check_day(license_: License, on: date) -> None:
 
 
 def _days_text(left: int, total: int, lang: str) -> str:
-    return f"{left}/{total} дн." if lang == "ru" else f"{left}/{total} days"
+    return (
+        Text("{left}/{total} дн.", "{left}/{total} days").format(left=left, total=total).get(lang)
+    )
 
 
 def _explain(
@@ -162,11 +167,10 @@ def _explain(
     lang: str,
 ) -> str:
     """`3 990,00 ₽ × 12 мес. × (1 − 10 %) × 123/365 дн. = 14 521,41 ₽`."""
-    ru = lang == "ru"
     parts = [format_money(unit, currency, lang)]
     if quantity is not None:
-        parts.append(f"× {quantity} польз." if ru else f"× {quantity} users")
-    parts.append(f"× {months} мес." if ru else f"× {months} mo.")
+        parts.append(TIMES_USERS.format(n=quantity).get(lang))
+    parts.append(TIMES_MONTHS.format(n=months).get(lang))
     if discount:
         parts.append(f"× (1 − {format_percent(discount, lang)})")
     parts.append(f"× {_days_text(left, total, lang)}")
@@ -405,8 +409,7 @@ def _upgrade_explain(
     cur: str,
     lang: str,
 ) -> str:
-    ru = lang == "ru"
-    term = (f"{months} мес." if ru else f"{months} mo.") + (
+    term = Text("{n} мес.", "{n} mo.").format(n=months).get(lang) + (
         f" − {format_percent(discount, lang)}" if discount else ""
     )
     return (
