@@ -9,11 +9,11 @@ and the last may be partial), rendered on its last day. Each service line of the
 days)`, and the last period takes the remainder, so the shares sum exactly to the line's
 amount (and the VAT shares to its VAT), and months of equal length read equal amounts (what
 an accountant checks). The rounding of the earlier periods may drift by up to half a kopeck
-each: for a tiny amount (0,06 ₽ over twelve months rounds up to 0,01 ₽ seven times) the
-remainder would be negative. Then, and only then, that line is shared by cumulative
-rounding instead (each period gets the rounded amount rendered by its last day minus the
-rounded amount rendered before it began): every share ≥ 0, the last still takes the
-remainder.
+each: for a tiny amount (0,07 ₽ over the twelve months from 23.12.2026 rounds to 0,01 ₽
+for each of the eleven whole months) the remainder would be negative (−0,04 ₽). Then, and
+only then, that line is shared by cumulative rounding instead (each period gets the rounded
+amount rendered by its last day minus the rounded amount rendered before it began): every
+share ≥ 0, the last still takes the remainder.
 
 `by="term"` renders the whole term as one period, on its last day.
 
