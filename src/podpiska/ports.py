@@ -243,6 +243,22 @@ class Party:
     account: str | None = None  # расчётный счёт
     director: str | None = None
     accountant: str | None = None
+    ogrn: str | None = None  # ОГРН (13 digits) or ОГРНИП (15)
+    postal_address: str | None = None  # only when it differs from `address` (the legal one)
+    director_position: str | None = None  # "Генеральный директор"
+    accountant_position: str | None = None  # "Главный бухгалтер"
+    proxy: Proxy | None = None  # signs for the director by a power of attorney
+    tax_system: str = "osno"  # the seller's: osno (VAT) or usn (simplified, no VAT)
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """A person who signs for the director by a power of attorney (доверенность)."""
+
+    signer: str
+    position: str
+    number: str
+    issued_on: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +291,8 @@ class DocumentData:
     period: tuple[date, date] | None = None  # the term the services cover (inclusive)
     due_on: date | None = None
     reason: str | None = None  # credit note: why
+    state_contract_id: str | None = None  # the buyer's идентификатор госконтракта
+    vat_note: str | None = None  # a simplified-system seller's sentence instead of VAT
 
 
 class DocumentRenderer(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from podpiska.adapters.pdf import WeasyPrintRenderer, amount_in_words, local_only_fetcher
-from podpiska.ports import DocumentData, DocumentLine, Party
+from podpiska.ports import DocumentData, DocumentLine, Party, Proxy
 
 SELLER = Party(
     name="ООО «Подписка»",
@@ -114,7 +114,7 @@ def test_the_invoice_has_the_russian_form(renderer: WeasyPrintRenderer, tmp_path
         "7 770,69 руб." in text
     )
     assert "Оплатить не позднее 27.11.2026." in text
-    assert "Руководитель Иванов И. И. Бухгалтер Петрова А. С." in text
+    assert "Руководитель / Иванов И. И. Бухгалтер / Петрова А. С." in text
     assert "Без НДС" not in text
 
 
@@ -164,6 +164,74 @@ def test_the_credit_note_shows_negated_lines_and_its_reason(
     assert "Итого к уменьшению: −43 092,00" in text
     assert "В том числе НДС 22 %: −7 770,69" in text
     assert "Сорок три тысячи девяносто два рубля 00 копеек" in text
+
+
+FULL_SELLER = replace(
+    SELLER,
+    ogrn="1027700132195",
+    postal_address="123100, г. Москва, а/я 5",
+    director_position="Генеральный директор",
+    accountant_position="Главный бухгалтер",
+)
+FULL_BUYER = replace(
+    BUYER,
+    address="141400, Московская обл., г. Химки, ул. Ленина, д. 1",
+    ogrn="1027700132195",
+)
+PROXY = Proxy("Сидоров С. С.", "Коммерческий директор", "12/2026", date(2026, 1, 15))
+
+
+def test_the_requisites_of_both_sides_print_on_every_document(
+    renderer: WeasyPrintRenderer, tmp_path: Path
+) -> None:
+    contract = "2770708389326000000000000"
+    for doc in (INVOICE, ACT, CREDIT_NOTE):
+        full = replace(doc, seller=FULL_SELLER, buyer=FULL_BUYER, state_contract_id=contract)
+        text = " ".join(pdf_text(renderer.render(full), tmp_path).split())
+        assert (
+            "ООО «Подписка», ИНН 7707083893, КПП 773601001, ОГРН 1027700132195, 117312, г. Москва, "
+            "ул. Вавилова, д. 19, почтовый адрес: 123100, г. Москва, а/я 5" in text
+        ), doc.kind
+        assert (
+            "ООО «Ромашка», ИНН 5001012345, КПП 500101001, ОГРН 1027700132195, 141400, "
+            "Московская обл., г. Химки, ул. Ленина, д. 1" in text
+        ), doc.kind
+        assert f"Идентификатор государственного контракта: {contract}" in text, doc.kind
+        assert "Генеральный директор / Иванов И. И." in text, doc.kind
+        if doc.kind != "act":  # the act is signed by the director alone (both sides)
+            assert "Главный бухгалтер / Петрова А. С." in text, doc.kind
+
+
+def test_an_entrepreneurs_ogrnip_and_a_proxy_signer(
+    renderer: WeasyPrintRenderer, tmp_path: Path
+) -> None:
+    entrepreneur = replace(
+        FULL_SELLER, name="ИП Сидоров С. С.", inn="500100732259", kpp=None, ogrn="304500116000157"
+    )
+    for doc in (INVOICE, ACT, CREDIT_NOTE):
+        signed = replace(doc, seller=replace(entrepreneur, proxy=PROXY))
+        text = " ".join(pdf_text(renderer.render(signed), tmp_path).split())
+        assert "ИП Сидоров С. С., ИНН 500100732259, ОГРНИП 304500116000157" in text, doc.kind
+        assert "ОГРН 304500116000157" not in text
+        assert "Коммерческий директор / Сидоров С. С." in text, doc.kind
+        assert "по доверенности № 12/2026 от 15.01.2026" in text, doc.kind
+        assert "Генеральный директор" not in text, doc.kind
+    english = replace(INVOICE, seller=replace(FULL_SELLER, proxy=PROXY), language="en")
+    text = " ".join(pdf_text(renderer.render(english), tmp_path).split())
+    assert "OGRN 1027700132195" in text
+    assert "postal address: 123100" in text
+    assert "by power of attorney No. 12/2026 of 2026-01-15" in text
+
+
+def test_a_simplified_system_seller_prints_no_vat_and_the_note(
+    renderer: WeasyPrintRenderer, tmp_path: Path
+) -> None:
+    note = "НДС не облагается в связи с применением упрощённой системы налогообложения"
+    usn = replace(INVOICE, vat_amount=None, vat_rate=None, vat_note=note, purpose=None)
+    text = " ".join(pdf_text(renderer.render(usn), tmp_path).split())
+    assert "Без НДС —" in text
+    assert note in text
+    assert "НДС 22" not in text
 
 
 def test_english_documents(renderer: WeasyPrintRenderer, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
@@ -22,8 +23,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
+from podpiska.core.domain.requisites import OGRNIP_LENGTH
 from podpiska.core.domain.text import Text
-from podpiska.ports import DocumentData
+from podpiska.ports import DocumentData, Party
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("ru", "en")
@@ -77,6 +79,11 @@ LABELS: dict[str, dict[str, str]] = {
         "зачисляются на баланс Заказчика.",
         "address": "Адрес",
         "page": "Стр.",
+        "ogrn": "ОГРН",
+        "ogrnip": "ОГРНИП",
+        "postal_address": "почтовый адрес",
+        "state_contract": "Идентификатор государственного контракта",
+        "proxy": "по доверенности № {number} от {day}",
     },
     "en": {
         "invoice_title": "Invoice",
@@ -124,6 +131,11 @@ LABELS: dict[str, dict[str, str]] = {
         "credited to the customer's balance.",
         "address": "Address",
         "page": "Page",
+        "ogrn": "OGRN",
+        "ogrnip": "OGRNIP",
+        "postal_address": "postal address",
+        "state_contract": "State contract ID",
+        "proxy": "by power of attorney No. {number} of {day}",
     },
 }
 
@@ -233,6 +245,7 @@ class WeasyPrintRenderer:
             "day": lambda value: format_date(value, lang),
             "qty": lambda value: format_quantity(value, lang),
             "party": lambda party: _party_line(party, labels),
+            "signers": _signers(document, labels, lang),
             "sign": CURRENCY_SIGNS.get(document.currency, document.currency),
             "vat_label": _vat_label(document, labels, lang),
             "items_line": labels[
@@ -253,12 +266,42 @@ def _vat_label(document: DocumentData, labels: Mapping[str, str], lang: str) -> 
     return f"{labels['vat_included']} " + Text(f"{rate.replace('.', ',')} %", f"{rate}%").get(lang)
 
 
-def _party_line(party: Any, labels: Mapping[str, str]) -> str:
+def _party_line(party: Party, labels: Mapping[str, str]) -> str:
+    """`ООО «Ромашка», ИНН …, КПП …, ОГРН …, <legal address>, почтовый адрес: …`; an
+    ОГРНИП (15 digits) is labelled as such."""
     parts = [party.name]
     if party.inn:
         parts.append(f"{labels['inn']} {party.inn}")
     if party.kpp:
         parts.append(f"{labels['kpp']} {party.kpp}")
+    if party.ogrn:
+        label = labels["ogrnip"] if len(party.ogrn) == OGRNIP_LENGTH else labels["ogrn"]
+        parts.append(f"{label} {party.ogrn}")
     if party.address:
         parts.append(party.address)
+    if party.postal_address:
+        parts.append(f"{labels['postal_address']}: {party.postal_address}")
     return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """One signature line: `Генеральный директор ____ / Иванов И. И.`, and under it the
+    power of attorney of a proxy."""
+
+    position: str
+    name: str
+    basis: str = ""
+
+
+def _signers(document: DocumentData, labels: Mapping[str, str], lang: str) -> dict[str, Signer]:
+    """The seller's director (or the proxy who signs for them) and accountant."""
+    seller = document.seller
+    proxy = seller.proxy
+    if proxy is not None:
+        basis = labels["proxy"].format(number=proxy.number, day=format_date(proxy.issued_on, lang))
+        director = Signer(proxy.position, proxy.signer, basis)
+    else:
+        director = Signer(seller.director_position or labels["director"], seller.director or "")
+    accountant = Signer(seller.accountant_position or labels["accountant"], seller.accountant or "")
+    return {"director": director, "accountant": accountant}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from podpiska.config import Settings
 from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.context import Context
-from podpiska.ports import DocumentRenderer, Party
+from podpiska.ports import DocumentRenderer, Party, Proxy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -24,7 +24,9 @@ PER_PASS = 200
 
 
 def seller_party(settings: Settings) -> Party:
-    """The vendor as invoices, acts and credit notes show it (PODPISKA_VENDOR_*)."""
+    """The vendor as invoices, acts and credit notes show it (PODPISKA_VENDOR_*), read when
+    a document is rendered: the stored PDF keeps it (a later change of the settings never
+    changes a document already made)."""
     return Party(
         name=settings.vendor_name,
         inn=settings.vendor_inn or None,
@@ -36,6 +38,26 @@ def seller_party(settings: Settings) -> Party:
         account=settings.vendor_account or None,
         director=settings.vendor_director or None,
         accountant=settings.vendor_accountant or None,
+        ogrn=settings.vendor_ogrn or None,
+        postal_address=(
+            settings.vendor_postal_address
+            if settings.vendor_postal_address
+            and settings.vendor_postal_address.strip() != settings.vendor_address.strip()
+            else None
+        ),
+        director_position=settings.vendor_director_position or None,
+        accountant_position=settings.vendor_accountant_position or None,
+        proxy=(
+            Proxy(
+                signer=settings.vendor_proxy_signer,
+                position=settings.vendor_proxy_position,
+                number=settings.vendor_proxy_number,
+                issued_on=settings.vendor_proxy_date,
+            )
+            if settings.vendor_signs_by_proxy and settings.vendor_proxy_date is not None
+            else None
+        ),
+        tax_system=settings.vendor_tax_system,
     )
 
 

@@ -5,6 +5,7 @@ payment, the invoice it is based on and the service period the invoice pays for.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.domain.money import CENT, allocate, format_amount, format_money
+from podpiska.core.domain.requisites import USN_VAT_NOTE
 from podpiska.core.domain.text import Text
 from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
 from podpiska.invoicing.invoices import invoice_lines
 from podpiska.invoicing.models import CreditNote, Document, Invoice, InvoiceLine
 from podpiska.ports import DocumentData, DocumentLine, Party
 
+log = logging.getLogger(__name__)
+_USN_NOTE = Text(USN_VAT_NOTE, "VAT is not charged: the supplier applies the simplified tax system")
 _UNIT = {"service": Text("усл.", "svc"), "users": Text("чел.", "users")}
 _QUOTED_LINES = ("plan", "add_on", "extra_users")  # lines of a quote: priced per month
 
@@ -36,14 +40,36 @@ def _invoice_reference(invoice: Invoice, lang: str) -> str:
     )
 
 
-def _vat(invoice: Invoice, sign: int = 1) -> tuple[Decimal | None, str | None]:
-    if invoice.vat_mode == "exempt":
+def _vat(
+    invoice: Invoice, sign: int = 1, *, usn: bool = False
+) -> tuple[Decimal | None, str | None]:
+    """The invoice's VAT as the document shows it; None: "Без НДС". A simplified-system
+    seller's invoice without VAT (exempt, or a VAT of zero) says "Без НДС"; one whose
+    catalog still computed VAT shows it as it is: a document never hides money."""
+    if invoice.vat_mode == "exempt" or (usn and invoice.vat_amount == 0):
         return None, None
     return sign * invoice.vat_amount, invoice.vat_rate
 
 
-def _purpose(invoice: Invoice, lang: str) -> str:
-    vat_amount, vat_rate = _vat(invoice)
+def _vat_note(invoice: Invoice, seller: Party, lang: str) -> str | None:
+    """USN_VAT_NOTE on a simplified-system seller's document without VAT; None otherwise.
+    A usn seller whose invoice still carries VAT (its catalog's prices) gets no note and a
+    warning in the log: the pricing under usn is not built yet (docs/documents.md)."""
+    if seller.tax_system != "usn":
+        return None
+    if _vat(invoice, usn=True)[0] is not None:
+        log.warning(
+            "invoice %s: the vendor is on the simplified system (usn) but the invoice "
+            "carries VAT %s: printed as it is",
+            invoice.number,
+            invoice.vat_amount,
+        )
+        return None
+    return _USN_NOTE.get(lang)
+
+
+def _purpose(invoice: Invoice, lang: str, *, usn: bool = False) -> str:
+    vat_amount, vat_rate = _vat(invoice, usn=usn)
     unit = Text("руб.", "RUB").get(lang) if invoice.currency == "RUB" else invoice.currency
     day = _day(invoice.issued_on or invoice.created_at.date(), lang)
     text = Text("Оплата по счёту № {number} от {day}", "Payment of invoice No. {number} of {day}")
@@ -138,7 +164,16 @@ def document_data(
     account = session.get(Account, document.account_id)
     if account is None:
         raise ValueError(f"document {document.id}: account {document.account_id} is missing")
-    buyer = Party(name=account.name, inn=account.inn, kpp=account.kpp)
+    # The buyer's and the seller's requisites as they are now: the PDF rendered from them is
+    # stored once and never rendered again ("Stored once", docs/documents.md).
+    buyer = Party(
+        name=account.name,
+        inn=account.inn,
+        kpp=account.kpp,
+        address=account.legal_address or None,
+        ogrn=account.ogrn or None,
+    )
+    usn = seller.tax_system == "usn"
     if document.kind in (INVOICE, ACT):
         invoice = session.get(Invoice, document.source_id)
         if invoice is None:
@@ -148,7 +183,7 @@ def document_data(
             lines = _act_lines(stored, invoice.currency, lang)
         else:
             lines = tuple(_line(line, lang) for line in stored)
-        vat_amount, vat_rate = _vat(invoice)
+        vat_amount, vat_rate = _vat(invoice, usn=usn)
         data = DocumentData(
             kind=document.kind,
             number=document.number,
@@ -161,10 +196,12 @@ def document_data(
             vat_rate=vat_rate,
             currency=invoice.currency,
             language=lang,
-            purpose=_purpose(invoice, lang) if document.kind == INVOICE else None,
+            purpose=_purpose(invoice, lang, usn=usn) if document.kind == INVOICE else None,
             basis=_invoice_reference(invoice, lang) if document.kind == ACT else None,
             period=service_period(invoice),
             due_on=invoice.due_on if document.kind == INVOICE else None,
+            state_contract_id=account.state_contract_id or None,
+            vat_note=_vat_note(invoice, seller, lang),
         )
     elif document.kind == CREDIT_NOTE:
         note = session.get(CreditNote, document.source_id)
@@ -185,7 +222,7 @@ def document_data(
             )
             for item in sorted(note.lines, key=lambda item: int(item["position"]))
         )
-        vat_amount, vat_rate = _vat(invoice, sign=-1)
+        vat_amount, vat_rate = _vat(invoice, sign=-1, usn=usn)
         data = DocumentData(
             kind=CREDIT_NOTE,
             number=document.number,
@@ -200,6 +237,8 @@ def document_data(
             language=lang,
             basis=_invoice_reference(invoice, lang),
             reason=note.reason,
+            state_contract_id=account.state_contract_id or None,
+            vat_note=_vat_note(invoice, seller, lang),
         )
     else:
         raise ValueError(f"document {document.id}: unknown kind {document.kind!r}")
