@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from decimal import Decimal
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
 from podpiska.invoicing.models import Document
 from podpiska.subscriptions.catalogs import load_catalog_document
-from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
+from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW, SITE_PLATFORM
 
 MADE: list[Context] = []
 
@@ -270,3 +271,217 @@ def test_document_get_writes_the_pdf(
         assert out == ""
         assert len(err.splitlines()) == 1, err
         assert err.startswith("podpiska: ") and says in err, err
+
+
+# -- the requisites the documents print (issue 16, item 10) ----------------------------------
+
+FULL_VENDOR: dict[str, object] = {
+    "vendor_name": "ООО «Облачные решения»",
+    "vendor_ogrn": "1027700132195",
+    "vendor_postal_address": "123100, г. Москва, а/я 5",
+    "vendor_director_position": "Генеральный директор",
+    "vendor_accountant_position": "Главный бухгалтер",
+    "vendor_proxy_signer": "Сидоров С. С.",
+    "vendor_proxy_position": "Коммерческий директор",
+    "vendor_proxy_number": "12/2026",
+    "vendor_proxy_date": "2026-01-15",
+}
+BUYER_ADDRESS = "141400, Московская обл., г. Химки, ул. Ленина, д. 1"
+CONTRACT = "2770708389326000000000000"
+USN_NOTE = "НДС не облагается в связи с применением упрощённой системы налогообложения"
+
+
+def context_of(
+    db_url: str,
+    tmp_path: Path,
+    *,
+    catalog: Path = CRM_SHOP,
+    vendor: dict[str, object] | None = None,
+) -> Context:
+    settings = Settings(
+        env="test",
+        database_url=db_url,
+        catalog=catalog,
+        cache_dir=tmp_path / "cache",
+        mailbox_dir=tmp_path / "mail",
+        sandbox_dir=tmp_path / "sandbox",
+        log_format="text",
+        **(vendor or {}),  # type: ignore[arg-type]
+    )
+    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
+    MADE.append(made)
+    with made.session() as db:
+        load_catalog_document(db, path=catalog, actor="test", clock=made.clock)
+    return made
+
+
+def order_with(
+    client: TestClient, auth: dict[str, str], account_fields: dict[str, str], plan: str
+) -> dict[str, object]:
+    """An account with these requisites orders 12 months; the invoice as the API gives it,
+    checked: its lines sum to its total."""
+    opened = client.post(
+        "/api/v1/accounts",
+        json={"name": "ООО «Ромашка»", "admin_email": "buh@example.ru", **account_fields},
+        headers=auth,
+    )
+    assert opened.status_code == 201, opened.text
+    ordered = client.post(
+        f"/api/v1/accounts/{opened.json()['id']}/subscriptions",
+        json={"plan": plan, "months": 12},
+        headers={**auth, "Idempotency-Key": f"order-{plan}"},
+    )
+    assert ordered.status_code == 201, ordered.text
+    invoice: dict[str, object] = ordered.json()["invoice"]
+    lines = invoice["lines"]
+    assert isinstance(lines, list)
+    assert sum(Decimal(line["amount"]) for line in lines) == Decimal(str(invoice["total"]))
+    return invoice
+
+
+def test_the_invoice_act_and_credit_note_print_both_sides_requisites(
+    db_url: str, tmp_path: Path
+) -> None:
+    context = context_of(db_url, tmp_path, vendor=FULL_VENDOR)
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    invoice = order_with(
+        client,
+        vendor,
+        {
+            "inn": "7707083893",
+            "kpp": "773601001",
+            "ogrn": "1027700132195",
+            "legal_address": BUYER_ADDRESS,
+            "state_contract_id": CONTRACT,
+        },
+        "standard",
+    )
+    got = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    paid = client.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        json={"amount": invoice["total"], "method": "bank_transfer"},
+        headers={**vendor, "Idempotency-Key": "pay-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    clock.instant = NOON_IN_MOSCOW.replace(year=2027, day=21)
+    act = client.get(f"/api/v1/invoices/{invoice['id']}/act.pdf", headers=vendor)
+    assert act.status_code == 200, act.text
+    note = client.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-notes",
+        json={"reason": "ошибка в счёте"},
+        headers={**vendor, "Idempotency-Key": "note-1"},
+    )
+    assert note.status_code == 201, note.text
+    credit = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=vendor)
+    assert credit.status_code == 200, credit.text
+
+    for name, pdf in (("invoice", got), ("act", act), ("credit note", credit)):
+        text = pdf_text(pdf.content, tmp_path)
+        assert (
+            "ООО «Облачные решения», ИНН 7707083893, КПП 773601001, ОГРН 1027700132195, "
+            "117312, г. Москва, ул. Вавилова, д. 19, почтовый адрес: 123100, г. Москва, а/я 5"
+            in text
+        ), name
+        assert (
+            f"ООО «Ромашка», ИНН 7707083893, КПП 773601001, ОГРН 1027700132195, {BUYER_ADDRESS}"
+            in text
+        ), name
+        assert f"Идентификатор государственного контракта: {CONTRACT}" in text, name
+        assert "Коммерческий директор / Сидоров С. С." in text, name
+        assert "по доверенности № 12/2026 от 15.01.2026" in text, name
+        assert "В том числе НДС 22 %" in text, name  # osno: the VAT as before
+        assert USN_NOTE not in text, name
+    assert "Главный бухгалтер / Петрова А. С." in pdf_text(got.content, tmp_path)
+
+
+def test_a_simplified_system_vendor_prints_no_vat_where_the_invoice_has_none(
+    db_url: str, tmp_path: Path
+) -> None:
+    context = context_of(
+        db_url, tmp_path, catalog=SITE_PLATFORM, vendor={"vendor_tax_system": "usn"}
+    )
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    invoice = order_with(client, vendor, {"inn": "7707083893"}, "start")
+    got = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    text = pdf_text(got.content, tmp_path)
+    assert "Без НДС —" in text
+    assert USN_NOTE in text
+    assert "НДС не облагается" in text  # the payment purpose
+    assert "В том числе НДС" not in text
+    assert "Руководитель" not in text
+    assert "Генеральный директор / Иванов И. И." in text  # the default positions
+    assert "ОГРН" not in text  # the vendor's is unset by default; the buyer gave none
+    assert "почтовый адрес" not in text  # the same as the legal one
+
+
+def test_a_simplified_system_vendor_whose_catalog_charges_vat_prints_it_as_it_is(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Pricing under usn is not built: a catalog with VAT 22 % still computes it, and the
+    document never hides money (docs/documents.md)."""
+    context = context_of(db_url, tmp_path, vendor={"vendor_tax_system": "usn"})
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    invoice = order_with(client, vendor, {"inn": "7707083893"}, "standard")
+    got = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
+    text = pdf_text(got.content, tmp_path)
+    assert "В том числе НДС 22 %: 7 770,69" in text
+    assert USN_NOTE not in text
+    assert "Без НДС" not in text
+
+
+def test_a_document_made_before_keeps_what_it_printed(db_url: str, tmp_path: Path) -> None:
+    """Stored once: a document made with the old settings (no ОГРН, no proxy, the buyer
+    without requisites) is served byte for byte after the settings and the account change;
+    a new document prints the new requisites."""
+    before = context_of(db_url, tmp_path)
+    client = TestClient(create_app(before))
+    vendor = key(before)
+    invoice = order_with(client, vendor, {"inn": "7707083893"}, "standard")
+    old = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
+    assert old.status_code == 200, old.text
+    old_text = pdf_text(old.content, tmp_path)
+    assert "ОГРН" not in old_text
+
+    after = context_of(db_url, tmp_path, vendor=FULL_VENDOR)
+    client = TestClient(create_app(after))
+    vendor = key(after)
+    changed = client.patch(
+        f"/api/v1/accounts/{invoice['account_id']}",
+        json={"legal_address": BUYER_ADDRESS, "state_contract_id": CONTRACT},
+        headers=vendor,
+    )
+    assert changed.status_code == 200, changed.text
+    again = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
+    assert again.content == old.content
+    assert again.headers["etag"] == old.headers["etag"]
+    assert pdf_text(again.content, tmp_path) == old_text
+    with after.session() as db, db.begin():
+        stored = db.scalars(
+            select(Document).where(Document.kind == "invoice", Document.source_id == invoice["id"])
+        ).one()
+        assert stored.pdf == old.content
+
+    paid = client.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        json={"amount": invoice["total"], "method": "bank_transfer"},
+        headers={**vendor, "Idempotency-Key": "pay-after"},
+    )
+    assert paid.status_code == 201, paid.text
+    note = client.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-notes",
+        json={"reason": "ошибка в счёте"},
+        headers={**vendor, "Idempotency-Key": "note-after"},
+    )
+    assert note.status_code == 201, note.text
+    new = client.get(f"/api/v1/credit-notes/{note.json()['id']}/pdf", headers=vendor)
+    new_text = pdf_text(new.content, tmp_path)
+    assert "ОГРН 1027700132195" in new_text
+    assert f"Идентификатор государственного контракта: {CONTRACT}" in new_text
+    assert "по доверенности № 12/2026 от 15.01.2026" in new_text
