@@ -99,10 +99,11 @@ class Settings(BaseSettings):
     # The postal address (почтовый адрес); empty: the legal address.
     vendor_postal_address: str = ""
     # ОГРН (13 digits, an organisation) or ОГРНИП (15, an individual entrepreneur), checked
-    # against the INN. Empty: not set (the УПД of issue 16 will need it).
+    # against the INN. Empty: not set; set, the documents print it.
     vendor_ogrn: str = ""
     # osno: the general system, VAT on sales; usn: the simplified one, no VAT (the
-    # documents say USN_VAT_NOTE instead).
+    # documents say USN_VAT_NOTE where an invoice has no VAT; pricing still follows the
+    # catalog, docs/documents.md "What prints where").
     vendor_tax_system: Literal["osno", "usn"] = "osno"
     vendor_bank: str = "ПАО Сбербанк"
     vendor_bik: str = "044525225"
