@@ -11,7 +11,7 @@ import hashlib
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -562,3 +562,71 @@ def test_the_real_pdf_of_an_invoice_made_on_demand(
     assert "В том числе НДС 22 %: 7 770,69" in text
     assert "Всего к оплате: 43 092,00" in text
     assert "Сорок три тысячи девяносто два рубля 00 копеек" in text
+
+
+# -- the requisites a document shows (issue 16, item 10) -----------------------------------
+
+USN_SELLER = replace(SELLER, tax_system="usn")
+
+
+def test_the_buyers_requisites_and_state_contract_enter_every_document(
+    db: Session, clock: FixedClock
+) -> None:
+    account = open_account(
+        db,
+        clock,
+        inn=GOOD_INN,
+        kpp="770701001",
+        ogrn="1027700132195",
+        legal_address="141400, г. Химки, ул. Ленина, д. 1",
+        state_contract_id="2770708389326000000000000",
+    )
+    ordered = order(db, clock, account.id, plan="standard", months=12)
+    assert_lines_sum_to_total(db, ordered.invoice)
+    document, _ = fetch(db, clock, CountingRenderer(), "invoice", ordered.invoice.id)
+    data = data_of(db, document)
+
+    assert data.buyer == Party(
+        name="ООО «Ромашка»",
+        inn=GOOD_INN,
+        kpp="770701001",
+        address="141400, г. Химки, ул. Ленина, д. 1",
+        ogrn="1027700132195",
+    )
+    assert data.state_contract_id == "2770708389326000000000000"
+    assert data.vat_note is None  # osno
+    assert (data.vat_amount, data.vat_rate) == (Decimal("7770.69"), "22")
+
+
+def test_a_usn_seller_without_vat_gets_the_note_and_with_vat_keeps_it(
+    db: Session, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = open_account(db, clock, inn=GOOD_INN)
+    ordered = order(db, clock, account.id, plan="standard", months=12)
+    assert_lines_sum_to_total(db, ordered.invoice)
+    document, _ = fetch(db, clock, CountingRenderer(), "invoice", ordered.invoice.id)
+    with db.begin(), caplog.at_level("WARNING"):
+        charged = document_data(db, document, USN_SELLER)
+    # The catalog priced VAT 22 %: shown as it is, no note, and a warning.
+    assert (charged.vat_amount, charged.vat_note) == (Decimal("7770.69"), None)
+    assert "simplified system (usn)" in caplog.text
+
+    load_catalog_document(db, path=SITE_PLATFORM, actor="test:setup", clock=clock)
+    exempt_account = open_account(db, clock, name="ООО «Василёк»")
+    exempt = order(db, clock, exempt_account.id, plan="start", months=12)
+    assert_lines_sum_to_total(db, exempt.invoice)
+    document, _ = fetch(db, clock, CountingRenderer(), "invoice", exempt.invoice.id)
+    with db.begin():
+        usn = document_data(db, document, USN_SELLER)
+        osno = document_data(db, document, SELLER)
+    assert (usn.vat_amount, usn.vat_rate) == (None, None)
+    assert usn.vat_note == (
+        "НДС не облагается в связи с применением упрощённой системы налогообложения"
+    )
+    assert usn.purpose is not None and usn.purpose.endswith("НДС не облагается")
+    assert (osno.vat_amount, osno.vat_note) == (None, None)  # exempt on osno: as before
+    with db.begin():
+        in_english = document_data(db, document, USN_SELLER, language="en")
+    assert in_english.vat_note == (
+        "VAT is not charged: the supplier applies the simplified tax system"
+    )
