@@ -4,10 +4,10 @@ subscription, invoices, payments, events, audit log and entitlement tester."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,10 +20,11 @@ from podpiska.entitlements import decisions as entitlements
 from podpiska.entitlements import overview as license_overview
 from podpiska.entitlements.domain import BILLING_ACTIONS, Decision
 from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.web import requisites as requisites_form
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.office.audit import changes, compact
-from podpiska.entrypoints.web.rendering import render
+from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.payments import history as account_views
 from podpiska.subscriptions import apps as app_uses
 
@@ -103,18 +104,73 @@ def account(
     action: str = "",
     app: str = "",
 ) -> HTMLResponse:
-    """The account: its subscription, invoices, payments, events, audit log and the
-    entitlement tester (`?action=...&app=...`: its answer, without JavaScript)."""
+    """The account: its requisites, subscription, invoices, payments, events, audit log and
+    the entitlement tester (`?action=...&app=...`: its answer, without JavaScript)."""
+    return _account_page(request, db, ctx, account_id, action=action, app=app)
+
+
+def _account_page(
+    request: Request,
+    db: Session,
+    ctx: Context,
+    account_id: int,
+    *,
+    action: str = "",
+    app: str = "",
+    form: requisites_form.RequisitesForm | None = None,
+) -> HTMLResponse:
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     invoices = account_views.account_invoices(db, account_id=account_id)
     payments = account_views.account_payments(db, account_id=account_id)
     activity = account_activity(db, ctx, account_id=account_id, action=action, app=app)
+    refused = form is not None
     return render(
         request,
         "office/account.html",
-        {"overview": overview, "invoices": invoices, "payments": payments, **activity},
-        status_code=422 if activity["tester"]["problem"] else 200,
+        {
+            "overview": overview,
+            "invoices": invoices,
+            "payments": payments,
+            "requisites": form or requisites_form.shown(overview.account),
+            "requisites_action": f"/office/accounts/{account_id}/requisites",
+            **activity,
+        },
+        status_code=422 if refused or activity["tester"]["problem"] else 200,
     )
+
+
+@router.post("/accounts/{account_id}/requisites", include_in_schema=False)
+def change_requisites(
+    request: Request,
+    account_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    kpp: Annotated[str, Form()] = "",
+    legal_address: Annotated[str, Form()] = "",
+    ogrn: Annotated[str, Form()] = "",
+    state_contract_id: Annotated[str, Form()] = "",
+) -> Response:
+    """The buyer's КПП, legal address, ОГРН/ОГРНИП and state contract id (an empty one is
+    cleared): `accounts.change_account`, as the API's PATCH, audited with the person as
+    actor. Both vendor roles may, as both vendor API keys may. A refused value: the page
+    again (422) with the values given and the reason under the field."""
+    refused = requisites_form.change(
+        db,
+        ctx,
+        account_id=account_id,
+        given={
+            "kpp": kpp,
+            "legal_address": legal_address,
+            "ogrn": ogrn,
+            "state_contract_id": state_contract_id,
+        },
+        actor=who.actor,
+    )
+    if refused is not None:
+        return _account_page(request, db, ctx, account_id, form=refused)
+    flash(request, _("The requisites are saved."), "success")
+    return RedirectResponse(f"/office/accounts/{account_id}#requisites", status_code=303)
 
 
 APP_ACTIONS = ("apps.use", "apps.install")

@@ -1,7 +1,8 @@
 """The portal's payment settings (`/portal/{account}/payment-methods`): autopay, saved cards,
-the e-mails' language, and cancellation at the end of the term. What changes something
-takes two clicks where the 2026 rules ask for it (autopay, removing a card, cancelling): the
-first shows what will happen, the second (a form carrying `confirmed`) does it."""
+the e-mails' language, the company's requisites, and cancellation at the end of the term.
+What changes something takes two clicks where the 2026 rules ask for it (autopay, removing a
+card, cancelling): the first shows what will happen, the second (a form carrying
+`confirmed`) does it. The language and the requisites take one click: nothing is lost."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from podpiska.accounts import accounts
 from podpiska.core.domain.errors import DomainError
 from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
+from podpiska.entrypoints.web import requisites as requisites_form
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account, http_status
 from podpiska.entrypoints.web.i18n import N_, _, current_language
 from podpiska.entrypoints.web.portal.common import error_message
@@ -51,6 +53,7 @@ def _methods_page(
     method_id: int | None = None,
     error: str | None = None,
     status_code: int = 200,
+    requisites: requisites_form.RequisitesForm | None = None,
 ) -> HTMLResponse:
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
     methods = list_methods(db, account_id)
@@ -74,6 +77,8 @@ def _methods_page(
             "consent": consent_text(current_language()),
             "confirming": confirming,
             "error": error,
+            "requisites": requisites or requisites_form.shown(overview.account),
+            "requisites_action": f"/portal/{account_id}/requisites",
         },
         status_code=status_code,
     )
@@ -168,6 +173,40 @@ def email_language(
         ),
         _("The e-mail language is saved."),
     )
+
+
+@router.post("/{account_id}/requisites", include_in_schema=False)
+def requisites(
+    request: Request,
+    account_id: int,
+    who: PersonDep,
+    db: DbDep,
+    ctx: ContextDep,
+    kpp: str = Form(""),
+    legal_address: str = Form(""),
+    ogrn: str = Form(""),
+    state_contract_id: str = Form(""),
+) -> Response:
+    """The company's КПП, legal address, ОГРН/ОГРНИП and state contract id (one click, as
+    the language): `accounts.change_account`, the API's PATCH. A refused value: the page
+    again (422) with the values given and the reason under the field."""
+    guard_account(who, account_id)
+    refused = requisites_form.change(
+        db,
+        ctx,
+        account_id=account_id,
+        given={
+            "kpp": kpp,
+            "legal_address": legal_address,
+            "ogrn": ogrn,
+            "state_contract_id": state_contract_id,
+        },
+        actor=who.actor,
+    )
+    if refused is not None:
+        return _methods_page(request, db, ctx, account_id, status_code=422, requisites=refused)
+    flash(request, _("The requisites are saved."), "success")
+    return RedirectResponse(f"/portal/{account_id}/payment-methods#requisites", status_code=303)
 
 
 @router.post("/{account_id}/payment-methods/{method_id}/remove", include_in_schema=False)
