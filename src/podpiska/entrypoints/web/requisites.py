@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.text import Text
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import current_language
 
@@ -59,8 +60,9 @@ def change(
             raise
         lang = current_language()
         name = str(error.details.get("field", ""))
-        problem = error.details.get("problem_en" if lang == "en" else "problem_ru")
-        if name in FIELDS and isinstance(problem, str):
+        ru, en = error.details.get("problem_ru"), error.details.get("problem_en")
+        if name in FIELDS and isinstance(ru, str) and isinstance(en, str):
+            problem = Text(ru, en).get(lang)
             return RequisitesForm(values, {name: _upper_first(problem) + "."})
         return RequisitesForm(values, problem=error.message(lang))
     return None
