@@ -85,6 +85,17 @@ METHOD_TYPES = ("bank_card", "yoo_money", "sbp")
 VAT_CODE_EXEMPT = 1
 VAT_CODE_22 = 11
 VAT_CODE_22_122 = 12
+# Every VAT rate a receipt can carry (percent, as the catalog writes it) and its two codes:
+# (the rate, the calculated rate a prepayment is taxed at). A rate not here has no receipt
+# code: the catalog refuses it, and a receipt for it is an error, never "без НДС".
+VAT_CODES: dict[str, tuple[int, int]] = {
+    "22": (VAT_CODE_22, VAT_CODE_22_122),
+    "20": (4, 6),
+    "10": (3, 5),
+    "7": (8, 10),
+    "5": (7, 9),
+    "0": (2, 2),
+}
 
 
 @dataclass(frozen=True, slots=True)

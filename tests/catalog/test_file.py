@@ -247,6 +247,26 @@ def test_vat_on_top_of_the_price_is_refused_until_invoices_carry_it(crm_text: st
     assert "not supported by invoices yet" in problem.message
 
 
+@pytest.mark.parametrize("rate", ["18", "12", "21.5"])
+def test_a_vat_rate_without_a_receipt_code_is_refused(crm_text: str, rate: str) -> None:
+    text = edit(
+        crm_text, "vat: {mode: included, rate: 22}", f"vat: {{mode: included, rate: {rate}}}"
+    )
+    problem = only_problem(text)
+    assert problem.path[:3] == ("versions", 0, "vat")
+    assert f"the VAT rate {rate} %" in problem.message and "54-FZ" in problem.message
+    assert "22" in problem.message
+
+
+def test_every_russian_vat_rate_loads(crm_text: str) -> None:
+    for rate in ("5", "7", "10", "20", "22"):
+        edit_ = edit(
+            crm_text, "vat: {mode: included, rate: 22}", f"vat: {{mode: included, rate: {rate}}}"
+        )
+        catalog = parse_catalog(edit_, SOURCE)
+        assert catalog.versions[0].vat.rate == Decimal(rate)
+
+
 def test_a_bad_seat_policy(crm_text: str) -> None:
     problem = only_problem(edit(crm_text, "seat_policy: prorate", "seat_policy: refund"))
     assert problem.path == ("versions", 0, "seat_policy")

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from podpiska.catalog.domain.catalog import SeatPolicy, UpgradePolicy
 from podpiska.catalog.domain.moves import MigrationKind, VersionMode
 from podpiska.core.domain.money import VatMode, is_money
+from podpiska.ports import VAT_CODES
 
 
 def _got(value: Any) -> str:
@@ -181,6 +182,18 @@ def _supported_vat_mode(value: Any) -> Any:
 class VatSchema(_Strict):
     mode: Annotated[VatMode, BeforeValidator(_supported_vat_mode)]
     rate: Percent = Decimal(22)
+
+    @model_validator(mode="after")
+    def _rate_has_a_receipt_code(self) -> VatSchema:
+        """A taxed product's rate is one a 54-FZ receipt can carry: a payment for it is
+        refused otherwise (an exempt product's rate is not used)."""
+        if self.mode is not VatMode.EXEMPT and self.rate not in {Decimal(r) for r in VAT_CODES}:
+            raise PydanticCustomError(
+                "vat_rate",
+                "the VAT rate {rate} % has no 54-FZ receipt code: use one of {known}",
+                {"rate": str(self.rate), "known": ", ".join(VAT_CODES)},
+            )
+        return self
 
 
 class PeriodSchema(_Strict):

@@ -30,6 +30,13 @@ CODES = {
         en="Bank payment {id} is not set aside as not ours ('{status}'): only such a "
         "payment goes back to the review queue.",
     ),
+    "vat_rate_unsupported": Code(
+        Kind.CONFLICT,
+        ru="Ставки НДС {rate} % нет в чеке по 54-ФЗ (есть: {known}): платёж не принят, "
+        "исправьте ставку в каталоге.",
+        en="VAT rate {rate}% has no 54-FZ receipt code (known: {known}): the payment is not "
+        "taken; correct the rate in the catalog.",
+    ),
     "invalid_method_type": Code(
         Kind.INVALID,
         ru="Способ оплаты «{method_type}» не поддерживается. Доступны: {allowed}.",

@@ -8,20 +8,18 @@ per line, a prepayment when paid before the term starts.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
+from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.records import get_or_404
 from podpiska.invoicing.invoices import invoice_lines
 from podpiska.invoicing.models import Invoice
 from podpiska.payments.models import PaymentAttempt, PaymentMethod
-from podpiska.ports import VAT_CODE_EXEMPT, ChargeRequest, Receipt, ReceiptItem
-
-# 54-FZ VAT codes by rate: (the rate, the calculated rate used for a prepayment).
-VAT_CODES = {"22": (11, 12), "20": (4, 6), "10": (3, 5), "7": (8, 10), "5": (7, 9), "0": (2, 2)}
+from podpiska.ports import VAT_CODE_EXEMPT, VAT_CODES, ChargeRequest, Receipt, ReceiptItem
 
 
 def charge_request(
@@ -105,12 +103,21 @@ def build_receipt(
 
 
 def _vat_code(vat_mode: str, vat_rate: str | None, *, prepayment: bool) -> int:
+    """The 54-FZ VAT code of a line: "без НДС" for an exempt one; a rate without a code is
+    refused (`vat_rate_unsupported`), never sent as "без НДС"."""
     if vat_mode == "exempt" or not vat_rate:
+        # No rate: exempt, or the one item of a change invoice whose lines mix VAT modes
+        # (not yet split by VAT group: docs/payments.md).
         return VAT_CODE_EXEMPT
-    rate = vat_rate.rstrip("%").strip()
-    if rate.endswith(".00"):
-        rate = rate[:-3]
-    codes = VAT_CODES.get(rate)
+    codes = _codes_of(vat_rate)
     if codes is None:
-        return VAT_CODE_EXEMPT
+        raise DomainError("vat_rate_unsupported", rate=vat_rate or "—", known=", ".join(VAT_CODES))
     return codes[1] if prepayment else codes[0]
+
+
+def _codes_of(vat_rate: str | None) -> tuple[int, int] | None:
+    try:
+        rate = Decimal((vat_rate or "").rstrip("%").strip())
+    except InvalidOperation:
+        return None
+    return next((codes for key, codes in VAT_CODES.items() if Decimal(key) == rate), None)

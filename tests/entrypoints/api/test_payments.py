@@ -153,6 +153,28 @@ def ledger_is_clean(env: Env) -> None:
     assert report.ok, (report.unbalanced, report.mismatches)
 
 
+def test_a_vat_rate_without_a_receipt_code_refuses_the_payment_and_writes_nothing(
+    env: Env,
+) -> None:
+    """An invoice whose lines carry a VAT rate no 54-FZ receipt has (written before the
+    catalog refused such rates) is not charged with "без НДС" on its receipt: 409, no
+    attempt, nothing at the gateway."""
+    from podpiska.invoicing.models import InvoiceLine
+
+    _, invoice = open_and_order(env)
+    with env.context.session() as db, db.begin():
+        for line in db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice["id"])):
+            line.vat_rate = "18"
+    made = env.post(f"/api/v1/invoices/{invoice['id']}/checkout", {"method_type": "bank_card"})
+    assert made.status_code == 409, made.text
+    body = made.json()["error"]
+    assert body["code"] == "vat_rate_unsupported"
+    assert "18" in body["message"] and "54" in body["message"]
+    with env.context.session() as db, db.begin():
+        assert db.scalars(select(PaymentAttempt)).all() == []
+    assert invoice_of(env, invoice["id"])["status"] == "issued"
+
+
 def test_card_payment_activates_once_however_often_the_webhook_comes(env: Env) -> None:
     account, invoice = open_and_order(env)
     attempt = checkout(env, invoice["id"])
