@@ -25,7 +25,7 @@ from podpiska.adapters.sandbox import SandboxGateway
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing import ledger as money_ledger
-from podpiska.invoicing.models import Invoice, Payment
+from podpiska.invoicing.models import Invoice, InvoiceLine, Payment
 from podpiska.payments import autopay, checkout, ledger_verify, receipts, reconciliation, refunds
 from podpiska.payments.models import PaymentAttempt, PaymentMethod, Refund
 from podpiska.ports import ChargeRequest, GatewayError, GatewayPayment
@@ -179,6 +179,60 @@ def test_an_unknown_outcome_is_asked_again_with_the_same_key(
     assert reconciliation.reconcile(db, gateway, clock=clock).succeeded == 1
     assert invoice_by_id(db, invoice.id).status == "paid"
     assert len([p for p in gateway.payments() if p.status == "succeeded"]) == 2  # order+renewal
+
+
+def _give_lines_rate(db: Session, invoice_id: int, rate: str) -> None:
+    """An invoice written by an old catalog with a VAT rate no 54-FZ receipt has."""
+    with db.begin():
+        for line in db.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)):
+            line.vat_rate = rate
+
+
+def test_autopay_skips_an_invoice_whose_vat_rate_has_no_receipt_code_and_charges_the_rest(
+    db: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    gateway = sandbox(tmp_path / "sandbox.db")
+    odd = saved_card_subscription(db, clock, gateway)
+    fine = saved_card_subscription(db, clock, gateway)
+    odd_invoice = renewal_invoice_day(db, clock, odd)
+    fine_invoice = invoice_by_id(db, subscription_of(db, fine.account_id).renewal_invoice_id or 0)
+    _give_lines_rate(db, odd_invoice.id, "18")
+    report = autopay.charge_autopay(db, gateway, clock=clock)
+    assert (report.charged, report.skipped, report.succeeded) == (1, 1, 1)
+    assert invoice_by_id(db, fine_invoice.id).status == "paid"
+    assert invoice_by_id(db, odd_invoice.id).status == "issued"
+    with db.begin():
+        tried = db.scalars(
+            select(PaymentAttempt).where(PaymentAttempt.invoice_id == odd_invoice.id)
+        ).all()
+    assert tried == []  # nothing written, nothing sent for it
+    assert ledger_verify.verify(db).ok
+
+
+def test_a_refund_whose_receipt_cannot_be_made_fails_to_credit_and_the_rest_go_on(
+    db: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    gateway = sandbox(tmp_path / "sandbox.db")
+    account = open_account(db, clock)
+    ordered = order(db, clock, account.id, plan="basic", months=12)
+    attempt = checkout.start_checkout(
+        db, gateway, invoice_id=ordered.invoice.id, method_type="sbp", return_url=None,
+        actor="user:a", clock=clock,
+    )  # fmt: skip
+    pay(db, clock, ordered.invoice.id, method="bank_transfer")  # paid by transfer meanwhile
+    assert attempt.external_id is not None
+    gateway.pay(attempt.external_id, approve=True)
+    reconciliation.record_gateway_payment(
+        db, gateway, gateway.get_payment(attempt.external_id), clock=clock
+    )
+    _give_lines_rate(db, ordered.invoice.id, "18")
+    assert refunds.send_refunds(db, gateway, clock=clock) == 0
+    with db.begin():
+        refund = db.scalars(select(Refund)).one()
+        assert (refund.status, refund.failure_reason) == ("failed", "vat_rate_unsupported")
+        assert refund.external_id is None  # nothing was sent to the gateway
+    assert money_ledger.account_credit(db, account.id) == ordered.invoice.total
+    assert ledger_verify.verify(db).ok
 
 
 def test_money_for_an_invoice_paid_meanwhile_is_refunded_to_its_payment(

@@ -8,6 +8,7 @@ called, stored).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +35,8 @@ from podpiska.subscriptions.records import (
     live_subscription,
 )
 from podpiska.subscriptions.settlement import not_payable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,7 +110,16 @@ def charge_autopay(
             )
         )
     for _subscription_id, invoice_id in candidates:
-        prepared = _prepare_autopay(session, gateway, invoice_id, clock=clock, two_stage=two_stage)
+        try:
+            prepared = _prepare_autopay(
+                session, gateway, invoice_id, clock=clock, two_stage=two_stage
+            )
+        except DomainError as error:
+            # The charge cannot be asked for (its receipt has a VAT rate with no 54-FZ
+            # code): nothing was written or sent; the others are charged.
+            log.error("autopay of invoice %s refused: %s", invoice_id, error.code)
+            report.skipped += 1
+            continue
         if prepared is None:
             report.skipped += 1
             continue

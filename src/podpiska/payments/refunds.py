@@ -41,7 +41,14 @@ def send_refunds(
         )
     done = 0
     for refund_id in ids:
-        prepared = _prepare_refund(session, gateway, refund_id, clock=clock)
+        try:
+            prepared = _prepare_refund(session, gateway, refund_id, clock=clock)
+        except DomainError as error:
+            # Its receipt cannot be made (a VAT rate with no 54-FZ code): nothing was sent;
+            # the refund fails with the code as its reason and the money goes back to the
+            # account's credit, where finance sees it. The other refunds go on.
+            _refund_failed(session, refund_id, error.code, clock=clock)
+            continue
         if prepared is None:
             continue
         request, external_id = prepared
