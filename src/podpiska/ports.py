@@ -306,6 +306,67 @@ class DocumentData:
     vat_note: str | None = None  # a simplified-system seller's sentence instead of VAT
 
 
+@dataclass(frozen=True, slots=True)
+class UpdLine:
+    """One service of a УПД (or an advance счёт-фактура): a period's share of a service.
+
+    `amount_without_vat` + `vat_amount` = `amount`, exactly; `price` × `quantity` =
+    `amount_without_vat` (the ФНС form's columns 4, 5, 9 and 8)."""
+
+    position: int
+    description: str  # "Тариф «Профессиональный», 5 польз., 01.12.2026–31.12.2026"
+    unit_code: str  # ОКЕИ: "362" (мес.), "796" (шт.); "—" when there is no unit
+    unit: str  # "мес."
+    quantity: Decimal
+    price: Decimal  # without VAT
+    amount_without_vat: Decimal
+    vat_rate: str | None  # "22", "10", "0"; None: without VAT ("без НДС")
+    vat_amount: Decimal
+    amount: Decimal  # with VAT
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReference:
+    """A payment document the УПД's «К платёжно-расчётному документу» names (a prepayment)."""
+
+    number: str
+    paid_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class UpdData:
+    """A universal transfer document (УПД, the ФНС's form of приказ ЕД-7-26/970@, format 5.03).
+
+    Status 1: счёт-фактура and act in one (a VAT payer's sale); status 2: the act only
+    (exempt lines, or a simplified-system seller). `function` is СЧФДОП for status 1, ДОП
+    for status 2. Everything comes computed: the PDF and the XML only lay it out."""
+
+    status: int  # 1 | 2
+    number: str
+    issued_on: date  # the day the service was rendered: the period's last day
+    seller: Party
+    buyer: Party
+    lines: tuple[UpdLine, ...]
+    total_without_vat: Decimal
+    vat_amount: Decimal
+    total: Decimal
+    period: tuple[date, date]  # the services' period, inclusive
+    file_id: str  # a UUID, stable per document and version: the XML's file name uses it
+    currency: str = "RUB"
+    currency_code: str = "643"  # ОКВ
+    language: str = "ru"
+    payments: tuple[PaymentReference, ...] = ()  # prepayments this document offsets
+    basis: str | None = None  # «Договор-оферта … » / the invoices the services were paid by
+    state_contract_id: str | None = None
+    vat_note: str | None = None  # exempt basis or USN_VAT_NOTE, printed under the lines
+    correction: tuple[int, date] | None = None  # исправление № and its date
+    shipped_on: date | None = None  # дата отгрузки (передачи) = issued_on by default
+
+    @property
+    def function(self) -> str:
+        return "СЧФДОП" if self.status == 1 else "ДОП"
+
+
 class DocumentRenderer(Protocol):
     def render(self, document: DocumentData) -> bytes:
         """The document as a PDF."""
