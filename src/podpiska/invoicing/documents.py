@@ -43,7 +43,8 @@ from podpiska.invoicing.models import Document
 INVOICE = "invoice"
 ACT = "act"
 CREDIT_NOTE = "credit_note"
-KINDS = (INVOICE, ACT, CREDIT_NOTE)
+UPD = "upd"  # a closing document (УПД) of services rendered: `rendering_run`
+KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD)
 
 INVOICE_STATUSES = ("issued", "paid", "void")  # an invoice that went out has a document
 ACT_INVOICE_KINDS = ("order", "renewal", "change")  # paid, these start or extend a term
@@ -65,6 +66,11 @@ EVENT_DOCUMENTS: Mapping[str, tuple[str, str]] = {
 def act_number(year: int, value: int, *, test: bool = False) -> str:
     """`ACT-2026-000001`; acts of accounts on a test clock read `TEST-ACT-2026-000001`."""
     return f"{'TEST-' if test else ''}ACT-{year}-{value:06d}"
+
+
+def upd_number(year: int, value: int, *, test: bool = False) -> str:
+    """`UPD-2026-000001`; on a test clock `TEST-UPD-2026-000001`."""
+    return f"{'TEST-' if test else ''}UPD-{year}-{value:06d}"
 
 
 def document_filename(document: Document) -> str:

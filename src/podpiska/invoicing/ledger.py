@@ -15,6 +15,7 @@ owed to customers). Postings, each a transaction summing to zero:
 | credit used on an invoice | customer_credit | receivable |
 | refund of credit | customer_credit | cash |
 | credit note on a paid invoice | deferred_revenue | customer_credit |
+| services rendered (a closing document, the month-end run) | deferred_revenue | revenue |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from podpiska.invoicing.models import CreditEntry, JournalEntry
 RECEIVABLE = "receivable"
 DEFERRED = "deferred_revenue"
 CASH = "cash"
+REVENUE = "revenue"  # earned: the services the closing documents certify
 CREDIT = "customer_credit"
 CREDIT_NOTE_SERIES = "credit_note"
 TEST_CREDIT_NOTE_SERIES = "test_credit_note"  # accounts on a test clock: never the real series

@@ -172,3 +172,78 @@ class Payment(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     received_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime]
+
+
+class ServicePeriod(Base):
+    """One service's share of one period of a paid term (issue 16, service rendered by
+    period): planned when the month-end run first sees the invoice paid, rendered by it
+    once the period's last day has come (`closing_id` set: the closing document that
+    certifies it), and, while not rendered, cut from a day on by a change's credit or a
+    credit note (`ServiceCut`). A rendered period is never changed."""
+
+    __tablename__ = "service_periods"
+    __table_args__ = (Index("ix_service_periods_due", "closing_id", "last_day"),)
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int]  # the invoice line's
+    description: Mapped[str] = mapped_column(String(500))
+    vat_rate: Mapped[str | None] = mapped_column(String(10))  # None: without VAT
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)  # inclusive: the day it is rendered
+    amount: Mapped[Decimal]  # with VAT, as the invoice's total
+    vat: Mapped[Decimal]
+    closing_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    created_at: Mapped[datetime]
+
+
+class ServicePlan(Base):
+    """An invoice whose paid term has been planned into `ServicePeriod`s (`by` month or
+    term), or was closed by its act before the periods were built (`by` = "act": the
+    invoices paid before revision 0012 are never rendered again)."""
+
+    __tablename__ = "service_plans"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    by: Mapped[str] = mapped_column(String(10))  # month | term | act
+    planned_at: Mapped[datetime]
+
+
+class ServiceCut(Base):
+    """Money taken back from services not rendered yet, from a day on: a change's credit
+    (`credit:<credit entry id>`) or a credit note (`credit_note:<id>`); applied once.
+    `uncovered` is what the periods not rendered could not give back: it was rendered
+    already, so only a corrective document (УКД) can correct it."""
+
+    __tablename__ = "service_cuts"
+    __table_args__ = (UniqueConstraint("source"),)
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    source: Mapped[str] = mapped_column(String(50))
+    day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]  # positive: taken back
+    uncovered: Mapped[Decimal]
+    created_at: Mapped[datetime]
+
+
+class Closing(Base):
+    """A closing document (УПД) certifying an account's services rendered on one day (a
+    month's end, or a term's last day): numbered gaplessly per year (`UPD-2026-000001`,
+    `TEST-UPD-…` on a test clock) and never changed."""
+
+    __tablename__ = "closings"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    number: Mapped[str] = mapped_column(String(30))
+    issued_on: Mapped[date] = mapped_column(Date)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    total: Mapped[Decimal]
+    vat: Mapped[Decimal]
+    file_id: Mapped[str] = mapped_column(String(36))  # a UUID: the ФНС XML file's name
+    created_at: Mapped[datetime]

@@ -25,10 +25,12 @@ from podpiska.core.clocks import FixedTime, check_advance, get_test_clock, move_
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import SYSTEM_LIFECYCLE
+from podpiska.invoicing.rendering_run import Scope
 from podpiska.ports import Clock
 from podpiska.subscriptions.lifecycle_day import DayCounts, DayWork
 from podpiska.subscriptions.models import LifecycleRun, Subscription
 from podpiska.subscriptions.moves import run_migrations_day
+from podpiska.subscriptions.rendering import render_services
 
 MAX_CATCH_UP_DAYS = 400
 
@@ -98,6 +100,8 @@ def run_day(
         if shard == 0:
             work.counts.expired_changes = _expire_changes(session, clock_id, now, actor)
         work.flush()
+        rendered = render_services(session, day=day, scope=Scope(shard, shards, clock_id), now=now)
+        work.counts.planned, work.counts.closings = rendered.planned, rendered.closings
         session.add(
             LifecycleRun(
                 clock_id=clock_id,

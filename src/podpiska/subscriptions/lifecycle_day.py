@@ -49,6 +49,8 @@ class DayCounts:
     expired_changes: int = 0  # unpaid mid-term changes past their three days
     migration_notices: int = 0  # catalog migrations: notices before a cut-over
     version_moves: int = 0  # catalog migrations: subscriptions moved to a version on a date
+    planned: int = 0  # the month-end run: paid invoices planned into service periods
+    closings: int = 0  # the month-end run: closing documents (УПД) made
     skipped: bool = False  # the day was done before
 
     def add(self, other: DayCounts) -> None:
@@ -60,6 +62,8 @@ class DayCounts:
         self.expired_changes += other.expired_changes
         self.migration_notices += other.migration_notices
         self.version_moves += other.version_moves
+        self.planned += other.planned
+        self.closings += other.closings
 
     @property
     def changed(self) -> int:
@@ -75,6 +79,8 @@ class DayCounts:
             "expired_changes": self.expired_changes,
             "migration_notices": self.migration_notices,
             "version_moves": self.version_moves,
+            "planned": self.planned,
+            "closings": self.closings,
         }
 
 

@@ -25,7 +25,9 @@ period; the rest of the term is re-split from the new amounts. So rendered befor
 + the new rest = exactly what the caller says is owed. A correction of a period already
 rendered is a corrective document (issue 16, item 4), never a cut.
 
-Not built on this yet: the month-end run, the УПД, the link from invoices and changes.
+`services_of` turns an invoice's lines into the services to render (credit lines deducted);
+`take_back` takes a change's credit or a credit note from a day on. The month-end run that
+stores and renders them is `invoicing/rendering_run.py`.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
-from podpiska.core.domain.money import ZERO, is_money, round_money
+from podpiska.core.domain.money import ZERO, allocate, is_money, round_money
 from podpiska.core.domain.terms import ONE_DAY, Term
 
 
@@ -242,3 +244,77 @@ def cut(schedule: Schedule, day: date, new_lines_for_rest: Iterable[ServiceLine]
     kept = before(schedule, day)
     rest = _split(tuple(new_lines_for_rest), month_bounds(day, schedule.ends_on, schedule.by))
     return Schedule(schedule.starts_on, schedule.ends_on, schedule.by, kept + rest)
+
+
+def services_of(
+    lines: Sequence[tuple[str, Decimal]], total: Decimal, vat: Decimal
+) -> tuple[ServiceLine, ...]:
+    """An invoice's services to render, from its lines (key, amount): each positive line,
+    less its share of the negative ones (a change's unused balance, a discount) in
+    proportion to the amounts, carrying the invoice's total (with VAT, as the buyer pays
+    it) and its VAT in the same proportion. They sum exactly to `total` and `vat`.
+    A credit line is never a service: it is deducted, as on the act."""
+    if total < 0 or vat < 0:
+        raise ValueError(f"an invoice to render has a total ≥ 0, got {total} (VAT {vat})")
+    positive = [(key, amount) for key, amount in lines if amount > 0]
+    if not positive:
+        if total == 0 and vat == 0:
+            return ()
+        raise ValueError(f"an invoice of {total} has no service line to render it by")
+    credit = sum((amount for _, amount in lines if amount < 0), ZERO)
+    weights = [amount for _, amount in positive]
+    deducted = allocate(credit, weights) if credit else [ZERO] * len(positive)
+    net = [max(amount + less, ZERO) for amount, less in zip(weights, deducted, strict=True)]
+    gross = allocate(total, net)
+    vats = allocate(vat, net)
+    return tuple(
+        ServiceLine(key, amount, tax)
+        for (key, _), amount, tax in zip(positive, gross, vats, strict=True)
+    )
+
+
+def schedule_of(periods: Sequence[Period], by: RenderBy = RenderBy.MONTH) -> Schedule:
+    """The periods not rendered yet of one invoice, read back from their rows, as a
+    schedule (contiguous, in order)."""
+    if not periods:
+        raise ValueError("a schedule needs at least one period")
+    ordered = sorted(periods, key=lambda p: p.first_day)
+    for a, b in pairwise(ordered):
+        if b.first_day != a.last_day + ONE_DAY:
+            raise ValueError(f"periods are not contiguous: {a.last_day} then {b.first_day}")
+    return Schedule(ordered[0].first_day, ordered[-1].last_day + ONE_DAY, by, tuple(ordered))
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBack:
+    """What taking money back from a day on did to one schedule: the new schedule, what
+    it took (with its VAT), and what it could not take (rendered already)."""
+
+    schedule: Schedule | None  # None: the day is past the schedule's end
+    taken: Decimal
+    taken_vat: Decimal
+    uncovered: Decimal
+
+
+def take_back(schedule: Schedule, day: date, amount: Decimal) -> TakeBack:
+    """Take `amount` back from what `schedule` renders from `day` on (a change's credit,
+    a credit note), never from before it: each line's rest is reduced in proportion to
+    what it had left, its VAT with it, and the rest re-split by days. A day before the
+    schedule's start is its start (the periods before it are rendered); what the rest
+    cannot give (it is smaller than `amount`) is `uncovered`."""
+    if not is_money(amount) or amount < 0:
+        raise ValueError(f"the amount taken back must be kopecks ≥ 0, got {amount}")
+    day = max(day, schedule.starts_on)
+    if day >= schedule.ends_on:
+        return TakeBack(None, ZERO, ZERO, amount)
+    rest = remaining(schedule, day)
+    left = sum((line.amount for line in rest), ZERO)
+    left_vat = sum((line.vat for line in rest), ZERO)
+    taken = min(amount, left)
+    keep = left - taken
+    keep_vat = round_money(left_vat * keep / left) if left else ZERO
+    weights = [line.amount for line in rest]
+    amounts = allocate(keep, weights)
+    vats = allocate(keep_vat, amounts if keep else weights)
+    new_rest = [ServiceLine(line.key, a, v) for line, a, v in zip(rest, amounts, vats, strict=True)]
+    return TakeBack(cut(schedule, day, new_rest), taken, left_vat - keep_vat, amount - taken)

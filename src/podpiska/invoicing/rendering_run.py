@@ -1,0 +1,564 @@
+"""The month-end run (issue 16, item 1): services rendered by period, stored and certified.
+
+Three steps, each set-based over one shard of accounts on one clock, in the daily run's
+transaction (`subscriptions.lifecycle.run_day`), so a day is done for a shard all at once or
+not at all, and a run after missed days catches up day by day like the renewals:
+
+1. **plan** (`plan_paid`): every invoice paid (an order, a renewal, a change) whose term has
+   no plan yet gets its `ServicePeriod`s: its services (credit lines deducted, the invoice's
+   total and VAT carried in proportion: `domain.rendering.services_of`) shared over the
+   calendar months of its term by days (`render_schedule`), exact in kopecks. A
+   `ServicePlan` row says it was planned, once.
+2. **take back** (`take_back_from`, `cut_credit_notes`): a credit note (and, from the
+   subscriptions area, a change's credit) takes its money from what is not rendered yet,
+   from its day on, never before (`domain.rendering.take_back`); the periods not rendered
+   are replaced by the cut schedule. What they could not give back was rendered already:
+   the `ServiceCut` keeps it as `uncovered` (a corrective document's work, item 4).
+3. **render** (`render_due`): the periods whose last day has come (`last_day <= day`) and
+   no closing document yet, per account and last day, become one `Closing` (the УПД),
+   numbered gaplessly per year under the series' lock (`UPD-2026-000001`, `TEST-UPD-…` on a
+   test clock), with its `Document` row (the PDF is rendered on demand) and its journal
+   posting: deferred revenue → revenue. Each period is linked to its closing in the same
+   transaction, so running a day twice certifies nothing twice.
+
+`verify_rendering` proves, per account and in total, that revenue (rendered) + deferred
+revenue = what was invoiced, and that what is deferred is exactly the periods not rendered
+plus the invoices not paid yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from podpiska.accounts.models import Account
+from podpiska.core.db.bulk import bulk_insert, bulk_update, reserve_ids
+from podpiska.core.domain.money import ZERO, allocate
+from podpiska.invoicing.documents import ACT_INVOICE_KINDS, UPD, local_day, upd_number
+from podpiska.invoicing.domain.rendering import (
+    Period,
+    RenderBy,
+    ServiceLine,
+    remaining,
+    render_schedule,
+    schedule_of,
+    services_of,
+    take_back,
+)
+from podpiska.invoicing.ledger import DEFERRED, REVENUE, journal_rows
+from podpiska.invoicing.models import (
+    Closing,
+    CreditNote,
+    Document,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    ServiceCut,
+    ServicePeriod,
+    ServicePlan,
+)
+from podpiska.invoicing.numbers import take_numbers
+
+BATCH = 2000  # invoices planned, or accounts rendered, per statement
+UPD_SERIES = "upd"
+TEST_UPD_SERIES = "test_upd"  # accounts on a test clock: never the real numbering
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """One shard of the accounts living on one clock (0: real time, else a test clock)."""
+
+    shard: int = 0
+    shards: int = 1
+    clock_id: int = 0
+
+    @property
+    def test(self) -> bool:
+        return self.clock_id != 0
+
+    def of(self, account_id: Any) -> list[ColumnElement[bool]]:
+        """Conditions keeping the rows whose account (`account_id`) is in this scope."""
+        owner = aliased(Account)  # never correlated with an Account of the outer query
+        on_clock = (
+            owner.test_clock_id.is_(None)
+            if self.clock_id == 0
+            else owner.test_clock_id == self.clock_id
+        )
+        conditions: list[ColumnElement[bool]] = [exists().where(owner.id == account_id, on_clock)]
+        if self.shards > 1:
+            conditions.append(account_id % self.shards == self.shard)
+        return conditions
+
+
+@dataclass
+class RenderCounts:
+    planned: int = 0  # invoices planned into periods
+    cuts: int = 0  # credit notes and change credits taken back
+    closings: int = 0  # closing documents (УПД) made
+    rendered: Decimal = ZERO  # their total
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {
+            "planned": self.planned,
+            "cuts": self.cuts,
+            "closings": self.closings,
+            "rendered": str(self.rendered),
+        }
+
+
+# -- 1. plan --------------------------------------------------------------------------------
+
+
+def _period_rows(
+    schedule_periods: Sequence[Period],
+    *,
+    account_id: int,
+    invoice_id: int,
+    described: dict[str, tuple[str, str | None]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The rows of a schedule's periods; a share of nothing is not stored."""
+    rows = []
+    for period in schedule_periods:
+        for share in period.shares:
+            if share.amount == 0 and share.vat == 0:
+                continue
+            description, vat_rate = described[share.key]
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "invoice_id": invoice_id,
+                    "position": int(share.key),
+                    "description": description,
+                    "vat_rate": vat_rate,
+                    "first_day": period.first_day,
+                    "last_day": period.last_day,
+                    "amount": share.amount,
+                    "vat": share.vat,
+                    "closing_id": None,
+                    "created_at": now,
+                }
+            )
+    return rows
+
+
+def plan_paid(session: Session, *, scope: Scope, now: datetime, batch: int = BATCH) -> int:
+    """Plan every paid invoice of the scope that has a term and no plan yet."""
+    query = (
+        select(
+            Invoice.id,
+            Invoice.account_id,
+            Invoice.term_starts_on,
+            Invoice.term_ends_on,
+            Invoice.total,
+            Invoice.vat_amount,
+            Invoice.vat_mode,
+            Invoice.vat_rate,
+        )
+        .where(
+            Invoice.status == "paid",
+            Invoice.kind.in_(ACT_INVOICE_KINDS),
+            Invoice.term_starts_on.is_not(None),
+            Invoice.term_ends_on.is_not(None),
+            ~exists().where(ServicePlan.invoice_id == Invoice.id),
+            *scope.of(Invoice.account_id),
+        )
+        .order_by(Invoice.id)
+        .limit(batch)
+    )
+    planned = 0
+    while True:
+        invoices = session.execute(query).all()
+        if not invoices:
+            return planned
+        lines: dict[int, list[tuple[int, str, Decimal]]] = defaultdict(list)
+        for invoice_id, position, description, amount in session.execute(
+            select(
+                InvoiceLine.invoice_id,
+                InvoiceLine.position,
+                InvoiceLine.description,
+                InvoiceLine.amount,
+            )
+            .where(InvoiceLine.invoice_id.in_([row.id for row in invoices]))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        ):
+            lines[invoice_id].append((position, description, amount))
+        periods: list[dict[str, Any]] = []
+        plans: list[dict[str, Any]] = []
+        for row in invoices:
+            rate = None if row.vat_mode == "exempt" else row.vat_rate
+            own = lines[row.id]
+            services = services_of(
+                [(str(position), amount) for position, _, amount in own], row.total, row.vat_amount
+            )
+            plans.append(
+                {
+                    "invoice_id": row.id,
+                    "account_id": row.account_id,
+                    "by": RenderBy.MONTH.value,
+                    "planned_at": now,
+                }
+            )
+            if not services or row.term_starts_on >= row.term_ends_on:
+                continue
+            schedule = render_schedule(row.term_starts_on, row.term_ends_on, services)
+            described = {str(position): (text, rate) for position, text, _ in own}
+            periods += _period_rows(
+                schedule.periods,
+                account_id=row.account_id,
+                invoice_id=row.id,
+                described=described,
+                now=now,
+            )
+        bulk_insert(session, ServicePlan, plans)
+        bulk_insert(session, ServicePeriod, periods)
+        planned += len(invoices)
+
+
+# -- 2. take back ---------------------------------------------------------------------------
+
+
+def _schedules(
+    session: Session, invoice_ids: Sequence[int]
+) -> dict[int, tuple[list[Period], dict[str, tuple[str, str | None]], int]]:
+    """Each invoice's periods not rendered yet, read back: (periods, descriptions, account)."""
+    cells: dict[int, dict[tuple[date, date], list[ServiceLine]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    described: dict[int, dict[str, tuple[str, str | None]]] = defaultdict(dict)
+    accounts: dict[int, int] = {}
+    rows = session.execute(
+        select(ServicePeriod)
+        .where(ServicePeriod.invoice_id.in_(invoice_ids), ServicePeriod.closing_id.is_(None))
+        .order_by(ServicePeriod.id)
+    ).scalars()
+    for row in rows:
+        key = str(row.position)
+        cells[row.invoice_id][(row.first_day, row.last_day)].append(
+            ServiceLine(key, row.amount, row.vat)
+        )
+        described[row.invoice_id][key] = (row.description, row.vat_rate)
+        accounts[row.invoice_id] = row.account_id
+    result = {}
+    for invoice_id, by_period in cells.items():
+        keys = sorted(described[invoice_id], key=int)
+        periods = []
+        for (first, last), shares in sorted(by_period.items()):
+            have = {share.key: share for share in shares}
+            periods.append(
+                Period(first, last, tuple(have.get(k, ServiceLine(k, ZERO)) for k in keys))
+            )
+        result[invoice_id] = (periods, described[invoice_id], accounts[invoice_id])
+    return result
+
+
+def take_back_from(
+    session: Session,
+    *,
+    account_id: int,
+    invoice_ids: Sequence[int],
+    source: str,
+    day: date,
+    amount: Decimal,
+    now: datetime,
+) -> ServiceCut | None:
+    """Take `amount` back from what `invoice_ids` render from `day` on, once per `source`
+    (None: done before), shared over the invoices in proportion to what each has left."""
+    if session.scalar(select(ServiceCut.id).where(ServiceCut.source == source)) is not None:
+        return None
+    found = _schedules(session, invoice_ids)
+    schedules = {invoice_id: schedule_of(periods) for invoice_id, (periods, _, _) in found.items()}
+    lefts = {
+        invoice_id: sum((line.amount for line in remaining(s, max(day, s.starts_on))), ZERO)
+        if day < s.ends_on
+        else ZERO
+        for invoice_id, s in schedules.items()
+    }
+    total_left = sum(lefts.values(), ZERO)
+    taken = min(amount, total_left)
+    ids = sorted(lefts)
+    shares = allocate(taken, [lefts[i] for i in ids]) if ids and taken else [ZERO] * len(ids)
+    rows: list[dict[str, Any]] = []
+    changed: list[int] = []
+    for invoice_id, share in zip(ids, shares, strict=True):
+        if share == 0:
+            continue
+        result = take_back(schedules[invoice_id], day, share)
+        assert result.schedule is not None and result.uncovered == 0
+        changed.append(invoice_id)
+        rows += _period_rows(
+            result.schedule.periods,
+            account_id=found[invoice_id][2],
+            invoice_id=invoice_id,
+            described=found[invoice_id][1],
+            now=now,
+        )
+    if changed:
+        session.execute(
+            delete(ServicePeriod).where(
+                ServicePeriod.invoice_id.in_(changed), ServicePeriod.closing_id.is_(None)
+            )
+        )
+        bulk_insert(session, ServicePeriod, rows)
+    cut = ServiceCut(
+        account_id=account_id,
+        source=source,
+        day=day,
+        amount=amount,
+        uncovered=amount - taken,
+        created_at=now,
+    )
+    session.add(cut)
+    session.flush()
+    return cut
+
+
+def cut_credit_notes(session: Session, *, scope: Scope, now: datetime) -> int:
+    """Every credit note of the scope not taken back yet takes its money back from its
+    invoice's periods from the note's day on (in the account's timezone). A note on an
+    invoice closed by its act before the periods were built (plan `act`) takes nothing
+    from them: the note's document is its correction."""
+    source_of = literal("credit_note:", String()) + cast(CreditNote.id, String())
+    notes = session.execute(
+        select(
+            CreditNote.id,
+            CreditNote.invoice_id,
+            CreditNote.account_id,
+            CreditNote.total,
+            CreditNote.created_at,
+            Account.timezone,
+            ServicePlan.by,
+        )
+        .join(Account, Account.id == CreditNote.account_id)
+        .join(ServicePlan, ServicePlan.invoice_id == CreditNote.invoice_id)
+        .where(~exists().where(ServiceCut.source == source_of), *scope.of(CreditNote.account_id))
+        .order_by(CreditNote.id)
+    ).all()
+    count = 0
+    for note_id, invoice_id, account_id, total, created_at, timezone, by in notes:
+        source = f"credit_note:{note_id}"
+        day = local_day(created_at, timezone, now)
+        if by == "act":
+            # Closed by its act: nothing to take from periods; the note is its correction
+            # (counted as uncovered, so the deferred revenue still adds up).
+            session.add(
+                ServiceCut(
+                    account_id=account_id,
+                    source=source,
+                    day=day,
+                    amount=-total,
+                    uncovered=-total,
+                    created_at=now,
+                )
+            )
+        else:
+            take_back_from(
+                session,
+                account_id=account_id,
+                invoice_ids=[invoice_id],
+                source=source,
+                day=day,
+                amount=-total,
+                now=now,
+            )
+        count += 1
+    return count
+
+
+# -- 3. render ------------------------------------------------------------------------------
+
+
+def render_due(
+    session: Session, *, day: date, scope: Scope, now: datetime, batch: int = BATCH
+) -> tuple[int, Decimal]:
+    """Certify the periods of the scope whose last day is on or before `day`: one closing
+    document per account and last day. Returns (closings made, their total)."""
+    due = [
+        ServicePeriod.closing_id.is_(None),
+        ServicePeriod.last_day <= day,
+        *scope.of(ServicePeriod.account_id),
+    ]
+    made, rendered, after = 0, ZERO, 0
+    while True:
+        accounts = list(
+            session.scalars(
+                select(ServicePeriod.account_id)
+                .where(*due, ServicePeriod.account_id > after)
+                .group_by(ServicePeriod.account_id)
+                .order_by(ServicePeriod.account_id)
+                .limit(batch)
+            )
+        )
+        if not accounts:
+            return made, rendered
+        after = accounts[-1]
+        rows = session.execute(
+            select(
+                ServicePeriod.id,
+                ServicePeriod.account_id,
+                ServicePeriod.first_day,
+                ServicePeriod.last_day,
+                ServicePeriod.amount,
+                ServicePeriod.vat,
+            ).where(*due, ServicePeriod.account_id.in_(accounts))
+        ).all()
+        groups: dict[tuple[int, date], list[Any]] = defaultdict(list)
+        for row in rows:
+            groups[(row.account_id, row.last_day)].append(row)
+        by_year: dict[int, list[tuple[date, int]]] = defaultdict(list)
+        for account_id, last_day in groups:
+            by_year[last_day.year].append((last_day, account_id))
+        closings, documents, journal, links = [], [], [], []
+        reserved = iter(reserve_ids(session, Closing, len(groups)))
+        for year, keys in sorted(by_year.items()):
+            keys.sort()
+            series = TEST_UPD_SERIES if scope.test else UPD_SERIES
+            first = take_numbers(session, series, year, len(keys))
+            ids = [next(reserved) for _ in keys]
+            for n, ((last_day, account_id), closing_id) in enumerate(zip(keys, ids, strict=True)):
+                members = groups[(account_id, last_day)]
+                total = sum((m.amount for m in members), ZERO)
+                vat = sum((m.vat for m in members), ZERO)
+                number = upd_number(year, first + n, test=scope.test)
+                closings.append(
+                    {
+                        "id": closing_id,
+                        "account_id": account_id,
+                        "number": number,
+                        "issued_on": last_day,
+                        "first_day": min(m.first_day for m in members),
+                        "last_day": last_day,
+                        "total": total,
+                        "vat": vat,
+                        "file_id": str(uuid.uuid4()),
+                        "created_at": now,
+                    }
+                )
+                documents.append(
+                    {
+                        "kind": UPD,
+                        "source_id": closing_id,
+                        "number": number,
+                        "account_id": account_id,
+                        "issued_on": last_day,
+                        "created_at": now,
+                    }
+                )
+                document = f"upd:{closing_id}"
+                journal += journal_rows(
+                    account_id, DEFERRED, REVENUE, total, "service_rendered", document, now
+                )
+                links += [{"id": m.id, "closing_id": closing_id} for m in members]
+                rendered += total
+        bulk_insert(session, Closing, closings)
+        bulk_insert(session, Document, documents)
+        bulk_insert(session, JournalEntry, [row for row in journal if row["amount"] != 0])
+        bulk_update(session, ServicePeriod, ["closing_id"], links)
+        made += len(closings)
+
+
+# -- verify ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RenderingCheck:
+    """What `verify_rendering` found: per-account differences (empty: all agree)."""
+
+    accounts: int = 0
+    invoiced: Decimal = ZERO
+    rendered: Decimal = ZERO
+    deferred: Decimal = ZERO
+    planned_not_rendered: Decimal = ZERO
+    unpaid: Decimal = ZERO  # invoices not planned: not paid yet, or closed by their act
+    uncovered: Decimal = ZERO
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_rendering(session: Session) -> RenderingCheck:
+    """Per account and in total, from the journal and the rows:
+
+    - revenue (the journal's `revenue`) = the closing documents' totals = the periods they
+      certify;
+    - deferred revenue = the periods not rendered yet + the invoices not planned (issued
+      and not paid yet, paid since the last run, or closed by their act before the periods
+      were built) − what credits took back beyond the periods (`ServiceCut.uncovered`);
+    - so rendered + deferred = what was invoiced, less voids and credits."""
+
+    def per_account(query: Any) -> dict[int, Decimal]:
+        return {int(a): Decimal(v or 0) for a, v in session.execute(query)}
+
+    def ledger_sum(ledger: str) -> dict[int, Decimal]:
+        return per_account(
+            select(JournalEntry.customer_account_id, func.sum(JournalEntry.amount))
+            .where(JournalEntry.ledger == ledger)
+            .group_by(JournalEntry.customer_account_id)
+        )
+
+    revenue, deferred = ledger_sum(REVENUE), ledger_sum(DEFERRED)
+    closings = per_account(
+        select(Closing.account_id, func.sum(Closing.total)).group_by(Closing.account_id)
+    )
+    linked = per_account(
+        select(ServicePeriod.account_id, func.sum(ServicePeriod.amount))
+        .where(ServicePeriod.closing_id.is_not(None))
+        .group_by(ServicePeriod.account_id)
+    )
+    open_periods = per_account(
+        select(ServicePeriod.account_id, func.sum(ServicePeriod.amount))
+        .where(ServicePeriod.closing_id.is_(None))
+        .group_by(ServicePeriod.account_id)
+    )
+    planned = exists().where(ServicePlan.invoice_id == Invoice.id, ServicePlan.by != "act")
+    unplanned = per_account(
+        select(Invoice.account_id, func.sum(Invoice.total))
+        .where(Invoice.status.in_(("issued", "paid")), ~planned)
+        .group_by(Invoice.account_id)
+    )
+    uncovered = per_account(
+        select(ServiceCut.account_id, func.sum(ServiceCut.uncovered)).group_by(
+            ServiceCut.account_id
+        )
+    )
+    check = RenderingCheck()
+    ids = set(revenue) | set(deferred) | set(closings) | set(linked) | set(open_periods)
+    check.accounts = len(ids)
+    for account_id in sorted(ids):
+        rendered = -revenue.get(account_id, ZERO)
+        still = -deferred.get(account_id, ZERO)
+        documents = closings.get(account_id, ZERO)
+        expected = (
+            open_periods.get(account_id, ZERO)
+            + unplanned.get(account_id, ZERO)
+            - uncovered.get(account_id, ZERO)
+        )
+        if rendered != documents or linked.get(account_id, ZERO) != documents:
+            check.problems.append(
+                f"account {account_id}: revenue {rendered}, closing documents {documents}, "
+                f"periods they certify {linked.get(account_id, ZERO)}: not equal"
+            )
+        if still != expected:
+            check.problems.append(
+                f"account {account_id}: deferred revenue {still} ≠ periods not rendered "
+                f"{open_periods.get(account_id, ZERO)} + not planned "
+                f"{unplanned.get(account_id, ZERO)} − uncovered "
+                f"{uncovered.get(account_id, ZERO)} = {expected}"
+            )
+        check.rendered += rendered
+        check.deferred += still
+        check.planned_not_rendered += open_periods.get(account_id, ZERO)
+        check.unpaid += unplanned.get(account_id, ZERO)
+        check.uncovered += uncovered.get(account_id, ZERO)
+    check.invoiced = check.rendered + check.deferred
+    return check
