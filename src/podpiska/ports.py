@@ -371,3 +371,19 @@ class DocumentRenderer(Protocol):
     def render(self, document: DocumentData) -> bytes:
         """The document as a PDF."""
         ...
+
+
+class UpdXmlWriter(Protocol):
+    def write(
+        self,
+        data: UpdData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The УПД as the ФНС's XML file (format 5.03): its name and its windows-1251 bytes.
+
+        `sender_id`, `recipient_id`: the EDO participant ids of the seller and the buyer."""
+        ...
