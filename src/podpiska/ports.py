@@ -371,3 +371,7 @@ class DocumentRenderer(Protocol):
     def render(self, document: DocumentData) -> bytes:
         """The document as a PDF."""
         ...
+
+    def render_upd(self, data: UpdData) -> bytes:
+        """A УПД (status 1 or 2) as a PDF."""
+        ...
