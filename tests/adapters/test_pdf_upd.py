@@ -282,3 +282,28 @@ def test_markup_in_the_data_is_text(renderer: WeasyPrintRenderer) -> None:
 def test_only_status_1_or_2(renderer: WeasyPrintRenderer) -> None:
     with pytest.raises(ValueError, match="status 1 or 2"):
         renderer.upd_html(replace(STATUS_1, status=3))
+
+
+def test_an_entrepreneur_seller_signs_on_the_entrepreneurs_line(
+    renderer: WeasyPrintRenderer, tmp_path: Path
+) -> None:
+    ip = replace(
+        SELLER,
+        name="ИП Сидоров С. С.",
+        inn="500100732259",
+        kpp=None,
+        ogrn="304500116000157",
+        director="Сидоров С. С.",
+        director_position="Индивидуальный предприниматель",
+        accountant=None,
+    )
+    text = pdf_text(renderer.render_upd(replace(STATUS_1, seller=ip)), tmp_path)
+
+    assert "ИНН/КПП продавца: 500100732259 (2б)" in text
+    assert "Руководитель организации или иное уполномоченное лицо Сидоров" not in text
+    assert re.search(
+        r"Индивидуальный предприниматель или иное уполномоченное лицо Сидоров С\. С\. "
+        r"304500116000157",
+        text,
+    )
+    assert "ИП Сидоров С. С., 500100732259 [14]" in text
