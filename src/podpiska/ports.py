@@ -372,6 +372,10 @@ class DocumentRenderer(Protocol):
         """The document as a PDF."""
         ...
 
+    def render_upd(self, data: UpdData) -> bytes:
+        """A УПД (status 1 or 2) as a PDF."""
+        ...
+
 
 class UpdXmlWriter(Protocol):
     def write(

@@ -33,7 +33,14 @@ from podpiska.invoicing.document_rows import create_documents
 from podpiska.invoicing.documents import document_filename
 from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
-from podpiska.ports import DocumentData, EmailMessage, Party, WebhookRequest, WebhookResponse
+from podpiska.ports import (
+    DocumentData,
+    EmailMessage,
+    Party,
+    UpdData,
+    WebhookRequest,
+    WebhookResponse,
+)
 from podpiska.subscriptions import billing, changes
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.credit_notes import issue_credit_note
@@ -76,6 +83,9 @@ class CountingRenderer:
     def render(self, document: DocumentData) -> bytes:
         self.rendered.append(document)
         return f"%PDF-fake {document.kind} {document.number} {len(self.rendered)}".encode()
+
+    def render_upd(self, data: UpdData) -> bytes:
+        return f"%PDF-fake upd {data.number}".encode()
 
 
 @pytest.fixture

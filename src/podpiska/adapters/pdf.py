@@ -1,5 +1,6 @@
 """PDF documents with WeasyPrint: the invoice (Счёт на оплату), the act (Акт об оказании
-услуг) and the credit note (Корректировочный документ), in Russian or English.
+услуг), the credit note (Корректировочный документ) and the universal transfer document
+(УПД, status 1 or 2, the ФНС's recommended form), in Russian or English.
 
 The renderer only lays out a `podpiska.ports.DocumentData`: every number, date and line
 comes from the services; the renderer adds the labels, the money formatting of
@@ -23,13 +24,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
-from podpiska.core.domain.requisites import OGRNIP_LENGTH
+from podpiska.core.domain.requisites import OGRNIP_LENGTH, PERSON_INN_LENGTH
 from podpiska.core.domain.text import Text
-from podpiska.ports import DocumentData, Party
+from podpiska.ports import DocumentData, Party, UpdData, UpdLine
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("ru", "en")
 TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "credit_note.html"}
+UPD_TEMPLATE = "upd.html"
 
 # Labels of the documents. The lines, the basis and the payment purpose come with the data.
 LABELS: dict[str, dict[str, str]] = {
@@ -215,9 +217,22 @@ class WeasyPrintRenderer:
         return template.render(**self.context(document))
 
     def render(self, document: DocumentData) -> bytes:
+        return self._pdf(self.html(document))
+
+    def upd_html(self, data: UpdData) -> str:
+        """The HTML of a УПД's PDF (for tests and for a look in a browser)."""
+        if data.status not in (1, 2):
+            raise ValueError(f"a УПД has status 1 or 2, not {data.status!r}")
+        template = self.environment.get_template(UPD_TEMPLATE)
+        return template.render(**upd_context(data))
+
+    def render_upd(self, data: UpdData) -> bytes:
+        """A УПД (status 1: счёт-фактура and act; status 2: the act alone) as a PDF."""
+        return self._pdf(self.upd_html(data))
+
+    def _pdf(self, source: str) -> bytes:
         from weasyprint import HTML
 
-        source = self.html(document)
         with self._lock:
             pdf = HTML(string=source, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
         assert isinstance(pdf, bytes)
@@ -245,7 +260,7 @@ class WeasyPrintRenderer:
             "day": lambda value: format_date(value, lang),
             "qty": lambda value: format_quantity(value, lang),
             "party": lambda party: _party_line(party, labels),
-            "signers": _signers(document, labels, lang),
+            "signers": _signers(document.seller, labels, lang),
             "sign": CURRENCY_SIGNS.get(document.currency, document.currency),
             "vat_label": _vat_label(document, labels, lang),
             "items_line": labels[
@@ -294,9 +309,8 @@ class Signer:
     basis: str = ""
 
 
-def _signers(document: DocumentData, labels: Mapping[str, str], lang: str) -> dict[str, Signer]:
+def _signers(seller: Party, labels: Mapping[str, str], lang: str) -> dict[str, Signer]:
     """The seller's director (or the proxy who signs for them) and accountant."""
-    seller = document.seller
     proxy = seller.proxy
     if proxy is not None:
         basis = labels["proxy"].format(number=proxy.number, day=format_date(proxy.issued_on, lang))
@@ -305,3 +319,236 @@ def _signers(document: DocumentData, labels: Mapping[str, str], lang: str) -> di
         director = Signer(seller.director_position or labels["director"], seller.director or "")
     accountant = Signer(seller.accountant_position or labels["accountant"], seller.accountant or "")
     return {"director": director, "accountant": accountant}
+
+
+# --- the УПД -------------------------------------------------------------------------------
+
+# Labels of the УПД, worded as the ФНС's recommended form (letter ММВ-20-3/96@ of
+# 21.10.2013, with the columns of the счёт-фактура of Постановление № 1137 as amended); the
+# numbers in brackets are the form's own line numbers.
+UPD_LABELS: dict[str, dict[str, str]] = {
+    "ru": {
+        "name": "Универсальный передаточный документ",
+        "status": "Статус:",
+        "status_1": "1 – счет-фактура и передаточный документ (акт)",
+        "status_2": "2 – передаточный документ (акт)",
+        "invoice": "Счет-фактура №",
+        "correction": "Исправление №",
+        "of": "от",
+        "seller": "Продавец:",
+        "address": "Адрес:",
+        "seller_inn": "ИНН/КПП продавца:",
+        "shipper": "Грузоотправитель и его адрес:",
+        "consignee": "Грузополучатель и его адрес:",
+        "payment": "К платежно-расчетному документу",
+        "shipping_document": "Документ об отгрузке",
+        "lines_range": "№ п/п",
+        "buyer": "Покупатель:",
+        "buyer_inn": "ИНН/КПП покупателя:",
+        "currency": "Валюта: наименование, код",
+        "rub": "Российский рубль",
+        "state_contract": "Идентификатор государственного контракта, договора (соглашения) "
+        "(при наличии):",
+        "col_a": "№ п/п",
+        "col_b": "Код товара/ работ, услуг",
+        "col_1": "Наименование товара (описание выполненных работ, оказанных услуг), "
+        "имущественного права",
+        "col_1a": "Код вида товара",
+        "col_2_group": "Единица измерения",
+        "col_2": "код",
+        "col_2a": "условное обозначение (национальное)",
+        "col_3": "Количество (объем)",
+        "col_4": "Цена (тариф) за единицу измерения",
+        "col_5": "Стоимость товаров (работ, услуг), имущественных прав без налога — всего",
+        "col_6": "В том числе сумма акциза",
+        "col_7": "Налоговая ставка",
+        "col_8": "Сумма налога, предъявляемая покупателю",
+        "col_9": "Стоимость товаров (работ, услуг), имущественных прав с налогом — всего",
+        "col_10_group": "Страна происхождения товара",
+        "col_10": "цифровой код",
+        "col_10a": "краткое наименование",
+        "col_11": "Регистрационный номер декларации на товары или регистрационный номер "
+        "партии товара, подлежащего прослеживаемости",
+        "col_12_group": "Количественная единица измерения товара, используемая в целях "
+        "осуществления прослеживаемости",
+        "col_12": "код",
+        "col_12a": "условное обозначение",
+        "col_13": "Количество товара, подлежащего прослеживаемости, в количественной "
+        "единице измерения",
+        "no_excise": "без акциза",
+        "no_vat": "без НДС",
+        "to_pay": "Всего к оплате (9)",
+        "head": "Руководитель организации или иное уполномоченное лицо",
+        "accountant": "Главный бухгалтер или иное уполномоченное лицо",
+        "entrepreneur": "Индивидуальный предприниматель или иное уполномоченное лицо",
+        "entrepreneur_certificate": "(реквизиты свидетельства о государственной регистрации "
+        "индивидуального предпринимателя)",
+        "signature": "(подпись)",
+        "full_name": "(ф.и.о.)",
+        "position": "(должность)",
+        "basis": "Основание передачи (сдачи) / получения (приемки)",
+        "transport": "Данные о транспортировке и грузе",
+        "handed_over": "Товар (груз) передал / услуги, результаты работ, права сдал",
+        "received": "Товар (груз) получил / услуги, результаты работ, права принял",
+        "shipped_on": "Дата отгрузки, передачи (сдачи)",
+        "received_on": "Дата получения (приемки)",
+        "blank_date": "“__” ____________ 20__ г.",
+        "shipping_notes": "Иные сведения об отгрузке, передаче",
+        "receiving_notes": "Иные сведения о получении, приемке",
+        "responsible": "Ответственный за правильность оформления факта хозяйственной жизни",
+        "maker": "Наименование экономического субъекта – составителя документа "
+        "(в т.ч. комиссионера / агента)",
+        "maker_buyer": "Наименование экономического субъекта – составителя документа",
+        "stamp": "М.П.",
+        "page": "Стр.",
+    },
+    "en": {
+        "name": "Universal transfer document",
+        "status": "Status:",
+        "status_1": "1 – VAT invoice and transfer document (certificate)",
+        "status_2": "2 – transfer document (certificate)",
+        "invoice": "VAT invoice No.",
+        "correction": "Correction No.",
+        "of": "of",
+        "seller": "Seller:",
+        "address": "Address:",
+        "seller_inn": "Seller's INN/KPP:",
+        "shipper": "Shipper and its address:",
+        "consignee": "Consignee and its address:",
+        "payment": "To payment document",
+        "shipping_document": "Shipping document",
+        "lines_range": "items",
+        "buyer": "Buyer:",
+        "buyer_inn": "Buyer's INN/KPP:",
+        "currency": "Currency: name, code",
+        "rub": "Russian rouble",
+        "state_contract": "State contract (agreement) ID (if any):",
+        "col_a": "No.",
+        "col_b": "Code of goods, work, services",
+        "col_1": "Goods (work performed, services rendered), property rights",
+        "col_1a": "Goods type code",
+        "col_2_group": "Unit of measure",
+        "col_2": "code",
+        "col_2a": "symbol (national)",
+        "col_3": "Quantity (volume)",
+        "col_4": "Price (rate) per unit",
+        "col_5": "Cost without tax, total",
+        "col_6": "Including excise",
+        "col_7": "Tax rate",
+        "col_8": "Tax charged to the buyer",
+        "col_9": "Cost with tax, total",
+        "col_10_group": "Country of origin",
+        "col_10": "numeric code",
+        "col_10a": "short name",
+        "col_11": "Customs declaration or traceable batch registration number",
+        "col_12_group": "Traceability unit of measure",
+        "col_12": "code",
+        "col_12a": "symbol",
+        "col_13": "Traceable quantity in that unit",
+        "no_excise": "no excise",
+        "no_vat": "VAT exempt",
+        "to_pay": "Total due (9)",
+        "head": "Head of the organisation or other authorised person",
+        "accountant": "Chief accountant or other authorised person",
+        "entrepreneur": "Individual entrepreneur or other authorised person",
+        "entrepreneur_certificate": "(the entrepreneur's state registration certificate)",
+        "signature": "(signature)",
+        "full_name": "(full name)",
+        "position": "(position)",
+        "basis": "Basis of the transfer / acceptance",
+        "transport": "Transport and cargo data",
+        "handed_over": "Goods (cargo) handed over / services, results of work, rights delivered",
+        "received": "Goods (cargo) received / services, results of work, rights accepted",
+        "shipped_on": "Date of shipment, transfer (delivery)",
+        "received_on": "Date of receipt (acceptance)",
+        "blank_date": "____________ 20__",
+        "shipping_notes": "Other information on the shipment, transfer",
+        "receiving_notes": "Other information on the receipt, acceptance",
+        "responsible": "Responsible for the correct record of the business fact",
+        "maker": "The economic entity that made the document (incl. commission agent / agent)",
+        "maker_buyer": "The economic entity that made the document",
+        "stamp": "Seal",
+        "page": "Page",
+    },
+}
+
+
+def upd_context(data: UpdData) -> dict[str, Any]:
+    """What `upd.html` lays out: the labels, the formatted requisites and lines of a УПД."""
+    lang = data.language if data.language in LANGUAGES else "ru"
+    labels = UPD_LABELS[lang]
+
+    def money(value: Decimal) -> str:
+        return format_amount(value, lang)
+
+    def day(value: date) -> str:
+        return format_date(value, lang)
+
+    def rate(line: UpdLine) -> str:
+        if line.vat_rate is None:
+            return labels["no_vat"]
+        return Text(f"{line.vat_rate.replace('.', ',')} %", f"{line.vat_rate}%").get(lang)
+
+    def tax(line: UpdLine) -> str:
+        return labels["no_vat"] if line.vat_rate is None else money(line.vat_amount)
+
+    exempt = bool(data.lines) and all(line.vat_rate is None for line in data.lines)
+    count = len(data.lines)
+    lines_range = (
+        f"{labels['lines_range']} 1" if count == 1 else f"{labels['lines_range']} 1–{count}"
+    )
+    no, of = LABELS[lang]["no"], labels["of"]
+    payments = ", ".join(f"{no} {p.number} {of} {day(p.paid_on)}" for p in data.payments)
+    currency = (
+        f"{labels['rub']}, {data.currency_code}"
+        if data.currency == "RUB"
+        else f"{data.currency}, {data.currency_code}"
+    )
+    seller, buyer = data.seller, data.buyer
+    signers = _signers(seller, LABELS[lang], lang)
+    head = signers["director"]
+    accountant = signers["accountant"] if data.status == 1 else Signer("", "")
+    entrepreneur = seller.inn is not None and len(seller.inn) == PERSON_INN_LENGTH
+    title = f"{labels['name']} {data.number} {of} {day(data.issued_on)}"
+    return {
+        "doc": data,
+        "lang": lang,
+        "l": labels,
+        "title": title,
+        "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+        "money": money,
+        "day": day,
+        "qty": lambda value: format_quantity(value, lang),
+        "rate": rate,
+        "tax": tax,
+        "total_tax": labels["no_vat"] if exempt else money(data.vat_amount),
+        "correction": (
+            (str(data.correction[0]), day(data.correction[1])) if data.correction else ("—", "—")
+        ),
+        "payments": payments or "—",
+        "shipping_document": f"{lines_range} {no} {data.number} {of} {day(data.issued_on)}",
+        "currency": currency,
+        "inn_kpp": _inn_kpp,
+        "address": lambda party: party.address or "—",
+        "head": Signer("", "") if entrepreneur else head,
+        "entrepreneur": head if entrepreneur else None,
+        "accountant": accountant,
+        "handed_over": head,
+        "responsible": signers["accountant"] if seller.accountant else head,
+        "shipped_on": day(data.shipped_on or data.issued_on),
+        "maker": _maker(seller),
+        "maker_buyer": _maker(buyer),
+    }
+
+
+def _inn_kpp(party: Party) -> str:
+    """`7707083893/773601001`; an entrepreneur's 12-digit ИНН alone; `—` with neither."""
+    if not party.inn:
+        return "—"
+    return f"{party.inn}/{party.kpp}" if party.kpp else party.inn
+
+
+def _maker(party: Party) -> str:
+    """The economic entity that made (or accepts) the document: its name, ИНН/КПП."""
+    inn_kpp = _inn_kpp(party)
+    return party.name if inn_kpp == "—" else f"{party.name}, {inn_kpp}"
