@@ -23,6 +23,8 @@ from podpiska.invoicing.domain.rendering import (
     remaining,
     render_schedule,
     rendered_by,
+    services_of,
+    take_back,
 )
 
 D = Decimal
@@ -322,3 +324,90 @@ def test_cut_keeps_the_past_and_the_totals_exact(
     assert changed.amount == sum((p.amount for p in kept), ZERO) + sum(
         (line.amount for line in new), ZERO
     )
+
+
+# -- services_of and take_back (the month-end run's rules) -----------------------------------
+
+
+def test_a_change_invoice_renders_its_services_less_the_unused_balance() -> None:
+    # The upgrade of docs/changes.md: 29 079,22 ₽ for Professional less 14 521,41 ₽ unused of
+    # Standard = 14 557,81 ₽ incl. VAT 2 625,18 ₽: one service, the credit deducted.
+    (line,) = services_of(
+        [("1", D("-14521.41")), ("2", D("29079.22"))], D("14557.81"), D("2625.18")
+    )
+    assert line == ServiceLine("2", D("14557.81"), D("2625.18"))
+
+
+def test_services_of_refuses_a_negative_invoice_and_money_without_a_service() -> None:
+    with pytest.raises(ValueError, match="total ≥ 0"):
+        services_of([("1", D("-5.00"))], D("-5.00"), ZERO)
+    with pytest.raises(ValueError, match="no service line"):
+        services_of([("1", D("-5.00"))], D("5.00"), ZERO)
+    assert services_of([], ZERO, ZERO) == ()
+
+
+amounts = st.integers(min_value=0, max_value=10_000_000).map(lambda k: D(k) / 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-5_000_000, max_value=5_000_000), min_size=1, max_size=6),
+    amounts,
+    st.integers(min_value=0, max_value=22),
+)
+def test_services_of_sums_exactly_and_is_never_negative(
+    kopecks: list[int], total: Decimal, rate: int
+) -> None:
+    lines = [(str(i), D(k) / 100) for i, k in enumerate(kopecks)]
+    vat = (total * rate / (100 + rate)).quantize(D("0.01"))
+    if not any(amount > 0 for _, amount in lines):
+        return
+    services = services_of(lines, total, vat)
+    assert sum((s.amount for s in services), ZERO) == total
+    assert sum((s.vat for s in services), ZERO) == vat
+    assert all(s.amount >= 0 and s.vat >= 0 for s in services)
+
+
+@settings(max_examples=300, deadline=None)
+@given(starts, months, lines_st, st.integers(min_value=-40, max_value=800), amounts)
+def test_take_back_never_touches_before_its_day_and_is_exact(
+    start: date, n: int, lines: list[ServiceLine], k: int, amount: Decimal
+) -> None:
+    schedule = _schedule(start, n, lines, RenderBy.MONTH)
+    day = start + timedelta(days=k)
+    left = (
+        sum((line.amount for line in remaining(schedule, max(day, start))), ZERO)
+        if day < schedule.ends_on
+        else ZERO
+    )
+    result = take_back(schedule, day, amount)
+    assert result.taken == min(amount, left)
+    assert result.taken + result.uncovered == amount
+    if result.schedule is None:
+        assert day >= schedule.ends_on
+        return
+    changed = result.schedule
+    assert changed.amount == schedule.amount - result.taken
+    assert changed.vat == schedule.vat - result.taken_vat
+    assert result.taken_vat >= 0
+    whole_before = tuple(p for p in schedule.periods if p.last_day < day)
+    assert changed.periods[: len(whole_before)] == whole_before
+    _check_exact(changed.periods, schedule.starts_on, schedule.ends_on)
+    assert all(s.amount >= 0 and s.vat >= 0 for p in changed.periods for s in p.shares)
+
+
+def test_take_back_everything_from_the_10th_of_february() -> None:
+    schedule = _order()
+    result = take_back(schedule, date(2027, 2, 10), schedule.amount)
+    assert result.schedule is not None
+    kept = [p for p in result.schedule.periods if p.amount]
+    # 23.12.2026–09.02.2027 stays: December, January and 9 days of February (by hand:
+    # 3 305,69 × 9 / 28 = 1 062,5432… → 1 062,54).
+    assert [(p.first_day, p.last_day, p.amount) for p in kept] == [
+        (date(2026, 12, 23), date(2026, 12, 31), D("1062.54")),
+        (date(2027, 1, 1), date(2027, 1, 31), D("3659.87")),
+        (date(2027, 2, 1), date(2027, 2, 9), D("1062.54")),
+    ]
+    # What was rendered before the 10th cannot be taken: it is uncovered (a УКД's work).
+    assert result.uncovered == D("1062.54") + D("3659.87") + D("1062.54") == D("5784.95")
+    assert result.taken == D("43092.00") - D("5784.95")
