@@ -23,7 +23,7 @@ from podpiska.invoicing.models import CreditEntry, Invoice, Payment
 from podpiska.payments.ledger_verify import verify
 from podpiska.payments.models import Refund
 from podpiska.payments.refunds import refund_credit
-from podpiska.subscriptions import billing, changes, settlement
+from podpiska.subscriptions import billing, changes, lifecycle, settlement
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, START, move_to, open_account, order
@@ -60,7 +60,9 @@ def _open_invoices(db: Session, account_id: int) -> list[Invoice]:
 def _step(db: Session, clock: FixedClock, account_id: int, sub_id: int, step: tuple) -> None:  # type: ignore[type-arg]
     kind, value = step
     if kind == "days":
-        move_to(clock, clock.instant.date() + timedelta(days=value))
+        # Days pass and the nightly run runs (renewals, grace, the month-end run).
+        move_to(clock, clock.instant.date() + timedelta(days=value), hour=3)
+        lifecycle.run_lifecycle(db, at=clock.instant.date(), clock=clock)
     elif kind in {"seats", "plan", "add_on"}:
         preview = changes.preview_change(
             db, subscription_id=sub_id, kind=kind, params={kind: value}, secret=SECRET, clock=clock
@@ -110,7 +112,7 @@ def _step(db: Session, clock: FixedClock, account_id: int, sub_id: int, step: tu
 
 
 @settings(
-    max_examples=10,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

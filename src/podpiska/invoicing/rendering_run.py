@@ -56,6 +56,7 @@ from podpiska.invoicing.domain.rendering import (
 from podpiska.invoicing.ledger import DEFERRED, REVENUE, journal_rows
 from podpiska.invoicing.models import (
     Closing,
+    CreditEntry,
     CreditNote,
     Document,
     Invoice,
@@ -493,7 +494,9 @@ def verify_rendering(session: Session) -> RenderingCheck:
       certify;
     - deferred revenue = the periods not rendered yet + the invoices not planned (issued
       and not paid yet, paid since the last run, or closed by their act before the periods
-      were built) − what credits took back beyond the periods (`ServiceCut.uncovered`);
+      were built) − what credits took back beyond the periods (`ServiceCut.uncovered`)
+      − the credits the run has not taken back yet (a credit note or a change's credit
+      given since it last ran);
     - so rendered + deferred = what was invoiced, less voids and credits."""
 
     def per_account(query: Any) -> dict[int, Decimal]:
@@ -531,6 +534,27 @@ def verify_rendering(session: Session) -> RenderingCheck:
             ServiceCut.account_id
         )
     )
+    # Credits the run has not taken back yet (issued since it last ran): a credit note's
+    # money, and a change's credit (a credit entry of a change).
+    note_source = literal("credit_note:", String()) + cast(CreditNote.id, String())
+    pending_notes = per_account(
+        select(CreditNote.account_id, -func.sum(CreditNote.total))
+        .where(~exists().where(ServiceCut.source == note_source))
+        .group_by(CreditNote.account_id)
+    )
+    credit_source = literal("credit:", String()) + cast(CreditEntry.id, String())
+    pending_credits = per_account(
+        select(CreditEntry.account_id, func.sum(CreditEntry.amount))
+        .where(
+            CreditEntry.change_id.is_not(None),
+            CreditEntry.amount > ZERO,
+            ~exists().where(ServiceCut.source == credit_source),
+        )
+        .group_by(CreditEntry.account_id)
+    )
+    for pending in (pending_notes, pending_credits):
+        for account_id, amount in pending.items():
+            uncovered[account_id] = uncovered.get(account_id, ZERO) + amount
     check = RenderingCheck()
     ids = set(revenue) | set(deferred) | set(closings) | set(linked) | set(open_periods)
     check.accounts = len(ids)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from podpiska.core.domain.money import ZERO
 from podpiska.invoicing.ledger import CASH, CREDIT, RECEIVABLE
 from podpiska.invoicing.models import CreditEntry, Invoice, JournalEntry, Payment
+from podpiska.invoicing.rendering_run import RenderingCheck, verify_rendering
 from podpiska.payments.bank.models import BankPayment
 from podpiska.payments.models import Refund
 
@@ -25,6 +26,7 @@ class LedgerReport:
     transactions: int = 0
     unbalanced: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    rendering: RenderingCheck | None = None  # revenue rendered + deferred (issue 16)
 
     @property
     def ok(self) -> bool:
@@ -34,7 +36,9 @@ class LedgerReport:
 def verify(session: Session) -> LedgerReport:
     """Prove, over the whole database, that every transaction balances and that each
     account's receivable equals its open invoices, its customer credit its credit balance,
-    and its cash its payments (and bank payments put on its credit) less refunds."""
+    and its cash its payments (and bank payments put on its credit) less refunds; and that
+    revenue rendered (the closing documents) + deferred revenue add up
+    (`invoicing.rendering_run.verify_rendering`)."""
     report = LedgerReport()
     with session.begin():
         report.transactions = (
@@ -90,6 +94,8 @@ def verify(session: Session) -> LedgerReport:
                 .group_by(BankPayment.account_id)
             )
         )
+        report.rendering = verify_rendering(session)
+        report.mismatches += report.rendering.problems
     accounts = {a for a, _ in ledgers} | set(open_due) | set(credit) | set(paid) | set(prepaid)
     for account in sorted(accounts):
         checks = (

@@ -16,8 +16,9 @@ ledger_app = typer.Typer(help="The double-entry journal.", no_args_is_help=True)
 
 @ledger_app.command("verify")
 def ledger_verify(ctx: typer.Context) -> None:
-    """Prove that every transaction balances and that the journal agrees with the invoices,
-    payments, credit and refunds of every account."""
+    """Prove that every transaction balances, that the journal agrees with the invoices,
+    payments, credit and refunds of every account, and that revenue rendered + deferred
+    revenue = what was invoiced (the month-end run's closing documents)."""
     from podpiska.payments.ledger_verify import verify
 
     with context_of(ctx).session() as db:
@@ -35,6 +36,14 @@ def ledger_verify(ctx: typer.Context) -> None:
         f"ledger: OK ({report.transactions} transactions balance; the journal agrees "
         "with every account's documents)"
     )
+    rendering = report.rendering
+    if rendering is not None:
+        typer.echo(
+            f"revenue: OK (rendered {rendering.rendered} + deferred {rendering.deferred} = "
+            f"{rendering.invoiced}; deferred = periods not rendered "
+            f"{rendering.planned_not_rendered} + not planned {rendering.unpaid} − "
+            f"rendered before a credit {rendering.uncovered})"
+        )
 
 
 def _amount_argument(text: str) -> Decimal:

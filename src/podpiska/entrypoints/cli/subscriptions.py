@@ -120,6 +120,8 @@ _COUNT_NAMES = {
     "expired_changes": ("неоплаченные изменения сняты", "unpaid changes expired"),
     "migration_notices": ("уведомления о переходе прайс-листа", "catalog migration notices"),
     "version_moves": ("переведены на новую версию", "moved to a new version"),
+    "planned": ("оплаченные счета разбиты по месяцам", "paid invoices planned by month"),
+    "closings": ("выписано УПД за оказанные услуги", "УПД issued for services rendered"),
 }
 
 

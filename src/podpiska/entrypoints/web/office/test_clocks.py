@@ -37,6 +37,8 @@ RUN_COUNTS = {
     "expired_changes": N_("Expired changes"),
     "migration_notices": N_("Migration notices"),
     "version_moves": N_("Catalog version moves"),
+    "planned": N_("Paid invoices planned by month"),
+    "closings": N_("UPDs issued for services rendered"),
 }
 AUTOPAY_COUNTS = {
     "charged": N_("Autopay charged"),
