@@ -156,9 +156,10 @@ def fetch_upd_xml(
     )
     sender = context.settings.vendor_edo_id
     if not sender or not recipient:
-        raise DomainError(
-            "edo_id_missing",
-            which="PODPISKA_VENDOR_EDO_ID" if not sender else "recipient (покупателя)",
-            which_en="PODPISKA_VENDOR_EDO_ID" if not sender else "recipient (the buyer's)",
+        which = (
+            {"ru": "продавца, PODPISKA_VENDOR_EDO_ID", "en": "the seller's, PODPISKA_VENDOR_EDO_ID"}
+            if not sender
+            else {"ru": "покупателя, параметр recipient", "en": "the buyer's, parameter recipient"}
         )
+        raise DomainError("edo_id_missing", which=which)
     return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)

@@ -28,7 +28,7 @@ CODES = {
     "edo_id_missing": Code(
         Kind.CONFLICT,
         ru="Для XML-файла УПД нужен идентификатор участника ЭДО: {which}.",
-        en="The УПД's XML file needs an EDO participant id: {which_en}.",
+        en="The UPD's XML file needs an EDO participant id: {which}.",
     ),
     "invoice_not_payable": Code(
         Kind.CONFLICT,

@@ -141,5 +141,6 @@ def test_missing_upd_and_edo_ids_answer_with_a_code(context: Context) -> None:
     no_recipient = client.get(f"/api/v1/upds/{closing_id}/xml", headers=vendor)
     assert no_recipient.status_code == 409, no_recipient.text
     assert no_recipient.json()["error"]["code"] == "edo_id_missing"
+    assert "recipient" in no_recipient.json()["error"]["message"]
     bad = client.get(f"/api/v1/upds/{closing_id}/xml?recipient=no%20spaces", headers=vendor)
     assert bad.status_code == 422, bad.text
