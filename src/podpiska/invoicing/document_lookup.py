@@ -18,16 +18,18 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
+    UPD,
     check_kind,
     local_day,
 )
-from podpiska.invoicing.models import CreditNote, Document, Invoice
+from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:
     """The source id of a document named by a number or an id: an invoice's number, an
     act's number (or its invoice's), a credit note's number; digits alone are an id (the
-    invoice's for `invoice` and `act`, the note's for `credit_note`)."""
+    invoice's for `invoice` and `act`, the note's for `credit_note`, the closing's for
+    `upd`, whose number is the closing's)."""
     check_kind(kind)
     text = reference.strip()
     if text.isdigit():
@@ -36,6 +38,8 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
         found: int | None
         if kind == CREDIT_NOTE:
             found = session.scalar(select(CreditNote.id).where(CreditNote.number == text))
+        elif kind == UPD:
+            found = session.scalar(select(Closing.id).where(Closing.number == text))
         else:
             found = None
             if kind == ACT:
@@ -45,7 +49,7 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             if found is None:
                 found = session.scalar(select(Invoice.id).where(Invoice.number == text))
     if found is None:
-        raise not_found("credit_note" if kind == CREDIT_NOTE else kind, text)
+        raise not_found({CREDIT_NOTE: "credit_note", UPD: "upd"}.get(kind, kind), text)
     return found
 
 

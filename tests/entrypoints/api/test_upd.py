@@ -21,7 +21,7 @@ from podpiska.entrypoints.context import Context
 from podpiska.invoicing.models import Closing, ServicePeriod
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.lifecycle import run_lifecycle
-from tests.entrypoints.api.test_documents import key, open_and_order, pdf_text
+from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
 from tests.helpers import move_to
 
@@ -144,3 +144,21 @@ def test_missing_upd_and_edo_ids_answer_with_a_code(context: Context) -> None:
     assert "recipient" in no_recipient.json()["error"]["message"]
     bad = client.get(f"/api/v1/upds/{closing_id}/xml?recipient=no%20spaces", headers=vendor)
     assert bad.status_code == 422, bad.text
+
+
+def test_document_get_writes_the_upd(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    _, closing_id = _month_end(context, client, key(context))
+    for reference in ("UPD-2026-000001", str(closing_id)):
+        code, out, err = cli(
+            context, capsys, "document", "get", "upd", reference, "-o", str(tmp_path)
+        )
+        assert code == 0, err
+        target = tmp_path / "UPD-2026-000001.pdf"
+        assert out.startswith(f"UPD-2026-000001: {target} (")
+        assert "UPD-2026-000001 от 30.11.2026" in pdf_text(target.read_bytes(), tmp_path)
+    code, _, err = cli(context, capsys, "document", "get", "upd", "UPD-2026-000009")
+    assert code == 2
+    assert "UPD-2026-000009" in err
