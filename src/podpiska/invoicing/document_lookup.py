@@ -61,8 +61,8 @@ class DocumentRow:
     """One document an account can download: an invoice, the act of a paid invoice, or a
     credit note. Acts are listed once made (the last day of their period)."""
 
-    kind: str  # invoice | act | credit_note
-    source_id: int  # the invoice (invoice, act) or the credit note
+    kind: str  # invoice | act | credit_note | upd
+    source_id: int  # the invoice (invoice, act), the credit note or the closing (upd)
     number: str | None
     day: date | None
     total: Decimal
@@ -74,7 +74,7 @@ class DocumentRow:
 
 def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
     """The account's invoices that went out, the acts of those paid in full (the kinds that
-    have one) and its credit notes, newest first; the same sources `get_document_pdf`
+    have one), its УПД and its credit notes, newest first; the same sources `get_document_pdf`
     serves."""
     from podpiska.core.db.session import read_only
     from podpiska.core.records import get_or_404
@@ -148,6 +148,25 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                         None,
                     )
                 )
+        for closing in session.scalars(
+            select(Closing)
+            .where(Closing.account_id == account_id)
+            .order_by(Closing.id.desc())
+            .limit(limit)
+        ):  # the УПД of the month-end run: made with their rows, listed at once
+            rows.append(
+                DocumentRow(
+                    UPD,
+                    closing.id,
+                    closing.number,
+                    closing.issued_on,
+                    closing.total,
+                    "RUB",
+                    None,
+                    None,
+                    None,
+                )
+            )
         for note in notes:
             rows.append(
                 DocumentRow(

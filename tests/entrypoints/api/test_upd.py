@@ -18,6 +18,7 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
+from podpiska.invoicing.document_lookup import account_documents
 from podpiska.invoicing.models import Closing, ServicePeriod
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.lifecycle import run_lifecycle
@@ -118,6 +119,12 @@ def test_upd_downloads_as_pdf_and_xml(context: Context, tmp_path: Path) -> None:
     assert Decimal(line.get("СтТовУчНал") or "") == total
     payment = root.find(".//СвПРД")
     assert payment is not None and payment.get("ДатаПРД") == "22.11.2026"
+
+    with context.session() as db:  # the portal's list of the account's documents has it
+        listed = [
+            (r.kind, r.source_id, r.number) for r in account_documents(db, account_id=account)
+        ]
+    assert ("upd", closing_id, "UPD-2026-000001") in listed
 
     # An account's own key sees its УПД; another account's key does not.
     own = key(context, "account_admin", account)
