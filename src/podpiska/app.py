@@ -51,6 +51,7 @@ def make_ports(settings: Settings) -> Ports:
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
     from podpiska.adapters.pdf import WeasyPrintRenderer
     from podpiska.adapters.sandbox import DEMO_CARD, SandboxGateway
+    from podpiska.adapters.upd_xml import LxmlUpdXmlWriter
     from podpiska.adapters.webhooks import HttpWebhookSender
     from podpiska.entrypoints.context import Ports
     from podpiska.ports import Mailer
@@ -82,6 +83,7 @@ def make_ports(settings: Settings) -> Ports:
         list_mail=list_mail,
         gateway=gateway,
         renderer=WeasyPrintRenderer(),
+        upd_xml=LxmlUpdXmlWriter(),
         pay_with_test_card=pay_with_test_card,
     )
 

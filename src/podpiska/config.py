@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from podpiska.core.domain.requisites import USN_VAT_NOTE
 from podpiska.core.requisites import (
     MAX_ADDRESS,
+    edo_id_problem,
     inn_problem,
     kpp_problem,
     line_problem,
@@ -101,6 +102,9 @@ class Settings(BaseSettings):
     # ОГРН (13 digits, an organisation) or ОГРНИП (15, an individual entrepreneur), checked
     # against the INN. Empty: not set; set, the documents print it.
     vendor_ogrn: str = ""
+    # The vendor's EDO participant id (идентификатор участника ЭДО, "2BM-…", from its EDO
+    # operator): the sender in a УПД XML file's name. Empty: no XML files (409 edo_id_missing).
+    vendor_edo_id: str = ""
     # osno: the general system, VAT on sales; usn: the simplified one, no VAT (the
     # documents say USN_VAT_NOTE where an invoice has no VAT; pricing still follows the
     # catalog, docs/documents.md "What prints where").
@@ -214,6 +218,7 @@ def vendor_requisites_problem(settings: Settings) -> str | None:
         ("vendor_inn", inn and inn_problem(inn)),
         ("vendor_kpp", settings.vendor_kpp and kpp_problem(settings.vendor_kpp, inn)),
         ("vendor_ogrn", settings.vendor_ogrn and ogrn_problem(settings.vendor_ogrn, inn)),
+        ("vendor_edo_id", settings.vendor_edo_id and edo_id_problem(settings.vendor_edo_id)),
     )
     for name, found in checks:
         if found:

@@ -113,6 +113,7 @@ WHAT = {
     "delivery": {"ru": "доставка", "en": "Delivery"},
     "credit_note": {"ru": "корректировочный документ", "en": "Credit note"},
     "act": {"ru": "акт", "en": "Act"},
+    "upd": {"ru": "УПД", "en": "UPD"},
     "document": {"ru": "документ", "en": "Document"},
     "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
 }

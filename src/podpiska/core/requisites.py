@@ -85,3 +85,20 @@ def line_problem(value: str, limit: int) -> Problem | None:
             f"one line of at most {limit} characters, no control characters",
         )
     return None
+
+
+# An EDO participant id: the operator's 3-character prefix, then up to 43 letters, digits
+# and hyphens, 46 characters at most (the shape the file names of ФНС formats take; the
+# operator assigns it). It goes into a file's name.
+EDO_ID = re.compile(r"[0-9A-Za-z]{3}[0-9A-Za-z-]{1,43}")
+
+
+def edo_id_problem(value: str) -> Problem | None:
+    if not EDO_ID.fullmatch(value):
+        return Problem(
+            "идентификатор участника ЭДО — до 46 латинских букв, цифр и дефисов, "
+            "начиная с кода оператора («2BM-…»)",
+            "an EDO participant id has at most 46 Latin letters, digits and hyphens, "
+            "starting with the operator's code ('2BM-…')",
+        )
+    return None

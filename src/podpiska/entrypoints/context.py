@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
-from podpiska.ports import Clock, DocumentRenderer, Mailer, PaymentGateway, WebhookSender
+from podpiska.ports import (
+    Clock,
+    DocumentRenderer,
+    Mailer,
+    PaymentGateway,
+    UpdXmlWriter,
+    WebhookSender,
+)
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only by the commands that open a database
     from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +31,7 @@ class Ports:
     list_mail: Callable[[], list[tuple[Path, datetime | None, str, str]]] | None = None
     gateway: PaymentGateway | None = None  # the payment provider (sandbox or YooKassa)
     renderer: DocumentRenderer | None = None  # PDFs of invoices, acts, credit notes
+    upd_xml: UpdXmlWriter | None = None  # the УПД as the ФНС's XML file (format 5.03)
     # Pays a payment opened at the gateway with a test card: the sandbox only (the demo's
     # customers who pay by card and keep it for autopay); None with a real gateway.
     pay_with_test_card: Callable[[str], str] | None = None

@@ -117,3 +117,49 @@ def fetch_pdf(
         language=context.settings.language,
         scope=scope,
     )
+
+
+def fetch_upd_xml(
+    context: Context,
+    db: Session,
+    *,
+    closing_id: int,
+    recipient_id: str | None,
+    scope: Scope,
+) -> tuple[str, bytes]:
+    """A УПД as the ФНС's XML file (format 5.03): its name and bytes, made anew on each
+    call from the stored rows (the file's GUID is the closing's, so its name changes only
+    with the day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`, the recipient the
+    buyer's EDO participant id the caller names: there is no id made up from the ИНН and
+    КПП, an operator assigns it, so without either the answer is `edo_id_missing`."""
+    from podpiska.core.domain.errors import DomainError
+    from podpiska.core.requisites import edo_id_problem
+    from podpiska.invoicing.document_pdfs import get_upd
+
+    writer = context.ports.upd_xml
+    if writer is None:
+        raise RendererMissing("УПД XML files are not available: no writer is configured")
+    recipient = (recipient_id or "").strip()
+    if recipient:
+        problem = edo_id_problem(recipient)
+        if problem:
+            raise DomainError(
+                "invalid_field", field="recipient", problem_ru=problem.ru, problem_en=problem.en
+            )
+    _, data, created_at = get_upd(
+        db,
+        closing_id=closing_id,
+        seller=seller_party(context.settings),
+        clock=context.clock,
+        language=context.settings.language,
+        scope=scope,
+    )
+    sender = context.settings.vendor_edo_id
+    if not sender or not recipient:
+        which = (
+            {"ru": "продавца, PODPISKA_VENDOR_EDO_ID", "en": "the seller's, PODPISKA_VENDOR_EDO_ID"}
+            if not sender
+            else {"ru": "покупателя, параметр recipient", "en": "the buyer's, parameter recipient"}
+        )
+        raise DomainError("edo_id_missing", which=which)
+    return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)

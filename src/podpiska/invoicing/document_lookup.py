@@ -18,16 +18,18 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
+    UPD,
     check_kind,
     local_day,
 )
-from podpiska.invoicing.models import CreditNote, Document, Invoice
+from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:
     """The source id of a document named by a number or an id: an invoice's number, an
     act's number (or its invoice's), a credit note's number; digits alone are an id (the
-    invoice's for `invoice` and `act`, the note's for `credit_note`)."""
+    invoice's for `invoice` and `act`, the note's for `credit_note`, the closing's for
+    `upd`, whose number is the closing's)."""
     check_kind(kind)
     text = reference.strip()
     if text.isdigit():
@@ -36,6 +38,8 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
         found: int | None
         if kind == CREDIT_NOTE:
             found = session.scalar(select(CreditNote.id).where(CreditNote.number == text))
+        elif kind == UPD:
+            found = session.scalar(select(Closing.id).where(Closing.number == text))
         else:
             found = None
             if kind == ACT:
@@ -45,7 +49,7 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             if found is None:
                 found = session.scalar(select(Invoice.id).where(Invoice.number == text))
     if found is None:
-        raise not_found("credit_note" if kind == CREDIT_NOTE else kind, text)
+        raise not_found({CREDIT_NOTE: "credit_note", UPD: "upd"}.get(kind, kind), text)
     return found
 
 
@@ -57,8 +61,8 @@ class DocumentRow:
     """One document an account can download: an invoice, the act of a paid invoice, or a
     credit note. Acts are listed once made (the last day of their period)."""
 
-    kind: str  # invoice | act | credit_note
-    source_id: int  # the invoice (invoice, act) or the credit note
+    kind: str  # invoice | act | credit_note | upd
+    source_id: int  # the invoice (invoice, act), the credit note or the closing (upd)
     number: str | None
     day: date | None
     total: Decimal
@@ -70,7 +74,7 @@ class DocumentRow:
 
 def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
     """The account's invoices that went out, the acts of those paid in full (the kinds that
-    have one) and its credit notes, newest first; the same sources `get_document_pdf`
+    have one), its УПД and its credit notes, newest first; the same sources `get_document_pdf`
     serves."""
     from podpiska.core.db.session import read_only
     from podpiska.core.records import get_or_404
@@ -144,6 +148,25 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                         None,
                     )
                 )
+        for closing in session.scalars(
+            select(Closing)
+            .where(Closing.account_id == account_id)
+            .order_by(Closing.id.desc())
+            .limit(limit)
+        ):  # the УПД of the month-end run: made with their rows, listed at once
+            rows.append(
+                DocumentRow(
+                    UPD,
+                    closing.id,
+                    closing.number,
+                    closing.issued_on,
+                    closing.total,
+                    "RUB",
+                    None,
+                    None,
+                    None,
+                )
+            )
         for note in notes:
             rows.append(
                 DocumentRow(

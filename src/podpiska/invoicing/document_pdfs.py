@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -26,10 +27,12 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
+    UPD,
     check_kind,
 )
-from podpiska.invoicing.models import CreditNote, Document, Invoice
-from podpiska.ports import Clock, DocumentData, DocumentRenderer, Party
+from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice
+from podpiska.invoicing.upd_contents import upd_data
+from podpiska.ports import Clock, DocumentData, DocumentRenderer, Party, UpdData
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,23 @@ _WHAT = {
     INVOICE: {"ru": "счёт на оплату", "en": "invoice"},
     ACT: {"ru": "акт", "en": "act"},
     CREDIT_NOTE: {"ru": "корректировочный документ", "en": "credit note"},
+    UPD: {"ru": "УПД", "en": "UPD"},
 }
+
+
+def contents(
+    session: Session, document: Document, seller: Party, *, language: str = "ru"
+) -> DocumentData | UpdData:
+    """What the document shows: a УПД's `UpdData`, the others' `DocumentData`."""
+    if document.kind == UPD:
+        return upd_data(session, document, seller, language=language)
+    return document_data(session, document, seller, language=language)
+
+
+def render_one(renderer: DocumentRenderer, data: DocumentData | UpdData) -> bytes:
+    if isinstance(data, UpdData):
+        return renderer.render_upd(data)
+    return renderer.render(data)
 
 
 def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:
@@ -72,7 +91,7 @@ def render_pending(
     after = 0
     while limit is None or rendered < limit:
         size = batch if limit is None else min(batch, limit - rendered)
-        ready: list[tuple[int, DocumentData]] = []
+        ready: list[tuple[int, DocumentData | UpdData]] = []
         with session.begin():
             documents = list(
                 session.scalars(
@@ -84,7 +103,7 @@ def render_pending(
             )
             for document in documents:
                 try:
-                    data = document_data(session, document, seller, language=language)
+                    data = contents(session, document, seller, language=language)
                 except ValueError:
                     log.exception("document %s (%s) cannot be made", document.id, document.number)
                     continue
@@ -95,7 +114,7 @@ def render_pending(
         pdfs: list[tuple[int, bytes]] = []
         for document_id, data in ready:  # no transaction open: rendering takes its time
             try:
-                pdfs.append((document_id, renderer.render(data)))
+                pdfs.append((document_id, render_one(renderer, data)))
             except Exception:
                 log.exception("document %s (%s) failed to render", document_id, data.number)
         rendered += _store(session, pdfs, clock.now())
@@ -151,6 +170,11 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         note = session.get(CreditNote, source_id)
         if note is None or not scope.may_see(note.account_id):
             raise not_found("credit_note", source_id)
+        return
+    if kind == UPD:
+        closing = session.get(Closing, source_id)
+        if closing is None or not scope.may_see(closing.account_id):
+            raise not_found("upd", source_id)
         return
     invoice = session.get(Invoice, source_id)
     if invoice is None or not scope.may_see(invoice.account_id):
@@ -219,8 +243,9 @@ def get_document_pdf(
     scope: Scope,
 ) -> tuple[Document, bytes]:
     """The stored PDF of a document: the invoice's (kind `invoice`, source the invoice),
-    its act (`act`, source the invoice) or a credit note's (`credit_note`, source the
-    note). Created and rendered now when the worker has not got to it yet (idempotent: a
+    its act (`act`, source the invoice), a credit note's (`credit_note`, source the
+    note) or a УПД (`upd`, source the closing: made by the month-end run, never here).
+    Created and rendered now when the worker has not got to it yet (idempotent: a
     document is numbered and stored once, whoever comes first). A source whose account the
     caller's `scope` does not see is not found, as if it did not exist."""
     check_kind(kind)
@@ -234,9 +259,34 @@ def get_document_pdf(
             raise not_found("document", source_id)
         if document.pdf is not None:
             return document, document.pdf
-        data = document_data(session, document, seller, language=language)
-    _store(session, [(document.id, renderer.render(data))], clock.now())
+        data = contents(session, document, seller, language=language)
+    _store(session, [(document.id, render_one(renderer, data))], clock.now())
     with session.begin():
         stored = session.get(Document, document.id, populate_existing=True)
     assert stored is not None and stored.pdf is not None
     return stored, stored.pdf
+
+
+def get_upd(
+    session: Session,
+    *,
+    closing_id: int,
+    seller: Party,
+    clock: Clock,
+    language: str = "ru",
+    scope: Scope,
+) -> tuple[Document, UpdData, datetime]:
+    """A УПД's contents, for its XML file, and the time to stamp the file with (now, in the
+    account's timezone or on its test clock). A closing whose account the caller's `scope`
+    does not see is not found, as if it did not exist."""
+    with session.begin():
+        now = clock.now()
+        _check_source(session, UPD, closing_id, scope, now)
+        document = _find(session, UPD, closing_id)
+        if document is None:
+            raise not_found("upd", closing_id)
+        account = session.get(Account, document.account_id)
+        assert account is not None
+        local = clock_times(session, now).get(account.test_clock_id, now)
+        data = upd_data(session, document, seller, language=language)
+    return document, data, local.astimezone(ZoneInfo(account.timezone))

@@ -74,7 +74,8 @@ def upd_number(year: int, value: int, *, test: bool = False) -> str:
 
 
 def document_filename(document: Document) -> str:
-    """`invoice-2026-000001.pdf`, `ACT-2026-000001.pdf`, `CN-2026-000001.pdf`."""
+    """`invoice-2026-000001.pdf`, `ACT-2026-000001.pdf`, `CN-2026-000001.pdf`,
+    `UPD-2026-000001.pdf`."""
     prefix = "invoice-" if document.kind == INVOICE else ""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in document.number)
     return f"{prefix}{safe}.pdf"

@@ -25,6 +25,11 @@ CODES = {
         ru="Документ «{what}» к {source} не выписан: {why}.",
         en="No {what} was issued for {source}: {why}.",
     ),
+    "edo_id_missing": Code(
+        Kind.CONFLICT,
+        ru="Для XML-файла УПД нужен идентификатор участника ЭДО: {which}.",
+        en="The UPD's XML file needs an EDO participant id: {which}.",
+    ),
     "invoice_not_payable": Code(
         Kind.CONFLICT,
         ru="Счёт {number} в состоянии «{status}»: оплатить его нельзя.",

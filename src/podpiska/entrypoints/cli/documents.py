@@ -1,4 +1,4 @@
-"""`podpiska document`: the PDFs of invoices, acts and credit notes."""
+"""`podpiska document`: the PDFs of invoices, acts, credit notes and УПД."""
 
 from __future__ import annotations
 
@@ -11,23 +11,24 @@ from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.cli.common import BadInput, context_of
 
 document_app = typer.Typer(
-    help="PDF documents: invoices, acts, credit notes.", no_args_is_help=True
+    help="PDF documents: invoices, acts, credit notes, УПД.", no_args_is_help=True
 )
 
 # What the command line calls each kind.
-KIND_NAMES = {"invoice": "invoice", "act": "act", "credit-note": "credit_note"}
+KIND_NAMES = {"invoice": "invoice", "act": "act", "credit-note": "credit_note", "upd": "upd"}
 
 
 @document_app.command("get")
 def document_get(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="invoice, act or credit-note.")],
+    kind: Annotated[str, typer.Argument(help="invoice, act, credit-note or upd.")],
     reference: Annotated[
         str,
         typer.Argument(
             metavar="NUMBER_OR_ID",
-            help="The document's number (2026-000001, ACT-2026-000001, CN-2026-000001) or "
-            "its source's id (the invoice's for invoice and act, the note's for credit-note).",
+            help="The document's number (2026-000001, ACT-2026-000001, CN-2026-000001, "
+            "UPD-2026-000001) or its source's id (the invoice's for invoice and act, the "
+            "note's for credit-note, the closing's for upd).",
         ),
     ],
     output: Annotated[

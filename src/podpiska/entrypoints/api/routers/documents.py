@@ -1,17 +1,18 @@
-"""PDF documents: an invoice, its act, a credit note. Read like the invoice itself: an
-account's key sees its own account's documents only (another's answer 404)."""
+"""PDF documents: an invoice, its act, a credit note, a УПД (and its ФНС XML file). Read
+like the invoice itself: an account's key sees its own account's documents only (another's
+answer 404)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from podpiska.accounts.apikeys import Principal
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
-from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
-from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, document_filename
+from podpiska.entrypoints.documents import RendererMissing, fetch_pdf, fetch_upd_xml
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, UPD, document_filename
 
 router = APIRouter(tags=["documents"])
 
@@ -61,3 +62,48 @@ def credit_note_pdf(
 ) -> Response:
     """A credit note (Корректировочный документ) as PDF."""
     return _pdf(ctx, db, who, CREDIT_NOTE, credit_note_id)
+
+
+@router.get("/upds/{closing_id}/pdf", response_class=Response, responses=_PDF)
+def upd_pdf(closing_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
+    """A УПД (the closing document of the services rendered to a day, made by the month-end
+    run) as PDF: status 1 (счёт-фактура and act) or 2 (the act only)."""
+    return _pdf(ctx, db, who, UPD, closing_id)
+
+
+_XML: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/xml": {}},
+        "description": "The ФНС's XML file (format 5.03, windows-1251), named by its ИдФайл.",
+    },
+    409: {"description": "`edo_id_missing`: no sender or recipient EDO participant id."},
+}
+
+
+@router.get("/upds/{closing_id}/xml", response_class=Response, responses=_XML)
+def upd_xml(
+    closing_id: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    recipient: Annotated[
+        str | None,
+        Query(max_length=46, description="The buyer's EDO participant id (2BM-…)."),
+    ] = None,
+) -> Response:
+    """A УПД as the ФНС's XML file for EDO: the sender is PODPISKA_VENDOR_EDO_ID, the
+    recipient the buyer's id given here; without either, 409 `edo_id_missing`."""
+    try:
+        filename, body = fetch_upd_xml(
+            ctx, db, closing_id=closing_id, recipient_id=recipient, scope=who.scope
+        )
+    except RendererMissing as exc:
+        raise HTTPException(503, str(exc)) from None
+    return Response(
+        content=body,
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,5 +1,5 @@
-"""The portal's documents (`/portal/{account}/documents`): invoices, acts and credit notes,
-and their PDFs."""
+"""The portal's documents (`/portal/{account}/documents`): invoices, acts, credit notes and
+УПД, and their PDFs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.rendering import render
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE
+from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, UPD
 from podpiska.invoicing.documents import document_filename as pdf_filename
 from podpiska.payments import history as account_views
 
@@ -24,6 +24,7 @@ DOCUMENT_KINDS = {
     INVOICE: N_("Invoice"),
     ACT: N_("Act"),
     CREDIT_NOTE: N_("Credit note"),
+    UPD: N_("UPD"),
 }
 
 
@@ -67,6 +68,14 @@ def credit_note_pdf(
 ) -> Response:
     guard_account(who, account_id)
     return _pdf(ctx, db, account_id, CREDIT_NOTE, note_id)
+
+
+@router.get("/{account_id}/upds/{closing_id}/upd.pdf", include_in_schema=False)
+def upd_pdf(
+    account_id: int, closing_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, UPD, closing_id)
 
 
 @router.get("/{account_id}/documents", include_in_schema=False)

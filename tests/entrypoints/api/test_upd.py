@@ -1,0 +1,171 @@
+"""The УПД of the month-end run through the API, with the real adapters (WeasyPrint, lxml):
+a 12-month order paid on 22.11.2026, the daily run to 30.11.2026, then its PDF and its ФНС
+XML file; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import select
+
+from podpiska.adapters.clock import FixedClock
+from podpiska.app import build_context, create_app
+from podpiska.config import Settings
+from podpiska.entrypoints.context import Context
+from podpiska.invoicing.document_lookup import account_documents
+from podpiska.invoicing.models import Closing, ServicePeriod
+from podpiska.subscriptions.catalogs import load_catalog_document
+from podpiska.subscriptions.lifecycle import run_lifecycle
+from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
+from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW
+from tests.helpers import move_to
+
+EDO_ID = "2BM-7707083893-773601001-201511240000000000001"
+BUYER_EDO_ID = "2BM-7728168971-772801001-201601010000000000002"
+
+
+@pytest.fixture
+def context(db_url: str, tmp_path: Path) -> Iterator[Context]:
+    settings = Settings(
+        env="test",
+        database_url=db_url,
+        catalog=CRM_SHOP,
+        cache_dir=tmp_path / "cache",
+        mailbox_dir=tmp_path / "mail",
+        sandbox_dir=tmp_path / "sandbox",
+        log_format="text",
+        vendor_name="ООО «Облачные решения»",
+        vendor_edo_id=EDO_ID,
+    )
+    made = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
+    with made.session() as db:
+        load_catalog_document(db, path=CRM_SHOP, actor="test", clock=made.clock)
+    yield made
+    if "sessions" in made.__dict__:
+        made.sessions.kw["bind"].dispose()
+
+
+def _month_end(context: Context, client: TestClient, vendor: dict[str, str]) -> tuple[int, int]:
+    """An account with a 12-month order paid on 22.11.2026, lived to 30.11.2026: its closing."""
+    account, invoice = open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    paid = client.post(
+        f"/api/v1/invoices/{invoice}/payments",
+        json={"amount": "43092.00", "method": "bank_transfer"},
+        headers={**vendor, "Idempotency-Key": "pay-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    move_to(clock, date(2026, 11, 30), hour=3)
+    with context.session() as db:
+        run_lifecycle(db, at=date(2026, 11, 30), clock=clock)
+        with db.begin():
+            closing = db.scalars(select(Closing).where(Closing.account_id == account)).one()
+            lines = list(
+                db.scalars(select(ServicePeriod).where(ServicePeriod.closing_id == closing.id))
+            )
+            assert sum((line.amount for line in lines), Decimal(0)) == closing.total
+            return account, closing.id
+
+
+def test_upd_downloads_as_pdf_and_xml(context: Context, tmp_path: Path) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _month_end(context, client, vendor)
+    with context.session() as db, db.begin():
+        closing = db.get(Closing, closing_id)
+        assert closing is not None
+        number, total = closing.number, closing.total
+    # 9 days of 365 of 43 092,00 ₽ (docs/documents.md, the rule of service by period).
+    assert (number, total) == ("UPD-2026-000001", Decimal("1062.54"))
+
+    got = client.get(f"/api/v1/upds/{closing_id}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"] == 'attachment; filename="UPD-2026-000001.pdf"'
+    text = pdf_text(got.content, tmp_path)
+    assert "UPD-2026-000001" in text
+    assert "30.11.2026" in text
+    assert "Статус: 1" in text
+    assert "7707083893" in text  # the buyer's ИНН
+    assert "1 062,54" in text  # the line's amount = the closing's total
+    assert "К платежно-расчетному документу № payment:1 от 22.11.2026" in text  # prepaid
+    again = client.get(f"/api/v1/upds/{closing_id}/pdf", headers=vendor)
+    assert again.content == got.content  # stored once
+
+    xml = client.get(f"/api/v1/upds/{closing_id}/xml?recipient={BUYER_EDO_ID}", headers=vendor)
+    assert xml.status_code == 200, xml.text
+    assert xml.headers["content-type"].startswith("application/xml")
+    disposition = xml.headers["content-disposition"]
+    assert disposition.startswith(f'attachment; filename="ON_NSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_')
+    assert disposition.endswith('.xml"')
+    root = etree.fromstring(xml.content)
+    invoice = root.find(".//СвСчФакт")
+    assert invoice is not None
+    assert (invoice.get("НомерДок"), invoice.get("ДатаДок")) == ("UPD-2026-000001", "30.11.2026")
+    totals = root.find(".//ВсегоОпл")
+    assert totals is not None
+    assert Decimal(totals.get("СтТовУчНалВсего") or "") == total
+    line = root.find(".//СведТов")
+    assert line is not None
+    assert line.get("НаимТов", "").endswith(", 22.11.2026–30.11.2026")  # part of a month
+    assert (line.get("ОКЕИ_Тов"), line.get("КолТов")) == ("876", "1")
+    assert Decimal(line.get("СтТовУчНал") or "") == total
+    payment = root.find(".//СвПРД")
+    assert payment is not None and payment.get("ДатаПРД") == "22.11.2026"
+
+    with context.session() as db:  # the portal's list of the account's documents has it
+        listed = [
+            (r.kind, r.source_id, r.number) for r in account_documents(db, account_id=account)
+        ]
+    assert ("upd", closing_id, "UPD-2026-000001") in listed
+
+    # An account's own key sees its УПД; another account's key does not.
+    own = key(context, "account_admin", account)
+    assert client.get(f"/api/v1/upds/{closing_id}/pdf", headers=own).status_code == 200
+    other, _ = open_and_order(client, vendor, "ООО «Василёк»", 2)
+    stranger = client.get(
+        f"/api/v1/upds/{closing_id}/pdf", headers=key(context, "account_admin", other)
+    )
+    assert stranger.status_code == 404
+    assert stranger.json()["error"]["code"] == "not_found"
+
+
+def test_missing_upd_and_edo_ids_answer_with_a_code(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    for path in ("/api/v1/upds/999/pdf", f"/api/v1/upds/999/xml?recipient={BUYER_EDO_ID}"):
+        missing = client.get(path, headers=vendor)
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["error"]["code"] == "not_found"
+    _, closing_id = _month_end(context, client, vendor)
+    no_recipient = client.get(f"/api/v1/upds/{closing_id}/xml", headers=vendor)
+    assert no_recipient.status_code == 409, no_recipient.text
+    assert no_recipient.json()["error"]["code"] == "edo_id_missing"
+    assert "recipient" in no_recipient.json()["error"]["message"]
+    bad = client.get(f"/api/v1/upds/{closing_id}/xml?recipient=no%20spaces", headers=vendor)
+    assert bad.status_code == 422, bad.text
+
+
+def test_document_get_writes_the_upd(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    _, closing_id = _month_end(context, client, key(context))
+    for reference in ("UPD-2026-000001", str(closing_id)):
+        code, out, err = cli(
+            context, capsys, "document", "get", "upd", reference, "-o", str(tmp_path)
+        )
+        assert code == 0, err
+        target = tmp_path / "UPD-2026-000001.pdf"
+        assert out.startswith(f"UPD-2026-000001: {target} (")
+        assert "UPD-2026-000001 от 30.11.2026" in pdf_text(target.read_bytes(), tmp_path)
+    code, _, err = cli(context, capsys, "document", "get", "upd", "UPD-2026-000009")
+    assert code == 2
+    assert "UPD-2026-000009" in err
