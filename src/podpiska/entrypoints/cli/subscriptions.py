@@ -121,7 +121,7 @@ _COUNT_NAMES = {
     "migration_notices": ("уведомления о переходе прайс-листа", "catalog migration notices"),
     "version_moves": ("переведены на новую версию", "moved to a new version"),
     "planned": ("оплаченные счета разбиты по месяцам", "paid invoices planned by month"),
-    "closings": ("выписано УПД за оказанные услуги", "УПД issued for services rendered"),
+    "closings": ("выписано УПД за оказанные услуги", "UPDs issued for services rendered"),
 }
 
 
