@@ -410,6 +410,10 @@ class DocumentRenderer(Protocol):
         """A УПД (status 1 or 2) as a PDF."""
         ...
 
+    def render_advance(self, data: AdvanceInvoiceData) -> bytes:
+        """An advance счёт-фактура (on a prepayment) as a PDF."""
+        ...
+
 
 class UpdXmlWriter(Protocol):
     def write(
