@@ -151,18 +151,11 @@ def _invoice_info(document: etree._Element, data: UpdData) -> None:
     if data.correction is not None:
         number, on = data.correction
         _sub(info, "ИспрДок", НомИспр=str(number), ДатаИспр=_date(on))
+    # The format's sequence: ИспрДок, СвПрод, (ГрузОт, ГрузПолуч), СвПРД, ДокПодтвОтгрНом,
+    # СвПокуп, ДенИзм, ДопСвФХЖ1.
     _participant(info, "СвПрод", data.seller, role="продавца")
     for payment in data.payments:
         _sub(info, "СвПРД", НомерПРД=payment.number, ДатаПРД=_date(payment.paid_on))
-    _participant(info, "СвПокуп", data.buyer, role="покупателя")
-    _sub(
-        info,
-        "ДенИзм",
-        КодОКВ=data.currency_code,
-        НаимОКВ=CURRENCY_NAMES.get(data.currency_code, data.currency),
-    )
-    if data.state_contract_id:
-        _sub(info, "ДопСвФХЖ1", ИдГосКон=data.state_contract_id)
     _sub(
         info,
         "ДокПодтвОтгрНом",
@@ -170,6 +163,14 @@ def _invoice_info(document: etree._Element, data: UpdData) -> None:
         РеквНомерДок=data.number,
         РеквДатаДок=_date(data.issued_on),
     )
+    _participant(info, "СвПокуп", data.buyer, role="покупателя")
+    _currency(info, data.currency_code, data.currency)
+    if data.state_contract_id:
+        _sub(info, "ДопСвФХЖ1", ИдГосКон=data.state_contract_id)
+
+
+def _currency(info: etree._Element, code: str, currency: str) -> None:
+    _sub(info, "ДенИзм", КодОКВ=code, НаимОКВ=CURRENCY_NAMES.get(code, currency))
 
 
 def _participant(parent: etree._Element, tag: str, party: Party, *, role: str) -> None:
@@ -227,9 +228,10 @@ def _line(table: etree._Element, line: UpdLine) -> None:
         "СтТовУчНал": _money(line.amount),
     }
     row = _sub(table, "СведТов", **attrs)
+    # The format's sequence in СведТов: (СвДТ), ДопСведТов, Акциз, СумНал.
+    _sub(row, "ДопСведТов", ПрТовРаб=SERVICE)
     _sub(_sub(row, "Акциз"), "БезАкциз").text = NO_EXCISE
     _vat(_sub(row, "СумНал"), None if line.vat_rate is None else line.vat_amount)
-    _sub(row, "ДопСведТов", ПрТовРаб=SERVICE)
 
 
 def _vat(parent: etree._Element, amount: Decimal | None) -> None:
