@@ -429,3 +429,16 @@ class UpdXmlWriter(Protocol):
 
         `sender_id`, `recipient_id`: the EDO participant ids of the seller and the buyer."""
         ...
+
+    def write_advance(
+        self,
+        data: AdvanceInvoiceData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its
+        name and its windows-1251 bytes."""
+        ...
