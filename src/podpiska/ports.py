@@ -410,6 +410,10 @@ class DocumentRenderer(Protocol):
         """A УПД (status 1 or 2) as a PDF."""
         ...
 
+    def render_advance(self, data: AdvanceInvoiceData) -> bytes:
+        """An advance счёт-фактура (on a prepayment) as a PDF."""
+        ...
+
 
 class UpdXmlWriter(Protocol):
     def write(
@@ -424,4 +428,17 @@ class UpdXmlWriter(Protocol):
         """The УПД as the ФНС's XML file (format 5.03): its name and its windows-1251 bytes.
 
         `sender_id`, `recipient_id`: the EDO participant ids of the seller and the buyer."""
+        ...
+
+    def write_advance(
+        self,
+        data: AdvanceInvoiceData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its
+        name and its windows-1251 bytes."""
         ...
