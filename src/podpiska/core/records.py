@@ -114,6 +114,7 @@ WHAT = {
     "credit_note": {"ru": "корректировочный документ", "en": "Credit note"},
     "act": {"ru": "акт", "en": "Act"},
     "upd": {"ru": "УПД", "en": "UPD"},
+    "advance": {"ru": "счёт-фактура на аванс", "en": "Advance VAT invoice"},
     "document": {"ru": "документ", "en": "Document"},
     "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
 }

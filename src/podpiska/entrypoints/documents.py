@@ -119,22 +119,25 @@ def fetch_pdf(
     )
 
 
-def fetch_upd_xml(
+def fetch_edo_xml(
     context: Context,
     db: Session,
     *,
-    closing_id: int,
+    kind: str,
+    source_id: int,
     recipient_id: str | None,
     scope: Scope,
 ) -> tuple[str, bytes]:
-    """A УПД as the ФНС's XML file (format 5.03): its name and bytes, made anew on each
-    call from the stored rows (the file's GUID is the closing's, so its name changes only
-    with the day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`, the recipient the
+    """A УПД (kind `upd`, source the closing) or an advance счёт-фактура (kind `advance`)
+    as the ФНС's XML file (format 5.03): its name and bytes, made anew on each call from
+    the stored rows (the file's GUID is the document's, so its name changes only with the
+    day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`, the recipient the
     buyer's EDO participant id the caller names: there is no id made up from the ИНН and
     КПП, an operator assigns it, so without either the answer is `edo_id_missing`."""
     from podpiska.core.domain.errors import DomainError
     from podpiska.core.requisites import edo_id_problem
-    from podpiska.invoicing.document_pdfs import get_upd
+    from podpiska.invoicing.document_pdfs import get_edo_data
+    from podpiska.ports import UpdData
 
     writer = context.ports.upd_xml
     if writer is None:
@@ -146,9 +149,10 @@ def fetch_upd_xml(
             raise DomainError(
                 "invalid_field", field="recipient", problem_ru=problem.ru, problem_en=problem.en
             )
-    _, data, created_at = get_upd(
+    _, data, created_at = get_edo_data(
         db,
-        closing_id=closing_id,
+        kind=kind,
+        source_id=source_id,
         seller=seller_party(context.settings),
         clock=context.clock,
         language=context.settings.language,
@@ -162,4 +166,8 @@ def fetch_upd_xml(
             else {"ru": "покупателя, параметр recipient", "en": "the buyer's, parameter recipient"}
         )
         raise DomainError("edo_id_missing", which=which)
-    return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)
+    if isinstance(data, UpdData):
+        return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)
+    return writer.write_advance(
+        data, sender_id=sender, recipient_id=recipient, created_at=created_at
+    )

@@ -15,6 +15,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.records import not_found
 from podpiska.invoicing.documents import (
     ACT,
+    ADVANCE,
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
@@ -22,7 +23,7 @@ from podpiska.invoicing.documents import (
     check_kind,
     local_day,
 )
-from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice
+from podpiska.invoicing.models import Advance, Closing, CreditNote, Document, Invoice
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:
@@ -40,6 +41,8 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             found = session.scalar(select(CreditNote.id).where(CreditNote.number == text))
         elif kind == UPD:
             found = session.scalar(select(Closing.id).where(Closing.number == text))
+        elif kind == ADVANCE:
+            found = session.scalar(select(Advance.id).where(Advance.number == text))
         else:
             found = None
             if kind == ACT:
@@ -49,7 +52,9 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             if found is None:
                 found = session.scalar(select(Invoice.id).where(Invoice.number == text))
     if found is None:
-        raise not_found({CREDIT_NOTE: "credit_note", UPD: "upd"}.get(kind, kind), text)
+        raise not_found(
+            {CREDIT_NOTE: "credit_note", UPD: "upd", ADVANCE: "advance"}.get(kind, kind), text
+        )
     return found
 
 
@@ -161,6 +166,25 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     closing.number,
                     closing.issued_on,
                     closing.total,
+                    "RUB",
+                    None,
+                    None,
+                    None,
+                )
+            )
+        for advance in session.scalars(
+            select(Advance)
+            .where(Advance.account_id == account_id, Advance.number.is_not(None))
+            .order_by(Advance.id.desc())
+            .limit(limit)
+        ):  # the advance счета-фактуры of the month-end run
+            rows.append(
+                DocumentRow(
+                    ADVANCE,
+                    advance.id,
+                    advance.number or "",
+                    advance.issued_on,
+                    advance.amount,
                     "RUB",
                     None,
                     None,

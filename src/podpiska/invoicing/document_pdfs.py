@@ -18,11 +18,13 @@ from podpiska.accounts.models import Account
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
 from podpiska.core.records import not_found
+from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
 from podpiska.invoicing.documents import (
     ACT,
     ACT_INVOICE_KINDS,
+    ADVANCE,
     BATCH,
     CREDIT_NOTE,
     INVOICE,
@@ -30,9 +32,16 @@ from podpiska.invoicing.documents import (
     UPD,
     check_kind,
 )
-from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice
+from podpiska.invoicing.models import Advance, Closing, CreditNote, Document, Invoice
 from podpiska.invoicing.upd_contents import upd_data
-from podpiska.ports import Clock, DocumentData, DocumentRenderer, Party, UpdData
+from podpiska.ports import (
+    AdvanceInvoiceData,
+    Clock,
+    DocumentData,
+    DocumentRenderer,
+    Party,
+    UpdData,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +50,29 @@ _WHAT = {
     ACT: {"ru": "акт", "en": "act"},
     CREDIT_NOTE: {"ru": "корректировочный документ", "en": "credit note"},
     UPD: {"ru": "УПД", "en": "UPD"},
+    ADVANCE: {"ru": "счёт-фактура на аванс", "en": "advance VAT invoice"},
 }
 
 
 def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
-) -> DocumentData | UpdData:
-    """What the document shows: a УПД's `UpdData`, the others' `DocumentData`."""
+) -> DocumentData | UpdData | AdvanceInvoiceData:
+    """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
+    `AdvanceInvoiceData`, the others' `DocumentData`."""
     if document.kind == UPD:
         return upd_data(session, document, seller, language=language)
+    if document.kind == ADVANCE:
+        return advance_data(session, document, seller, language=language)
     return document_data(session, document, seller, language=language)
 
 
-def render_one(renderer: DocumentRenderer, data: DocumentData | UpdData) -> bytes:
+def render_one(
+    renderer: DocumentRenderer, data: DocumentData | UpdData | AdvanceInvoiceData
+) -> bytes:
     if isinstance(data, UpdData):
         return renderer.render_upd(data)
+    if isinstance(data, AdvanceInvoiceData):
+        return renderer.render_advance(data)
     return renderer.render(data)
 
 
@@ -91,7 +108,7 @@ def render_pending(
     after = 0
     while limit is None or rendered < limit:
         size = batch if limit is None else min(batch, limit - rendered)
-        ready: list[tuple[int, DocumentData | UpdData]] = []
+        ready: list[tuple[int, DocumentData | UpdData | AdvanceInvoiceData]] = []
         with session.begin():
             documents = list(
                 session.scalars(
@@ -175,6 +192,11 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         closing = session.get(Closing, source_id)
         if closing is None or not scope.may_see(closing.account_id):
             raise not_found("upd", source_id)
+        return
+    if kind == ADVANCE:
+        advance = session.get(Advance, source_id)
+        if advance is None or advance.number is None or not scope.may_see(advance.account_id):
+            raise not_found("advance", source_id)
         return
     invoice = session.get(Invoice, source_id)
     if invoice is None or not scope.may_see(invoice.account_id):
@@ -267,26 +289,34 @@ def get_document_pdf(
     return stored, stored.pdf
 
 
-def get_upd(
+def get_edo_data(
     session: Session,
     *,
-    closing_id: int,
+    kind: str,
+    source_id: int,
     seller: Party,
     clock: Clock,
     language: str = "ru",
     scope: Scope,
-) -> tuple[Document, UpdData, datetime]:
-    """A УПД's contents, for its XML file, and the time to stamp the file with (now, in the
-    account's timezone or on its test clock). A closing whose account the caller's `scope`
-    does not see is not found, as if it did not exist."""
+) -> tuple[Document, UpdData | AdvanceInvoiceData, datetime]:
+    """A УПД's (kind `upd`, source the closing) or an advance счёт-фактура's (kind
+    `advance`, source the advance) contents, for its XML file, and the time to stamp the
+    file with (now, in the account's timezone or on its test clock). A source whose account
+    the caller's `scope` does not see is not found, as if it did not exist."""
+    if kind not in (UPD, ADVANCE):
+        raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
         now = clock.now()
-        _check_source(session, UPD, closing_id, scope, now)
-        document = _find(session, UPD, closing_id)
+        _check_source(session, kind, source_id, scope, now)
+        document = _find(session, kind, source_id)
         if document is None:
-            raise not_found("upd", closing_id)
+            raise not_found(kind, source_id)
         account = session.get(Account, document.account_id)
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
-        data = upd_data(session, document, seller, language=language)
+        data: UpdData | AdvanceInvoiceData
+        if kind == UPD:
+            data = upd_data(session, document, seller, language=language)
+        else:
+            data = advance_data(session, document, seller, language=language)
     return document, data, local.astimezone(ZoneInfo(account.timezone))

@@ -19,7 +19,7 @@ from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.models import Closing, ServicePeriod
+from podpiska.invoicing.models import Advance, AdvanceOffset, Closing, ServicePeriod
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.lifecycle import run_lifecycle
 from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
@@ -169,3 +169,58 @@ def test_document_get_writes_the_upd(
     code, _, err = cli(context, capsys, "document", "get", "upd", "UPD-2026-000009")
     assert code == 2
     assert "UPD-2026-000009" in err
+
+
+def test_the_advance_invoice_of_the_prepayment_downloads_as_pdf_and_xml(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _month_end(context, client, vendor)
+    with context.session() as db, db.begin():
+        advance = db.scalars(select(Advance).where(Advance.account_id == account)).one()
+        advance_id, number = advance.id, advance.number
+        offset = db.scalars(
+            select(AdvanceOffset).where(AdvanceOffset.closing_id == closing_id)
+        ).one()
+    # The whole 43 092,00 ₽ paid before any day was rendered, VAT 22/122 (by hand:
+    # 43 092 × 22 / 122 = 7 770,688… → 7 770,69); the УПД of November offsets 1 062,54.
+    assert (number, advance.amount, advance.vat) == (
+        "AV-2026-000001",
+        Decimal("43092.00"),
+        Decimal("7770.69"),
+    )
+    assert offset.amount == Decimal("1062.54")
+
+    got = client.get(f"/api/v1/advances/{advance_id}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-disposition"] == 'attachment; filename="AV-2026-000001.pdf"'
+    text = pdf_text(got.content, tmp_path)
+    assert "AV-2026-000001" in text and "22.11.2026" in text
+    assert "22/122" in text and "7 770,69" in text and "43 092,00" in text
+    assert "Предварительная оплата" in text
+    assert "payment:1" in text  # the payment document
+
+    xml = client.get(f"/api/v1/advances/{advance_id}/xml?recipient={BUYER_EDO_ID}", headers=vendor)
+    assert xml.status_code == 200, xml.text
+    root = etree.fromstring(xml.content)
+    document = root.find(".//Документ")
+    assert document is not None and document.get("Функция") == "СЧФ"
+    invoice = root.find(".//СвСчФакт")
+    assert invoice is not None
+    assert (invoice.get("НомерДок"), invoice.get("ДатаДок")) == ("AV-2026-000001", "22.11.2026")
+
+    # The УПД names the payment whose advance it offsets; the portal lists the advance.
+    upd = pdf_text(client.get(f"/api/v1/upds/{closing_id}/pdf", headers=vendor).content, tmp_path)
+    assert "payment:1 от 22.11.2026" in upd
+    with context.session() as db:
+        kinds = {row.kind for row in account_documents(db, account_id=account)}
+    assert {"upd", "advance", "invoice"} <= kinds
+
+    assert client.get("/api/v1/advances/999/pdf", headers=vendor).status_code == 404
+    assert client.get("/api/v1/advances/999/xml", headers=vendor).status_code == 404
+    code, out, err = cli(
+        context, capsys, "document", "get", "advance", "AV-2026-000001", "-o", str(tmp_path)
+    )
+    assert code == 0, out + err
+    assert (tmp_path / "AV-2026-000001.pdf").read_bytes() == got.content

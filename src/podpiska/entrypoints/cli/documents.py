@@ -1,4 +1,5 @@
-"""`podpiska document`: the PDFs of invoices, acts, credit notes and УПД."""
+"""`podpiska document`: the PDFs of invoices, acts, credit notes, УПД and advance
+счета-фактуры."""
 
 from __future__ import annotations
 
@@ -15,20 +16,27 @@ document_app = typer.Typer(
 )
 
 # What the command line calls each kind.
-KIND_NAMES = {"invoice": "invoice", "act": "act", "credit-note": "credit_note", "upd": "upd"}
+KIND_NAMES = {
+    "invoice": "invoice",
+    "act": "act",
+    "credit-note": "credit_note",
+    "upd": "upd",
+    "advance": "advance",
+}
 
 
 @document_app.command("get")
 def document_get(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="invoice, act, credit-note or upd.")],
+    kind: Annotated[str, typer.Argument(help="invoice, act, credit-note, upd or advance.")],
     reference: Annotated[
         str,
         typer.Argument(
             metavar="NUMBER_OR_ID",
             help="The document's number (2026-000001, ACT-2026-000001, CN-2026-000001, "
-            "UPD-2026-000001) or its source's id (the invoice's for invoice and act, the "
-            "note's for credit-note, the closing's for upd).",
+            "UPD-2026-000001, AV-2026-000001) or its source's id (the invoice's for invoice and "
+            "act, the note's for credit-note, the closing's for upd, the advance's for "
+            "advance).",
         ),
     ],
     output: Annotated[

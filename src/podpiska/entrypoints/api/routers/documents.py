@@ -11,8 +11,15 @@ from fastapi.responses import Response
 
 from podpiska.accounts.apikeys import Principal
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
-from podpiska.entrypoints.documents import RendererMissing, fetch_pdf, fetch_upd_xml
-from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, UPD, document_filename
+from podpiska.entrypoints.documents import RendererMissing, fetch_edo_xml, fetch_pdf
+from podpiska.invoicing.documents import (
+    ACT,
+    ADVANCE,
+    CREDIT_NOTE,
+    INVOICE,
+    UPD,
+    document_filename,
+)
 
 router = APIRouter(tags=["documents"])
 
@@ -93,9 +100,20 @@ def upd_xml(
 ) -> Response:
     """A УПД as the ФНС's XML file for EDO: the sender is PODPISKA_VENDOR_EDO_ID, the
     recipient the buyer's id given here; without either, 409 `edo_id_missing`."""
+    return _xml(ctx, db, who, UPD, closing_id, recipient)
+
+
+def _xml(
+    ctx: ContextDep,
+    db: SessionDep,
+    who: Principal,
+    kind: str,
+    source_id: int,
+    recipient: str | None,
+) -> Response:
     try:
-        filename, body = fetch_upd_xml(
-            ctx, db, closing_id=closing_id, recipient_id=recipient, scope=who.scope
+        filename, body = fetch_edo_xml(
+            ctx, db, kind=kind, source_id=source_id, recipient_id=recipient, scope=who.scope
         )
     except RendererMissing as exc:
         raise HTTPException(503, str(exc)) from None
@@ -107,3 +125,26 @@ def upd_xml(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.get("/advances/{advance_id}/pdf", response_class=Response, responses=_PDF)
+def advance_pdf(advance_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
+    """An advance счёт-фактура (issued by the month-end run within 5 days of a prepayment,
+    VAT at 22/122) as PDF."""
+    return _pdf(ctx, db, who, ADVANCE, advance_id)
+
+
+@router.get("/advances/{advance_id}/xml", response_class=Response, responses=_XML)
+def advance_xml(
+    advance_id: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    recipient: Annotated[
+        str | None,
+        Query(max_length=46, description="The buyer's EDO participant id (2BM-…)."),
+    ] = None,
+) -> Response:
+    """An advance счёт-фактура as the ФНС's XML file (format 5.03, Функция СЧФ); the
+    sender and recipient as for a УПД."""
+    return _xml(ctx, db, who, ADVANCE, advance_id, recipient)

@@ -14,7 +14,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.rendering import render
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.documents import ACT, CREDIT_NOTE, INVOICE, UPD
+from podpiska.invoicing.documents import ACT, ADVANCE, CREDIT_NOTE, INVOICE, UPD
 from podpiska.invoicing.documents import document_filename as pdf_filename
 from podpiska.payments import history as account_views
 
@@ -25,6 +25,7 @@ DOCUMENT_KINDS = {
     ACT: N_("Act"),
     CREDIT_NOTE: N_("Credit note"),
     UPD: N_("UPD"),
+    ADVANCE: N_("Advance VAT invoice"),
 }
 
 
@@ -76,6 +77,14 @@ def upd_pdf(
 ) -> Response:
     guard_account(who, account_id)
     return _pdf(ctx, db, account_id, UPD, closing_id)
+
+
+@router.get("/{account_id}/advances/{advance_id}/advance.pdf", include_in_schema=False)
+def advance_pdf(
+    account_id: int, advance_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, ADVANCE, advance_id)
 
 
 @router.get("/{account_id}/documents", include_in_schema=False)
