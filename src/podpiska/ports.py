@@ -401,6 +401,63 @@ class AdvanceInvoiceData:
     correction: tuple[int, date] | None = None  # исправление № and its date
 
 
+@dataclass(frozen=True, slots=True)
+class CorrectionLine:
+    """One line of a corrective document (УКД / корректировочный счёт-фактура): a service
+    line of the УПД it corrects, before and after the change (п. 5.2 ст. 169 НК РФ).
+
+    For each of the amounts, before − after is the decrease (after > before: an increase);
+    `amount_*` = `amount_without_vat_*` + `vat_*`, exactly."""
+
+    position: int
+    description: str
+    unit_code: str
+    unit: str
+    quantity_before: Decimal
+    quantity_after: Decimal
+    price_before: Decimal  # without VAT
+    price_after: Decimal
+    amount_without_vat_before: Decimal
+    amount_without_vat_after: Decimal
+    vat_rate: str | None  # None: without VAT
+    vat_before: Decimal
+    vat_after: Decimal
+    amount_before: Decimal  # with VAT
+    amount_after: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionData:
+    """A universal corrective document (УКД, the ФНС's form; format 5.03 in XML): status 1
+    (корректировочный счёт-фактура and the document of the change in cost) or 2 (the latter
+    only). It corrects one УПД (`corrected`: its number and date) by a credit note or an
+    agreement (`basis`). Everything comes computed: the PDF and the XML only lay it out."""
+
+    status: int  # 1 | 2
+    number: str
+    issued_on: date
+    seller: Party
+    buyer: Party
+    corrected: tuple[str, date]  # the УПД (счёт-фактура) corrected: number, date
+    lines: tuple[CorrectionLine, ...]
+    basis: str  # «Корректировочный документ № CN-2026-000001 от 10.02.2027»
+    reason: str  # why the cost changed
+    file_id: str
+    currency: str = "RUB"
+    currency_code: str = "643"
+    language: str = "ru"
+    state_contract_id: str | None = None
+
+    @property
+    def decrease(self) -> Decimal:
+        """The decrease of the cost with VAT, over all lines (negative: an increase)."""
+        return sum((line.amount_before - line.amount_after for line in self.lines), Decimal(0))
+
+    @property
+    def vat_decrease(self) -> Decimal:
+        return sum((line.vat_before - line.vat_after for line in self.lines), Decimal(0))
+
+
 class DocumentRenderer(Protocol):
     def render(self, document: DocumentData) -> bytes:
         """The document as a PDF."""
