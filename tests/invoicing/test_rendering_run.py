@@ -18,6 +18,7 @@ from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
     Closing,
+    Correction,
     Document,
     Invoice,
     ServiceCut,
@@ -119,7 +120,7 @@ def test_a_paid_year_is_certified_month_by_month_and_sums_to_the_invoice(
     assert len(closings(db)) == 13
 
 
-def test_a_credit_note_takes_back_from_its_day_on_never_before(
+def test_a_credit_note_takes_back_what_is_not_certified_and_corrects_what_is(
     db: Session, clock: FixedClock
 ) -> None:
     _account, subscription = active_subscription(db, clock, months=12)
@@ -136,20 +137,26 @@ def test_a_credit_note_takes_back_from_its_day_on_never_before(
     note = issue_credit_note(db, invoice_id=invoice.id, reason="ошибка", actor=ACTOR, clock=clock)
     run(db, clock, date(2027, 3, 31))
     made = closings(db)
-    assert seen(made[:3]) == seen(before)  # documents issued stay as they were
-    # February is cut on the 10th: 1–9.02 is rendered (its own document, dated the 9th);
-    # nothing after it.
-    assert [c.issued_on for c in made[3:]] == [date(2027, 2, 9)]
+    # Documents issued stay as they were; nothing more is certified: the money of every
+    # day not certified yet went back (February's first 9 days too).
+    assert seen(made) == seen(before)
     with db.begin():
         cut = db.scalars(select(ServiceCut)).one()
-    rendered = sum(c.total for c in made)
+        left = db.scalars(select(ServicePeriod).where(ServicePeriod.closing_id.is_(None))).all()
+        fixes = list(db.scalars(select(Correction).order_by(Correction.id)))
+    assert left == []
     assert cut.source == f"credit_note:{note.id}"
-    assert (cut.day, cut.amount) == (date(2027, 2, 10), invoice.total)
-    # What was rendered before the day cannot be taken back: a corrective document's work.
-    assert cut.uncovered == rendered
-    # February's share by days (28 of 365), of which its first 9 days, by hand.
-    february = round_money(invoice.total * 28 / 365)
-    assert made[3].total == round_money(february * 9 / 28)
+    assert (cut.day, cut.amount, cut.uncovered) == (date(2027, 2, 10), invoice.total, D("0.00"))
+    # What was certified is corrected: one УКД per УПД, each taking all it certified,
+    # dated the note's day, numbered in their own series.
+    assert [(f.closing_id, f.decrease, f.vat_decrease) for f in fixes] == [
+        (c.id, c.total, c.vat) for c in before
+    ]
+    assert [f.number for f in fixes] == [f"UKD-2027-00000{n}" for n in (1, 2, 3)]
+    assert all(f.issued_on == date(2027, 2, 10) for f in fixes)
+    with db.begin():
+        kinds = db.scalars(select(Document.kind).where(Document.kind == "correction")).all()
+    assert len(kinds) == 3
     verified(db)
 
 

@@ -45,7 +45,8 @@ ACT = "act"
 CREDIT_NOTE = "credit_note"
 UPD = "upd"  # a closing document (УПД) of services rendered: `rendering_run`
 ADVANCE = "advance"  # an advance счёт-фактура: `advances`
-KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE)
+CORRECTION = "correction"  # a УКД of a УПД: `corrections`
+KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE, CORRECTION)
 
 INVOICE_STATUSES = ("issued", "paid", "void")  # an invoice that went out has a document
 ACT_INVOICE_KINDS = ("order", "renewal", "change")  # paid, these start or extend a term
@@ -77,6 +78,11 @@ def upd_number(year: int, value: int, *, test: bool = False) -> str:
 def advance_number(year: int, value: int, *, test: bool = False) -> str:
     """`AV-2026-000001`; on a test clock `TEST-AV-2026-000001`."""
     return f"{'TEST-' if test else ''}AV-{year}-{value:06d}"
+
+
+def correction_number(year: int, value: int, *, test: bool = False) -> str:
+    """`UKD-2026-000001`; on a test clock `TEST-UKD-2026-000001`."""
+    return f"{'TEST-' if test else ''}UKD-{year}-{value:06d}"
 
 
 def document_filename(document: Document) -> str:

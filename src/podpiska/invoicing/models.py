@@ -288,3 +288,37 @@ class AdvanceOffset(Base):
     amount: Mapped[Decimal]
     vat: Mapped[Decimal]
     created_at: Mapped[datetime]
+
+
+class Correction(Base):
+    """A corrective document (УКД, корректировочный счёт-фактура, п. 3 ст. 168 and п. 5.2
+    ст. 169 НК РФ): the decrease of the services one УПД certified, when a credit note (or a
+    change's credit) takes back money for days already rendered (`source`). Numbered
+    gaplessly per year, `UKD-2026-000001` (`TEST-UKD-…` on a test clock); its parts say
+    which periods it decreases by how much. Never changed."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (UniqueConstraint("number"), UniqueConstraint("closing_id", "source"))
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    closing_id: Mapped[int] = mapped_column(BigId, index=True)  # the УПД corrected
+    source: Mapped[str] = mapped_column(String(50))  # credit_note:ID | credit:ID
+    number: Mapped[str] = mapped_column(String(30))
+    issued_on: Mapped[date] = mapped_column(Date)
+    decrease: Mapped[Decimal]  # with VAT
+    vat_decrease: Mapped[Decimal]
+    file_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+
+
+class CorrectionPart(Base):
+    """How much a corrective document takes from one certified service period."""
+
+    __tablename__ = "correction_parts"
+
+    id: Mapped[int] = id_column()
+    correction_id: Mapped[int] = mapped_column(BigId, index=True)
+    service_period_id: Mapped[int] = mapped_column(BigId, index=True)
+    amount: Mapped[Decimal]
+    vat: Mapped[Decimal]

@@ -44,6 +44,7 @@ from podpiska.core.db.bulk import bulk_insert, bulk_update, reserve_ids
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.invoicing.advances import Settled, offset_advances, verify_advances
+from podpiska.invoicing.corrections import correct_rendered
 from podpiska.invoicing.documents import ACT_INVOICE_KINDS, UPD, local_day, upd_number
 from podpiska.invoicing.domain.rendering import (
     Period,
@@ -58,6 +59,7 @@ from podpiska.invoicing.domain.rendering import (
 from podpiska.invoicing.ledger import DEFERRED, REVENUE, journal_rows
 from podpiska.invoicing.models import (
     Closing,
+    Correction,
     CreditEntry,
     CreditNote,
     Document,
@@ -249,16 +251,23 @@ def take_back_from(
     day: date,
     amount: Decimal,
     now: datetime,
+    test: bool = False,
+    from_start: bool = False,
 ) -> ServiceCut | None:
     """Take `amount` back from what `invoice_ids` render from `day` on, once per `source`
-    (None: done before), shared over the invoices in proportion to what each has left."""
+    (None: done before), shared over the invoices in proportion to what each has left;
+    what those could not give back is corrected on the УПД that certified the rest
+    (`corrections.correct_rendered`). `from_start`: from everything not certified yet,
+    whatever `day` (a credit note gives back money for days already used: none of them is
+    certified yet, so none is; the days certified are corrected)."""
     if session.scalar(select(ServiceCut.id).where(ServiceCut.source == source)) is not None:
         return None
     found = _schedules(session, invoice_ids)
+    since = date.min if from_start else day
     schedules = {invoice_id: schedule_of(periods) for invoice_id, (periods, _, _) in found.items()}
     lefts = {
-        invoice_id: sum((line.amount for line in remaining(s, max(day, s.starts_on))), ZERO)
-        if day < s.ends_on
+        invoice_id: sum((line.amount for line in remaining(s, max(since, s.starts_on))), ZERO)
+        if since < s.ends_on
         else ZERO
         for invoice_id, s in schedules.items()
     }
@@ -272,11 +281,11 @@ def take_back_from(
     for invoice_id, share in zip(ids, shares, strict=True):
         if share == 0:
             continue
-        result = take_back(schedules[invoice_id], day, share)
+        result = take_back(schedules[invoice_id], since, share)
         assert result.schedule is not None and result.uncovered == 0
         changed.append(invoice_id)
         last = schedules[invoice_id].ends_on - ONE_DAY
-        returned.append(Settled(invoice_id, source, max(day, last), [(last, share)]))
+        returned.append(Settled(invoice_id, source, day, [(last, share)]))
         rows += _period_rows(
             result.schedule.periods,
             account_id=found[invoice_id][2],
@@ -292,12 +301,22 @@ def take_back_from(
         )
         bulk_insert(session, ServicePeriod, rows)
         offset_advances(session, returned, now=now)
+    corrected = correct_rendered(
+        session,
+        account_id=account_id,
+        invoice_ids=invoice_ids,
+        source=source,
+        day=day,
+        amount=amount - taken,
+        test=test,
+        now=now,
+    )
     cut = ServiceCut(
         account_id=account_id,
         source=source,
         day=day,
         amount=amount,
-        uncovered=amount - taken,
+        uncovered=amount - taken - corrected,
         created_at=now,
     )
     session.add(cut)
@@ -307,7 +326,8 @@ def take_back_from(
 
 def cut_credit_notes(session: Session, *, scope: Scope, now: datetime) -> int:
     """Every credit note of the scope not taken back yet takes its money back from its
-    invoice's periods from the note's day on (in the account's timezone). A note on an
+    invoice's periods not certified yet, then corrects those certified (its day, in the
+    account's timezone, dates the corrections). A note on an
     invoice closed by its act before the periods were built (plan `act`) takes nothing
     from them: the note's document is its correction."""
     source_of = literal("credit_note:", String()) + cast(CreditNote.id, String())
@@ -352,6 +372,8 @@ def cut_credit_notes(session: Session, *, scope: Scope, now: datetime) -> int:
                 day=day,
                 amount=-total,
                 now=now,
+                test=scope.test,
+                from_start=True,
             )
         count += 1
     return count
@@ -506,6 +528,9 @@ def verify_rendering(session: Session) -> RenderingCheck:
     closings = per_account(
         select(Closing.account_id, func.sum(Closing.total)).group_by(Closing.account_id)
     )
+    corrections = per_account(
+        select(Correction.account_id, func.sum(Correction.decrease)).group_by(Correction.account_id)
+    )
     linked = per_account(
         select(ServicePeriod.account_id, func.sum(ServicePeriod.amount))
         .where(ServicePeriod.closing_id.is_not(None))
@@ -554,16 +579,18 @@ def verify_rendering(session: Session) -> RenderingCheck:
     for account_id in sorted(ids):
         rendered = -revenue.get(account_id, ZERO)
         still = -deferred.get(account_id, ZERO)
-        documents = closings.get(account_id, ZERO)
+        documents = closings.get(account_id, ZERO) - corrections.get(account_id, ZERO)
         expected = (
             open_periods.get(account_id, ZERO)
             + unplanned.get(account_id, ZERO)
             - uncovered.get(account_id, ZERO)
         )
-        if rendered != documents or linked.get(account_id, ZERO) != documents:
+        certified = closings.get(account_id, ZERO)
+        if rendered != documents or linked.get(account_id, ZERO) != certified:
             check.problems.append(
-                f"account {account_id}: revenue {rendered}, closing documents {documents}, "
-                f"periods they certify {linked.get(account_id, ZERO)}: not equal"
+                f"account {account_id}: revenue {rendered}, closing documents less their "
+                f"corrections {documents}, periods they certify {linked.get(account_id, ZERO)} "
+                f"(of {certified}): not equal"
             )
         if still != expected:
             check.problems.append(

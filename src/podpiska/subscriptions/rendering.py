@@ -59,6 +59,7 @@ def take_back_change_credits(session: Session, *, scope: Scope, now: datetime) -
             day=effective_on,
             amount=amount,
             now=now,
+            test=scope.test,
         )
     return len(credits)
 
