@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts.models import Account
 from podpiska.core.db.bulk import bulk_insert
 from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO
 from podpiska.core.records import audit
 from podpiska.invoicing.models import Advance, AdvanceOffset, Closing, Payment
 from podpiska.payments.models import PaymentAttempt, SettlementReceipt
@@ -88,7 +89,7 @@ def make_settlement_receipts(session: Session, *, clock: Clock) -> int:
             .join(Account, Account.id == Payment.account_id)
             .where(
                 AdvanceOffset.source.startswith("upd:"),
-                AdvanceOffset.amount > 0,
+                AdvanceOffset.amount > ZERO,
                 Payment.method.in_(GATEWAY_METHODS),
                 Account.test_clock_id.is_(None),
                 ~exists().where(SettlementReceipt.offset_id == AdvanceOffset.id),
