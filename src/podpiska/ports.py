@@ -183,6 +183,30 @@ class GatewayRefund:
 
 
 @dataclass(frozen=True, slots=True)
+class SettlementReceiptRequest:
+    """A 54-FZ settlement receipt ("полный расчёт", чек зачёта предоплаты): the service a
+    prepayment paid for is rendered, so its items are `full_payment` at the rendering rate
+    and the whole `amount` is settled by the prepayment made with the gateway's payment
+    `payment_id`. Sent again under the same `idempotency_key`, the gateway answers with the
+    receipt it made the first time."""
+
+    idempotency_key: str
+    payment_id: str  # the gateway's payment the prepayment came with
+    amount: Decimal  # the prepayment offset: the items sum to it
+    currency: str
+    receipt: Receipt  # the customer's contact and the items (payment_mode full_payment)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayReceipt:
+    """A receipt as the gateway sees it."""
+
+    id: str
+    payment_id: str
+    status: str  # pending | succeeded | canceled
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayNotification:
     """What a webhook says happened. Never trusted as it is: the object is fetched from the
     gateway's API before anything is recorded."""
@@ -229,6 +253,10 @@ class PaymentGateway(Protocol):
     def create_refund(self, request: RefundRequest) -> GatewayRefund: ...
 
     def get_refund(self, refund_id: str) -> GatewayRefund: ...
+
+    def create_receipt(self, request: SettlementReceiptRequest) -> GatewayReceipt:
+        """A settlement receipt for a payment made before (54-FZ, зачёт предоплаты)."""
+        ...
 
     def parse_notification(
         self, body: bytes, *, remote_addr: str | None, headers: Mapping[str, str]

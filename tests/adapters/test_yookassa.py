@@ -36,6 +36,7 @@ from podpiska.ports import (
     Receipt,
     ReceiptItem,
     RefundRequest,
+    SettlementReceiptRequest,
 )
 
 API = "https://api.yookassa.ru/v3"
@@ -617,6 +618,61 @@ def test_canceled_refund_says_why(api: responses.RequestsMock, gateway: YooKassa
     refund = gateway.get_refund(REFUND_ID)
     assert refund.status == "canceled"
     assert refund.failure_reason == "insufficient_funds"
+
+
+def test_settlement_receipt_offsets_the_prepayment(
+    api: responses.RequestsMock, gateway: YooKassaGateway
+) -> None:
+    receipt_id = "rt-2ea3f1c2-0015-5000-a000-16f2a1b0c9e4"
+    api.post(
+        f"{API}/receipts",
+        json={
+            "id": receipt_id,
+            "type": "payment",
+            "payment_id": PAYMENT_ID,
+            "status": "pending",
+            "items": [],
+            "settlements": [
+                {"type": "prepayment", "amount": {"value": "3591.00", "currency": "RUB"}}
+            ],
+        },
+    )
+    item = ReceiptItem(
+        "Услуги по УПД № UPD-2026-000001 (зачёт предоплаты)",
+        quantity=Decimal(1),
+        amount=Decimal("3591.00"),
+        vat_code=VAT_CODE_22,
+        payment_mode="full_payment",
+    )
+    answer = gateway.create_receipt(
+        SettlementReceiptRequest(
+            idempotency_key="settlement-7",
+            payment_id=PAYMENT_ID,
+            amount=Decimal("3591.00"),
+            currency="RUB",
+            receipt=Receipt(items=(item,), customer_email="buh@romashka.ru"),
+        )
+    )
+    assert (answer.id, answer.payment_id, answer.status) == (receipt_id, PAYMENT_ID, "pending")
+    (create,) = api.calls
+    assert create.request.headers["Idempotence-Key"] == "settlement-7"
+    assert sent_json(create) == {
+        "type": "payment",
+        "payment_id": PAYMENT_ID,
+        "send": True,
+        "customer": {"email": "buh@romashka.ru"},
+        "items": [
+            {
+                "description": "Услуги по УПД № UPD-2026-000001 (зачёт предоплаты)",
+                "quantity": "1",
+                "amount": {"value": "3591.00", "currency": "RUB"},
+                "vat_code": 11,
+                "payment_subject": "service",
+                "payment_mode": "full_payment",
+            }
+        ],
+        "settlements": [{"type": "prepayment", "amount": {"value": "3591.00", "currency": "RUB"}}],
+    }
 
 
 # -- errors --------------------------------------------------------------------------------

@@ -43,10 +43,12 @@ from podpiska.ports import (
     GatewayError,
     GatewayNotification,
     GatewayPayment,
+    GatewayReceipt,
     GatewayRefund,
     MethodInfo,
     NotificationRejected,
     RefundRequest,
+    SettlementReceiptRequest,
 )
 
 SIGNATURE_HEADER = "x-sandbox-signature"
@@ -89,6 +91,8 @@ CREATE TABLE IF NOT EXISTS methods (
 CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY, idempotency_key TEXT UNIQUE, payment_id TEXT, amount TEXT,
     status TEXT, failure_reason TEXT, receipt TEXT);
+CREATE TABLE IF NOT EXISTS receipts (
+    id TEXT PRIMARY KEY, idempotency_key TEXT UNIQUE, payment_id TEXT, body TEXT);
 CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT, delivered INTEGER DEFAULT 0);
 """
@@ -275,6 +279,73 @@ class SandboxGateway:
     def get_refund(self, refund_id: str) -> GatewayRefund:
         with self._tx() as db:
             return self._refund(db, refund_id)
+
+    def create_receipt(self, request: SettlementReceiptRequest) -> GatewayReceipt:
+        """A settlement receipt for a succeeded payment, registered at once; the same key
+        answers the receipt made the first time."""
+        _check_amount(request.amount)
+        with self._tx() as db:
+            earlier = db.execute(
+                "SELECT id, payment_id FROM receipts WHERE idempotency_key = ?",
+                (request.idempotency_key,),
+            ).fetchone()
+            if earlier is not None:
+                return GatewayReceipt(earlier["id"], earlier["payment_id"], "succeeded")
+            payment = self._row(db, request.payment_id)
+            if payment["status"] != "succeeded":
+                raise GatewayError(
+                    f"payment {request.payment_id} is {payment['status']}",
+                    final=True,
+                    code="invalid_request",
+                )
+            items = sum((i.amount for i in request.receipt.items), Decimal(0))
+            if items != request.amount:
+                raise GatewayError(
+                    f"the receipt's items sum to {items}, the settlement is {request.amount}",
+                    final=True,
+                    code="invalid_request",
+                )
+            if not (request.receipt.customer_email or request.receipt.customer_phone):
+                raise GatewayError(
+                    "a receipt needs the customer's e-mail or phone",
+                    final=True,
+                    code="invalid_request",
+                )
+            receipt_id = "sbc_" + secrets.token_hex(10)
+            body = {
+                "type": "payment",
+                "payment_id": request.payment_id,
+                "send": True,
+                "customer": {
+                    "email": request.receipt.customer_email,
+                    "phone": request.receipt.customer_phone,
+                },
+                "items": [
+                    {
+                        "description": i.description,
+                        "quantity": str(i.quantity),
+                        "amount": str(i.amount),
+                        "vat_code": i.vat_code,
+                        "payment_mode": i.payment_mode,
+                        "payment_subject": i.payment_subject,
+                    }
+                    for i in request.receipt.items
+                ],
+                "settlements": [{"type": "prepayment", "amount": str(request.amount)}],
+            }
+            db.execute(
+                "INSERT INTO receipts (id, idempotency_key, payment_id, body) VALUES (?, ?, ?, ?)",
+                (receipt_id, request.idempotency_key, request.payment_id, json.dumps(body)),
+            )
+            return GatewayReceipt(receipt_id, request.payment_id, "succeeded")
+
+    def receipts(self) -> list[dict[str, Any]]:
+        """Every settlement receipt the sandbox registered, with its id (tests read them)."""
+        with self._tx() as db:
+            return [
+                {"id": r["id"], "idempotency_key": r["idempotency_key"], **json.loads(r["body"])}
+                for r in db.execute("SELECT * FROM receipts ORDER BY rowid")
+            ]
 
     def parse_notification(
         self, body: bytes, *, remote_addr: str | None, headers: Mapping[str, str]

@@ -97,9 +97,14 @@ def deliver_outbox(context: Context, *, rounds: int = 10) -> tuple[int, int]:
 
 def collect_payments(context: Context) -> tuple[int, int]:
     """Autopay charges due today (real time), then reconciliation: attempts whose result
-    was never stored and refunds to send or to ask about. Returns (charged, reconciled)."""
+    was never stored and refunds to send or to ask about; then the 54-FZ settlement
+    receipts of the services rendered (docs/payments.md). Returns (charged, reconciled)."""
     from podpiska.payments.autopay import charge_autopay
     from podpiska.payments.reconciliation import reconcile
+    from podpiska.payments.settlement_receipts import (
+        make_settlement_receipts,
+        send_settlement_receipts,
+    )
 
     gateway = context.ports.gateway
     if gateway is None:
@@ -109,6 +114,20 @@ def collect_payments(context: Context) -> tuple[int, int]:
             db, gateway, clock=context.clock, two_stage=context.settings.gateway_two_stage
         )
         report = reconcile(db, gateway, clock=context.clock)
+        # The settlement receipts of what the daily run (just before, in the same tick or
+        # the procrastinate job) rendered: made for the new offsets, then sent.
+        made = make_settlement_receipts(db, clock=context.clock)
+        receipts = send_settlement_receipts(db, gateway, clock=context.clock)
+    if made or receipts.sent or receipts.failed or receipts.retried:
+        log.info(
+            "settlement receipts: %s made, %s sent, %s failed, %s to retry",
+            made,
+            receipts.sent,
+            receipts.failed,
+            receipts.retried,
+        )
+    for error in receipts.errors:
+        log.warning("settlement receipts: %s", error)
     if autopay.charged or report.checked or report.refunds:
         log.info(
             "payments: autopay %s; reconciled %s attempts (%s succeeded, %s failed), %s refunds",

@@ -105,3 +105,38 @@ class PaymentAttempt(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
+
+
+class SettlementReceipt(Base):
+    """A 54-FZ settlement receipt ("полный расчёт", чек зачёта предоплаты) for one offset
+    of an advance paid through the gateway: the services a card, wallet or SBP prepayment
+    paid for are rendered (a УПД offset the advance), so the gateway is told to issue a
+    `full_payment` receipt at the rendering rate, settled by that prepayment. One row per
+    offset; `pending` until the gateway answers (retried with the same idempotency key
+    `settlement-<id>`), then `sent`, or `failed` when it is refused."""
+
+    __tablename__ = "settlement_receipts"
+    __table_args__ = (
+        UniqueConstraint("offset_id"),
+        Index("ix_settlement_receipts_status", "status", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    offset_id: Mapped[int] = mapped_column(ForeignKey("advance_offsets.id"))
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))  # our payment
+    gateway: Mapped[str] = mapped_column(String(20))
+    gateway_payment_id: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(128))
+    day: Mapped[date] = mapped_column(Date)  # the day the service was rendered
+    amount: Mapped[Decimal]  # the prepayment offset, with VAT
+    vat_rate: Mapped[str] = mapped_column(String(10))  # the rendering rate: "22"
+    vat_code: Mapped[int | None]  # None: the rate has no 54-FZ code (failed)
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_phone: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    receipt_id: Mapped[str | None] = mapped_column(String(200))  # the gateway's
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -121,3 +121,13 @@ def _codes_of(vat_rate: str | None) -> tuple[int, int] | None:
     except InvalidOperation:
         return None
     return next((codes for key, codes in VAT_CODES.items() if Decimal(key) == rate), None)
+
+
+def rendering_vat_code(vat_rate: str) -> int:
+    """The 54-FZ VAT code of a service rendered at `vat_rate` ("22" → 11, never the
+    prepayment's 22/122): a settlement receipt's. A rate without a code is refused
+    (`vat_rate_unsupported`)."""
+    codes = _codes_of(vat_rate)
+    if codes is None:
+        raise DomainError("vat_rate_unsupported", rate=vat_rate or "—", known=", ".join(VAT_CODES))
+    return codes[0]

@@ -16,8 +16,8 @@ payments_app = typer.Typer(
 
 @payments_app.command("collect")
 def payments_collect(ctx: typer.Context) -> None:
-    """Charge the autopay due today, ask the gateway about open attempts, send refunds
-    (the worker does this every minute)."""
+    """Charge the autopay due today, ask the gateway about open attempts, send refunds and
+    the settlement receipts of services rendered (the worker does this every minute)."""
     from podpiska.entrypoints.worker import collect_payments
 
     charged, reconciled = collect_payments(context_of(ctx))
