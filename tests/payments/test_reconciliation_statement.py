@@ -1,0 +1,170 @@
+"""The акт сверки (issue 16, item 8) through the real stack: a year paid on 22.11.2026 and
+certified month by month shows, for November–December, the payment in the credit column,
+the two УПД in the debit column and the advance held as the closing balance; the sums add
+up; a period with nothing in it has the balance only; a bad period is refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podpiska.adapters.clock import FixedClock
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.money import ZERO
+from podpiska.core.domain.scope import Scope
+from podpiska.invoicing.models import Closing, Invoice, Payment
+from podpiska.payments.reconciliation_statement import (
+    Entry,
+    assemble,
+    check_period,
+    reconciliation_statement,
+)
+from podpiska.ports import Party, ReconciliationData
+from podpiska.subscriptions import lifecycle
+from tests.helpers import move_to, open_account, order, pay
+
+SELLER = Party(name="ООО «Подписка»", inn="7707083893", director="Иванов И. И.")
+BUYER = Party(name="ООО «Ромашка»")
+NOV, DEC_END = date(2026, 11, 1), date(2026, 12, 31)
+
+
+def run_to(db: Session, clock: FixedClock, day: date) -> None:
+    move_to(clock, day, hour=3)
+    lifecycle.run_lifecycle(db, at=day, clock=clock)
+
+
+def a_paid_year(db: Session, clock: FixedClock) -> tuple[int, Invoice, list[Closing]]:
+    """A 12-month order paid 22.11.2026, the month-end run up to 31.12.2026."""
+    account = open_account(db, clock)
+    ordered = order(db, clock, account.id, months=12)
+    pay(db, clock, ordered.invoice)
+    run_to(db, clock, date(2026, 12, 31))
+    with db.begin():
+        invoice = db.get(Invoice, ordered.invoice.id, populate_existing=True)
+        closings = list(db.scalars(select(Closing).order_by(Closing.issued_on)))
+    assert invoice is not None
+    return account.id, invoice, closings
+
+
+def adds_up(data: ReconciliationData) -> None:
+    assert data.debit_turnover == sum((line.debit for line in data.lines), ZERO)
+    assert data.credit_turnover == sum((line.credit for line in data.lines), ZERO)
+    assert data.opening + data.debit_turnover - data.credit_turnover == data.closing
+
+
+def statement(
+    db: Session, account_id: int, first: date, last: date, lang: str = "ru"
+) -> ReconciliationData:
+    return reconciliation_statement(
+        db,
+        account_id=account_id,
+        first_day=first,
+        last_day=last,
+        seller=SELLER,
+        scope=Scope.vendor(),
+        language=lang,
+    )
+
+
+def test_a_paid_year_shows_the_payment_two_sales_and_the_advance_held(
+    db: Session, clock: FixedClock
+) -> None:
+    account_id, invoice, closings = a_paid_year(db, clock)
+    assert [c.issued_on for c in closings] == [date(2026, 11, 30), date(2026, 12, 31)]
+    with db.begin():
+        (payment,) = db.scalars(select(Payment))
+        reference = payment.external_id or f"payment:{payment.id}"
+
+    data = statement(db, account_id, NOV, DEC_END)
+    adds_up(data)
+    assert data.opening == 0
+    assert [(line.day, line.description, line.debit, line.credit) for line in data.lines] == [
+        (date(2026, 11, 22), f"Оплата (№ {reference} от 22.11.2026)", ZERO, invoice.total),
+        (
+            date(2026, 11, 30),
+            f"Продажа (УПД № {closings[0].number} от 30.11.2026)",
+            closings[0].total,
+            ZERO,
+        ),
+        (
+            date(2026, 12, 31),
+            f"Продажа (УПД № {closings[1].number} от 31.12.2026)",
+            closings[1].total,
+            ZERO,
+        ),
+    ]
+    sold = closings[0].total + closings[1].total
+    assert data.closing == -(invoice.total - sold) < 0
+    assert data.conclusion.startswith("на 31.12.2026 задолженность в пользу ООО «Ромашка» ")
+    assert data.conclusion.endswith(" руб.")
+
+    # December alone opens with November's balance (the payment less November's sale).
+    december = statement(db, account_id, date(2026, 12, 1), DEC_END, "en")
+    adds_up(december)
+    assert december.opening == closings[0].total - invoice.total
+    assert [line.debit for line in december.lines] == [closings[1].total]
+    assert december.closing == data.closing
+    assert december.lines[0].description.startswith("Sale (UPD No. ")
+
+
+def test_a_period_with_nothing_in_it_shows_the_balance_only(
+    db: Session, clock: FixedClock
+) -> None:
+    account_id, invoice, closings = a_paid_year(db, clock)
+    before = statement(db, account_id, date(2026, 1, 1), date(2026, 10, 31))
+    assert (before.opening, before.lines, before.closing) == (ZERO, (), ZERO)
+    assert before.conclusion == "на 31.10.2026 задолженность отсутствует"
+    # Nothing happened on 1–29.12 but the balance stays November's.
+    quiet = statement(db, account_id, date(2026, 12, 1), date(2026, 12, 29))
+    assert quiet.lines == ()
+    assert quiet.opening == quiet.closing == closings[0].total - invoice.total
+
+
+def test_another_accounts_statement_is_not_found_and_a_bad_period_is_refused(
+    db: Session, clock: FixedClock
+) -> None:
+    account_id, _, _ = a_paid_year(db, clock)
+    with pytest.raises(DomainError) as found:
+        reconciliation_statement(
+            db,
+            account_id=account_id,
+            first_day=NOV,
+            last_day=DEC_END,
+            seller=SELLER,
+            scope=Scope.account(account_id + 1),
+        )
+    assert found.value.code == "not_found"
+    with pytest.raises(DomainError) as late:
+        check_period(DEC_END, NOV)
+    assert late.value.code == "reconciliation_period"
+    assert "начало позже конца" in late.value.message("ru")
+    with pytest.raises(DomainError):
+        check_period(date(2020, 1, 1), date(2025, 1, 1))
+    check_period(date(2020, 1, 1), date(2024, 12, 31))
+
+
+def test_the_sums_are_checked_when_the_statement_is_made() -> None:
+    entries = [
+        Entry(date(2026, 1, 10), 2, "Оплата", credit=Decimal("100.00")),
+        Entry(date(2026, 1, 31), 0, "Продажа", debit=Decimal("37.46")),
+        Entry(date(2026, 2, 5), 3, "Возврат", debit=Decimal("62.54")),
+        Entry(date(2026, 2, 28), 0, "Продажа", debit=Decimal("1062.54")),
+    ]
+    data = assemble(
+        entries, first_day=date(2026, 2, 1), last_day=date(2026, 2, 28), seller=SELLER,
+        buyer=BUYER,
+    )  # fmt: skip
+    assert data.opening == Decimal("-62.54")
+    assert (data.debit_turnover, data.credit_turnover) == (Decimal("1125.08"), ZERO)
+    assert data.closing == Decimal("1062.54")
+    assert data.conclusion == "на 28.02.2026 задолженность в пользу ООО «Подписка» 1 062,54 руб."
+    with pytest.raises(ValueError, match="closing"):
+        ReconciliationData(
+            seller=SELLER, buyer=BUYER, first_day=date(2026, 2, 1), last_day=date(2026, 2, 28),
+            opening=ZERO, lines=data.lines, debit_turnover=data.debit_turnover,
+            credit_turnover=ZERO, closing=ZERO, conclusion="",
+        )  # fmt: skip
