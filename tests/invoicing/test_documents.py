@@ -37,6 +37,7 @@ from podpiska.ports import (
     DocumentData,
     EmailMessage,
     Party,
+    ReconciliationData,
     UpdData,
     WebhookRequest,
     WebhookResponse,
@@ -86,6 +87,9 @@ class CountingRenderer:
 
     def render_upd(self, data: UpdData) -> bytes:
         return f"%PDF-fake upd {data.number}".encode()
+
+    def render_reconciliation(self, data: ReconciliationData) -> bytes:
+        return f"%PDF-fake reconciliation {data.first_day} {data.last_day}".encode()
 
 
 @pytest.fixture

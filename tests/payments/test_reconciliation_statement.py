@@ -5,16 +5,20 @@ up; a period with nothing in it has the balance only; a bad period is refused.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
+from podpiska.adapters.pdf import WeasyPrintRenderer
+from podpiska.adapters.reconciliation_xlsx import OpenpyxlReconciliationSheet
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.domain.money import ZERO
+from podpiska.core.domain.money import ZERO, format_amount
 from podpiska.core.domain.scope import Scope
 from podpiska.invoicing.models import Closing, Invoice, Payment
 from podpiska.payments.reconciliation_statement import (
@@ -25,6 +29,7 @@ from podpiska.payments.reconciliation_statement import (
 )
 from podpiska.ports import Party, ReconciliationData
 from podpiska.subscriptions import lifecycle
+from tests.adapters.test_pdf import pdf_text
 from tests.helpers import move_to, open_account, order, pay
 
 SELLER = Party(name="ООО «Подписка»", inn="7707083893", director="Иванов И. И.")
@@ -111,9 +116,7 @@ def test_a_paid_year_shows_the_payment_two_sales_and_the_advance_held(
     assert december.lines[0].description.startswith("Sale (UPD No. ")
 
 
-def test_a_period_with_nothing_in_it_shows_the_balance_only(
-    db: Session, clock: FixedClock
-) -> None:
+def test_a_period_with_nothing_in_it_shows_the_balance_only(db: Session, clock: FixedClock) -> None:
     account_id, invoice, closings = a_paid_year(db, clock)
     before = statement(db, account_id, date(2026, 1, 1), date(2026, 10, 31))
     assert (before.opening, before.lines, before.closing) == (ZERO, (), ZERO)
@@ -168,3 +171,54 @@ def test_the_sums_are_checked_when_the_statement_is_made() -> None:
             opening=ZERO, lines=data.lines, debit_turnover=data.debit_turnover,
             credit_turnover=ZERO, closing=ZERO, conclusion="",
         )  # fmt: skip
+
+
+def test_the_pdf_and_the_xlsx_show_the_same_lines_and_sums(
+    db: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    account_id, invoice, closings = a_paid_year(db, clock)
+    data = statement(db, account_id, NOV, DEC_END)
+
+    text = pdf_text(WeasyPrintRenderer().render_reconciliation(data), tmp_path)
+    assert "Акт сверки взаимных расчётов" in text
+    assert "за период с 01.11.2026 по 31.12.2026 между ООО «Подписка» и ООО «Ромашка»" in text
+    assert f"Продажа (УПД № {closings[0].number} от 30.11.2026)" in text
+    assert f"Продажа (УПД № {closings[1].number} от 31.12.2026)" in text
+    assert "Оплата (№" in text
+    assert "Сальдо начальное на 01.11.2026 0,00" in text
+    held = format_amount(-data.closing)
+    assert f"Сальдо конечное на 31.12.2026 {held}" in text
+    assert f"Обороты за период {format_amount(data.debit_turnover)} " in text
+    assert data.conclusion in text.replace("\n", " ")
+    assert "Иванов И. И." in text  # the seller's director signs; the buyer's lines are blank
+
+    english = statement(db, account_id, NOV, DEC_END, "en")
+    text_en = pdf_text(WeasyPrintRenderer().render_reconciliation(english), tmp_path)
+    assert "Statement of account reconciliation" in text_en
+    assert "in favour of ООО «Ромашка»" in text_en.replace("\n", " ")
+
+    book = load_workbook(BytesIO(OpenpyxlReconciliationSheet().write(data)))
+    sheet = book.active
+    assert sheet is not None
+    rows = [tuple(cell.value for cell in row[:4]) for row in sheet.iter_rows(min_row=6)]
+    opening, *lines, turnover, closing = rows[: len(data.lines) + 3]
+    assert opening[1:] == ("Сальдо начальное на 01.11.2026", 0, None)
+    assert [
+        (d, text, Decimal(str(dt or 0)), Decimal(str(ct or 0))) for d, text, dt, ct in lines
+    ] == [
+        (datetime.combine(line.day, datetime.min.time()), line.description, line.debit, line.credit)
+        for line in data.lines
+    ]
+    money = [sheet.cell(6 + i, c) for i in range(len(data.lines) + 3) for c in (3, 4)]
+    assert {cell.number_format for cell in money} == {"#,##0.00"}
+    assert sheet.cell(7, 1).number_format == "DD.MM.YYYY"
+    debit = sum((Decimal(str(dt or 0)) for _, _, dt, _ in lines), ZERO)
+    credit = sum((Decimal(str(ct or 0)) for _, _, _, ct in lines), ZERO)
+    assert (Decimal(str(turnover[2])), Decimal(str(turnover[3]))) == (debit, credit)
+    assert (debit, credit) == (data.debit_turnover, data.credit_turnover)
+    assert closing[1:] == ("Сальдо конечное на 31.12.2026", None, float(-data.closing))
+    assert Decimal(str(closing[3])) == invoice.total - debit
+    texts = [row[0].value for row in sheet.iter_rows()]
+    assert data.conclusion in texts
