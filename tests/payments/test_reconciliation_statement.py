@@ -148,6 +148,12 @@ def test_another_accounts_statement_is_not_found_and_a_bad_period_is_refused(
     with pytest.raises(DomainError):
         check_period(date(2020, 1, 1), date(2025, 1, 1))
     check_period(date(2020, 1, 1), date(2024, 12, 31))
+    check_period(date(2020, 2, 29), date(2025, 2, 28))
+    with pytest.raises(DomainError):
+        check_period(date(2020, 2, 29), date(2025, 3, 1))
+    check_period(date(9999, 1, 1), date(9999, 12, 31))  # no overflow near the last year
+    with pytest.raises(DomainError):
+        check_period(date(1, 1, 1), date(9999, 12, 31))
 
 
 def test_the_sums_are_checked_when_the_statement_is_made() -> None:

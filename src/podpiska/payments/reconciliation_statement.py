@@ -130,11 +130,12 @@ def assemble(
     )
 
 
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+def _at_least_years(first_day: date, last_day: date, years: int) -> bool:
+    """Whether [first_day, last_day] spans `years` years or more (no date arithmetic: the
+    years near 9999 never overflow)."""
+    span = last_day.year - first_day.year
+    later = (last_day.month, last_day.day) >= (first_day.month, first_day.day)
+    return span > years or (span == years and later)
 
 
 def check_period(first_day: date, last_day: date) -> None:
@@ -143,7 +144,7 @@ def check_period(first_day: date, last_day: date) -> None:
     problem = None
     if first_day > last_day:
         problem = {"ru": "начало позже конца", "en": "it starts after it ends"}
-    elif last_day >= _years_later(first_day, MAX_YEARS):
+    elif _at_least_years(first_day, last_day, MAX_YEARS):
         problem = {
             "ru": f"он длиннее {MAX_YEARS} лет, разделите его",
             "en": f"it is longer than {MAX_YEARS} years, split it",
