@@ -20,6 +20,7 @@ from podpiska.adapters.reconciliation_xlsx import OpenpyxlReconciliationSheet
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, format_amount
 from podpiska.core.domain.scope import Scope
+from podpiska.invoicing.ledger import credit_balance
 from podpiska.invoicing.models import Closing, Invoice, Payment
 from podpiska.payments.reconciliation_statement import (
     Entry,
@@ -27,10 +28,12 @@ from podpiska.payments.reconciliation_statement import (
     check_period,
     reconciliation_statement,
 )
+from podpiska.payments.refunds import refund_credit
 from podpiska.ports import Party, ReconciliationData
 from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.adapters.test_pdf import pdf_text
-from tests.helpers import move_to, open_account, order, pay
+from tests.helpers import ACTOR, move_to, open_account, order, pay
 
 SELLER = Party(name="ООО «Подписка»", inn="7707083893", director="Иванов И. И.")
 BUYER = Party(name="ООО «Ромашка»")
@@ -228,3 +231,39 @@ def test_the_pdf_and_the_xlsx_show_the_same_lines_and_sums(
     assert Decimal(str(closing[3])) == invoice.total - debit
     texts = [row[0].value for row in sheet.iter_rows()]
     assert data.conclusion in texts
+
+
+def test_a_credit_note_and_a_refund_leave_the_advance_equal_to_the_accounts_credit(
+    db: Session, clock: FixedClock
+) -> None:
+    """A credit note on 10.12 ends the term: the part already sold (the УПД of 30.11 and of
+    09.12) is listed as the note's correction, the rest is never sold; a refund of part of
+    the credit on 05.01.2027 is in the debit column. The advance held is then exactly the
+    account's credit."""
+    account = open_account(db, clock)
+    ordered = order(db, clock, account.id, months=12)
+    pay(db, clock, ordered.invoice)
+    run_to(db, clock, date(2026, 11, 30))
+    move_to(clock, date(2026, 12, 10))
+    note = issue_credit_note(
+        db, invoice_id=ordered.invoice.id, reason="возврат", actor=ACTOR, clock=clock
+    )
+    run_to(db, clock, date(2026, 12, 31))
+    move_to(clock, date(2027, 1, 5))
+    refund_credit(
+        db, account_id=account.id, amount=Decimal("1000.00"), reason="по заявлению",
+        actor=ACTOR, clock=clock,
+    )  # fmt: skip
+    with db.begin():
+        sold = sum(db.scalars(select(Closing.total)), ZERO)
+        credit = credit_balance(db, account.id)
+
+    data = statement(db, account.id, NOV, date(2027, 1, 31))
+    adds_up(data)
+    corrections = [line for line in data.lines if line.description.startswith("Корректир")]
+    assert [(c.day, c.description, c.credit) for c in corrections] == [
+        (date(2026, 12, 10), f"Корректировочный документ № {note.number} от 10.12.2026", sold)
+    ]
+    refunds = [line for line in data.lines if line.description.startswith("Возврат")]
+    assert [(r.day, r.debit) for r in refunds] == [(date(2027, 1, 5), Decimal("1000.00"))]
+    assert data.closing == -credit < 0
