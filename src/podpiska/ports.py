@@ -412,6 +412,40 @@ class ReconciliationData:
             raise ValueError("opening + debit − credit is not the closing balance")
 
 
+@dataclass(frozen=True, slots=True)
+class AdvanceLine:
+    """What a prepayment was for (п. 5.1 ст. 169 НК РФ): «Предварительная оплата за …»,
+    the amount received (with VAT), the estimated rate ("22/122") and its VAT."""
+
+    position: int
+    description: str
+    amount: Decimal
+    vat_rate: str  # "22/122", "10/110"
+    vat_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceInvoiceData:
+    """An advance счёт-фактура (счёт-фактура на аванс, п. 1, 3 ст. 168 and п. 5.1 ст. 169
+    НК РФ): issued within 5 calendar days of a prepayment, on its amount at the estimated
+    rate. Everything comes computed: the PDF and the XML only lay it out."""
+
+    number: str
+    issued_on: date
+    seller: Party
+    buyer: Party
+    payment: PaymentReference  # «К платёжно-расчётному документу № … от …»
+    lines: tuple[AdvanceLine, ...]
+    total: Decimal
+    vat_amount: Decimal
+    file_id: str  # a UUID for the ФНС XML file's name
+    currency: str = "RUB"
+    currency_code: str = "643"
+    language: str = "ru"
+    state_contract_id: str | None = None
+    correction: tuple[int, date] | None = None  # исправление № and its date
+
+
 class DocumentRenderer(Protocol):
     def render(self, document: DocumentData) -> bytes:
         """The document as a PDF."""
@@ -419,6 +453,10 @@ class DocumentRenderer(Protocol):
 
     def render_upd(self, data: UpdData) -> bytes:
         """A УПД (status 1 or 2) as a PDF."""
+        ...
+
+    def render_advance(self, data: AdvanceInvoiceData) -> bytes:
+        """An advance счёт-фактура (on a prepayment) as a PDF."""
         ...
 
     def render_reconciliation(self, data: ReconciliationData) -> bytes:
@@ -445,4 +483,17 @@ class UpdXmlWriter(Protocol):
         """The УПД as the ФНС's XML file (format 5.03): its name and its windows-1251 bytes.
 
         `sender_id`, `recipient_id`: the EDO participant ids of the seller and the buyer."""
+        ...
+
+    def write_advance(
+        self,
+        data: AdvanceInvoiceData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its
+        name and its windows-1251 bytes."""
         ...

@@ -338,3 +338,30 @@ def test_the_writer_is_the_port() -> None:
     assert (name, body) == upd_xml(
         upd(), sender_id=SENDER, recipient_id=RECIPIENT, created_at=CREATED
     )
+
+
+def test_children_follow_the_formats_sequence() -> None:
+    """The XSD's xs:sequence (as the ФНС's schema and Diadoc's generated classes order them):
+    a file with the right elements in another order fails the operator's check."""
+    data = upd(
+        payments=(PaymentReference("512", date(2026, 11, 25)),),
+        state_contract_id="2770123456726000001",
+    )
+    _, _, root = write(data)
+    info = one(root, "Документ/СвСчФакт")
+    assert [child.tag for child in info] == [
+        "СвПрод",
+        "СвПРД",
+        "ДокПодтвОтгрНом",
+        "СвПокуп",
+        "ДенИзм",
+        "ДопСвФХЖ1",
+    ]
+    row = one(root, "Документ/ТаблСчФакт/СведТов")
+    assert [child.tag for child in row] == ["ДопСведТов", "Акциз", "СумНал"]
+    assert [child.tag for child in one(root, "Документ")] == [
+        "СвСчФакт",
+        "ТаблСчФакт",
+        "СвПродПер",
+        "Подписант",
+    ]

@@ -373,6 +373,10 @@ class CountingRenderer:
         self.rendered += 1
         return b"%PDF-fake"
 
+    def render_advance(self, data: object) -> bytes:
+        self.rendered += 1
+        return b"%PDF-fake"
+
     def render_reconciliation(self, data: object) -> bytes:
         self.rendered += 1
         return b"%PDF-fake"

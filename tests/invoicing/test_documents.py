@@ -34,6 +34,7 @@ from podpiska.invoicing.documents import document_filename
 from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import (
+    AdvanceInvoiceData,
     DocumentData,
     EmailMessage,
     Party,
@@ -87,6 +88,9 @@ class CountingRenderer:
 
     def render_upd(self, data: UpdData) -> bytes:
         return f"%PDF-fake upd {data.number}".encode()
+
+    def render_advance(self, data: AdvanceInvoiceData) -> bytes:
+        return f"%PDF-fake advance {data.number}".encode()
 
     def render_reconciliation(self, data: ReconciliationData) -> bytes:
         return f"%PDF-fake reconciliation {data.first_day} {data.last_day}".encode()

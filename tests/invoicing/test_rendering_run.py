@@ -14,9 +14,17 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.domain.money import round_money
-from podpiska.invoicing.models import Closing, Document, Invoice, ServiceCut, ServicePeriod
+from podpiska.invoicing.models import (
+    Advance,
+    AdvanceOffset,
+    Closing,
+    Document,
+    Invoice,
+    ServiceCut,
+    ServicePeriod,
+)
 from podpiska.invoicing.rendering_run import verify_rendering
-from podpiska.subscriptions import lifecycle
+from podpiska.subscriptions import billing, lifecycle
 from podpiska.subscriptions.credit_notes import issue_credit_note
 from tests.helpers import ACTOR, active_subscription, move_to, pay
 from tests.subscriptions.test_changes import change
@@ -165,4 +173,100 @@ def test_an_upgrade_paid_mid_month_renders_from_its_day(db: Session, clock: Fixe
             )
         ).all()
     assert march and all(p.first_day == date(2027, 3, 10) for p in march)
+    verified(db)
+
+
+def advances(db: Session) -> list[Advance]:
+    with db.begin():
+        return list(db.scalars(select(Advance).order_by(Advance.id)))
+
+
+def offsets(db: Session) -> list[AdvanceOffset]:
+    with db.begin():
+        return list(db.scalars(select(AdvanceOffset).order_by(AdvanceOffset.id)))
+
+
+def test_a_prepaid_year_gets_an_advance_invoice_offset_month_by_month(
+    db: Session, clock: FixedClock
+) -> None:
+    _account, subscription = active_subscription(db, clock, months=12)
+    invoice = order_invoice(db, subscription.id)
+    run(db, clock, date(2026, 11, 22))  # the night of the payment's day
+    (advance,) = advances(db)
+    # The whole payment: nothing was rendered before it arrived. VAT at 22/122, by hand.
+    assert (advance.number, advance.issued_on) == ("AV-2026-000001", FIRST)
+    assert (advance.amount, advance.vat_rate) == (invoice.total, "22/122")
+    assert advance.vat == round_money(invoice.total * 22 / 122) == invoice.vat_amount
+    with db.begin():
+        document = db.scalars(select(Document).where(Document.kind == "advance")).one()
+    assert (document.number, document.source_id) == ("AV-2026-000001", advance.id)
+
+    run(db, clock, date(2026, 12, 31))
+    made = closings(db)
+    settled = offsets(db)
+    # Each УПД offsets the advance by its own amount (зачёт аванса).
+    assert [(o.source, o.amount) for o in settled] == [(f"upd:{c.id}", c.total) for c in made]
+    assert all(o.vat == round_money(o.amount * 22 / 122) for o in settled)
+    verified(db)
+
+    run(db, clock, LAST)
+    settled = offsets(db)
+    # Offset in full by the end of the term, the VAT exactly the advance's.
+    assert sum(o.amount for o in settled) == advance.amount
+    assert sum(o.vat for o in settled) == advance.vat
+    verified(db)
+
+
+def test_a_credit_note_returns_the_rest_of_the_advance(db: Session, clock: FixedClock) -> None:
+    _account, subscription = active_subscription(db, clock, months=12)
+    invoice = order_invoice(db, subscription.id)
+    run(db, clock, date(2027, 1, 31))
+    move_to(clock, date(2027, 2, 10))
+    note = issue_credit_note(db, invoice_id=invoice.id, reason="ошибка", actor=ACTOR, clock=clock)
+    run(db, clock, date(2027, 3, 31))
+    (advance,) = advances(db)
+    settled = offsets(db)
+    by_upd = sum(o.amount for o in settled if o.source.startswith("upd:"))
+    returned = [o for o in settled if o.source == f"credit_note:{note.id}"]
+    assert by_upd == sum(c.total for c in closings(db))
+    assert len(returned) == 1
+    assert by_upd + returned[0].amount == advance.amount  # offset or returned, all of it
+    assert sum(o.vat for o in settled) == advance.vat
+    verified(db)
+
+
+def test_a_restoration_pays_for_the_overdue_days_first_only_the_rest_is_an_advance(
+    db: Session, clock: FixedClock
+) -> None:
+    account, _subscription = active_subscription(db, clock, months=12)
+    end = date(2027, 11, 22)
+    run(db, clock, end)  # grace
+    run(db, clock, date(2027, 12, 22))  # suspended
+    move_to(clock, date(2028, 1, 10))
+    renewal = billing.renew_subscription(
+        db, account_id=account.id, months=12, actor=ACTOR, clock=clock
+    )
+    assert renewal.term_starts_on == end  # the overdue period is billed
+    pay(db, clock, renewal)
+    run(db, clock, date(2028, 1, 10))
+    with db.begin():
+        overdue = db.scalars(
+            select(ServicePeriod).where(
+                ServicePeriod.invoice_id == renewal.id,
+                ServicePeriod.last_day < date(2028, 1, 10),
+            )
+        ).all()
+        advance = db.scalars(select(Advance).where(Advance.invoice_id == renewal.id)).one()
+    # 22–30.11.2027 and December were rendered before the money came: certified at once
+    # (dated their last days), and not part of the advance.
+    assert sorted({p.last_day for p in overdue}) == [date(2027, 11, 30), date(2027, 12, 31)]
+    assert all(p.closing_id is not None for p in overdue)
+    rendered_before = sum(p.amount for p in overdue)
+    assert advance.amount == renewal.total - rendered_before
+    assert advance.issued_on == date(2028, 1, 10)
+    assert not [o for o in offsets(db) if o.advance_id == advance.id]  # nothing offset yet
+    verified(db)
+    run(db, clock, date(2028, 1, 31))
+    january = [o for o in offsets(db) if o.advance_id == advance.id]
+    assert len(january) == 1 and january[0].day == date(2028, 1, 31)
     verified(db)

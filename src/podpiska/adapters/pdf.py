@@ -26,12 +26,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
 from podpiska.core.domain.requisites import OGRNIP_LENGTH, PERSON_INN_LENGTH
 from podpiska.core.domain.text import Text
-from podpiska.ports import DocumentData, Party, ReconciliationData, UpdData, UpdLine
+from podpiska.ports import (
+    AdvanceInvoiceData,
+    AdvanceLine,
+    DocumentData,
+    Party,
+    ReconciliationData,
+    UpdData,
+    UpdLine,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("ru", "en")
 TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "credit_note.html"}
 UPD_TEMPLATE = "upd.html"
+ADVANCE_TEMPLATE = "advance.html"
 RECONCILIATION_TEMPLATE = "reconciliation.html"
 
 # Labels of the documents. The lines, the basis and the payment purpose come with the data.
@@ -230,6 +239,15 @@ class WeasyPrintRenderer:
     def render_upd(self, data: UpdData) -> bytes:
         """A УПД (status 1: счёт-фактура and act; status 2: the act alone) as a PDF."""
         return self._pdf(self.upd_html(data))
+
+    def advance_html(self, data: AdvanceInvoiceData) -> str:
+        """The HTML of an advance счёт-фактура's PDF (for tests and a look in a browser)."""
+        template = self.environment.get_template(ADVANCE_TEMPLATE)
+        return template.render(**advance_context(data))
+
+    def render_advance(self, data: AdvanceInvoiceData) -> bytes:
+        """An advance счёт-фактура (issued on a prepayment) as a PDF."""
+        return self._pdf(self.advance_html(data))
 
     def reconciliation_html(self, data: ReconciliationData) -> str:
         """The HTML of an акт сверки's PDF (for tests and for a look in a browser)."""
@@ -562,6 +580,79 @@ def _maker(party: Party) -> str:
     """The economic entity that made (or accepts) the document: its name, ИНН/КПП."""
     inn_kpp = _inn_kpp(party)
     return party.name if inn_kpp == "—" else f"{party.name}, {inn_kpp}"
+
+
+# --- the advance счёт-фактура --------------------------------------------------------------
+
+# The advance счёт-фактура's labels: the УПД's (the same счёт-фактура columns of
+# Постановление № 1137 as amended) without the status box, titled as a счёт-фактура.
+ADVANCE_LABELS: dict[str, dict[str, str]] = {
+    "ru": UPD_LABELS["ru"]
+    | {
+        "name": "Счёт-фактура",
+        "invoice": "Счёт-фактура №",
+        "payment": "К платёжно-расчётному документу",
+        "to_pay": "Всего к оплате",
+    },
+    "en": UPD_LABELS["en"]
+    | {
+        "name": "Advance VAT invoice",
+        "invoice": "Advance VAT invoice No.",
+        "to_pay": "Total due",
+    },
+}
+
+
+def advance_context(data: AdvanceInvoiceData) -> dict[str, Any]:
+    """What `advance.html` lays out. Per the Rules of filling in the счёт-фактура
+    (Постановление № 1137, приложение 1, п. 2 and 4 of its rules for a prepayment): lines 3,
+    4 and 5а and columns 2–6 and 10–11 (and the traceability columns 12–13) are dashes; column
+    1 says what is prepaid, 7 the estimated rate («22/122»), 8 the VAT, 9 the amount received.
+    The dashes are the template's own: `AdvanceInvoiceData` has nothing for those columns."""
+    lang = data.language if data.language in LANGUAGES else "ru"
+    labels = ADVANCE_LABELS[lang]
+
+    def money(value: Decimal) -> str:
+        return format_amount(value, lang)
+
+    def day(value: date) -> str:
+        return format_date(value, lang)
+
+    def rate(line: AdvanceLine) -> str:
+        return line.vat_rate.replace(".", ",") if lang == "ru" else line.vat_rate
+
+    no, of = LABELS[lang]["no"], labels["of"]
+    currency = (
+        f"{labels['rub']}, {data.currency_code}"
+        if data.currency == "RUB"
+        else f"{data.currency}, {data.currency_code}"
+    )
+    seller = data.seller
+    signers = _signers(seller, LABELS[lang], lang)
+    head = signers["director"]
+    entrepreneur = seller.inn is not None and len(seller.inn) == PERSON_INN_LENGTH
+    title = f"{labels['name']} {no} {data.number} {of} {day(data.issued_on)}"
+    return {
+        "doc": data,
+        "lang": lang,
+        "l": labels,
+        "title": title,
+        "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+        "money": money,
+        "day": day,
+        "rate": rate,
+        "correction": (
+            (str(data.correction[0]), day(data.correction[1])) if data.correction else ("—", "—")
+        ),
+        "payment": f"{no} {data.payment.number} {of} {day(data.payment.paid_on)}",
+        "shipping_document": f"{labels['lines_range']} — {no} — {of} —",
+        "currency": currency,
+        "inn_kpp": _inn_kpp,
+        "address": lambda party: party.address or "—",
+        "head": Signer("", "") if entrepreneur else head,
+        "entrepreneur": head if entrepreneur else None,
+        "accountant": Signer("", "") if entrepreneur else signers["accountant"],
+    }
 
 
 # --- the акт сверки ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from podpiska.ports import Party, UpdData, UpdLine
+from podpiska.ports import AdvanceInvoiceData, AdvanceLine, Party, UpdData, UpdLine
 
 FORMAT_VERSION = "5.03"
 KND = "1115131"
@@ -47,6 +47,12 @@ DOCUMENT_NAMES = {
     "имущественных прав (документ об оказании услуг)",
     "ДОП": FACT_NAME,
 }
+# The advance счёт-фактура: the same file with Функция СЧФ (a счёт-фактура alone, no
+# document of shipment), marked by ДопСвФХЖ1/СпОбстФСЧФ 2 «счет-фактура, выставляемый при
+# получении оплаты, частичной оплаты в счет предстоящих поставок …».
+ADVANCE_FUNCTION = "СЧФ"
+ADVANCE_DOCUMENT_NAME = "Счет-фактура"
+ON_PREPAYMENT = "2"
 SHIPMENT_DOCUMENT = "Универсальный передаточный документ"  # ДокПодтвОтгрНом, строка 5а
 OPERATION = "Услуги оказаны в полном объёме"
 NO_EXCISE = "без акциза"
@@ -90,14 +96,11 @@ def upd_xml(
         f"{FILE_PREFIX}_{recipient_id}_{sender_id}_{created_at:%Y%m%d}_{data.file_id}_{FILE_FLAGS}"
     )
     root = build_tree(data, file_id=file_id, created_at=created_at, program=program)
-    body = etree.tostring(root, encoding=ENCODING, xml_declaration=False)
-    if not isinstance(body, bytes):  # an encoding given: lxml answers bytes
-        raise TypeError("lxml returned text")
-    return f"{file_id}.xml", XML_DECLARATION + body
+    return f"{file_id}.xml", _serialise(root)
 
 
 class LxmlUpdXmlWriter:
-    """`podpiska.ports.UpdXmlWriter` with lxml."""
+    """`podpiska.ports.UpdXmlWriter` with lxml: the УПД and the advance счёт-фактура."""
 
     def write(
         self,
@@ -115,6 +118,110 @@ class LxmlUpdXmlWriter:
             created_at=created_at,
             program=program,
         )
+
+    def write_advance(
+        self,
+        data: AdvanceInvoiceData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        return advance_xml(
+            data,
+            sender_id=sender_id,
+            recipient_id=recipient_id,
+            created_at=created_at,
+            program=program,
+        )
+
+
+def advance_xml(
+    data: AdvanceInvoiceData,
+    *,
+    sender_id: str,
+    recipient_id: str,
+    created_at: datetime,
+    program: str = "Podpiska",
+) -> tuple[str, bytes]:
+    """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its name
+    (the same ИдФайл scheme as the УПД's) and its windows-1251 bytes.
+
+    What differs from the УПД's file: Функция СЧФ and СпОбстФСЧФ 2 (on a prepayment); no
+    ПоФактХЖ and no ДокПодтвОтгрНом (there is no document of shipment); СвПРД, the payment,
+    always; each line without unit, quantity, price and cost without VAT (the form's columns
+    2–5 are dashes on a prepayment), with the estimated rate (НалСт "22/122"), its VAT and
+    the amount received (СтТовУчНал); ВсегоОпл without СтТовБезНДСВсего; no СвПродПер (the
+    transfer of the services belongs to the УПД that will offset this advance)."""
+    _check_advance(data)
+    file_id = (
+        f"{FILE_PREFIX}_{recipient_id}_{sender_id}_{created_at:%Y%m%d}_{data.file_id}_{FILE_FLAGS}"
+    )
+    root = build_advance_tree(data, file_id=file_id, created_at=created_at, program=program)
+    return f"{file_id}.xml", _serialise(root)
+
+
+def _serialise(root: etree._Element) -> bytes:
+    body = etree.tostring(root, encoding=ENCODING, xml_declaration=False)
+    if not isinstance(body, bytes):  # an encoding given: lxml answers bytes
+        raise TypeError("lxml returned text")
+    return XML_DECLARATION + body
+
+
+def build_advance_tree(
+    data: AdvanceInvoiceData, *, file_id: str, created_at: datetime, program: str
+) -> etree._Element:
+    """The element tree of an advance счёт-фактура's file (not serialised)."""
+    root = etree.Element(
+        "Файл", {"ИдФайл": file_id, "ВерсФорм": FORMAT_VERSION, "ВерсПрог": program[:40]}
+    )
+    document = _sub(
+        root,
+        "Документ",
+        КНД=KND,
+        Функция=ADVANCE_FUNCTION,
+        НаимДокОпр=ADVANCE_DOCUMENT_NAME,
+        ДатаИнфПр=_date(created_at.date()),
+        ВремИнфПр=f"{created_at:%H.%M.%S}",
+        НаимЭконСубСост=_composer(data.seller),
+    )
+    info = _sub(document, "СвСчФакт", НомерДок=data.number, ДатаДок=_date(data.issued_on))
+    if data.correction is not None:
+        number, on = data.correction
+        _sub(info, "ИспрДок", НомИспр=str(number), ДатаИспр=_date(on))
+    _participant(info, "СвПрод", data.seller, role="продавца")
+    payment = data.payment
+    _sub(info, "СвПРД", НомерПРД=payment.number, ДатаПРД=_date(payment.paid_on))
+    _participant(info, "СвПокуп", data.buyer, role="покупателя")
+    _currency(info, data.currency_code, data.currency)
+    extra = {"СпОбстФСЧФ": ON_PREPAYMENT}
+    if data.state_contract_id:
+        extra = {"ИдГосКон": data.state_contract_id} | extra
+    _sub(info, "ДопСвФХЖ1", **extra)
+    table = _sub(document, "ТаблСчФакт")
+    for line in data.lines:
+        _advance_line(table, line)
+    totals = _sub(table, "ВсегоОпл", СтТовУчНалВсего=_money(data.total))
+    _vat(_sub(totals, "СумНалВсего"), data.vat_amount)
+    _signer(document, data.seller)
+    return root
+
+
+def _advance_line(table: etree._Element, line: AdvanceLine) -> None:
+    """СведТов of a prepayment: what is prepaid, the estimated rate, its VAT and the amount
+    received; no unit, quantity, price or cost without VAT (columns 2–5 are dashes)."""
+    row = _sub(
+        table,
+        "СведТов",
+        НомСтр=str(line.position),
+        НаимТов=line.description,
+        НалСт=line.vat_rate,
+        СтТовУчНал=_money(line.amount),
+    )
+    _sub(row, "ДопСведТов", ПрТовРаб=SERVICE)
+    _sub(_sub(row, "Акциз"), "БезАкциз").text = NO_EXCISE
+    _vat(_sub(row, "СумНал"), line.vat_amount)
 
 
 def build_tree(
@@ -151,18 +258,11 @@ def _invoice_info(document: etree._Element, data: UpdData) -> None:
     if data.correction is not None:
         number, on = data.correction
         _sub(info, "ИспрДок", НомИспр=str(number), ДатаИспр=_date(on))
+    # The format's sequence: ИспрДок, СвПрод, (ГрузОт, ГрузПолуч), СвПРД, ДокПодтвОтгрНом,
+    # СвПокуп, ДенИзм, ДопСвФХЖ1.
     _participant(info, "СвПрод", data.seller, role="продавца")
     for payment in data.payments:
         _sub(info, "СвПРД", НомерПРД=payment.number, ДатаПРД=_date(payment.paid_on))
-    _participant(info, "СвПокуп", data.buyer, role="покупателя")
-    _sub(
-        info,
-        "ДенИзм",
-        КодОКВ=data.currency_code,
-        НаимОКВ=CURRENCY_NAMES.get(data.currency_code, data.currency),
-    )
-    if data.state_contract_id:
-        _sub(info, "ДопСвФХЖ1", ИдГосКон=data.state_contract_id)
     _sub(
         info,
         "ДокПодтвОтгрНом",
@@ -170,6 +270,14 @@ def _invoice_info(document: etree._Element, data: UpdData) -> None:
         РеквНомерДок=data.number,
         РеквДатаДок=_date(data.issued_on),
     )
+    _participant(info, "СвПокуп", data.buyer, role="покупателя")
+    _currency(info, data.currency_code, data.currency)
+    if data.state_contract_id:
+        _sub(info, "ДопСвФХЖ1", ИдГосКон=data.state_contract_id)
+
+
+def _currency(info: etree._Element, code: str, currency: str) -> None:
+    _sub(info, "ДенИзм", КодОКВ=code, НаимОКВ=CURRENCY_NAMES.get(code, currency))
 
 
 def _participant(parent: etree._Element, tag: str, party: Party, *, role: str) -> None:
@@ -227,9 +335,10 @@ def _line(table: etree._Element, line: UpdLine) -> None:
         "СтТовУчНал": _money(line.amount),
     }
     row = _sub(table, "СведТов", **attrs)
+    # The format's sequence in СведТов: (СвДТ), ДопСведТов, Акциз, СумНал.
+    _sub(row, "ДопСведТов", ПрТовРаб=SERVICE)
     _sub(_sub(row, "Акциз"), "БезАкциз").text = NO_EXCISE
     _vat(_sub(row, "СумНал"), None if line.vat_rate is None else line.vat_amount)
-    _sub(row, "ДопСведТов", ПрТовРаб=SERVICE)
 
 
 def _vat(parent: etree._Element, amount: Decimal | None) -> None:
@@ -340,6 +449,28 @@ def _check_totals(data: UpdData) -> None:
     )
     if any(lines != total for lines, total in sums):
         raise UpdXmlError("строки УПД не сходятся с итогом «Всего к оплате»")
+
+
+# The estimated rates of a prepayment the format knows (НалСт), п. 4 ст. 164 НК РФ.
+ADVANCE_RATES = ("22/122", "20/120", "18/118", "10/110", "7/107", "5/105")
+
+
+def _check_advance(data: AdvanceInvoiceData) -> None:
+    """An advance whose lines do not sum to its amount and VAT, or whose rate is not an
+    estimated one, is refused, never written."""
+    if not data.lines:
+        raise UpdXmlError("в счёте-фактуре на аванс нет строк")
+    for line in data.lines:
+        if line.vat_rate not in ADVANCE_RATES:
+            raise UpdXmlError(
+                f"строка {line.position}: ставка аванса — расчётная (22/122), не {line.vat_rate}"
+            )
+        _money(line.amount)
+        _money(line.vat_amount)
+    if _total(line.amount for line in data.lines) != data.total or (
+        _total(line.vat_amount for line in data.lines) != data.vat_amount
+    ):
+        raise UpdXmlError("строки счёта-фактуры на аванс не сходятся с итогом «Всего к оплате»")
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:

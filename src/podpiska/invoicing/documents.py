@@ -44,7 +44,8 @@ INVOICE = "invoice"
 ACT = "act"
 CREDIT_NOTE = "credit_note"
 UPD = "upd"  # a closing document (УПД) of services rendered: `rendering_run`
-KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD)
+ADVANCE = "advance"  # an advance счёт-фактура: `advances`
+KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE)
 
 INVOICE_STATUSES = ("issued", "paid", "void")  # an invoice that went out has a document
 ACT_INVOICE_KINDS = ("order", "renewal", "change")  # paid, these start or extend a term
@@ -71,6 +72,11 @@ def act_number(year: int, value: int, *, test: bool = False) -> str:
 def upd_number(year: int, value: int, *, test: bool = False) -> str:
     """`UPD-2026-000001`; on a test clock `TEST-UPD-2026-000001`."""
     return f"{'TEST-' if test else ''}UPD-{year}-{value:06d}"
+
+
+def advance_number(year: int, value: int, *, test: bool = False) -> str:
+    """`AV-2026-000001`; on a test clock `TEST-AV-2026-000001`."""
+    return f"{'TEST-' if test else ''}AV-{year}-{value:06d}"
 
 
 def document_filename(document: Document) -> str:

@@ -247,3 +247,44 @@ class Closing(Base):
     vat: Mapped[Decimal]
     file_id: Mapped[str] = mapped_column(String(36))  # a UUID: the ФНС XML file's name
     created_at: Mapped[datetime]
+
+
+class Advance(Base):
+    """An advance счёт-фактура (п. 1, 3 ст. 168 НК РФ): the part of a payment received
+    before the services it pays for are rendered, with its VAT at the estimated rate
+    (22/122). One row per payment of a planned invoice, made by the month-end run on the
+    day the money arrived (within the 5 days the law gives); a payment that was no advance
+    (nothing left to render, or no VAT) has a row without a number, so it is looked at
+    once. Numbered gaplessly per year: `AV-2026-000001` (`TEST-AV-…` on a test clock)."""
+
+    __tablename__ = "advances"
+    __table_args__ = (UniqueConstraint("payment_id"), UniqueConstraint("number"))
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    number: Mapped[str | None] = mapped_column(String(30))
+    issued_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]  # with VAT
+    vat: Mapped[Decimal]
+    vat_rate: Mapped[str | None] = mapped_column(String(10))  # "22/122"
+    file_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+
+
+class AdvanceOffset(Base):
+    """Part of an advance settled: offset by a closing document that certifies the
+    services it paid for (зачёт аванса, п. 8 ст. 171 НК РФ), or returned with the services
+    a credit note or a change's credit took back (`source`)."""
+
+    __tablename__ = "advance_offsets"
+
+    id: Mapped[int] = id_column()
+    advance_id: Mapped[int] = mapped_column(BigId, index=True)
+    closing_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    source: Mapped[str] = mapped_column(String(50))  # upd:ID | credit_note:ID | credit:ID
+    day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    vat: Mapped[Decimal]
+    created_at: Mapped[datetime]

@@ -36,12 +36,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import String, cast, delete, exists, func, literal, select
+from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.db.bulk import bulk_insert, bulk_update, reserve_ids
 from podpiska.core.domain.money import ZERO, allocate
+from podpiska.core.domain.terms import ONE_DAY
+from podpiska.invoicing.advances import Settled, offset_advances, verify_advances
 from podpiska.invoicing.documents import ACT_INVOICE_KINDS, UPD, local_day, upd_number
 from podpiska.invoicing.domain.rendering import (
     Period,
@@ -67,41 +69,17 @@ from podpiska.invoicing.models import (
     ServicePlan,
 )
 from podpiska.invoicing.numbers import take_numbers
+from podpiska.invoicing.run_scope import Scope
 
 BATCH = 2000  # invoices planned, or accounts rendered, per statement
 UPD_SERIES = "upd"
 TEST_UPD_SERIES = "test_upd"  # accounts on a test clock: never the real numbering
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """One shard of the accounts living on one clock (0: real time, else a test clock)."""
-
-    shard: int = 0
-    shards: int = 1
-    clock_id: int = 0
-
-    @property
-    def test(self) -> bool:
-        return self.clock_id != 0
-
-    def of(self, account_id: Any) -> list[ColumnElement[bool]]:
-        """Conditions keeping the rows whose account (`account_id`) is in this scope."""
-        owner = aliased(Account)  # never correlated with an Account of the outer query
-        on_clock = (
-            owner.test_clock_id.is_(None)
-            if self.clock_id == 0
-            else owner.test_clock_id == self.clock_id
-        )
-        conditions: list[ColumnElement[bool]] = [exists().where(owner.id == account_id, on_clock)]
-        if self.shards > 1:
-            conditions.append(account_id % self.shards == self.shard)
-        return conditions
-
-
 @dataclass
 class RenderCounts:
     planned: int = 0  # invoices planned into periods
+    advances: int = 0  # advance счета-фактуры issued
     cuts: int = 0  # credit notes and change credits taken back
     closings: int = 0  # closing documents (УПД) made
     rendered: Decimal = ZERO  # their total
@@ -109,6 +87,7 @@ class RenderCounts:
     def as_dict(self) -> dict[str, int | str]:
         return {
             "planned": self.planned,
+            "advances": self.advances,
             "cuts": self.cuts,
             "closings": self.closings,
             "rendered": str(self.rendered),
@@ -289,12 +268,15 @@ def take_back_from(
     shares = allocate(taken, [lefts[i] for i in ids]) if ids and taken else [ZERO] * len(ids)
     rows: list[dict[str, Any]] = []
     changed: list[int] = []
+    returned: list[Settled] = []
     for invoice_id, share in zip(ids, shares, strict=True):
         if share == 0:
             continue
         result = take_back(schedules[invoice_id], day, share)
         assert result.schedule is not None and result.uncovered == 0
         changed.append(invoice_id)
+        last = schedules[invoice_id].ends_on - ONE_DAY
+        returned.append(Settled(invoice_id, source, max(day, last), [(last, share)]))
         rows += _period_rows(
             result.schedule.periods,
             account_id=found[invoice_id][2],
@@ -309,6 +291,7 @@ def take_back_from(
             )
         )
         bulk_insert(session, ServicePeriod, rows)
+        offset_advances(session, returned, now=now)
     cut = ServiceCut(
         account_id=account_id,
         source=source,
@@ -405,6 +388,7 @@ def render_due(
             select(
                 ServicePeriod.id,
                 ServicePeriod.account_id,
+                ServicePeriod.invoice_id,
                 ServicePeriod.first_day,
                 ServicePeriod.last_day,
                 ServicePeriod.amount,
@@ -418,6 +402,7 @@ def render_due(
         for account_id, last_day in groups:
             by_year[last_day.year].append((last_day, account_id))
         closings, documents, journal, links = [], [], [], []
+        settled: list[Settled] = []
         reserved = iter(reserve_ids(session, Closing, len(groups)))
         for year, keys in sorted(by_year.items()):
             keys.sort()
@@ -458,11 +443,19 @@ def render_due(
                     account_id, DEFERRED, REVENUE, total, "service_rendered", document, now
                 )
                 links += [{"id": m.id, "closing_id": closing_id} for m in members]
+                parts: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+                for m in members:
+                    parts[m.invoice_id].append((m.last_day, m.amount))
+                settled += [
+                    Settled(invoice_id, f"upd:{closing_id}", last_day, own, closing_id)
+                    for invoice_id, own in parts.items()
+                ]
                 rendered += total
         bulk_insert(session, Closing, closings)
         bulk_insert(session, Document, documents)
         bulk_insert(session, JournalEntry, [row for row in journal if row["amount"] != 0])
         bulk_update(session, ServicePeriod, ["closing_id"], links)
+        offset_advances(session, settled, now=now)
         made += len(closings)
 
 
@@ -585,4 +578,5 @@ def verify_rendering(session: Session) -> RenderingCheck:
         check.unpaid += unplanned.get(account_id, ZERO)
         check.uncovered += uncovered.get(account_id, ZERO)
     check.invoiced = check.rendered + check.deferred
+    check.problems += verify_advances(session)
     return check

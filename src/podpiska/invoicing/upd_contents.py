@@ -25,7 +25,15 @@ from podpiska.core.domain.requisites import USN_VAT_NOTE
 from podpiska.core.domain.text import Text
 from podpiska.invoicing.document_contents import _invoice_reference
 from podpiska.invoicing.documents import UPD
-from podpiska.invoicing.models import Closing, Document, Invoice, Payment, ServicePeriod
+from podpiska.invoicing.models import (
+    Advance,
+    AdvanceOffset,
+    Closing,
+    Document,
+    Invoice,
+    Payment,
+    ServicePeriod,
+)
 from podpiska.ports import Party, PaymentReference, UpdData, UpdLine
 
 _MONTH = ("362", Text("мес.", "mo."))
@@ -114,17 +122,19 @@ def upd_data(
     invoices = list(
         session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id))
     )
+    # Строка 5: the payment documents of the prepayments this УПД offsets (its advances'
+    # payments), filled only for a shipment against a prepayment.
+    offset_payments = (
+        select(Advance.payment_id)
+        .join(AdvanceOffset, AdvanceOffset.advance_id == Advance.id)
+        .where(AdvanceOffset.closing_id == closing.id)
+    )
     payments = tuple(
         PaymentReference(number=payment.external_id or f"payment:{payment.id}",
                          paid_on=payment.received_on)
         for payment in session.scalars(
             select(Payment)
-            .where(
-                Payment.invoice_id.in_(invoice_ids),
-                Payment.method.not_in(NOT_PAYMENTS),
-                Payment.status == "succeeded",
-                Payment.received_on <= closing.last_day,
-            )
+            .where(Payment.id.in_(offset_payments), Payment.method.not_in(NOT_PAYMENTS))
             .order_by(Payment.received_on, Payment.id)
         )
     )  # fmt: skip

@@ -25,7 +25,7 @@ from podpiska.core.clocks import FixedTime, check_advance, get_test_clock, move_
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.records import SYSTEM_LIFECYCLE
-from podpiska.invoicing.rendering_run import Scope
+from podpiska.invoicing.run_scope import Scope
 from podpiska.ports import Clock
 from podpiska.subscriptions.lifecycle_day import DayCounts, DayWork
 from podpiska.subscriptions.models import LifecycleRun, Subscription
@@ -102,6 +102,7 @@ def run_day(
         work.flush()
         rendered = render_services(session, day=day, scope=Scope(shard, shards, clock_id), now=now)
         work.counts.planned, work.counts.closings = rendered.planned, rendered.closings
+        work.counts.advances = rendered.advances
         session.add(
             LifecycleRun(
                 clock_id=clock_id,

@@ -51,6 +51,7 @@ class DayCounts:
     version_moves: int = 0  # catalog migrations: subscriptions moved to a version on a date
     planned: int = 0  # the month-end run: paid invoices planned into service periods
     closings: int = 0  # the month-end run: closing documents (УПД) made
+    advances: int = 0  # the month-end run: advance счета-фактуры issued
     skipped: bool = False  # the day was done before
 
     def add(self, other: DayCounts) -> None:
@@ -64,6 +65,7 @@ class DayCounts:
         self.version_moves += other.version_moves
         self.planned += other.planned
         self.closings += other.closings
+        self.advances += other.advances
 
     @property
     def changed(self) -> int:
@@ -81,6 +83,7 @@ class DayCounts:
             "version_moves": self.version_moves,
             "planned": self.planned,
             "closings": self.closings,
+            "advances": self.advances,
         }
 
 

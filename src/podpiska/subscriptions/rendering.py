@@ -12,15 +12,16 @@ from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import Session
 
 from podpiska.core.domain.money import ZERO
+from podpiska.invoicing.advances import issue_advances
 from podpiska.invoicing.models import CreditEntry, Invoice, ServiceCut, ServicePlan
 from podpiska.invoicing.rendering_run import (
     RenderCounts,
-    Scope,
     cut_credit_notes,
     plan_paid,
     render_due,
     take_back_from,
 )
+from podpiska.invoicing.run_scope import Scope
 from podpiska.subscriptions.models import SubscriptionChange
 
 
@@ -64,9 +65,11 @@ def take_back_change_credits(session: Session, *, scope: Scope, now: datetime) -
 
 def render_services(session: Session, *, day: date, scope: Scope, now: datetime) -> RenderCounts:
     """The month-end run for one scope and day, in the caller's transaction (the daily
-    run's): plan the invoices paid, take back the credits, certify what is due."""
+    run's): plan the invoices paid, issue the advance счета-фактуры of their payments,
+    take back the credits, certify what is due (offsetting the advances)."""
     counts = RenderCounts()
     counts.planned = plan_paid(session, scope=scope, now=now)
+    counts.advances = issue_advances(session, scope=scope, now=now)
     counts.cuts = cut_credit_notes(session, scope=scope, now=now)
     counts.cuts += take_back_change_credits(session, scope=scope, now=now)
     counts.closings, counts.rendered = render_due(session, day=day, scope=scope, now=now)

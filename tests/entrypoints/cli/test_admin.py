@@ -37,7 +37,7 @@ TODAY = date(2026, 11, 22)  # NOON_IN_MOSCOW's day in the catalog's timezone
 KEY_LINE = re.compile(r"^admin API key \(shown once\): (pk_[0-9a-f]{12}_\S+)$", re.MULTILINE)
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 TOTALS = {"reminders", "autopay_invoices", "grace", "suspended", "cancelled", "expired_changes",
-          "migration_notices", "version_moves", "planned", "closings"}  # fmt: skip
+          "migration_notices", "version_moves", "planned", "closings", "advances"}  # fmt: skip
 
 MADE: list[Context] = []  # contexts built by this module's tests
 

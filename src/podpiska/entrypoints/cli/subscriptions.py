@@ -122,6 +122,7 @@ _COUNT_NAMES = {
     "version_moves": ("переведены на новую версию", "moved to a new version"),
     "planned": ("оплаченные счета разбиты по месяцам", "paid invoices planned by month"),
     "closings": ("выписано УПД за оказанные услуги", "UPDs issued for services rendered"),
+    "advances": ("выписано счетов-фактур на аванс", "advance VAT invoices issued"),
 }
 
 

@@ -39,6 +39,7 @@ RUN_COUNTS = {
     "version_moves": N_("Catalog version moves"),
     "planned": N_("Paid invoices planned by month"),
     "closings": N_("UPDs issued for services rendered"),
+    "advances": N_("Advance VAT invoices issued"),
 }
 AUTOPAY_COUNTS = {
     "charged": N_("Autopay charged"),
