@@ -47,9 +47,10 @@ def build_context(
 
 def make_ports(settings: Settings) -> Ports:
     """SMTP when configured, else the local mailbox folder; webhooks over HTTP; PDFs with
-    WeasyPrint."""
+    WeasyPrint; the акт сверки's XLSX with openpyxl."""
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
     from podpiska.adapters.pdf import WeasyPrintRenderer
+    from podpiska.adapters.reconciliation_xlsx import OpenpyxlReconciliationSheet
     from podpiska.adapters.sandbox import DEMO_CARD, SandboxGateway
     from podpiska.adapters.upd_xml import LxmlUpdXmlWriter
     from podpiska.adapters.webhooks import HttpWebhookSender
@@ -84,6 +85,7 @@ def make_ports(settings: Settings) -> Ports:
         gateway=gateway,
         renderer=WeasyPrintRenderer(),
         upd_xml=LxmlUpdXmlWriter(),
+        reconciliation_sheet=OpenpyxlReconciliationSheet(),
         pay_with_test_card=pay_with_test_card,
     )
 

@@ -396,6 +396,51 @@ class UpdData:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconciliationLine:
+    """One line of an акт сверки, the seller's side: a sale or a refund in `debit`, a
+    payment or a correction in `credit` (the other one zero, both never negative)."""
+
+    day: date
+    description: str  # «Продажа (УПД № UPD-2026-000001 от 30.11.2026)»
+    debit: Decimal
+    credit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationData:
+    """An акт сверки взаимных расчётов for one account and period, as the seller keeps it.
+
+    Balances are the buyer's debt: positive, the buyer owes the seller; negative, the seller
+    holds the buyer's advance. `opening` + `debit_turnover` − `credit_turnover` = `closing`,
+    and the turnovers are the sums of the lines: checked when the object is made."""
+
+    seller: Party
+    buyer: Party
+    first_day: date
+    last_day: date  # inclusive
+    opening: Decimal
+    lines: tuple[ReconciliationLine, ...]
+    debit_turnover: Decimal
+    credit_turnover: Decimal
+    closing: Decimal
+    conclusion: str  # «на 31.12.2026 задолженность в пользу … 1 062,54 руб.»
+    currency: str = "RUB"
+    language: str = "ru"
+
+    def __post_init__(self) -> None:
+        if self.first_day > self.last_day:
+            raise ValueError(f"a period from {self.first_day} to {self.last_day}")
+        if any(line.debit < 0 or line.credit < 0 for line in self.lines):
+            raise ValueError("a reconciliation line with a negative amount")
+        if sum((line.debit for line in self.lines), Decimal(0)) != self.debit_turnover:
+            raise ValueError("the debit turnover is not the sum of the lines")
+        if sum((line.credit for line in self.lines), Decimal(0)) != self.credit_turnover:
+            raise ValueError("the credit turnover is not the sum of the lines")
+        if self.opening + self.debit_turnover - self.credit_turnover != self.closing:
+            raise ValueError("opening + debit − credit is not the closing balance")
+
+
+@dataclass(frozen=True, slots=True)
 class AdvanceLine:
     """What a prepayment was for (п. 5.1 ст. 169 НК РФ): «Предварительная оплата за …»,
     the amount received (with VAT), the estimated rate ("22/122") and its VAT."""
@@ -497,6 +542,16 @@ class DocumentRenderer(Protocol):
 
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         """An advance счёт-фактура (on a prepayment) as a PDF."""
+        ...
+
+    def render_reconciliation(self, data: ReconciliationData) -> bytes:
+        """An акт сверки взаимных расчётов as a PDF."""
+        ...
+
+
+class ReconciliationSheet(Protocol):
+    def write(self, data: ReconciliationData) -> bytes:
+        """An акт сверки as an XLSX workbook: the same lines, turnovers and balances."""
         ...
 
 

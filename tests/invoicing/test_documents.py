@@ -38,6 +38,7 @@ from podpiska.ports import (
     DocumentData,
     EmailMessage,
     Party,
+    ReconciliationData,
     UpdData,
     WebhookRequest,
     WebhookResponse,
@@ -90,6 +91,9 @@ class CountingRenderer:
 
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         return f"%PDF-fake advance {data.number}".encode()
+
+    def render_reconciliation(self, data: ReconciliationData) -> bytes:
+        return f"%PDF-fake reconciliation {data.first_day} {data.last_day}".encode()
 
 
 @pytest.fixture

@@ -26,13 +26,22 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from podpiska.core.domain.money import CURRENCY_SIGNS, format_amount, round_money
 from podpiska.core.domain.requisites import OGRNIP_LENGTH, PERSON_INN_LENGTH
 from podpiska.core.domain.text import Text
-from podpiska.ports import AdvanceInvoiceData, AdvanceLine, DocumentData, Party, UpdData, UpdLine
+from podpiska.ports import (
+    AdvanceInvoiceData,
+    AdvanceLine,
+    DocumentData,
+    Party,
+    ReconciliationData,
+    UpdData,
+    UpdLine,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("ru", "en")
 TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "credit_note.html"}
 UPD_TEMPLATE = "upd.html"
 ADVANCE_TEMPLATE = "advance.html"
+RECONCILIATION_TEMPLATE = "reconciliation.html"
 
 # Labels of the documents. The lines, the basis and the payment purpose come with the data.
 LABELS: dict[str, dict[str, str]] = {
@@ -239,6 +248,15 @@ class WeasyPrintRenderer:
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         """An advance счёт-фактура (issued on a prepayment) as a PDF."""
         return self._pdf(self.advance_html(data))
+
+    def reconciliation_html(self, data: ReconciliationData) -> str:
+        """The HTML of an акт сверки's PDF (for tests and for a look in a browser)."""
+        template = self.environment.get_template(RECONCILIATION_TEMPLATE)
+        return template.render(**reconciliation_context(data))
+
+    def render_reconciliation(self, data: ReconciliationData) -> bytes:
+        """An акт сверки взаимных расчётов as a PDF."""
+        return self._pdf(self.reconciliation_html(data))
 
     def _pdf(self, source: str) -> bytes:
         from weasyprint import HTML
@@ -634,4 +652,90 @@ def advance_context(data: AdvanceInvoiceData) -> dict[str, Any]:
         "head": Signer("", "") if entrepreneur else head,
         "entrepreneur": head if entrepreneur else None,
         "accountant": Signer("", "") if entrepreneur else signers["accountant"],
+    }
+
+
+# --- the акт сверки ------------------------------------------------------------------------
+
+RECONCILIATION_LABELS: dict[str, dict[str, str]] = {
+    "ru": {
+        "title": "Акт сверки взаимных расчётов",
+        "intro": "за период с {first} по {last} между {seller} и {buyer}",
+        "agreement": "Мы, нижеподписавшиеся, составили настоящий акт сверки в том, что "
+        "состояние взаимных расчётов по данным учёта следующее:",
+        "by_data_of": "По данным",
+        "date": "Дата",
+        "document": "Документ",
+        "debit": "Дебет",
+        "credit": "Кредит",
+        "opening": "Сальдо начальное на {day}",
+        "turnover": "Обороты за период",
+        "closing": "Сальдо конечное на {day}",
+        "from_seller": "От",
+        "from_buyer": "От",
+        "director": "Руководитель",
+        "accountant": "Главный бухгалтер",
+        "stamp": "М.П.",
+        "currency_unit": "руб.",
+        "page": "Стр.",
+    },
+    "en": {
+        "title": "Statement of account reconciliation",
+        "intro": "for the period from {first} to {last} between {seller} and {buyer}",
+        "agreement": "We, the undersigned, have drawn up this statement: according to the "
+        "books, the mutual settlements stand as follows:",
+        "by_data_of": "According to",
+        "date": "Date",
+        "document": "Document",
+        "debit": "Debit",
+        "credit": "Credit",
+        "opening": "Opening balance on {day}",
+        "turnover": "Turnover for the period",
+        "closing": "Closing balance on {day}",
+        "from_seller": "For",
+        "from_buyer": "For",
+        "director": "Director",
+        "accountant": "Chief accountant",
+        "stamp": "Seal",
+        "currency_unit": "RUB",
+        "page": "Page",
+    },
+}
+
+
+def reconciliation_context(data: ReconciliationData) -> dict[str, Any]:
+    """What `reconciliation.html` lays out: the seller's half filled in (a positive
+    balance, the buyer's debt, in the debit column; an advance held in the credit column),
+    the buyer's half left blank for the buyer."""
+    lang = data.language if data.language in LANGUAGES else "ru"
+    labels = RECONCILIATION_LABELS[lang]
+
+    def money(value: Decimal) -> str:
+        return format_amount(value, lang)
+
+    def day(value: date) -> str:
+        return format_date(value, lang)
+
+    title = f"{labels['title']} {day(data.first_day)} – {day(data.last_day)}"
+    intro = labels["intro"].format(
+        first=day(data.first_day),
+        last=day(data.last_day),
+        seller=data.seller.name,
+        buyer=data.buyer.name,
+    )
+    return {
+        "doc": data,
+        "lang": lang,
+        "l": labels,
+        "title": title,
+        "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+        "intro": f"{intro}. {labels['agreement']}",
+        "unit": labels["currency_unit"] if data.currency == "RUB" else data.currency,
+        "money": money,
+        "day": day,
+        "debit_side": lambda value: money(value) if value >= 0 else "",
+        "credit_side": lambda value: money(-value) if value < 0 else "",
+        "opening_label": labels["opening"].format(day=day(data.first_day)),
+        "closing_label": labels["closing"].format(day=day(data.last_day)),
+        "signers": _signers(data.seller, LABELS[lang], lang),
     }

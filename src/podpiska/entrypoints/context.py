@@ -15,6 +15,7 @@ from podpiska.ports import (
     DocumentRenderer,
     Mailer,
     PaymentGateway,
+    ReconciliationSheet,
     UpdXmlWriter,
     WebhookSender,
 )
@@ -32,6 +33,7 @@ class Ports:
     gateway: PaymentGateway | None = None  # the payment provider (sandbox or YooKassa)
     renderer: DocumentRenderer | None = None  # PDFs of invoices, acts, credit notes
     upd_xml: UpdXmlWriter | None = None  # the УПД as the ФНС's XML file (format 5.03)
+    reconciliation_sheet: ReconciliationSheet | None = None  # the акт сверки as XLSX
     # Pays a payment opened at the gateway with a test card: the sandbox only (the demo's
     # customers who pay by card and keep it for autopay); None with a real gateway.
     pay_with_test_card: Callable[[str], str] | None = None

@@ -4,6 +4,7 @@ worker's rendering step, and one document fetched for the API or the CLI."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
@@ -171,3 +172,50 @@ def fetch_edo_xml(
     return writer.write_advance(
         data, sender_id=sender, recipient_id=recipient, created_at=created_at
     )
+
+
+# The акт сверки's formats: the media type and the file name's extension of each.
+RECONCILIATION_FORMATS = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def fetch_reconciliation(
+    context: Context,
+    db: Session,
+    *,
+    account_id: int,
+    first_day: date,
+    last_day: date,
+    format: str,
+    scope: Scope,
+) -> tuple[str, bytes, str]:
+    """An account's акт сверки for [first_day, last_day] as a PDF or an XLSX workbook, made
+    anew on each call: its file name, bytes and media type. `reconciliation_period` for a
+    bad period, not found for an account outside `scope`."""
+    from podpiska.payments.reconciliation_statement import reconciliation_statement
+
+    if format not in RECONCILIATION_FORMATS:
+        raise ValueError(f"a reconciliation is pdf or xlsx, not {format!r}")
+    data = reconciliation_statement(
+        db,
+        account_id=account_id,
+        first_day=first_day,
+        last_day=last_day,
+        seller=seller_party(context.settings),
+        scope=scope,
+        language=context.settings.language,
+    )
+    if format == "pdf":
+        renderer = renderer_of(context)
+        if renderer is None:
+            raise RendererMissing("PDF documents are not available: no renderer is configured")
+        body = renderer.render_reconciliation(data)
+    else:
+        sheet = context.ports.reconciliation_sheet
+        if sheet is None:
+            raise RendererMissing("XLSX files are not available: no writer is configured")
+        body = sheet.write(data)
+    name = f"reconciliation-{account_id}-{first_day.isoformat()}-{last_day.isoformat()}.{format}"
+    return name, body, RECONCILIATION_FORMATS[format]

@@ -98,6 +98,11 @@ CODES = {
         ru="Платёж {amount} больше остатка по счёту {number}: {due}.",
         en="A payment of {amount} exceeds what is due on invoice {number}: {due}.",
     ),
+    "reconciliation_period": Code(
+        Kind.INVALID,
+        ru="Период акта сверки с {first} по {last} не подходит: {problem}.",
+        en="The reconciliation period from {first} to {last} cannot be used: {problem}.",
+    ),
 }
 
 register("payments", CODES)

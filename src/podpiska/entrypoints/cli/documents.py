@@ -69,3 +69,47 @@ def document_get(
     except OSError as exc:
         raise BadInput(f"{target}: {exc.strerror or exc}") from None
     typer.echo(f"{document.number}: {target} ({len(pdf)} bytes, sha256 {document.sha256})")
+
+
+def reconciliation(
+    ctx: typer.Context,
+    account: Annotated[int, typer.Argument(metavar="ACCOUNT", help="The account's id.")],
+    first: Annotated[str, typer.Option("--from", help="The period's first day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="The period's last day, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the file.")],
+    format: Annotated[str, typer.Option("--format", help="pdf or xlsx.")] = "pdf",
+) -> None:
+    """Write an account's акт сверки взаимных расчётов for a period (PDF or XLSX)."""
+    from podpiska.entrypoints.cli.common import parse_date
+    from podpiska.entrypoints.documents import (
+        RECONCILIATION_FORMATS,
+        RendererMissing,
+        fetch_reconciliation,
+    )
+
+    chosen = format.strip().lower()
+    if chosen not in RECONCILIATION_FORMATS:
+        raise BadInput(f"--format must be pdf or xlsx, got {format!r}")
+    if account < 1:
+        raise BadInput(f"ACCOUNT must be a positive id, got {account}")
+    first_day, last_day = parse_date(first, "--from"), parse_date(last, "--to")
+    assert first_day is not None and last_day is not None
+    context = context_of(ctx)
+    with context.session() as db:
+        try:
+            _, body, _ = fetch_reconciliation(
+                context,
+                db,
+                account_id=account,
+                first_day=first_day,
+                last_day=last_day,
+                format=chosen,
+                scope=Scope.vendor(),
+            )
+        except RendererMissing as exc:
+            raise BadInput(str(exc)) from None
+    try:
+        out.write_bytes(body)
+    except OSError as exc:
+        raise BadInput(f"{out}: {exc.strerror or exc}") from None
+    typer.echo(f"{out} ({len(body)} bytes)")

@@ -4,14 +4,21 @@ answer 404)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from podpiska.accounts.apikeys import Principal
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
-from podpiska.entrypoints.documents import RendererMissing, fetch_edo_xml, fetch_pdf
+from podpiska.entrypoints.documents import (
+    RECONCILIATION_FORMATS,
+    RendererMissing,
+    fetch_edo_xml,
+    fetch_pdf,
+    fetch_reconciliation,
+)
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
@@ -148,3 +155,54 @@ def advance_xml(
     """An advance счёт-фактура as the ФНС's XML file (format 5.03, Функция СЧФ); the
     sender and recipient as for a УПД."""
     return _xml(ctx, db, who, ADVANCE, advance_id, recipient)
+
+
+_RECONCILIATION: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {media: {} for media in RECONCILIATION_FORMATS.values()},
+        "description": "The акт сверки as a PDF or an XLSX workbook, made on each call.",
+    },
+    422: {"description": "`reconciliation_period`, or a date that is not YYYY-MM-DD."},
+}
+
+
+@router.get(
+    "/accounts/{account_id}/reconciliation", response_class=Response, responses=_RECONCILIATION
+)
+def reconciliation(
+    account_id: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    first_day: Annotated[
+        date, Query(alias="from", description="The period's first day, YYYY-MM-DD.")
+    ],
+    last_day: Annotated[
+        date, Query(alias="to", description="The period's last day (inclusive), YYYY-MM-DD.")
+    ],
+    format: Annotated[Literal["pdf", "xlsx"], Query(description="pdf or xlsx.")] = "pdf",
+) -> Response:
+    """The акт сверки взаимных расчётов of an account for a period (at most 5 years): the
+    opening balance, the sales (УПД, acts), payments, refunds and corrections in date order,
+    the turnovers and the closing balance, as the seller keeps them; the buyer's half is
+    blank for the buyer. An account's key sees its own account only (another's: 404)."""
+    try:
+        filename, body, media = fetch_reconciliation(
+            ctx,
+            db,
+            account_id=account_id,
+            first_day=first_day,
+            last_day=last_day,
+            format=format,
+            scope=who.scope,
+        )
+    except RendererMissing as exc:
+        raise HTTPException(503, str(exc)) from None
+    return Response(
+        content=body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

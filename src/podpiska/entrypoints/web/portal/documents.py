@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from podpiska.core.domain.scope import Scope
 from podpiska.entitlements import overview as license_overview
 from podpiska.entrypoints.context import Context
-from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
+from podpiska.entrypoints.documents import (
+    RECONCILIATION_FORMATS,
+    RendererMissing,
+    fetch_pdf,
+    fetch_reconciliation,
+)
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_account
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.rendering import render
@@ -87,6 +94,38 @@ def advance_pdf(
     return _pdf(ctx, db, account_id, ADVANCE, advance_id)
 
 
+@router.get("/{account_id}/reconciliation.{format}", include_in_schema=False)
+def reconciliation(
+    account_id: int, format: str, who: PersonDep, db: DbDep, ctx: ContextDep, year: int
+) -> Response:
+    """The account's акт сверки for a calendar year, up to today for the current one."""
+    guard_account(who, account_id)
+    if format not in RECONCILIATION_FORMATS or not 2000 <= year <= 9999:
+        raise HTTPException(404)
+    today = ctx.clock.today("Europe/Moscow")
+    first, last = date(year, 1, 1), min(date(year, 12, 31), max(today, date(year, 1, 1)))
+    try:
+        filename, body, media = fetch_reconciliation(
+            ctx,
+            db,
+            account_id=account_id,
+            first_day=first,
+            last_day=last,
+            format=format,
+            scope=Scope.account(account_id),
+        )
+    except RendererMissing:
+        raise HTTPException(503) from None
+    return Response(
+        content=body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 @router.get("/{account_id}/documents", include_in_schema=False)
 def documents(
     request: Request, account_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
@@ -101,5 +140,6 @@ def documents(
             "documents": account_documents(db, account_id=account_id),
             "payments": account_views.account_payments(db, account_id=account_id),
             "kinds": {kind: _(label) for kind, label in DOCUMENT_KINDS.items()},
+            "year": ctx.clock.today("Europe/Moscow").year,
         },
     )
