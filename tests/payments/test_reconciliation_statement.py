@@ -262,8 +262,9 @@ def test_a_credit_note_and_a_refund_leave_the_advance_equal_to_the_accounts_cred
     adds_up(data)
     corrections = [line for line in data.lines if line.description.startswith("Корректир")]
     assert [(c.day, c.description, c.credit) for c in corrections] == [
-        (date(2026, 12, 10), f"Корректировочный документ № {note.number} от 10.12.2026", sold)
-    ]
+        (date(2026, 12, 10), "Корректировка реализации (УКД № UKD-2026-000001 от 10.12.2026)", sold)
+    ]  # the sale the note took back, corrected by its УКД (of the note's day)
+    assert note.number
     refunds = [line for line in data.lines if line.description.startswith("Возврат")]
     assert [(r.day, r.debit) for r in refunds] == [(date(2027, 1, 5), Decimal("1000.00"))]
     assert data.closing == -credit < 0

@@ -30,6 +30,7 @@ from podpiska.core.domain.text import Text
 from podpiska.core.records import not_found
 from podpiska.invoicing.models import (
     Closing,
+    Correction,
     CreditNote,
     Document,
     Invoice,
@@ -234,6 +235,16 @@ def account_entries(session: Session, account: Account, last_day: date, lang: st
             ServiceCut.day <= last_day,
         )
     ).all()
+    # A sale already made and taken back is corrected by a УКД (its decrease, on the
+    # credit side); what no УКД could correct (an invoice closed by its act) by the note.
+    fixed = Text("Корректировка реализации (УКД", "Sale corrected (UKD").get(lang)
+    for correction in session.scalars(
+        select(Correction).where(
+            Correction.account_id == account.id, Correction.issued_on <= last_day
+        )
+    ):
+        text = f"{fixed} {no} {correction.number} {of} {_day(correction.issued_on, lang)})"
+        entries.append(Entry(correction.issued_on, CORRECTION, text, credit=correction.decrease))
     label = Text("Корректировочный документ", "Credit note").get(lang)
     for source, day, uncovered in cuts:
         note = session.get(CreditNote, int(source.removeprefix(NOTE_SOURCE)))
