@@ -471,6 +471,11 @@ class DocumentRenderer(Protocol):
         """An advance счёт-фактура (on a prepayment) as a PDF."""
         ...
 
+    def render_correction(self, data: CorrectionData) -> bytes:
+        """A УКД (status 1: корректировочный счёт-фактура and the document of the change in
+        cost; status 2: the latter alone) as a PDF."""
+        ...
+
 
 class UpdXmlWriter(Protocol):
     def write(

@@ -35,6 +35,7 @@ from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import (
     AdvanceInvoiceData,
+    CorrectionData,
     DocumentData,
     EmailMessage,
     Party,
@@ -90,6 +91,9 @@ class CountingRenderer:
 
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         return f"%PDF-fake advance {data.number}".encode()
+
+    def render_correction(self, data: CorrectionData) -> bytes:
+        return f"%PDF-fake correction {data.number}".encode()
 
 
 @pytest.fixture
