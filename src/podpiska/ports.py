@@ -504,3 +504,16 @@ class UpdXmlWriter(Protocol):
         """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its
         name and its windows-1251 bytes."""
         ...
+
+    def write_correction(
+        self,
+        data: CorrectionData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The УКД as the ФНС's XML file (ON_NKORSCHFDOPPR, Функция КСЧФДИС or ДИС): its
+        name and its windows-1251 bytes."""
+        ...
