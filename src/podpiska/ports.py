@@ -548,6 +548,11 @@ class DocumentRenderer(Protocol):
         """An акт сверки взаимных расчётов as a PDF."""
         ...
 
+    def render_correction(self, data: CorrectionData) -> bytes:
+        """A УКД (status 1: корректировочный счёт-фактура and the document of the change in
+        cost; status 2: the latter alone) as a PDF."""
+        ...
+
 
 class ReconciliationSheet(Protocol):
     def write(self, data: ReconciliationData) -> bytes:
@@ -580,5 +585,18 @@ class UpdXmlWriter(Protocol):
         program: str = "Podpiska",
     ) -> tuple[str, bytes]:
         """The advance счёт-фактура as the same ФНС file (format 5.03, Функция СЧФ): its
+        name and its windows-1251 bytes."""
+        ...
+
+    def write_correction(
+        self,
+        data: CorrectionData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        """The УКД as the ФНС's XML file (ON_NKORSCHFDOPPR, Функция КСЧФДИС or ДИС): its
         name and its windows-1251 bytes."""
         ...

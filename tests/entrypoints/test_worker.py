@@ -381,6 +381,10 @@ class CountingRenderer:
         self.rendered += 1
         return b"%PDF-fake"
 
+    def render_correction(self, data: object) -> bytes:
+        self.rendered += 1
+        return b"%PDF-fake"
+
 
 @pytest.mark.postgres_only
 def test_the_daily_run_goes_before_a_backlog_of_documents_bounded_per_job(

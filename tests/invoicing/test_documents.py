@@ -35,6 +35,7 @@ from podpiska.invoicing.models import Document, Invoice, NumberSequence
 from podpiska.notifications import fanout as notifications
 from podpiska.ports import (
     AdvanceInvoiceData,
+    CorrectionData,
     DocumentData,
     EmailMessage,
     Party,
@@ -94,6 +95,9 @@ class CountingRenderer:
 
     def render_reconciliation(self, data: ReconciliationData) -> bytes:
         return f"%PDF-fake reconciliation {data.first_day} {data.last_day}".encode()
+
+    def render_correction(self, data: CorrectionData) -> bytes:
+        return f"%PDF-fake correction {data.number}".encode()
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from podpiska.core.domain.text import Text
 from podpiska.ports import (
     AdvanceInvoiceData,
     AdvanceLine,
+    CorrectionData,
+    CorrectionLine,
     DocumentData,
     Party,
     ReconciliationData,
@@ -42,6 +44,7 @@ TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "cre
 UPD_TEMPLATE = "upd.html"
 ADVANCE_TEMPLATE = "advance.html"
 RECONCILIATION_TEMPLATE = "reconciliation.html"
+CORRECTION_TEMPLATE = "correction.html"
 
 # Labels of the documents. The lines, the basis and the payment purpose come with the data.
 LABELS: dict[str, dict[str, str]] = {
@@ -248,6 +251,18 @@ class WeasyPrintRenderer:
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         """An advance счёт-фактура (issued on a prepayment) as a PDF."""
         return self._pdf(self.advance_html(data))
+
+    def correction_html(self, data: CorrectionData) -> str:
+        """The HTML of a УКД's PDF (for tests and for a look in a browser)."""
+        if data.status not in (1, 2):
+            raise ValueError(f"a УКД has status 1 or 2, not {data.status!r}")
+        template = self.environment.get_template(CORRECTION_TEMPLATE)
+        return template.render(**correction_context(data))
+
+    def render_correction(self, data: CorrectionData) -> bytes:
+        """A УКД (status 1: корректировочный счёт-фактура and the document of the change in
+        cost; status 2: the latter alone) as a PDF."""
+        return self._pdf(self.correction_html(data))
 
     def reconciliation_html(self, data: ReconciliationData) -> str:
         """The HTML of an акт сверки's PDF (for tests and for a look in a browser)."""
@@ -739,3 +754,230 @@ def reconciliation_context(data: ReconciliationData) -> dict[str, Any]:
         "closing_label": labels["closing"].format(day=day(data.last_day)),
         "signers": _signers(data.seller, LABELS[lang], lang),
     }
+
+
+# --- the УКД (корректировочный счёт-фактура) -----------------------------------------------
+
+# The УКД's labels: the ФНС's recommended form (letter ММВ-20-15/86@ of 17.10.2014) with the
+# корректировочный счёт-фактура of Постановление № 1137 (приложение 2, as amended); the
+# numbers in brackets are the form's own line numbers.
+CORRECTION_LABELS: dict[str, dict[str, str]] = {
+    "ru": UPD_LABELS["ru"]
+    | {
+        "name": "Универсальный корректировочный документ",
+        "status_1": "1 – корректировочный счет-фактура и документ об изменении стоимости",
+        "status_2": "2 – документ об изменении стоимости",
+        "invoice": "Корректировочный счет-фактура №",
+        "correction": "Исправление корректировочного счета-фактуры №",
+        "corrected": "к счету-фактуре №",
+        "corrected_fix": "с учетом исправления №",
+        "buyer": "Покупатель:",
+        "row_a": "А (до изменения)",
+        "row_b": "Б (после изменения)",
+        "row_v": "В (увеличение)",
+        "row_g": "Г (уменьшение)",
+        "col_1": "Наименование товара (описание выполненных работ, оказанных услуг), "
+        "имущественного права",
+        "col_3": "Количество (объем)",
+        "col_5": "Стоимость товаров (работ, услуг), имущественных прав без налога — всего",
+        "col_9": "Стоимость товаров (работ, услуг), имущественных прав с налогом — всего",
+        "col_rows": "",
+        "total_increase": "Всего увеличение (сумма строк В)",
+        "total_decrease": "Всего уменьшение (сумма строк Г)",
+        "basis": "Основание для корректировки (договор, соглашение, иной документ)",
+        "reason": "Причина корректировки",
+        "handed_over": "Документ составил (передал)",
+        "received": "Документ получил",
+        "sent_on": "Дата направления (передачи)",
+        "received_on": "Дата получения",
+        "shipping_notes": "Иные сведения об изменении стоимости",
+        "receiving_notes": "Иные сведения о получении",
+    },
+    "en": UPD_LABELS["en"]
+    | {
+        "name": "Universal corrective document",
+        "status_1": "1 – corrective VAT invoice and document of the change in cost",
+        "status_2": "2 – document of the change in cost",
+        "invoice": "Corrective VAT invoice No.",
+        "correction": "Correction of the corrective VAT invoice No.",
+        "corrected": "to VAT invoice No.",
+        "corrected_fix": "as corrected by No.",
+        "row_a": "A (before)",
+        "row_b": "B (after)",
+        "row_v": "C (increase)",
+        "row_g": "D (decrease)",
+        "col_rows": "",
+        "total_increase": "Total increase (sum of rows C)",
+        "total_decrease": "Total decrease (sum of rows D)",
+        "basis": "Basis of the correction (contract, agreement, other document)",
+        "reason": "Reason for the correction",
+        "handed_over": "Document made (sent) by",
+        "received": "Document received by",
+        "sent_on": "Date sent",
+        "received_on": "Date received",
+        "shipping_notes": "Other information on the change in cost",
+        "receiving_notes": "Other information on the receipt",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionRow:
+    """One of the four rows (А, Б, В, Г) of a corrected line, its cells formatted: «—» in
+    every cell of row В or Г when the line did not change that way."""
+
+    label: str
+    unit_code: str
+    unit: str
+    quantity: str
+    price: str
+    without_vat: str
+    excise: str
+    rate: str
+    vat: str
+    amount: str
+
+
+def correction_context(data: CorrectionData) -> dict[str, Any]:
+    """What `correction.html` lays out: each line as its four rows А (before), Б (after),
+    В (increase), Г (decrease). An increase prints in В and a decrease, as a positive
+    number, in Г; the other of the two is «—». Columns 2–4 (unit, quantity, price) and 7
+    (the rate) have no difference: «X» in В and Г, as on the form."""
+    lang = data.language if data.language in LANGUAGES else "ru"
+    labels = CORRECTION_LABELS[lang]
+
+    def money(value: Decimal) -> str:
+        return format_amount(value, lang)
+
+    def day(value: date) -> str:
+        return format_date(value, lang)
+
+    def qty(value: Decimal) -> str:
+        return format_quantity(value, lang)
+
+    def rate(line: CorrectionLine) -> str:
+        if line.vat_rate is None:
+            return labels["no_vat"]
+        return Text(f"{line.vat_rate.replace('.', ',')} %", f"{line.vat_rate}%").get(lang)
+
+    def tax(line: CorrectionLine, value: Decimal) -> str:
+        return labels["no_vat"] if line.vat_rate is None else money(value)
+
+    def rows(line: CorrectionLine) -> tuple[CorrectionRow, ...]:
+        before = CorrectionRow(
+            labels["row_a"],
+            line.unit_code,
+            line.unit,
+            qty(line.quantity_before),
+            money(line.price_before),
+            money(line.amount_without_vat_before),
+            labels["no_excise"],
+            rate(line),
+            tax(line, line.vat_before),
+            money(line.amount_before),
+        )
+        after = CorrectionRow(
+            labels["row_b"],
+            line.unit_code,
+            line.unit,
+            qty(line.quantity_after),
+            money(line.price_after),
+            money(line.amount_without_vat_after),
+            labels["no_excise"],
+            rate(line),
+            tax(line, line.vat_after),
+            money(line.amount_after),
+        )
+        return (
+            before,
+            after,
+            _difference(labels["row_v"], line, 1, money, tax),
+            _difference(labels["row_g"], line, -1, money, tax),
+        )
+
+    exempt = bool(data.lines) and all(line.vat_rate is None for line in data.lines)
+
+    def total(values: list[Decimal]) -> tuple[str, str, str]:
+        # only the lines that moved that way add up: a line's decrease is not an increase
+        if not any(values):
+            return ("—", "—", "—")
+        return (
+            money(values[0]),
+            labels["no_vat"] if exempt else money(values[1]),
+            money(values[2]),
+        )
+
+    no, of = LABELS[lang]["no"], labels["of"]
+    currency = (
+        f"{labels['rub']}, {data.currency_code}"
+        if data.currency == "RUB"
+        else f"{data.currency}, {data.currency_code}"
+    )
+    seller, buyer = data.seller, data.buyer
+    signers = _signers(seller, LABELS[lang], lang)
+    head = signers["director"]
+    accountant = signers["accountant"] if data.status == 1 else Signer("", "")
+    entrepreneur = seller.inn is not None and len(seller.inn) == PERSON_INN_LENGTH
+    title = f"{labels['name']} {no} {data.number} {of} {day(data.issued_on)}"
+    corrected_number, corrected_on = data.corrected
+    return {
+        "doc": data,
+        "lang": lang,
+        "l": labels,
+        "title": title,
+        "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+        "day": day,
+        "lines": [(line, rows(line)) for line in data.lines],
+        "total_increase": total(_one_way(data.lines, increase=True)),
+        "total_decrease": total(_one_way(data.lines, increase=False)),
+        "corrected": f"{corrected_number} {of} {day(corrected_on)}",
+        "currency": currency,
+        "inn_kpp": _inn_kpp,
+        "address": lambda party: party.address or "—",
+        "head": Signer("", "") if entrepreneur else head,
+        "entrepreneur": head if entrepreneur else None,
+        "accountant": Signer("", "") if entrepreneur else accountant,
+        "handed_over": head,
+        "responsible": signers["accountant"] if seller.accountant else head,
+        "sent_on": day(data.issued_on),
+        "maker": _maker(seller),
+        "maker_buyer": _maker(buyer),
+    }
+
+
+def _deltas(line: CorrectionLine) -> tuple[Decimal, Decimal, Decimal]:
+    """After − before of the cost without VAT, the VAT and the cost with VAT."""
+    return (
+        line.amount_without_vat_after - line.amount_without_vat_before,
+        line.vat_after - line.vat_before,
+        line.amount_after - line.amount_before,
+    )
+
+
+def _one_way(lines: tuple[CorrectionLine, ...], *, increase: bool) -> list[Decimal]:
+    """The sums of rows В (`increase`) or Г: each column adds only the lines whose amount
+    moved that way, as positive numbers."""
+    sign = 1 if increase else -1
+    totals = [Decimal(0), Decimal(0), Decimal(0)]
+    for line in lines:
+        for i, delta in enumerate(_deltas(line)):
+            if delta * sign > 0:
+                totals[i] += delta * sign
+    return totals
+
+
+def _difference(label: str, line: CorrectionLine, sign: int, money: Any, tax: Any) -> CorrectionRow:
+    """Row В (`sign` 1) or Г (−1): each amount that moved that way, as a positive number;
+    «—» for one that did not; «X» in the unit, quantity, price and rate columns."""
+
+    def cell(delta: Decimal, text: Any) -> str:
+        return text(delta * sign) if delta * sign > 0 else "—"
+
+    without_vat, vat, amount = _deltas(line)
+    if line.vat_rate is None:
+        vat_cell = "—" if amount * sign <= 0 else tax(line, Decimal(0))
+    else:
+        vat_cell = cell(vat, money)
+    return CorrectionRow(
+        label, "X", "X", "X", "X", cell(without_vat, money), "—", "X", vat_cell, cell(amount, money)
+    )

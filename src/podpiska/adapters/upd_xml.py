@@ -28,7 +28,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from podpiska.ports import AdvanceInvoiceData, AdvanceLine, Party, UpdData, UpdLine
+from podpiska.ports import (
+    AdvanceInvoiceData,
+    AdvanceLine,
+    CorrectionData,
+    CorrectionLine,
+    Party,
+    UpdData,
+    UpdLine,
+)
 
 FORMAT_VERSION = "5.03"
 KND = "1115131"
@@ -129,6 +137,23 @@ class LxmlUpdXmlWriter:
         program: str = "Podpiska",
     ) -> tuple[str, bytes]:
         return advance_xml(
+            data,
+            sender_id=sender_id,
+            recipient_id=recipient_id,
+            created_at=created_at,
+            program=program,
+        )
+
+    def write_correction(
+        self,
+        data: CorrectionData,
+        *,
+        sender_id: str,
+        recipient_id: str,
+        created_at: datetime,
+        program: str = "Podpiska",
+    ) -> tuple[str, bytes]:
+        return correction_xml(
             data,
             sender_id=sender_id,
             recipient_id=recipient_id,
@@ -509,3 +534,185 @@ def _plain(value: Decimal) -> str:
     if value == value.to_integral_value():
         return f"{value.quantize(Decimal(1)):f}"
     return f"{value.normalize():f}"
+
+
+# --- the УКД -------------------------------------------------------------------------------
+
+# The УКД (универсальный корректировочный документ): the seller's title of the "корректировочный
+# счет-фактура and document of the change in cost", КНД 1115133, file prefix ON_NKORSCHFDOPPR.
+# Confirmed by the search: КНД 1115133, the prefix, Функция КСЧФ / КСЧФДИС / ДИС (Diadoc's
+# documentation), the body's names СвКСчФ (НомерКСчФ, ДатаКСчФ, КодОКВ), СчФ (НомерСчФ,
+# ДатаСчФ), ТаблКСчФ/СведТов with …До/…После and СтТовБезНДС, СтТовУчНал (СтоимДоИзм,
+# СтоимПослеИзм, СтоимУвел, СтоимУм), СумНалДо/СумНалПосле/СумНалРазн (СумУвел, СумУм) — all
+# of format 5.01 (приказ ЕД-7-26/736@). A УКД of format 5.03 was NOT found: the version, the
+# envelope (no СвУчДокОбор, the Подписант of the УПД's 5.03) and the elements' order are our
+# inference from the УПД's 5.03; see docs/documents.md, "The УКД (PDF and XML)".
+CORRECTION_FORMAT_VERSION = "5.03"
+CORRECTION_KND = "1115133"
+CORRECTION_FILE_PREFIX = "ON_NKORSCHFDOPPR"
+CORRECTION_FUNCTIONS = {1: "КСЧФДИС", 2: "ДИС"}
+CORRECTION_FACT_NAME = (
+    "Документ, подтверждающий согласие (факт уведомления) покупателя на изменение стоимости "
+    "отгруженных товаров (выполненных работ, оказанных услуг), переданных имущественных прав"
+)
+CORRECTION_DOCUMENT_NAMES = {
+    "КСЧФДИС": "Корректировочный счет-фактура и документ об изменении стоимости отгруженных "
+    "товаров (выполненных работ, оказанных услуг), переданных имущественных прав",
+    "ДИС": "Документ об изменении стоимости отгруженных товаров (выполненных работ, оказанных "
+    "услуг), переданных имущественных прав",
+}
+
+
+def correction_xml(
+    data: CorrectionData,
+    *,
+    sender_id: str,
+    recipient_id: str,
+    created_at: datetime,
+    program: str = "Podpiska",
+) -> tuple[str, bytes]:
+    """The УКД as the ФНС's file (ON_NKORSCHFDOPPR, КНД 1115133, Функция КСЧФДИС for status
+    1, ДИС for status 2): its name (the УПД's ИдФайл scheme with its own prefix) and its
+    windows-1251 bytes. Each line carries the amounts before and after the change and the
+    increase (СтоимУвел, СумУвел) or the decrease (СтоимУм, СумУм), always positive; the
+    totals are ВсегоУвел and ВсегоУм, each summing only the lines that moved that way."""
+    _check_correction(data)
+    file_id = (
+        f"{CORRECTION_FILE_PREFIX}_{recipient_id}_{sender_id}_{created_at:%Y%m%d}_"
+        f"{data.file_id}_{FILE_FLAGS}"
+    )
+    root = build_correction_tree(data, file_id=file_id, created_at=created_at, program=program)
+    return f"{file_id}.xml", _serialise(root)
+
+
+def build_correction_tree(
+    data: CorrectionData, *, file_id: str, created_at: datetime, program: str
+) -> etree._Element:
+    """The element tree of a УКД's file (not serialised)."""
+    function = CORRECTION_FUNCTIONS[data.status]
+    root = etree.Element(
+        "Файл",
+        {"ИдФайл": file_id, "ВерсФорм": CORRECTION_FORMAT_VERSION, "ВерсПрог": program[:40]},
+    )
+    document = _sub(
+        root,
+        "Документ",
+        КНД=CORRECTION_KND,
+        Функция=function,
+        ПоФактХЖ=CORRECTION_FACT_NAME,
+        НаимДокОпр=CORRECTION_DOCUMENT_NAMES[function],
+        ДатаИнфПр=_date(created_at.date()),
+        ВремИнфПр=f"{created_at:%H.%M.%S}",
+        НаимЭконСубСост=_composer(data.seller),
+    )
+    info = _sub(
+        document,
+        "СвКСчФ",
+        НомерКСчФ=data.number,
+        ДатаКСчФ=_date(data.issued_on),
+        КодОКВ=data.currency_code,
+    )
+    number, on = data.corrected
+    _sub(info, "СчФ", НомерСчФ=number, ДатаСчФ=_date(on))
+    _participant(info, "СвПрод", data.seller, role="продавца")
+    _participant(info, "СвПокуп", data.buyer, role="покупателя")
+    extra = {"НаимОКВ": CURRENCY_NAMES.get(data.currency_code, data.currency)}
+    if data.state_contract_id:
+        extra["ИдГосКон"] = data.state_contract_id
+    _sub(info, "ДопСвФХЖ1", **extra)
+    table = _sub(document, "ТаблКСчФ")
+    for line in data.lines:
+        _correction_line(table, line)
+    exempt = all(line.vat_rate is None for line in data.lines)
+    for tag, sign in (("ВсегоУвел", 1), ("ВсегоУм", -1)):
+        without_vat, vat, amount = _one_way(data.lines, sign)
+        totals = _sub(
+            table, tag, СтТовБезНДСВсего=_money(without_vat), СтТовУчНалВсего=_money(amount)
+        )
+        _vat(_sub(totals, "СумНал"), None if exempt else vat)
+    content = _sub(document, "СодФХЖ3", СодОпер=data.reason[:255])
+    _sub(content, "ОснКор", РеквНаимДок=data.basis[:255])
+    _signer(document, data.seller)
+    return root
+
+
+def _correction_line(table: etree._Element, line: CorrectionLine) -> None:
+    """СведТов of a УКД: the line before (…До) and after (…После) the change; each amount's
+    difference as СтоимУвел/СумУвел (an increase) or СтоимУм/СумУм (a decrease, positive);
+    an unchanged amount as a decrease of 0.00 (the format wants one of the two)."""
+    rate = NO_VAT if line.vat_rate is None else f"{line.vat_rate}%"
+    attrs = {"НомСтр": str(line.position), "НаимТов": line.description}
+    if line.unit_code and line.unit_code != "—":
+        attrs |= {"ОКЕИ_ТовДо": line.unit_code, "ОКЕИ_ТовПосле": line.unit_code}
+    attrs |= {
+        "КолТовДо": _plain(line.quantity_before),
+        "КолТовПосле": _plain(line.quantity_after),
+        "ЦенаТовДо": _price(line.price_before),
+        "ЦенаТовПосле": _price(line.price_after),
+        "НалСтДо": rate,
+        "НалСтПосле": rate,
+    }
+    row = _sub(table, "СведТов", **attrs)
+    _cost(row, "СтТовБезНДС", line.amount_without_vat_before, line.amount_without_vat_after)
+    _sub(_sub(row, "АкцизДо"), "БезАкциз").text = NO_EXCISE
+    _sub(_sub(row, "АкцизПосле"), "БезАкциз").text = NO_EXCISE
+    exempt = line.vat_rate is None
+    _vat(_sub(row, "СумНалДо"), None if exempt else line.vat_before)
+    _vat(_sub(row, "СумНалПосле"), None if exempt else line.vat_after)
+    difference = line.vat_after - line.vat_before
+    if difference > 0:
+        _sub(_sub(row, "СумНалРазн"), "СумУвел").text = _money(difference)
+    else:
+        _sub(_sub(row, "СумНалРазн"), "СумУм").text = _money(-difference)
+    _cost(row, "СтТовУчНал", line.amount_before, line.amount_after)
+    extra = {"ПрТовРаб": SERVICE}
+    if line.unit_code and line.unit_code != "—":
+        extra |= {"НаимЕдИзмДо": line.unit, "НаимЕдИзмПосле": line.unit}
+    _sub(row, "ДопСведТов", **extra)
+
+
+def _cost(row: etree._Element, tag: str, before: Decimal, after: Decimal) -> None:
+    attrs = {"СтоимДоИзм": _money(before), "СтоимПослеИзм": _money(after)}
+    if after > before:
+        attrs["СтоимУвел"] = _money(after - before)
+    else:
+        attrs["СтоимУм"] = _money(before - after)
+    _sub(row, tag, **attrs)
+
+
+def _one_way(lines: Iterable[CorrectionLine], sign: int) -> tuple[Decimal, Decimal, Decimal]:
+    """The sums of the increases (`sign` 1) or the decreases (−1), positive: each amount of a
+    line counts only when it moved that way."""
+    totals = [Decimal(0), Decimal(0), Decimal(0)]
+    for line in lines:
+        deltas = (
+            line.amount_without_vat_after - line.amount_without_vat_before,
+            line.vat_after - line.vat_before,
+            line.amount_after - line.amount_before,
+        )
+        for i, delta in enumerate(deltas):
+            if delta * sign > 0:
+                totals[i] += delta * sign
+    return totals[0], totals[1], totals[2]
+
+
+def _check_correction(data: CorrectionData) -> None:
+    """A УКД whose lines do not add up (without VAT + VAT ≠ with VAT, before or after), with
+    an amount not in kopecks, or with no line is refused, never written."""
+    if data.status not in CORRECTION_FUNCTIONS:
+        raise UpdXmlError(f"статус УКД — 1 или 2, не {data.status}")
+    if not data.lines:
+        raise UpdXmlError("в УКД нет строк")
+    if not data.basis.strip():
+        raise UpdXmlError("у УКД нет основания корректировки")
+    for line in data.lines:
+        for without_vat, vat, amount, when in (
+            (line.amount_without_vat_before, line.vat_before, line.amount_before, "до"),
+            (line.amount_without_vat_after, line.vat_after, line.amount_after, "после"),
+        ):
+            for value in (without_vat, vat, amount):
+                _money(value)
+            if without_vat + vat != amount:
+                raise UpdXmlError(
+                    f"строка {line.position}: без НДС + НДС ≠ стоимость с НДС ({when} изменения)"
+                )

@@ -115,6 +115,7 @@ WHAT = {
     "act": {"ru": "акт", "en": "Act"},
     "upd": {"ru": "УПД", "en": "UPD"},
     "advance": {"ru": "счёт-фактура на аванс", "en": "Advance VAT invoice"},
+    "correction": {"ru": "УКД", "en": "UKD"},
     "document": {"ru": "документ", "en": "Document"},
     "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
 }

@@ -138,7 +138,7 @@ def fetch_edo_xml(
     from podpiska.core.domain.errors import DomainError
     from podpiska.core.requisites import edo_id_problem
     from podpiska.invoicing.document_pdfs import get_edo_data
-    from podpiska.ports import UpdData
+    from podpiska.ports import AdvanceInvoiceData, UpdData
 
     writer = context.ports.upd_xml
     if writer is None:
@@ -169,7 +169,11 @@ def fetch_edo_xml(
         raise DomainError("edo_id_missing", which=which)
     if isinstance(data, UpdData):
         return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)
-    return writer.write_advance(
+    if isinstance(data, AdvanceInvoiceData):
+        return writer.write_advance(
+            data, sender_id=sender, recipient_id=recipient, created_at=created_at
+        )
+    return writer.write_correction(
         data, sender_id=sender, recipient_id=recipient, created_at=created_at
     )
 

@@ -16,6 +16,7 @@ from podpiska.core.records import not_found
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
+    CORRECTION,
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
@@ -23,7 +24,7 @@ from podpiska.invoicing.documents import (
     check_kind,
     local_day,
 )
-from podpiska.invoicing.models import Advance, Closing, CreditNote, Document, Invoice
+from podpiska.invoicing.models import Advance, Closing, Correction, CreditNote, Document, Invoice
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:
@@ -43,6 +44,8 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             found = session.scalar(select(Closing.id).where(Closing.number == text))
         elif kind == ADVANCE:
             found = session.scalar(select(Advance.id).where(Advance.number == text))
+        elif kind == CORRECTION:
+            found = session.scalar(select(Correction.id).where(Correction.number == text))
         else:
             found = None
             if kind == ACT:
@@ -53,7 +56,13 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
                 found = session.scalar(select(Invoice.id).where(Invoice.number == text))
     if found is None:
         raise not_found(
-            {CREDIT_NOTE: "credit_note", UPD: "upd", ADVANCE: "advance"}.get(kind, kind), text
+            {
+                CREDIT_NOTE: "credit_note",
+                UPD: "upd",
+                ADVANCE: "advance",
+                CORRECTION: "correction",
+            }.get(kind, kind),
+            text,
         )
     return found
 
@@ -185,6 +194,25 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     advance.number or "",
                     advance.issued_on,
                     advance.amount,
+                    "RUB",
+                    None,
+                    None,
+                    None,
+                )
+            )
+        for correction in session.scalars(
+            select(Correction)
+            .where(Correction.account_id == account_id)
+            .order_by(Correction.id.desc())
+            .limit(limit)
+        ):  # the УКД of the УПД a credit note took back
+            rows.append(
+                DocumentRow(
+                    CORRECTION,
+                    correction.id,
+                    correction.number,
+                    correction.issued_on,
+                    -correction.decrease,
                     "RUB",
                     None,
                     None,

@@ -19,6 +19,7 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
 from podpiska.core.records import not_found
 from podpiska.invoicing.advance_contents import advance_data
+from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
 from podpiska.invoicing.documents import (
@@ -26,17 +27,19 @@ from podpiska.invoicing.documents import (
     ACT_INVOICE_KINDS,
     ADVANCE,
     BATCH,
+    CORRECTION,
     CREDIT_NOTE,
     INVOICE,
     INVOICE_STATUSES,
     UPD,
     check_kind,
 )
-from podpiska.invoicing.models import Advance, Closing, CreditNote, Document, Invoice
+from podpiska.invoicing.models import Advance, Closing, Correction, CreditNote, Document, Invoice
 from podpiska.invoicing.upd_contents import upd_data
 from podpiska.ports import (
     AdvanceInvoiceData,
     Clock,
+    CorrectionData,
     DocumentData,
     DocumentRenderer,
     Party,
@@ -51,28 +54,33 @@ _WHAT = {
     CREDIT_NOTE: {"ru": "корректировочный документ", "en": "credit note"},
     UPD: {"ru": "УПД", "en": "UPD"},
     ADVANCE: {"ru": "счёт-фактура на аванс", "en": "advance VAT invoice"},
+    CORRECTION: {"ru": "УКД", "en": "UKD"},
 }
 
 
 def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
-) -> DocumentData | UpdData | AdvanceInvoiceData:
+) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
     `AdvanceInvoiceData`, the others' `DocumentData`."""
     if document.kind == UPD:
         return upd_data(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
+    if document.kind == CORRECTION:
+        return correction_data(session, document, seller, language=language)
     return document_data(session, document, seller, language=language)
 
 
 def render_one(
-    renderer: DocumentRenderer, data: DocumentData | UpdData | AdvanceInvoiceData
+    renderer: DocumentRenderer, data: DocumentData | UpdData | AdvanceInvoiceData | CorrectionData
 ) -> bytes:
     if isinstance(data, UpdData):
         return renderer.render_upd(data)
     if isinstance(data, AdvanceInvoiceData):
         return renderer.render_advance(data)
+    if isinstance(data, CorrectionData):
+        return renderer.render_correction(data)
     return renderer.render(data)
 
 
@@ -108,7 +116,7 @@ def render_pending(
     after = 0
     while limit is None or rendered < limit:
         size = batch if limit is None else min(batch, limit - rendered)
-        ready: list[tuple[int, DocumentData | UpdData | AdvanceInvoiceData]] = []
+        ready: list[tuple[int, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]] = []
         with session.begin():
             documents = list(
                 session.scalars(
@@ -197,6 +205,11 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         advance = session.get(Advance, source_id)
         if advance is None or advance.number is None or not scope.may_see(advance.account_id):
             raise not_found("advance", source_id)
+        return
+    if kind == CORRECTION:
+        correction = session.get(Correction, source_id)
+        if correction is None or not scope.may_see(correction.account_id):
+            raise not_found("correction", source_id)
         return
     invoice = session.get(Invoice, source_id)
     if invoice is None or not scope.may_see(invoice.account_id):
@@ -298,12 +311,12 @@ def get_edo_data(
     clock: Clock,
     language: str = "ru",
     scope: Scope,
-) -> tuple[Document, UpdData | AdvanceInvoiceData, datetime]:
+) -> tuple[Document, UpdData | AdvanceInvoiceData | CorrectionData, datetime]:
     """A УПД's (kind `upd`, source the closing) or an advance счёт-фактура's (kind
     `advance`, source the advance) contents, for its XML file, and the time to stamp the
     file with (now, in the account's timezone or on its test clock). A source whose account
     the caller's `scope` does not see is not found, as if it did not exist."""
-    if kind not in (UPD, ADVANCE):
+    if kind not in (UPD, ADVANCE, CORRECTION):
         raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
         now = clock.now()
@@ -314,9 +327,11 @@ def get_edo_data(
         account = session.get(Account, document.account_id)
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
-        data: UpdData | AdvanceInvoiceData
+        data: UpdData | AdvanceInvoiceData | CorrectionData
         if kind == UPD:
             data = upd_data(session, document, seller, language=language)
-        else:
+        elif kind == ADVANCE:
             data = advance_data(session, document, seller, language=language)
+        else:
+            data = correction_data(session, document, seller, language=language)
     return document, data, local.astimezone(ZoneInfo(account.timezone))

@@ -19,7 +19,7 @@ from podpiska.app import build_context, create_app
 from podpiska.config import Settings
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.models import Advance, AdvanceOffset, Closing, ServicePeriod
+from podpiska.invoicing.models import Advance, AdvanceOffset, Closing, Correction, ServicePeriod
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.lifecycle import run_lifecycle
 from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
@@ -224,3 +224,51 @@ def test_the_advance_invoice_of_the_prepayment_downloads_as_pdf_and_xml(
     )
     assert code == 0, out + err
     assert (tmp_path / "AV-2026-000001.pdf").read_bytes() == got.content
+
+
+def test_a_credit_note_after_a_upd_makes_a_ukd_that_downloads_as_pdf_and_xml(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _month_end(context, client, vendor)
+    with context.session() as db, db.begin():
+        invoice_id = db.scalars(
+            select(Advance.invoice_id).where(Advance.account_id == account)
+        ).one()
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    move_to(clock, date(2026, 12, 10))
+    noted = client.post(
+        f"/api/v1/invoices/{invoice_id}/credit-notes",
+        json={"reason": "отказ от услуг"},
+        headers={**vendor, "Idempotency-Key": "note-1"},
+    )
+    assert noted.status_code == 201, noted.text
+    move_to(clock, date(2026, 12, 10), hour=23)
+    with context.session() as db:
+        run_lifecycle(db, at=date(2026, 12, 10), clock=clock)
+        with db.begin():
+            correction = db.scalars(select(Correction)).one()
+            correction_id = correction.id
+    # November's УПД (1 062,54 ₽) is corrected in full, on the note's day.
+    assert (correction.number, correction.closing_id, correction.decrease) == (
+        "UKD-2026-000001",
+        closing_id,
+        Decimal("1062.54"),
+    )
+    got = client.get(f"/api/v1/corrections/{correction_id}/pdf", headers=vendor)
+    assert got.status_code == 200, got.text
+    text = pdf_text(got.content, tmp_path)
+    assert "UKD-2026-000001" in text and "UPD-2026-000001" in text
+    assert "1 062,54" in text and "10.12.2026" in text
+    xml = client.get(
+        f"/api/v1/corrections/{correction_id}/xml?recipient={BUYER_EDO_ID}", headers=vendor
+    )
+    assert xml.status_code == 200, xml.text
+    document = etree.fromstring(xml.content).find(".//Документ")
+    assert document is not None and document.get("Функция") in ("КСЧФДИС", "ДИС")
+    assert client.get("/api/v1/corrections/999/pdf", headers=vendor).status_code == 404
+    with context.session() as db:
+        kinds = {row.kind for row in account_documents(db, account_id=account)}
+    assert "correction" in kinds

@@ -22,13 +22,16 @@ KIND_NAMES = {
     "credit-note": "credit_note",
     "upd": "upd",
     "advance": "advance",
+    "correction": "correction",
 }
 
 
 @document_app.command("get")
 def document_get(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="invoice, act, credit-note, upd or advance.")],
+    kind: Annotated[
+        str, typer.Argument(help="invoice, act, credit-note, upd, advance or correction.")
+    ],
     reference: Annotated[
         str,
         typer.Argument(

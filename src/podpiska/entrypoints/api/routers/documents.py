@@ -22,6 +22,7 @@ from podpiska.entrypoints.documents import (
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
+    CORRECTION,
     CREDIT_NOTE,
     INVOICE,
     UPD,
@@ -206,3 +207,27 @@ def reconciliation(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.get("/corrections/{correction_id}/pdf", response_class=Response, responses=_PDF)
+def correction_pdf(
+    correction_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Response:
+    """A УКД (the corrective document of a УПД whose services a credit note took back) as
+    PDF."""
+    return _pdf(ctx, db, who, CORRECTION, correction_id)
+
+
+@router.get("/corrections/{correction_id}/xml", response_class=Response, responses=_XML)
+def correction_xml(
+    correction_id: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    recipient: Annotated[
+        str | None,
+        Query(max_length=46, description="The buyer's EDO participant id (2BM-…)."),
+    ] = None,
+) -> Response:
+    """A УКД as the ФНС's XML file (КНД 1115133); the sender and recipient as for a УПД."""
+    return _xml(ctx, db, who, CORRECTION, correction_id, recipient)

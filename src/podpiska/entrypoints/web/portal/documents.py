@@ -21,7 +21,7 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.rendering import render
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.documents import ACT, ADVANCE, CREDIT_NOTE, INVOICE, UPD
+from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, CREDIT_NOTE, INVOICE, UPD
 from podpiska.invoicing.documents import document_filename as pdf_filename
 from podpiska.payments import history as account_views
 
@@ -33,6 +33,7 @@ DOCUMENT_KINDS = {
     CREDIT_NOTE: N_("Credit note"),
     UPD: N_("UPD"),
     ADVANCE: N_("Advance VAT invoice"),
+    CORRECTION: N_("UKD (corrective document)"),
 }
 
 
@@ -124,6 +125,14 @@ def reconciliation(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.get("/{account_id}/corrections/{correction_id}/correction.pdf", include_in_schema=False)
+def correction_pdf(
+    account_id: int, correction_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, CORRECTION, correction_id)
 
 
 @router.get("/{account_id}/documents", include_in_schema=False)
