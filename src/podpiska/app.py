@@ -48,6 +48,7 @@ def build_context(
 def make_ports(settings: Settings) -> Ports:
     """SMTP when configured, else the local mailbox folder; webhooks over HTTP; PDFs with
     WeasyPrint."""
+    from podpiska.adapters.enterprise_data import LxmlEnterpriseDataWriter
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
     from podpiska.adapters.pdf import WeasyPrintRenderer
     from podpiska.adapters.sandbox import DEMO_CARD, SandboxGateway
@@ -84,6 +85,7 @@ def make_ports(settings: Settings) -> Ports:
         gateway=gateway,
         renderer=WeasyPrintRenderer(),
         upd_xml=LxmlUpdXmlWriter(),
+        accounting_export=LxmlEnterpriseDataWriter(),
         pay_with_test_card=pay_with_test_card,
     )
 
