@@ -47,7 +47,8 @@ def build_context(
 
 def make_ports(settings: Settings) -> Ports:
     """SMTP when configured, else the local mailbox folder; webhooks over HTTP; PDFs with
-    WeasyPrint; the акт сверки's XLSX with openpyxl."""
+    WeasyPrint; the акт сверки's XLSX with openpyxl; the export to 1C with lxml."""
+    from podpiska.adapters.enterprise_data import LxmlEnterpriseDataWriter
     from podpiska.adapters.mail import MailboxMailer, SmtpMailer, list_mailbox
     from podpiska.adapters.pdf import WeasyPrintRenderer
     from podpiska.adapters.reconciliation_xlsx import OpenpyxlReconciliationSheet
@@ -86,6 +87,7 @@ def make_ports(settings: Settings) -> Ports:
         renderer=WeasyPrintRenderer(),
         upd_xml=LxmlUpdXmlWriter(),
         reconciliation_sheet=OpenpyxlReconciliationSheet(),
+        accounting_export=LxmlEnterpriseDataWriter(),
         pay_with_test_card=pay_with_test_card,
     )
 

@@ -600,3 +600,85 @@ class UpdXmlWriter(Protocol):
         """The УКД as the ФНС's XML file (ON_NKORSCHFDOPPR, Функция КСЧФДИС or ДИС): its
         name and its windows-1251 bytes."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Counterparty:
+    """A party as 1C:Бухгалтерия keys it: the name, the ИНН and the КПП."""
+
+    name: str
+    inn: str | None = None
+    kpp: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSaleLine:
+    description: str
+    amount: Decimal  # with VAT
+    vat_rate: str | None  # "22", or None: exempt
+    vat: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSale:
+    """A УПД as 1C's Реализация (акты, накладные, УПД), a service sold."""
+
+    key: str  # stable per document: "upd:<closing id>"
+    number: str
+    issued_on: date
+    counterparty: Counterparty
+    lines: tuple[ExportSaleLine, ...]
+    total: Decimal
+    vat: Decimal
+    status: int  # the УПД's: 1 (with a счёт-фактура) or 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAdvance:
+    """An advance счёт-фактура as 1C's Счёт-фактура выданный (на аванс)."""
+
+    key: str  # "advance:<id>"
+    number: str
+    issued_on: date
+    counterparty: Counterparty
+    amount: Decimal
+    vat: Decimal
+    vat_rate: str  # "22/122"
+    payment_key: str
+    payment_number: str
+    paid_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPayment:
+    """Money received from a buyer: by bank transfer (Поступление на расчётный счёт) or by
+    card, SBP, e-wallet (Операция по платёжной карте, through the acquirer)."""
+
+    key: str  # "payment:<id>"
+    number: str
+    received_on: date
+    counterparty: Counterparty
+    method: str  # bank_transfer | card | sbp | e_wallet | manual
+    amount: Decimal
+    vat: Decimal  # the VAT of its advance (22/122), zero when it was no advance
+    purpose: str  # назначение платежа
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingExport:
+    """What 1C:Бухгалтерия is given for a period: computed by `invoicing`, laid out by the
+    writer."""
+
+    organization: Counterparty  # the seller
+    start: date
+    end: date
+    created_at: datetime
+    sales: tuple[ExportSale, ...]
+    advances: tuple[ExportAdvance, ...]
+    payments: tuple[ExportPayment, ...]
+
+
+class AccountingExportWriter(Protocol):
+    def write(self, data: AccountingExport, *, program: str = "Podpiska") -> bytes:
+        """The period's documents and payments as a file 1C:Бухгалтерия 3.0 imports."""
+        ...

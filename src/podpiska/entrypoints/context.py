@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from podpiska.config import Settings
 from podpiska.ports import (
+    AccountingExportWriter,
     Clock,
     DocumentRenderer,
     Mailer,
@@ -34,6 +35,7 @@ class Ports:
     renderer: DocumentRenderer | None = None  # PDFs of invoices, acts, credit notes
     upd_xml: UpdXmlWriter | None = None  # the УПД as the ФНС's XML file (format 5.03)
     reconciliation_sheet: ReconciliationSheet | None = None  # the акт сверки as XLSX
+    accounting_export: AccountingExportWriter | None = None  # to 1C (EnterpriseData)
     # Pays a payment opened at the gateway with a test card: the sandbox only (the demo's
     # customers who pay by card and keep it for autopay); None with a real gateway.
     pay_with_test_card: Callable[[str], str] | None = None

@@ -23,6 +23,7 @@ from podpiska.entrypoints.api.middleware import (
     RequestContextMiddleware,
 )
 from podpiska.entrypoints.api.routers import (
+    accounting,
     accounts,
     apps,
     billing,
@@ -94,6 +95,7 @@ def create_api(context: Context) -> FastAPI:
     install_error_handlers(app)
     for router in (
         quotes.router,
+        accounting.router,
         accounts.router,
         apps.router,
         billing.router,

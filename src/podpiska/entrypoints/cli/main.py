@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from podpiska.entrypoints.cli import (
+    accounting,
     accounts,
     apps,
     bank,
@@ -50,6 +51,8 @@ app.command()(subscriptions.change)
 app.command()(invoicing.refund)
 app.command("credit-note")(invoicing.credit_note)
 app.command()(documents.reconciliation)
+app.command("sales-ledger")(accounting.sales_ledger)
+app.command("export-1c")(accounting.export_1c)
 app.add_typer(catalog.catalog_app, name="catalog")
 app.add_typer(subscriptions.lifecycle_app, name="lifecycle")
 app.add_typer(accounts.apikey_app, name="apikey")
