@@ -98,3 +98,23 @@ def test_the_ledger_of_november_and_december(db: Session, clock: FixedClock) -> 
     ]
     assert data.payments[0].purpose.startswith("Оплата по счёту № ")
     assert invoice_id and account_id
+
+
+def test_a_ukd_is_a_purchase_ledger_line_of_code_18(db: Session, clock: FixedClock) -> None:
+    from podpiska.invoicing.models import Correction
+    from podpiska.subscriptions.credit_notes import issue_credit_note
+    from tests.helpers import ACTOR, move_to
+
+    _account_id, invoice_id = paid_and_run(db, clock)
+    move_to(clock, date(2027, 1, 10))
+    issue_credit_note(db, invoice_id=invoice_id, reason="отказ", actor=ACTOR, clock=clock)
+    run(db, clock, date(2027, 1, 10))
+    with db.begin():
+        fixes = list(db.scalars(select(Correction).order_by(Correction.id)))
+    assert len(fixes) == 2  # November's and December's УПД, corrected in full
+    ledger = sales_ledger(db, start=date(2027, 1, 1), end=date(2027, 1, 31))
+    eighteen = [p for p in ledger.purchases if p.code == "18"]
+    assert [(p.number, p.total, p.vat, p.payment_number) for p in eighteen] == [
+        (f.number, f.decrease, f.vat_decrease, None) for f in fixes
+    ]
+    assert ledger.purchase_totals.vat == sum(p.vat for p in ledger.purchases)

@@ -20,6 +20,7 @@ from podpiska.invoicing.domain.sales_ledger import (
     AdvanceOffsetBy,
     AdvanceReceived,
     Buyer,
+    Decrease,
     Ledger,
     Sale,
     SaleLine,
@@ -29,6 +30,7 @@ from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
     Closing,
+    Correction,
     Invoice,
     Payment,
     ServicePeriod,
@@ -101,8 +103,8 @@ def _sale_lines(periods: list[ServicePeriod]) -> tuple[SaleLine, ...]:
 
 
 def sales_ledger(session: Session, *, start: date, end: date) -> Ledger:
-    """The книга продаж (codes 01 and 02) and the книга покупок lines of code 22 for the
-    documents dated in [start, end]."""
+    """The книга продаж (codes 01 and 02) and the книга покупок lines of codes 22 and 18
+    for the documents dated in [start, end]."""
     with session.begin():
         sales = [
             Sale(closing.number, closing.issued_on, _buyer(account), _sale_lines(periods))
@@ -146,7 +148,25 @@ def sales_ledger(session: Session, *, start: date, end: date) -> Ledger:
                 )
             )
         ]
-    return build_ledger(start, end, sales=sales, advances=advances, offsets=offsets)
+        decreases = [
+            Decrease(
+                number=correction.number,
+                issued_on=correction.issued_on,
+                corrected_number=closing.number,
+                buyer=_buyer(account),
+                amount=correction.decrease,
+                vat=correction.vat_decrease,
+            )
+            for correction, closing, account in session.execute(
+                select(Correction, Closing, Account)
+                .join(Closing, Closing.id == Correction.closing_id)
+                .join(Account, Account.id == Correction.account_id)
+                .where(Correction.issued_on >= start, Correction.issued_on <= end, REAL)
+            )
+        ]
+    return build_ledger(
+        start, end, sales=sales, advances=advances, offsets=offsets, decreases=decreases
+    )
 
 
 def _counterparty(account: Account) -> Counterparty:

@@ -98,7 +98,7 @@ def ledger_rows(ledger: Ledger) -> list[list[str]]:
                 p.buyer_name,
                 p.buyer_inn or "",
                 p.buyer_kpp or "",
-                p.payment_number,
+                p.payment_number or "",
                 _day(p.paid_on),
                 _day(p.recorded_on),
                 _money(p.total),

@@ -8,7 +8,9 @@ amount is already in kopecks on its document).
 - code **02**: an advance счёт-фактура: the money received with its VAT at 22/122, the
   amount without VAT left empty (the Rules fill графы 14–16 only on a shipment);
 - code **22** (книга покупок): the VAT of an advance deducted by the seller when a УПД
-  offsets it (п. 8 ст. 171, п. 6 ст. 172 НК РФ), one line per offset.
+  offsets it (п. 8 ст. 171, п. 6 ст. 172 НК РФ), one line per offset;
+- code **18** (книга покупок): the VAT the seller deducts on a УКД that decreases the cost
+  of services shipped (п. 13 ст. 171, п. 10 ст. 172 НК РФ), one line per УКД.
 
 Lines are sorted by date then number; the totals are per column.
 """
@@ -23,6 +25,7 @@ from decimal import Decimal
 SHIPMENT = "01"
 ADVANCE_RECEIVED = "02"
 ADVANCE_DEDUCTED = "22"
+DECREASE_DEDUCTED = "18"
 GENERAL_RATE = "22"  # the rate of a УПД line: "22", or None for an exempt one
 ZERO = Decimal("0.00")
 
@@ -84,6 +87,18 @@ class AdvanceOffsetBy:
 
 
 @dataclass(frozen=True, slots=True)
+class Decrease:
+    """A УКД decreasing the cost of a УПД's services."""
+
+    number: str
+    issued_on: date
+    corrected_number: str  # the УПД
+    buyer: Buyer
+    amount: Decimal  # the decrease, with VAT
+    vat: Decimal  # the VAT decrease
+
+
+@dataclass(frozen=True, slots=True)
 class SalesLine:
     """One line of the книга продаж (the графы it fills)."""
 
@@ -103,15 +118,16 @@ class SalesLine:
 
 @dataclass(frozen=True, slots=True)
 class PurchaseLine:
-    """One line of the seller's книга покупок: an advance's VAT deducted (code 22)."""
+    """One line of the seller's книга покупок: an advance's VAT deducted (code 22), or the
+    VAT of a decrease by a УКД (code 18)."""
 
     code: str  # графа 2
-    number: str  # графа 3: the advance счёт-фактура's number …
+    number: str  # графа 3: the advance счёт-фактура's (the УКД's) number …
     issued_on: date  # … and date
-    payment_number: str  # графа 7: the payment document
-    paid_on: date
-    recorded_on: date  # графа 8: the day of the offset (the УПД's)
-    closing_number: str  # the УПД that offsets it (not a графа: for the reader)
+    payment_number: str | None  # графа 7: the payment document (none on code 18)
+    paid_on: date | None
+    recorded_on: date  # графа 8: the day of the offset (the УПД's), of the УКД
+    closing_number: str  # the УПД that offsets it, or that the УКД corrects (for the reader)
     buyer_name: str  # графа 9
     buyer_inn: str | None  # графа 10
     buyer_kpp: str | None
@@ -206,6 +222,23 @@ def offset_line(offset: AdvanceOffsetBy) -> PurchaseLine:
     )
 
 
+def decrease_line(decrease: Decrease) -> PurchaseLine:
+    return PurchaseLine(
+        code=DECREASE_DEDUCTED,
+        number=decrease.number,
+        issued_on=decrease.issued_on,
+        payment_number=None,
+        paid_on=None,
+        recorded_on=decrease.issued_on,
+        closing_number=decrease.corrected_number,
+        buyer_name=decrease.buyer.name,
+        buyer_inn=decrease.buyer.inn,
+        buyer_kpp=decrease.buyer.kpp,
+        total=decrease.amount,
+        vat=decrease.vat,
+    )
+
+
 def _sum(values: Iterable[Decimal]) -> Decimal:
     return sum(values, ZERO)
 
@@ -217,6 +250,7 @@ def build_ledger(
     sales: Sequence[Sale],
     advances: Sequence[AdvanceReceived],
     offsets: Sequence[AdvanceOffsetBy],
+    decreases: Sequence[Decrease] = (),
 ) -> Ledger:
     """The books for [start, end]: only the documents dated within it; a УПД with no VAT
     line at all (status 2) is no счёт-фактура and is left out."""
@@ -232,7 +266,10 @@ def build_ledger(
     ]
     inside.sort(key=lambda line: (line.issued_on, line.number))
     bought = sorted(
-        (offset_line(o) for o in offsets if start <= o.day <= end),
+        [
+            *(offset_line(o) for o in offsets if start <= o.day <= end),
+            *(decrease_line(d) for d in decreases if start <= d.issued_on <= end and d.vat),
+        ],
         key=lambda line: (line.recorded_on, line.number, line.closing_number),
     )
     return Ledger(

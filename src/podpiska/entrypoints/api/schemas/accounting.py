@@ -35,8 +35,8 @@ class PurchaseLineOut(BaseModel):
     code: str
     number: str
     issued_on: date
-    payment_number: str
-    paid_on: date
+    payment_number: str | None  # none on code 18 (a УКД)
+    paid_on: date | None
     recorded_on: date
     closing_number: str
     buyer_name: str
