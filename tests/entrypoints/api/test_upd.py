@@ -272,3 +272,24 @@ def test_a_credit_note_after_a_upd_makes_a_ukd_that_downloads_as_pdf_and_xml(
     with context.session() as db:
         kinds = {row.kind for row in account_documents(db, account_id=account)}
     assert "correction" in kinds
+
+
+def test_an_accounts_documents_are_listed_with_their_links(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _month_end(context, client, vendor)
+    got = client.get(f"/api/v1/accounts/{account}/documents", headers=vendor)
+    assert got.status_code == 200, got.text
+    items = {(i["kind"], i["number"]): i for i in got.json()["items"]}
+    upd = items[("upd", "UPD-2026-000001")]
+    assert (upd["date"], upd["total"], upd["pdf"], upd["xml"]) == (
+        "2026-11-30",
+        "1062.54",
+        f"/api/v1/upds/{closing_id}/pdf",
+        f"/api/v1/upds/{closing_id}/xml",
+    )
+    advance = items[("advance", "AV-2026-000001")]
+    assert (advance["date"], advance["total"]) == ("2026-11-22", "43092.00")
+    assert client.get(advance["pdf"], headers=vendor).status_code == 200
+    assert ("invoice", "2026-000001") in items
+    assert client.get("/api/v1/accounts/999/documents", headers=vendor).status_code == 404

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from podpiska.accounts.apikeys import Principal
-from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep
+from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
 from podpiska.entrypoints.documents import (
     RECONCILIATION_FORMATS,
     RendererMissing,
@@ -231,3 +231,43 @@ def correction_xml(
 ) -> Response:
     """A УКД as the ФНС's XML file (КНД 1115133); the sender and recipient as for a УПД."""
     return _xml(ctx, db, who, CORRECTION, correction_id, recipient)
+
+
+# Where each kind's PDF (and ФНС XML) is, by its source id.
+_LINKS = {
+    INVOICE: ("/api/v1/invoices/{id}/pdf", None),
+    ACT: ("/api/v1/invoices/{id}/act.pdf", None),
+    CREDIT_NOTE: ("/api/v1/credit-notes/{id}/pdf", None),
+    UPD: ("/api/v1/upds/{id}/pdf", "/api/v1/upds/{id}/xml"),
+    ADVANCE: ("/api/v1/advances/{id}/pdf", "/api/v1/advances/{id}/xml"),
+    CORRECTION: ("/api/v1/corrections/{id}/pdf", "/api/v1/corrections/{id}/xml"),
+}
+
+
+@router.get("/accounts/{account_id}/documents")
+def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
+    """The account's documents, newest first (at most 200 of each kind): invoices, acts,
+    УПД, advance счета-фактуры, УКД and credit notes, each with its number, date, amount
+    and where its PDF (and, for the ФНС's kinds, its XML) is. Vendor keys and the account's
+    own key (another account's: 404)."""
+    from podpiska.invoicing.document_lookup import account_documents
+
+    guard_account(who, account_id)
+    rows = account_documents(db, account_id=account_id)
+    items = []
+    for row in rows:
+        pdf, xml = _LINKS[row.kind]
+        items.append(
+            {
+                "kind": row.kind,
+                "source_id": row.source_id,
+                "number": row.number,
+                "date": row.day.isoformat() if row.day else None,
+                "total": str(row.total),
+                "currency": row.currency,
+                "invoice_number": row.invoice_number,
+                "pdf": pdf.format(id=row.source_id),
+                "xml": xml.format(id=row.source_id) if xml else None,
+            }
+        )
+    return {"items": items}
