@@ -1,14 +1,17 @@
 """Benchmark: the month-end run (issue 16) on PostgreSQL.
 
 N accounts (default 100 000) have an active subscription each, paid by a 12-month order
-invoice (the tariff's line, and an add-on's for every fourth account) whose term starts on
+invoice (the tariff's line, and an add-on's for every fourth account), paid by a bank
+transfer on the term's first day, whose term starts on
 a day of November 2026 (the 1st to the 30th): every account has periods whose last day is
 30.11.2026. Each step runs in its own process, on its own copy of one seeded template
 database, and prints its seconds and its peak resident size:
 
-- plan: `plan_paid` for the N invoices (one scope, shards=1): their `ServicePeriod`s;
+- plan: `plan_paid` for the N invoices (one scope, shards=1): their `ServicePeriod`s, then
+  `issue_advances` for their N payments (bank transfers on the term's first day): N
+  advance счета-фактуры;
 - render: `render_due` for 30.11.2026 on the planned copy: N closings (УПД), their
-  documents, journal rows and the periods linked;
+  documents, journal rows, the periods linked and each advance offset;
 - floor: the same writes as bare set-based SQL in one transaction, on another planned copy;
 - a whole `lifecycle.run_day` for 30.11.2026 with the run in it (N closings), beside the
   same day's `run_day` on the floor's copy, where the month-end run finds nothing to do.
@@ -102,6 +105,12 @@ def seed(name: str, n: int) -> None:
                       'included', '22' FROM terms WHERE market
                ORDER BY 1, 2""",
         )
+        conn.execute(
+            """INSERT INTO payments (invoice_id, account_id, method, amount, status,
+                   external_id, received_on, created_at)
+               SELECT g, g, 'bank_transfer', total, 'succeeded', NULL, s, %(at)s FROM terms""",
+            {"at": SEEDED},
+        )
         for table in ("subscriptions", "invoices"):
             conn.execute(f"SELECT setval('{table}_id_seq', %s)", (n,))
         conn.execute(
@@ -187,6 +196,15 @@ def floor(url: str) -> dict[str, Any]:
                WHERE d.total <> 0""",
             {"now": NOW},
         )
+        conn.execute(  # each УПД offsets its account's advance (one per account here)
+            """INSERT INTO advance_offsets (advance_id, closing_id, source, day, amount, vat,
+                   created_at)
+               SELECT a.id, d.id, 'upd:' || d.id, d.last_day, d.total,
+                      round(d.total * 22 / 122.0), %(now)s
+               FROM due d JOIN advances a ON a.invoice_id = d.account_id
+               WHERE a.number IS NOT NULL""",
+            {"now": NOW},
+        )
         linked = conn.execute(
             """UPDATE service_periods p SET closing_id = d.id FROM due d
                WHERE p.account_id = d.account_id AND p.last_day = d.last_day
@@ -214,8 +232,10 @@ def step(kind: str, url: str, profile: str | None) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from podpiska.adapters.clock import FixedClock
+    from podpiska.invoicing.advances import issue_advances
     from podpiska.invoicing.models import ServicePeriod
-    from podpiska.invoicing.rendering_run import Scope, plan_paid, render_due
+    from podpiska.invoicing.rendering_run import plan_paid, render_due
+    from podpiska.invoicing.run_scope import Scope
     from podpiska.subscriptions import lifecycle
 
     if kind == "floor":
@@ -235,6 +255,7 @@ def step(kind: str, url: str, profile: str | None) -> dict[str, Any]:
     if kind == "plan":
         with session.begin():
             result["rows"] = plan_paid(session, scope=Scope(), now=NOW)
+            result["advances"] = issue_advances(session, scope=Scope(), now=NOW)
     elif kind == "render":
         with session.begin():
             result["rows"], rendered = render_due(session, day=DAY, scope=Scope(), now=NOW)
@@ -367,12 +388,15 @@ def main() -> None:
         "",
         "| step | rows | seconds | rows/s | peak RSS (after imports) |",
         "|---|---:|---:|---:|---:|",
-        f"| `plan_paid`: invoices planned (their {plan['periods']:,} periods) | "
+        f"| `plan_paid` + `issue_advances`: invoices planned (their {plan['periods']:,} "
+        f"periods) and their payments' advance счета-фактуры | "
         f"{plan['rows']:,} | {plan['seconds']:.2f} | {plan['rows'] / plan['seconds']:,.0f} | "
         f"{mib(plan['maxrss_kib'])} ({mib(plan['rss_after_imports_kib'])}) |",
-        f"| floor: 30.11's closings as bare set-based SQL | {fl['rows']:,} | "
+        f"| floor: 30.11's closings and advance offsets as bare set-based SQL | "
+        f"{fl['rows']:,} | "
         f"{fl['seconds']:.2f} | {fl['rows'] / fl['seconds']:,.0f} | — |",
-        f"| `render_due` 30.11: closings (УПД), documents, journal, periods linked | "
+        f"| `render_due` 30.11: closings (УПД), documents, journal, periods linked, "
+        f"advances offset | "
         f"{render['rows']:,} | {render['seconds']:.2f} | "
         f"{render['rows'] / render['seconds']:,.0f} | {mib(render['maxrss_kib'])} "
         f"({mib(render['rss_after_imports_kib'])}) |",
