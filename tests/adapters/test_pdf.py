@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from podpiska.adapters.pdf import WeasyPrintRenderer, amount_in_words, local_only_fetcher
+from podpiska.adapters.pdf import WeasyPrintRenderer, local_only_fetcher
+from podpiska.adapters.pdf_text import amount_in_words
 from podpiska.ports import DocumentData, DocumentLine, Party, Proxy
 
 SELLER = Party(

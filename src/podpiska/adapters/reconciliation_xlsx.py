@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
-from podpiska.adapters.pdf import LANGUAGES, RECONCILIATION_LABELS, format_date
+from podpiska.adapters.pdf_forms import RECONCILIATION_LABELS
+from podpiska.adapters.pdf_text import LANGUAGES, format_date
 from podpiska.ports import ReconciliationData
 
 MONEY_FORMAT = "#,##0.00"
