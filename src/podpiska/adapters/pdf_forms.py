@@ -301,7 +301,7 @@ def advance_context(data: AdvanceInvoiceData) -> dict[str, Any]:
         return format_date(value, lang)
 
     def rate(line: AdvanceLine) -> str:
-        return line.vat_rate.replace(".", ",") if lang == "ru" else line.vat_rate
+        return Text(line.vat_rate.replace(".", ","), line.vat_rate).get(lang)
 
     no, of = LABELS[lang]["no"], labels["of"]
     currency = (
