@@ -69,11 +69,12 @@ def _closings(
         )
     )
     lines: dict[int, list[ServicePeriod]] = defaultdict(list)
-    ids = [closing.id for closing, _ in found]
-    if ids:
+    if found:  # the same closings joined, never a list of ids (a month holds 100 000)
         for period in session.scalars(
             select(ServicePeriod)
-            .where(ServicePeriod.closing_id.in_(ids))
+            .join(Closing, Closing.id == ServicePeriod.closing_id)
+            .join(Account, Account.id == Closing.account_id)
+            .where(Closing.issued_on >= start, Closing.issued_on <= end, REAL)
             .order_by(ServicePeriod.first_day, ServicePeriod.invoice_id, ServicePeriod.position)
         ):
             assert period.closing_id is not None

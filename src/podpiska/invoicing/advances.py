@@ -47,6 +47,7 @@ from podpiska.invoicing.models import (
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.invoicing.run_scope import Scope
 
+BATCH = 2000  # invoices whose payments are looked at per statement
 ADVANCE_SERIES = "advance"
 TEST_ADVANCE_SERIES = "test_advance"  # accounts on a test clock: never the real numbering
 CREDIT_METHOD = "credit"  # the account's own credit used on an invoice: no money arrived
@@ -63,9 +64,34 @@ def vat_of(amount: Decimal, rate: str) -> Decimal:
     return round_money(amount * value / (HUNDRED + value))
 
 
-def issue_advances(session: Session, *, scope: Scope, now: datetime) -> int:
+def issue_advances(session: Session, *, scope: Scope, now: datetime, batch: int = BATCH) -> int:
     """One `Advance` row for every payment of an invoice planned by month that has none
-    yet; returns how many advance счета-фактуры were numbered."""
+    yet, `batch` invoices at a time (memory and statements stay bounded on a catch-up);
+    returns how many advance счета-фактуры were numbered."""
+    pending = select(Payment.invoice_id).where(
+        Payment.method != CREDIT_METHOD,
+        exists().where(ServicePlan.invoice_id == Payment.invoice_id, ServicePlan.by != "act"),
+        ~exists().where(Advance.payment_id == Payment.id),
+        *scope.of(Payment.account_id),
+    )
+    numbered, after = 0, 0
+    while True:
+        invoice_ids = list(
+            session.scalars(
+                pending.where(Payment.invoice_id > after)
+                .group_by(Payment.invoice_id)
+                .order_by(Payment.invoice_id)
+                .limit(batch)
+            )
+        )
+        if not invoice_ids:
+            return numbered
+        after = invoice_ids[-1]
+        numbered += _issue(session, invoice_ids, scope=scope, now=now)
+
+
+def _issue(session: Session, invoice_ids: list[int], *, scope: Scope, now: datetime) -> int:
+    """The advances of the payments of `invoice_ids` that have none yet."""
     payments = session.execute(
         select(
             Payment.id,
@@ -79,10 +105,9 @@ def issue_advances(session: Session, *, scope: Scope, now: datetime) -> int:
         )
         .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(
+            Payment.invoice_id.in_(invoice_ids),
             Payment.method != CREDIT_METHOD,
-            exists().where(ServicePlan.invoice_id == Invoice.id, ServicePlan.by != "act"),
             ~exists().where(Advance.payment_id == Payment.id),
-            *scope.of(Payment.account_id),
         )
         .order_by(Payment.invoice_id, Payment.received_on, Payment.id)
     ).all()
