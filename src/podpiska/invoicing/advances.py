@@ -223,21 +223,14 @@ def offset_advances(session: Session, settled: Sequence[Settled], *, now: dateti
     ):
         advances[advance.invoice_id].append(advance)
     rows: list[dict[str, Any]] = []
+    consumed: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)  # by each item
     for item in settled:
         for advance in advances.get(item.invoice_id, []):
             eligible = sum(
                 (amount for last_day, amount in item.parts if last_day >= advance.issued_on),
                 ZERO,
             )
-            already = sum(
-                (
-                    row["amount"]
-                    for row in rows
-                    if row["source"] == item.source and row["invoice_id"] == item.invoice_id
-                ),
-                ZERO,
-            )
-            left_here = eligible - already
+            left_here = eligible - consumed[(item.source, item.invoice_id)]
             left = advance.amount - Decimal(used.get(advance.id) or 0)
             amount = min(left_here, left)
             if amount <= 0:
@@ -246,6 +239,7 @@ def offset_advances(session: Session, settled: Sequence[Settled], *, now: dateti
             vat_done = Decimal(used_vat.get(advance.id) or 0)
             vat = advance.vat - vat_done if amount == left else vat_of(amount, rate)
             used[advance.id] = Decimal(used.get(advance.id) or 0) + amount
+            consumed[(item.source, item.invoice_id)] += amount
             used_vat[advance.id] = vat_done + vat
             rows.append(
                 {
@@ -256,11 +250,8 @@ def offset_advances(session: Session, settled: Sequence[Settled], *, now: dateti
                     "amount": amount,
                     "vat": vat,
                     "created_at": now,
-                    "invoice_id": item.invoice_id,
                 }
             )
-    for row in rows:
-        del row["invoice_id"]
     bulk_insert(session, AdvanceOffset, rows)
     return len(rows)
 
