@@ -257,9 +257,9 @@ def take_back_from(
     """Take `amount` back from what `invoice_ids` render from `day` on, once per `source`
     (None: done before), shared over the invoices in proportion to what each has left;
     what those could not give back is corrected on the УПД that certified the rest
-    (`corrections.correct_rendered`). `from_start`: from everything not certified yet,
-    whatever `day` (a credit note gives back money for days already used: none of them is
-    certified yet, so none is; the days certified are corrected)."""
+    (`corrections.correct_rendered`). `from_start`: from every period not certified yet,
+    whatever `day`: a credit note gives back the money of days already used too, so none
+    of them gets a УПД, and the days a УПД certified already are corrected."""
     if session.scalar(select(ServiceCut.id).where(ServiceCut.source == source)) is not None:
         return None
     found = _schedules(session, invoice_ids)
