@@ -2,7 +2,8 @@
 one through `record_payment` (the path it replaced, kept as `one_by_one=True`), on SQLite and
 PostgreSQL: two databases get the same history, the same statement is imported into each by
 one path, and every table must then hold the same rows, byte for byte (JSON as stored text),
-ids included; only the random ids of journal transactions are compared by their pairing.
+ids included; only the random ids of journal transactions are compared by their pairing,
+and the random file ids of the month-end run's documents are masked.
 
 The statement covers: an exact payment (an order activated), a renewal paid while active
 (extended) and one paid in grace (restored), an underpayment (partial, then more of it in a
@@ -157,7 +158,8 @@ def import_into(
 
 def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows in id order, JSON as the stored text; journal transactions (random
-    ids) replaced by their order of appearance, which keeps their pairing."""
+    ids) replaced by their order of appearance, which keeps their pairing; the documents'
+    random file ids (`file_id`) masked."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
@@ -180,6 +182,9 @@ def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                     )
                     for row in rows
                 ]
+            if "file_id" in table.c:  # a random UUID per document (its ФНС file's name)
+                position = list(table.c.keys()).index("file_id")
+                rows = [(*row[:position], "<uuid>", *row[position + 1 :]) for row in rows]
             found[table.name] = rows
     return found
 
