@@ -11,7 +11,6 @@ Create Date: 2026-12-06 23:06:46.707378
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -309,14 +308,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_settlement_receipts_status", ["status", "id"], unique=False)
 
     # ### end Alembic commands ###
-    now = datetime.now(UTC)
-    stamp = now.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else now
-    op.get_bind().execute(
-        sa.text(
-            'INSERT INTO service_plans (invoice_id, account_id, "by", planned_at) '
-            "SELECT id, account_id, 'act', :now FROM invoices WHERE status = 'paid'"
-        ),
-        {"now": stamp},
+    # Dated when each was paid (its own stored time): no wall clock in a migration.
+    op.execute(
+        'INSERT INTO service_plans (invoice_id, account_id, "by", planned_at) '
+        "SELECT id, account_id, 'act', COALESCE(paid_at, created_at) FROM invoices "
+        "WHERE status = 'paid'"
     )
 
 
