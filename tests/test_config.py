@@ -86,6 +86,23 @@ def test_signing_by_proxy_takes_all_four() -> None:
         ({"vendor_address": "x" * 501}, "PODPISKA_VENDOR_ADDRESS", "500"),
         ({"vendor_postal_address": "a\nb"}, "PODPISKA_VENDOR_POSTAL_ADDRESS", "one line"),
         ({"vendor_director_position": "\x00"}, "PODPISKA_VENDOR_DIRECTOR_POSITION", "one line"),
+        ({"vendor_bik": "44525225"}, "PODPISKA_VENDOR_BIK", "9 digits"),
+        ({"vendor_bik": "144525225"}, "PODPISKA_VENDOR_BIK", "starting with 04"),
+        # one digit off: the control key no longer fits
+        ({"vendor_account": "40702810938000000002"}, "PODPISKA_VENDOR_ACCOUNT", "control key"),
+        ({"vendor_account": "4070281093800000000"}, "PODPISKA_VENDOR_ACCOUNT", "20 digits"),
+        # a valid account of another bank (БИК 044525974) is not valid at this one
+        (
+            {"vendor_bik": "044525974"},
+            "PODPISKA_VENDOR_ACCOUNT",
+            "BIK 044525974",
+        ),
+        (
+            {"vendor_correspondent_account": "30101810400000000226"},
+            "PODPISKA_VENDOR_CORRESPONDENT_ACCOUNT",
+            "control key",
+        ),
+        ({"bank_accounts": "40702810938000000001, 4070"}, "PODPISKA_BANK_ACCOUNTS", "'4070'"),
     ],
 )
 def test_a_wrong_requisite_is_refused_naming_its_variable(
@@ -94,6 +111,23 @@ def test_a_wrong_requisite_is_refused_naming_its_variable(
     message = refused(**values)
     assert variable in message
     assert problem in message
+
+
+def test_a_bank_and_its_accounts_are_checked_together() -> None:
+    """The defaults (Сбербанк, БИК 044525225, к/с 30101810400000000225) pass; another
+    bank's БИК with its own correspondent account and a settlement account keyed for it
+    passes too (T-Bank: 044525974, 30101810145250000974, 40702810610000000001 — its key
+    computed by the Bank of Russia's rule, weights 7-1-3 over 974 + the account)."""
+    made = settings(
+        vendor_bik=" 044525974 ",
+        vendor_correspondent_account="30101810145250000974",
+        vendor_account="40702810610000000001",
+        bank_accounts="40702810610000000001,40702810938000000001",
+    )
+    assert made.vendor_bik == "044525974"
+    # no bank at all: the invoice prints no bank box
+    assert settings(vendor_bik="", vendor_account="", vendor_correspondent_account="")
+    assert "PODPISKA_VENDOR_ACCOUNT" in refused(vendor_bik="", vendor_correspondent_account="")
 
 
 def test_an_unknown_tax_system_is_refused() -> None:

@@ -10,9 +10,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from podpiska.core.domain.requisites import USN_VAT_NOTE
+from podpiska.core.domain.requisites import ACCOUNT_LENGTH, USN_VAT_NOTE
 from podpiska.core.requisites import (
     MAX_ADDRESS,
+    bank_account_problem,
+    bik_problem,
+    correspondent_account_problem,
     edo_id_problem,
     inn_problem,
     kpp_problem,
@@ -154,7 +157,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _vendor_requisites(self) -> Settings:
-        for name in ("vendor_inn", "vendor_kpp", "vendor_ogrn"):
+        for name in (
+            "vendor_inn",
+            "vendor_kpp",
+            "vendor_ogrn",
+            "vendor_bik",
+            "vendor_account",
+            "vendor_correspondent_account",
+        ):
             setattr(self, name, getattr(self, name).strip().upper())
         problem = vendor_requisites_problem(self)
         if problem:
@@ -219,10 +229,29 @@ def vendor_requisites_problem(settings: Settings) -> str | None:
         ("vendor_kpp", settings.vendor_kpp and kpp_problem(settings.vendor_kpp, inn)),
         ("vendor_ogrn", settings.vendor_ogrn and ogrn_problem(settings.vendor_ogrn, inn)),
         ("vendor_edo_id", settings.vendor_edo_id and edo_id_problem(settings.vendor_edo_id)),
+        ("vendor_bik", settings.vendor_bik and bik_problem(settings.vendor_bik)),
+        (
+            "vendor_account",
+            settings.vendor_account
+            and bank_account_problem(settings.vendor_account, settings.vendor_bik or None),
+        ),
+        (
+            "vendor_correspondent_account",
+            settings.vendor_correspondent_account
+            and correspondent_account_problem(
+                settings.vendor_correspondent_account, settings.vendor_bik or None
+            ),
+        ),
     )
     for name, found in checks:
         if found:
             return f"{_variable(name)}={getattr(settings, name)!r}: {found.en}"
+    for account in our_bank_accounts(settings):
+        if len(account) != ACCOUNT_LENGTH or not account.isascii() or not account.isdigit():
+            return (
+                f"{_variable('bank_accounts')}: {account!r} is not a bank account "
+                f"({ACCOUNT_LENGTH} digits)"
+            )
     given = [name for name in _PROXY if getattr(settings, name).strip()]
     if settings.vendor_proxy_date is not None:
         given.append("vendor_proxy_date")

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from stdnum.ru import inn as ru_inn
 
 from podpiska.core.domain.requisites import (
+    ACCOUNT_LENGTH,
+    BIK,
     KPP,
     OGRN_LENGTH,
     OGRNIP_LENGTH,
     ORGANISATION_INN_LENGTH,
     PERSON_INN_LENGTH,
+    is_bank_account,
+    is_correspondent_account,
     is_ogrn,
 )
 
@@ -102,3 +106,42 @@ def edo_id_problem(value: str) -> Problem | None:
             "starting with the operator's code ('2BM-…')",
         )
     return None
+
+
+def bik_problem(value: str) -> Problem | None:
+    if BIK.match(value):
+        return None
+    return Problem("БИК — 9 цифр, начиная с 04", "a BIK has 9 digits starting with 04")
+
+
+def bank_account_problem(value: str, bik: str | None) -> Problem | None:
+    """A settlement account: 20 digits whose control key fits the bank's БИК."""
+    if bik is None or bik_problem(bik):
+        return Problem(
+            "расчётный счёт указывается вместе с верным БИК банка",
+            "a bank account is given together with the bank's valid BIK",
+        )
+    if is_bank_account(value, bik):
+        return None
+    return Problem(
+        f"расчётный счёт — {ACCOUNT_LENGTH} цифр с контрольным ключом, верным для БИК {bik}",
+        f"a bank account has {ACCOUNT_LENGTH} digits with a control key valid for BIK {bik}",
+    )
+
+
+def correspondent_account_problem(value: str, bik: str | None) -> Problem | None:
+    """A correspondent account: 20 digits, 301…, ending with the БИК's last 3 digits, its
+    control key valid for the БИК."""
+    if bik is None or bik_problem(bik):
+        return Problem(
+            "корреспондентский счёт указывается вместе с верным БИК банка",
+            "a correspondent account is given together with the bank's valid BIK",
+        )
+    if is_correspondent_account(value, bik):
+        return None
+    return Problem(
+        f"корреспондентский счёт — {ACCOUNT_LENGTH} цифр, 301…, с окончанием и контрольным "
+        f"ключом, верными для БИК {bik}",
+        f"a correspondent account has {ACCOUNT_LENGTH} digits, 301…, its end and control key "
+        f"valid for BIK {bik}",
+    )

@@ -45,3 +45,35 @@ def is_ogrn(number: str) -> bool:
     if len(number) not in (OGRN_LENGTH, OGRNIP_LENGTH) or not _DIGITS.match(number):
         return False
     return number[0] != "0" and number[-1] == ogrn_check_digit(number)
+
+
+# A bank's БИК: 9 digits, "04" (Russia) first. A bank account (расчётный счёт) and a
+# correspondent account: 20 digits whose control key (the 9th digit) makes the weighted sum
+# of 23 digits a multiple of 10 — the weights 7, 1, 3 repeated over the БИК's last 3 digits
+# then the account (a settlement account), or over "0" and the БИК's 5th–6th digits then the
+# account (a correspondent account at the Bank of Russia). The Bank of Russia's rule of
+# 08.09.1997 № 515 ("Порядок расчёта контрольного ключа в номере лицевого счёта").
+BIK = re.compile(r"^04[0-9]{7}$", re.ASCII)
+ACCOUNT_LENGTH = 20
+_ACCOUNT_WEIGHTS = ((7, 1, 3) * 8)[:23]
+
+
+def _keyed(digits: str) -> bool:
+    return sum(int(d) * w for d, w in zip(digits, _ACCOUNT_WEIGHTS, strict=True)) % 10 == 0
+
+
+def is_bank_account(account: str, bik: str) -> bool:
+    """A settlement account's 20 digits whose control key fits the bank's БИК."""
+    if len(account) != ACCOUNT_LENGTH or not _DIGITS.match(account) or not BIK.match(bik):
+        return False
+    return _keyed(bik[-3:] + account)
+
+
+def is_correspondent_account(account: str, bik: str) -> bool:
+    """A correspondent account (30101…) whose control key fits the bank's БИК and whose last
+    3 digits are the БИК's."""
+    if len(account) != ACCOUNT_LENGTH or not _DIGITS.match(account) or not BIK.match(bik):
+        return False
+    return (
+        account.startswith("301") and account[-3:] == bik[-3:] and _keyed("0" + bik[4:6] + account)
+    )
