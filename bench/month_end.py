@@ -10,7 +10,7 @@ database, and prints its seconds and its peak resident size:
 - plan: `plan_paid` for the N invoices (one scope, shards=1): their `ServicePeriod`s, then
   `issue_advances` for their N payments (bank transfers on the term's first day): N
   advance счета-фактуры;
-- render: `render_due` for 30.11.2026 on the planned copy: N closings (УПД), their
+- render: `render_due` for 30.11.2026 on the planned copy: N closings (УПД), their events,
   documents, journal rows, the periods linked and each advance offset;
 - floor: the same writes as bare set-based SQL in one transaction, on another planned copy;
 - a whole `lifecycle.run_day` for 30.11.2026 with the run in it (N closings), beside the
@@ -181,6 +181,17 @@ def floor(url: str) -> dict[str, Any]:
                       gen_random_uuid()::text, %(now)s
                FROM due d JOIN bases b ON b.year = extract(year FROM d.last_day)""",
             {"now": NOW},
+        )
+        conn.execute(  # the `upd.issued` event of each (its e-mail and webhooks)
+            """INSERT INTO outbox_events (type, account_id, subscription_id, occurred_on,
+                   payload, created_at, fanned_out)
+               SELECT 'upd.issued', account_id, NULL, last_day,
+                      json_build_object('closing_id', id, 'number', number,
+                          'issued_on', issued_on::text, 'first_day', first_day::text,
+                          'last_day', last_day::text, 'total', total::text,
+                          'vat', vat::text),
+                      created_at, false
+               FROM closings c WHERE c.id IN (SELECT id FROM due)""",
         )
         conn.execute(
             """INSERT INTO documents (kind, source_id, number, account_id, issued_on, created_at)
@@ -392,10 +403,10 @@ def main() -> None:
         f"periods) and their payments' advance счета-фактуры | "
         f"{plan['rows']:,} | {plan['seconds']:.2f} | {plan['rows'] / plan['seconds']:,.0f} | "
         f"{mib(plan['maxrss_kib'])} ({mib(plan['rss_after_imports_kib'])}) |",
-        f"| floor: 30.11's closings and advance offsets as bare set-based SQL | "
+        f"| floor: 30.11's closings, their events and advance offsets as bare set-based SQL | "
         f"{fl['rows']:,} | "
         f"{fl['seconds']:.2f} | {fl['rows'] / fl['seconds']:,.0f} | — |",
-        f"| `render_due` 30.11: closings (УПД), documents, journal, periods linked, "
+        f"| `render_due` 30.11: closings (УПД), events, documents, journal, periods linked, "
         f"advances offset | "
         f"{render['rows']:,} | {render['seconds']:.2f} | "
         f"{render['rows'] / render['seconds']:,.0f} | {mib(render['maxrss_kib'])} "

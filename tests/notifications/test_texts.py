@@ -56,6 +56,15 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                        "reason": "the change was not paid in time"},
     "credit_note.issued": {"credit_note_id": 2, "number": "КН-2026-000002",
                            "invoice_number": "2026-000005", "total": "-1200.00"},
+    "upd.issued": {"closing_id": 3, "number": "UPD-2026-000003", "issued_on": "2026-11-30",
+                   "first_day": "2026-11-22", "last_day": "2026-11-30", "total": "529.94",
+                   "vat": "95.56"},
+    "advance.issued": {"advance_id": 4, "number": "AV-2026-000004", "issued_on": "2026-11-22",
+                       "invoice_id": 5, "payment_id": 8, "amount": "21492.00",
+                       "vat": "3875.61", "vat_rate": "22/122"},
+    "correction.issued": {"correction_id": 6, "number": "UKD-2026-000006",
+                          "issued_on": "2026-12-10", "closing_id": 3, "decrease": "100.00",
+                          "vat_decrease": "18.03"},
     "payment.failed": {"invoice_id": 5, "number": "2026-000005", "amount": "43092.00",
                        "reason": "insufficient_funds", "kind": "autopay",
                        "next_attempt_on": "2027-12-01"},
@@ -145,6 +154,10 @@ def test_the_texts_of_changes_apps_and_trials() -> None:
     assert "до 05.12.2026 включительно" in ru["trial.started"].text
     assert "изменение подписки не оплачено вовремя" in ru["invoice.voided"].text
     assert "1 200,00 ₽" in ru["credit_note.issued"].text
+    assert "№ UPD-2026-000003 от 30.11.2026" in ru["upd.issued"].text
+    assert "22.11.2026 – 30.11.2026 на сумму 529,94 ₽" in ru["upd.issued"].text
+    assert "в том числе НДС 3 875,61 ₽" in ru["advance.issued"].text
+    assert "уменьшена на 100,00 ₽" in ru["correction.issued"].text
     assert "500,00 ₽" in ru["refund.requested"].text
     assert "a move to the “Professional” plan" in en["subscription.change_pending"].text
 

@@ -91,6 +91,27 @@ def record_event(
     )
 
 
+def event_row(
+    event_type: str,
+    *,
+    account_id: int,
+    occurred_on: date,
+    at: datetime,
+    **payload: Any,
+) -> dict[str, Any]:
+    """An outbox event to deliver (e-mail, webhooks) as a row for a bulk insert, written in
+    the transaction of the change it reports."""
+    return {
+        "type": event_type,
+        "account_id": account_id,
+        "subscription_id": None,
+        "occurred_on": occurred_on,
+        "payload": jsonable(payload),
+        "created_at": at,
+        "fanned_out": False,
+    }
+
+
 def jsonable(value: Any) -> Any:
     """Dates, Decimals and enums as strings, recursively (for JSON columns)."""
     if isinstance(value, dict):

@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from podpiska.core.db.bulk import bulk_insert, reserve_ids
 from podpiska.core.domain.money import HUNDRED, ZERO, round_money
+from podpiska.core.models import OutboxEvent
+from podpiska.core.records import event_row
 from podpiska.invoicing.documents import ADVANCE, advance_number
 from podpiska.invoicing.models import (
     Advance,
@@ -175,6 +177,27 @@ def _issue(session: Session, invoice_ids: list[int], *, scope: Scope, now: datet
                 "issued_on": item["issued_on"],
                 "created_at": now,
             }
+            for item in numbered
+        ],
+    )
+    bulk_insert(
+        session,
+        OutboxEvent,
+        [
+            event_row(
+                "advance.issued",
+                account_id=item["account_id"],
+                occurred_on=item["issued_on"],
+                at=now,
+                advance_id=item["id"],
+                number=item["number"],
+                issued_on=item["issued_on"],
+                invoice_id=item["invoice_id"],
+                payment_id=item["payment_id"],
+                amount=item["amount"],
+                vat=item["vat"],
+                vat_rate=item["vat_rate"],
+            )
             for item in numbered
         ],
     )

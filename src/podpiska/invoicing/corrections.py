@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from podpiska.core.db.bulk import bulk_insert, reserve_ids
 from podpiska.core.domain.money import ZERO, allocate, round_money
+from podpiska.core.models import OutboxEvent
+from podpiska.core.records import event_row
 from podpiska.invoicing.documents import CORRECTION, correction_number
 from podpiska.invoicing.ledger import DEFERRED, REVENUE, journal_rows
 from podpiska.invoicing.models import (
@@ -101,6 +103,7 @@ def correct_rendered(
     part_rows: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
     journal: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for n, (closing_id, correction_id) in enumerate(zip(closings, ids, strict=True)):
         members = by_closing[closing_id]
         decrease = sum((part for _, part, _ in members), ZERO)
@@ -139,6 +142,20 @@ def correct_rendered(
                 "created_at": now,
             }
         )
+        events.append(
+            event_row(
+                "correction.issued",
+                account_id=account_id,
+                occurred_on=day,
+                at=now,
+                correction_id=correction_id,
+                number=number,
+                issued_on=day,
+                closing_id=closing_id,
+                decrease=decrease,
+                vat_decrease=vat_decrease,
+            )
+        )
         journal += journal_rows(
             account_id,
             REVENUE,
@@ -152,4 +169,5 @@ def correct_rendered(
     bulk_insert(session, CorrectionPart, part_rows)
     bulk_insert(session, Document, documents)
     bulk_insert(session, JournalEntry, [row for row in journal if row["amount"] != 0])
+    bulk_insert(session, OutboxEvent, events)
     return corrected

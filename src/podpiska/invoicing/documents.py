@@ -59,6 +59,9 @@ EVENT_DOCUMENTS: Mapping[str, tuple[str, str]] = {
     "invoice.issued": (INVOICE, "invoice_id"),
     "invoice.paid": (ACT, "invoice_id"),
     "credit_note.issued": (CREDIT_NOTE, "credit_note_id"),
+    "upd.issued": (UPD, "closing_id"),
+    "advance.issued": (ADVANCE, "advance_id"),
+    "correction.issued": (CORRECTION, "correction_id"),
 }
 
 

@@ -43,6 +43,8 @@ from podpiska.accounts.models import Account
 from podpiska.core.db.bulk import bulk_insert, bulk_update, reserve_ids
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.domain.terms import ONE_DAY
+from podpiska.core.models import OutboxEvent
+from podpiska.core.records import event_row
 from podpiska.invoicing.advances import Settled, offset_advances, verify_advances
 from podpiska.invoicing.corrections import correct_rendered
 from podpiska.invoicing.documents import ACT_INVOICE_KINDS, UPD, local_day, upd_number
@@ -423,7 +425,7 @@ def render_due(
         by_year: dict[int, list[tuple[date, int]]] = defaultdict(list)
         for account_id, last_day in groups:
             by_year[last_day.year].append((last_day, account_id))
-        closings, documents, journal, links = [], [], [], []
+        closings, documents, journal, links, events = [], [], [], [], []
         settled: list[Settled] = []
         reserved = iter(reserve_ids(session, Closing, len(groups)))
         for year, keys in sorted(by_year.items()):
@@ -460,6 +462,21 @@ def render_due(
                         "created_at": now,
                     }
                 )
+                events.append(
+                    event_row(
+                        "upd.issued",
+                        account_id=account_id,
+                        occurred_on=last_day,
+                        at=now,
+                        closing_id=closing_id,
+                        number=number,
+                        issued_on=last_day,
+                        first_day=closings[-1]["first_day"],
+                        last_day=last_day,
+                        total=total,
+                        vat=vat,
+                    )
+                )
                 document = f"upd:{closing_id}"
                 journal += journal_rows(
                     account_id, DEFERRED, REVENUE, total, "service_rendered", document, now
@@ -477,6 +494,7 @@ def render_due(
         bulk_insert(session, Document, documents)
         bulk_insert(session, JournalEntry, [row for row in journal if row["amount"] != 0])
         bulk_update(session, ServicePeriod, ["closing_id"], links)
+        bulk_insert(session, OutboxEvent, events)
         offset_advances(session, settled, now=now)
         made += len(closings)
 

@@ -169,3 +169,93 @@ def credit_note_issued(x: Parts) -> Notice:
             ),
         ),
     )
+
+
+def upd_issued(x: Parts) -> Notice:
+    """The month-end run's closing document (УПД) for the services rendered."""
+    number = x.p.get("number") or "—"
+    issued = x.day(x.p.get("issued_on"))
+    first, last = x.day(x.p.get("first_day")), x.day(x.p.get("last_day"))
+    total = x.money(x.p.get("total"))
+    period = x.t(f" за период {first} – {last}", f" for {first} – {last}") if first else ""
+    return Notice(
+        x.t(f"Закрывающий документ (УПД) № {number}", f"Closing document (UPD) No. {number}"),
+        join(
+            x.t(
+                f"Для портала {x.account} выпущен универсальный передаточный документ "
+                f"№ {number}" + (f" от {issued}" if issued else "") + " об оказанных услугах",
+                f"A universal transfer document No. {number}"
+                + (f" of {issued}" if issued else "")
+                + f" was issued to account {x.account} for the services rendered",
+            )
+            + period
+            + (x.t(f" на сумму {total}.", f", amount {total}.") if total else "."),
+            x.t(
+                "Документ во вложении; его электронная версия (XML) — у вашего оператора ЭДО "
+                "или в личном кабинете. Оплачивать его не нужно: услуги уже оплачены.",
+                "The document is attached; its electronic version (XML) is at your EDO "
+                "operator or in the customer portal. There is nothing to pay on it: the "
+                "services were paid for.",
+            ),
+        ),
+    )
+
+
+def advance_issued(x: Parts) -> Notice:
+    """An advance счёт-фактура for a payment received before the services."""
+    number = x.p.get("number") or "—"
+    issued = x.day(x.p.get("issued_on"))
+    amount = x.money(x.p.get("amount"))
+    vat = x.money(x.p.get("vat"))
+    return Notice(
+        x.t(f"Счёт-фактура на аванс № {number}", f"Advance VAT invoice No. {number}"),
+        join(
+            x.t(
+                f"Для портала {x.account} выставлен счёт-фактура на аванс № {number}"
+                + (f" от {issued}" if issued else ""),
+                f"Advance VAT invoice No. {number}"
+                + (f" of {issued}" if issued else "")
+                + f" was issued to account {x.account}",
+            )
+            + (x.t(f" на сумму {amount}", f", amount {amount}") if amount else "")
+            + (x.t(f", в том числе НДС {vat}.", f", VAT {vat} included.") if vat else "."),
+            x.t(
+                "Документ во вложении. Он выставлен на полученную предоплату; когда услуги "
+                "будут оказаны, аванс будет зачтён в закрывающих документах (УПД).",
+                "The document is attached. It is issued for the prepayment received; once "
+                "the services are rendered, the advance is offset in the closing documents "
+                "(UPD).",
+            ),
+        ),
+    )
+
+
+def correction_issued(x: Parts) -> Notice:
+    """A corrective document (УКД) decreasing a УПД."""
+    number = x.p.get("number") or "—"
+    issued = x.day(x.p.get("issued_on"))
+    decrease = x.money(x.p.get("decrease"))
+    return Notice(
+        x.t(
+            f"Корректировочный документ (УКД) № {number}",
+            f"Corrective document (UKD) No. {number}",
+        ),
+        join(
+            x.t(
+                f"Для портала {x.account} выпущен универсальный корректировочный документ "
+                f"№ {number}" + (f" от {issued}" if issued else ""),
+                f"A universal corrective document No. {number}"
+                + (f" of {issued}" if issued else "")
+                + f" was issued to account {x.account}",
+            )
+            + (
+                x.t(
+                    f": стоимость оказанных услуг уменьшена на {decrease}.",
+                    f": the services rendered are decreased by {decrease}.",
+                )
+                if decrease
+                else "."
+            ),
+            x.t("Документ во вложении.", "The document is attached."),
+        ),
+    )
