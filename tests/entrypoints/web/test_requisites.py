@@ -232,7 +232,6 @@ def test_the_edo_id_is_shown_changed_and_refused_with_the_requisites(client: Tes
     assert EDO_ID in client.get(OFFICE_PAGE).text
 
 
-
 def test_the_customer_sets_and_clears_the_edo_id_on_the_portal(client: TestClient) -> None:
     client_log_in(client, CUSTOMER)
     action = f"/portal/{CUSTOMER_ACCOUNT}/requisites"
