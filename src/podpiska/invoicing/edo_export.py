@@ -93,10 +93,10 @@ def _sources(session: Session, first: date, last: date, account_id: int | None) 
     columns each (never their contents)."""
     chosen = Account.id == account_id if account_id is not None else Account.test_clock_id.is_(None)
     found: list[_Source] = []
-    for kind, table, total in (
-        (UPD, Closing, Closing.total),
-        (ADVANCE, Advance, Advance.amount),
-        (CORRECTION, Correction, -Correction.decrease),
+    for kind, table, total, sign in (
+        (UPD, Closing, Closing.total, 1),
+        (ADVANCE, Advance, Advance.amount, 1),
+        (CORRECTION, Correction, Correction.decrease, -1),  # a УКД decreases
     ):
         rows = session.execute(
             select(table.id, table.number, table.account_id, table.issued_on, total)
@@ -106,7 +106,7 @@ def _sources(session: Session, first: date, last: date, account_id: int | None) 
             .order_by(table.issued_on, table.number)
         )
         found.extend(
-            _Source(kind, id_, number or "", account, issued_on, Decimal(amount))
+            _Source(kind, id_, number or "", account, issued_on, sign * amount)
             for id_, number, account, issued_on, amount in rows
         )
     order = {UPD: 0, ADVANCE: 1, CORRECTION: 2}

@@ -278,6 +278,19 @@ def test_a_credit_note_after_a_upd_makes_a_ukd_that_downloads_as_pdf_and_xml(
         kinds = {row.kind for row in account_documents(db, account_id=account)}
     assert "correction" in kinds
 
+    # December's EDO files: the УКД, its decrease negative in the manifest.
+    client.patch(f"/api/v1/accounts/{account}", json={"edo_id": BUYER_EDO_ID}, headers=vendor)
+    archive, manifest = _zip(
+        client.get("/api/v1/accounting/edo-export?month=2026-12", headers=vendor)
+    )
+    ukd = [m for m in manifest if m["kind"] == "correction"]
+    assert [(m["number"], m["issued_on"], m["total"]) for m in ukd] == [
+        ("UKD-2026-000001", "2026-12-10", "-1062.54")
+    ]
+    assert ukd[0]["xml"].startswith(f"ON_NKORSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_")
+    assert etree.fromstring(archive.read(ukd[0]["xml"])).get("ИдФайл") == ukd[0]["xml"][:-4]
+    assert archive.read(ukd[0]["pdf"]).startswith(b"%PDF")
+
 
 def test_an_accounts_documents_are_listed_with_their_links(context: Context) -> None:
     client = TestClient(create_app(context))
