@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from podpiska.core.records import audit, get_or_404, snapshot
 from podpiska.core.requisites import (
     MAX_ADDRESS,
     Problem,
+    edo_id_problem,
     inn_problem,
     kpp_problem,
     line_problem,
@@ -33,7 +34,7 @@ _NOT_DIGITS = re.compile(r"[^0-9]")
 MAX_NAME = 200
 MAX_STATE_CONTRACT_ID = 255
 # What `set_account_requisites` changes (the ИНН stays: another ИНН is another buyer).
-REQUISITES = ("kpp", "legal_address", "ogrn", "state_contract_id")
+REQUISITES = ("kpp", "legal_address", "ogrn", "state_contract_id", "edo_id")
 # Not in a name: NUL (PostgreSQL refuses it), other control characters, lone surrogates.
 _NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -110,6 +111,17 @@ def _line(field: str, value: str | None, limit: int) -> str | None:
     return value
 
 
+def checked_edo_id(value: str | None, field: str = "edo_id") -> str | None:
+    """An optional EDO participant id (идентификатор участника ЭДО, "2BM-…"): stripped,
+    empty is None, checked by the one rule (`core.requisites.edo_id_problem`) that the
+    vendor's PODPISKA_VENDOR_EDO_ID and an XML download's `recipient` obey too."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    _problem(field, edo_id_problem(value))
+    return value
+
+
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -142,6 +154,7 @@ def open_account(
     legal_address: str | None = None,
     ogrn: str | None = None,
     state_contract_id: str | None = None,
+    edo_id: str | None = None,
     timezone: str = "Europe/Moscow",
     language: str = "ru",
     test_clock_id: int | None = None,
@@ -150,7 +163,7 @@ def open_account(
 ) -> Account:
     """A new account with its administrator as its first user. `language` (ru, en) is the
     language of the e-mails to the account's people; the buyer's requisites (ИНН, КПП, legal
-    address, ОГРН/ОГРНИП, state contract id) are optional and checked."""
+    address, ОГРН/ОГРНИП, state contract id, EDO participant id) are optional and checked."""
     if not name or not name.strip():
         raise invalid_field("name", "название не может быть пустым", "the name must not be empty")
     if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
@@ -177,6 +190,7 @@ def open_account(
         legal_address=_line("legal_address", legal_address, MAX_ADDRESS),
         ogrn=_ogrn(ogrn, clean_inn),
         state_contract_id=_line("state_contract_id", state_contract_id, MAX_STATE_CONTRACT_ID),
+        edo_id=checked_edo_id(edo_id),
         timezone=_timezone(timezone),
         language=_language(language),
         test_clock_id=test_clock_id,
@@ -250,11 +264,12 @@ def change_account(
     clean_language = None if language is None else _language(language)
     with session.begin():
         account = get_or_404(session, Account, account_id, "account", lock=True)
-        clean = {
+        clean: dict[str, Callable[[str | None], str | None]] = {
             "kpp": lambda v: _kpp(v, account.inn),
             "ogrn": lambda v: _ogrn(v, account.inn),
             "legal_address": lambda v: _line("legal_address", v, MAX_ADDRESS),
             "state_contract_id": lambda v: _line("state_contract_id", v, MAX_STATE_CONTRACT_ID),
+            "edo_id": checked_edo_id,
         }
         new: dict[str, str | None] = {
             name: clean[name](value) for name, value in requisites.items()

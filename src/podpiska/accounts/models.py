@@ -29,6 +29,9 @@ class Account(Base):
     legal_address: Mapped[str | None] = mapped_column(String(500))
     ogrn: Mapped[str | None] = mapped_column(String(15))
     state_contract_id: Mapped[str | None] = mapped_column(String(255))
+    # The buyer's EDO participant id (идентификатор участника ЭДО, "2BM-…", assigned by its
+    # EDO operator): the recipient of the ФНС XML files of its УПД, advances and УКД.
+    edo_id: Mapped[str | None] = mapped_column(String(46))
     timezone: Mapped[str] = mapped_column(String(64))
     # The language of the e-mails to the account's people: ru | en.
     language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from podpiska.config import Settings
 from podpiska.core.domain.scope import Scope
@@ -15,6 +15,7 @@ from podpiska.ports import DocumentRenderer, Party, Proxy
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from podpiska.invoicing.edo_export import Exported
     from podpiska.invoicing.models import Document
 
 log = logging.getLogger("podpiska.documents")
@@ -129,28 +130,23 @@ def fetch_edo_xml(
     recipient_id: str | None,
     scope: Scope,
 ) -> tuple[str, bytes]:
-    """A УПД (kind `upd`, source the closing) or an advance счёт-фактура (kind `advance`)
-    as the ФНС's XML file (format 5.03): its name and bytes, made anew on each call from
-    the stored rows (the file's GUID is the document's, so its name changes only with the
-    day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`, the recipient the
-    buyer's EDO participant id the caller names: there is no id made up from the ИНН and
-    КПП, an operator assigns it, so without either the answer is `edo_id_missing`."""
+    """A УПД (kind `upd`, source the closing), an advance счёт-фактура (kind `advance`) or
+    a УКД (kind `correction`) as the ФНС's XML file (format 5.03): its name and bytes,
+    made anew on each call from the stored rows (the file's GUID is the document's, so its
+    name changes only with the day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`
+    (`edo_id_missing` without it), the recipient the buyer's EDO participant id the caller
+    names, else the one stored on the account (`edo_id`): there is no id made up from the
+    ИНН and КПП, an operator assigns it, so without either the answer is
+    `buyer_edo_id_missing`."""
+    from podpiska.accounts.accounts import checked_edo_id
     from podpiska.core.domain.errors import DomainError
-    from podpiska.core.requisites import edo_id_problem
-    from podpiska.invoicing.document_pdfs import get_edo_data
-    from podpiska.ports import AdvanceInvoiceData, UpdData
+    from podpiska.invoicing.document_pdfs import get_edo_data, write_xml
 
     writer = context.ports.upd_xml
     if writer is None:
         raise RendererMissing("УПД XML files are not available: no writer is configured")
-    recipient = (recipient_id or "").strip()
-    if recipient:
-        problem = edo_id_problem(recipient)
-        if problem:
-            raise DomainError(
-                "invalid_field", field="recipient", problem_ru=problem.ru, problem_en=problem.en
-            )
-    _, data, created_at = get_edo_data(
+    given = checked_edo_id(recipient_id, "recipient")
+    document, data, created_at, stored = get_edo_data(
         db,
         kind=kind,
         source_id=source_id,
@@ -160,22 +156,16 @@ def fetch_edo_xml(
         scope=scope,
     )
     sender = context.settings.vendor_edo_id
-    if not sender or not recipient:
-        which = (
-            {"ru": "продавца, PODPISKA_VENDOR_EDO_ID", "en": "the seller's, PODPISKA_VENDOR_EDO_ID"}
-            if not sender
-            else {"ru": "покупателя, параметр recipient", "en": "the buyer's, parameter recipient"}
-        )
+    if not sender:
+        which = {
+            "ru": "продавца, PODPISKA_VENDOR_EDO_ID",
+            "en": "the seller's, PODPISKA_VENDOR_EDO_ID",
+        }
         raise DomainError("edo_id_missing", which=which)
-    if isinstance(data, UpdData):
-        return writer.write(data, sender_id=sender, recipient_id=recipient, created_at=created_at)
-    if isinstance(data, AdvanceInvoiceData):
-        return writer.write_advance(
-            data, sender_id=sender, recipient_id=recipient, created_at=created_at
-        )
-    return writer.write_correction(
-        data, sender_id=sender, recipient_id=recipient, created_at=created_at
-    )
+    recipient = given or stored
+    if not recipient:
+        raise DomainError("buyer_edo_id_missing", account_id=document.account_id)
+    return write_xml(writer, data, sender_id=sender, recipient_id=recipient, created_at=created_at)
 
 
 # The акт сверки's formats: the media type and the file name's extension of each.
@@ -223,3 +213,33 @@ def fetch_reconciliation(
         body = sheet.write(data)
     name = f"reconciliation-{account_id}-{first_day.isoformat()}-{last_day.isoformat()}.{format}"
     return name, body, RECONCILIATION_FORMATS[format]
+
+
+def export_edo(
+    context: Context,
+    db: Session,
+    *,
+    month: str,
+    account_id: int | None,
+    out: IO[bytes],
+) -> list[Exported]:
+    """A month's EDO files as a ZIP written into `out` (`invoicing.edo_export`), with this
+    process's renderer and XML writer and the vendor from the settings."""
+    from podpiska.invoicing.edo_export import export_edo_month
+
+    renderer = renderer_of(context)
+    writer = context.ports.upd_xml
+    if renderer is None or writer is None:
+        raise RendererMissing("EDO files are not available: no PDF renderer or XML writer")
+    return export_edo_month(
+        db,
+        month=month,
+        account_id=account_id,
+        out=out,
+        renderer=renderer,
+        writer=writer,
+        seller=seller_party(context.settings),
+        sender_id=context.settings.vendor_edo_id,
+        clock=context.clock,
+        language=context.settings.language,
+    )

@@ -44,6 +44,7 @@ from podpiska.ports import (
     DocumentRenderer,
     Party,
     UpdData,
+    UpdXmlWriter,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,28 @@ def render_one(
     if isinstance(data, CorrectionData):
         return renderer.render_correction(data)
     return renderer.render(data)
+
+
+def write_xml(
+    writer: UpdXmlWriter,
+    data: UpdData | AdvanceInvoiceData | CorrectionData,
+    *,
+    sender_id: str,
+    recipient_id: str,
+    created_at: datetime,
+) -> tuple[str, bytes]:
+    """A document's ФНС XML file (its name and bytes) by the writer of its kind."""
+    if isinstance(data, UpdData):
+        return writer.write(
+            data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
+        )
+    if isinstance(data, AdvanceInvoiceData):
+        return writer.write_advance(
+            data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
+        )
+    return writer.write_correction(
+        data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
+    )
 
 
 def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:
@@ -311,11 +334,13 @@ def get_edo_data(
     clock: Clock,
     language: str = "ru",
     scope: Scope,
-) -> tuple[Document, UpdData | AdvanceInvoiceData | CorrectionData, datetime]:
-    """A УПД's (kind `upd`, source the closing) or an advance счёт-фактура's (kind
-    `advance`, source the advance) contents, for its XML file, and the time to stamp the
-    file with (now, in the account's timezone or on its test clock). A source whose account
-    the caller's `scope` does not see is not found, as if it did not exist."""
+) -> tuple[Document, UpdData | AdvanceInvoiceData | CorrectionData, datetime, str | None]:
+    """A УПД's (kind `upd`, source the closing), an advance счёт-фактура's (kind
+    `advance`, source the advance) or a УКД's (kind `correction`) contents, for its XML
+    file, the time to stamp the file with (now, in the account's timezone or on its test
+    clock) and the buyer's EDO participant id stored on the account (None: not given). A
+    source whose account the caller's `scope` does not see is not found, as if it did not
+    exist."""
     if kind not in (UPD, ADVANCE, CORRECTION):
         raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
@@ -334,4 +359,4 @@ def get_edo_data(
             data = advance_data(session, document, seller, language=language)
         else:
             data = correction_data(session, document, seller, language=language)
-    return document, data, local.astimezone(ZoneInfo(account.timezone))
+    return document, data, local.astimezone(ZoneInfo(account.timezone)), account.edo_id

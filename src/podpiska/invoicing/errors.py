@@ -30,6 +30,13 @@ CODES = {
         ru="Для XML-файла УПД нужен идентификатор участника ЭДО: {which}.",
         en="The UPD's XML file needs an EDO participant id: {which}.",
     ),
+    "buyer_edo_id_missing": Code(
+        Kind.CONFLICT,
+        ru="У покупателя (аккаунт {account_id}) не указан идентификатор участника ЭДО: "
+        "укажите его в реквизитах аккаунта (edo_id) или параметром recipient.",
+        en="The buyer (account {account_id}) has no EDO participant id: set it in the "
+        "account's requisites (edo_id) or give the parameter recipient.",
+    ),
     "invoice_not_payable": Code(
         Kind.CONFLICT,
         ru="Счёт {number} в состоянии «{status}»: оплатить его нельзя.",

@@ -184,3 +184,46 @@ def test_a_wrong_patch_is_422_and_changes_nothing_not_even_the_language(api: Api
     assert bad.status_code == 422
     assert _stored(context, account["id"])[1] == ORGANISATION["legal_address"]
     assert _audits(context, account["id"]) == []
+
+
+BUYER_EDO_ID = "2BM-7728168971-772801001-201601010000000000002"
+
+
+def test_the_edo_id_is_given_changed_cleared_and_audited_with_the_requisites(api: Api) -> None:
+    client, context, auth = api
+    opened = _open(client, auth, **ORGANISATION, edo_id=f" {BUYER_EDO_ID} ")
+    assert opened["edo_id"] == BUYER_EDO_ID
+    url = f"/api/v1/accounts/{opened['id']}"
+    assert client.get(url, headers=auth).json()["edo_id"] == BUYER_EDO_ID
+    other = "2AE-1234567890"
+    changed = client.patch(url, json={"edo_id": other}, headers=auth)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["edo_id"] == other
+    assert changed.json()["kpp"] == ORGANISATION["kpp"]  # not given: unchanged
+    cleared = client.patch(url, json={"edo_id": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json()["edo_id"] is None
+    audits = _audits(context, opened["id"])
+    assert [(a.before, a.after) for a in audits] == [
+        ({"edo_id": BUYER_EDO_ID}, {"edo_id": other}),
+        ({"edo_id": other}, {"edo_id": None}),
+    ]
+
+
+@pytest.mark.parametrize("bad", ["no spaces allowed", "2B", "2BM-" + "1" * 43, "2BM_1234", "ЭДО-1"])
+def test_a_wrong_edo_id_is_422_and_changes_nothing(api: Api, bad: str) -> None:
+    client, context, auth = api
+    refused = client.post("/api/v1/accounts", json={**ORGANISATION, "edo_id": bad}, headers=auth)
+    _refused(refused, "edo_id")
+    assert "участника ЭДО" in refused.json()["error"]["details"]["problem_ru"]
+    account = _open(client, auth, **ORGANISATION, edo_id=BUYER_EDO_ID)
+    url = f"/api/v1/accounts/{account['id']}"
+    _refused(
+        client.patch(url, json={"edo_id": bad, "legal_address": "г. Тула"}, headers=auth),
+        "edo_id",
+    )
+    after = client.get(url, headers=auth).json()
+    assert (after["edo_id"], after["legal_address"]) == (
+        BUYER_EDO_ID,
+        ORGANISATION["legal_address"],
+    )
+    assert _audits(context, account["id"]) == []

@@ -4,10 +4,14 @@ XML file; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -147,8 +151,9 @@ def test_missing_upd_and_edo_ids_answer_with_a_code(context: Context) -> None:
     _, closing_id = _month_end(context, client, vendor)
     no_recipient = client.get(f"/api/v1/upds/{closing_id}/xml", headers=vendor)
     assert no_recipient.status_code == 409, no_recipient.text
-    assert no_recipient.json()["error"]["code"] == "edo_id_missing"
-    assert "recipient" in no_recipient.json()["error"]["message"]
+    assert no_recipient.json()["error"]["code"] == "buyer_edo_id_missing"
+    message = no_recipient.json()["error"]["message"]
+    assert "recipient" in message and "edo_id" in message and "ЭДО" in message
     bad = client.get(f"/api/v1/upds/{closing_id}/xml?recipient=no%20spaces", headers=vendor)
     assert bad.status_code == 422, bad.text
 
@@ -273,6 +278,19 @@ def test_a_credit_note_after_a_upd_makes_a_ukd_that_downloads_as_pdf_and_xml(
         kinds = {row.kind for row in account_documents(db, account_id=account)}
     assert "correction" in kinds
 
+    # December's EDO files: the УКД, its decrease negative in the manifest.
+    client.patch(f"/api/v1/accounts/{account}", json={"edo_id": BUYER_EDO_ID}, headers=vendor)
+    archive, manifest = _zip(
+        client.get("/api/v1/accounting/edo-export?month=2026-12", headers=vendor)
+    )
+    ukd = [m for m in manifest if m["kind"] == "correction"]
+    assert [(m["number"], m["issued_on"], m["total"]) for m in ukd] == [
+        ("UKD-2026-000001", "2026-12-10", "-1062.54")
+    ]
+    assert ukd[0]["xml"].startswith(f"ON_NKORSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_")
+    assert etree.fromstring(archive.read(ukd[0]["xml"])).get("ИдФайл") == ukd[0]["xml"][:-4]
+    assert archive.read(ukd[0]["pdf"]).startswith(b"%PDF")
+
 
 def test_an_accounts_documents_are_listed_with_their_links(context: Context) -> None:
     client = TestClient(create_app(context))
@@ -293,3 +311,119 @@ def test_an_accounts_documents_are_listed_with_their_links(context: Context) -> 
     assert client.get(advance["pdf"], headers=vendor).status_code == 200
     assert ("invoice", "2026-000001") in items
     assert client.get("/api/v1/accounts/999/documents", headers=vendor).status_code == 404
+
+
+def test_the_xml_download_defaults_to_the_accounts_edo_id(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _month_end(context, client, vendor)
+    with context.session() as db, db.begin():
+        advance_id = db.scalars(select(Advance.id).where(Advance.account_id == account)).one()
+    patched = client.patch(
+        f"/api/v1/accounts/{account}", json={"edo_id": BUYER_EDO_ID}, headers=vendor
+    )
+    assert patched.status_code == 200, patched.text
+    for path in (f"/api/v1/upds/{closing_id}/xml", f"/api/v1/advances/{advance_id}/xml"):
+        xml = client.get(path, headers=vendor)
+        assert xml.status_code == 200, xml.text
+        assert (
+            f'filename="ON_NSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_'
+            in xml.headers["content-disposition"]
+        )
+        assert (
+            etree.fromstring(xml.content)
+            .get("ИдФайл", "")
+            .startswith(f"ON_NSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_")
+        )
+    # `?recipient=` still wins over the stored id
+    given = "2AE-1234567890"
+    xml = client.get(f"/api/v1/upds/{closing_id}/xml?recipient={given}", headers=vendor)
+    assert f"ON_NSCHFDOPPR_{given}_{EDO_ID}_" in xml.headers["content-disposition"]
+
+
+def _zip(response: Any) -> tuple[zipfile.ZipFile, list[dict[str, str]]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = archive.read("manifest.csv").decode("utf-8-sig")
+    return archive, list(csv.DictReader(io.StringIO(manifest), delimiter=";"))
+
+
+def test_a_months_edo_files_export_as_one_zip(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, _ = _month_end(context, client, vendor)
+    client.patch(f"/api/v1/accounts/{account}", json={"edo_id": BUYER_EDO_ID}, headers=vendor)
+
+    got = client.get("/api/v1/accounting/edo-export?month=2026-11", headers=vendor)
+    assert got.headers["content-disposition"] == 'attachment; filename="edo-2026-11.zip"'
+    archive, manifest = _zip(got)
+    assert [(m["number"], m["kind"], m["issued_on"], m["total"]) for m in manifest] == [
+        ("AV-2026-000001", "advance", "2026-11-22", "43092.00"),
+        ("UPD-2026-000001", "upd", "2026-11-30", "1062.54"),
+    ]
+    names = set(archive.namelist())
+    assert len(names) == 5  # two XML files, two PDFs, the manifest
+    for line in manifest:
+        assert line["account_id"] == str(account) and line["note"] == ""
+        assert line["xml"].startswith(f"ON_NSCHFDOPPR_{BUYER_EDO_ID}_{EDO_ID}_")
+        assert line["pdf"] == line["xml"].removesuffix(".xml") + ".pdf"
+        assert {line["xml"], line["pdf"]} <= names
+        root = etree.fromstring(archive.read(line["xml"]))
+        assert root.get("ИдФайл") == line["xml"].removesuffix(".xml")
+        assert root.find(".//СвСчФакт").get("НомерДок") == line["number"]  # type: ignore[union-attr]
+        assert archive.read(line["pdf"]).startswith(b"%PDF")
+
+    # The buyer without an EDO id: the PDFs only, and the manifest says why.
+    client.patch(f"/api/v1/accounts/{account}", json={"edo_id": None}, headers=vendor)
+    archive, manifest = _zip(
+        client.get(
+            f"/api/v1/accounting/edo-export?month=2026-11&account_id={account}", headers=vendor
+        )
+    )
+    assert sorted(archive.namelist()) == [
+        "AV-2026-000001.pdf",
+        "UPD-2026-000001.pdf",
+        "manifest.csv",
+    ]
+    assert all(m["xml"] == "" and "EDO participant id" in m["note"] for m in manifest)
+
+    # Another month, another account: an empty ZIP with its manifest's header only.
+    other, _ = open_and_order(client, vendor, "ООО «Василёк»", 2)
+    for query in ("month=2026-10", f"month=2026-11&account_id={other}"):
+        archive, manifest = _zip(
+            client.get(f"/api/v1/accounting/edo-export?{query}", headers=vendor)
+        )
+        assert archive.namelist() == ["manifest.csv"] and manifest == []
+
+    for month in ("2026-13", "2026-1", "ноябрь", "2026-11-01"):
+        bad = client.get(f"/api/v1/accounting/edo-export?month={month}", headers=vendor)
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["error"]["details"]["field"] == "month"
+    operator = client.get(
+        "/api/v1/accounting/edo-export?month=2026-11", headers=key(context, "vendor_operator")
+    )
+    assert operator.status_code == 403
+    own = key(context, "account_admin", account)
+    assert client.get("/api/v1/accounting/edo-export?month=2026-11", headers=own).status_code == 403
+    missing = client.get(
+        "/api/v1/accounting/edo-export?month=2026-11&account_id=9999", headers=vendor
+    )
+    assert missing.status_code == 404
+
+    # The CLI: the same ZIP into a file; a bad month is one line and exit code 2.
+    client.patch(f"/api/v1/accounts/{account}", json={"edo_id": BUYER_EDO_ID}, headers=vendor)
+    out = tmp_path / "edo.zip"
+    code, said, err = cli(context, capsys, "edo-export", "--month", "2026-11", "--out", str(out))
+    assert code == 0, err
+    assert said.startswith(f"{out}: 2 documents, 2 XML files")
+    with zipfile.ZipFile(out) as written:
+        assert len(written.namelist()) == 5
+    code, said, err = cli(
+        context, capsys, "edo-export", "--month", "2026-13", "--out", str(tmp_path / "x.zip")
+    )
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "2026-13" in err
+    assert not (tmp_path / "x.zip").exists()

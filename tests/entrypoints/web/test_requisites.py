@@ -209,3 +209,39 @@ def test_the_customer_changes_the_company_requisites_on_the_portal(client: TestC
     assert other.status_code == 404
     assert _account(client, SUSPENDED_ACCOUNT).kpp is None
     assert client.get(f"/portal/{SUSPENDED_ACCOUNT}/payment-methods").status_code == 404
+
+
+EDO_ID = "2BM-7707083893-773601001-201511240000000000001"
+
+
+def test_the_edo_id_is_shown_changed_and_refused_with_the_requisites(client: TestClient) -> None:
+    client_log_in(client, VENDOR_ADMIN)
+    page = client.get(OFFICE_PAGE).text
+    assert 'data-testid="req-edo_id"' in page and 'name="edo_id"' in page
+    assert "Идентификатор участника ЭДО" in page
+    action = f"{OFFICE_PAGE}/requisites"
+    bad = _post(client, OFFICE_PAGE, action, **_form(edo_id="2BM 7707083893"))
+    assert bad.status_code == 422
+    assert 'data-testid="req-error-edo_id"' in bad.text
+    assert "Идентификатор участника ЭДО — до 46 латинских букв" in bad.text
+    assert _account(client).kpp is None  # all or nothing
+    assert _post(client, OFFICE_PAGE, action, **_form(edo_id=EDO_ID)).status_code == 303
+    assert _account(client).edo_id == EDO_ID
+    (row,) = _audit(client)
+    assert row.after is not None and row.after["edo_id"] == EDO_ID
+    assert EDO_ID in client.get(OFFICE_PAGE).text
+
+
+def test_the_customer_sets_and_clears_the_edo_id_on_the_portal(client: TestClient) -> None:
+    client_log_in(client, CUSTOMER)
+    action = f"/portal/{CUSTOMER_ACCOUNT}/requisites"
+    assert 'name="edo_id"' in client.get(PORTAL_PAGE).text
+    assert _post(client, PORTAL_PAGE, action, **_form(edo_id=EDO_ID)).status_code == 303
+    assert _account(client).edo_id == EDO_ID
+    assert EDO_ID in client.get(PORTAL_PAGE).text
+    cleared = _post(
+        client, PORTAL_PAGE, f"/portal/{CUSTOMER_ACCOUNT}/requisites", **_form(edo_id="")
+    )
+    assert cleared.status_code == 303
+    assert _account(client).edo_id is None
+    assert _audit(client)[-1].after == {"edo_id": None}

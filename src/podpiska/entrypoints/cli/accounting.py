@@ -178,3 +178,42 @@ def export_1c(
         f"{out}: {len(data.sales)} УПД, {len(data.advances)} advance invoices, "
         f"{len(data.payments)} payments ({len(body)} bytes)"
     )
+
+
+def edo_export(
+    ctx: typer.Context,
+    month: Annotated[
+        str, typer.Option("--month", help="The calendar month, YYYY-MM.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The ZIP file to write.")],
+    account: Annotated[
+        int | None, typer.Option("--account", help="Only this account's documents.")
+    ] = None,
+) -> None:
+    """The УПД, advance счета-фактуры and УКД issued in a month as one ZIP: each document's
+    ФНС XML file and its PDF beside it, with a manifest.csv (a buyer without an EDO
+    participant id: the PDF only, and the manifest says so)."""
+    from podpiska.entrypoints.documents import RendererMissing, export_edo
+    from podpiska.invoicing.edo_export import month_days
+
+    month_days(month)  # a bad month: one line, exit 2, before any file is made
+    context = context_of(ctx)
+    partial = out.with_name(out.name + ".part")
+    try:
+        with partial.open("wb") as target, context.session() as db:
+            lines = export_edo(context, db, month=month, account_id=account, out=target)
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BadInput(f"{out}: {exc.strerror or exc}") from None
+    except RendererMissing as exc:
+        partial.unlink(missing_ok=True)
+        raise BadInput(str(exc)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    with_xml = sum(1 for line in lines if line.xml)
+    typer.echo(
+        f"{out}: {len(lines)} documents, {with_xml} XML files, "
+        f"{len(lines) - with_xml} without the buyer's EDO id (PDF only)"
+    )

@@ -16,7 +16,7 @@ from podpiska.core.domain.text import Text
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import current_language
 
-FIELDS = accounts.REQUISITES  # kpp, legal_address, ogrn, state_contract_id
+FIELDS = accounts.REQUISITES  # kpp, legal_address, ogrn, state_contract_id, edo_id
 # The form's inputs are bounded a little above the service's limits: the service says why.
 MAX_INPUT = 1000
 

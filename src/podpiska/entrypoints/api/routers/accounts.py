@@ -47,6 +47,7 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
         legal_address=body.legal_address,
         ogrn=body.ogrn,
         state_contract_id=body.state_contract_id,
+        edo_id=body.edo_id,
         timezone=body.timezone,
         language=body.language,
         test_clock_id=body.test_clock_id,
@@ -69,8 +70,9 @@ def change_account(
     account_id: Id, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Change what is given: `language` (ru, en) of the e-mails to the account; the buyer's
-    requisites `kpp`, `legal_address`, `ogrn`, `state_contract_id` (`null` clears one; the
-    ИНН does not change). Vendor keys and the account's own key."""
+    requisites `kpp`, `legal_address`, `ogrn`, `state_contract_id` and the EDO participant
+    id `edo_id` (`null` clears one; the ИНН does not change). Vendor keys and the account's
+    own key."""
     guard_account(who, account_id)
     requisites = {
         name: getattr(body, name) for name in accounts.REQUISITES if name in body.model_fields_set

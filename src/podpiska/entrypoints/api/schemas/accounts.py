@@ -30,6 +30,11 @@ class AccountIn(In):
         description="State contract id (идентификатор государственного контракта), "
         "up to 255 characters",
     )
+    edo_id: Code | None = Field(
+        None,
+        description="The buyer's EDO participant id (идентификатор участника ЭДО, 2BM-…), the "
+        "recipient of its XML files: up to 46 Latin letters, digits and hyphens",
+    )
     timezone: Code = "Europe/Moscow"
     language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
@@ -46,6 +51,9 @@ class AccountPatch(In):
     ogrn: Code | None = Field(None, description="ОГРН (13 digits) or ОГРНИП (15 digits)")
     state_contract_id: Line | None = Field(
         None, description="State contract id, up to 255 characters"
+    )
+    edo_id: Code | None = Field(
+        None, description="The buyer's EDO participant id (2BM-…), up to 46 characters"
     )
 
 
@@ -76,6 +84,7 @@ class AccountOut(BaseModel):
     legal_address: str | None
     ogrn: str | None
     state_contract_id: str | None
+    edo_id: str | None
     timezone: str
     language: str
     test_clock_id: int | None
@@ -96,6 +105,7 @@ class AccountOut(BaseModel):
             legal_address=account.legal_address,
             ogrn=account.ogrn,
             state_contract_id=account.state_contract_id,
+            edo_id=account.edo_id,
             timezone=account.timezone,
             language=account.language,
             test_clock_id=account.test_clock_id,

@@ -186,10 +186,12 @@ def requisites(
     legal_address: str = Form(""),
     ogrn: str = Form(""),
     state_contract_id: str = Form(""),
+    edo_id: str = Form(""),
 ) -> Response:
-    """The company's КПП, legal address, ОГРН/ОГРНИП and state contract id (one click, as
-    the language): `accounts.change_account`, the API's PATCH. A refused value: the page
-    again (422) with the values given and the reason under the field."""
+    """The company's КПП, legal address, ОГРН/ОГРНИП, state contract id and EDO
+    participant id (one click, as the language): `accounts.change_account`, the API's
+    PATCH. A refused value: the page again (422) with the values given and the reason
+    under the field."""
     guard_account(who, account_id)
     refused = requisites_form.change(
         db,
@@ -200,6 +202,7 @@ def requisites(
             "legal_address": legal_address,
             "ogrn": ogrn,
             "state_contract_id": state_contract_id,
+            "edo_id": edo_id,
         },
         actor=who.actor,
     )
