@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from podpiska.app import create_app
 from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
-from podpiska.invoicing.models import Closing, Document, DocumentFix
+from podpiska.invoicing.models import Advance, Closing, Document, DocumentFix
 from tests.entrypoints.api import test_upd
 from tests.entrypoints.api.test_documents import cli, key, pdf_text
 from tests.entrypoints.api.test_upd import BUYER_EDO_ID, _month_end
@@ -193,3 +193,37 @@ def test_twenty_parallel_reissues_are_numbered_without_gaps(context: Context) ->
     assert [a.status_code for a in answers] == [201] * 20, [a.text for a in answers]
     assert sorted(a.json()["fix_no"] for a in answers) == list(range(1, 21))
     assert _fixes(context) == (20, 20, 20)
+
+
+def test_an_advance_invoice_is_reissued_with_its_money(context: Context, tmp_path: Path) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, _ = _issued(context, client, vendor)
+    with context.session() as db, db.begin():
+        advance_id = db.scalars(select(Advance.id).where(Advance.account_id == account)).one()
+    unrendered = client.post(
+        f"/api/v1/advances/{advance_id}/fixes",
+        json={"reason": "адрес"},
+        headers={**vendor, "Idempotency-Key": "av-early"},
+    )
+    assert unrendered.status_code == 409, unrendered.text
+    assert unrendered.json()["error"]["code"] == "document_not_rendered"
+    original = client.get(f"/api/v1/advances/{advance_id}/pdf", headers=vendor).content
+    client.patch(f"/api/v1/accounts/{account}", json={"legal_address": ADDRESS_B}, headers=vendor)
+
+    made = client.post(
+        f"/api/v1/advances/{advance_id}/fixes",
+        json={"reason": "адрес покупателя указан неверно"},
+        headers={**vendor, "Idempotency-Key": "av-1"},
+    )
+    assert made.status_code == 201, made.text
+    fix = made.json()
+    assert (fix["kind"], fix["fix_no"], fix["number"]) == ("advance", 1, "AV-2026-000001-FIX-1")
+    text = pdf_text(client.get(fix["pdf"], headers=vendor).content, tmp_path)
+    assert "Исправление № 1 от 30.11.2026" in text and ADDRESS_B in text
+    assert "AV-2026-000001" in text and "7 770,69" in text and "43 092,00" in text
+    assert client.get(f"/api/v1/advances/{advance_id}/pdf", headers=vendor).content == original
+    xml = client.get(f"{fix['xml']}?recipient={BUYER_EDO_ID}", headers=vendor)
+    assert xml.status_code == 200, xml.text
+    correction = etree.fromstring(xml.content).find(".//ИспрДок")
+    assert correction is not None and correction.get("НомИспр") == "1"
