@@ -62,6 +62,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "advance.issued": {"advance_id": 4, "number": "AV-2026-000004", "issued_on": "2026-11-22",
                        "invoice_id": 5, "payment_id": 8, "amount": "21492.00",
                        "vat": "3875.61", "vat_rate": "22/122"},
+    "upd.reissued": {"fix_id": 1, "source_id": 3, "number": "UPD-2026-000003", "fix_no": 1,
+                     "issued_on": "2026-12-03", "reason": "адрес покупателя указан неверно"},
+    "advance.reissued": {"fix_id": 2, "source_id": 4, "number": "AV-2026-000004",
+                         "fix_no": 2, "issued_on": "2026-12-03", "reason": "КПП"},
     "correction.issued": {"correction_id": 6, "number": "UKD-2026-000006",
                           "issued_on": "2026-12-10", "closing_id": 3, "decrease": "100.00",
                           "vat_decrease": "18.03"},
@@ -158,6 +162,9 @@ def test_the_texts_of_changes_apps_and_trials() -> None:
     assert "22.11.2026 – 30.11.2026 на сумму 529,94 ₽" in ru["upd.issued"].text
     assert "в том числе НДС 3 875,61 ₽" in ru["advance.issued"].text
     assert "уменьшена на 100,00 ₽" in ru["correction.issued"].text
+    assert "исправление № 1 от 03.12.2026 документа УПД № UPD-2026-000003" in (
+        ru["upd.reissued"].text
+    )
     assert "500,00 ₽" in ru["refund.requested"].text
     assert "a move to the “Professional” plan" in en["subscription.change_pending"].text
 

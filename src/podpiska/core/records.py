@@ -138,6 +138,7 @@ WHAT = {
     "advance": {"ru": "счёт-фактура на аванс", "en": "Advance VAT invoice"},
     "correction": {"ru": "УКД", "en": "UKD"},
     "document": {"ru": "документ", "en": "Document"},
+    "document_fix": {"ru": "исправление документа", "en": "Document correction"},
     "web_user": {"ru": "пользователь веб-приложения", "en": "Person"},
 }
 

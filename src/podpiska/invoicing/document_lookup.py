@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
+from podpiska.core.domain.scope import Scope
 from podpiska.core.records import not_found
+from podpiska.invoicing.document_fixes import find_fix
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
@@ -24,7 +26,15 @@ from podpiska.invoicing.documents import (
     check_kind,
     local_day,
 )
-from podpiska.invoicing.models import Advance, Closing, Correction, CreditNote, Document, Invoice
+from podpiska.invoicing.models import (
+    Advance,
+    Closing,
+    Correction,
+    CreditNote,
+    Document,
+    DocumentFix,
+    Invoice,
+)
 
 
 def resolve_source(session: Session, *, kind: str, reference: str) -> int:
@@ -67,7 +77,27 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
     return found
 
 
+def resolve_fix(session: Session, *, kind: str, source_id: int, fix_no: int, scope: Scope) -> int:
+    """The id of the исправление № `fix_no` of a УПД (`kind` upd, source the closing) or an
+    advance счёт-фактура (`advance`); not found when it does not exist or its account is
+    outside the caller's `scope`."""
+    with session.begin():
+        fix = find_fix(session, kind=kind, source_id=source_id, fix_no=fix_no)
+        if not scope.may_see(fix.account_id):
+            raise not_found("document_fix", f"{source_id}/{fix_no}")
+        return fix.id
+
+
 # -- an account's documents, for its administrator -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FixRow:
+    """An исправление of a document, listed under it."""
+
+    fix_no: int
+    day: date
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +114,7 @@ class DocumentRow:
     invoice_number: str | None  # the invoice it belongs to
     invoice_kind: str | None
     status: str | None  # the invoice's status (invoice documents)
+    fixes: tuple[FixRow, ...] = ()  # its исправления (a УПД's, an advance's), first first
 
 
 def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
@@ -132,6 +163,15 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
             ):
                 sources[found_id] = (found_number, found_currency)
         timezone = account.timezone
+        fixes: dict[tuple[str, int], list[FixRow]] = {}
+        for fix in session.scalars(
+            select(DocumentFix)
+            .where(DocumentFix.account_id == account_id)
+            .order_by(DocumentFix.fix_no)
+        ):
+            fixes.setdefault((fix.kind, fix.source_id), []).append(
+                FixRow(fix.fix_no, fix.issued_on, fix.reason)
+            )
         rows: list[DocumentRow] = []
         for invoice in invoices:
             rows.append(
@@ -179,6 +219,7 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     None,
                     None,
                     None,
+                    tuple(fixes.get((UPD, closing.id), ())),
                 )
             )
         for advance in session.scalars(
@@ -198,6 +239,7 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     None,
                     None,
                     None,
+                    tuple(fixes.get((ADVANCE, advance.id), ())),
                 )
             )
         for correction in session.scalars(

@@ -21,20 +21,32 @@ from podpiska.core.records import not_found
 from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
+from podpiska.invoicing.document_fixes import fix_data
 from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
 from podpiska.invoicing.documents import (
     ACT,
     ACT_INVOICE_KINDS,
     ADVANCE,
+    ADVANCE_FIX,
     BATCH,
     CORRECTION,
     CREDIT_NOTE,
+    FIX_KINDS,
     INVOICE,
     INVOICE_STATUSES,
     UPD,
+    UPD_FIX,
     check_kind,
 )
-from podpiska.invoicing.models import Advance, Closing, Correction, CreditNote, Document, Invoice
+from podpiska.invoicing.models import (
+    Advance,
+    Closing,
+    Correction,
+    CreditNote,
+    Document,
+    DocumentFix,
+    Invoice,
+)
 from podpiska.invoicing.upd_contents import upd_data
 from podpiska.ports import (
     AdvanceInvoiceData,
@@ -56,6 +68,11 @@ _WHAT = {
     UPD: {"ru": "УПД", "en": "UPD"},
     ADVANCE: {"ru": "счёт-фактура на аванс", "en": "advance VAT invoice"},
     CORRECTION: {"ru": "УКД", "en": "UKD"},
+    UPD_FIX: {"ru": "исправление УПД", "en": "UPD correction"},
+    ADVANCE_FIX: {
+        "ru": "исправление счёта-фактуры на аванс",
+        "en": "advance VAT invoice correction",
+    },
 }
 
 
@@ -63,7 +80,9 @@ def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
 ) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
-    `AdvanceInvoiceData`, the others' `DocumentData`."""
+    `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`."""
+    if document.kind in (UPD_FIX, ADVANCE_FIX):
+        return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
         return upd_data(session, document, seller, language=language)
     if document.kind == ADVANCE:
@@ -234,6 +253,11 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         if correction is None or not scope.may_see(correction.account_id):
             raise not_found("correction", source_id)
         return
+    if kind in (UPD_FIX, ADVANCE_FIX):
+        fix = session.get(DocumentFix, source_id)
+        if fix is None or FIX_KINDS.get(fix.kind) != kind or not scope.may_see(fix.account_id):
+            raise not_found("document_fix", source_id)
+        return
     invoice = session.get(Invoice, source_id)
     if invoice is None or not scope.may_see(invoice.account_id):
         raise not_found("invoice", source_id)
@@ -341,7 +365,7 @@ def get_edo_data(
     clock) and the buyer's EDO participant id stored on the account (None: not given). A
     source whose account the caller's `scope` does not see is not found, as if it did not
     exist."""
-    if kind not in (UPD, ADVANCE, CORRECTION):
+    if kind not in (UPD, ADVANCE, CORRECTION, UPD_FIX, ADVANCE_FIX):
         raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
         now = clock.now()
@@ -353,7 +377,9 @@ def get_edo_data(
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
         data: UpdData | AdvanceInvoiceData | CorrectionData
-        if kind == UPD:
+        if kind in (UPD_FIX, ADVANCE_FIX):
+            data = fix_data(session, document, seller, language=language)
+        elif kind == UPD:
             data = upd_data(session, document, seller, language=language)
         elif kind == ADVANCE:
             data = advance_data(session, document, seller, language=language)

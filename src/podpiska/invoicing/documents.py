@@ -46,7 +46,10 @@ CREDIT_NOTE = "credit_note"
 UPD = "upd"  # a closing document (УПД) of services rendered: `rendering_run`
 ADVANCE = "advance"  # an advance счёт-фактура: `advances`
 CORRECTION = "correction"  # a УКД of a УПД: `corrections`
-KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE, CORRECTION)
+UPD_FIX = "upd_fix"  # an исправление of a УПД: `document_fixes`
+ADVANCE_FIX = "advance_fix"  # an исправление of an advance счёт-фактура
+FIX_KINDS = {UPD: UPD_FIX, ADVANCE: ADVANCE_FIX}  # the kinds that can be reissued
+KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE, CORRECTION, UPD_FIX, ADVANCE_FIX)
 
 INVOICE_STATUSES = ("issued", "paid", "void")  # an invoice that went out has a document
 ACT_INVOICE_KINDS = ("order", "renewal", "change")  # paid, these start or extend a term
@@ -62,6 +65,8 @@ EVENT_DOCUMENTS: Mapping[str, tuple[str, str]] = {
     "upd.issued": (UPD, "closing_id"),
     "advance.issued": (ADVANCE, "advance_id"),
     "correction.issued": (CORRECTION, "correction_id"),
+    "upd.reissued": (UPD_FIX, "fix_id"),
+    "advance.reissued": (ADVANCE_FIX, "fix_id"),
 }
 
 
@@ -86,6 +91,12 @@ def advance_number(year: int, value: int, *, test: bool = False) -> str:
 def correction_number(year: int, value: int, *, test: bool = False) -> str:
     """`UKD-2026-000001`; on a test clock `TEST-UKD-2026-000001`."""
     return f"{'TEST-' if test else ''}UKD-{year}-{value:06d}"
+
+
+def fix_number(number: str, fix_no: int) -> str:
+    """The `documents` row's number of an исправление: `UPD-2026-000001-FIX-1` (the
+    document keeps its own number; this names the PDF file)."""
+    return f"{number}-FIX-{fix_no}"
 
 
 def document_filename(document: Document) -> str:

@@ -60,6 +60,24 @@ CODES = {
         "cannot be taken back while it is in force. Take back the whole term (a credit note "
         "on the term's invoice) or wait until it ends.",
     ),
+    "document_fix_reason_required": Code(
+        Kind.INVALID,
+        ru="Укажите причину исправления документа {number}: одна строка, не более {max} символов.",
+        en="Give the reason for correcting document {number}: one line of at most {max} "
+        "characters.",
+    ),
+    "document_fix_reason_too_long": Code(
+        Kind.INVALID,
+        ru="Причина исправления длиннее {max} символов: {length}.",
+        en="The reason for the correction is longer than {max} characters: {length}.",
+    ),
+    "document_not_rendered": Code(
+        Kind.CONFLICT,
+        ru="Документ {number} ещё не сформирован: он будет сформирован с текущими "
+        "реквизитами, исправление не нужно.",
+        en="Document {number} has not been made yet: it will be made with the current "
+        "requisites, no correction is needed.",
+    ),
 }
 
 register("invoicing", CODES)

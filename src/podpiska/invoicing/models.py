@@ -273,6 +273,29 @@ class Advance(Base):
     created_at: Mapped[datetime]
 
 
+class DocumentFix(Base):
+    """An исправление of an issued УПД (`kind` upd, source the closing) or advance
+    счёт-фактура (`advance`, source the advance): a wrong requisite fixed in the account or
+    the settings, the same document reissued with its number and date, its lines and money,
+    and «Исправление № `fix_no` от `issued_on`» (строка 1а). Numbered 1, 2, … per document;
+    the original is never changed. Its PDF is a `documents` row of kind `upd_fix` or
+    `advance_fix` whose source is this row."""
+
+    __tablename__ = "document_fixes"
+    __table_args__ = (UniqueConstraint("kind", "source_id", "fix_no"),)
+
+    id: Mapped[int] = id_column()
+    kind: Mapped[str] = mapped_column(String(20))  # upd | advance
+    source_id: Mapped[int] = mapped_column(BigId)  # the closing or the advance
+    account_id: Mapped[int] = mapped_column(BigId, index=True)
+    fix_no: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(200))
+    file_id: Mapped[str] = mapped_column(String(36))  # a UUID: the fix's own ФНС XML file
+    created_at: Mapped[datetime]
+
+
 class AdvanceOffset(Base):
     """Part of an advance settled: offset by a closing document that certifies the
     services it paid for (зачёт аванса, п. 8 ст. 171 НК РФ), or returned with the services

@@ -36,6 +36,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "upd.issued",
     "advance.issued",
     "correction.issued",
+    "upd.reissued",
+    "advance.reissued",
     "payment.failed",
     "payment_method.saved",
     "payment_method.removed",

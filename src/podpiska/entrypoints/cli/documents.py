@@ -74,6 +74,55 @@ def document_get(
     typer.echo(f"{document.number}: {target} ({len(pdf)} bytes, sha256 {document.sha256})")
 
 
+@document_app.command("reissue")
+def document_reissue(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="upd or advance.")],
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER_OR_ID",
+            help="The document's number (UPD-2026-000001, AV-2026-000001) or its id.",
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (one line, at most 500 characters).")
+    ],
+) -> None:
+    """Reissue a УПД or an advance счёт-фактура whose requisite was wrong (fixed since in
+    the account or the settings): «Исправление № N» of the same document, its PDF made now."""
+    from podpiska.entrypoints.cli.common import CLI_ACTOR
+    from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
+    from podpiska.invoicing.document_fixes import reissue
+    from podpiska.invoicing.document_lookup import resolve_source
+    from podpiska.invoicing.documents import ADVANCE, FIX_KINDS, UPD
+
+    chosen = {"upd": UPD, "advance": ADVANCE}.get(kind.strip().lower())
+    if chosen is None:
+        raise BadInput(f"KIND must be upd or advance, got {kind!r}")
+    context = context_of(ctx)
+    with context.session() as db:
+        source_id = resolve_source(db, kind=chosen, reference=reference)
+        fix = reissue(
+            db,
+            kind=chosen,
+            source_id=source_id,
+            reason=reason,
+            actor=CLI_ACTOR,
+            clock=context.clock,
+        )
+        try:
+            document, pdf = fetch_pdf(
+                context, db, kind=FIX_KINDS[chosen], source_id=fix.id, scope=Scope.vendor()
+            )
+            made = f"{document.number}.pdf ({len(pdf)} bytes)"
+        except RendererMissing:
+            made = "PDF: made by the worker"
+    typer.echo(
+        f"Исправление № {fix.fix_no} от {fix.issued_on:%d.%m.%Y} of {chosen} {reference}: {made}"
+    )
+
+
 def reconciliation(
     ctx: typer.Context,
     account: Annotated[int, typer.Argument(metavar="ACCOUNT", help="The account's id.")],

@@ -93,6 +93,8 @@ _TEXTS: dict[str, Callable[[Parts], Notice]] = {
     "upd.issued": invoices.upd_issued,
     "advance.issued": invoices.advance_issued,
     "correction.issued": invoices.correction_issued,
+    "upd.reissued": lambda x: invoices.reissued(x, "upd"),
+    "advance.reissued": lambda x: invoices.reissued(x, "advance"),
     "refund.requested": payments.refund_requested,
     "app.installed": lambda x: apps.app_notice(x, True),
     "app.removed": lambda x: apps.app_notice(x, False),

@@ -259,3 +259,37 @@ def correction_issued(x: Parts) -> Notice:
             x.t("Документ во вложении.", "The document is attached."),
         ),
     )
+
+
+def reissued(x: Parts, kind: str) -> Notice:
+    """An исправление of a УПД or an advance счёт-фактура: a requisite was wrong."""
+    number = x.p.get("number") or "—"
+    fix_no = x.p.get("fix_no") or "—"
+    issued = x.day(x.p.get("issued_on"))
+    what = (
+        x.t("УПД", "UPD") if kind == "upd" else x.t("счёт-фактура на аванс", "advance VAT invoice")
+    )
+    reason = x.p.get("reason")
+    return Notice(
+        x.t(
+            f"Исправление № {fix_no}: {what} № {number}",
+            f"Correction No. {fix_no} of {what} No. {number}",
+        ),
+        join(
+            x.t(
+                f"Для портала {x.account} выпущено исправление № {fix_no}"
+                + (f" от {issued}" if issued else "")
+                + f" документа {what} № {number}: номер, дата и суммы те же, исправлены "
+                "реквизиты.",
+                f"Correction No. {fix_no}"
+                + (f" of {issued}" if issued else "")
+                + f" of {what} No. {number} was issued to account {x.account}: the number, "
+                "date and amounts are the same, the details are corrected.",
+            ),
+            x.t(f"Причина: {reason}.", f"Reason: {reason}.") if reason else None,
+            x.t(
+                "Исправленный документ во вложении; он заменяет прежний экземпляр.",
+                "The corrected document is attached; it replaces the earlier copy.",
+            ),
+        ),
+    )

@@ -11,7 +11,15 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from podpiska.accounts.apikeys import Principal
-from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
+from podpiska.entrypoints.api.deps import (
+    ContextDep,
+    Id,
+    PrincipalDep,
+    SessionDep,
+    VendorAdminDep,
+    guard_account,
+)
+from podpiska.entrypoints.api.schemas.invoicing import DocumentFixIn
 from podpiska.entrypoints.documents import (
     RECONCILIATION_FORMATS,
     RendererMissing,
@@ -24,6 +32,7 @@ from podpiska.invoicing.documents import (
     ADVANCE,
     CORRECTION,
     CREDIT_NOTE,
+    FIX_KINDS,
     INVOICE,
     UPD,
     document_filename,
@@ -233,6 +242,123 @@ def correction_xml(
     return _xml(ctx, db, who, CORRECTION, correction_id, recipient)
 
 
+# -- исправленные documents (a wrong requisite fixed: the same document, «Исправление № N») --
+
+_PATHS = {UPD: "upds", ADVANCE: "advances"}
+_RECIPIENT = Annotated[
+    str | None, Query(max_length=46, description="The buyer's EDO participant id (2BM-…).")
+]
+
+
+def _fix_links(kind: str, source_id: int, fix_no: int) -> tuple[str, str]:
+    base = f"/api/v1/{_PATHS[kind]}/{source_id}/fixes/{fix_no}"
+    return f"{base}/pdf", f"{base}/xml"
+
+
+def _reissue(
+    ctx: ContextDep, db: SessionDep, who: Principal, kind: str, source_id: int, reason: str
+) -> Any:
+    from podpiska.invoicing.document_fixes import reissue
+
+    fix = reissue(
+        db, kind=kind, source_id=source_id, reason=reason, actor=who.actor, clock=ctx.clock
+    )
+    number = None
+    try:  # made now, with the requisites of now (else by the worker, within a minute)
+        document, _ = fetch_pdf(ctx, db, kind=FIX_KINDS[kind], source_id=fix.id, scope=who.scope)
+        number = document.number
+    except RendererMissing:
+        pass
+    pdf, xml = _fix_links(kind, source_id, fix.fix_no)
+    return {
+        "id": fix.id,
+        "kind": kind,
+        "source_id": source_id,
+        "fix_no": fix.fix_no,
+        "number": number,
+        "date": fix.issued_on.isoformat(),
+        "reason": fix.reason,
+        "pdf": pdf,
+        "xml": xml,
+    }
+
+
+_FIX_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "`not_found`: no such document (or not yours)."},
+    409: {"description": "`document_not_rendered`: the document has not been made yet."},
+    422: {"description": "`document_fix_reason_required` / `_too_long`, or a bad body."},
+}
+
+
+@router.post("/upds/{closing_id}/fixes", status_code=201, responses=_FIX_ERRORS)
+def upd_fix(
+    closing_id: Id, body: DocumentFixIn, who: VendorAdminDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Reissue a УПД whose requisite was wrong (fixed since in the account or the
+    settings): «Исправление № N» of the same document, with its number, date, lines and
+    money, and today's requisites. The original never changes. vendor_admin keys only."""
+    return _reissue(ctx, db, who, UPD, closing_id, body.reason)
+
+
+@router.post("/advances/{advance_id}/fixes", status_code=201, responses=_FIX_ERRORS)
+def advance_fix(
+    advance_id: Id, body: DocumentFixIn, who: VendorAdminDep, db: SessionDep, ctx: ContextDep
+) -> Any:
+    """Reissue an advance счёт-фактура whose requisite was wrong, as for a УПД."""
+    return _reissue(ctx, db, who, ADVANCE, advance_id, body.reason)
+
+
+def _fix_id(db: SessionDep, who: Principal, kind: str, source_id: int, fix_no: int) -> int:
+    from podpiska.invoicing.document_lookup import resolve_fix
+
+    return resolve_fix(db, kind=kind, source_id=source_id, fix_no=fix_no, scope=who.scope)
+
+
+@router.get("/upds/{closing_id}/fixes/{fix_no}/pdf", response_class=Response, responses=_PDF)
+def upd_fix_pdf(
+    closing_id: Id, fix_no: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Response:
+    """The исправление № `fix_no` of a УПД as PDF (made once and kept)."""
+    return _pdf(ctx, db, who, FIX_KINDS[UPD], _fix_id(db, who, UPD, closing_id, fix_no))
+
+
+@router.get("/upds/{closing_id}/fixes/{fix_no}/xml", response_class=Response, responses=_XML)
+def upd_fix_xml(
+    closing_id: Id,
+    fix_no: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    recipient: _RECIPIENT = None,
+) -> Response:
+    """The исправление of a УПД as the ФНС's XML file (ИспрДок: НомИспр, ДатаИспр), a file
+    of its own (its GUID is the fix's)."""
+    fix_id = _fix_id(db, who, UPD, closing_id, fix_no)
+    return _xml(ctx, db, who, FIX_KINDS[UPD], fix_id, recipient)
+
+
+@router.get("/advances/{advance_id}/fixes/{fix_no}/pdf", response_class=Response, responses=_PDF)
+def advance_fix_pdf(
+    advance_id: Id, fix_no: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Response:
+    """The исправление № `fix_no` of an advance счёт-фактура as PDF."""
+    return _pdf(ctx, db, who, FIX_KINDS[ADVANCE], _fix_id(db, who, ADVANCE, advance_id, fix_no))
+
+
+@router.get("/advances/{advance_id}/fixes/{fix_no}/xml", response_class=Response, responses=_XML)
+def advance_fix_xml(
+    advance_id: Id,
+    fix_no: Id,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    recipient: _RECIPIENT = None,
+) -> Response:
+    """The исправление of an advance счёт-фактура as the ФНС's XML file."""
+    fix_id = _fix_id(db, who, ADVANCE, advance_id, fix_no)
+    return _xml(ctx, db, who, FIX_KINDS[ADVANCE], fix_id, recipient)
+
+
 # Where each kind's PDF (and ФНС XML) is, by its source id.
 _LINKS = {
     INVOICE: ("/api/v1/invoices/{id}/pdf", None),
@@ -268,6 +394,16 @@ def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) ->
                 "invoice_number": row.invoice_number,
                 "pdf": pdf.format(id=row.source_id),
                 "xml": xml.format(id=row.source_id) if xml else None,
+                "fixes": [
+                    {
+                        "fix_no": fix.fix_no,
+                        "date": fix.day.isoformat(),
+                        "reason": fix.reason,
+                        "pdf": _fix_links(row.kind, row.source_id, fix.fix_no)[0],
+                        "xml": _fix_links(row.kind, row.source_id, fix.fix_no)[1],
+                    }
+                    for fix in row.fixes
+                ],
             }
         )
     return {"items": items}

@@ -16,6 +16,12 @@ class CreditNoteIn(In):
     reason: Line = Field(min_length=1, examples=["charged twice"])
 
 
+class DocumentFixIn(In):
+    reason: Line = Field(
+        min_length=1, max_length=500, examples=["the buyer's legal address was wrong"]
+    )
+
+
 class InvoiceLineOut(BaseModel):
     position: int
     code: str
