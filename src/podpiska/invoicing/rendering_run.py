@@ -7,8 +7,9 @@ not at all, and a run after missed days catches up day by day like the renewals:
 1. **plan** (`plan_paid`): every invoice paid (an order, a renewal, a change) whose term has
    no plan yet gets its `ServicePeriod`s: its services (credit lines deducted, the invoice's
    total and VAT carried in proportion: `domain.rendering.services_of`) shared over the
-   calendar months of its term by days (`render_schedule`), exact in kopecks. A
-   `ServicePlan` row says it was planned, once.
+   calendar months of its term by days (`render_schedule`), exact in kopecks; a line whose
+   product the catalog renders by `term` is one period, the whole term, rendered on its
+   last day. A `ServicePlan` row says it was planned, once (by month, term or mixed).
 2. **take back** (`take_back_from`, `cut_credit_notes`): a credit note (and, from the
    subscriptions area, a change's credit) takes its money from what is not rendered yet,
    from its day on, never before (`domain.rendering.take_back`); the periods not rendered
