@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from podpiska.catalog import file as catalog_file
-from podpiska.catalog.domain.catalog import GRACE_READ_ONLY, Catalog, SeatPolicy, UpgradePolicy
+from podpiska.catalog.domain.catalog import (
+    GRACE_READ_ONLY,
+    Catalog,
+    Rendering,
+    SeatPolicy,
+    UpgradePolicy,
+)
 from podpiska.catalog.file import catalog_json_schema, parse_catalog
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.problems import CatalogFileError, Problem, format_path
@@ -245,6 +251,33 @@ def test_vat_on_top_of_the_price_is_refused_until_invoices_carry_it(crm_text: st
     problem = only_problem(text)
     assert problem.path == ("versions", 0, "vat", "mode")
     assert "not supported by invoices yet" in problem.message
+
+
+def test_a_product_is_rendered_by_month_unless_it_says_term(crm_text: str) -> None:
+    text = edit(
+        crm_text,
+        "        features: [apps, rest_api, webhooks, local_apps]\n",
+        "        features: [apps, rest_api, webhooks, local_apps]\n        rendering: term\n",
+    )
+    text = edit(
+        text, "        max_users: 50\n", "        max_users: 50\n        rendering: month\n"
+    )
+    version = parse_catalog(text, SOURCE).versions[0]
+    assert version.add_ons["marketplace"].rendering is Rendering.TERM
+    assert version.add_ons["market_plus"].rendering is Rendering.MONTH
+    assert version.plans["standard"].rendering is Rendering.MONTH
+    assert version.plans["basic"].rendering is Rendering.MONTH  # the default
+
+
+def test_a_bad_rendering_is_a_problem_with_its_path(crm_text: str) -> None:
+    text = edit(
+        crm_text, "        max_users: 50\n", "        max_users: 50\n        rendering: year\n"
+    )
+    problem = only_problem(text)
+    assert problem.path == ("versions", 0, "plans", 1, "rendering")
+    assert '"year"' in problem.message
+    assert "month" in problem.message and "term" in problem.message
+    assert problem.line == line_of(text, "rendering: year")
 
 
 @pytest.mark.parametrize("rate", ["18", "12", "21.5"])

@@ -193,6 +193,7 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
                         disk_gb=p.disk_gb,
                         features=frozenset(p.features),
                         vat=_vat(p.vat),
+                        rendering=p.rendering,
                     )
                     for p in version["plans"]
                 },
@@ -204,6 +205,7 @@ def _build(schema: CatalogSchema, merged: list[dict[str, Any]]) -> Catalog:
                         features=frozenset(a.features),
                         term_discount=a.term_discount,
                         vat=_vat(a.vat),
+                        rendering=a.rendering,
                         sold_until=a.sold_until,
                     )
                     for a in version["add_ons"]

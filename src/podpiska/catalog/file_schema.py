@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from podpiska.catalog.domain.catalog import SeatPolicy, UpgradePolicy
+from podpiska.catalog.domain.catalog import Rendering, SeatPolicy, UpgradePolicy
 from podpiska.catalog.domain.moves import MigrationKind, VersionMode
 from podpiska.core.domain.money import VatMode, is_money
 from podpiska.ports import VAT_CODES
@@ -211,6 +211,7 @@ class PlanSchema(_Strict):
     disk_gb: Count | None = None
     features: list[Code] = []
     vat: VatSchema | None = None
+    rendering: Rendering = Rendering.MONTH
 
 
 class AddOnSchema(_Strict):
@@ -220,6 +221,7 @@ class AddOnSchema(_Strict):
     features: list[Code] = []
     term_discount: bool = True
     vat: VatSchema | None = None
+    rendering: Rendering = Rendering.MONTH
     sold_until: Day | None = None
 
 

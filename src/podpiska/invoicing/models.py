@@ -199,15 +199,16 @@ class ServicePeriod(Base):
 
 
 class ServicePlan(Base):
-    """An invoice whose paid term has been planned into `ServicePeriod`s (`by` month or
-    term), or was closed by its act before the periods were built (`by` = "act": the
-    invoices paid before revision 0012 are never rendered again)."""
+    """An invoice whose paid term has been planned into `ServicePeriod`s (`by` month, term,
+    or mixed: its lines' products differ), or was closed by its act before the periods
+    were built (`by` = "act": the invoices paid before revision 0012 are never rendered
+    again)."""
 
     __tablename__ = "service_plans"
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(BigId, index=True)
-    by: Mapped[str] = mapped_column(String(10))  # month | term | act
+    by: Mapped[str] = mapped_column(String(10))  # month | term | mixed | act
     planned_at: Mapped[datetime]
 
 

@@ -7,8 +7,9 @@ not at all, and a run after missed days catches up day by day like the renewals:
 1. **plan** (`plan_paid`): every invoice paid (an order, a renewal, a change) whose term has
    no plan yet gets its `ServicePeriod`s: its services (credit lines deducted, the invoice's
    total and VAT carried in proportion: `domain.rendering.services_of`) shared over the
-   calendar months of its term by days (`render_schedule`), exact in kopecks. A
-   `ServicePlan` row says it was planned, once.
+   calendar months of its term by days (`render_schedule`), exact in kopecks; a line whose
+   product the catalog renders by `term` is one period, the whole term, rendered on its
+   last day. A `ServicePlan` row says it was planned, once (by month, term or mixed).
 2. **take back** (`take_back_from`, `cut_credit_notes`): a credit note (and, from the
    subscriptions area, a change's credit) takes its money from what is not rendered yet,
    from its day on, never before (`domain.rendering.take_back`); the periods not rendered
@@ -40,7 +41,10 @@ from sqlalchemy import String, cast, delete, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
+from podpiska.catalog.domain.catalog import AddOn, Catalog, Plan, Rendering
+from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.bulk import bulk_insert, bulk_update, reserve_ids
+from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, allocate
 from podpiska.core.domain.terms import ONE_DAY
 from podpiska.core.models import OutboxEvent
@@ -134,12 +138,50 @@ def _period_rows(
     return rows
 
 
+MIXED = "mixed"  # a plan whose lines render some by month, some by term
+
+
+def _catalog(session: Session) -> Catalog | None:
+    """The catalog in force, or None when none is loaded (every line is then by month)."""
+    try:
+        return catalog_in_force(session)
+    except DomainError:
+        return None
+
+
+def line_rendering(catalog: Catalog | None, version: str, kind: str, code: str) -> RenderBy:
+    """How a line of an invoice priced by catalog `version` is rendered: its product's
+    `rendering` (a plan's line and its extra users by the plan, an add-on's by the add-on);
+    by month when the catalog, the version or the product is not found, or for any other
+    line (a change's credit: it is deducted, never rendered)."""
+    if catalog is None:
+        return RenderBy.MONTH
+    try:
+        found = catalog.version(version)
+    except KeyError:
+        return RenderBy.MONTH
+    product: Plan | AddOn | None = None
+    if kind == "plan":
+        product = found.plans.get(code)
+    elif kind == "extra_users":
+        product = found.plans.get(code.removesuffix(".extra_users"))
+    elif kind == "add_on":
+        product = found.add_ons.get(code)
+    if product is not None and product.rendering is Rendering.TERM:
+        return RenderBy.TERM
+    return RenderBy.MONTH
+
+
 def plan_paid(session: Session, *, scope: Scope, now: datetime, batch: int = BATCH) -> int:
-    """Plan every paid invoice of the scope that has a term and no plan yet."""
+    """Plan every paid invoice of the scope that has a term and no plan yet: each service
+    by its product's rendering (`line_rendering`), a line of a `term` product as one period,
+    the whole term, rendered on its last day; the others month by month. The plan's `by`
+    says which: month, term, or mixed."""
     query = (
         select(
             Invoice.id,
             Invoice.account_id,
+            Invoice.catalog_version,
             Invoice.term_starts_on,
             Invoice.term_ends_on,
             Invoice.total,
@@ -163,18 +205,24 @@ def plan_paid(session: Session, *, scope: Scope, now: datetime, batch: int = BAT
         invoices = session.execute(query).all()
         if not invoices:
             return planned
+        if not planned:
+            catalog = _catalog(session)  # read once, and only when there is work
         lines: dict[int, list[tuple[int, str, Decimal]]] = defaultdict(list)
-        for invoice_id, position, description, amount in session.execute(
+        kinds: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
+        for invoice_id, position, description, amount, kind, code in session.execute(
             select(
                 InvoiceLine.invoice_id,
                 InvoiceLine.position,
                 InvoiceLine.description,
                 InvoiceLine.amount,
+                InvoiceLine.kind,
+                InvoiceLine.code,
             )
             .where(InvoiceLine.invoice_id.in_([row.id for row in invoices]))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         ):
             lines[invoice_id].append((position, description, amount))
+            kinds[invoice_id][str(position)] = (kind, code)
         periods: list[dict[str, Any]] = []
         plans: list[dict[str, Any]] = []
         for row in invoices:
@@ -183,25 +231,38 @@ def plan_paid(session: Session, *, scope: Scope, now: datetime, batch: int = BAT
             services = services_of(
                 [(str(position), amount) for position, _, amount in own], row.total, row.vat_amount
             )
+            by = {
+                service.key: line_rendering(
+                    catalog, row.catalog_version, *kinds[row.id][service.key]
+                )
+                for service in services
+            }
+            ways = set(by.values()) or {RenderBy.MONTH}
             plans.append(
                 {
                     "invoice_id": row.id,
                     "account_id": row.account_id,
-                    "by": RenderBy.MONTH.value,
+                    "by": ways.pop().value if len(ways) == 1 else MIXED,
                     "planned_at": now,
                 }
             )
             if not services or row.term_starts_on >= row.term_ends_on:
                 continue
-            schedule = render_schedule(row.term_starts_on, row.term_ends_on, services)
             described = {str(position): (text, rate) for position, text, _ in own}
-            periods += _period_rows(
-                schedule.periods,
-                account_id=row.account_id,
-                invoice_id=row.id,
-                described=described,
-                now=now,
-            )
+            # Each line's shares sum to it exactly (`services_of` carried the total and the
+            # VAT to each line), so the two schedules together sum to the invoice.
+            for how in (RenderBy.MONTH, RenderBy.TERM):
+                mine = [service for service in services if by[service.key] is how]
+                if not mine:
+                    continue
+                schedule = render_schedule(row.term_starts_on, row.term_ends_on, mine, how)
+                periods += _period_rows(
+                    schedule.periods,
+                    account_id=row.account_id,
+                    invoice_id=row.id,
+                    described=described,
+                    now=now,
+                )
         bulk_insert(session, ServicePlan, plans)
         bulk_insert(session, ServicePeriod, periods)
         planned += len(invoices)

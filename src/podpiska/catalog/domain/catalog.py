@@ -61,6 +61,15 @@ class UpgradePolicy(StrEnum):
     CONVERT_TO_DAYS = "convert_to_days"
 
 
+class Rendering(StrEnum):
+    """How a product's paid term is rendered (closing documents, issue 16): month by month
+    (one share a calendar month, the default) or the whole term as one period, rendered on
+    the term's last day (docs/documents.md, the month-end run)."""
+
+    MONTH = "month"
+    TERM = "term"
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """A billing period offered: N months bought at once, with a term discount."""
@@ -82,6 +91,7 @@ class Plan:
     disk_gb: int | None = None
     features: frozenset[str] = frozenset()
     vat: Vat | None = None  # None: the catalog version's VAT
+    rendering: Rendering = Rendering.MONTH
 
     @property
     def user_limit(self) -> int | None:
@@ -102,6 +112,7 @@ class AddOn:
     features: frozenset[str] = frozenset()
     term_discount: bool = True  # whether the period's term discount applies
     vat: Vat | None = None
+    rendering: Rendering = Rendering.MONTH
     # The last day it is sold to accounts that do not hold it (its holders renew it
     # unchanged after that); None: always sold.
     sold_until: date | None = None
