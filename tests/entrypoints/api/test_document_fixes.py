@@ -143,7 +143,7 @@ def test_a_wrong_address_is_fixed_by_an_ispravlenie(context: Context, tmp_path: 
         for message in map(read_message, sorted((tmp_path / "mail").glob("*.eml")))
         if message["X-Podpiska-Event"] == "upd.reissued"
     ]
-    assert sorted(name for m in mails for name, _, _ in attachments(m)) == [
+    assert sorted(str(name) for m in mails for name, _, _ in attachments(m)) == [
         "UPD-2026-000001-FIX-1.pdf",
         "UPD-2026-000001-FIX-2.pdf",
     ]
