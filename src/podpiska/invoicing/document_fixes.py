@@ -134,7 +134,7 @@ def reissue(
         )
         emit(  # the buyer gets the corrected copy by e-mail, the integrator by webhook
             session,
-            f"{kind}.reissued",
+            "upd.reissued" if kind == UPD else "advance.reissued",
             account_id=source.account_id,
             subscription_id=None,
             occurred_on=day,

@@ -18,9 +18,10 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "podpiska"
 
 def _emitted() -> tuple[set[str], set[str]]:
     """The event types written to the outbox by the code: the first string argument of
-    every `emit(...)` / `x.emit(...)` / `x.event(...)` call, the strings assigned to a
-    variable `event` (passed on to emit), the `"type"` of event rows inserted in bulk. The
-    second set holds the constant prefixes of f-strings (`f"subscription.change_{s}"`)."""
+    every `emit(...)` / `x.emit(...)` / `x.event(...)` / `event_row(...)` call, the strings
+    assigned to a variable `event` (passed on to emit), the `"type"` of event rows inserted
+    in bulk. The second set holds the constant prefixes of f-strings
+    (`f"subscription.change_{s}"`)."""
     exact: set[str] = set()
     prefixes: set[str] = set()
 
@@ -39,7 +40,7 @@ def _emitted() -> tuple[set[str], set[str]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                if name in {"emit", "event"}:
+                if name in {"emit", "event", "event_row"}:
                     for arg in node.args[:2]:
                         take(arg)
             elif isinstance(node, ast.Assign) and any(
