@@ -71,6 +71,13 @@ def long_date(day: date | None) -> str:
 _STOP_AFTER_ABBREVIATION = re.compile(r"(?<=[^\W\d_]\.)\.(?!\.)")
 
 
+def month(day: date | None) -> str:
+    """`ноябрь 2026` (ru), `November 2026` (en): a calendar month, as a heading names it."""
+    if day is None:
+        return "—"
+    return format_date(day, "LLLL yyyy", locale=current_language())
+
+
 def one_full_stop(text: str) -> str:
     """A sentence that ends with an abbreviation ends with its dot alone: `...до 18 апреля
     2027 г.` rather than `г..` (a long date in Russian ends with `г.`); an ellipsis stays."""
@@ -134,6 +141,7 @@ FILTERS = {
     "number": number,
     "date": short_date,
     "long_date": long_date,
+    "month": month,
     "moment": moment,
     "text": text,
     "megabytes": megabytes,

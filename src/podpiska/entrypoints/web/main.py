@@ -36,6 +36,7 @@ from podpiska.entrypoints.web.office import accounts as office_accounts
 from podpiska.entrypoints.web.office import analytics as office_analytics
 from podpiska.entrypoints.web.office import bank as office_bank
 from podpiska.entrypoints.web.office import deliveries as office_deliveries
+from podpiska.entrypoints.web.office import documents as office_documents
 from podpiska.entrypoints.web.office import test_clocks as office_test_clocks
 from podpiska.entrypoints.web.portal import changes as portal_changes
 from podpiska.entrypoints.web.portal import documents as portal_documents
@@ -218,6 +219,7 @@ def create_web(context: Context) -> FastAPI:
         office_accounts.router,
         office_bank.router,
         office_deliveries.router,
+        office_documents.router,
         office_test_clocks.router,
     ):
         web.include_router(router)

@@ -123,6 +123,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(N_("Accounts"), "/office/accounts", VENDORS),
     NavItem(N_("Catalog"), "/office/catalog", VENDORS),
     NavItem(N_("Bank statements"), "/office/bank", VENDORS),
+    NavItem(N_("Documents"), "/office/documents", VENDORS),
     NavItem(N_("Deliveries"), "/office/deliveries", VENDORS),
     NavItem(N_("Test clocks"), "/office/test-clocks", VENDORS),
 ]

@@ -1,0 +1,354 @@
+"""The month's closing documents for the back office (`/office/documents`): every УПД
+(`closings`), advance счёт-фактура (`advances` with a number), УКД (`corrections`) and act
+(`documents` of kind `act`) dated in one calendar month, filtered, sorted by (date, number),
+a page at a time, with the month's sums per kind (the accountant's check against the книга
+продаж) and the whole filtered list for the CSV.
+
+The month is the documents' own date (`issued_on`, the day on the account's clock); "now"
+is the Clock's, in Moscow time. Reads only (`read_only`); nothing here writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from podpiska.accounts.models import Account
+from podpiska.core.db.session import read_only
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.terms import ONE_DAY
+from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD
+from podpiska.invoicing.models import Advance, Closing, Correction, Document, Invoice
+from podpiska.ports import Clock
+
+__all__ = [
+    "KINDS",
+    "PER_PAGE",
+    "DocumentFilter",
+    "KindTotal",
+    "MonthDocument",
+    "MonthDocuments",
+    "current_month",
+    "month_documents",
+    "month_documents_csv",
+    "parse_month",
+]
+
+KINDS = (UPD, ADVANCE, CORRECTION, ACT)  # the order of the totals
+PER_PAGE = 50
+MOSCOW = "Europe/Moscow"
+ZERO = Decimal("0.00")
+
+
+def current_month(clock: Clock) -> date:
+    """The first day of the current month in Moscow time."""
+    return clock.today(MOSCOW).replace(day=1)
+
+
+def parse_month(text: str) -> date:
+    """`2026-11` → 1 November 2026; anything else is `invalid_field` (422)."""
+    value = text.strip()
+    parts = value.split("-")
+    if (
+        len(parts) == 2
+        and len(parts[0]) == 4
+        and len(parts[1]) == 2
+        and parts[0].isascii()
+        and parts[0].isdigit()
+        and parts[1].isascii()
+        and parts[1].isdigit()
+        and 1 <= int(parts[1]) <= 12
+        and int(parts[0]) >= 1
+    ):
+        return date(int(parts[0]), int(parts[1]), 1)
+    raise DomainError(
+        "invalid_field",
+        field="month",
+        problem_ru=f"нужен месяц в виде ГГГГ-ММ (например, 2026-11), указано «{value[:20]}»",
+        problem_en=f"a month as YYYY-MM (e.g. 2026-11) is needed; got '{value[:20]}'",
+    )
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    month: date  # its first day
+    kind: str | None = None  # one of KINDS, None: all
+    query: str = ""  # the account's name or ИНН (or its id, in digits)
+    test: bool | None = None  # on a test clock: True only those, False none of them
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDocument:
+    kind: str  # upd | advance | correction | act
+    source_id: int  # the closing, the advance, the correction, the act's invoice
+    number: str
+    issued_on: date
+    account_id: int
+    account_name: str
+    inn: str | None
+    first_day: date | None  # the period it closes (an advance: none)
+    last_day: date | None
+    total: Decimal  # with VAT; a УКД's is the decrease, negative
+    vat: Decimal
+    test: bool  # the account lives on a test clock
+
+
+@dataclass(frozen=True, slots=True)
+class KindTotal:
+    kind: str
+    count: int
+    total: Decimal
+    vat: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDocuments:
+    wanted: DocumentFilter
+    rows: list[MonthDocument]
+    total: int  # how many match
+    page: int
+    per_page: int
+    totals: list[KindTotal] = field(default_factory=list)  # per kind, of all that match
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _kind(kind: str) -> Any:
+    """The kind as an SQL string written into the query (a bound parameter's type is
+    unknown to PostgreSQL in a UNION)."""
+    assert kind in KINDS
+    return literal_column(f"'{kind}'", String)
+
+
+def _documents(first: date, after: date) -> Any:
+    """Every kind as the same columns, dated in [first, after)."""
+    corrected = aliased(Closing)
+    upds = select(
+        _kind(UPD).label("kind"),
+        Closing.id.label("source_id"),
+        Closing.number.label("number"),
+        Closing.issued_on.label("issued_on"),
+        Closing.account_id.label("account_id"),
+        Closing.first_day.label("first_day"),
+        Closing.last_day.label("last_day"),
+        Closing.total.label("total"),
+        Closing.vat.label("vat"),
+    ).where(Closing.issued_on >= first, Closing.issued_on < after)
+    advances = select(
+        _kind(ADVANCE),
+        Advance.id,
+        Advance.number,
+        Advance.issued_on,
+        Advance.account_id,
+        cast(null(), Date).label("first_day"),
+        cast(null(), Date).label("last_day"),
+        Advance.amount,
+        Advance.vat,
+    ).where(Advance.number.is_not(None), Advance.issued_on >= first, Advance.issued_on < after)
+    corrections = (
+        select(
+            _kind(CORRECTION),
+            Correction.id,
+            Correction.number,
+            Correction.issued_on,
+            Correction.account_id,
+            corrected.first_day,
+            corrected.last_day,
+            -Correction.decrease,
+            -Correction.vat_decrease,
+        )
+        .join(corrected, corrected.id == Correction.closing_id)
+        .where(Correction.issued_on >= first, Correction.issued_on < after)
+    )
+    acts = (
+        select(
+            _kind(ACT),
+            Document.source_id,
+            Document.number,
+            Document.issued_on,
+            Document.account_id,
+            Invoice.term_starts_on,
+            Invoice.term_ends_on,  # the first day after: `_row` makes it the last
+            Invoice.total,
+            Invoice.vat_amount,
+        )
+        .join(Invoice, Invoice.id == Document.source_id)
+        .where(Document.kind == ACT, Document.issued_on >= first, Document.issued_on < after)
+    )
+    return union_all(upds, advances, corrections, acts).subquery("month_documents")
+
+
+def _contains(column: Any, text: str, dialect: str) -> Any:
+    """Case-insensitive "contains" on both databases (SQLite's LIKE folds ASCII only)."""
+    if dialect == "postgresql":
+        return column.icontains(text, autoescape=True)
+    variants = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
+    return or_(*(column.contains(v, autoescape=True) for v in sorted(variants)))
+
+
+def _matching(session: Session, wanted: DocumentFilter) -> tuple[Any, Select[Any]]:
+    docs = _documents(wanted.month, _next_month(wanted.month))
+    conditions = []
+    if wanted.kind is not None:
+        conditions.append(docs.c.kind == wanted.kind)
+    text = wanted.query.strip()[:200]
+    if text:
+        dialect = session.get_bind().dialect.name
+        matches = [_contains(Account.name, text, dialect), Account.inn.contains(text)]
+        if text.isdigit() and len(text) < 19:
+            matches.append(Account.id == int(text))
+        conditions.append(or_(*matches))
+    if wanted.test is True:
+        conditions.append(Account.test_clock_id.is_not(None))
+    elif wanted.test is False:
+        conditions.append(Account.test_clock_id.is_(None))
+    query = (
+        select(docs, Account.name, Account.inn, Account.test_clock_id)
+        .join(Account, Account.id == docs.c.account_id)
+        .where(and_(true(), *conditions))
+    )
+    return docs, query
+
+
+def _row(values: Any) -> MonthDocument:
+    (kind, source_id, number, issued_on, account_id, first_day, last_day, total, vat) = values[:9]
+    name, inn, clock_id = values[9:12]
+    if kind == ACT and last_day is not None:
+        last_day -= ONE_DAY  # an invoice's term ends on its first unpaid day
+    return MonthDocument(
+        kind=kind,
+        source_id=source_id,
+        number=number,
+        issued_on=issued_on,
+        account_id=account_id,
+        account_name=name,
+        inn=inn,
+        first_day=first_day,
+        last_day=last_day,
+        total=Decimal(total).quantize(Decimal("0.01")),
+        vat=Decimal(vat).quantize(Decimal("0.01")),
+        test=clock_id is not None,
+    )
+
+
+def _ordered(docs: Any, query: Select[Any]) -> Select[Any]:
+    return query.order_by(docs.c.issued_on, docs.c.number, docs.c.kind, docs.c.source_id)
+
+
+def month_documents(
+    session: Session, *, wanted: DocumentFilter, page: int = 1, per_page: int = PER_PAGE
+) -> MonthDocuments:
+    """One page of the month's documents that match, by date and number, with how many
+    match and the sums per kind of all of them."""
+    page = max(1, page)
+    per_page = max(1, min(per_page, 500))
+    with session.begin():
+        read_only(session)
+        docs, query = _matching(session, wanted)
+        rows = [
+            _row(r)
+            for r in session.execute(
+                _ordered(docs, query).offset((page - 1) * per_page).limit(per_page)
+            )
+        ]
+        matched = query.subquery("matched")
+        sums = {
+            kind: (int(n), total, vat)
+            for kind, n, total, vat in session.execute(
+                select(
+                    matched.c.kind,
+                    func.count(),
+                    func.sum(matched.c.total),
+                    func.sum(matched.c.vat),
+                ).group_by(matched.c.kind)
+            )
+        }
+    totals = [
+        KindTotal(kind, sums[kind][0], _money(sums[kind][1]), _money(sums[kind][2]))
+        for kind in KINDS
+        if kind in sums
+    ]
+    return MonthDocuments(
+        wanted=wanted,
+        rows=rows,
+        total=sum(t.count for t in totals),
+        page=page,
+        per_page=per_page,
+        totals=totals,
+    )
+
+
+def _money(value: Any) -> Decimal:
+    return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+CSV_COLUMNS = (
+    "kind",
+    "number",
+    "date",
+    "account_id",
+    "account",
+    "inn",
+    "period_from",
+    "period_to",
+    "total",
+    "vat",
+    "test",
+)
+
+
+def month_documents_csv(session: Session, *, wanted: DocumentFilter) -> Iterator[str]:
+    """Every document that matches (no paging), as CSV text in the export's order: the same
+    convention as the impact report's CSV (comma-separated, ISO dates, amounts with a dot
+    and two decimals), a header first."""
+    with session.begin():
+        read_only(session)
+        docs, query = _matching(session, wanted)
+        rows = [_row(r) for r in session.execute(_ordered(docs, query))]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            (
+                row.kind,
+                row.number,
+                row.issued_on.isoformat(),
+                row.account_id,
+                row.account_name,
+                row.inn or "",
+                row.first_day.isoformat() if row.first_day else "",
+                row.last_day.isoformat() if row.last_day else "",
+                row.total,
+                row.vat,
+                int(row.test),
+            )
+        )
+    yield buffer.getvalue()

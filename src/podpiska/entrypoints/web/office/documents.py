@@ -1,0 +1,205 @@
+"""The back office's documents of a month (`/office/documents`): the УПД, advance
+счета-фактуры, УКД and acts dated in it, filtered and paged, the sums per kind, the CSV of
+the filtered list, and each document's PDF and ФНС XML file."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from podpiska.backoffice import month_documents as month
+from podpiska.backoffice.month_documents import DocumentFilter
+from podpiska.core.domain.errors import DomainError
+from podpiska.core.domain.scope import Scope
+from podpiska.entrypoints.documents import RendererMissing, fetch_edo_xml, fetch_pdf
+from podpiska.entrypoints.web import labels
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
+from podpiska.entrypoints.web.i18n import N_, current_language
+from podpiska.entrypoints.web.rendering import render
+from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD, document_filename
+
+router = APIRouter(prefix="/office")
+
+KIND_LABELS = {
+    UPD: N_("UPD"),
+    ADVANCE: N_("Advance VAT invoice"),
+    CORRECTION: N_("UKD"),
+    ACT: N_("Act"),
+}
+XML_KINDS = (UPD, ADVANCE, CORRECTION)  # those with a ФНС XML file for EDO
+TEST_CHOICES = {"yes": True, "no": False}
+
+
+def _kind_label(code: str) -> str:
+    return labels.label(KIND_LABELS, code)
+
+
+def _wanted(month_text: str, kind: str, q: str, test: str, *, current: date) -> DocumentFilter:
+    """The filter of the query's fields; a month that is not YYYY-MM raises `invalid_field`."""
+    return DocumentFilter(
+        month=month.parse_month(month_text) if month_text else current,
+        kind=kind if kind in month.KINDS else None,
+        query=q[:200],
+        test=TEST_CHOICES.get(test),
+    )
+
+
+@router.get("/documents", include_in_schema=False)
+def documents(
+    request: Request,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    month_: Annotated[str, Query(alias="month", max_length=20)] = "",
+    kind: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    test: Annotated[str, Query(max_length=5)] = "",
+    page: int = 1,
+) -> HTMLResponse:
+    """The month's closing documents (the current month in Moscow time by default)."""
+    current = month.current_month(ctx.clock)
+    problem = None
+    try:
+        wanted = _wanted(month_, kind, q, test, current=current)
+    except DomainError as error:
+        problem = error.message(current_language())
+        wanted = DocumentFilter(month=current)
+    found = month.month_documents(db, wanted=wanted, page=page)
+    kept = {
+        k: v
+        for k, v in {
+            "month": wanted.month.strftime("%Y-%m"),
+            "kind": wanted.kind or "",
+            "q": wanted.query,
+            "test": test if test in TEST_CHOICES else "",
+        }.items()
+        if v
+    }
+
+    def page_url(number: int) -> str:
+        return "/office/documents?" + urlencode({**kept, "page": number})
+
+    return render(
+        request,
+        "office/documents.html",
+        {
+            "found": found,
+            "form": {
+                "month": month_ if problem else kept["month"],
+                "q": q,
+                "test": kept.get("test", ""),
+            },
+            "kinds": KIND_LABELS,
+            "kind_label": _kind_label,
+            "xml_kinds": XML_KINDS,
+            "problem": problem,
+            "page_url": page_url,
+            "csv_url": "/office/documents.csv?" + urlencode(kept),
+        },
+        status_code=422 if problem else 200,
+    )
+
+
+@router.get("/documents.csv", include_in_schema=False)
+def documents_csv(
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    month_: Annotated[str, Query(alias="month", max_length=20)] = "",
+    kind: Annotated[str, Query(max_length=20)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    test: Annotated[str, Query(max_length=5)] = "",
+) -> Response:
+    """Every document of the filtered list (no paging) as CSV; a bad month: 422."""
+    wanted = _wanted(month_, kind, q, test, current=month.current_month(ctx.clock))
+    body = "".join(month.month_documents_csv(db, wanted=wanted))
+    name = f"documents-{wanted.month.strftime('%Y-%m')}.csv"
+    return Response(
+        content=body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _kind(kind: str, allowed: tuple[str, ...]) -> str:
+    if kind not in allowed:
+        raise HTTPException(404)
+    return kind
+
+
+@router.get("/documents/{kind}/{source_id}.pdf", include_in_schema=False)
+def document_pdf(kind: str, source_id: int, who: VendorDep, db: DbDep, ctx: ContextDep) -> Response:
+    """A document's stored PDF (made now if the worker has not yet), as the API serves it."""
+    try:
+        document, pdf = fetch_pdf(
+            ctx, db, kind=_kind(kind, month.KINDS), source_id=source_id, scope=Scope.vendor()
+        )
+    except RendererMissing:
+        raise HTTPException(503) from None
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document_filename(document)}"',
+            "ETag": f'"{document.sha256}"',
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@router.get("/documents/{kind}/{source_id}/xml", include_in_schema=False)
+def document_xml(
+    request: Request,
+    kind: str,
+    source_id: int,
+    who: VendorDep,
+    db: DbDep,
+    ctx: ContextDep,
+    recipient: Annotated[str, Query(max_length=46)] = "",
+) -> Response:
+    """The ФНС XML file of a УПД, advance счёт-фактура or УКД for the buyer's EDO id given
+    in the form (`recipient`); without one, the form. A wrong id or no sender id: the form
+    again with the reason (422)."""
+    kind = _kind(kind, XML_KINDS)
+    problem = None
+    if recipient.strip():
+        try:
+            filename, body = fetch_edo_xml(
+                ctx,
+                db,
+                kind=kind,
+                source_id=source_id,
+                recipient_id=recipient,
+                scope=Scope.vendor(),
+            )
+        except RendererMissing:
+            raise HTTPException(503) from None
+        except DomainError as error:
+            if error.code == "not_found":
+                raise
+            problem = error.message(current_language())
+        else:
+            return Response(
+                content=body,
+                media_type="application/xml",
+                headers={
+                    "Content-Disposition": f'attachment; filename="{filename}"',
+                    "Cache-Control": "private, no-store",
+                },
+            )
+    return render(
+        request,
+        "office/document_xml.html",
+        {
+            "kind": kind,
+            "kind_label": _kind_label,
+            "source_id": source_id,
+            "recipient": recipient,
+            "problem": problem,
+        },
+        status_code=422 if problem else 200,
+    )
