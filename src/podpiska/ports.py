@@ -560,6 +560,11 @@ class ReconciliationSheet(Protocol):
         ...
 
 
+class XmlRefused(ValueError):
+    """The data cannot make a valid ФНС file (a requisite the format requires is missing, a
+    buyer without a 10- or 12-digit ИНН, lines that do not sum up): said, never written."""
+
+
 class UpdXmlWriter(Protocol):
     def write(
         self,

@@ -36,6 +36,7 @@ from podpiska.ports import (
     Party,
     UpdData,
     UpdLine,
+    XmlRefused,
 )
 
 FORMAT_VERSION = "5.03"
@@ -82,7 +83,7 @@ _CENT = Decimal("0.01")
 _ENTREPRENEUR_PREFIXES = (("индивидуальный", "предприниматель"), ("ип",))
 
 
-class UpdXmlError(ValueError):
+class UpdXmlError(XmlRefused):
     """The data cannot make a valid file (a missing requisite, lines that do not sum up)."""
 
 

@@ -4,6 +4,8 @@ worker's rendering step, and one document fetched for the API or the CLI."""
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Iterator
 from datetime import date
 from typing import IO, TYPE_CHECKING
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from podpiska.invoicing.edo_export import Exported
-    from podpiska.invoicing.models import Document
+    from podpiska.invoicing.models import Document, DocumentFix
 
 log = logging.getLogger("podpiska.documents")
 
@@ -243,3 +245,58 @@ def export_edo(
         clock=context.clock,
         language=context.settings.language,
     )
+
+
+# The ZIP is written to a temporary file (in memory up to this size, on disk above it) and
+# sent from there in chunks: a month of thousands of documents never sits in memory.
+SPOOL = 8 * 1024 * 1024
+CHUNK = 64 * 1024
+
+
+def spooled_edo_export(
+    context: Context, db: Session, *, month: str, account_id: int | None
+) -> tuple[Iterator[bytes], str]:
+    """A month's EDO ZIP (`export_edo`) spooled to a temporary file: its chunks (the file
+    is closed when they are consumed) and its file name (`edo-2026-11.zip`,
+    `edo-2026-11-account-7.zip`). For the API and the back office alike."""
+    from podpiska.invoicing.edo_export import month_days
+
+    first, _ = month_days(month)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed by _chunks
+    try:
+        export_edo(context, db, month=month, account_id=account_id, out=spool)
+    except BaseException:
+        spool.close()
+        raise
+    name = f"edo-{first:%Y-%m}" + (f"-account-{account_id}" if account_id else "") + ".zip"
+    return _chunks(spool), name
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        file.seek(0)
+        while chunk := file.read(CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+def reissue_document(
+    context: Context, db: Session, *, kind: str, source_id: int, reason: str, actor: str
+) -> tuple[DocumentFix, Document | None, bytes | None]:
+    """The next исправление of a УПД or advance счёт-фактура (`invoicing.document_fixes`)
+    and its PDF made at once, with the requisites of now (without a renderer here: None,
+    the worker makes it within a minute). For the API, the CLI and the back office."""
+    from podpiska.invoicing.document_fixes import reissue
+    from podpiska.invoicing.documents import FIX_KINDS
+
+    fix = reissue(
+        db, kind=kind, source_id=source_id, reason=reason, actor=actor, clock=context.clock
+    )
+    try:
+        document, pdf = fetch_pdf(
+            context, db, kind=FIX_KINDS[kind], source_id=fix.id, scope=Scope.vendor()
+        )
+    except RendererMissing:
+        return fix, None, None
+    return fix, document, pdf

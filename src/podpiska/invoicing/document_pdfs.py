@@ -57,6 +57,7 @@ from podpiska.ports import (
     Party,
     UpdData,
     UpdXmlWriter,
+    XmlRefused,
 )
 
 log = logging.getLogger(__name__)
@@ -112,18 +113,22 @@ def write_xml(
     recipient_id: str,
     created_at: datetime,
 ) -> tuple[str, bytes]:
-    """A document's ФНС XML file (its name and bytes) by the writer of its kind."""
-    if isinstance(data, UpdData):
-        return writer.write(
+    """A document's ФНС XML file (its name and bytes) by the writer of its kind; data the
+    format cannot take (a buyer without an ИНН): 409 `edo_file_refused` with the reason."""
+    try:
+        if isinstance(data, UpdData):
+            return writer.write(
+                data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
+            )
+        if isinstance(data, AdvanceInvoiceData):
+            return writer.write_advance(
+                data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
+            )
+        return writer.write_correction(
             data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
         )
-    if isinstance(data, AdvanceInvoiceData):
-        return writer.write_advance(
-            data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
-        )
-    return writer.write_correction(
-        data, sender_id=sender_id, recipient_id=recipient_id, created_at=created_at
-    )
+    except XmlRefused as refused:
+        raise DomainError("edo_file_refused", number=data.number, reason=str(refused)) from None
 
 
 def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:

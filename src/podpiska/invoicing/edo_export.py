@@ -170,12 +170,21 @@ def export_edo_month(
             )
             xml_name: str | None = None
             stem = source.number
+            note = "" if buyer else NO_BUYER_ID
             if buyer:
-                xml_name, body = write_xml(
-                    writer, data, sender_id=sender_id, recipient_id=buyer, created_at=created_at
-                )
-                archive.writestr(xml_name, body)
-                stem = xml_name.removesuffix(".xml")
+                try:
+                    xml_name, body = write_xml(
+                        writer,
+                        data,
+                        sender_id=sender_id,
+                        recipient_id=buyer,
+                        created_at=created_at,
+                    )
+                except DomainError as refused:  # edo_file_refused: the PDF alone, and why
+                    note = refused.message("ru")
+                else:
+                    archive.writestr(xml_name, body)
+                    stem = xml_name.removesuffix(".xml")
             pdf_name = f"{stem}.pdf"
             archive.writestr(pdf_name, pdf)
             del pdf, data
@@ -189,7 +198,7 @@ def export_edo_month(
                     total=source.total,
                     xml=xml_name,
                     pdf=pdf_name,
-                    note="" if buyer else NO_BUYER_ID,
+                    note=note,
                 )
             )
         archive.writestr(MANIFEST, manifest_csv(exported))

@@ -30,6 +30,11 @@ CODES = {
         ru="Для XML-файла УПД нужен идентификатор участника ЭДО: {which}.",
         en="The UPD's XML file needs an EDO participant id: {which}.",
     ),
+    "edo_file_refused": Code(
+        Kind.CONFLICT,
+        ru="XML-файл ЭДО документа {number} не сформирован: {reason}.",
+        en="The EDO XML file of document {number} cannot be made: {reason}.",
+    ),
     "buyer_edo_id_missing": Code(
         Kind.CONFLICT,
         ru="У покупателя (аккаунт {account_id}) не указан идентификатор участника ЭДО: "

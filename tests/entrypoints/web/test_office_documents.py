@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import date
 from decimal import Decimal
 
@@ -17,9 +18,16 @@ from sqlalchemy import select, update
 
 from podpiska.accounts.models import Account
 from podpiska.core.clocks import create_test_clock
+from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
-from podpiska.invoicing.models import Advance, Closing
-from tests.entrypoints.web.conftest import CUSTOMER, VENDOR_OPERATOR, client_log_in
+from podpiska.invoicing.models import Advance, Closing, DocumentFix
+from tests.entrypoints.web.conftest import (
+    CUSTOMER,
+    VENDOR_ADMIN,
+    VENDOR_OPERATOR,
+    client_log_in,
+    csrf_of,
+)
 
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))
 
@@ -193,6 +201,7 @@ def test_the_pdf_and_the_xml_form(client: TestClient) -> None:
     form = client.get(f"/office/documents/upd/{closings[0].id}/xml")
     assert form.status_code == 200
     assert 'name="recipient"' in form.text
+    assert "PODPISKA_VENDOR_EDO_ID" in form.text  # said at once: no XML without it
     # the demo has no seller's EDO id: the form again with the reason, not a 500
     refused = client.get(
         f"/office/documents/upd/{closings[0].id}/xml",
@@ -212,3 +221,88 @@ def test_a_customer_is_refused(client: TestClient) -> None:
     assert client.get("/office/documents.csv?month=2026-10").status_code == 404
     assert client.get("/office/documents/upd/1.pdf").status_code == 404
     assert 'href="/office/documents"' not in client.get("/portal/1").text
+
+
+SELLER_EDO = "2BM-7707083893-773601001-201511240000000000001"
+BUYER_EDO = "2BM-7728168971-772801001-201601010000000000002"
+
+
+def test_the_admin_exports_the_months_edo_files_and_reissues_a_upd(client: TestClient) -> None:
+    """With the seller's and the buyer's EDO ids set: the XML link answers the file at once
+    (the account's id), the month's ZIP holds every document, and a УПД is reissued from
+    its row with the reason, audited with the person; an empty reason changes nothing."""
+    context = _context(client)
+    context.settings.vendor_edo_id = SELLER_EDO
+    closings, advances = _october(client)
+    with context.session() as db, db.begin():
+        inns: dict[int, str | None] = dict(db.execute(select(Account.id, Account.inn)).all())
+        db.execute(update(Account).values(edo_id=BUYER_EDO))
+    # the demo has buyers without an ИНН: the format needs one
+    first = next(c for c in closings if len(inns[c.account_id] or "") in (10, 12))
+    nameless = [c for c in closings if not inns[c.account_id]]
+    client_log_in(client, VENDOR_ADMIN)
+
+    page = client.get("/office/documents?month=2026-10")
+    assert 'data-testid="edo-export"' in page.text and 'data-testid="reissue"' in page.text
+    xml = client.get(f"/office/documents/upd/{first.id}/xml")
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    assert BUYER_EDO in xml.headers["content-disposition"]
+
+    exported = client.get("/office/documents/edo-export.zip?month=2026-10")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        manifest = archive.read("manifest.csv").decode("utf-8-sig")
+        names = archive.namelist()
+    for number in [c.number for c in closings] + [a.number for a in advances]:
+        assert number is not None and number in manifest
+    assert any(name.startswith(f"ON_NSCHFDOPPR_{BUYER_EDO}_{SELLER_EDO}_") for name in names)
+    for closing in nameless:  # its PDF alone, and why, never a failed export
+        assert f"{closing.number}.pdf" in names
+        assert "ИНН покупателя" in manifest
+    if nameless:  # one XML asked for: the reason on the form, not a server error
+        refused = client.get(f"/office/documents/upd/{nameless[0].id}/xml")
+        assert refused.status_code == 200 and "ИНН покупателя" in refused.text
+
+    assert client.get(f"/office/documents/upd/{first.id}.pdf").status_code == 200  # issued
+    token = csrf_of(page.text)
+    empty = client.post(
+        f"/office/documents/upd/{first.id}/reissue",
+        data={"reason": " ", "back": "/office/documents?month=2026-10", "csrf_token": token},
+    )
+    assert empty.status_code == 303
+    assert empty.headers["location"] == "/office/documents?month=2026-10"
+    assert "причин" in client.get(empty.headers["location"]).text.lower()
+    made = client.post(
+        f"/office/documents/upd/{first.id}/reissue",
+        data={
+            "reason": "адрес покупателя указан неверно",
+            "back": "https://evil.example/",
+            "csrf_token": token,
+        },
+    )
+    assert made.status_code == 303
+    assert made.headers["location"] == "/office/documents"  # never off the site
+    shown = client.get("/office/documents?month=2026-10").text
+    assert f"Исправление № 1 выпущено: {first.number}-FIX-1.pdf" in shown
+    with context.session() as db, db.begin():
+        fixes = list(db.scalars(select(DocumentFix)))
+        audited = db.scalars(
+            select(AuditEntry.actor).where(AuditEntry.action == "upd.reissued")
+        ).one()
+    assert [(f.kind, f.source_id, f.fix_no) for f in fixes] == [("upd", first.id, 1)]
+    assert VENDOR_ADMIN.email in audited
+
+
+def test_an_operator_may_not_export_or_reissue(client: TestClient) -> None:
+    client_log_in(client, VENDOR_OPERATOR)
+    closings, _ = _october(client)
+    page = client.get("/office/documents?month=2026-10")
+    assert 'data-testid="edo-export"' not in page.text
+    assert 'data-testid="reissue"' not in page.text
+    assert client.get("/office/documents/edo-export.zip?month=2026-10").status_code == 403
+    refused = client.post(
+        f"/office/documents/upd/{closings[0].id}/reissue",
+        data={"reason": "адрес", "csrf_token": csrf_of(page.text)},
+    )
+    assert refused.status_code == 403

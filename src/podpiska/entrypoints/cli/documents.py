@@ -92,10 +92,9 @@ def document_reissue(
     """Reissue a УПД or an advance счёт-фактура whose requisite was wrong (fixed since in
     the account or the settings): «Исправление № N» of the same document, its PDF made now."""
     from podpiska.entrypoints.cli.common import CLI_ACTOR
-    from podpiska.entrypoints.documents import RendererMissing, fetch_pdf
-    from podpiska.invoicing.document_fixes import reissue
+    from podpiska.entrypoints.documents import reissue_document
     from podpiska.invoicing.document_lookup import resolve_source
-    from podpiska.invoicing.documents import ADVANCE, FIX_KINDS, UPD
+    from podpiska.invoicing.documents import ADVANCE, UPD
 
     chosen = {"upd": UPD, "advance": ADVANCE}.get(kind.strip().lower())
     if chosen is None:
@@ -103,21 +102,14 @@ def document_reissue(
     context = context_of(ctx)
     with context.session() as db:
         source_id = resolve_source(db, kind=chosen, reference=reference)
-        fix = reissue(
-            db,
-            kind=chosen,
-            source_id=source_id,
-            reason=reason,
-            actor=CLI_ACTOR,
-            clock=context.clock,
+        fix, document, pdf = reissue_document(
+            context, db, kind=chosen, source_id=source_id, reason=reason, actor=CLI_ACTOR
         )
-        try:
-            document, pdf = fetch_pdf(
-                context, db, kind=FIX_KINDS[chosen], source_id=fix.id, scope=Scope.vendor()
-            )
-            made = f"{document.number}.pdf ({len(pdf)} bytes)"
-        except RendererMissing:
-            made = "PDF: made by the worker"
+        made = (
+            f"{document.number}.pdf ({len(pdf)} bytes)"
+            if document is not None and pdf is not None
+            else "PDF: made by the worker"
+        )
     typer.echo(
         f"Исправление № {fix.fix_no} от {fix.issued_on:%d.%m.%Y} of {chosen} {reference}: {made}"
     )

@@ -3,10 +3,8 @@ vendor_admin key only)."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from datetime import date
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
@@ -15,14 +13,8 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import MAX_ID
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorAdminDep
 from podpiska.entrypoints.api.schemas.accounting import SalesLedgerOut
-from podpiska.entrypoints.documents import RendererMissing, export_edo
+from podpiska.entrypoints.documents import RendererMissing, spooled_edo_export
 from podpiska.invoicing.accounting import sales_ledger
-from podpiska.invoicing.edo_export import month_days
-
-# The ZIP is written to a temporary file (in memory up to this size, on disk above it) and
-# sent from there in chunks: a month of thousands of documents never sits in memory.
-SPOOL = 8 * 1024 * 1024
-CHUNK = 64 * 1024
 
 router = APIRouter(tags=["accounting"])
 
@@ -45,15 +37,6 @@ def get_sales_ledger(
             problem_en=f"is after the period's end ({end.isoformat()})",
         )
     return SalesLedgerOut.of(sales_ledger(db, start=start, end=end))
-
-
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    try:
-        file.seek(0)
-        while chunk := file.read(CHUNK):
-            yield chunk
-    finally:
-        file.close()
 
 
 _ZIP: dict[int | str, dict[str, Any]] = {
@@ -80,19 +63,12 @@ def get_edo_export(
     its PDF beside it under the same name, and `manifest.csv` (number; kind; account_id;
     issued_on; total; xml; pdf; note). A buyer without an EDO participant id: its PDF
     only, the manifest says why. A bad month: 422 `invalid_field`."""
-    first, _ = month_days(month)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - closed by _chunks
     try:
-        export_edo(ctx, db, month=month, account_id=account_id, out=spool)
+        chunks, name = spooled_edo_export(ctx, db, month=month, account_id=account_id)
     except RendererMissing as exc:
-        spool.close()
         raise HTTPException(503, str(exc)) from None
-    except BaseException:
-        spool.close()
-        raise
-    name = f"edo-{first:%Y-%m}" + (f"-account-{account_id}" if account_id else "") + ".zip"
     return StreamingResponse(
-        _chunks(spool),
+        chunks,
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -26,6 +26,7 @@ from podpiska.entrypoints.documents import (
     fetch_edo_xml,
     fetch_pdf,
     fetch_reconciliation,
+    reissue_document,
 )
 from podpiska.invoicing.documents import (
     ACT,
@@ -258,17 +259,10 @@ def _fix_links(kind: str, source_id: int, fix_no: int) -> tuple[str, str]:
 def _reissue(
     ctx: ContextDep, db: SessionDep, who: Principal, kind: str, source_id: int, reason: str
 ) -> Any:
-    from podpiska.invoicing.document_fixes import reissue
-
-    fix = reissue(
-        db, kind=kind, source_id=source_id, reason=reason, actor=who.actor, clock=ctx.clock
+    fix, document, _ = reissue_document(
+        ctx, db, kind=kind, source_id=source_id, reason=reason, actor=who.actor
     )
-    number = None
-    try:  # made now, with the requisites of now (else by the worker, within a minute)
-        document, _ = fetch_pdf(ctx, db, kind=FIX_KINDS[kind], source_id=fix.id, scope=who.scope)
-        number = document.number
-    except RendererMissing:
-        pass
+    number = document.number if document is not None else None
     pdf, xml = _fix_links(kind, source_id, fix.fix_no)
     return {
         "id": fix.id,

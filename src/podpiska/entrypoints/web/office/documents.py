@@ -8,19 +8,32 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from podpiska.backoffice import month_documents as month
 from podpiska.backoffice.month_documents import DocumentFilter
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
-from podpiska.entrypoints.documents import RendererMissing, fetch_edo_xml, fetch_pdf
+from podpiska.entrypoints.documents import (
+    RendererMissing,
+    fetch_edo_xml,
+    fetch_pdf,
+    reissue_document,
+    spooled_edo_export,
+)
 from podpiska.entrypoints.web import labels
-from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
-from podpiska.entrypoints.web.i18n import N_, current_language
-from podpiska.entrypoints.web.rendering import render
-from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD, document_filename
+from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorAdminDep, VendorDep
+from podpiska.entrypoints.web.i18n import N_, _, current_language
+from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.invoicing.documents import (
+    ACT,
+    ADVANCE,
+    CORRECTION,
+    FIX_KINDS,
+    UPD,
+    document_filename,
+)
 
 router = APIRouter(prefix="/office")
 
@@ -99,6 +112,10 @@ def documents(
             "problem": problem,
             "page_url": page_url,
             "csv_url": "/office/documents.csv?" + urlencode(kept),
+            "export_url": "/office/documents/edo-export.zip?" + urlencode({"month": kept["month"]}),
+            "back": "/office/documents?" + urlencode({**kept, "page": page}),
+            "fix_kinds": tuple(FIX_KINDS),
+            "admin": who.is_vendor_admin,
         },
         status_code=422 if problem else 200,
     )
@@ -162,35 +179,35 @@ def document_xml(
     recipient: Annotated[str, Query(max_length=46)] = "",
 ) -> Response:
     """The ФНС XML file of a УПД, advance счёт-фактура or УКД for the buyer's EDO id given
-    in the form (`recipient`); without one, the form. A wrong id or no sender id: the form
-    again with the reason (422)."""
+    in the form (`recipient`), else the one stored on the account; with neither, the form.
+    A wrong id or no sender id: the form again with the reason (422)."""
     kind = _kind(kind, XML_KINDS)
     problem = None
-    if recipient.strip():
-        try:
-            filename, body = fetch_edo_xml(
-                ctx,
-                db,
-                kind=kind,
-                source_id=source_id,
-                recipient_id=recipient,
-                scope=Scope.vendor(),
-            )
-        except RendererMissing:
-            raise HTTPException(503) from None
-        except DomainError as error:
-            if error.code == "not_found":
-                raise
-            problem = error.message(current_language())
-        else:
-            return Response(
-                content=body,
-                media_type="application/xml",
-                headers={
-                    "Content-Disposition": f'attachment; filename="{filename}"',
-                    "Cache-Control": "private, no-store",
-                },
-            )
+    try:  # the id typed in the form, else the one stored on the buyer's account
+        filename, body = fetch_edo_xml(
+            ctx,
+            db,
+            kind=kind,
+            source_id=source_id,
+            recipient_id=recipient.strip() or None,
+            scope=Scope.vendor(),
+        )
+    except RendererMissing:
+        raise HTTPException(503) from None
+    except DomainError as error:
+        if error.code == "not_found":
+            raise
+        if recipient.strip() or error.code != "buyer_edo_id_missing":
+            problem = error.message(current_language())  # said above the form
+    else:
+        return Response(
+            content=body,
+            media_type="application/xml",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
     return render(
         request,
         "office/document_xml.html",
@@ -201,5 +218,72 @@ def document_xml(
             "recipient": recipient,
             "problem": problem,
         },
-        status_code=422 if problem else 200,
+        # a refused id typed in: 422; the form first shown (no id anywhere, or no
+        # seller's id, said at once): 200
+        status_code=422 if problem and recipient.strip() else 200,
     )
+
+
+@router.get("/documents/edo-export.zip", include_in_schema=False)
+def documents_edo_export(
+    request: Request,
+    who: VendorAdminDep,
+    db: DbDep,
+    ctx: ContextDep,
+    month_: Annotated[str, Query(alias="month", max_length=20)] = "",
+) -> Response:
+    """The month's EDO files as one ZIP (each document's ФНС XML and PDF, manifest.csv),
+    as the API's `/accounting/edo-export`; vendor_admin only. A refusal (no sender id, a
+    bad month): back to the page with the reason."""
+    wanted = month_ or month.current_month(ctx.clock).strftime("%Y-%m")
+    try:
+        chunks, name = spooled_edo_export(ctx, db, month=wanted, account_id=None)
+    except RendererMissing:
+        raise HTTPException(503) from None
+    except DomainError as error:
+        flash(request, error.message(current_language()), "error")
+        return RedirectResponse("/office/documents?" + urlencode({"month": wanted}), 303)
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/documents/{kind}/{source_id}/reissue", include_in_schema=False)
+def document_reissue(
+    request: Request,
+    kind: str,
+    source_id: int,
+    who: VendorAdminDep,
+    db: DbDep,
+    ctx: ContextDep,
+    reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/office/documents",
+) -> Response:
+    """An исправление of a УПД or advance счёт-фактура whose requisite was wrong (fixed
+    since in the account or the settings), with the operator's reason; vendor_admin only,
+    audited with the person. Its PDF is made at once; the page says its number."""
+    kind = _kind(kind, tuple(FIX_KINDS))
+    target = back if back.startswith("/office/documents") else "/office/documents"
+    try:
+        fix, document, _pdf = reissue_document(
+            ctx, db, kind=kind, source_id=source_id, reason=reason, actor=who.actor
+        )
+    except DomainError as error:
+        if error.code == "not_found":
+            raise
+        flash(request, error.message(current_language()), "error")
+        return RedirectResponse(target, 303)
+    flash(
+        request,
+        _("Correction № {fix} is issued: {file}.").format(
+            fix=fix.fix_no,
+            file=document_filename(document) if document else _("the PDF comes within a minute"),
+        ),
+        "success",
+    )
+    return RedirectResponse(target, 303)
