@@ -30,6 +30,11 @@ class AccountIn(In):
         description="State contract id (идентификатор государственного контракта), "
         "up to 255 characters",
     )
+    closing_form: Code = Field(
+        "upd",
+        description="Form of the month's closing document: upd (УПД) or act (акт, with a "
+        "счёт-фактура when VAT is charged)",
+    )
     timezone: Code = "Europe/Moscow"
     language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
@@ -46,6 +51,11 @@ class AccountPatch(In):
     ogrn: Code | None = Field(None, description="ОГРН (13 digits) or ОГРНИП (15 digits)")
     state_contract_id: Line | None = Field(
         None, description="State contract id, up to 255 characters"
+    )
+    closing_form: Code | None = Field(
+        None,
+        description="Form of the month's closing documents issued from now on: upd or act "
+        "(null is refused)",
     )
 
 
@@ -76,6 +86,7 @@ class AccountOut(BaseModel):
     legal_address: str | None
     ogrn: str | None
     state_contract_id: str | None
+    closing_form: str
     timezone: str
     language: str
     test_clock_id: int | None
@@ -96,6 +107,7 @@ class AccountOut(BaseModel):
             legal_address=account.legal_address,
             ogrn=account.ogrn,
             state_contract_id=account.state_contract_id,
+            closing_form=account.closing_form,
             timezone=account.timezone,
             language=account.language,
             test_clock_id=account.test_clock_id,

@@ -186,10 +186,11 @@ def requisites(
     legal_address: str = Form(""),
     ogrn: str = Form(""),
     state_contract_id: str = Form(""),
+    closing_form: str | None = Form(None),
 ) -> Response:
-    """The company's КПП, legal address, ОГРН/ОГРНИП and state contract id (one click, as
-    the language): `accounts.change_account`, the API's PATCH. A refused value: the page
-    again (422) with the values given and the reason under the field."""
+    """The company's КПП, legal address, ОГРН/ОГРНИП, state contract id and closing
+    form (one click, as the language): `accounts.change_account`, the API's PATCH. A
+    refused value: the page again (422) with the values given and the reason under the field."""
     guard_account(who, account_id)
     refused = requisites_form.change(
         db,
@@ -200,6 +201,8 @@ def requisites(
             "legal_address": legal_address,
             "ogrn": ogrn,
             "state_contract_id": state_contract_id,
+            # the month's closing document: upd or act (not sent: left as it is)
+            **({} if closing_form is None else {"closing_form": closing_form}),
         },
         actor=who.actor,
     )
