@@ -84,6 +84,7 @@ class DocumentRow:
     invoice_number: str | None  # the invoice it belongs to
     invoice_kind: str | None
     status: str | None  # the invoice's status (invoice documents)
+    form: str | None = None  # a closing's (upd): printed as a УПД ("upd") or an act ("act")
 
 
 def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
@@ -179,6 +180,7 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     None,
                     None,
                     None,
+                    closing.form,
                 )
             )
         for advance in session.scalars(

@@ -21,7 +21,13 @@ from podpiska.core.records import not_found
 from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
-from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
+from podpiska.invoicing.document_rows import (
+    act_day,
+    clock_times,
+    closed_by_act,
+    create_documents,
+    create_missing,
+)
 from podpiska.invoicing.documents import (
     ACT,
     ACT_INVOICE_KINDS,
@@ -35,7 +41,7 @@ from podpiska.invoicing.documents import (
     check_kind,
 )
 from podpiska.invoicing.models import Advance, Closing, Correction, CreditNote, Document, Invoice
-from podpiska.invoicing.upd_contents import upd_data
+from podpiska.invoicing.upd_contents import closing_contents, upd_data
 from podpiska.ports import (
     AdvanceInvoiceData,
     Clock,
@@ -62,9 +68,10 @@ def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
 ) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
-    `AdvanceInvoiceData`, the others' `DocumentData`."""
+    `AdvanceInvoiceData`, the others' `DocumentData`; a closing (kind `upd`) made in the
+    form "act" shows its act of the month (a `DocumentData` of kind `act`)."""
     if document.kind == UPD:
-        return upd_data(session, document, seller, language=language)
+        return closing_contents(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
     if document.kind == CORRECTION:
@@ -237,13 +244,22 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
 
 def _check_act_due(session: Session, invoice: Invoice, now: datetime) -> None:
     """An act certifies services rendered: none for an invoice whose money a credit note
-    took back, none before the last day of its period on the account's clock."""
+    took back, none for an invoice the month-end run certifies month by month (its
+    closings are the УПД or acts of each month), none before the last day of its period on
+    the account's clock."""
     if session.scalar(select(exists().where(CreditNote.invoice_id == invoice.id))):
         raise _no_document(
             ACT,
             invoice,
             "деньги по счёту возвращены корректировочным документом",
             "the invoice's money was taken back by a credit note",
+        )
+    if session.scalar(select(Invoice.id).where(Invoice.id == invoice.id, closed_by_act())) is None:
+        raise _no_document(
+            ACT,
+            invoice,
+            "услуги закрываются ежемесячными УПД/актами",
+            "the services are closed by the monthly UPDs/acts",
         )
     period = service_period(invoice)
     account = session.get(Account, invoice.account_id)
