@@ -18,7 +18,7 @@ from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.db.base import Base
 from podpiska.core.models import AuditEntry, OutboxEvent
-from podpiska.invoicing.models import Invoice, InvoiceLine, Payment
+from podpiska.invoicing.models import Invoice, InvoiceLine, Payment, ServicePlan
 from podpiska.ports import Clock
 from podpiska.subscriptions import billing, settlement
 from podpiska.subscriptions.models import LicenseLedgerEntry, Subscription
@@ -183,3 +183,29 @@ def customer_actor(db: Session, clock: Clock, account_id: int) -> str:
         db, role="account_admin", account_id=account_id, actor=ACTOR, clock=clock
     )
     return f"apikey:{key.prefix}"
+
+
+def as_paid_before_0012(db: Session) -> int:
+    """Give every paid invoice without a plan the plan `act`, as revision 0012 gave the
+    invoices paid before it: the month-end run never certifies them, and the per-invoice
+    act closes them at the end of their term (the only invoices it still closes, with those
+    that have no term). For the tests of that act. Returns how many were marked."""
+    with db.begin():
+        unplanned = db.execute(
+            select(Invoice.id, Invoice.account_id, Invoice.paid_at, Invoice.created_at).where(
+                Invoice.status == "paid",
+                ~select(ServicePlan.invoice_id)
+                .where(ServicePlan.invoice_id == Invoice.id)
+                .exists(),
+            )
+        ).all()
+        for invoice_id, account_id, paid_at, created_at in unplanned:
+            db.add(
+                ServicePlan(
+                    invoice_id=invoice_id,
+                    account_id=account_id,
+                    by="act",
+                    planned_at=paid_at or created_at,
+                )
+            )
+    return len(unplanned)

@@ -15,6 +15,7 @@ import pytest
 
 from podpiska.adapters.pdf import WeasyPrintRenderer
 from podpiska.core.domain.requisites import USN_VAT_NOTE
+from podpiska.invoicing.upd_contents import month_act_data
 from podpiska.ports import Party, PaymentReference, Proxy, UpdData, UpdLine
 
 SELLER = Party(
@@ -307,3 +308,25 @@ def test_an_entrepreneur_seller_signs_on_the_entrepreneurs_line(
         text,
     )
     assert "ИП Сидоров С. С., 500100732259 [14]" in text
+
+
+def test_the_act_of_the_month_prints_the_same_closing_on_the_acts_form(
+    renderer: WeasyPrintRenderer, tmp_path: Path
+) -> None:
+    """A closing whose form is "act": the УПД's contents, laid out as an act."""
+    taxed = month_act_data(STATUS_1)
+    assert (taxed.kind, taxed.number, taxed.total) == ("act", STATUS_1.number, STATUS_1.total)
+    assert sum((x.amount for x in taxed.lines), Decimal(0)) == taxed.total
+    text = " ".join(pdf_text(renderer.render(taxed), tmp_path).split())
+    assert "Акт об оказании услуг № UPD-2026-000007 от 31.12.2026" in text
+    assert "01.12.2026 – 31.12.2026" in text
+    assert "Договор-оферта от 01.11.2026; счёт № 2026-000123" in text  # the basis
+    assert "В том числе НДС 22 %: 1 265,11" in text
+    assert "Статус" not in text
+
+    exempt = month_act_data(STATUS_2)
+    assert exempt.vat_amount is None
+    text = " ".join(pdf_text(renderer.render(exempt), tmp_path).split())
+    assert "Без НДС" in text and "22 %" not in text
+    assert USN_VAT_NOTE in text  # the usn seller's basis under the totals
+    assert "4 250,50" in text

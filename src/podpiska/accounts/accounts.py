@@ -30,11 +30,14 @@ from podpiska.ports import Clock
 EDITIONS = ("cloud", "on_premise")
 ROLES = ("admin", "user")
 LANGUAGES = ("ru", "en")  # of the e-mails to the account's people
+# The form of the month's closing document: the УПД, or an act (with a счёт-фактура beside
+# it when VAT is charged).
+CLOSING_FORMS = ("upd", "act")
 _NOT_DIGITS = re.compile(r"[^0-9]")
 MAX_NAME = 200
 MAX_STATE_CONTRACT_ID = 255
 # What `set_account_requisites` changes (the ИНН stays: another ИНН is another buyer).
-REQUISITES = ("kpp", "legal_address", "ogrn", "state_contract_id", "edo_id")
+REQUISITES = ("kpp", "legal_address", "ogrn", "state_contract_id", "edo_id", "closing_form")
 # Not in a name: NUL (PostgreSQL refuses it), other control characters, lone surrogates.
 _NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -142,6 +145,16 @@ def _language(value: str) -> str:
     return value
 
 
+def _closing_form(value: str | None) -> str:
+    if value not in CLOSING_FORMS:
+        raise invalid_field(
+            "closing_form",
+            f"форма закрывающего документа: {', '.join(CLOSING_FORMS)}",
+            f"closing_form must be one of {', '.join(CLOSING_FORMS)}",
+        )
+    return value
+
+
 def open_account(
     session: Session,
     *,
@@ -155,6 +168,7 @@ def open_account(
     ogrn: str | None = None,
     state_contract_id: str | None = None,
     edo_id: str | None = None,
+    closing_form: str = "upd",
     timezone: str = "Europe/Moscow",
     language: str = "ru",
     test_clock_id: int | None = None,
@@ -163,7 +177,8 @@ def open_account(
 ) -> Account:
     """A new account with its administrator as its first user. `language` (ru, en) is the
     language of the e-mails to the account's people; the buyer's requisites (ИНН, КПП, legal
-    address, ОГРН/ОГРНИП, state contract id, EDO participant id) are optional and checked."""
+    address, ОГРН/ОГРНИП, state contract id, EDO participant id) are optional and checked;
+    `closing_form` (upd, act) is the form of the month's closing document."""
     if not name or not name.strip():
         raise invalid_field("name", "название не может быть пустым", "the name must not be empty")
     if len(name) > MAX_NAME or _NOT_IN_NAME.search(name):
@@ -191,6 +206,7 @@ def open_account(
         ogrn=_ogrn(ogrn, clean_inn),
         state_contract_id=_line("state_contract_id", state_contract_id, MAX_STATE_CONTRACT_ID),
         edo_id=checked_edo_id(edo_id),
+        closing_form=_closing_form(closing_form),
         timezone=_timezone(timezone),
         language=_language(language),
         test_clock_id=test_clock_id,
@@ -255,8 +271,9 @@ def change_account(
 ) -> Account:
     """Change, in one transaction, what is given: the language of the e-mails (ru, en) and
     the buyer's requisites in `requisites` (keys of REQUISITES; None or an empty text
-    clears one), checked as when the account is opened: the КПП and the ОГРН against the
-    account's ИНН. All or nothing; documents issued before keep what they printed."""
+    clears one, but `closing_form` is always upd or act), checked as when the account is
+    opened: the КПП and the ОГРН against the account's ИНН. All or nothing; documents
+    issued before keep what they printed."""
     requisites = requisites or {}
     unknown = sorted(set(requisites) - set(REQUISITES))
     if unknown:
@@ -270,6 +287,7 @@ def change_account(
             "legal_address": lambda v: _line("legal_address", v, MAX_ADDRESS),
             "state_contract_id": lambda v: _line("state_contract_id", v, MAX_STATE_CONTRACT_ID),
             "edo_id": checked_edo_id,
+            "closing_form": _closing_form,
         }
         new: dict[str, str | None] = {
             name: clean[name](value) for name, value in requisites.items()

@@ -32,6 +32,10 @@ class Account(Base):
     # The buyer's EDO participant id (идентификатор участника ЭДО, "2BM-…", assigned by its
     # EDO operator): the recipient of the ФНС XML files of its УПД, advances and УКД.
     edo_id: Mapped[str | None] = mapped_column(String(46))
+    # The form of the month's closing document (issue 16): "upd" (the УПД) or "act" (an
+    # act, with a счёт-фактура beside it when VAT is charged). Recorded on each closing
+    # when it is made, so a later change never changes an issued document.
+    closing_form: Mapped[str] = mapped_column(String(10), default="upd", server_default="upd")
     timezone: Mapped[str] = mapped_column(String(64))
     # The language of the e-mails to the account's people: ru | en.
     language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")

@@ -115,6 +115,7 @@ class DocumentRow:
     invoice_kind: str | None
     status: str | None  # the invoice's status (invoice documents)
     fixes: tuple[FixRow, ...] = ()  # its исправления (a УПД's, an advance's), first first
+    form: str | None = None  # a closing's (upd): printed as a УПД ("upd") or an act ("act")
 
 
 def account_documents(session: Session, *, account_id: int, limit: int = 200) -> list[DocumentRow]:
@@ -220,6 +221,7 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     None,
                     None,
                     tuple(fixes.get((UPD, closing.id), ())),
+                    closing.form,
                 )
             )
         for advance in session.scalars(

@@ -22,7 +22,13 @@ from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_fixes import fix_data
-from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
+from podpiska.invoicing.document_rows import (
+    act_day,
+    clock_times,
+    closed_by_act,
+    create_documents,
+    create_missing,
+)
 from podpiska.invoicing.documents import (
     ACT,
     ACT_INVOICE_KINDS,
@@ -47,7 +53,7 @@ from podpiska.invoicing.models import (
     DocumentFix,
     Invoice,
 )
-from podpiska.invoicing.upd_contents import upd_data
+from podpiska.invoicing.upd_contents import closing_contents, upd_data
 from podpiska.ports import (
     AdvanceInvoiceData,
     Clock,
@@ -81,11 +87,13 @@ def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
 ) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
-    `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`."""
+    `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`;
+    a closing (kind `upd`) made in the form "act" shows its act of the month (a
+    `DocumentData` of kind `act`)."""
     if document.kind in (UPD_FIX, ADVANCE_FIX):
         return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
-        return upd_data(session, document, seller, language=language)
+        return closing_contents(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
     if document.kind == CORRECTION:
@@ -289,13 +297,22 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
 
 def _check_act_due(session: Session, invoice: Invoice, now: datetime) -> None:
     """An act certifies services rendered: none for an invoice whose money a credit note
-    took back, none before the last day of its period on the account's clock."""
+    took back, none for an invoice the month-end run certifies month by month (its
+    closings are the УПД or acts of each month), none before the last day of its period on
+    the account's clock."""
     if session.scalar(select(exists().where(CreditNote.invoice_id == invoice.id))):
         raise _no_document(
             ACT,
             invoice,
             "деньги по счёту возвращены корректировочным документом",
             "the invoice's money was taken back by a credit note",
+        )
+    if session.scalar(select(Invoice.id).where(Invoice.id == invoice.id, closed_by_act())) is None:
+        raise _no_document(
+            ACT,
+            invoice,
+            "услуги закрываются ежемесячными УПД/актами",
+            "the services are closed by the monthly UPDs/acts",
         )
     period = service_period(invoice)
     account = session.get(Account, invoice.account_id)

@@ -1,7 +1,8 @@
 """Creating the document rows, set-wise: an invoice document for every invoice that went
 out, a credit note document for every credit note (dated in the account's timezone), and
 the acts of invoices paid in full once their period has been rendered on the account's
-clock, numbered gaplessly per series and year under the sequence row's lock.
+clock, numbered gaplessly per series and year under the sequence row's lock — only for the
+invoices the month-end run does not certify month by month (`closed_by_act`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, exists, insert, literal, select
+from sqlalchemy import ColumnElement, String, and_, exists, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
@@ -31,7 +32,7 @@ from podpiska.invoicing.documents import (
     act_number,
     local_day,
 )
-from podpiska.invoicing.models import CreditNote, Document, Invoice
+from podpiska.invoicing.models import CreditNote, Document, Invoice, ServicePlan
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
 
@@ -128,6 +129,20 @@ def clock_times(session: Session, now: datetime) -> dict[int | None, datetime]:
     return times
 
 
+def closed_by_act() -> ColumnElement[bool]:
+    """The paid invoices (of ACT_INVOICE_KINDS) that the per-invoice act closes: those the
+    month-end run does not certify by its monthly closings. They are the invoices paid
+    before revision 0012 (plan `act`) and those it can never plan (no term: `plan_paid`
+    takes only an invoice with both term dates). An invoice planned by month or term, or
+    plannable and not planned yet (paid since the last run), is certified by the monthly
+    closings (УПД, or an act of the month): never a second time by a whole-term act."""
+    planned = exists().where(ServicePlan.invoice_id == Invoice.id)
+    return or_(
+        exists().where(ServicePlan.invoice_id == Invoice.id, ServicePlan.by == "act"),
+        and_(~planned, or_(Invoice.term_starts_on.is_(None), Invoice.term_ends_on.is_(None))),
+    )
+
+
 def _create_acts(session: Session, now: datetime, batch: int, only: int | None) -> int:
     """Acts of the invoices paid in full whose period has been rendered, numbered
     gaplessly: an act certifies services rendered, so it is dated the last day of the
@@ -157,6 +172,7 @@ def _create_acts(session: Session, now: datetime, batch: int, only: int | None) 
             Invoice.kind.in_(ACT_INVOICE_KINDS),
             ~_has_document(ACT, Invoice.id),
             ~exists().where(CreditNote.invoice_id == Invoice.id),
+            closed_by_act(),
             period_end <= bound,
         )
         .order_by(Invoice.id)

@@ -247,6 +247,9 @@ class Closing(Base):
     total: Mapped[Decimal]
     vat: Mapped[Decimal]
     file_id: Mapped[str] = mapped_column(String(36))  # a UUID: the ФНС XML file's name
+    # The form printed: "upd" (the УПД) or "act" (an act, and a счёт-фактура when VAT is
+    # charged): the account's `closing_form` when the closing was made, never changed.
+    form: Mapped[str] = mapped_column(String(10), default="upd", server_default="upd")
     created_at: Mapped[datetime]
 
 

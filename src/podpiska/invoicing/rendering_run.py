@@ -16,7 +16,8 @@ not at all, and a run after missed days catches up day by day like the renewals:
    are replaced by the cut schedule. What they could not give back was rendered already:
    the `ServiceCut` keeps it as `uncovered` (a corrective document's work, item 4).
 3. **render** (`render_due`): the periods whose last day has come (`last_day <= day`) and
-   no closing document yet, per account and last day, become one `Closing` (the УПД),
+   no closing document yet, per account and last day, become one `Closing` (the УПД, or an
+   act of the month for an account whose `closing_form` is "act": recorded as its `form`),
    numbered gaplessly per year under the series' lock (`UPD-2026-000001`, `TEST-UPD-…` on a
    test clock), with its `Document` row (the PDF is rendered on demand) and its journal
    posting: deferred revenue → revenue. Each period is linked to its closing in the same
@@ -480,6 +481,12 @@ def render_due(
                 ServicePeriod.vat,
             ).where(*due, ServicePeriod.account_id.in_(accounts))
         ).all()
+        # The form each account chose for its closings, recorded on each closing made now.
+        forms: dict[int, str] = dict(
+            session.execute(
+                select(Account.id, Account.closing_form).where(Account.id.in_(accounts))
+            ).all()
+        )
         groups: dict[tuple[int, date], list[Any]] = defaultdict(list)
         for row in rows:
             groups[(row.account_id, row.last_day)].append(row)
@@ -510,6 +517,7 @@ def render_due(
                         "total": total,
                         "vat": vat,
                         "file_id": str(uuid.uuid4()),
+                        "form": forms.get(account_id, "upd"),
                         "created_at": now,
                     }
                 )

@@ -24,7 +24,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.domain.requisites import USN_VAT_NOTE
 from podpiska.core.domain.text import Text
 from podpiska.invoicing.document_contents import _invoice_reference
-from podpiska.invoicing.documents import UPD
+from podpiska.invoicing.documents import ACT, UPD
 from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
@@ -34,13 +34,14 @@ from podpiska.invoicing.models import (
     Payment,
     ServicePeriod,
 )
-from podpiska.ports import Party, PaymentReference, UpdData, UpdLine
+from podpiska.ports import DocumentData, DocumentLine, Party, PaymentReference, UpdData, UpdLine
 
 _MONTH = ("362", Text("мес.", "mo."))
 _SERVICE = ("876", Text("усл. ед.", "unit"))
 _EXEMPT_NOTE = Text("Без НДС", "VAT exempt")
 _USN_NOTE = Text(USN_VAT_NOTE, "VAT is not charged: the supplier applies the simplified tax system")
 NOT_PAYMENTS = ("credit",)  # the account's credit used on an invoice is no payment document
+ACT_FORM = "act"  # a closing printed as an act of the month (`Closing.form`), else the УПД
 
 
 def _day(value: date, lang: str) -> str:
@@ -165,3 +166,54 @@ def upd_data(
         state_contract_id=account.state_contract_id or None,
         vat_note=vat_note,
     )
+
+
+def month_act_data(data: UpdData) -> DocumentData:
+    """The act of the month (акт об оказании услуг) of a closing whose form is "act": the
+    same closing as its УПД — number, date, period, lines, total and VAT all from `data` —
+    laid out on the act's form (template act.html: the parties, the basis, the period, the
+    lines with VAT, both sides' signature lines). VAT reads «В том числе НДС 22 %» (the
+    rate when every taxed line has one), «Без НДС» when no line is taxed; a
+    simplified-system seller's sentence stays under the totals."""
+    rates = {line.vat_rate for line in data.lines}
+    taxed = {rate for rate in rates if rate is not None}
+    exempt = not taxed or (data.status == 2 and data.vat_amount == 0)
+    return DocumentData(
+        kind=ACT,
+        number=data.number,
+        issued_on=data.issued_on,
+        seller=data.seller,
+        buyer=data.buyer,
+        lines=tuple(
+            DocumentLine(
+                position=line.position,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                price=line.amount / line.quantity,
+                amount=line.amount,
+            )
+            for line in data.lines
+        ),
+        total=data.total,
+        vat_amount=None if exempt else data.vat_amount,
+        vat_rate=taxed.pop() if len(taxed) == 1 and len(rates) == 1 else None,
+        currency=data.currency,
+        language=data.language,
+        basis=data.basis,
+        period=data.period,
+        state_contract_id=data.state_contract_id,
+        vat_note=None if data.vat_note == _EXEMPT_NOTE.get(data.language) else data.vat_note,
+    )
+
+
+def closing_contents(
+    session: Session, document: Document, seller: Party, *, language: str = "ru"
+) -> UpdData | DocumentData:
+    """What the PDF of a closing shows, in the form recorded on it when it was made: its
+    УПД, or its act of the month (`month_act_data`) when its `form` is "act"."""
+    data = upd_data(session, document, seller, language=language)
+    closing = session.get(Closing, document.source_id)
+    if closing is not None and closing.form == ACT_FORM:
+        return month_act_data(data)
+    return data

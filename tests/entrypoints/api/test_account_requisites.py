@@ -227,3 +227,36 @@ def test_a_wrong_edo_id_is_422_and_changes_nothing(api: Api, bad: str) -> None:
         ORGANISATION["legal_address"],
     )
     assert _audits(context, account["id"]) == []
+
+
+def test_the_closing_form_is_chosen_changed_audited_and_checked(api: Api) -> None:
+    client, context, auth = api
+    plain = _open(client, auth, name="ООО «УПД»", admin_email="upd@example.ru")
+    assert plain["closing_form"] == "upd"  # the default
+    acts = _open(client, auth, **ORGANISATION, closing_form="act")
+    assert acts["closing_form"] == "act"
+    _refused(
+        client.post(
+            "/api/v1/accounts",
+            json={"name": "ООО «Плохо»", "admin_email": "bad@example.ru", "closing_form": "ukd"},
+            headers=auth,
+        ),
+        "closing_form",
+    )
+    changed = client.patch(
+        f"/api/v1/accounts/{plain['id']}", json={"closing_form": "act"}, headers=auth
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["closing_form"] == "act"
+    [entry] = _audits(context, plain["id"])
+    assert entry.before == {"closing_form": "upd"}
+    assert entry.after == {"closing_form": "act"}
+    for bad in ("ACT", "", None, "счёт"):
+        _refused(
+            client.patch(
+                f"/api/v1/accounts/{plain['id']}", json={"closing_form": bad}, headers=auth
+            ),
+            "closing_form",
+        )
+    with context.session() as db, db.begin():
+        assert db.get_one(Account, plain["id"]).closing_form == "act"  # all or nothing

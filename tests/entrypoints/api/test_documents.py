@@ -27,6 +27,7 @@ from podpiska.entrypoints.worker import InProcessWorker, deliver_outbox
 from podpiska.invoicing.models import Document
 from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.entrypoints.conftest import CRM_SHOP, NOON_IN_MOSCOW, SITE_PLATFORM
+from tests.helpers import as_paid_before_0012
 
 MADE: list[Context] = []
 
@@ -120,6 +121,12 @@ def test_invoices_acts_and_credit_notes_download_as_pdf(context: Context, tmp_pa
         headers={**vendor, "Idempotency-Key": "pay-1"},
     )
     assert paid.status_code == 201, paid.text
+    # An order the month-end run certifies month by month never gets a whole-term act.
+    monthly = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
+    assert monthly.status_code == 404
+    assert "услуги закрываются ежемесячными УПД/актами" in monthly.json()["error"]["message"]
+    with context.session() as db:
+        as_paid_before_0012(db)  # the act is kept for the invoices paid before revision 0012
     # No act for services not rendered yet: it comes on the term's last day.
     early = client.get(f"/api/v1/invoices/{invoice}/act.pdf", headers=vendor)
     assert early.status_code == 404
@@ -365,6 +372,8 @@ def test_the_invoice_act_and_credit_note_print_both_sides_requisites(
         headers={**vendor, "Idempotency-Key": "pay-1"},
     )
     assert paid.status_code == 201, paid.text
+    with context.session() as db:
+        as_paid_before_0012(db)  # the per-invoice act: an invoice paid before revision 0012
     clock = context.clock
     assert isinstance(clock, FixedClock)
     clock.instant = NOON_IN_MOSCOW.replace(year=2027, day=21)

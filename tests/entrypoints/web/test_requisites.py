@@ -245,3 +245,38 @@ def test_the_customer_sets_and_clears_the_edo_id_on_the_portal(client: TestClien
     assert cleared.status_code == 303
     assert _account(client).edo_id is None
     assert _audit(client)[-1].after == {"edo_id": None}
+
+
+def test_the_closing_form_is_chosen_on_the_portal_and_in_the_office(client: TestClient) -> None:
+    client_log_in(client, CUSTOMER)
+    page = client.get(PORTAL_PAGE).text
+    assert 'name="closing_form"' in page and "Ежемесячный закрывающий документ" in page
+    assert '<option value="upd" selected>' in page  # the default
+
+    bad = _post(
+        client, PORTAL_PAGE, f"/portal/{CUSTOMER_ACCOUNT}/requisites", **_form(closing_form="x")
+    )
+    assert bad.status_code == 422
+    assert 'data-testid="req-error-closing_form"' in bad.text
+    assert _account(client).closing_form == "upd"
+
+    saved = _post(
+        client, PORTAL_PAGE, f"/portal/{CUSTOMER_ACCOUNT}/requisites", **_form(closing_form="act")
+    )
+    assert saved.status_code == 303
+    assert _account(client).closing_form == "act"
+    assert (_audit(client)[-1].after or {})["closing_form"] == "act"
+    shown = client.get(PORTAL_PAGE).text
+    assert '<option value="act" selected>' in shown
+    assert "Акт (и счёт-фактура, когда начислен НДС)" in shown
+
+
+def test_the_office_changes_the_closing_form(client: TestClient) -> None:
+    client_log_in(client, VENDOR_ADMIN)
+    assert 'name="closing_form"' in client.get(OFFICE_PAGE).text
+    saved = _post(client, OFFICE_PAGE, f"{OFFICE_PAGE}/requisites", **_form(closing_form="act"))
+    assert saved.status_code == 303
+    assert _account(client).closing_form == "act"
+    # a form without the choice leaves it as it is
+    assert _post(client, OFFICE_PAGE, f"{OFFICE_PAGE}/requisites", **_form()).status_code == 303
+    assert _account(client).closing_form == "act"

@@ -16,7 +16,7 @@ from podpiska.core.domain.text import Text
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import current_language
 
-FIELDS = accounts.REQUISITES  # kpp, legal_address, ogrn, state_contract_id, edo_id
+FIELDS = accounts.REQUISITES  # kpp, legal_address, ogrn, state_contract_id, edo_id, closing_form
 # The form's inputs are bounded a little above the service's limits: the service says why.
 MAX_INPUT = 1000
 
@@ -51,9 +51,13 @@ def change(
     form again with the values given and the refusal next to its field. An account that
     does not exist is not a form's problem: its error goes on (404)."""
     values = {name: given.get(name, "")[:MAX_INPUT] for name in FIELDS}
+    # A form without the closing form's choice (an older page) leaves it as it is.
+    changes = {
+        name: value for name, value in values.items() if name != "closing_form" or name in given
+    }
     try:
         accounts.change_account(
-            db, account_id=account_id, requisites=values, actor=actor, clock=ctx.clock
+            db, account_id=account_id, requisites=changes, actor=actor, clock=ctx.clock
         )
     except DomainError as error:
         if error.code != "invalid_field":

@@ -48,6 +48,7 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
         ogrn=body.ogrn,
         state_contract_id=body.state_contract_id,
         edo_id=body.edo_id,
+        closing_form=body.closing_form,
         timezone=body.timezone,
         language=body.language,
         test_clock_id=body.test_clock_id,
@@ -71,8 +72,9 @@ def change_account(
 ) -> Any:
     """Change what is given: `language` (ru, en) of the e-mails to the account; the buyer's
     requisites `kpp`, `legal_address`, `ogrn`, `state_contract_id` and the EDO participant
-    id `edo_id` (`null` clears one; the ИНН does not change). Vendor keys and the account's
-    own key."""
+    id `edo_id` (`null` clears one; the ИНН does not change); `closing_form` (upd, act) of
+    the month's closing documents issued from now on. Vendor keys and the account's own
+    key."""
     guard_account(who, account_id)
     requisites = {
         name: getattr(body, name) for name in accounts.REQUISITES if name in body.model_fields_set

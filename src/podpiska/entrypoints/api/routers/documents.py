@@ -92,7 +92,8 @@ def credit_note_pdf(
 @router.get("/upds/{closing_id}/pdf", response_class=Response, responses=_PDF)
 def upd_pdf(closing_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Response:
     """A УПД (the closing document of the services rendered to a day, made by the month-end
-    run) as PDF: status 1 (счёт-фактура and act) or 2 (the act only)."""
+    run) as PDF: status 1 (счёт-фактура and act) or 2 (the act only); a closing made for an
+    account whose `closing_form` was "act" is printed as the act of the month instead."""
     return _pdf(ctx, db, who, UPD, closing_id)
 
 
@@ -368,8 +369,9 @@ _LINKS = {
 def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's documents, newest first (at most 200 of each kind): invoices, acts,
     УПД, advance счета-фактуры, УКД and credit notes, each with its number, date, amount
-    and where its PDF (and, for the ФНС's kinds, its XML) is. Vendor keys and the account's
-    own key (another account's: 404)."""
+    and where its PDF (and, for the ФНС's kinds, its XML) is; a closing (`upd`) names its
+    `form` ("upd" or "act": how its PDF prints). Vendor keys and the account's own key
+    (another account's: 404)."""
     from podpiska.invoicing.document_lookup import account_documents
 
     guard_account(who, account_id)
@@ -386,6 +388,8 @@ def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) ->
                 "total": str(row.total),
                 "currency": row.currency,
                 "invoice_number": row.invoice_number,
+                # a closing's (upd) form, recorded when it was made: "upd" or "act"
+                "form": row.form,
                 "pdf": pdf.format(id=row.source_id),
                 "xml": xml.format(id=row.source_id) if xml else None,
                 "fixes": [

@@ -35,6 +35,11 @@ class AccountIn(In):
         description="The buyer's EDO participant id (идентификатор участника ЭДО, 2BM-…), the "
         "recipient of its XML files: up to 46 Latin letters, digits and hyphens",
     )
+    closing_form: Code = Field(
+        "upd",
+        description="Form of the month's closing document: upd (УПД) or act (акт, with a "
+        "счёт-фактура when VAT is charged)",
+    )
     timezone: Code = "Europe/Moscow"
     language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
@@ -54,6 +59,11 @@ class AccountPatch(In):
     )
     edo_id: Code | None = Field(
         None, description="The buyer's EDO participant id (2BM-…), up to 46 characters"
+    )
+    closing_form: Code | None = Field(
+        None,
+        description="Form of the month's closing documents issued from now on: upd or act "
+        "(null is refused)",
     )
 
 
@@ -85,6 +95,7 @@ class AccountOut(BaseModel):
     ogrn: str | None
     state_contract_id: str | None
     edo_id: str | None
+    closing_form: str
     timezone: str
     language: str
     test_clock_id: int | None
@@ -106,6 +117,7 @@ class AccountOut(BaseModel):
             ogrn=account.ogrn,
             state_contract_id=account.state_contract_id,
             edo_id=account.edo_id,
+            closing_form=account.closing_form,
             timezone=account.timezone,
             language=account.language,
             test_clock_id=account.test_clock_id,

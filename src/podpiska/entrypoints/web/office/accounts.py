@@ -151,11 +151,13 @@ def change_requisites(
     ogrn: Annotated[str, Form()] = "",
     state_contract_id: Annotated[str, Form()] = "",
     edo_id: Annotated[str, Form()] = "",
+    closing_form: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The buyer's КПП, legal address, ОГРН/ОГРНИП, state contract id and EDO participant
-    id (an empty one is cleared): `accounts.change_account`, as the API's PATCH, audited
-    with the person as actor. Both vendor roles may, as both vendor API keys may. A refused
-    value: the page again (422) with the values given and the reason under the field."""
+    id (an empty one is cleared) and closing form: `accounts.change_account`, as the API's
+    PATCH, audited with the person as actor. Both vendor roles may, as both vendor API keys
+    may. A refused value: the page again (422) with the values given and the reason under
+    the field."""
     refused = requisites_form.change(
         db,
         ctx,
@@ -166,6 +168,8 @@ def change_requisites(
             "ogrn": ogrn,
             "state_contract_id": state_contract_id,
             "edo_id": edo_id,
+            # the month's closing document: upd or act (not sent: left as it is)
+            **({} if closing_form is None else {"closing_form": closing_form}),
         },
         actor=who.actor,
     )

@@ -187,9 +187,10 @@ def requisites(
     ogrn: str = Form(""),
     state_contract_id: str = Form(""),
     edo_id: str = Form(""),
+    closing_form: str | None = Form(None),
 ) -> Response:
-    """The company's КПП, legal address, ОГРН/ОГРНИП, state contract id and EDO
-    participant id (one click, as the language): `accounts.change_account`, the API's
+    """The company's КПП, legal address, ОГРН/ОГРНИП, state contract id, EDO participant id
+    and closing form (one click, as the language): `accounts.change_account`, the API's
     PATCH. A refused value: the page again (422) with the values given and the reason
     under the field."""
     guard_account(who, account_id)
@@ -203,6 +204,8 @@ def requisites(
             "ogrn": ogrn,
             "state_contract_id": state_contract_id,
             "edo_id": edo_id,
+            # the month's closing document: upd or act (not sent: left as it is)
+            **({} if closing_form is None else {"closing_form": closing_form}),
         },
         actor=who.actor,
     )
