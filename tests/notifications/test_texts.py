@@ -56,7 +56,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                        "reason": "the change was not paid in time"},
     "credit_note.issued": {"credit_note_id": 2, "number": "КН-2026-000002",
                            "invoice_number": "2026-000005", "total": "-1200.00"},
-    "upd.issued": {"closing_id": 3, "number": "UPD-2026-000003", "issued_on": "2026-11-30",
+    "upd.issued": {"closing_id": 3, "number": "UPD-2026-000003", "form": "upd",
+                   "issued_on": "2026-11-30",
                    "first_day": "2026-11-22", "last_day": "2026-11-30", "total": "529.94",
                    "vat": "95.56"},
     "advance.issued": {"advance_id": 4, "number": "AV-2026-000004", "issued_on": "2026-11-22",
@@ -160,6 +161,16 @@ def test_the_texts_of_changes_apps_and_trials() -> None:
     assert "1 200,00 ₽" in ru["credit_note.issued"].text
     assert "№ UPD-2026-000003 от 30.11.2026" in ru["upd.issued"].text
     assert "22.11.2026 – 30.11.2026 на сумму 529,94 ₽" in ru["upd.issued"].text
+    act = render_notice(
+        NoticeContext(
+            event_type="upd.issued",
+            payload={**PAYLOADS["upd.issued"], "form": "act"},
+            account_name="ООО «Ромашка»",
+        ),
+        "ru",
+    )
+    assert act.subject == "Акт об оказании услуг № UPD-2026-000003"
+    assert "выпущен акт об оказании услуг № UPD-2026-000003 от 30.11.2026" in act.text
     assert "в том числе НДС 3 875,61 ₽" in ru["advance.issued"].text
     assert "уменьшена на 100,00 ₽" in ru["correction.issued"].text
     assert "исправление № 1 от 03.12.2026 документа УПД № UPD-2026-000003" in (

@@ -539,6 +539,7 @@ def render_due(
                         at=now,
                         closing_id=closing_id,
                         number=number,
+                        form=closings[-1]["form"],
                         issued_on=last_day,
                         first_day=closings[-1]["first_day"],
                         last_day=last_day,

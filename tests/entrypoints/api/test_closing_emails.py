@@ -51,6 +51,7 @@ def test_the_advance_upd_and_ukd_are_e_mailed_with_their_pdf(
     assert events["upd.issued"] == {
         "closing_id": closing_id,
         "number": "UPD-2026-000001",
+        "form": "upd",
         "issued_on": "2026-11-30",
         "first_day": "2026-11-22",
         "last_day": "2026-11-30",

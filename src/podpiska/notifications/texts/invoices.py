@@ -172,21 +172,38 @@ def credit_note_issued(x: Parts) -> Notice:
 
 
 def upd_issued(x: Parts) -> Notice:
-    """The month-end run's closing document (УПД) for the services rendered."""
+    """The month-end run's closing document for the services rendered: a УПД, or an act
+    of the month for an account that chose acts (`form`)."""
     number = x.p.get("number") or "—"
     issued = x.day(x.p.get("issued_on"))
     first, last = x.day(x.p.get("first_day")), x.day(x.p.get("last_day"))
     total = x.money(x.p.get("total"))
+    act = x.p.get("form") == "act"
     period = x.t(f" за период {first} – {last}", f" for {first} – {last}") if first else ""
+    subject = (
+        x.t(f"Акт об оказании услуг № {number}", f"Act of services rendered No. {number}")
+        if act
+        else x.t(f"Закрывающий документ (УПД) № {number}", f"Closing document (UPD) No. {number}")
+    )
+    what = (
+        x.t(
+            f"Для портала {x.account} выпущен акт об оказании услуг № {number}",
+            f"An act of services rendered No. {number}",
+        )
+        if act
+        else x.t(
+            f"Для портала {x.account} выпущен универсальный передаточный документ № {number}",
+            f"A universal transfer document No. {number}",
+        )
+    )
     return Notice(
-        x.t(f"Закрывающий документ (УПД) № {number}", f"Closing document (UPD) No. {number}"),
+        subject,
         join(
-            x.t(
-                f"Для портала {x.account} выпущен универсальный передаточный документ "
-                f"№ {number}" + (f" от {issued}" if issued else "") + " об оказанных услугах",
-                f"A universal transfer document No. {number}"
-                + (f" of {issued}" if issued else "")
-                + f" was issued to account {x.account} for the services rendered",
+            what
+            + (x.t(f" от {issued}", f" of {issued}") if issued else "")
+            + x.t(
+                " об оказанных услугах",
+                f" was issued to account {x.account} for the services rendered",
             )
             + period
             + (x.t(f" на сумму {total}.", f", amount {total}.") if total else "."),
