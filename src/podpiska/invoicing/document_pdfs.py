@@ -22,6 +22,12 @@ from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_fixes import fix_data
+from podpiska.invoicing.document_parties import (
+    parties_from_json,
+    parties_json,
+    parties_of,
+    with_parties,
+)
 from podpiska.invoicing.document_rows import act_day, clock_times, create_documents, create_missing
 from podpiska.invoicing.documents import (
     ACT,
@@ -80,7 +86,18 @@ def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
 ) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
-    `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`."""
+    `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`.
+    The parties are those stored on the row when it has them (`document_parties`: as it
+    was issued), else today's: `seller` and the account's requisites."""
+    if document.parties is None:
+        return _contents(session, document, seller, language=language)
+    stored = parties_from_json(document.parties)
+    return with_parties(_contents(session, document, stored.seller, language=language), stored)
+
+
+def _contents(
+    session: Session, document: Document, seller: Party, *, language: str
+) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     if document.kind in (UPD_FIX, ADVANCE_FIX):
         return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
@@ -126,16 +143,25 @@ def write_xml(
     )
 
 
-def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:
-    """Keep the PDFs of documents not rendered yet (a rendered one is never replaced);
-    returns how many were stored. In a transaction of its own."""
+Rendered = tuple[int, bytes, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]
+
+
+def _store(session: Session, rendered: list[Rendered], now: datetime) -> int:
+    """Keep the PDFs of documents not rendered yet (a rendered one is never replaced), each
+    with the parties it shows (its XML file shows them ever after); returns how many were
+    stored. In a transaction of its own."""
     stored = 0
     with session.begin():
-        for document_id, pdf in rendered:
+        for document_id, pdf, data in rendered:
             result = session.execute(
                 update(Document)
                 .where(Document.id == document_id, Document.rendered_at.is_(None))
-                .values(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=now)
+                .values(
+                    pdf=pdf,
+                    sha256=hashlib.sha256(pdf).hexdigest(),
+                    rendered_at=now,
+                    parties=parties_json(parties_of(data)),
+                )
             )
             stored += int(getattr(result, "rowcount", 0) or 0)
     return stored
@@ -178,10 +204,10 @@ def render_pending(
         if not documents:
             break
         after = documents[-1].id
-        pdfs: list[tuple[int, bytes]] = []
+        pdfs: list[Rendered] = []
         for document_id, data in ready:  # no transaction open: rendering takes its time
             try:
-                pdfs.append((document_id, render_one(renderer, data)))
+                pdfs.append((document_id, render_one(renderer, data), data))
             except Exception:
                 log.exception("document %s (%s) failed to render", document_id, data.number)
         rendered += _store(session, pdfs, clock.now())
@@ -342,7 +368,7 @@ def get_document_pdf(
         if document.pdf is not None:
             return document, document.pdf
         data = contents(session, document, seller, language=language)
-    _store(session, [(document.id, render_one(renderer, data))], clock.now())
+    _store(session, [(document.id, render_one(renderer, data), data)], clock.now())
     with session.begin():
         stored = session.get(Document, document.id, populate_existing=True)
     assert stored is not None and stored.pdf is not None
@@ -364,7 +390,9 @@ def get_edo_data(
     file, the time to stamp the file with (now, in the account's timezone or on its test
     clock) and the buyer's EDO participant id stored on the account (None: not given). A
     source whose account the caller's `scope` does not see is not found, as if it did not
-    exist."""
+    exist. The parties are those the document was issued with; a document that has none
+    stored (its PDF not made yet, or made before revision 0016) gets today's, stored now:
+    its PDF, made later, and its every XML file show them."""
     if kind not in (UPD, ADVANCE, CORRECTION, UPD_FIX, ADVANCE_FIX):
         raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
@@ -376,13 +404,15 @@ def get_edo_data(
         account = session.get(Account, document.account_id)
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
-        data: UpdData | AdvanceInvoiceData | CorrectionData
-        if kind in (UPD_FIX, ADVANCE_FIX):
-            data = fix_data(session, document, seller, language=language)
-        elif kind == UPD:
-            data = upd_data(session, document, seller, language=language)
-        elif kind == ADVANCE:
-            data = advance_data(session, document, seller, language=language)
-        else:
-            data = correction_data(session, document, seller, language=language)
+        data = contents(session, document, seller, language=language)
+        if document.parties is None:
+            frozen = session.execute(
+                update(Document)
+                .where(Document.id == document.id, Document.parties.is_(None))
+                .values(parties=parties_json(parties_of(data)))
+            )
+            if not getattr(frozen, "rowcount", 1):  # another request froze them first
+                session.refresh(document)
+                data = contents(session, document, seller, language=language)
+        assert not isinstance(data, DocumentData)
     return document, data, local.astimezone(ZoneInfo(account.timezone)), account.edo_id
