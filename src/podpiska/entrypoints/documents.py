@@ -134,8 +134,9 @@ def fetch_edo_xml(
 ) -> tuple[str, bytes]:
     """A УПД (kind `upd`, source the closing), an advance счёт-фактура (kind `advance`) or
     a УКД (kind `correction`) as the ФНС's XML file (format 5.03): its name and bytes,
-    made anew on each call from the stored rows (the file's GUID is the document's, so its
-    name changes only with the day it is made). The sender is `PODPISKA_VENDOR_EDO_ID`
+    made anew on each call from the stored rows and the parties the document was issued
+    with (the file's GUID is the document's, so its name changes only with the day it is
+    made). The sender is `PODPISKA_VENDOR_EDO_ID`
     (`edo_id_missing` without it), the recipient the buyer's EDO participant id the caller
     names, else the one stored on the account (`edo_id`): there is no id made up from the
     ИНН and КПП, an operator assigns it, so without either the answer is

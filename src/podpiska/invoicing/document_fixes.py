@@ -10,7 +10,8 @@ two operators never take one number) with a `documents` row of kind `upd_fix` or
 read by the same builders (`upd_contents.upd_data`, `advance_contents.advance_data`) from
 the same rows, so the number, the date, the lines and the money are those of the original
 (checked, never trusted), and the requisites are the current ones (the seller's settings,
-the buyer's account): the point of the fix. Its ФНС XML file has a GUID of its own.
+the buyer's account) when the fix is first made: the point of the fix. They are then stored
+on its row like any document's (`document_parties`). Its ФНС XML file has a GUID of its own.
 """
 
 from __future__ import annotations
@@ -153,7 +154,9 @@ def fix_data(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
 ) -> UpdData | AdvanceInvoiceData:
     """What the исправление of `document` (kind `upd_fix` or `advance_fix`, source the fix)
-    shows: the original's contents with today's requisites, its own file GUID and
+    shows: the original's contents with `seller` and the buyer's requisites of today
+    (`document_pdfs.contents` puts the fix's stored parties in once it has them), its own
+    file GUID and
     «Исправление № N от …». In the caller's transaction. ValueError when a row is missing
     or when the money would differ from the original's (an исправление never changes it)."""
     fix = session.get(DocumentFix, document.source_id)

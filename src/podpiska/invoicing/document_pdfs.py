@@ -22,6 +22,12 @@ from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.correction_contents import correction_data
 from podpiska.invoicing.document_contents import document_data, service_period
 from podpiska.invoicing.document_fixes import fix_data
+from podpiska.invoicing.document_parties import (
+    parties_from_json,
+    parties_json,
+    parties_of,
+    with_parties,
+)
 from podpiska.invoicing.document_rows import (
     act_day,
     clock_times,
@@ -84,15 +90,35 @@ _WHAT = {
 
 
 def contents(
-    session: Session, document: Document, seller: Party, *, language: str = "ru"
+    session: Session,
+    document: Document,
+    seller: Party,
+    *,
+    language: str = "ru",
+    printed: bool = True,
 ) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
     `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`;
     a closing (kind `upd`) made in the form "act" shows its act of the month (a
-    `DocumentData` of kind `act`)."""
+    `DocumentData` of kind `act`). The parties are those stored on the row when it has them
+    (`document_parties`: as it was issued), else today's: `seller` and the account's
+    requisites. `printed=False`: the document's own data for its ФНС file (a closing's
+    УПД, whatever form it is printed in)."""
+    if document.parties is None:
+        return _contents(session, document, seller, language=language, printed=printed)
+    stored = parties_from_json(document.parties)
+    made = _contents(session, document, stored.seller, language=language, printed=printed)
+    return with_parties(made, stored)
+
+
+def _contents(
+    session: Session, document: Document, seller: Party, *, language: str, printed: bool
+) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
     if document.kind in (UPD_FIX, ADVANCE_FIX):
         return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
+        if not printed:
+            return upd_data(session, document, seller, language=language)
         return closing_contents(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
@@ -139,16 +165,25 @@ def write_xml(
         raise DomainError("edo_file_refused", number=data.number, reason=str(refused)) from None
 
 
-def _store(session: Session, rendered: list[tuple[int, bytes]], now: datetime) -> int:
-    """Keep the PDFs of documents not rendered yet (a rendered one is never replaced);
-    returns how many were stored. In a transaction of its own."""
+Rendered = tuple[int, bytes, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]
+
+
+def _store(session: Session, rendered: list[Rendered], now: datetime) -> int:
+    """Keep the PDFs of documents not rendered yet (a rendered one is never replaced), each
+    with the parties it shows (its XML file shows them ever after); returns how many were
+    stored. In a transaction of its own."""
     stored = 0
     with session.begin():
-        for document_id, pdf in rendered:
+        for document_id, pdf, data in rendered:
             result = session.execute(
                 update(Document)
                 .where(Document.id == document_id, Document.rendered_at.is_(None))
-                .values(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=now)
+                .values(
+                    pdf=pdf,
+                    sha256=hashlib.sha256(pdf).hexdigest(),
+                    rendered_at=now,
+                    parties=parties_json(parties_of(data)),
+                )
             )
             stored += int(getattr(result, "rowcount", 0) or 0)
     return stored
@@ -191,10 +226,10 @@ def render_pending(
         if not documents:
             break
         after = documents[-1].id
-        pdfs: list[tuple[int, bytes]] = []
+        pdfs: list[Rendered] = []
         for document_id, data in ready:  # no transaction open: rendering takes its time
             try:
-                pdfs.append((document_id, render_one(renderer, data)))
+                pdfs.append((document_id, render_one(renderer, data), data))
             except Exception:
                 log.exception("document %s (%s) failed to render", document_id, data.number)
         rendered += _store(session, pdfs, clock.now())
@@ -364,7 +399,7 @@ def get_document_pdf(
         if document.pdf is not None:
             return document, document.pdf
         data = contents(session, document, seller, language=language)
-    _store(session, [(document.id, render_one(renderer, data))], clock.now())
+    _store(session, [(document.id, render_one(renderer, data), data)], clock.now())
     with session.begin():
         stored = session.get(Document, document.id, populate_existing=True)
     assert stored is not None and stored.pdf is not None
@@ -386,7 +421,9 @@ def get_edo_data(
     file, the time to stamp the file with (now, in the account's timezone or on its test
     clock) and the buyer's EDO participant id stored on the account (None: not given). A
     source whose account the caller's `scope` does not see is not found, as if it did not
-    exist."""
+    exist. The parties are those the document was issued with; a document that has none
+    stored (its PDF not made yet, or made before revision 0016) gets today's, stored now:
+    its PDF, made later, and its every XML file show them."""
     if kind not in (UPD, ADVANCE, CORRECTION, UPD_FIX, ADVANCE_FIX):
         raise ValueError(f"{kind!r} has no ФНС XML file")
     with session.begin():
@@ -398,13 +435,15 @@ def get_edo_data(
         account = session.get(Account, document.account_id)
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
-        data: UpdData | AdvanceInvoiceData | CorrectionData
-        if kind in (UPD_FIX, ADVANCE_FIX):
-            data = fix_data(session, document, seller, language=language)
-        elif kind == UPD:
-            data = upd_data(session, document, seller, language=language)
-        elif kind == ADVANCE:
-            data = advance_data(session, document, seller, language=language)
-        else:
-            data = correction_data(session, document, seller, language=language)
+        data = contents(session, document, seller, language=language, printed=False)
+        if document.parties is None:
+            frozen = session.execute(
+                update(Document)
+                .where(Document.id == document.id, Document.parties.is_(None))
+                .values(parties=parties_json(parties_of(data)))
+            )
+            if not getattr(frozen, "rowcount", 1):  # another request froze them first
+                session.refresh(document)
+                data = contents(session, document, seller, language=language, printed=False)
+        assert not isinstance(data, DocumentData)
     return document, data, local.astimezone(ZoneInfo(account.timezone)), account.edo_id

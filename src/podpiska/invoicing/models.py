@@ -123,7 +123,8 @@ class CreditNote(Base):
 
 class Document(Base):
     """A PDF as issued (invoice, act, credit note): numbered in the issuing transaction,
-    rendered once by the worker (or on first download) and never changed after that."""
+    rendered once by the worker (or on first download) and never changed after that, with
+    the parties it was rendered with."""
 
     __tablename__ = "documents"
     __table_args__ = (
@@ -142,6 +143,10 @@ class Document(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     rendered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The seller and the buyer as the document first showed them (`document_parties`):
+    # its PDF and its XML file are made from them ever after. NULL: not made yet, or made
+    # before revision 0016 (frozen at its first XML file since).
+    parties: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class NumberSequence(Base):

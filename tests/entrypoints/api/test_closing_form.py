@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import select
 
 from podpiska.adapters.clock import FixedClock
@@ -120,6 +121,15 @@ def test_an_account_that_chose_acts_gets_its_month_as_an_act_kept_as_issued(
     assert "1 062,54" in text  # the total = the closing's
     assert "В том числе НДС 22 %" in text
     assert "Статус" not in text  # not the УПД's form
+    # Its ФНС file is still the счёт-фактура and document of shipment (СЧФДОП) of the sale.
+    xml = client.get(
+        f"/api/v1/upds/{closing.id}/xml?recipient={test_upd.BUYER_EDO_ID}", headers=vendor
+    )
+    assert xml.status_code == 200, xml.text
+    root = etree.fromstring(xml.content)
+    assert root.find(".//Документ").get("Функция") == "СЧФДОП"  # type: ignore[union-attr]
+    info = root.find(".//СвСчФакт")
+    assert info is not None and info.get("НомерДок") == "UPD-2026-000001"
 
     listed = client.get(f"/api/v1/accounts/{account}/documents", headers=vendor).json()
     [row] = [item for item in listed["items"] if item["kind"] == "upd"]

@@ -17,8 +17,9 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
+from podpiska.adapters.clock import FixedClock
 from podpiska.adapters.mail import read_message
-from podpiska.app import create_app
+from podpiska.app import build_context, create_app
 from podpiska.core.models import AuditEntry
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.worker import deliver_outbox
@@ -31,6 +32,7 @@ context = test_upd.context  # the УПД tests' context: real adapters, an EDO i
 
 ADDRESS_A = "420111, г. Казань, ул. Баумана, д. 2"
 ADDRESS_B = "190000, г. Санкт-Петербург, Невский пр., д. 1"
+SELLER_B = "125009, г. Москва, ул. Тверская, д. 7"
 
 
 def _issued(context: Context, client: TestClient, vendor: dict[str, str]) -> tuple[int, int]:
@@ -241,3 +243,90 @@ def test_an_advance_invoice_is_reissued_with_its_money(context: Context, tmp_pat
     assert xml.status_code == 200, xml.text
     correction = etree.fromstring(xml.content).find(".//ИспрДок")
     assert correction is not None and correction.get("НомИспр") == "1"
+
+
+def _address(xml: bytes, who: str) -> str | None:
+    """The address of the seller (СвПрод) or the buyer (СвПокуп) in a ФНС XML file."""
+    found = etree.fromstring(xml).find(f".//{who}//АдрИнф")
+    return None if found is None else found.get("АдрТекст")
+
+
+def _moved(context: Context, **settings: Any) -> Context:
+    """A second process on the same database and the same day, with other settings."""
+    clock = context.clock
+    assert isinstance(clock, FixedClock)
+    return build_context(
+        settings=context.settings.model_copy(update=settings), clock=FixedClock(clock.instant)
+    )
+
+
+def test_the_originals_xml_keeps_the_requisites_it_was_issued_with(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _issued(context, client, vendor)
+    xml_url = f"/api/v1/upds/{closing_id}/xml?recipient={BUYER_EDO_ID}"
+    before = client.get(xml_url, headers=vendor).content
+    seller_address = _address(before, "СвПрод")
+    assert seller_address == context.settings.vendor_address
+    assert _address(before, "СвПокуп") == ADDRESS_A
+
+    # The buyer moves, and so does the seller (another process with other settings).
+    patched = client.patch(
+        f"/api/v1/accounts/{account}",
+        json={"legal_address": ADDRESS_B, "edo_id": BUYER_EDO_ID},
+        headers=vendor,
+    )
+    assert patched.status_code == 200, patched.text
+    moved = _moved(context, vendor_address=SELLER_B)
+    try:
+        later = TestClient(create_app(moved))
+        after = later.get(xml_url, headers=vendor)
+        assert after.status_code == 200, after.text
+        assert _address(after.content, "СвПокуп") == ADDRESS_A
+        assert _address(after.content, "СвПрод") == seller_address
+
+        # The month's EDO files: the original as it was issued.
+        archive, manifest = test_upd._zip(
+            later.get("/api/v1/accounting/edo-export?month=2026-11", headers=vendor)
+        )
+        [upd] = [line for line in manifest if line["kind"] == "upd"]
+        exported = archive.read(upd["xml"])
+        assert _address(exported, "СвПокуп") == ADDRESS_A
+        assert _address(exported, "СвПрод") == seller_address
+
+        # The исправление shows today's requisites, and keeps them once made.
+        made = _reissue(later, vendor, closing_id, "адрес покупателя указан неверно", "1")
+        assert made.status_code == 201, made.text
+        fix_xml = f"{made.json()['xml']}?recipient={BUYER_EDO_ID}"
+        fixed = later.get(fix_xml, headers=vendor).content
+        assert _address(fixed, "СвПокуп") == ADDRESS_B
+        assert _address(fixed, "СвПрод") == SELLER_B
+    finally:
+        if "sessions" in moved.__dict__:
+            moved.sessions.kw["bind"].dispose()
+    client.patch(
+        f"/api/v1/accounts/{account}", json={"legal_address": "ул. Третья, д. 3"}, headers=vendor
+    )
+    again = client.get(fix_xml, headers=vendor).content  # the first settings again
+    assert (_address(again, "СвПокуп"), _address(again, "СвПрод")) == (ADDRESS_B, SELLER_B)
+    assert _address(client.get(xml_url, headers=vendor).content, "СвПокуп") == ADDRESS_A
+
+
+def test_a_document_rendered_before_0016_is_frozen_at_its_first_xml(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, closing_id = _issued(context, client, vendor)
+    with context.session() as db, db.begin():  # as revision 0016 leaves an older row
+        document = db.scalars(
+            select(Document).where(Document.kind == "upd", Document.source_id == closing_id)
+        ).one()
+        assert document.parties is not None and document.parties["buyer"]["address"] == ADDRESS_A
+        document.parties = None
+    client.patch(f"/api/v1/accounts/{account}", json={"legal_address": ADDRESS_B}, headers=vendor)
+    xml_url = f"/api/v1/upds/{closing_id}/xml?recipient={BUYER_EDO_ID}"
+    first = client.get(xml_url, headers=vendor).content
+    assert _address(first, "СвПокуп") == ADDRESS_B  # the old requisites are lost: today's
+    client.patch(
+        f"/api/v1/accounts/{account}", json={"legal_address": "ул. Третья, д. 3"}, headers=vendor
+    )
+    assert _address(client.get(xml_url, headers=vendor).content, "СвПокуп") == ADDRESS_B
