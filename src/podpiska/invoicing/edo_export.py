@@ -46,7 +46,8 @@ MANIFEST_HEADER = (
     "note",
 )
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
-NO_BUYER_ID = "no XML: the buyer has no EDO participant id (edo_id); the PDF only"
+# Said to the vendor's accountant, in Russian like the refusals the manifest also carries.
+NO_BUYER_ID = "нет XML: у покупателя не указан идентификатор участника ЭДО (edo_id), только PDF"
 
 
 def month_days(month: str) -> tuple[date, date]:

@@ -388,7 +388,7 @@ def test_a_months_edo_files_export_as_one_zip(
         "UPD-2026-000001.pdf",
         "manifest.csv",
     ]
-    assert all(m["xml"] == "" and "EDO participant id" in m["note"] for m in manifest)
+    assert all(m["xml"] == "" and "участника ЭДО" in m["note"] for m in manifest)
 
     # Another month, another account: an empty ZIP with its manifest's header only.
     other, _ = open_and_order(client, vendor, "ООО «Василёк»", 2)
