@@ -30,9 +30,13 @@ def build_context(
     chosen = settings or load_settings()
 
     def sessions() -> sessionmaker[Session]:
+        from podpiska.catalog.store import TAX_SYSTEM
         from podpiska.core.db.session import make_engine, make_session_factory
 
-        return make_session_factory(make_engine(chosen.database_url))
+        # The vendor's tax system prices every quote and invoice (`catalog.store`).
+        return make_session_factory(
+            make_engine(chosen.database_url), info={TAX_SYSTEM: chosen.vendor_tax_system}
+        )
 
     def real_ports() -> Ports:
         return ports or make_ports(chosen)

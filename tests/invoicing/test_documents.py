@@ -637,7 +637,7 @@ def test_a_usn_seller_without_vat_gets_the_note_and_with_vat_keeps_it(
     document, _ = fetch(db, clock, CountingRenderer(), "invoice", ordered.invoice.id)
     with db.begin(), caplog.at_level("WARNING"):
         charged = document_data(db, document, USN_SELLER)
-    # The catalog priced VAT 22 %: shown as it is, no note, and a warning.
+    # Issued with VAT 22 % before the switch to usn: shown as it is, no note, a warning.
     assert (charged.vat_amount, charged.vat_note) == (Decimal("7770.69"), None)
     assert "simplified system (usn)" in caplog.text
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.accounts.models import Account
 from podpiska.adapters.clock import FixedClock
+from podpiska.catalog.store import TAX_SYSTEM
 from podpiska.core.domain.errors import DomainError, Kind
 from podpiska.core.models import AuditEntry
 from podpiska.invoicing.models import CreditEntry, Invoice
@@ -238,6 +239,42 @@ def test_the_vat_of_a_change_invoice_is_the_catalogs(db: Session, clock: FixedCl
         D("2625.18"),
     )
     assert (invoice.subtotal, invoice.discount) == (D("29079.22"), D("14521.41"))
+
+
+def test_a_usn_vendor_bills_its_order_change_and_renewal_without_vat(
+    db: Session, clock: FixedClock
+) -> None:
+    """The session of a usn vendor's context (docs/documents.md, "Pricing under usn"): the
+    22 % catalog is priced exempt on every invoice, at the same amounts as on osno."""
+    db.info[TAX_SYSTEM] = "usn"
+    account, subscription = standard_at_123_days_left(db, clock)
+    done = change(db, clock, subscription.id, "plan", plan="professional")
+    assert done.invoice is not None
+    move_to(clock, date(2027, 11, 10))
+    renewal = billing.renew_subscription(
+        db, account_id=account.id, months=12, actor=ACTOR, clock=clock
+    )
+    ordered = db_invoices(db, subscription.id)
+    assert [i.kind for i in ordered] == ["order", "change", "renewal"]
+    for invoice in ordered:
+        assert (invoice.vat_mode, invoice.vat_amount) == ("exempt", D("0.00"))
+        lines = assert_lines_sum_to_total(db, invoice)
+        assert {line.vat_mode for line in lines} == {"exempt"}
+    # The same amounts as osno's (test_the_vat_of_a_change_invoice_is_the_catalogs).
+    assert ordered[0].total == D("43092.00")
+    assert (ordered[1].subtotal, ordered[1].discount) == (D("29079.22"), D("14521.41"))
+    assert ordered[2].id == renewal.id
+
+
+def db_invoices(db: Session, subscription_id: int) -> list[Invoice]:
+    with db.begin():
+        return list(
+            db.scalars(
+                select(Invoice)
+                .where(Invoice.subscription_id == subscription_id)
+                .order_by(Invoice.id)
+            )
+        )
 
 
 # --- stale previews -----------------------------------------------------------------------

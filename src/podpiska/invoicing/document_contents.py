@@ -53,14 +53,15 @@ def _vat(
 
 def _vat_note(invoice: Invoice, seller: Party, lang: str) -> str | None:
     """USN_VAT_NOTE on a simplified-system seller's document without VAT; None otherwise.
-    A usn seller whose invoice still carries VAT (its catalog's prices) gets no note and a
-    warning in the log: the pricing under usn is not built yet (docs/documents.md)."""
+    A usn seller prices every invoice exempt (`catalog.domain.catalog.priced_under`), so
+    an invoice with VAT was issued before the vendor moved to usn: it keeps its VAT, gets
+    no note, and a warning goes to the log (docs/documents.md)."""
     if seller.tax_system != "usn":
         return None
     if _vat(invoice, usn=True)[0] is not None:
         log.warning(
             "invoice %s: the vendor is on the simplified system (usn) but the invoice "
-            "carries VAT %s: printed as it is",
+            "was issued with VAT %s before it: printed as it is",
             invoice.number,
             invoice.vat_amount,
         )

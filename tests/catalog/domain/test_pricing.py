@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.catalog import Catalog, priced_under
 from podpiska.catalog.domain.pricing import (
     Discount,
     DiscountKind,
@@ -260,6 +260,29 @@ def test_add_on_without_term_discount_and_vat_on_top(catalog: Catalog) -> None:
     assert q.vat_amount == D("5195.61")
     assert q.payable == D("28812.00")
     assert q.vat is None
+
+
+def test_a_usn_vendor_prices_every_line_exempt_at_the_catalogs_price(catalog: Catalog) -> None:
+    """The tax system's rule (docs/documents.md, "Pricing under usn"): on usn every line of
+    every version is "Без НДС", VAT 0, the amounts those of the catalog; osno changes
+    nothing. A product with VAT on top costs its catalog price, nothing on top."""
+    assert priced_under(catalog, "osno") is catalog
+    usn = priced_under(catalog, "usn")
+    requests: tuple[dict[str, object], ...] = (
+        {"plan": "basic", "months": 6, "add_ons": ("rest_api",)},
+        {"plan": "basic", "months": 12, "add_ons": ("webhooks",)},
+        {"plan": "standard", "months": 12},
+    )
+    for request in requests:
+        general, simplified = priced(catalog, AT, **request), priced(usn, AT, **request)
+        assert [line.vat for line in simplified.lines] == [VAT_EXEMPT] * len(simplified.lines)
+        assert [line.amount for line in simplified.lines] == [line.amount for line in general.lines]
+        assert simplified.vat == VAT_EXEMPT
+        assert (simplified.vat_amount, simplified.payable) == (ZERO, general.total)
+        assert sum((line.amount for line in simplified.lines), ZERO) == simplified.total
+    assert all(version.vat == VAT_EXEMPT for version in usn.versions)
+    with pytest.raises(ValueError, match="eshn"):
+        priced_under(catalog, "eshn")
 
 
 def test_add_ons_keep_the_order_requested(catalog: Catalog) -> None:

@@ -429,20 +429,27 @@ def test_a_simplified_system_vendor_prints_no_vat_where_the_invoice_has_none(
     assert "почтовый адрес" not in text  # the same as the legal one
 
 
-def test_a_simplified_system_vendor_whose_catalog_charges_vat_prints_it_as_it_is(
+def test_an_invoice_issued_with_vat_before_the_switch_to_usn_prints_it_as_it_is(
     db_url: str, tmp_path: Path
 ) -> None:
-    """Pricing under usn is not built: a catalog with VAT 22 % still computes it, and the
-    document never hides money (docs/documents.md)."""
+    """An invoice issued on osno with VAT 22 % keeps it when the vendor moves to usn: its
+    first document, made after the switch, prints the VAT as issued, without the note (a
+    document never hides money; docs/documents.md). A new order is priced exempt."""
+    before = context_of(db_url, tmp_path)
+    vendor = key(before)
+    invoice = order_with(TestClient(create_app(before)), vendor, {"inn": "7707083893"}, "standard")
     context = context_of(db_url, tmp_path, vendor={"vendor_tax_system": "usn"})
     client = TestClient(create_app(context))
     vendor = key(context)
-    invoice = order_with(client, vendor, {"inn": "7707083893"}, "standard")
     got = client.get(f"/api/v1/invoices/{invoice['id']}/pdf", headers=vendor)
     text = pdf_text(got.content, tmp_path)
     assert "В том числе НДС 22 %: 7 770,69" in text
     assert USN_NOTE not in text
     assert "Без НДС" not in text
+    assert invoice["vat"] == {"mode": "included", "rate": "22", "amount": "7770.69"}
+    new = order_with(client, vendor, {"inn": "7707083893"}, "standard")
+    assert new["vat"] == {"mode": "exempt", "rate": "0", "amount": "0.00"}
+    assert new["total"] == invoice["total"]
 
 
 def test_a_document_made_before_keeps_what_it_printed(db_url: str, tmp_path: Path) -> None:

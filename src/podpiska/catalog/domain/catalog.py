@@ -7,14 +7,14 @@ is the job of `podpiska.catalog.file`; here the rules only need the values.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from podpiska.catalog.domain.moves import AccountFacts, Migration, MigrationKind
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.domain.money import HUNDRED, Vat
+from podpiska.core.domain.money import HUNDRED, Vat, VatMode
 from podpiska.core.domain.text import Text
 
 # The kinds of a marketplace app (the registry): a migrator moves data in, a vendor's basic
@@ -274,6 +274,37 @@ class Catalog:
         raise DomainError(
             "unknown_migration", migration=code, allowed=[m.code for m in self.migrations]
         )
+
+
+TAX_SYSTEMS = ("osno", "usn")  # the vendor's: general (VAT) or simplified
+EXEMPT = Vat(VatMode.EXEMPT)
+
+
+def priced_under(catalog: Catalog, tax_system: str) -> Catalog:
+    """The catalog as the vendor's tax system prices it: THE rule of VAT by tax system, in
+    one place (docs/documents.md, "Pricing under usn").
+
+    `osno` (general system): the catalog as written, each product's VAT mode and rate.
+    `usn` (simplified system): every product of every version is exempt ("Без НДС"), its
+    price unchanged (the catalog's price is what the buyer pays): since 2025 a УСН payer
+    is exempt from VAT by ст. 145 НК РФ below the income threshold (п. 2 ст. 346.11 НК РФ).
+    The 5 % / 7 % rates of a УСН payer above it are not supported. Quotes, orders,
+    renewals, changes and the 54-FZ receipts all read the catalog in force through this
+    function; an invoice already issued keeps the VAT it was issued with."""
+    if tax_system == "osno":
+        return catalog
+    if tax_system != "usn":
+        raise ValueError(f"unknown tax system {tax_system!r}: one of {', '.join(TAX_SYSTEMS)}")
+    versions = tuple(
+        replace(
+            version,
+            vat=EXEMPT,
+            plans={code: replace(plan, vat=None) for code, plan in version.plans.items()},
+            add_ons={code: replace(a, vat=None) for code, a in version.add_ons.items()},
+        )
+        for version in catalog.versions
+    )
+    return replace(catalog, versions=versions)
 
 
 def renewal_version(catalog: Catalog, current: str, facts: AccountFacts, day: date) -> str:

@@ -6,6 +6,7 @@ Use-cases own their transactions (`with session.begin():`); sessions are made wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, insertmanyvalues_page_size=100, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(
+    engine: Engine, *, info: Mapping[str, Any] | None = None
+) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (detached snapshots), and whose
     every query reloads the rows it finds: a long-lived session (the CLI, a test, a
     worker) never decides on the stale copy of a row that another transaction changed.
-    Use `session.get(..., populate_existing=True)` for the same reason."""
-    factory = sessionmaker(engine, autobegin=False, expire_on_commit=False)
+    Use `session.get(..., populate_existing=True)` for the same reason. `info` is copied
+    into every session's `Session.info` (the deployment's facts the areas read there:
+    the vendor's tax system, `catalog.store.TAX_SYSTEM`)."""
+    factory = sessionmaker(engine, autobegin=False, expire_on_commit=False, info=dict(info or {}))
 
     @event.listens_for(factory, "after_transaction_end")
     def _detach(session: Session, transaction: SessionTransaction) -> None:

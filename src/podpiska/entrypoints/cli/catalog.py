@@ -18,6 +18,7 @@ from podpiska.entrypoints.cli.common import (
     context_of,
     counted,
     load_catalog_file,
+    load_priced_catalog_file,
     parse_date,
     say,
 )
@@ -61,7 +62,7 @@ def quote(
     language = choose_language(ctx, lang)
     day = parse_date(at, "--at")
     result = quote_purchase(
-        load_catalog_file(ctx, catalog),
+        load_priced_catalog_file(ctx, catalog),
         plan=plan,
         months=months,
         users=users,
@@ -179,7 +180,7 @@ def catalog_show(
     from podpiska.entrypoints.presenters import amount
 
     language = choose_language(ctx, lang)
-    cat = load_catalog_file(ctx, catalog)
+    cat = load_priced_catalog_file(ctx, catalog)
     clock = context_of(ctx).clock
     day = parse_date(at, "--at") or clock.today(cat.timezone)
     version = cat.version_at(day)

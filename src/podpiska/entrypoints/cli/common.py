@@ -67,6 +67,15 @@ def load_catalog_file(ctx: typer.Context, path: Path | None) -> Catalog:
     return load_catalog(path or settings.catalog, cache_dir=settings.cache_dir)
 
 
+def load_priced_catalog_file(ctx: typer.Context, path: Path | None) -> Catalog:
+    """The catalog file as the vendor's tax system prices it (`priced_under`: on `usn`
+    every product is exempt), for the commands that quote from a file."""
+    from podpiska.catalog.domain.catalog import priced_under
+
+    tax_system = context_of(ctx).settings.vendor_tax_system
+    return priced_under(load_catalog_file(ctx, path), tax_system)
+
+
 CatalogOption = Annotated[
     Path | None,
     typer.Option(

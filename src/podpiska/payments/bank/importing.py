@@ -264,7 +264,9 @@ def _overlapped(
     committed: a failure leaves the chunks before it committed and none after, as one by
     one. A chunk that meets a change invoice waits for the writes before it and goes
     through `apply_chunk`."""
-    other = Session(session.get_bind(), autobegin=False, expire_on_commit=False)
+    other = Session(
+        session.get_bind(), autobegin=False, expire_on_commit=False, info=dict(session.info)
+    )
     writing: Future[None] | None = None  # the chunk being written, on `busy`
     busy: Session | None = None
     try:

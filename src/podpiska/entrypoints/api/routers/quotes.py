@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.catalog import Catalog, priced_under
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.quoting import quote_purchase
 from podpiska.entrypoints.api.errors import request_lang
@@ -88,7 +88,9 @@ def _catalog(context: Context) -> Catalog:
         with context.session() as db, db.begin():
             return catalog_in_force(db)
     except (DomainError, SQLAlchemyError):
-        return load_catalog(context.settings.catalog)
+        return priced_under(
+            load_catalog(context.settings.catalog), context.settings.vendor_tax_system
+        )
 
 
 @router.post(
