@@ -39,7 +39,7 @@ def offsets(db: Session) -> list[AdvanceOffset]:
 
 def ledger_ok(db: Session) -> None:
     report = verify(db)
-    assert report.ok, report.problems
+    assert report.ok, (report.unbalanced, report.mismatches)
     verified(db)
 
 
