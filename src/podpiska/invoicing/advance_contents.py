@@ -20,9 +20,13 @@ from podpiska.core.domain.text import Text
 from podpiska.invoicing.document_contents import _invoice_reference
 from podpiska.invoicing.documents import ADVANCE
 from podpiska.invoicing.invoices import invoice_lines
-from podpiska.invoicing.models import Advance, Document, Invoice, Payment
+from podpiska.invoicing.models import Advance, CreditEntry, Document, Invoice, Payment
 from podpiska.ports import AdvanceInvoiceData, AdvanceLine, Party, PaymentReference
 
+_PREPAID_CREDIT = Text(
+    "Предварительная оплата за услуги (в счёт предстоящего оказания услуг)",
+    "Prepayment for services to be rendered",
+)
 _PREPAID = Text(
     "Предварительная оплата за услуги по счёту {invoice}: {service}",
     "Prepayment for the services of {invoice}: {service}",
@@ -40,6 +44,8 @@ def advance_data(
     advance = session.get(Advance, document.source_id)
     if advance is None or advance.number is None or advance.vat_rate is None:
         raise ValueError(f"document {document.id}: advance {document.source_id} is missing")
+    if advance.credit_entry_id is not None:
+        return _credit_advance_data(session, advance, seller, lang)
     invoice = session.get(Invoice, advance.invoice_id)
     payment = session.get(Payment, advance.payment_id)
     account = session.get(Account, advance.account_id)
@@ -84,6 +90,52 @@ def advance_data(
         vat_amount=advance.vat,
         file_id=advance.file_id,
         currency=invoice.currency,
+        language=lang,
+        state_contract_id=account.state_contract_id or None,
+    )
+
+
+def _buyer(account: Account) -> Party:
+    return Party(
+        name=account.name,
+        inn=account.inn,
+        kpp=account.kpp,
+        address=account.legal_address or None,
+        ogrn=account.ogrn or None,
+    )
+
+
+def _credit_advance_data(
+    session: Session, advance: Advance, seller: Party, lang: str
+) -> AdvanceInvoiceData:
+    """The advance of money put on the account's credit without an invoice: one line, the
+    prepayment for services to be rendered, its payment document the bank's."""
+    entry = session.get(CreditEntry, advance.credit_entry_id)
+    account = session.get(Account, advance.account_id)
+    if entry is None or account is None or advance.number is None or advance.vat_rate is None:
+        raise ValueError(f"advance {advance.number}: its credit entry or account is missing")
+    return AdvanceInvoiceData(
+        number=advance.number,
+        issued_on=advance.issued_on,
+        seller=seller,
+        buyer=_buyer(account),
+        payment=PaymentReference(
+            number=entry.receipt_number or f"credit:{entry.id}",
+            paid_on=entry.received_on or advance.issued_on,
+        ),
+        lines=(
+            AdvanceLine(
+                position=1,
+                description=_PREPAID_CREDIT.get(lang),
+                amount=advance.amount,
+                vat_rate=advance.vat_rate,
+                vat_amount=advance.vat,
+            ),
+        ),
+        total=advance.amount,
+        vat_amount=advance.vat,
+        file_id=advance.file_id,
+        currency="RUB",
         language=lang,
         state_contract_id=account.state_contract_id or None,
     )

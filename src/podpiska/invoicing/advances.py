@@ -142,6 +142,9 @@ def _issue(session: Session, invoice_ids: list[int], *, scope: Scope, now: datet
                     "account_id": row.account_id,
                     "invoice_id": invoice_id,
                     "payment_id": row.id,
+                    "source": f"payment:{row.id}",
+                    "credit_entry_id": None,
+                    "parent_id": None,
                     "number": None,
                     "issued_on": row.received_on,
                     "amount": amount,
@@ -241,10 +244,14 @@ def offset_advances(session: Session, settled: Sequence[Settled], *, now: dateti
     advances: dict[int, list[Advance]] = defaultdict(list)
     for advance in session.scalars(
         select(Advance)
-        .where(Advance.invoice_id.in_(invoice_ids), Advance.number.is_not(None))
+        .where(
+            Advance.invoice_id.in_(invoice_ids),
+            Advance.number.is_not(None) | Advance.parent_id.is_not(None),
+        )
         .order_by(Advance.issued_on, Advance.id)
     ):
-        advances[advance.invoice_id].append(advance)
+        if advance.invoice_id is not None:
+            advances[advance.invoice_id].append(advance)
     rows: list[dict[str, Any]] = []
     consumed: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)  # by each item
     for item in settled:
@@ -280,9 +287,10 @@ def offset_advances(session: Session, settled: Sequence[Settled], *, now: dateti
 
 
 def verify_advances(session: Session) -> list[str]:
-    """Every advance offset or returned, never beyond itself: per advance, its offsets ≤ it;
-    per invoice, what its advances still hold ≤ its periods not rendered, and nothing
-    when none is left to render."""
+    """Every advance offset or returned, never beyond itself: per advance, its offsets (and,
+    for money put on the account's credit, the shares of it the invoices paid from the
+    credit took) ≤ it, its VAT too; per invoice, what its advances still hold ≤ its periods
+    not rendered, and nothing when none is left to render."""
     problems: list[str] = []
     offsets = {
         advance_id: (Decimal(amount or 0), Decimal(vat or 0))
@@ -294,21 +302,35 @@ def verify_advances(session: Session) -> list[str]:
             ).group_by(AdvanceOffset.advance_id)
         )
     }
+    rows = list(
+        session.scalars(
+            select(Advance).where(Advance.number.is_not(None) | Advance.parent_id.is_not(None))
+        )
+    )
+    shared: dict[int, tuple[Decimal, Decimal]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            amount, vat = shared.get(row.parent_id, (ZERO, ZERO))
+            shared[row.parent_id] = (amount + row.amount, vat + row.vat)
     held: dict[int, Decimal] = defaultdict(lambda: ZERO)
     accounts: dict[int, int] = {}
-    for advance in session.scalars(select(Advance).where(Advance.number.is_not(None))):
+    for advance in rows:
+        name = advance.number or f"{advance.source} (a share of a credit's advance)"
         done, done_vat = offsets.get(advance.id, (ZERO, ZERO))
+        took, took_vat = shared.get(advance.id, (ZERO, ZERO))
+        done, done_vat = done + took, done_vat + took_vat
         if done > advance.amount or done_vat > advance.vat:
             problems.append(
-                f"advance {advance.number}: offset {done} (VAT {done_vat}) beyond its "
+                f"advance {name}: offset {done} (VAT {done_vat}) beyond its "
                 f"{advance.amount} (VAT {advance.vat})"
             )
         if done == advance.amount and done_vat != advance.vat:
             problems.append(
-                f"advance {advance.number}: offset in full but its VAT {done_vat} ≠ {advance.vat}"
+                f"advance {name}: offset in full but its VAT {done_vat} ≠ {advance.vat}"
             )
-        held[advance.invoice_id] += advance.amount - done
-        accounts[advance.invoice_id] = advance.account_id
+        if advance.invoice_id is not None:
+            held[advance.invoice_id] += advance.amount - done
+            accounts[advance.invoice_id] = advance.account_id
     open_periods = {
         invoice_id: Decimal(amount or 0)
         for invoice_id, amount in session.execute(

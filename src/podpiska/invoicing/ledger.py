@@ -21,7 +21,7 @@ owed to customers). Postings, each a transaction summing to zero:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -108,10 +108,14 @@ def grant_credit(
     invoice_id: int | None = None,
     from_ledger: str = DEFERRED,
     document: str | None = None,
+    received_on: date | None = None,
+    receipt_number: str | None = None,
 ) -> None:
     """Money owed to the customer. In the caller's transaction. `document`: what the
     posting refers to when neither a change nor an invoice (a bank payment put on the
-    account's credit: `bank_payment:ID`, from `cash`)."""
+    account's credit: `bank_payment:ID`, from `cash`). `received_on` and `receipt_number`:
+    money received for no invoice (a prepayment), the day it arrived and its payment
+    document; the month-end run issues its advance счёт-фактура."""
     session.add(
         CreditEntry(
             account_id=account_id,
@@ -121,6 +125,8 @@ def grant_credit(
             invoice_id=invoice_id,
             created_at=at,
             actor=actor,
+            received_on=received_on,
+            receipt_number=receipt_number,
         )
     )
     post(

@@ -85,6 +85,10 @@ class CreditEntry(Base):
     invoice_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
+    # money received for no invoice (a bank payment put on the account's credit): the day it
+    # arrived and its payment document's number; the month-end run issues its advance
+    received_on: Mapped[date | None] = mapped_column(Date)
+    receipt_number: Mapped[str | None] = mapped_column(String(50))
 
 
 class JournalEntry(Base):
@@ -261,18 +265,28 @@ class Closing(Base):
 class Advance(Base):
     """An advance счёт-фактура (п. 1, 3 ст. 168 НК РФ): the part of a payment received
     before the services it pays for are rendered, with its VAT at the estimated rate
-    (22/122). One row per payment of a planned invoice, made by the month-end run on the
-    day the money arrived (within the 5 days the law gives); a payment that was no advance
-    (nothing left to render, or no VAT) has a row without a number, so it is looked at
-    once. Numbered gaplessly per year: `AV-2026-000001` (`TEST-AV-…` on a test clock)."""
+    (22/122). One row per payment of a planned invoice, or per sum put on the account's
+    credit without an invoice (a bank payment credited), made by the month-end run on the
+    day the money arrived (within the 5 days the law gives); the credit's advance is shared
+    out to the invoices a payment of method `credit` pays (rows with `parent_id`, no number,
+    offset as the invoice's own advances, never a second счёт-фактура); a payment that was
+    no advance (nothing left to render, or no VAT) has a row without a number, so it is
+    looked at once. Numbered gaplessly per year: `AV-2026-000001` (`TEST-AV-…` on a test clock)."""
 
     __tablename__ = "advances"
-    __table_args__ = (UniqueConstraint("payment_id"), UniqueConstraint("number"))
+    __table_args__ = (UniqueConstraint("source"), UniqueConstraint("number"))
 
     id: Mapped[int] = id_column()
     account_id: Mapped[int] = mapped_column(BigId, index=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    # None: an advance of money put on the account's credit (`credit_entry_id`)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    # what it documents, once: payment:ID (a payment of an invoice) | credit:ID (money put on
+    # the account's credit, `credit_entry_id`) | payment:ID/advance:ID (the part of a credit
+    # advance a payment of method `credit` used on the invoice: `parent_id`, no number)
+    source: Mapped[str] = mapped_column(String(60))
+    credit_entry_id: Mapped[int | None] = mapped_column(BigId)
+    parent_id: Mapped[int | None] = mapped_column(BigId, index=True)
     number: Mapped[str | None] = mapped_column(String(30))
     issued_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal]  # with VAT

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.core.domain.money import ZERO
 from podpiska.invoicing.advances import issue_advances
+from podpiska.invoicing.credit_advances import issue_credit_advances, share_credit_advances
 from podpiska.invoicing.models import CreditEntry, Invoice, ServiceCut, ServicePlan
 from podpiska.invoicing.rendering_run import (
     RenderCounts,
@@ -70,7 +71,9 @@ def render_services(session: Session, *, day: date, scope: Scope, now: datetime)
     take back the credits, certify what is due (offsetting the advances)."""
     counts = RenderCounts()
     counts.planned = plan_paid(session, scope=scope, now=now)
-    counts.advances = issue_advances(session, scope=scope, now=now)
+    counts.advances = issue_credit_advances(session, scope=scope, now=now)
+    counts.advances += issue_advances(session, scope=scope, now=now)
+    share_credit_advances(session, scope=scope, now=now)
     counts.cuts = cut_credit_notes(session, scope=scope, now=now)
     counts.cuts += take_back_change_credits(session, scope=scope, now=now)
     counts.closings, counts.rendered = render_due(session, day=day, scope=scope, now=now)

@@ -142,6 +142,8 @@ def credit_to_account(
             at=now,
             from_ledger=CASH,
             document=f"bank_payment:{row.id}",
+            received_on=row.day,
+            receipt_number=row.doc_number[:50],
         )
         row.status, row.account_id = "credited", account.id
         row.resolved_by, row.resolved_at = actor, now
