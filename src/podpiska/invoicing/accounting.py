@@ -9,11 +9,12 @@ rehearsals, not sales.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from podpiska.accounts.models import Account
 from podpiska.invoicing.domain.sales_ledger import (
@@ -31,6 +32,7 @@ from podpiska.invoicing.models import (
     AdvanceOffset,
     Closing,
     Correction,
+    CreditEntry,
     Invoice,
     Payment,
     ServicePeriod,
@@ -82,11 +84,34 @@ def _closings(
     return [(closing, account, lines[closing.id]) for closing, account in found]
 
 
-def _advances(session: Session, start: date, end: date) -> list[tuple[Advance, Payment, Account]]:
-    return list(
-        session.execute(
-            select(Advance, Payment, Account)
-            .join(Payment, Payment.id == Advance.payment_id)
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """The money an advance счёт-фактура was issued for: a payment of an invoice, or money
+    put on the account's credit for no invoice (a credit entry with its bank document)."""
+
+    key: str  # payment:ID | credit:ID, the 1C export's key of the payment
+    number: str
+    day: date
+
+
+def _received(payment: Payment | None, credit: CreditEntry | None) -> _Received:
+    if payment is not None:
+        return _Received(f"payment:{payment.id}", _payment_number(payment), payment.received_on)
+    assert credit is not None and credit.received_on is not None
+    return _Received(
+        f"credit:{credit.id}", credit.receipt_number or f"credit:{credit.id}", credit.received_on
+    )
+
+
+def _advances(session: Session, start: date, end: date) -> list[tuple[Advance, _Received, Account]]:
+    """The numbered advance счета-фактуры dated in [start, end], with the money each was
+    issued for (an invoice's payment, or a credit received for no invoice)."""
+    return [
+        (advance, _received(payment, credit), account)
+        for advance, payment, credit, account in session.execute(
+            select(Advance, Payment, CreditEntry, Account)
+            .outerjoin(Payment, Payment.id == Advance.payment_id)
+            .outerjoin(CreditEntry, CreditEntry.id == Advance.credit_entry_id)
             .join(Account, Account.id == Advance.account_id)
             .where(
                 Advance.number.is_not(None),
@@ -96,7 +121,7 @@ def _advances(session: Session, start: date, end: date) -> list[tuple[Advance, P
             )
             .order_by(Advance.issued_on, Advance.number)
         )
-    )
+    ]
 
 
 def _sale_lines(periods: list[ServicePeriod]) -> tuple[SaleLine, ...]:
@@ -118,11 +143,15 @@ def sales_ledger(session: Session, *, start: date, end: date) -> Ledger:
                 buyer=_buyer(account),
                 amount=advance.amount,
                 vat=advance.vat,
-                payment_number=_payment_number(payment),
-                paid_on=payment.received_on,
+                payment_number=received.number,
+                paid_on=received.day,
             )
-            for advance, payment, account in _advances(session, start, end)
+            for advance, received, account in _advances(session, start, end)
         ]
+        # An offset of a share of a credit's advance (`parent_id`) is the offset of that
+        # numbered advance: the книга покупок names it and the money it was issued for.
+        share = aliased(Advance)
+        numbered = aliased(Advance)
         offsets = [
             AdvanceOffsetBy(
                 advance_number=advance.number or "",
@@ -132,20 +161,25 @@ def sales_ledger(session: Session, *, start: date, end: date) -> Ledger:
                 buyer=_buyer(account),
                 amount=offset.amount,
                 vat=offset.vat,
-                payment_number=_payment_number(payment),
-                paid_on=payment.received_on,
+                payment_number=received.number,
+                paid_on=received.day,
             )
-            for offset, advance, closing, payment, account in session.execute(
-                select(AdvanceOffset, Advance, Closing, Payment, Account)
-                .join(Advance, Advance.id == AdvanceOffset.advance_id)
-                .join(Closing, Closing.id == AdvanceOffset.closing_id)
-                .join(Payment, Payment.id == Advance.payment_id)
-                .join(Account, Account.id == Advance.account_id)
-                .where(
-                    AdvanceOffset.day >= start,
-                    AdvanceOffset.day <= end,
-                    Advance.number.is_not(None),
-                    REAL,
+            for offset, advance, closing, account, received in (
+                (offset, advance, closing, account, _received(payment, credit))
+                for offset, advance, closing, payment, credit, account in session.execute(
+                    select(AdvanceOffset, numbered, Closing, Payment, CreditEntry, Account)
+                    .join(share, share.id == AdvanceOffset.advance_id)
+                    .join(numbered, numbered.id == func.coalesce(share.parent_id, share.id))
+                    .join(Closing, Closing.id == AdvanceOffset.closing_id)
+                    .outerjoin(Payment, Payment.id == numbered.payment_id)
+                    .outerjoin(CreditEntry, CreditEntry.id == numbered.credit_entry_id)
+                    .join(Account, Account.id == numbered.account_id)
+                    .where(
+                        AdvanceOffset.day >= start,
+                        AdvanceOffset.day <= end,
+                        numbered.number.is_not(None),
+                        REAL,
+                    )
                 )
             )
         ]
@@ -168,6 +202,12 @@ def sales_ledger(session: Session, *, start: date, end: date) -> Ledger:
     return build_ledger(
         start, end, sales=sales, advances=advances, offsets=offsets, decreases=decreases
     )
+
+
+def _in_order_received(payment: ExportPayment) -> tuple[date, bool, int]:
+    """By day, the invoices' payments first, then by id (the order of the rows)."""
+    kind, _, number = payment.key.partition(":")
+    return payment.received_on, kind != "payment", int(number)
 
 
 def _counterparty(account: Account) -> Counterparty:
@@ -211,11 +251,11 @@ def accounting_export(
                 amount=advance.amount,
                 vat=advance.vat,
                 vat_rate=advance.vat_rate or "22/122",
-                payment_key=f"payment:{payment.id}",
-                payment_number=_payment_number(payment),
-                paid_on=payment.received_on,
+                payment_key=received.key,
+                payment_number=received.number,
+                paid_on=received.day,
             )
-            for advance, payment, account in _advances(session, start, end)
+            for advance, received, account in _advances(session, start, end)
         )
         payments = tuple(
             ExportPayment(
@@ -243,6 +283,35 @@ def accounting_export(
                 .order_by(Payment.received_on, Payment.id)
             )
         )
+        # Money received for no invoice and put on the account's credit (a bank payment an
+        # operator credited): a receipt too, with the VAT of its advance.
+        credited = tuple(
+            ExportPayment(
+                key=f"credit:{credit.id}",
+                number=credit.receipt_number or f"credit:{credit.id}",
+                received_on=credit.received_on,
+                counterparty=_counterparty(account),
+                method="bank_transfer",
+                amount=credit.amount,
+                vat=advance_vat if advance_vat is not None else ZERO,
+                purpose="Предварительная оплата за услуги",
+            )
+            for credit, account, advance_vat in session.execute(
+                select(CreditEntry, Account, Advance.vat)
+                .join(Account, Account.id == CreditEntry.account_id)
+                .outerjoin(Advance, Advance.credit_entry_id == CreditEntry.id)
+                .where(
+                    CreditEntry.received_on.is_not(None),
+                    CreditEntry.received_on >= start,
+                    CreditEntry.received_on <= end,
+                    Advance.parent_id.is_(None),
+                    REAL,
+                )
+                .order_by(CreditEntry.received_on, CreditEntry.id)
+            )
+            if credit.received_on is not None
+        )
+        payments = tuple(sorted([*payments, *credited], key=_in_order_received))
     return AccountingExport(
         organization=organization,
         start=start,

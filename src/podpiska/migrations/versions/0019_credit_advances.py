@@ -10,7 +10,7 @@ an invoice, with `parent_id`); it replaces the uniqueness of `payment_id`. Every
 before is `payment:<payment_id>`.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-07 03:00:00.000000
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
