@@ -6,7 +6,7 @@ offsets; `ledger verify` holds throughout."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 from sqlalchemy import select
@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.core.models import OutboxEvent
+from podpiska.invoicing.accounting import accounting_export, sales_ledger
 from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.ledger import credit_balance
 from podpiska.invoicing.models import Advance, AdvanceOffset, Document, Payment
 from podpiska.payments.bank import review
 from podpiska.payments.ledger_verify import verify
-from podpiska.ports import Party
+from podpiska.ports import Counterparty, Party
 from tests.helpers import open_account, order
 from tests.invoicing.test_rendering_run import closings, order_invoice, run, verified
 from tests.payments.bank.test_review import queued
@@ -130,3 +131,30 @@ def test_a_bank_transfer_put_on_the_credit_is_an_advance_the_order_paid_from_it_
     )
     assert len(advances(db)) == 2  # the run issues nothing twice
     ledger_ok(db)
+
+    # The books: the credit's advance in the книга продаж (code 02) with the bank's document,
+    # its offset by the УПД in the книга покупок (code 22) under the advance's own number,
+    # and the money received among the 1C export's payments with the advance's VAT.
+    ledger = sales_ledger(db, start=FIRST, end=date(2026, 11, 30))
+    assert [(line.code, line.number) for line in ledger.sales] == [
+        ("02", "AV-2026-000001"),
+        ("01", "UPD-2026-000001"),
+    ]
+    assert (ledger.sales[0].payment_number, ledger.sales[0].paid_on) == ("700", FIRST)
+    assert ledger.sales[0].vat_22 == D("3875.61")
+    assert [(p.code, p.number, p.closing_number, p.vat) for p in ledger.purchases] == [
+        ("22", "AV-2026-000001", "UPD-2026-000001", D("95.56"))
+    ]
+    exported = accounting_export(
+        db,
+        start=FIRST,
+        end=date(2026, 11, 30),
+        organization=Counterparty(name="ООО «Облако»", inn="7701234567", kpp=None),
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    assert [(a.number, a.payment_key, a.payment_number) for a in exported.advances] == [
+        ("AV-2026-000001", f"credit:{credit_advance.credit_entry_id}", "700")
+    ]
+    assert [(p.key, p.number, p.amount, p.vat) for p in exported.payments] == [
+        (f"credit:{credit_advance.credit_entry_id}", "700", D("21492.00"), D("3875.61"))
+    ]
