@@ -31,6 +31,7 @@ from podpiska.invoicing.document_rows import (
 )
 from podpiska.invoicing.documents import (
     ACT,
+    ACT_FORM,
     ACT_INVOICE_KINDS,
     ADVANCE,
     ADVANCE_FIX,
@@ -39,10 +40,12 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     FIX_KINDS,
     INVOICE,
+    INVOICE_FACTURA,
     INVOICE_STATUSES,
     UPD,
     UPD_FIX,
     check_kind,
+    has_invoice_factura,
 )
 from podpiska.invoicing.models import (
     Advance,
@@ -53,7 +56,12 @@ from podpiska.invoicing.models import (
     DocumentFix,
     Invoice,
 )
-from podpiska.invoicing.upd_contents import closing_contents, upd_data
+from podpiska.invoicing.upd_contents import (
+    InvoiceFactura,
+    closing_contents,
+    invoice_factura_data,
+    upd_data,
+)
 from podpiska.ports import (
     AdvanceInvoiceData,
     Clock,
@@ -67,6 +75,7 @@ from podpiska.ports import (
 )
 
 log = logging.getLogger(__name__)
+Contents = DocumentData | UpdData | AdvanceInvoiceData | CorrectionData | InvoiceFactura
 
 _WHAT = {
     INVOICE: {"ru": "счёт на оплату", "en": "invoice"},
@@ -80,20 +89,24 @@ _WHAT = {
         "ru": "исправление счёта-фактуры на аванс",
         "en": "advance VAT invoice correction",
     },
+    INVOICE_FACTURA: {"ru": "счёт-фактура", "en": "VAT invoice"},
 }
 
 
 def contents(
     session: Session, document: Document, seller: Party, *, language: str = "ru"
-) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
+) -> Contents:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
     `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`;
     a closing (kind `upd`) made in the form "act" shows its act of the month (a
-    `DocumentData` of kind `act`)."""
+    `DocumentData` of kind `act`) and its счёт-фактура (kind `invoice_factura`) the
+    closing's `UpdData` again (`InvoiceFactura`)."""
     if document.kind in (UPD_FIX, ADVANCE_FIX):
         return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
         return closing_contents(session, document, seller, language=language)
+    if document.kind == INVOICE_FACTURA:
+        return invoice_factura_data(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
     if document.kind == CORRECTION:
@@ -101,11 +114,11 @@ def contents(
     return document_data(session, document, seller, language=language)
 
 
-def render_one(
-    renderer: DocumentRenderer, data: DocumentData | UpdData | AdvanceInvoiceData | CorrectionData
-) -> bytes:
+def render_one(renderer: DocumentRenderer, data: Contents) -> bytes:
     if isinstance(data, UpdData):
         return renderer.render_upd(data)
+    if isinstance(data, InvoiceFactura):
+        return renderer.render_invoice_factura(data.upd)
     if isinstance(data, AdvanceInvoiceData):
         return renderer.render_advance(data)
     if isinstance(data, CorrectionData):
@@ -171,7 +184,7 @@ def render_pending(
     after = 0
     while limit is None or rendered < limit:
         size = batch if limit is None else min(batch, limit - rendered)
-        ready: list[tuple[int, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]] = []
+        ready: list[tuple[int, Contents]] = []
         with session.begin():
             documents = list(
                 session.scalars(
@@ -255,6 +268,25 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         closing = session.get(Closing, source_id)
         if closing is None or not scope.may_see(closing.account_id):
             raise not_found("upd", source_id)
+        return
+    if kind == INVOICE_FACTURA:
+        closing = session.get(Closing, source_id)
+        if closing is None or not scope.may_see(closing.account_id):
+            raise not_found("upd", source_id)
+        if not has_invoice_factura(closing.form, closing.vat):
+            why = (
+                ("счёт-фактура — сам УПД (статус 1)", "the UPD (status 1) is the VAT invoice")
+                if closing.form != ACT_FORM
+                else ("документ без НДС", "the document carries no VAT")
+            )
+            raise DomainError(
+                "document_not_found",
+                what=_WHAT[kind],
+                source={"ru": f"УПД № {closing.number}", "en": f"UPD {closing.number}"},
+                why={"ru": why[0], "en": why[1]},
+                kind=kind,
+                source_id=closing.id,
+            )
         return
     if kind == ADVANCE:
         advance = session.get(Advance, source_id)
