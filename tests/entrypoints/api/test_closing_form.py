@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from podpiska.invoicing.document_rows import create_documents
 from podpiska.invoicing.models import Closing, Document, Invoice, ServicePlan
 from podpiska.subscriptions.lifecycle import run_lifecycle
 from tests.entrypoints.api import test_upd
-from tests.entrypoints.api.test_documents import key, open_and_order, pdf_text
+from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
 from tests.helpers import move_to
 
 context = test_upd.context  # the fixture: the real adapters, the CRM catalog, noon 22.11.2026
@@ -144,7 +145,7 @@ def test_an_account_that_chose_acts_gets_its_month_as_an_act_kept_as_issued(
 
 
 def test_an_act_form_closing_with_vat_has_its_invoice_factura_stored_once(
-    context: Context, tmp_path: Path
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client = TestClient(create_app(context))
     vendor = key(context)
@@ -206,6 +207,18 @@ def test_an_act_form_closing_with_vat_has_its_invoice_factura_stored_once(
     )
     own = client.get(url, headers=key(context, "account_admin", account))
     assert own.status_code == 200 and own.content == got.content
+    code, out, err = cli(
+        context,
+        capsys,
+        "document",
+        "get",
+        "invoice-factura",
+        "UPD-2026-000001",
+        "-o",
+        str(tmp_path),
+    )
+    assert code == 0, out + err
+    assert (tmp_path / "SF-UPD-2026-000001.pdf").read_bytes() == got.content
 
     # A УПД-form closing is a счёт-фактура itself (status 1): none apart.
     back = client.patch(f"/api/v1/accounts/{account}", json={"closing_form": "upd"}, headers=vendor)
