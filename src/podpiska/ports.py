@@ -544,6 +544,11 @@ class DocumentRenderer(Protocol):
         """An advance счёт-фактура (on a prepayment) as a PDF."""
         ...
 
+    def render_invoice_factura(self, data: UpdData) -> bytes:
+        """The счёт-фактура of a closing printed as an act (a УПД's `UpdData` on the
+        счёт-фактура form: no status box, no transfer part) as a PDF."""
+        ...
+
     def render_reconciliation(self, data: ReconciliationData) -> bytes:
         """An акт сверки взаимных расчётов as a PDF."""
         ...

@@ -377,6 +377,10 @@ class CountingRenderer:
         self.rendered += 1
         return b"%PDF-fake"
 
+    def render_invoice_factura(self, data: object) -> bytes:
+        self.rendered += 1
+        return b"%PDF-fake"
+
     def render_reconciliation(self, data: object) -> bytes:
         self.rendered += 1
         return b"%PDF-fake"

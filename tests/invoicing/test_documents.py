@@ -94,6 +94,9 @@ class CountingRenderer:
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         return f"%PDF-fake advance {data.number}".encode()
 
+    def render_invoice_factura(self, data: UpdData) -> bytes:
+        return f"%PDF-fake invoice_factura {data.number}".encode()
+
     def render_reconciliation(self, data: ReconciliationData) -> bytes:
         return f"%PDF-fake reconciliation {data.first_day} {data.last_day}".encode()
 

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from podpiska.adapters.pdf_forms import (
     advance_context,
     correction_context,
+    invoice_factura_context,
     reconciliation_context,
     upd_context,
 )
@@ -49,6 +50,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_OF = {"invoice": "invoice.html", "act": "act.html", "credit_note": "credit_note.html"}
 UPD_TEMPLATE = "upd.html"
 ADVANCE_TEMPLATE = "advance.html"
+INVOICE_FACTURA_TEMPLATE = "schet_faktura.html"
 RECONCILIATION_TEMPLATE = "reconciliation.html"
 CORRECTION_TEMPLATE = "correction.html"
 
@@ -122,6 +124,17 @@ class WeasyPrintRenderer:
     def render_advance(self, data: AdvanceInvoiceData) -> bytes:
         """An advance счёт-фактура (issued on a prepayment) as a PDF."""
         return self._pdf(self.advance_html(data))
+
+    def invoice_factura_html(self, data: UpdData) -> str:
+        """The HTML of the счёт-фактура of an act-form closing (for tests and for a look in a
+        browser)."""
+        template = self.environment.get_template(INVOICE_FACTURA_TEMPLATE)
+        return template.render(**invoice_factura_context(data))
+
+    def render_invoice_factura(self, data: UpdData) -> bytes:
+        """The счёт-фактура of a closing printed as an act, from the closing's `UpdData`:
+        the УПД's form without its status box and transfer part, as a PDF."""
+        return self._pdf(self.invoice_factura_html(data))
 
     def correction_html(self, data: CorrectionData) -> str:
         """The HTML of a УКД's PDF (for tests and for a look in a browser)."""

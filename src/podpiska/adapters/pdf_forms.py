@@ -337,6 +337,52 @@ def advance_context(data: AdvanceInvoiceData) -> dict[str, Any]:
     }
 
 
+# --- the счёт-фактура of an act-form closing -----------------------------------------------
+
+# Its labels: the УПД's (the same счёт-фактура columns), titled as a счёт-фактура; line 5а
+# names the act of the month, the document of shipment.
+INVOICE_FACTURA_LABELS: dict[str, dict[str, str]] = {
+    "ru": UPD_LABELS["ru"]
+    | {
+        "name": "Счёт-фактура",
+        "invoice": "Счёт-фактура №",
+        "payment": "К платёжно-расчётному документу",
+        "act": "Акт об оказании услуг",
+    },
+    "en": UPD_LABELS["en"]
+    | {"name": "VAT invoice", "invoice": "VAT invoice No.", "act": "Act of services rendered"},
+}
+
+
+def invoice_factura_context(data: UpdData) -> dict[str, Any]:
+    """What `schet_faktura.html` lays out: the УПД's context of the same `UpdData` (lines,
+    totals, строка 5's payment documents, the parties), titled «Счёт-фактура № … от …», with
+    line 5а naming the act (its number and date are the closing's) and the chief
+    accountant's signature always (a счёт-фактура is signed by the head and the chief
+    accountant, п. 6 ст. 169 НК РФ; an entrepreneur signs alone)."""
+    context = upd_context(data)
+    lang = context["lang"]
+    labels = INVOICE_FACTURA_LABELS[lang]
+    day = context["day"]
+    no, of = LABELS[lang]["no"], labels["of"]
+    count = len(data.lines)
+    lines_range = (
+        f"{labels['lines_range']} 1" if count == 1 else f"{labels['lines_range']} 1–{count}"
+    )
+    title = f"{labels['name']} {no} {data.number} {of} {day(data.issued_on)}"
+    entrepreneur = data.seller.inn is not None and len(data.seller.inn) == PERSON_INN_LENGTH
+    signers = _signers(data.seller, LABELS[lang], lang)
+    return context | {
+        "l": labels,
+        "title": title,
+        "footer": "".join(c for c in title if c not in '"\\<>&'),  # inside CSS
+        "shipping_document": (
+            f"{lines_range} {labels['act']} {no} {data.number} {of} {day(data.issued_on)}"
+        ),
+        "accountant": Signer("", "") if entrepreneur else signers["accountant"],
+    }
+
+
 # --- the акт сверки ------------------------------------------------------------------------
 
 RECONCILIATION_LABELS: dict[str, dict[str, str]] = {

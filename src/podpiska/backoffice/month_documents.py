@@ -38,7 +38,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
-from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD
+from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD, has_invoice_factura
 from podpiska.invoicing.models import Advance, Closing, Correction, Document, Invoice
 from podpiska.ports import Clock
 
@@ -116,6 +116,15 @@ class MonthDocument:
     total: Decimal  # with VAT; a УКД's is the decrease, negative
     vat: Decimal
     test: bool  # the account lives on a test clock
+    form: str | None = None  # a closing's: "upd", or "act" (printed as an act of the month)
+
+    @property
+    def invoice_factura(self) -> bool:
+        """A closing printed as an act that charges VAT: its счёт-фактура is a PDF apart
+        (kind `invoice_factura`, the same source)."""
+        return (
+            self.kind == UPD and self.form is not None and has_invoice_factura(self.form, self.vat)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,7 @@ def _documents(first: date, after: date) -> Any:
         Closing.last_day.label("last_day"),
         Closing.total.label("total"),
         Closing.vat.label("vat"),
+        Closing.form.label("form"),
     ).where(Closing.issued_on >= first, Closing.issued_on < after)
     advances = select(
         _kind(ADVANCE),
@@ -171,6 +181,7 @@ def _documents(first: date, after: date) -> Any:
         cast(null(), Date).label("last_day"),
         Advance.amount,
         Advance.vat,
+        cast(null(), String).label("form"),
     ).where(Advance.number.is_not(None), Advance.issued_on >= first, Advance.issued_on < after)
     corrections = (
         select(
@@ -183,6 +194,7 @@ def _documents(first: date, after: date) -> Any:
             corrected.last_day,
             -Correction.decrease,
             -Correction.vat_decrease,
+            cast(null(), String).label("form"),
         )
         .join(corrected, corrected.id == Correction.closing_id)
         .where(Correction.issued_on >= first, Correction.issued_on < after)
@@ -198,6 +210,7 @@ def _documents(first: date, after: date) -> Any:
             Invoice.term_ends_on,  # the first day after: `_row` makes it the last
             Invoice.total,
             Invoice.vat_amount,
+            cast(null(), String).label("form"),
         )
         .join(Invoice, Invoice.id == Document.source_id)
         .where(Document.kind == ACT, Document.issued_on >= first, Document.issued_on < after)
@@ -238,8 +251,10 @@ def _matching(session: Session, wanted: DocumentFilter) -> tuple[Any, Select[Any
 
 
 def _row(values: Any) -> MonthDocument:
-    (kind, source_id, number, issued_on, account_id, first_day, last_day, total, vat) = values[:9]
-    name, inn, clock_id = values[9:12]
+    (kind, source_id, number, issued_on, account_id, first_day, last_day, total, vat, form) = (
+        values[:10]
+    )
+    name, inn, clock_id = values[10:13]
     if kind == ACT and last_day is not None:
         last_day -= ONE_DAY  # an invoice's term ends on its first unpaid day
     return MonthDocument(
@@ -255,6 +270,7 @@ def _row(values: Any) -> MonthDocument:
         total=Decimal(total).quantize(Decimal("0.01")),
         vat=Decimal(vat).quantize(Decimal("0.01")),
         test=clock_id is not None,
+        form=form,
     )
 
 

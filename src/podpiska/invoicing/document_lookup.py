@@ -21,9 +21,11 @@ from podpiska.invoicing.documents import (
     CORRECTION,
     CREDIT_NOTE,
     INVOICE,
+    INVOICE_FACTURA,
     INVOICE_STATUSES,
     UPD,
     check_kind,
+    has_invoice_factura,
     local_day,
 )
 from podpiska.invoicing.models import (
@@ -50,7 +52,7 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
         found: int | None
         if kind == CREDIT_NOTE:
             found = session.scalar(select(CreditNote.id).where(CreditNote.number == text))
-        elif kind == UPD:
+        elif kind in (UPD, INVOICE_FACTURA):
             found = session.scalar(select(Closing.id).where(Closing.number == text))
         elif kind == ADVANCE:
             found = session.scalar(select(Advance.id).where(Advance.number == text))
@@ -69,6 +71,7 @@ def resolve_source(session: Session, *, kind: str, reference: str) -> int:
             {
                 CREDIT_NOTE: "credit_note",
                 UPD: "upd",
+                INVOICE_FACTURA: "upd",
                 ADVANCE: "advance",
                 CORRECTION: "correction",
             }.get(kind, kind),
@@ -105,8 +108,9 @@ class DocumentRow:
     """One document an account can download: an invoice, the act of a paid invoice, or a
     credit note. Acts are listed once made (the last day of their period)."""
 
-    kind: str  # invoice | act | credit_note | upd
-    source_id: int  # the invoice (invoice, act), the credit note or the closing (upd)
+    kind: str  # invoice | act | credit_note | upd | advance | correction | invoice_factura
+    source_id: int  # the invoice (invoice, act), the credit note or the closing (upd,
+    # invoice_factura)
     number: str | None
     day: date | None
     total: Decimal
@@ -224,6 +228,22 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
                     closing.form,
                 )
             )
+            if has_invoice_factura(closing.form, closing.vat):  # beside its act
+                rows.append(
+                    DocumentRow(
+                        INVOICE_FACTURA,
+                        closing.id,
+                        closing.number,
+                        closing.issued_on,
+                        closing.total,
+                        "RUB",
+                        None,
+                        None,
+                        None,
+                        (),
+                        closing.form,
+                    )
+                )
         for advance in session.scalars(
             select(Advance)
             .where(Advance.account_id == account_id, Advance.number.is_not(None))

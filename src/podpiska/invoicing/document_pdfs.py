@@ -37,6 +37,7 @@ from podpiska.invoicing.document_rows import (
 )
 from podpiska.invoicing.documents import (
     ACT,
+    ACT_FORM,
     ACT_INVOICE_KINDS,
     ADVANCE,
     ADVANCE_FIX,
@@ -45,10 +46,12 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     FIX_KINDS,
     INVOICE,
+    INVOICE_FACTURA,
     INVOICE_STATUSES,
     UPD,
     UPD_FIX,
     check_kind,
+    has_invoice_factura,
 )
 from podpiska.invoicing.models import (
     Advance,
@@ -59,7 +62,12 @@ from podpiska.invoicing.models import (
     DocumentFix,
     Invoice,
 )
-from podpiska.invoicing.upd_contents import closing_contents, upd_data
+from podpiska.invoicing.upd_contents import (
+    InvoiceFactura,
+    closing_contents,
+    invoice_factura_data,
+    upd_data,
+)
 from podpiska.ports import (
     AdvanceInvoiceData,
     Clock,
@@ -73,6 +81,7 @@ from podpiska.ports import (
 )
 
 log = logging.getLogger(__name__)
+Contents = DocumentData | UpdData | AdvanceInvoiceData | CorrectionData | InvoiceFactura
 
 _WHAT = {
     INVOICE: {"ru": "счёт на оплату", "en": "invoice"},
@@ -86,6 +95,7 @@ _WHAT = {
         "ru": "исправление счёта-фактуры на аванс",
         "en": "advance VAT invoice correction",
     },
+    INVOICE_FACTURA: {"ru": "счёт-фактура", "en": "VAT invoice"},
 }
 
 
@@ -96,30 +106,35 @@ def contents(
     *,
     language: str = "ru",
     printed: bool = True,
-) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
+) -> Contents:
     """What the document shows: a УПД's `UpdData`, an advance счёт-фактура's
     `AdvanceInvoiceData`, an исправление's the one of its kind, the others' `DocumentData`;
     a closing (kind `upd`) made in the form "act" shows its act of the month (a
-    `DocumentData` of kind `act`). The parties are those stored on the row when it has them
-    (`document_parties`: as it was issued), else today's: `seller` and the account's
-    requisites. `printed=False`: the document's own data for its ФНС file (a closing's
-    УПД, whatever form it is printed in)."""
+    `DocumentData` of kind `act`) and its счёт-фактура (kind `invoice_factura`) the
+    closing's `UpdData` again (`InvoiceFactura`). The parties are those stored on the row
+    when it has them (`document_parties`: as it was issued), else today's: `seller` and the
+    account's requisites. `printed=False`: the document's own data for its ФНС file (a
+    closing's УПД, whatever form it is printed in)."""
     if document.parties is None:
         return _contents(session, document, seller, language=language, printed=printed)
     stored = parties_from_json(document.parties)
     made = _contents(session, document, stored.seller, language=language, printed=printed)
+    if isinstance(made, InvoiceFactura):
+        return InvoiceFactura(with_parties(made.upd, stored))
     return with_parties(made, stored)
 
 
 def _contents(
     session: Session, document: Document, seller: Party, *, language: str, printed: bool
-) -> DocumentData | UpdData | AdvanceInvoiceData | CorrectionData:
+) -> Contents:
     if document.kind in (UPD_FIX, ADVANCE_FIX):
         return fix_data(session, document, seller, language=language)
     if document.kind == UPD:
         if not printed:
             return upd_data(session, document, seller, language=language)
         return closing_contents(session, document, seller, language=language)
+    if document.kind == INVOICE_FACTURA:
+        return invoice_factura_data(session, document, seller, language=language)
     if document.kind == ADVANCE:
         return advance_data(session, document, seller, language=language)
     if document.kind == CORRECTION:
@@ -127,11 +142,11 @@ def _contents(
     return document_data(session, document, seller, language=language)
 
 
-def render_one(
-    renderer: DocumentRenderer, data: DocumentData | UpdData | AdvanceInvoiceData | CorrectionData
-) -> bytes:
+def render_one(renderer: DocumentRenderer, data: Contents) -> bytes:
     if isinstance(data, UpdData):
         return renderer.render_upd(data)
+    if isinstance(data, InvoiceFactura):
+        return renderer.render_invoice_factura(data.upd)
     if isinstance(data, AdvanceInvoiceData):
         return renderer.render_advance(data)
     if isinstance(data, CorrectionData):
@@ -165,7 +180,7 @@ def write_xml(
         raise DomainError("edo_file_refused", number=data.number, reason=str(refused)) from None
 
 
-Rendered = tuple[int, bytes, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]
+Rendered = tuple[int, bytes, Contents]
 
 
 def _store(session: Session, rendered: list[Rendered], now: datetime) -> int:
@@ -182,7 +197,9 @@ def _store(session: Session, rendered: list[Rendered], now: datetime) -> int:
                     pdf=pdf,
                     sha256=hashlib.sha256(pdf).hexdigest(),
                     rendered_at=now,
-                    parties=parties_json(parties_of(data)),
+                    parties=parties_json(
+                        parties_of(data.upd if isinstance(data, InvoiceFactura) else data)
+                    ),
                 )
             )
             stored += int(getattr(result, "rowcount", 0) or 0)
@@ -206,7 +223,7 @@ def render_pending(
     after = 0
     while limit is None or rendered < limit:
         size = batch if limit is None else min(batch, limit - rendered)
-        ready: list[tuple[int, DocumentData | UpdData | AdvanceInvoiceData | CorrectionData]] = []
+        ready: list[tuple[int, Contents]] = []
         with session.begin():
             documents = list(
                 session.scalars(
@@ -290,6 +307,25 @@ def _check_source(session: Session, kind: str, source_id: int, scope: Scope, now
         closing = session.get(Closing, source_id)
         if closing is None or not scope.may_see(closing.account_id):
             raise not_found("upd", source_id)
+        return
+    if kind == INVOICE_FACTURA:
+        closing = session.get(Closing, source_id)
+        if closing is None or not scope.may_see(closing.account_id):
+            raise not_found("upd", source_id)
+        if not has_invoice_factura(closing.form, closing.vat):
+            why = (
+                ("счёт-фактура — сам УПД (статус 1)", "the UPD (status 1) is the VAT invoice")
+                if closing.form != ACT_FORM
+                else ("документ без НДС", "the document carries no VAT")
+            )
+            raise DomainError(
+                "document_not_found",
+                what=_WHAT[kind],
+                source={"ru": f"УПД № {closing.number}", "en": f"UPD {closing.number}"},
+                why={"ru": why[0], "en": why[1]},
+                kind=kind,
+                source_id=closing.id,
+            )
         return
     if kind == ADVANCE:
         advance = session.get(Advance, source_id)
@@ -436,6 +472,7 @@ def get_edo_data(
         assert account is not None
         local = clock_times(session, now).get(account.test_clock_id, now)
         data = contents(session, document, seller, language=language, printed=False)
+        assert not isinstance(data, DocumentData | InvoiceFactura)  # the kinds with a file
         if document.parties is None:
             frozen = session.execute(
                 update(Document)
@@ -445,5 +482,5 @@ def get_edo_data(
             if not getattr(frozen, "rowcount", 1):  # another request froze them first
                 session.refresh(document)
                 data = contents(session, document, seller, language=language, printed=False)
-        assert not isinstance(data, DocumentData)
+        assert not isinstance(data, DocumentData | InvoiceFactura)
     return document, data, local.astimezone(ZoneInfo(account.timezone)), account.edo_id

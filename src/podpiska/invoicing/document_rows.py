@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,17 +23,19 @@ from podpiska.core.db.types import UTCDateTime
 from podpiska.core.models import TestClock
 from podpiska.invoicing.documents import (
     ACT,
+    ACT_FORM,
     ACT_INVOICE_KINDS,
     ACT_SERIES,
     BATCH,
     CREDIT_NOTE,
     INVOICE,
+    INVOICE_FACTURA,
     INVOICE_STATUSES,
     TEST_ACT_SERIES,
     act_number,
     local_day,
 )
-from podpiska.invoicing.models import CreditNote, Document, Invoice, ServicePlan
+from podpiska.invoicing.models import Closing, CreditNote, Document, Invoice, ServicePlan
 from podpiska.invoicing.numbers import take_numbers
 from podpiska.ports import Clock
 
@@ -72,6 +75,37 @@ def _create_invoice_documents(session: Session, now: datetime, batch: int, only:
     )
     if only is not None:
         source = source.where(Invoice.id == only)
+    columns = ["kind", "source_id", "number", "account_id", "issued_on", "created_at"]
+    inserted = _insert_ignoring_duplicates(session).from_select(columns, source)
+    return len(session.execute(inserted.returning(Document.id)).all())
+
+
+def _create_invoice_factura_documents(
+    session: Session, now: datetime, batch: int, only: int | None
+) -> int:
+    """The счета-фактуры of the closings printed as acts that charge VAT
+    (`has_invoice_factura`) and have none yet: the month-end run makes them with their
+    closing; this catches those made before (and a download that comes first). Each keeps
+    its closing's number and date."""
+    source = (
+        select(
+            literal(INVOICE_FACTURA, String()),
+            Closing.id,
+            Closing.number,
+            Closing.account_id,
+            Closing.issued_on,
+            literal(now, UTCDateTime()),
+        )
+        .where(
+            Closing.form == ACT_FORM,
+            Closing.vat > Decimal("0.00"),
+            ~_has_document(INVOICE_FACTURA, Closing.id),
+        )
+        .order_by(Closing.id)
+        .limit(batch)
+    )
+    if only is not None:
+        source = source.where(Closing.id == only)
     columns = ["kind", "source_id", "number", "account_id", "issued_on", "created_at"]
     inserted = _insert_ignoring_duplicates(session).from_select(columns, source)
     return len(session.execute(inserted.returning(Document.id)).all())
@@ -235,6 +269,8 @@ def create_missing(
         created += _create_invoice_documents(session, now, batch, source_id)
     if kind in (None, CREDIT_NOTE):
         created += _create_credit_note_documents(session, now, batch, source_id)
+    if kind in (None, INVOICE_FACTURA):
+        created += _create_invoice_factura_documents(session, now, batch, source_id)
     if kind in (None, ACT):
         if source_id is not None:
             # The acts still waiting for the worker are numbered first: numbers follow the

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,8 +49,22 @@ ADVANCE = "advance"  # an advance счёт-фактура: `advances`
 CORRECTION = "correction"  # a УКД of a УПД: `corrections`
 UPD_FIX = "upd_fix"  # an исправление of a УПД: `document_fixes`
 ADVANCE_FIX = "advance_fix"  # an исправление of an advance счёт-фактура
+# The счёт-фактура of a closing printed as an act (`Closing.form` "act") that charges VAT:
+# the same closing's `UpdData` on the счёт-фактура form, beside its act.
+INVOICE_FACTURA = "invoice_factura"
+ACT_FORM = "act"  # a closing printed as an act of the month (`Closing.form`), else the УПД
 FIX_KINDS = {UPD: UPD_FIX, ADVANCE: ADVANCE_FIX}  # the kinds that can be reissued
-KINDS = (INVOICE, ACT, CREDIT_NOTE, UPD, ADVANCE, CORRECTION, UPD_FIX, ADVANCE_FIX)
+KINDS = (
+    INVOICE,
+    ACT,
+    CREDIT_NOTE,
+    UPD,
+    ADVANCE,
+    CORRECTION,
+    UPD_FIX,
+    ADVANCE_FIX,
+    INVOICE_FACTURA,
+)
 
 INVOICE_STATUSES = ("issued", "paid", "void")  # an invoice that went out has a document
 ACT_INVOICE_KINDS = ("order", "renewal", "change")  # paid, these start or extend a term
@@ -101,10 +116,18 @@ def fix_number(number: str, fix_no: int) -> str:
 
 def document_filename(document: Document) -> str:
     """`invoice-2026-000001.pdf`, `ACT-2026-000001.pdf`, `CN-2026-000001.pdf`,
-    `UPD-2026-000001.pdf`."""
-    prefix = "invoice-" if document.kind == INVOICE else ""
+    `UPD-2026-000001.pdf`; the счёт-фактура of an act-form closing, which keeps the
+    closing's number, `SF-UPD-2026-000001.pdf` (its act is `UPD-2026-000001.pdf`)."""
+    prefix = {INVOICE: "invoice-", INVOICE_FACTURA: "SF-"}.get(document.kind, "")
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in document.number)
     return f"{prefix}{safe}.pdf"
+
+
+def has_invoice_factura(form: str, vat: Decimal) -> bool:
+    """A closing printed as an act (form "act") that charges VAT gets a счёт-фактура beside
+    its act (п. 3 ст. 168 НК РФ: the act is no счёт-фактура); a УПД is one itself (status 1),
+    an exempt or VAT-free closing needs none."""
+    return form == ACT_FORM and vat > 0
 
 
 def document_for_event(

@@ -52,7 +52,14 @@ from podpiska.core.models import OutboxEvent
 from podpiska.core.records import event_row
 from podpiska.invoicing.advances import Settled, offset_advances, verify_advances
 from podpiska.invoicing.corrections import correct_rendered
-from podpiska.invoicing.documents import ACT_INVOICE_KINDS, UPD, local_day, upd_number
+from podpiska.invoicing.documents import (
+    ACT_INVOICE_KINDS,
+    INVOICE_FACTURA,
+    UPD,
+    has_invoice_factura,
+    local_day,
+    upd_number,
+)
 from podpiska.invoicing.domain.rendering import (
     Period,
     RenderBy,
@@ -531,6 +538,8 @@ def render_due(
                         "created_at": now,
                     }
                 )
+                if has_invoice_factura(closings[-1]["form"], vat):  # the act's счёт-фактура
+                    documents.append({**documents[-1], "kind": INVOICE_FACTURA})
                 events.append(
                     event_row(
                         "upd.issued",

@@ -14,6 +14,7 @@ amount without VAT = amount − VAT, exactly.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.domain.requisites import USN_VAT_NOTE
 from podpiska.core.domain.text import Text
 from podpiska.invoicing.document_contents import _invoice_reference
-from podpiska.invoicing.documents import ACT, UPD
+from podpiska.invoicing.documents import ACT, ACT_FORM, INVOICE_FACTURA, UPD, has_invoice_factura
 from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
@@ -41,7 +42,6 @@ _SERVICE = ("876", Text("усл. ед.", "unit"))
 _EXEMPT_NOTE = Text("Без НДС", "VAT exempt")
 _USN_NOTE = Text(USN_VAT_NOTE, "VAT is not charged: the supplier applies the simplified tax system")
 NOT_PAYMENTS = ("credit",)  # the account's credit used on an invoice is no payment document
-ACT_FORM = "act"  # a closing printed as an act of the month (`Closing.form`), else the УПД
 
 
 def _day(value: date, lang: str) -> str:
@@ -91,7 +91,7 @@ def upd_data(
     """Everything the УПД of `document` (kind `upd`, source the closing) shows, from its
     rows. In the caller's transaction. Refuses (ValueError) a closing whose lines do not
     sum to its total and VAT."""
-    if document.kind != UPD:
+    if document.kind not in (UPD, INVOICE_FACTURA):
         raise ValueError(f"document {document.id} is a {document.kind!r}, not a УПД")
     lang = language if language in ("ru", "en") else "ru"
     closing = session.get(Closing, document.source_id)
@@ -217,3 +217,31 @@ def closing_contents(
     if closing is not None and closing.form == ACT_FORM:
         return month_act_data(data)
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFactura:
+    """The счёт-фактура of a closing printed as an act (kind `invoice_factura`): the
+    closing's own `UpdData`, laid out on the счёт-фактура form (`render_invoice_factura`)."""
+
+    upd: UpdData
+
+    @property
+    def number(self) -> str:
+        return self.upd.number
+
+
+def invoice_factura_data(
+    session: Session, document: Document, seller: Party, *, language: str = "ru"
+) -> InvoiceFactura:
+    """What the счёт-фактура of an act-form closing shows: the closing's `upd_data`, nothing
+    computed anew. Refuses (ValueError) a closing that has none (a УПД-form or VAT-free
+    closing)."""
+    if document.kind != INVOICE_FACTURA:
+        raise ValueError(f"document {document.id} is a {document.kind!r}, not a счёт-фактура")
+    closing = session.get(Closing, document.source_id)
+    if closing is None or not has_invoice_factura(closing.form, closing.vat):
+        raise ValueError(
+            f"document {document.id}: closing {document.source_id} has no счёт-фактура"
+        )
+    return InvoiceFactura(upd_data(session, document, seller, language=language))

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
@@ -18,10 +19,10 @@ from podpiska.adapters.clock import FixedClock
 from podpiska.app import create_app
 from podpiska.entrypoints.context import Context
 from podpiska.invoicing.document_rows import create_documents
-from podpiska.invoicing.models import Closing, Document, ServicePlan
+from podpiska.invoicing.models import Closing, Document, Invoice, ServicePlan
 from podpiska.subscriptions.lifecycle import run_lifecycle
 from tests.entrypoints.api import test_upd
-from tests.entrypoints.api.test_documents import key, open_and_order, pdf_text
+from tests.entrypoints.api.test_documents import cli, key, open_and_order, pdf_text
 from tests.helpers import move_to
 
 context = test_upd.context  # the fixture: the real adapters, the CRM catalog, noon 22.11.2026
@@ -151,3 +152,122 @@ def test_an_account_that_chose_acts_gets_its_month_as_an_act_kept_as_issued(
     bad = client.patch(f"/api/v1/accounts/{account}", json={"closing_form": "акт"}, headers=vendor)
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid_field"
+
+
+def test_an_act_form_closing_with_vat_has_its_invoice_factura_stored_once(
+    context: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, invoice = open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    chose = client.patch(
+        f"/api/v1/accounts/{account}",
+        json={"closing_form": "act", "kpp": "500101001"},
+        headers=vendor,
+    )
+    assert chose.status_code == 200, chose.text
+    _pay(client, vendor, invoice, 1)
+    _live_to(context, date(2026, 11, 30))
+    [closing] = _closings(context, account)
+    assert (closing.form, closing.total, closing.vat) == (
+        "act",
+        Decimal("1062.54"),
+        Decimal("191.61"),
+    )
+    with context.session() as db, db.begin():  # made by the run with its closing
+        [row] = db.scalars(
+            select(Document).where(
+                Document.kind == "invoice_factura", Document.source_id == closing.id
+            )
+        ).all()
+        assert (row.number, row.issued_on, row.pdf) == (closing.number, closing.issued_on, None)
+
+    url = f"/api/v1/upds/{closing.id}/invoice-factura/pdf"
+    got = client.get(url, headers=vendor)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    assert 'filename="SF-UPD-2026-000001.pdf"' in got.headers["content-disposition"]
+    text = pdf_text(got.content, tmp_path)
+    assert "Счёт-фактура № UPD-2026-000001 от 30.11.2026 (1)" in text
+    assert "ИНН/КПП продавца: 7707083893/773601001 (2б)" in text
+    assert "ИНН/КПП покупателя: 7707083893/500101001 (6б)" in text
+    assert "Документ об отгрузке № п/п 1 Акт об оказании услуг № UPD-2026-000001 от" in text
+    assert "30.11.2026 (5а)" in text
+    # Строка 5 as the УПД prints it: the payment whose advance the closing offsets.
+    assert "К платёжно-расчётному документу № payment:1 от 22.11.2026 (5)" in text
+    assert "Всего к оплате (9) 870,93 X 191,61 1 062,54" in text  # the closing's
+    assert "22 %" in text
+    assert "Главный бухгалтер или иное уполномоченное лицо" in text
+    assert "Статус" not in text and "[10]" not in text  # no status box, no transfer part
+    act = client.get(f"/api/v1/upds/{closing.id}/pdf", headers=vendor)
+    assert "Акт об оказании услуг № UPD-2026-000001" in pdf_text(act.content, tmp_path)
+    again = client.get(url, headers=vendor)
+    assert again.content == got.content  # stored once
+    assert again.headers["etag"] == got.headers["etag"]
+
+    listed = client.get(f"/api/v1/accounts/{account}/documents", headers=vendor).json()
+    kinds = [(item["kind"], item["source_id"]) for item in listed["items"]]
+    assert kinds.index(("upd", closing.id)) + 1 == kinds.index(("invoice_factura", closing.id))
+    [factura] = [item for item in listed["items"] if item["kind"] == "invoice_factura"]
+    assert (factura["number"], factura["date"], factura["total"], factura["pdf"]) == (
+        "UPD-2026-000001",
+        "2026-11-30",
+        "1062.54",
+        url,
+    )
+    own = client.get(url, headers=key(context, "account_admin", account))
+    assert own.status_code == 200 and own.content == got.content
+    code, out, err = cli(
+        context,
+        capsys,
+        "document",
+        "get",
+        "invoice-factura",
+        "UPD-2026-000001",
+        "-o",
+        str(tmp_path),
+    )
+    assert code == 0, out + err
+    assert (tmp_path / "SF-UPD-2026-000001.pdf").read_bytes() == got.content
+
+    # A УПД-form closing is a счёт-фактура itself (status 1): none apart.
+    back = client.patch(f"/api/v1/accounts/{account}", json={"closing_form": "upd"}, headers=vendor)
+    assert back.status_code == 200, back.text
+    _live_to(context, date(2026, 12, 31))
+    _, december = _closings(context, account)
+    refused = client.get(f"/api/v1/upds/{december.id}/invoice-factura/pdf", headers=vendor)
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "document_not_found"
+    assert "счёт-фактура — сам УПД" in refused.json()["error"]["message"]
+    unknown = client.get("/api/v1/upds/999999/invoice-factura/pdf", headers=vendor)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+
+
+def test_an_exempt_act_form_closing_has_no_invoice_factura(context: Context) -> None:
+    client = TestClient(create_app(context))
+    vendor = key(context)
+    account, invoice = open_and_order(client, vendor, "ООО «Ромашка»", 1)
+    chose = client.patch(
+        f"/api/v1/accounts/{account}", json={"closing_form": "act"}, headers=vendor
+    )
+    assert chose.status_code == 200, chose.text
+    _pay(client, vendor, invoice, 1)
+    with context.session() as db, db.begin():  # an exempt product (пп. 26 п. 2 ст. 149)
+        paid = db.get(Invoice, invoice)
+        assert paid is not None
+        paid.vat_mode, paid.vat_amount, paid.vat_rate = "exempt", Decimal(0), None
+    _live_to(context, date(2026, 11, 30))
+    [closing] = _closings(context, account)
+    assert (closing.form, closing.vat) == ("act", Decimal(0))
+    with context.session() as db:
+        create_documents(db, clock=context.clock)  # the worker
+        with db.begin():
+            assert (
+                db.scalars(select(Document).where(Document.kind == "invoice_factura")).all() == []
+            )
+    refused = client.get(f"/api/v1/upds/{closing.id}/invoice-factura/pdf", headers=vendor)
+    assert refused.status_code == 404
+    assert "документ без НДС" in refused.json()["error"]["message"]
+    listed = client.get(f"/api/v1/accounts/{account}/documents", headers=vendor).json()
+    assert "invoice_factura" not in {item["kind"] for item in listed["items"]}

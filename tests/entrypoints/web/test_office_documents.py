@@ -306,3 +306,29 @@ def test_an_operator_may_not_export_or_reissue(client: TestClient) -> None:
         data={"reason": "адрес", "csrf_token": csrf_of(page.text)},
     )
     assert refused.status_code == 403
+
+
+def test_an_act_form_closing_links_its_invoice_factura_in_the_office_and_the_portal(
+    client: TestClient,
+) -> None:
+    closings, _ = _october(client)
+    taxed = next(c for c in closings if c.vat > 0 and c.account_id == 1)  # the customer's
+    with _context(client).session() as db, db.begin():  # made for an account that took acts
+        db.execute(update(Closing).where(Closing.id == taxed.id).values(form="act"))
+    client_log_in(client, VENDOR_OPERATOR)
+    html = client.get("/office/documents?month=2026-10").text
+    link = f'href="/office/documents/invoice_factura/{taxed.id}.pdf"'
+    assert html.count('data-testid="invoice-factura-pdf"') == 1 and link in html
+    pdf = client.get(f"/office/documents/invoice_factura/{taxed.id}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert f'filename="SF-{taxed.number}.pdf"' in pdf.headers["content-disposition"]
+    other = next(c for c in closings if c.id != taxed.id)
+    assert client.get(f"/office/documents/invoice_factura/{other.id}.pdf").status_code == 404
+
+    client.cookies.clear()
+    client_log_in(client, CUSTOMER)  # the demo's customer, on its portal's documents page
+    page = client.get("/portal/1/documents").text
+    href = f"/portal/1/upds/{taxed.id}/invoice-factura.pdf"
+    assert f'href="{href}"' in page and "Счёт-фактура" in page
+    got = client.get(href)
+    assert got.status_code == 200 and got.content == pdf.content  # the stored one

@@ -23,6 +23,7 @@ KIND_NAMES = {
     "upd": "upd",
     "advance": "advance",
     "correction": "correction",
+    "invoice-factura": "invoice_factura",  # an act-form closing's счёт-фактура
 }
 
 
@@ -30,7 +31,10 @@ KIND_NAMES = {
 def document_get(
     ctx: typer.Context,
     kind: Annotated[
-        str, typer.Argument(help="invoice, act, credit-note, upd, advance or correction.")
+        str,
+        typer.Argument(
+            help="invoice, act, credit-note, upd, advance, correction or invoice-factura."
+        ),
     ],
     reference: Annotated[
         str,
@@ -38,8 +42,8 @@ def document_get(
             metavar="NUMBER_OR_ID",
             help="The document's number (2026-000001, ACT-2026-000001, CN-2026-000001, "
             "UPD-2026-000001, AV-2026-000001) or its source's id (the invoice's for invoice and "
-            "act, the note's for credit-note, the closing's for upd, the advance's for "
-            "advance).",
+            "act, the note's for credit-note, the closing's for upd and invoice-factura, the "
+            "advance's for advance).",
         ),
     ],
     output: Annotated[

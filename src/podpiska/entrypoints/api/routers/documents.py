@@ -35,6 +35,7 @@ from podpiska.invoicing.documents import (
     CREDIT_NOTE,
     FIX_KINDS,
     INVOICE,
+    INVOICE_FACTURA,
     UPD,
     document_filename,
 )
@@ -95,6 +96,18 @@ def upd_pdf(closing_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) 
     run) as PDF: status 1 (счёт-фактура and act) or 2 (the act only); a closing made for an
     account whose `closing_form` was "act" is printed as the act of the month instead."""
     return _pdf(ctx, db, who, UPD, closing_id)
+
+
+@router.get("/upds/{closing_id}/invoice-factura/pdf", response_class=Response, responses=_PDF)
+def upd_invoice_factura_pdf(
+    closing_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
+) -> Response:
+    """The счёт-фактура of a closing printed as an act (the account's `closing_form` was
+    "act") that charges VAT, as PDF (`SF-UPD-2026-000001.pdf`): the closing's number, date,
+    lines and totals on the счёт-фактура form, made once and kept. A УПД-form closing (the
+    УПД of status 1 is the счёт-фактура itself) or a closing without VAT: 404
+    `document_not_found` with the reason."""
+    return _pdf(ctx, db, who, INVOICE_FACTURA, closing_id)
 
 
 _XML: dict[int | str, dict[str, Any]] = {
@@ -360,6 +373,7 @@ _LINKS = {
     ACT: ("/api/v1/invoices/{id}/act.pdf", None),
     CREDIT_NOTE: ("/api/v1/credit-notes/{id}/pdf", None),
     UPD: ("/api/v1/upds/{id}/pdf", "/api/v1/upds/{id}/xml"),
+    INVOICE_FACTURA: ("/api/v1/upds/{id}/invoice-factura/pdf", None),
     ADVANCE: ("/api/v1/advances/{id}/pdf", "/api/v1/advances/{id}/xml"),
     CORRECTION: ("/api/v1/corrections/{id}/pdf", "/api/v1/corrections/{id}/xml"),
 }
@@ -370,7 +384,9 @@ def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) ->
     """The account's documents, newest first (at most 200 of each kind): invoices, acts,
     УПД, advance счета-фактуры, УКД and credit notes, each with its number, date, amount
     and where its PDF (and, for the ФНС's kinds, its XML) is; a closing (`upd`) names its
-    `form` ("upd" or "act": how its PDF prints). Vendor keys and the account's own key
+    `form` ("upd" or "act": how its PDF prints), and an act-form closing that charges VAT
+    is followed by its счёт-фактура (`invoice_factura`, the same number and date; its XML
+    is the closing's). Vendor keys and the account's own key
     (another account's: 404)."""
     from podpiska.invoicing.document_lookup import account_documents
 

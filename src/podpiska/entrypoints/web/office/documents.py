@@ -1,6 +1,7 @@
 """The back office's documents of a month (`/office/documents`): the УПД, advance
 счета-фактуры, УКД and acts dated in it, filtered and paged, the sums per kind, the CSV of
-the filtered list, and each document's PDF and ФНС XML file."""
+the filtered list, and each document's PDF (an act-form closing's счёт-фактура too) and ФНС
+XML file."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from podpiska.invoicing.documents import (
     ADVANCE,
     CORRECTION,
     FIX_KINDS,
+    INVOICE_FACTURA,
     UPD,
     document_filename,
 )
@@ -44,6 +46,8 @@ KIND_LABELS = {
     ACT: N_("Act"),
 }
 XML_KINDS = (UPD, ADVANCE, CORRECTION)  # those with a ФНС XML file for EDO
+# The PDFs a row links: its own, and an act-form closing's счёт-фактура beside it.
+PDF_KINDS = (*month.KINDS, INVOICE_FACTURA)
 TEST_CHOICES = {"yes": True, "no": False}
 
 
@@ -153,7 +157,7 @@ def document_pdf(kind: str, source_id: int, who: VendorDep, db: DbDep, ctx: Cont
     """A document's stored PDF (made now if the worker has not yet), as the API serves it."""
     try:
         document, pdf = fetch_pdf(
-            ctx, db, kind=_kind(kind, month.KINDS), source_id=source_id, scope=Scope.vendor()
+            ctx, db, kind=_kind(kind, PDF_KINDS), source_id=source_id, scope=Scope.vendor()
         )
     except RendererMissing:
         raise HTTPException(503) from None

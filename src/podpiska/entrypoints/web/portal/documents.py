@@ -1,5 +1,5 @@
-"""The portal's documents (`/portal/{account}/documents`): invoices, acts, credit notes and
-УПД, and their PDFs."""
+"""The portal's documents (`/portal/{account}/documents`): invoices, acts, credit notes,
+УПД (or the acts of the month with their счета-фактуры), and their PDFs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ from podpiska.entrypoints.web.deps import ContextDep, DbDep, PersonDep, guard_ac
 from podpiska.entrypoints.web.i18n import N_, _
 from podpiska.entrypoints.web.rendering import render
 from podpiska.invoicing.document_lookup import account_documents
-from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, CREDIT_NOTE, INVOICE, UPD
+from podpiska.invoicing.documents import (
+    ACT,
+    ADVANCE,
+    CORRECTION,
+    CREDIT_NOTE,
+    INVOICE,
+    INVOICE_FACTURA,
+    UPD,
+)
 from podpiska.invoicing.documents import document_filename as pdf_filename
 from podpiska.payments import history as account_views
 
@@ -34,6 +42,7 @@ DOCUMENT_KINDS = {
     UPD: N_("UPD"),
     ADVANCE: N_("Advance VAT invoice"),
     CORRECTION: N_("UKD (corrective document)"),
+    INVOICE_FACTURA: N_("VAT invoice"),
 }
 
 
@@ -85,6 +94,15 @@ def upd_pdf(
 ) -> Response:
     guard_account(who, account_id)
     return _pdf(ctx, db, account_id, UPD, closing_id)
+
+
+@router.get("/{account_id}/upds/{closing_id}/invoice-factura.pdf", include_in_schema=False)
+def invoice_factura_pdf(
+    account_id: int, closing_id: int, who: PersonDep, db: DbDep, ctx: ContextDep
+) -> Response:
+    """The счёт-фактура of a closing printed as an act that charges VAT."""
+    guard_account(who, account_id)
+    return _pdf(ctx, db, account_id, INVOICE_FACTURA, closing_id)
 
 
 @router.get("/{account_id}/advances/{advance_id}/advance.pdf", include_in_schema=False)
