@@ -280,12 +280,13 @@ class Advance(Base):
     account_id: Mapped[int] = mapped_column(BigId, index=True)
     # None: an advance of money put on the account's credit (`credit_entry_id`)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    # indexed: the run looks for the payments with no advance yet (an anti-join per batch)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     # what it documents, once: payment:ID (a payment of an invoice) | credit:ID (money put on
     # the account's credit, `credit_entry_id`) | payment:ID/advance:ID (the part of a credit
     # advance a payment of method `credit` used on the invoice: `parent_id`, no number)
     source: Mapped[str] = mapped_column(String(60))
-    credit_entry_id: Mapped[int | None] = mapped_column(BigId)
+    credit_entry_id: Mapped[int | None] = mapped_column(BigId, index=True)
     parent_id: Mapped[int | None] = mapped_column(BigId, index=True)
     number: Mapped[str | None] = mapped_column(String(30))
     issued_on: Mapped[date] = mapped_column(Date)

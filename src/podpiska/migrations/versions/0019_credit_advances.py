@@ -43,11 +43,20 @@ def upgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_advances_payment_id"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_advances_source"), ["source"])
         batch_op.create_index(batch_op.f("ix_advances_parent_id"), ["parent_id"], unique=False)
+        # The unique constraint on payment_id was its index: the run's search for payments
+        # without an advance (and for credits without one) needs them (bench/month_end.py
+        # ran `issue_advances` for minutes without).
+        batch_op.create_index(batch_op.f("ix_advances_payment_id"), ["payment_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_advances_credit_entry_id"), ["credit_entry_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM advances WHERE payment_id IS NULL OR parent_id IS NOT NULL")
     with op.batch_alter_table("advances", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_advances_credit_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_advances_payment_id"))
         batch_op.drop_index(batch_op.f("ix_advances_parent_id"))
         batch_op.drop_constraint(batch_op.f("uq_advances_source"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_advances_payment_id"), ["payment_id"])
