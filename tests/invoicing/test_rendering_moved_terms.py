@@ -162,3 +162,34 @@ def test_a_plan_converted_to_days_renders_the_old_rest_over_the_new_term(
     assert (own[0].first_day, own[-1].last_day) == (DAY, ends_on - timedelta(days=1))
     assert sum(p.amount for p in own) == done.invoice.total
     verified(db)
+
+
+def test_a_change_paid_after_a_month_end_re_splits_from_the_first_day_not_certified(
+    site: Session, clock: FixedClock
+) -> None:
+    """Corporate converted on 30.05.2027, paid on 01.06.2027 after the run certified May
+    (30 and 31 May under the old dates: a УПД is never edited): the old invoice's rest from
+    01.06.2027 goes over 01.06.2027 .. the new end."""
+    db = site
+    subscription, invoice = ordered_year(db, clock)
+    day = date(2027, 5, 30)
+    move_to(clock, day)
+    done = change(db, clock, subscription.id, "plan", plan="corporate")
+    assert done.invoice is not None
+    run(db, clock, date(2027, 5, 31))  # May certified, the change not paid yet
+    may = [p for p in periods(db, invoice.id) if p.closing_id is not None]
+    assert may[-1].last_day == date(2027, 5, 31)
+    move_to(clock, date(2027, 6, 1))
+    pay(db, clock, done.invoice)
+    with db.begin():
+        ends_on = db.get(Subscription, subscription.id, populate_existing=True).ends_on  # type: ignore[union-attr]
+    assert ends_on is not None
+
+    run(db, clock, date(2027, 6, 30))
+    after = periods(db, invoice.id)
+    assert [(p.id, p.amount) for p in after[: len(may)]] == [(p.id, p.amount) for p in may]
+    rest = after[len(may) :]
+    assert rest[0].first_day == date(2027, 6, 1)
+    assert rest[-1].last_day == ends_on - timedelta(days=1)
+    assert sum(p.amount for p in rest) == invoice.total - sum(p.amount for p in may)
+    verified(db)
