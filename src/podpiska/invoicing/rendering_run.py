@@ -14,7 +14,10 @@ not at all, and a run after missed days catches up day by day like the renewals:
    subscriptions area, a change's credit) takes its money from what is not rendered yet,
    from its day on, never before (`domain.rendering.take_back`); the periods not rendered
    are replaced by the cut schedule. What they could not give back was rendered already:
-   the `ServiceCut` keeps it as `uncovered` (a corrective document's work, item 4).
+   the `ServiceCut` keeps it as `uncovered` (a corrective document's work, item 4). A
+   change that moves the term's end without money (`move_term_end`, called from the
+   subscriptions area) re-splits what the term's invoices have left from its day on over
+   the new dates, once per change (a `ServiceCut` of nothing, source `change:ID`).
 3. **render** (`render_due`): the periods whose last day has come (`last_day <= day`) and
    no closing document yet, per account and last day, become one `Closing` (the УПД, or an
    act of the month for an account whose `closing_form` is "act": recorded as its `form`),
@@ -64,6 +67,7 @@ from podpiska.invoicing.domain.rendering import (
     Period,
     RenderBy,
     ServiceLine,
+    move_end,
     remaining,
     render_schedule,
     schedule_of,
@@ -393,6 +397,70 @@ def take_back_from(
     session.add(cut)
     session.flush()
     return cut
+
+
+def move_term_end(
+    session: Session,
+    *,
+    account_id: int,
+    invoice_ids: Sequence[int],
+    source: str,
+    day: date,
+    new_end: date,
+    now: datetime,
+) -> int:
+    """A change moved the term's end to `new_end` (exclusive) without money (seats under
+    `shorten_term`, a dearer plan under `convert_to_days`): each of `invoice_ids` whose
+    periods not certified yet end elsewhere renders what it has left from `day` on (or from
+    its first period not certified, if later) over [day, new_end) instead
+    (`domain.rendering.move_end`): by days, the last month taking the remainder, each
+    line's VAT with it. Certified periods never change. Once per `source` (a `ServiceCut`
+    of nothing marks it done: it takes no money). A plan by month or by term only (a mixed
+    one keeps its dates: its periods do not make one schedule). Returns the invoices moved."""
+    if session.scalar(select(ServiceCut.id).where(ServiceCut.source == source)) is not None:
+        return 0
+    hows = dict(
+        session.execute(
+            select(ServicePlan.invoice_id, ServicePlan.by).where(
+                ServicePlan.invoice_id.in_(invoice_ids)
+            )
+        ).all()
+    )
+    rows: list[dict[str, Any]] = []
+    changed: list[int] = []
+    for invoice_id, (periods, described, owner) in _schedules(session, invoice_ids).items():
+        if hows.get(invoice_id) not in (RenderBy.MONTH.value, RenderBy.TERM.value):
+            continue
+        schedule = schedule_of(periods, RenderBy(hows[invoice_id]))
+        since = max(day, schedule.starts_on)
+        if schedule.ends_on == new_end or since >= schedule.ends_on:
+            continue  # its dates are the term's already, or nothing is left from the day
+        # A run certified beyond the new end before the change was applied (a change paid
+        # days after its day): what is left goes into one day, the first not certified.
+        moved = move_end(schedule, since, max(new_end, since + ONE_DAY))
+        changed.append(invoice_id)
+        rows += _period_rows(
+            moved.periods, account_id=owner, invoice_id=invoice_id, described=described, now=now
+        )
+    if changed:
+        session.execute(
+            delete(ServicePeriod).where(
+                ServicePeriod.invoice_id.in_(changed), ServicePeriod.closing_id.is_(None)
+            )
+        )
+        bulk_insert(session, ServicePeriod, rows)
+    session.add(
+        ServiceCut(
+            account_id=account_id,
+            source=source,
+            day=day,
+            amount=ZERO,
+            uncovered=ZERO,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return len(changed)
 
 
 def cut_credit_notes(session: Session, *, scope: Scope, now: datetime) -> int:

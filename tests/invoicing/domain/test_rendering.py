@@ -20,6 +20,7 @@ from podpiska.invoicing.domain.rendering import (
     ServiceLine,
     before,
     cut,
+    move_end,
     remaining,
     render_schedule,
     rendered_by,
@@ -411,3 +412,43 @@ def test_take_back_everything_from_the_10th_of_february() -> None:
     # What was rendered before the 10th cannot be taken: it is uncovered (a УКД's work).
     assert result.uncovered == D("1062.54") + D("3659.87") + D("1062.54") == D("5784.95")
     assert result.taken == D("43092.00") - D("5784.95")
+
+
+def test_a_moved_end_re_splits_what_is_left_from_the_day_over_the_new_dates() -> None:
+    # 35 598,00 ₽ (VAT 6 419,34 ₽) over 22.11.2026 – 21.11.2027; on 06.05.2027 the end moves
+    # to 09.08.2027 (exclusive). Left at the day: 35 598,00 − 15 604,60 (22.11 – 30.04) −
+    # 487,64 (01.05 – 05.05: 3 023,39 × 5/31) = 19 505,76 ₽, over 95 days: May 26 days
+    # 5 338,42, June 6 159,71, July 6 365,04, August (8 days) the rest 1 642,59.
+    schedule = render_schedule(
+        date(2026, 11, 22),
+        date(2027, 11, 22),
+        [ServiceLine("1", Decimal("35598.00"), Decimal("6419.34"))],
+    )
+    day, new_end = date(2027, 5, 6), date(2027, 8, 9)
+    moved = move_end(schedule, day, new_end)
+    assert moved.ends_on == new_end and moved.periods[-1].last_day == date(2027, 8, 8)
+    assert moved.amount == schedule.amount and moved.vat == schedule.vat
+    kept = before(schedule, day)
+    assert moved.periods[: len(kept)] == kept
+    rest = moved.periods[len(kept) :]
+    assert [(p.first_day, p.last_day, p.amount) for p in rest] == [
+        (date(2027, 5, 6), date(2027, 5, 31), Decimal("5338.42")),
+        (date(2027, 6, 1), date(2027, 6, 30), Decimal("6159.71")),
+        (date(2027, 7, 1), date(2027, 7, 31), Decimal("6365.04")),
+        (date(2027, 8, 1), date(2027, 8, 8), Decimal("1642.59")),
+    ]
+    left = remaining(schedule, day)[0]
+    assert sum((p.amount for p in rest), ZERO) == left.amount == Decimal("19505.76")
+    assert sum((p.vat for p in rest), ZERO) == left.vat  # the VAT in proportion, exact
+    # Longer too (a dearer plan converted to days): the rest over a later end.
+    longer = move_end(schedule, day, date(2028, 7, 1))
+    assert longer.amount == schedule.amount and longer.periods[-1].last_day == date(2028, 6, 30)
+
+
+def test_a_moved_end_of_a_term_rendered_by_term_re_dates_its_one_period() -> None:
+    schedule = render_schedule(
+        date(2026, 11, 22), date(2027, 11, 22), [ServiceLine("1", Decimal("100.00"))], "term"
+    )
+    moved = move_end(schedule, date(2027, 5, 6), date(2027, 8, 9))
+    ((first, last, amount),) = [(p.first_day, p.last_day, p.amount) for p in moved.periods]
+    assert (first, last, amount) == (date(2026, 11, 22), date(2027, 8, 8), Decimal("100.00"))

@@ -25,6 +25,9 @@ period; the rest of the term is re-split from the new amounts. So rendered befor
 + the new rest = exactly what the caller says is owed. A correction of a period already
 rendered is a corrective document (issue 16, item 4), never a cut.
 
+**A moved end** (`move_end`): a change that moves the term's end without money re-splits
+what is left from its day on over the new dates [day, new_end), the same way.
+
 `services_of` turns an invoice's lines into the services to render (credit lines deducted);
 `take_back` takes a change's credit or a credit note from a day on. The month-end run that
 stores and renders them is `invoicing/rendering_run.py`.
@@ -244,6 +247,23 @@ def cut(schedule: Schedule, day: date, new_lines_for_rest: Iterable[ServiceLine]
     kept = before(schedule, day)
     rest = _split(tuple(new_lines_for_rest), month_bounds(day, schedule.ends_on, schedule.by))
     return Schedule(schedule.starts_on, schedule.ends_on, schedule.by, kept + rest)
+
+
+def move_end(schedule: Schedule, day: date, new_end: date) -> Schedule:
+    """`schedule` whose term now ends on `new_end` (exclusive) from `day` on: a change that
+    moves the term's end without money (seats under `shorten_term`, a dearer plan under
+    `convert_to_days`). What is rendered before the day stays (`before`); what is left
+    from it (`remaining`, exactly) is re-split by days over [day, new_end), by month (the
+    last month takes the remainder) or, for a schedule by term, as one period: its whole
+    term is re-dated (nothing of it is rendered before its end). A day before the
+    schedule's start is its start. `before` + the new rest = the schedule, exactly."""
+    day = schedule.starts_on if schedule.by is RenderBy.TERM else max(day, schedule.starts_on)
+    _check_day(schedule, day)
+    if new_end <= day:
+        raise ValueError(f"the new end {new_end} must be after {day}")
+    kept = before(schedule, day)
+    rest = _split(remaining(schedule, day), month_bounds(day, new_end, schedule.by))
+    return Schedule(schedule.starts_on, new_end, schedule.by, kept + rest)
 
 
 def services_of(
