@@ -18,6 +18,7 @@ from podpiska.invoicing.accounting import accounting_export, sales_ledger
 from podpiska.invoicing.advance_contents import advance_data
 from podpiska.invoicing.ledger import credit_balance
 from podpiska.invoicing.models import Advance, AdvanceOffset, Document, Payment
+from podpiska.invoicing.upd_contents import upd_data
 from podpiska.payments.bank import review
 from podpiska.payments.ledger_verify import verify
 from podpiska.ports import Counterparty, Party
@@ -131,6 +132,11 @@ def test_a_bank_transfer_put_on_the_credit_is_an_advance_the_order_paid_from_it_
     )
     assert len(advances(db)) == 2  # the run issues nothing twice
     ledger_ok(db)
+    # Строка 5 of the УПД: the bank's document of the money the offset advance came from.
+    with db.begin():
+        (upd_document,) = db.scalars(select(Document).where(Document.kind == "upd"))
+        printed = upd_data(db, upd_document, Party(name="ООО «Облако»", inn="7701234567"))
+    assert [(p.number, p.paid_on) for p in printed.payments] == [("700", FIRST)]
 
     # The books: the credit's advance in the книга продаж (code 02) with the bank's document,
     # its offset by the УПД in the книга покупок (code 22) under the advance's own number,

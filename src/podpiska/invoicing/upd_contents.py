@@ -30,6 +30,7 @@ from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
     Closing,
+    CreditEntry,
     Document,
     Invoice,
     Payment,
@@ -130,15 +131,34 @@ def upd_data(
         .join(AdvanceOffset, AdvanceOffset.advance_id == Advance.id)
         .where(AdvanceOffset.closing_id == closing.id)
     )
-    payments = tuple(
-        PaymentReference(number=payment.external_id or f"payment:{payment.id}",
-                         paid_on=payment.received_on)
+    paid = [
+        (payment.received_on, PaymentReference(
+            number=payment.external_id or f"payment:{payment.id}", paid_on=payment.received_on))
         for payment in session.scalars(
             select(Payment)
             .where(Payment.id.in_(offset_payments), Payment.method.not_in(NOT_PAYMENTS))
             .order_by(Payment.received_on, Payment.id)
         )
-    )  # fmt: skip
+    ]  # fmt: skip
+    # A share of a credit's advance (money put on the account's credit for no invoice, then
+    # used on the invoice): the payment document is the bank's, of the money received.
+    parents = select(Advance.parent_id).where(
+        Advance.id.in_(
+            select(AdvanceOffset.advance_id).where(AdvanceOffset.closing_id == closing.id)
+        )
+    )
+    paid += [
+        (entry.received_on, PaymentReference(
+            number=entry.receipt_number or f"credit:{entry.id}", paid_on=entry.received_on))
+        for entry in session.scalars(
+            select(CreditEntry)
+            .join(Advance, Advance.credit_entry_id == CreditEntry.id)
+            .where(Advance.id.in_(parents), CreditEntry.received_on.is_not(None))
+            .order_by(CreditEntry.received_on, CreditEntry.id)
+        )
+        if entry.received_on is not None
+    ]  # fmt: skip
+    payments = tuple(reference for _, reference in sorted(paid, key=lambda item: item[0]))
     usn = seller.tax_system == "usn"
     taxed = any(line.vat_rate is not None for line in lines)
     if usn:
