@@ -154,18 +154,33 @@ def _issue(session: Session, invoice_ids: list[int], *, scope: Scope, now: datet
                     "created_at": now,
                 }
             )
-    numbered = [item for item in rows if item["amount"] > 0]
-    numbered.sort(key=lambda item: (item["issued_on"], item["payment_id"]))
+    return write_advances(session, rows, test=scope.test, now=now)
+
+
+def write_advances(
+    session: Session, rows: list[dict[str, Any]], *, test: bool, now: datetime
+) -> int:
+    """Write advance rows (of invoices' payments or of credits): those with an amount are
+    numbered gaplessly per year in the order of their day and source (`AV-2026-000001`,
+    `TEST-AV-…` on a test clock), get their document row and their `advance.issued` event;
+    the others are kept unnumbered, looked at once. Returns how many were numbered."""
+    numbered = sorted(
+        (item for item in rows if item["amount"] > 0),
+        key=lambda item: (
+            item["issued_on"],
+            item["payment_id"] or 0,
+            item["credit_entry_id"] or 0,
+        ),
+    )
     years: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in numbered:
         years[item["issued_on"].year].append(item)
-    series = TEST_ADVANCE_SERIES if scope.test else ADVANCE_SERIES
+    series = TEST_ADVANCE_SERIES if test else ADVANCE_SERIES
     for year, members in sorted(years.items()):
         first = take_numbers(session, series, year, len(members))
         for n, item in enumerate(members):
-            item["number"] = advance_number(year, first + n, test=scope.test)
-    ids = reserve_ids(session, Advance, len(rows))
-    for item, advance_id in zip(rows, ids, strict=True):
+            item["number"] = advance_number(year, first + n, test=test)
+    for item, advance_id in zip(rows, reserve_ids(session, Advance, len(rows)), strict=True):
         item["id"] = advance_id
     bulk_insert(session, Advance, rows)
     bulk_insert(

@@ -36,39 +36,32 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from podpiska.catalog.domain.catalog import Catalog
 from podpiska.catalog.store import catalog_in_force
 from podpiska.core.db.bulk import bulk_insert, reserve_ids
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import DEFAULT_VAT_RATE, ZERO, VatMode
-from podpiska.core.models import OutboxEvent
-from podpiska.core.records import event_row
 from podpiska.invoicing.advances import (
-    ADVANCE_SERIES,
     CREDIT_METHOD,
-    TEST_ADVANCE_SERIES,
     estimated_rate,
     vat_of,
+    write_advances,
 )
-from podpiska.invoicing.documents import ADVANCE, advance_number
 from podpiska.invoicing.models import (
     Advance,
     AdvanceOffset,
     CreditEntry,
-    Document,
     Payment,
     ServicePeriod,
     ServicePlan,
 )
-from podpiska.invoicing.numbers import take_numbers
 from podpiska.invoicing.run_scope import Scope
 
 
-def _rate_on(session: Session, day: date) -> str | None:
+def _rate_on(catalog: Catalog | None, day: date) -> str | None:
     """The VAT rate ("22") of the catalog version in force on `day`; None: exempt. No
     catalog loaded: the general rate (п. 3 ст. 164 НК РФ)."""
-    try:
-        catalog = catalog_in_force(session)
-    except DomainError:
+    if catalog is None:
         return f"{DEFAULT_VAT_RATE.normalize():f}"
     versions = [v for v in catalog.versions if v.effective_from <= day] or [catalog.versions[0]]
     vat = versions[-1].vat
@@ -92,9 +85,13 @@ def issue_credit_advances(session: Session, *, scope: Scope, now: datetime) -> i
     ).all()
     if not entries:
         return 0
+    try:
+        catalog: Catalog | None = catalog_in_force(session)
+    except DomainError:
+        catalog = None
     rows: list[dict[str, Any]] = []
     for entry_id, account_id, amount, received_on in entries:
-        rate = _rate_on(session, received_on or now.date())
+        rate = _rate_on(catalog, received_on or now.date())
         rows.append(
             {
                 "account_id": account_id,
@@ -112,55 +109,7 @@ def issue_credit_advances(session: Session, *, scope: Scope, now: datetime) -> i
                 "created_at": now,
             }
         )
-    numbered = [item for item in rows if item["amount"] > 0]
-    years: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for item in numbered:
-        years[item["issued_on"].year].append(item)
-    series = TEST_ADVANCE_SERIES if scope.test else ADVANCE_SERIES
-    for year, members in sorted(years.items()):
-        first = take_numbers(session, series, year, len(members))
-        for n, item in enumerate(members):
-            item["number"] = advance_number(year, first + n, test=scope.test)
-    for item, advance_id in zip(rows, reserve_ids(session, Advance, len(rows)), strict=True):
-        item["id"] = advance_id
-    bulk_insert(session, Advance, rows)
-    bulk_insert(
-        session,
-        Document,
-        [
-            {
-                "kind": ADVANCE,
-                "source_id": item["id"],
-                "number": item["number"],
-                "account_id": item["account_id"],
-                "issued_on": item["issued_on"],
-                "created_at": now,
-            }
-            for item in numbered
-        ],
-    )
-    bulk_insert(
-        session,
-        OutboxEvent,
-        [
-            event_row(
-                "advance.issued",
-                account_id=item["account_id"],
-                occurred_on=item["issued_on"],
-                at=now,
-                advance_id=item["id"],
-                number=item["number"],
-                issued_on=item["issued_on"],
-                invoice_id=None,
-                payment_id=None,
-                amount=item["amount"],
-                vat=item["vat"],
-                vat_rate=item["vat_rate"],
-            )
-            for item in numbered
-        ],
-    )
-    return len(numbered)
+    return write_advances(session, rows, test=scope.test, now=now)
 
 
 def share_credit_advances(session: Session, *, scope: Scope, now: datetime) -> int:
