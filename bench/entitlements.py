@@ -3,11 +3,16 @@
 (a) In process: checks per second answered by the snapshot (`EntitlementSnapshots`), and
     the same checks through the database path (`check_entitlement`) as the baseline, in
     the same run.
+(c) Refusals remembered (`entitlements.refusals`): refused checks in process alone, with
+    the in-process guard (`RefusalLog.note`, its writes done inline when due) and with a
+    write of every refusal, for one refusal over and over and for refusals of many keys.
 (b) Over HTTP: `GET /api/v1/accounts/{id}/entitlements/{action}?app=...` served by uvicorn
     in 2 processes (bench/serve.py: one socket each with SO_REUSEPORT and TCP_NODELAY, see
     there for why not `uvicorn --workers`) and driven by `wrk`
     from a second process (a Lua script varies the URL and sends the API key); requests
-    per second and latency percentiles, beside `GET /healthz` (the framework's floor).
+    per second and latency percentiles, beside `GET /healthz` (the framework's floor); the
+    server runs twice, refusals not recorded (the baseline) and recorded (the default
+    guard), each with the mix and with refused checks only.
 
     .venv/bin/python bench/entitlements.py [--accounts 100000] [--apps 4000]
         [--working-set 20000] [--seconds 5] [--http-seconds 20] [--record]
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import platform
 import random
@@ -32,6 +38,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +229,76 @@ def in_process(url: str, mix: Mix, all_accounts: list[int], seconds: float) -> d
     }
 
 
+# -- (c) refusals remembered --------------------------------------------------------------
+
+
+def refused_checks(mix: Mix) -> list[tuple[int, str]]:
+    """Refused checks of the working set: its suspended accounts, every action but billing
+    (`seed`: every twentieth account is suspended)."""
+    from podpiska.entitlements.domain import BILLING_ACTIONS
+
+    actions = [a for a in mix.actions if a not in BILLING_ACTIONS and a not in APP_ACTIONS]
+    return [(a, action) for a in mix.accounts if a % 20 == 18 for action in actions]
+
+
+def refusals(url: str, mix: Mix, seconds: float) -> dict[str, Any]:
+    """Refused checks answered by the snapshot: alone; each noted by `RefusalLog` (the
+    guard: its thread writes in the background, as in the API); each written at once by
+    `record_refusals` (no guard); for one refusal over and over, and for the refusals of
+    the working set's suspended accounts in turn."""
+    from podpiska.adapters.clock import SystemClock
+    from podpiska.core.db.session import make_engine, make_session_factory
+    from podpiska.entitlements.cache import EntitlementSnapshots
+    from podpiska.entitlements.refusals import Refusal, RefusalLog, moscow_day, record_refusals
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    clock = SystemClock()  # the guard's seconds are real ones
+    snapshots = EntitlementSnapshots(sessions, clock, max_accounts=len(mix.accounts))
+    while snapshots.stats()["blind"] or not snapshots.refreshes:
+        snapshots.refresh()
+        time.sleep(0.2)
+    many = refused_checks(mix)
+    for account_id, action in many:  # kept: the figures are of the record alone
+        assert not snapshots.check(account_id, action).allowed
+    result: dict[str, Any] = {"keys": len(many)}
+    session = sessions()
+    for case, checks in (("one", many[:1]), ("many", many)):
+        turn = itertools.cycle(checks)
+
+        def alone(turn: Iterator[tuple[int, str]] = turn) -> None:
+            account_id, action = next(turn)
+            snapshots.check(account_id, action)
+
+        result[f"{case}_alone"] = rate(alone, seconds)
+        log = RefusalLog(sessions, clock)
+
+        def noted(log: RefusalLog = log, turn: Iterator[tuple[int, str]] = turn) -> None:
+            account_id, action = next(turn)
+            log.note(account_id, (snapshots.check(account_id, action),))
+
+        result[f"{case}_guard"] = rate(noted, seconds)
+        result[f"{case}_guard_writes"] = log.writes
+        log.stop()
+
+        def written(turn: Iterator[tuple[int, str]] = turn) -> None:
+            account_id, action = next(turn)
+            decision = snapshots.check(account_id, action)
+            at = clock.now()
+            record_refusals(session, [Refusal(account_id, moscow_day(at), decision, 1, at, at)])
+
+        result[f"{case}_always"] = rate(written, seconds, batch=1)
+    session.close()
+    with psycopg.connect(url) as conn:
+        rows, counted = conn.execute(
+            "SELECT count(*), coalesce(sum(count), 0) FROM entitlement_refusals"
+        ).fetchone()  # type: ignore[misc]
+        conn.execute("DELETE FROM entitlement_refusals")
+    result["rows"], result["counted"] = int(rows), int(counted)
+    engine.dispose()
+    return result
+
+
 # -- (b) over HTTP ------------------------------------------------------------------------
 
 
@@ -315,7 +392,7 @@ def _snapshot_totals(base: str, workers: int) -> tuple[int, int]:
 
 
 def over_http(url: str, mix: Mix, seconds: float, connections: int, workers: int,
-              warm_seconds: float) -> dict[str, Any]:  # fmt: skip
+              warm_seconds: float, *, record_refusals: bool = True) -> dict[str, Any]:  # fmt: skip
     from podpiska.accounts.apikeys import create_api_key
     from podpiska.adapters.clock import FixedClock
     from podpiska.core.db.session import make_engine, make_session_factory
@@ -338,12 +415,18 @@ def over_http(url: str, mix: Mix, seconds: float, connections: int, workers: int
             out.write(f"/api/v1/accounts/{account_id}/entitlements/{action}{query}\n")
     script = folder / "checks.lua"
     script.write_text(LUA % {"paths": paths, "key": key})
+    refused_paths = folder / "refused.txt"
+    refused_paths.write_text("".join(f"/api/v1/accounts/{account_id}/entitlements/{action}\n"
+                                     for account_id, action in refused_checks(mix)))  # fmt: skip
+    refused_script = folder / "refused.lua"
+    refused_script.write_text(LUA % {"paths": refused_paths, "key": key})
     env = {
         **os.environ,
         "PODPISKA_DATABASE_URL": url,
         "PODPISKA_WORKER": "external",
         "PODPISKA_LOG_FORMAT": "json",
         "PODPISKA_ENTITLEMENT_CACHE_ACCOUNTS": str(len(mix.accounts)),
+        "PODPISKA_ENTITLEMENT_REFUSALS": "true" if record_refusals else "false",
         "PYTHONPATH": str(ROOT / "src"),
     }
     log = (folder / "server.log").open("w")
@@ -384,12 +467,14 @@ def over_http(url: str, mix: Mix, seconds: float, connections: int, workers: int
             result["hits"] = more_hits - hits
             measured.append(result)
         checks, few = measured
+        refused = _wrk(base, seconds, connections, refused_script,
+                       _processes(server.pid, url.rsplit("/", 1)[1]))  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
-    return {"floor": floor, "checks": checks, "few": few, "warmed": warmed}
+    return {"floor": floor, "checks": checks, "few": few, "refused": refused, "warmed": warmed}
 
 
 def main() -> None:
@@ -425,11 +510,19 @@ def main() -> None:
         working = random.Random(3).sample(all_accounts, min(args.working_set, args.accounts))
         mix = Mix(codes, args.apps, working, seed=2)
         a = in_process(url, mix, all_accounts, args.seconds)
-        b = None
+        c = refusals(url, mix, args.seconds)
+        b = unrecorded = None
         if not args.no_http:
             http_mix = Mix(codes, args.apps, working[: args.http_working_set], seed=4)
+            unrecorded = over_http(url, http_mix, args.http_seconds, args.connections,
+                                   args.workers, args.http_warm_seconds,
+                                   record_refusals=False)  # fmt: skip
             b = over_http(url, http_mix, args.http_seconds, args.connections, args.workers,
                           args.http_warm_seconds)  # fmt: skip
+            with psycopg.connect(url) as conn:
+                b["refusal_rows"], b["refusals_counted"] = conn.execute(
+                    "SELECT count(*), coalesce(sum(count), 0) FROM entitlement_refusals"
+                ).fetchone()  # type: ignore[misc]
     finally:
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -458,7 +551,27 @@ def main() -> None:
         f"{'met' if a['cached'] >= 100_000 else 'NOT met'} ({a['cached'] / 100_000:.1f}× the "
         f"target, {a['cached'] / a['baseline']:,.0f}× the database path).",
     ]
-    if b is not None:
+    lines += [
+        "",
+        "Refusals remembered (`entitlements.refusals`), in process, one thread: refused "
+        f"checks of the working set's suspended accounts ({c['keys']:,} keys: account × "
+        "action), answered by the snapshot. With the guard the writes (PostgreSQL upserts, "
+        "all the keys due in one transaction) are the log's thread's, as in the API; "
+        "without it, each refusal is one upsert, in line.",
+        "",
+        "| refused checks per second | one refusal over and over | "
+        f"{c['keys']:,} refusals in turn |",
+        "|---|---:|---:|",
+        f"| not recorded (the baseline) | {c['one_alone']:,.0f} | {c['many_alone']:,.0f} |",
+        f"| recorded, the guard (`RefusalLog`, a key written at most every 5 s) | "
+        f"{c['one_guard']:,.0f} ({c['one_guard_writes']} writes) | "
+        f"{c['many_guard']:,.0f} ({c['many_guard_writes']:,} writes) |",
+        f"| recorded, every refusal written | {c['one_always']:,.0f} | {c['many_always']:,.0f} |",
+        "",
+        f"The {c['counted']:,} refusals recorded were {c['rows']:,} rows (one per account, "
+        "action, reason and day).",
+    ]
+    if b is not None and unrecorded is not None:
         floor, checks, few = b["floor"], b["checks"], b["few"]
         met = any(r["rps"] >= 2000 and r["p99"] < 20 for r in (checks, few))
         fewer = max(1, args.connections // 4)
@@ -487,6 +600,15 @@ def main() -> None:
             row("floor: `GET /healthz` (no key, no database)", floor),
             row("`GET /api/v1/accounts/{id}/entitlements/{action}?app=`", checks),
             row(f"the same, {fewer} connections", few),
+            row("refused checks only (suspended accounts), refusals recorded", b["refused"]),
+            row(
+                "the mix, refusals not recorded (`PODPISKA_ENTITLEMENT_REFUSALS=false`)",
+                unrecorded["checks"],
+            ),
+            row("refused checks only, refusals not recorded", unrecorded["refused"]),
+            "",
+            f"Refusals recorded (the default guard) unless said; the recorded server's "
+            f"{b['refusals_counted']:,} refusals were {b['refusal_rows']:,} rows.",
             "",
             f"Checks drawn from {args.http_working_set:,} accounts; each worker warmed its "
             f"snapshot first ({b['warmed']:.0f} s of the same load); while measuring "

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     access_log: Literal["all", "quiet"] = "quiet"
     # Accounts whose entitlements the API keeps in memory, per process (docs/entitlements.md).
     entitlement_cache_accounts: int = Field(100_000, ge=1)
+    # Entitlement refusals remembered for the back office's timeline (one row per account,
+    # action, reason and day): each process counts them in memory and writes a key at most
+    # once per this many seconds (0: every refusal; docs/entitlements.md).
+    entitlement_refusals: bool = True
+    entitlement_refusal_flush_seconds: float = Field(5.0, ge=0, le=3600)  # float-ok: seconds
     # Where customers and gateways reach this server (return URLs, the sandbox's webhooks).
     # Unset: http://<host>:<port> of the server itself (`podpiska serve --port` included;
     # a wildcard host such as 0.0.0.0 is reached at 127.0.0.1).

@@ -67,8 +67,16 @@ def alembic_config(url: str | None = None, *, version_dir: Path | None = None) -
 # --- what env.py and the tests share --------------------------------------------------
 
 
+# Expression indexes the migrations make and the models do not declare (PostgreSQL's
+# pattern order of lower(name) has no portable spelling): autogenerate leaves them alone.
+HAND_MADE_INDEXES = frozenset({"ix_accounts_name_prefix", "ix_accounts_email_lower"})
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Leave procrastinate's tables (and their indexes) out of autogenerate."""
+    """Leave procrastinate's tables (and their indexes) out of autogenerate, and the
+    expression indexes of HAND_MADE_INDEXES."""
+    if type_ == "index" and name in HAND_MADE_INDEXES:
+        return False
     return not (type_ == "table" and name is not None and name.startswith(PROCRASTINATE_PREFIX))
 
 

@@ -12,6 +12,7 @@ import podpiska.accounts.models
 import podpiska.catalog.models
 import podpiska.core.models
 import podpiska.entitlements.license_files.models
+import podpiska.entitlements.models
 import podpiska.invoicing.models
 import podpiska.notifications.models
 import podpiska.payments.bank.models
@@ -28,6 +29,7 @@ AREAS = (
     podpiska.payments.models,
     podpiska.payments.bank.models,
     podpiska.entitlements.license_files.models,
+    podpiska.entitlements.models,
     podpiska.notifications.models,
 )
 

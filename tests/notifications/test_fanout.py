@@ -768,6 +768,7 @@ def test_every_event_type_has_a_text_in_both_languages() -> None:
         "reason": "cancelled by the customer",
         "autopay": True,
         "cancel_at_period_end": True,
+        "days": 30,
     }
     for event_type in EVENT_TYPES:
         for lang in ("ru", "en"):
@@ -784,6 +785,7 @@ def test_every_event_type_has_a_text_in_both_languages() -> None:
     assert "заканчивается сегодня" in ru["subscription.reminder"].subject
     assert "по запросу владельца портала" in ru["subscription.cancelled"].text
     assert ru["subscription.autopay_changed"].subject == "Автоплатёж включён"
+    assert "продлён на 30 дн. без оплаты" in ru["subscription.extended"].text
 
 
 def test_texts_without_optional_numbers_still_read_well() -> None:
@@ -793,6 +795,8 @@ def test_texts_without_optional_numbers_still_read_well() -> None:
     assert "Сумма продления" not in notice.text
     generic = render_notice(NoticeContext(event_type="x.happened", account_name="Ромашка"), "en")
     assert generic.subject == "Changes to account “Ромашка”"
+    gift = render_notice(NoticeContext(event_type="subscription.extended", account_name="Ромашка"))
+    assert "продлён без оплаты" in gift.text and "None" not in gift.text
 
 
 def test_small_formatters() -> None:

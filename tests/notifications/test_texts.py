@@ -36,6 +36,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "subscription.cancelled": {"reason": "cancelled by the customer"},
     "subscription.cancel_scheduled": {"cancel_at_period_end": True},
     "subscription.autopay_changed": {"autopay": True},
+    "subscription.extended": {"days": 14, "reason": "сбой", "paid_through": "2027-12-13"},
     "subscription.changed": {"change_id": 3, "plan": "professional", "seats": 100,
                              "add_ons": ["marketplace"], "paid_through": "2027-11-29"},
     "subscription.change_pending": {"change_id": 3, "kind": "plan",

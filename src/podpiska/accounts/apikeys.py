@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account, ApiKey
+from podpiska.core.db.paging import Page, page
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
@@ -24,6 +28,10 @@ ROLES = ("vendor_admin", "vendor_operator", "account_admin")
 # Outbox events (recorded, not delivered) that make a kept principal stale everywhere.
 CREDENTIAL_EVENTS = frozenset({"api_key.revoked"})
 VENDOR_ROLES = frozenset({"vendor_admin", "vendor_operator"})
+# A key's `last_used_at` is written at most this often (per key and process): to the minute.
+USE_MARK_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 def scope_of(role: str, account_id: int | None) -> Scope:
@@ -213,3 +221,60 @@ class PrincipalCache:
                 if self._epoch == epoch and len(self._kept) < self.max_keys:
                     self._kept[digest] = found
         return found
+
+
+class UseMarks:
+    """When a key was last used, written to `api_keys.last_used_at` at most once a minute
+    per key and process (`USE_MARK_EVERY`, by the Clock), so the API's read-only requests
+    stay read-only on all but one request a minute. Several processes marking the same
+    minute write once: the update skips a key marked less than a minute before."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._marked: dict[int, datetime] = {}  # key id -> when this process last marked it
+
+    def due(self, key_id: int, now: datetime) -> bool:
+        """True once a minute per key (the caller then writes the mark)."""
+        with self._lock:
+            last = self._marked.get(key_id)
+            if last is not None and abs(now - last) < USE_MARK_EVERY:
+                return False
+            if last is None and len(self._marked) >= self.max_keys:
+                self._marked.clear()
+            self._marked[key_id] = now
+            return True
+
+    def mark(self, session: Session, key_id: int, *, clock: Clock) -> None:
+        """Write `last_used_at` if it is due."""
+        now = clock.now()
+        if self.due(key_id, now):
+            self.write(session, key_id, now)
+
+    @staticmethod
+    def write(session: Session, key_id: int, now: datetime) -> None:
+        """Write `last_used_at` (the caller asked `due`), in its own short transaction; a
+        failure is logged, never the request's: the key was already accepted."""
+        try:
+            with session.begin():
+                session.execute(
+                    update(ApiKey)
+                    .where(
+                        ApiKey.id == key_id,
+                        or_(
+                            ApiKey.last_used_at.is_(None),
+                            ApiKey.last_used_at <= now - USE_MARK_EVERY,
+                        ),
+                    )
+                    .values(last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError:
+            log.warning("the last use of API key %s was not recorded", key_id, exc_info=True)
+
+
+def page_api_keys(session: Session, *, after: int = 0, limit: int = 100) -> Page[ApiKey]:
+    """The keys by id, revoked ones too, a page at a time (rows with the secret's hash:
+    the caller shows none of it)."""
+    with session.begin():
+        return page(session, select(ApiKey), key=ApiKey.id, after=after, limit=limit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podpiska.core.db.base import Base, id_column
@@ -16,6 +16,20 @@ class Account(Base):
     """One customer's portal: billing is per account."""
 
     __tablename__ = "accounts"
+    # The lists' filters (GET /accounts): by ИНН and creation time. The name's prefix and
+    # the e-mail are expression indexes made by migration 0020 (migrate.HAND_MADE_INDEXES).
+    # `state=none` (never ordered) reads the partial index of the accounts never ordered,
+    # in id order: a page of them, or none, at any size.
+    __table_args__ = (
+        Index("ix_accounts_inn", "inn"),
+        Index("ix_accounts_created_at", "created_at"),
+        Index(
+            "ix_accounts_never_ordered",
+            "id",
+            postgresql_where=text("first_ordered_at IS NULL"),
+            sqlite_where=text("first_ordered_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = id_column()
     name: Mapped[str] = mapped_column(String(300))
@@ -42,6 +56,10 @@ class Account(Base):
     disk_used_mb: Mapped[int] = mapped_column(default=0)
     test_clock_id: Mapped[int | None] = mapped_column(ForeignKey("test_clocks.id"), index=True)
     created_at: Mapped[datetime]
+    # When its first subscription was ordered (`subscriptions.billing.order_subscription`,
+    # the one place subscriptions are made; subscriptions are never deleted): None for an
+    # account never ordered, the lists' `state=none`.
+    first_ordered_at: Mapped[datetime | None]
 
 
 class AccountUser(Base):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.apikeys import ROLES, VENDOR_ROLES, scope_of
 from podpiska.accounts.models import Account, WebUser
+from podpiska.core.db.paging import Page, page
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
@@ -356,3 +357,26 @@ def get_person(session: Session, person_id: int) -> Person | None:
 def list_people(session: Session) -> list[WebUser]:
     with session.begin():
         return list(session.scalars(select(WebUser).order_by(WebUser.id)))
+
+
+def page_people(
+    session: Session,
+    *,
+    role: str | None = None,
+    account_id: int | None = None,
+    email: str | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> Page[WebUser]:
+    """The people of the web application by id, a page at a time, of one `role`, one
+    `account_id` and/or one `email` (any case). Rows with the password's hash: the caller
+    shows none of it."""
+    query = select(WebUser)
+    if role is not None:
+        query = query.where(WebUser.role == role)
+    if account_id is not None:
+        query = query.where(WebUser.account_id == account_id)
+    if email is not None:
+        query = query.where(WebUser.email == email.strip().lower())
+    with session.begin():
+        return page(session, query, key=WebUser.id, after=after, limit=limit)

@@ -428,6 +428,12 @@ class SandboxGateway:
             ids = [r["id"] for r in db.execute("SELECT id FROM payments ORDER BY rowid")]
             return [self._payment(db, i) for i in ids]
 
+    def refunds(self) -> list[GatewayRefund]:
+        """Every refund the sandbox knows (tests read where each went)."""
+        with self._tx() as db:
+            ids = [r["id"] for r in db.execute("SELECT id FROM refunds ORDER BY rowid")]
+            return [self._refund(db, i) for i in ids]
+
     # -- webhooks to our own endpoint -------------------------------------------------------
 
     def deliver_notifications(self) -> int:

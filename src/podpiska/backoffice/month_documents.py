@@ -1,8 +1,10 @@
 """The month's closing documents for the back office (`/office/documents`): every УПД
 (`closings`), advance счёт-фактура (`advances` with a number), УКД (`corrections`) and act
-(`documents` of kind `act`) dated in one calendar month, filtered, sorted by (date, number),
-a page at a time, with the month's sums per kind (the accountant's check against the книга
-продаж) and the whole filtered list for the CSV.
+(`documents` of kind `act`) dated in one calendar month, filtered, sorted by (date, number)
+or by the number or the amount (`sort`: the key, `-key` descending; the kind and the source's
+id end every order, so a page by offset never loses or repeats a row), a page at a time,
+with the month's sums per kind (the accountant's check against the книга продаж) and the
+whole filtered list for the CSV.
 
 The month is the documents' own date (`issued_on`, the day on the account's clock); "now"
 is the Clock's, in Moscow time. Reads only (`read_only`); nothing here writes.
@@ -56,6 +58,7 @@ __all__ = [
 ]
 
 KINDS = (UPD, ADVANCE, CORRECTION, ACT)  # the order of the totals
+SORTS = ("date", "number", "amount")  # the default: by date (and number), ascending
 PER_PAGE = 50
 MOSCOW = "Europe/Moscow"
 ZERO = Decimal("0.00")
@@ -100,6 +103,7 @@ class DocumentFilter:
     kind: str | None = None  # one of KINDS, None: all
     query: str = ""  # the account's name or ИНН (or its id, in digits)
     test: bool | None = None  # on a test clock: True only those, False none of them
+    sort: str = ""  # one of SORTS, `-` before it: descending; anything else: by date
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,14 +278,25 @@ def _row(values: Any) -> MonthDocument:
     )
 
 
-def _ordered(docs: Any, query: Select[Any]) -> Select[Any]:
-    return query.order_by(docs.c.issued_on, docs.c.number, docs.c.kind, docs.c.source_id)
+def _ordered(docs: Any, query: Select[Any], sort: str) -> Select[Any]:
+    """`query` in the order of `sort` (unknown: by date); a total order: (kind, source_id)
+    names one document. A month's rows are sorted after its range is read (no index serves
+    an order over the union of the four tables; each has one of its date)."""
+    key = sort.removeprefix("-")
+    columns = {
+        "number": (docs.c.number,),
+        "amount": (docs.c.total, docs.c.issued_on, docs.c.number),
+    }.get(key, (docs.c.issued_on, docs.c.number))
+    every = (*columns, docs.c.kind, docs.c.source_id)
+    if key in SORTS and sort.startswith("-"):
+        return query.order_by(*(column.desc() for column in every))
+    return query.order_by(*every)
 
 
 def month_documents(
     session: Session, *, wanted: DocumentFilter, page: int = 1, per_page: int = PER_PAGE
 ) -> MonthDocuments:
-    """One page of the month's documents that match, by date and number, with how many
+    """One page of the month's documents that match, in the filter's order, with how many
     match and the sums per kind of all of them."""
     page = max(1, page)
     per_page = max(1, min(per_page, 500))
@@ -291,7 +306,7 @@ def month_documents(
         rows = [
             _row(r)
             for r in session.execute(
-                _ordered(docs, query).offset((page - 1) * per_page).limit(per_page)
+                _ordered(docs, query, wanted.sort).offset((page - 1) * per_page).limit(per_page)
             )
         ]
         matched = query.subquery("matched")
@@ -347,7 +362,7 @@ def month_documents_csv(session: Session, *, wanted: DocumentFilter) -> Iterator
     with session.begin():
         read_only(session)
         docs, query = _matching(session, wanted)
-        rows = [_row(r) for r in session.execute(_ordered(docs, query))]
+        rows = [_row(r) for r in session.execute(_ordered(docs, query, wanted.sort))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

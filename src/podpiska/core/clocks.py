@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.core.db.paging import Page, page
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import TestClock
 from podpiska.core.records import audit, get_or_404
@@ -78,6 +80,12 @@ def create_test_clock(
 def get_test_clock(session: Session, clock_id: int) -> TestClock:
     with session.begin():
         return get_or_404(session, TestClock, clock_id, "test_clock")
+
+
+def page_test_clocks(session: Session, *, after: int = 0, limit: int = 100) -> Page[TestClock]:
+    """The test clocks by id, a page at a time."""
+    with session.begin():
+        return page(session, select(TestClock), key=TestClock.id, after=after, limit=limit)
 
 
 # One advance runs every daily lifecycle run in between, day by day, in the request: three

@@ -48,7 +48,11 @@ class OutboxEvent(Base):
     transaction as the change it reports; delivered by the worker."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_account", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_events_account", "account_id", "id"),
+        Index("ix_outbox_events_type", "type", "id"),  # GET /events?type=
+        Index("ix_outbox_events_created", "created_at", "id"),  # GET /events?since=&until=
+    )
 
     id: Mapped[int] = id_column()
     type: Mapped[str] = mapped_column(String(100))
@@ -75,3 +79,22 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class MetadataEntry(Base):
+    """One key of an object's metadata (core.metadata): an account's, a subscription's or
+    an invoice's. Its own table so that `?metadata[key]=value` is an index lookup on both
+    databases."""
+
+    __tablename__ = "metadata_entries"
+    __table_args__ = (
+        UniqueConstraint("object_type", "object_id", "key"),
+        # The lists' filter: the objects with this key and value, in id order.
+        Index("ix_metadata_entries_lookup", "object_type", "key", "value", "object_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    object_type: Mapped[str] = mapped_column(String(20))  # account | subscription | invoice
+    object_id: Mapped[int] = mapped_column(BigId)
+    key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(500))

@@ -316,10 +316,12 @@ def issue_licenses_task(timestamp: int) -> None:
     queueing_lock="purge-idempotency",
 )
 def purge_idempotency_task(timestamp: int) -> None:
-    """Every hour: stored `Idempotency-Key` responses past their 24 hours are deleted."""
-    from podpiska.entrypoints.worker import purge_idempotency
+    """Every hour: stored `Idempotency-Key` responses past their 24 hours are deleted, and
+    the entitlement refusals of days past their 90."""
+    from podpiska.entrypoints.worker import purge_idempotency, purge_refusals
 
     purge_idempotency(_current())
+    purge_refusals(_current())
 
 
 _app = procrastinate.App(connector=procrastinate.PsycopgConnector())

@@ -37,6 +37,7 @@ class Tick:
     documents: int = 0  # PDFs rendered
     licenses: int = 0  # license files issued (on-premise accounts)
     purged: int = 0  # stored idempotent responses past their 24 hours
+    refusals_purged: int = 0  # entitlement refusals of days past their 90
 
 
 def run_lifecycle_now(context: Context, *, at: date | None = None) -> int:
@@ -154,6 +155,20 @@ def purge_idempotency(context: Context) -> int:
     return purged
 
 
+def purge_refusals(context: Context) -> int:
+    """Forget the entitlement refusals of the days older than they are kept (90, Moscow
+    time): one row per account, action and reason a day otherwise piles up. Returns rows
+    deleted."""
+    from podpiska.entitlements import refusals
+
+    with context.session() as db:
+        purged = refusals.purge_refusals(db, clock=context.clock)
+    if purged:
+        log.info("entitlement refusals: %s rows older than %s days deleted", purged,
+                 refusals.KEEP_DAYS)  # fmt: skip
+    return purged
+
+
 HOUSEKEEPING_EVERY = 3600  # seconds between purges in the in-process worker
 
 
@@ -176,6 +191,7 @@ class InProcessWorker:
         started = int(time.monotonic())
         if self._purged_at is None or started - self._purged_at >= HOUSEKEEPING_EVERY:
             tick.purged = purge_idempotency(self.context)
+            tick.refusals_purged = purge_refusals(self.context)
             self._purged_at = started
         return tick
 

@@ -101,6 +101,7 @@ class FixRow:
     fix_no: int
     day: date
     reason: str
+    id: int  # the document_fixes row: the source of its `upd_fix` / `advance_fix` document
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ def account_documents(session: Session, *, account_id: int, limit: int = 200) ->
             .order_by(DocumentFix.fix_no)
         ):
             fixes.setdefault((fix.kind, fix.source_id), []).append(
-                FixRow(fix.fix_no, fix.issued_on, fix.reason)
+                FixRow(fix.fix_no, fix.issued_on, fix.reason, fix.id)
             )
         rows: list[DocumentRow] = []
         for invoice in invoices:

@@ -406,6 +406,23 @@ def _find(session: Session, kind: str, source_id: int) -> Document | None:
     ).first()
 
 
+def ensure_document(
+    session: Session, *, kind: str, source_id: int, scope: Scope, now: datetime
+) -> Document:
+    """The document of this kind for this source, numbered now if it is due and not made
+    yet (inside the caller's transaction); not found when the caller's `scope` does not see
+    its account, `document_not_found` with the reason when the source has none (yet)."""
+    check_kind(kind)
+    _check_source(session, kind, source_id, scope, now)
+    document = _find(session, kind, source_id)
+    if document is None:
+        create_missing(session, now=now, batch=1, only=(kind, source_id))
+        document = _find(session, kind, source_id)
+    if document is None:  # pragma: no cover - _check_source said it must exist
+        raise not_found("document", source_id)
+    return document
+
+
 def get_document_pdf(
     session: Session,
     *,
@@ -423,15 +440,10 @@ def get_document_pdf(
     Created and rendered now when the worker has not got to it yet (idempotent: a
     document is numbered and stored once, whoever comes first). A source whose account the
     caller's `scope` does not see is not found, as if it did not exist."""
-    check_kind(kind)
     with session.begin():
-        _check_source(session, kind, source_id, scope, clock.now())
-        document = _find(session, kind, source_id)
-        if document is None:
-            create_missing(session, now=clock.now(), batch=1, only=(kind, source_id))
-            document = _find(session, kind, source_id)
-        if document is None:  # pragma: no cover - _check_source said it must exist
-            raise not_found("document", source_id)
+        document = ensure_document(
+            session, kind=kind, source_id=source_id, scope=scope, now=clock.now()
+        )
         if document.pdf is not None:
             return document, document.pdf
         data = contents(session, document, seller, language=language)

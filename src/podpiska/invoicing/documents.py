@@ -75,6 +75,7 @@ BATCH = 200
 # The document an e-mail about an event carries: (kind, the payload's field with its source).
 EVENT_DOCUMENTS: Mapping[str, tuple[str, str]] = {
     "invoice.issued": (INVOICE, "invoice_id"),
+    "invoice.resent": (INVOICE, "invoice_id"),  # the same e-mail sent again
     "invoice.paid": (ACT, "invoice_id"),
     "credit_note.issued": (CREDIT_NOTE, "credit_note_id"),
     "upd.issued": (UPD, "closing_id"),
@@ -83,6 +84,9 @@ EVENT_DOCUMENTS: Mapping[str, tuple[str, str]] = {
     "upd.reissued": (UPD_FIX, "fix_id"),
     "advance.reissued": (ADVANCE_FIX, "fix_id"),
 }
+# An event whose document is named in its payload (`kind`, `source_id`): a document sent
+# again by hand (`notifications.document_resend`).
+DOCUMENT_RESENT = "document.resent"
 
 
 # -- numbers and names ---------------------------------------------------------------------
@@ -134,7 +138,13 @@ def document_for_event(
     event_type: str, payload: Mapping[str, Any] | None
 ) -> tuple[str, int] | None:
     """The document (kind, source id) an e-mail about this event carries, if any."""
-    found = EVENT_DOCUMENTS.get(event_type)
+    if event_type == DOCUMENT_RESENT:
+        named = (payload or {}).get("kind")
+        found: tuple[str, str] | None = (
+            (named, "source_id") if isinstance(named, str) and named in KINDS else None
+        )
+    else:
+        found = EVENT_DOCUMENTS.get(event_type)
     if found is None or not payload:
         return None
     kind, field = found

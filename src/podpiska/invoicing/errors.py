@@ -83,6 +83,11 @@ CODES = {
         en="Document {number} has not been made yet: it will be made with the current "
         "requisites, no correction is needed.",
     ),
+    "invoice_void_not_sent": Code(
+        Kind.CONFLICT,
+        ru="Счёт {number} аннулирован: повторно он не отправляется.",
+        en="Invoice {number} is void: it is not sent again.",
+    ),
 }
 
 register("invoicing", CODES)

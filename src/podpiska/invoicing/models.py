@@ -21,7 +21,18 @@ class Invoice(Base):
     after that except for its payment status."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("number"),)
+    __table_args__ = (
+        UniqueConstraint("number"),
+        # The lists' filters (GET /invoices), a page in id order.
+        Index("ix_invoices_account_id_id", "account_id", "id"),
+        Index("ix_invoices_status_id", "status", "id"),
+        Index("ix_invoices_kind_id", "kind", "id"),
+        # The issue day's range, and the office's sorts (/office/invoices?sort=...): a page
+        # in the order of (column, id); the number's order is its unique constraint's.
+        Index("ix_invoices_issued_on_id", "issued_on", "id"),
+        Index("ix_invoices_total_id", "total", "id"),
+        Index("ix_invoices_due_on_id", "due_on", "id"),
+    )
 
     id: Mapped[int] = id_column()
     number: Mapped[str | None] = mapped_column(String(20))
@@ -112,7 +123,10 @@ class CreditNote(Base):
     """A correction of an issued invoice: its lines negated, numbered in its own series."""
 
     __tablename__ = "credit_notes"
-    __table_args__ = (UniqueConstraint("number"),)
+    __table_args__ = (
+        UniqueConstraint("number"),
+        Index("ix_credit_notes_account", "account_id", "id"),  # GET /credit-notes
+    )
 
     id: Mapped[int] = id_column()
     number: Mapped[str] = mapped_column(String(30))
@@ -135,6 +149,7 @@ class Document(Base):
         UniqueConstraint("kind", "source_id"),
         UniqueConstraint("number", "kind"),
         Index("ix_documents_unrendered", "rendered_at", "id"),
+        Index("ix_documents_kind_issued", "kind", "issued_on"),  # the month's acts
     )
 
     id: Mapped[int] = id_column()
@@ -170,7 +185,14 @@ class Payment(Base):
     gateway's side (attempts, saved methods, refunds) is the payments area's."""
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("method", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("method", "external_id"),
+        # GET /payments: a page of one account, or of one method, in id order
+        Index("ix_payments_account", "account_id", "id"),
+        Index("ix_payments_method", "method", "id"),
+        Index("ix_payments_received", "received_on", "id"),  # a range of days: its ids, sorted
+        Index("ix_payments_amount", "amount", "id"),  # /office/payments?sort=amount
+    )
 
     id: Mapped[int] = id_column()
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
@@ -245,7 +267,7 @@ class Closing(Base):
     `TEST-UPD-…` on a test clock) and never changed."""
 
     __tablename__ = "closings"
-    __table_args__ = (UniqueConstraint("number"),)
+    __table_args__ = (UniqueConstraint("number"), Index("ix_closings_issued_on", "issued_on"))
 
     id: Mapped[int] = id_column()
     account_id: Mapped[int] = mapped_column(BigId, index=True)
@@ -274,7 +296,11 @@ class Advance(Base):
     looked at once. Numbered gaplessly per year: `AV-2026-000001` (`TEST-AV-…` on a test clock)."""
 
     __tablename__ = "advances"
-    __table_args__ = (UniqueConstraint("source"), UniqueConstraint("number"))
+    __table_args__ = (
+        UniqueConstraint("source"),
+        UniqueConstraint("number"),
+        Index("ix_advances_issued_on", "issued_on"),
+    )
 
     id: Mapped[int] = id_column()
     account_id: Mapped[int] = mapped_column(BigId, index=True)
@@ -345,7 +371,11 @@ class Correction(Base):
     which periods it decreases by how much. Never changed."""
 
     __tablename__ = "corrections"
-    __table_args__ = (UniqueConstraint("number"), UniqueConstraint("closing_id", "source"))
+    __table_args__ = (
+        UniqueConstraint("number"),
+        UniqueConstraint("closing_id", "source"),
+        Index("ix_corrections_issued_on", "issued_on"),
+    )
 
     id: Mapped[int] = id_column()
     account_id: Mapped[int] = mapped_column(BigId, index=True)

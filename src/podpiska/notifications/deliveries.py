@@ -134,3 +134,20 @@ def _view(delivery: Delivery, event: OutboxEvent) -> DeliveryView:
         delivered_at=delivery.delivered_at,
         created_at=delivery.created_at,
     )
+
+
+def of_events(session: Session, *, event_ids: list[int]) -> dict[int, list[DeliveryView]]:
+    """The e-mails and webhooks each of these events went out as (the back office's account
+    timeline), in the order they were made."""
+    found: dict[int, list[DeliveryView]] = {}
+    if not event_ids:
+        return found
+    with session.begin():
+        for delivery, event in session.execute(
+            select(Delivery, OutboxEvent)
+            .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+            .where(Delivery.event_id.in_(event_ids))
+            .order_by(Delivery.id)
+        ):
+            found.setdefault(delivery.event_id, []).append(_view(delivery, event))
+    return found

@@ -3,18 +3,27 @@ chosen: every event)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from podpiska.core.db.paging import Page, page
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.events import check_event_types
 from podpiska.core.records import audit, get_or_404
-from podpiska.notifications.models import WebhookEndpoint, WebhookEndpointEvent
-from podpiska.ports import Clock
+from podpiska.notifications.models import Delivery, WebhookEndpoint, WebhookEndpointEvent
+from podpiska.notifications.retries import DEAD, PENDING
+from podpiska.notifications.signatures import sign
+from podpiska.ports import Clock, DeliveryFailed, WebhookRequest, WebhookSender
+
+logger = logging.getLogger(__name__)
 
 
 def add_endpoint(
@@ -147,3 +156,147 @@ def _write_event_types(session: Session, endpoint_id: int, chosen: Sequence[str]
             insert(WebhookEndpointEvent),
             [{"endpoint_id": endpoint_id, "event_type": kind} for kind in chosen],
         )
+
+
+def page_endpoints(session: Session, *, after: int = 0, limit: int = 100) -> Page[WebhookEndpoint]:
+    """The endpoints by id, a page at a time (with their secrets: the caller shows none)."""
+    with session.begin():
+        return page(
+            session, select(WebhookEndpoint), key=WebhookEndpoint.id, after=after, limit=limit
+        )
+
+
+def delete_endpoint(session: Session, *, endpoint_id: int, actor: str, clock: Clock) -> int:
+    """Delete the endpoint, as Stripe does: nothing more is sent to it. Its pending
+    deliveries are given up at once (dead, "endpoint deleted"), so the worker never posts
+    them; its delivery history stays readable (`podpiska deliveries`, the office). Answers
+    how many pending deliveries were given up. Audited with the endpoint as it was."""
+    now = clock.now()
+    with session.begin():
+        endpoint = get_or_404(session, WebhookEndpoint, endpoint_id, "webhook endpoint", lock=True)
+        chosen = _read_event_types(session, [endpoint.id]).get(endpoint.id, ())
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.channel == "webhook",
+                Delivery.target == str(endpoint.id),
+                Delivery.status == PENDING,
+            )
+            .values(status=DEAD, last_error=ENDPOINT_DELETED)
+            .execution_options(synchronize_session=False)
+        )
+        given_up = int(getattr(result, "rowcount", 0) or 0)
+        session.execute(
+            delete(WebhookEndpointEvent).where(WebhookEndpointEvent.endpoint_id == endpoint.id)
+        )
+        audit(
+            session,
+            actor=actor,
+            action="webhook_endpoint.deleted",
+            object_type="webhook_endpoint",
+            object_id=endpoint.id,
+            account_id=None,
+            at=now,
+            before={
+                "url": endpoint.url,
+                "active": endpoint.active,
+                "event_types": list(chosen),
+            },
+            after={"pending_deliveries_given_up": given_up},
+        )
+        session.delete(endpoint)
+    return given_up
+
+
+ENDPOINT_DELETED = "webhook endpoint deleted: nothing more is sent to it"
+TEST_EVENT = "webhook.test"
+
+
+@dataclass(frozen=True, slots=True)
+class TestDelivery:
+    """What a test delivery did: the endpoint's HTTP status (None: not reached), how long
+    it took, and the error when it did not answer 2xx."""
+
+    endpoint_id: int
+    delivery: str
+    delivered: bool
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+
+
+def send_test_webhook(
+    session: Session,
+    *,
+    endpoint_id: int,
+    webhooks: WebhookSender,
+    actor: str,
+    clock: Clock,
+    timeout_seconds: int = 10,
+) -> TestDelivery:
+    """A signed `webhook.test` event sent now to this endpoint only (even when it is
+    switched off: the vendor is checking it), through the webhook sender port, with the
+    headers and signature the worker's deliveries carry. Nothing is queued or retried; the
+    attempt is audited. Read in one transaction, sent with none open, audited in a second."""
+    with session.begin():
+        endpoint = get_or_404(session, WebhookEndpoint, endpoint_id, "webhook endpoint")
+        url, secret = endpoint.url, endpoint.secret
+    now = clock.now()
+    delivery = "test_" + secrets.token_hex(8)
+    document = {
+        "id": None,
+        "type": TEST_EVENT,
+        "created_at": now.isoformat(),
+        "account_id": None,
+        "subscription_id": None,
+        "data": {"endpoint_id": endpoint_id, "delivery": delivery},
+    }
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    timestamp = int(now.timestamp())
+    request = WebhookRequest(
+        url=url,
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "Podpiska-Event": TEST_EVENT,
+            "Podpiska-Delivery": delivery,
+            "Podpiska-Timestamp": str(timestamp),
+            "Podpiska-Signature": sign(secret, timestamp, body),
+        },
+    )
+    status: int | None = None
+    error: str | None = None
+    started = time.monotonic()
+    try:
+        response = webhooks.post(request, timeout_seconds=timeout_seconds)
+    except DeliveryFailed as exc:
+        error = f"webhook: {exc}"
+    except Exception as exc:  # an adapter's surprise is the endpoint's outcome, not a 500
+        logger.exception("webhook sender failed on the test of endpoint %s", endpoint_id)
+        error = f"webhook: {type(exc).__name__}: {exc}"
+    else:
+        status = response.status
+        if not 200 <= status < 300:
+            snippet = response.body[:200]
+            error = f"webhook: HTTP {status}" + (f": {snippet}" if snippet else "")
+    duration_ms = int((time.monotonic() - started) * 1000)
+    outcome = TestDelivery(
+        endpoint_id=endpoint_id,
+        delivery=delivery,
+        delivered=error is None,
+        status_code=status,
+        duration_ms=duration_ms,
+        error=error,
+    )
+    with session.begin():
+        audit(
+            session,
+            actor=actor,
+            action="webhook_endpoint.tested",
+            object_type="webhook_endpoint",
+            object_id=endpoint_id,
+            account_id=None,
+            at=clock.now(),
+            after={"delivery": delivery, "status_code": status, "error": error},
+        )
+    return outcome

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from podpiska.accounts.actors import acts_for_account
 from podpiska.accounts.models import Account
 from podpiska.core.clocks import now_for, today_for
+from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.states import Status
 from podpiska.core.records import (
@@ -203,6 +204,29 @@ def _prepare_autopay(
         return attempt.id, request
 
 
+def _refuse_without_consent(session: Session, *, account_id: int, actor: str) -> None:
+    """Recurring charges need the customer's own consent (the 2026 rules) and a method it
+    was given for: 403 `consent_by_customer_only`, 409 `autopay_needs_method`."""
+    if not acts_for_account(session, actor, account_id):
+        raise DomainError("consent_by_customer_only", actor=actor)
+    if not session.scalar(
+        select(PaymentMethod.id)
+        .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
+        .limit(1)
+    ):
+        raise DomainError("autopay_needs_method")
+
+
+def check_autopay_consent(session: Session, *, account_id: int, actor: str) -> None:
+    """Refuse an order that asks for autopay on (`billing.order_subscription`'s
+    `autopay=True`) unless `set_autopay` would turn it on: the account's own, with an
+    active saved method. Read only; the charge reads the method again under its locks."""
+    with session.begin():
+        read_only(session)
+        get_or_404(session, Account, account_id, "account")
+        _refuse_without_consent(session, account_id=account_id, actor=actor)
+
+
 def set_autopay(
     session: Session, *, account_id: int, enabled: bool, actor: str, clock: Clock
 ) -> Subscription:
@@ -211,18 +235,8 @@ def set_autopay(
         subscription = live_subscription(session, account_id, lock=True)
         if subscription.autopay == enabled:
             return subscription
-        if enabled:
-            # Recurring charges need the customer's own consent (the 2026 rules) and a
-            # method it was given for; turning autopay off is allowed to anyone who may
-            # act on the account.
-            if not acts_for_account(session, actor, account_id):
-                raise DomainError("consent_by_customer_only", actor=actor)
-            if not session.scalar(
-                select(PaymentMethod.id)
-                .where(PaymentMethod.account_id == account_id, PaymentMethod.status == "active")
-                .limit(1)
-            ):
-                raise DomainError("autopay_needs_method")
+        if enabled:  # turning autopay off is allowed to anyone who may act on the account
+            _refuse_without_consent(session, account_id=account_id, actor=actor)
         before = snapshot(subscription, "autopay")
         subscription.autopay = enabled
         subscription.updated_at = clock.now()

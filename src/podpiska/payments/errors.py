@@ -30,6 +30,16 @@ CODES = {
         en="Bank payment {id} is not set aside as not ours ('{status}'): only such a "
         "payment goes back to the review queue.",
     ),
+    "bank_payment_recorded_before": Code(
+        Kind.CONFLICT,
+        ru="Этот платёж ({reference} от {day} на {amount}) уже внесён: № {id}.",
+        en="This payment ({reference} of {day} for {amount}) is recorded already: № {id}.",
+    ),
+    "bank_payment_reference_required": Code(
+        Kind.INVALID,
+        ru="Укажите номер платёжного поручения или иную ссылку плательщика.",
+        en="Give the payment order's number or another payer reference.",
+    ),
     "vat_rate_unsupported": Code(
         Kind.CONFLICT,
         ru="Ставки НДС {rate} % нет в чеке по 54-ФЗ (есть: {known}): платёж не принят, "
@@ -102,6 +112,25 @@ CODES = {
         Kind.INVALID,
         ru="Период акта сверки с {first} по {last} не подходит: {problem}.",
         en="The reconciliation period from {first} to {last} cannot be used: {problem}.",
+    ),
+    "no_saved_method": Code(
+        Kind.CONFLICT,
+        ru="У аккаунта {account_id} нет сохранённого способа оплаты: списать оплату счёта "
+        "{number} нечем.",
+        en="Account {account_id} has no saved payment method: invoice {number} cannot be "
+        "charged to one.",
+    ),
+    "refund_payment_not_gateway": Code(
+        Kind.INVALID,
+        ru="Платёж № {id} пришёл не через платёжный сервис ({method}): его возвращает "
+        "бухгалтерия переводом. Выберите платёж картой или кошельком.",
+        en="Payment {id} did not come through the payment gateway ({method}): finance "
+        "sends it back by bank transfer. Choose a card or e-wallet payment.",
+    ),
+    "refund_exceeds_payment": Code(
+        Kind.INVALID,
+        ru="Возврат {amount} больше того, что осталось вернуть по платежу № {id}: {left}.",
+        en="A refund of {amount} exceeds what is left to refund on payment {id}: {left}.",
     ),
 }
 

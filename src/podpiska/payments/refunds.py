@@ -7,16 +7,19 @@ its idempotency key; pending refunds asked about again; the gateway's answer rec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
+from podpiska.core.db.types import Kopecks
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO, is_money
-from podpiska.core.records import audit, emit, get_or_404
+from podpiska.core.records import audit, emit, get_or_404, not_found
 from podpiska.invoicing.ledger import CASH, CREDIT, credit_balance, post
 from podpiska.invoicing.models import CreditEntry, Invoice, Payment
 from podpiska.payments.models import PaymentAttempt, Refund
@@ -114,27 +117,85 @@ def _prepare_refund(
         return request, refund.external_id
 
 
-def _refund_source(session: Session, refund: Refund, gateway_name: str) -> Payment | None:
+def _left_on_payments(account_id: int, gateway: str | None = None) -> Select[Any]:
+    """The account's payments taken through a gateway (a card or an e-wallet; `gateway`:
+    that one only), each with its gateway and what is left on it to refund: its amount less
+    the refunds sent or to be sent to it (requested with it, pending, succeeded)."""
     refunded = (
         select(Refund.payment_id, func.sum(Refund.amount).label("amount"))
-        .where(Refund.status.in_(("pending", "succeeded")), Refund.payment_id.is_not(None))
+        .where(
+            Refund.status.in_(("requested", "pending", "succeeded")),
+            Refund.payment_id.is_not(None),
+        )
         .group_by(Refund.payment_id)
         .subquery()
     )
-    gateway_payments = select(PaymentAttempt.payment_id).where(
-        PaymentAttempt.gateway == gateway_name, PaymentAttempt.status == "succeeded"
+    attempts = select(PaymentAttempt.payment_id, PaymentAttempt.gateway).where(
+        PaymentAttempt.status == "succeeded", PaymentAttempt.payment_id.is_not(None)
     )
-    return session.scalar(
-        select(Payment)
+    if gateway is not None:
+        attempts = attempts.where(PaymentAttempt.gateway == gateway)
+    through = attempts.subquery()
+    # kopecks less kopecks, read back as money (a bare difference is read as an int)
+    left = type_coerce(Payment.amount - func.coalesce(refunded.c.amount, ZERO), Kopecks).label(
+        "left"
+    )
+    return (
+        select(Payment, through.c.gateway, left)
+        .join(through, through.c.payment_id == Payment.id)
         .outerjoin(refunded, refunded.c.payment_id == Payment.id)
-        .where(
-            Payment.account_id == refund.account_id,
-            Payment.id.in_(gateway_payments),
-            Payment.amount - func.coalesce(refunded.c.amount, 0) >= refund.amount,
-        )
+        .where(Payment.account_id == account_id)
+    )
+
+
+def _refund_source(session: Session, refund: Refund, gateway_name: str) -> Payment | None:
+    """The newest gateway payment of the account with enough left on it for the refund."""
+    query = _left_on_payments(refund.account_id, gateway_name)
+    row = session.execute(
+        query.where(query.selected_columns.left >= refund.amount)
         .order_by(Payment.id.desc())
         .limit(1)
+    ).first()
+    return None if row is None else row[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundablePayment:
+    payment: Payment
+    gateway: str
+    left: Decimal  # what is left on it to refund
+
+
+def refundable_payments(session: Session, account_id: int) -> list[RefundablePayment]:
+    """The account's gateway payments with something left to refund, newest first (in the
+    caller's transaction): what a refund may be sent to."""
+    query = _left_on_payments(account_id)
+    rows = session.execute(
+        query.where(query.selected_columns.left > ZERO).order_by(Payment.id.desc()).limit(100)
     )
+    return [RefundablePayment(p, g, left) for p, g, left in rows]
+
+
+def chosen_payment(
+    session: Session, *, account_id: int, payment_id: int, amount: Decimal
+) -> RefundablePayment:
+    """The payment a refund is sent to when the operator chooses it (in the caller's
+    transaction): the account's (else 404), taken through a gateway (a bank transfer is
+    refunded by finance: `refund_payment_not_gateway`), with `amount` left on it
+    (`refund_exceeds_payment`)."""
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.account_id != account_id:
+        raise not_found("payment", payment_id)
+    query = _left_on_payments(account_id)
+    row = session.execute(query.where(Payment.id == payment_id)).first()
+    if row is None:
+        raise DomainError("refund_payment_not_gateway", id=payment_id, method=payment.method)
+    found = RefundablePayment(row[0], row[1], row[2])
+    if amount > found.left:
+        raise DomainError(
+            "refund_exceeds_payment", id=payment_id, amount=str(amount), left=str(found.left)
+        )
+    return found
 
 
 def record_gateway_refund(
@@ -242,9 +303,18 @@ def _fail_refund(session: Session, refund: Refund, reason: str, now: datetime) -
 
 
 def refund_credit(
-    session: Session, *, account_id: int, amount: Decimal, reason: str, actor: str, clock: Clock
+    session: Session,
+    *,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    actor: str,
+    clock: Clock,
+    payment_id: int | None = None,
 ) -> Refund:
-    """A refund of the account's credit, on request: recorded now, sent by the gateway."""
+    """A refund of the account's credit, on request: recorded now, sent by the gateway to
+    the payment `payment_id` (the operator's choice: `chosen_payment`), else to the newest
+    gateway payment with enough left on it when the worker sends it."""
     if not isinstance(amount, Decimal) or not is_money(amount) or amount <= ZERO:
         raise DomainError("invalid_amount", amount=str(amount))
     with session.begin():
@@ -252,6 +322,13 @@ def refund_credit(
         available = credit_balance(session, account_id)
         if amount > available:
             raise DomainError("refund_exceeds_credit", amount=str(amount), available=str(available))
+        chosen = (
+            None
+            if payment_id is None
+            else chosen_payment(
+                session, account_id=account_id, payment_id=payment_id, amount=amount
+            )
+        )
         return request_refund(
             session,
             account_id=account_id,
@@ -259,6 +336,8 @@ def refund_credit(
             reason=reason,
             actor=actor,
             at=clock.now(),
+            payment_id=None if chosen is None else chosen.payment.id,
+            gateway=None if chosen is None else chosen.gateway,
         )
 
 

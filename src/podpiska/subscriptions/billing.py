@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.accounts import active_user_count
 from podpiska.accounts.models import Account
-from podpiska.catalog.domain.catalog import Catalog
+from podpiska.catalog.domain.catalog import Catalog, CatalogVersion
 from podpiska.catalog.domain.pricing import Quote, QuoteRequest, quote
 from podpiska.catalog.prices import QuoteBook
 from podpiska.catalog.store import catalog_in_force
@@ -26,7 +26,6 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import ZERO
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import Term, term_from
-from podpiska.core.models import OutboxEvent
 from podpiska.core.records import (
     audit,
     emit,
@@ -85,44 +84,34 @@ def order_subscription(
     add_ons: Iterable[str] = (),
     promotions: Iterable[str] = (),
     autopay: bool = False,
+    expected_total: Decimal | None = None,
     actor: str,
     clock: Clock,
 ) -> Order:
-    """A quote becomes an issued invoice; the subscription is pending until it is paid."""
+    """A quote becomes an issued invoice; the subscription is pending until it is paid.
+    The account's row is locked first: of two orders at once, the second finds the first's
+    subscription (409 `subscription_exists`). `expected_total` (the total a preview showed):
+    409 `order_stale`, nothing written, when the quote today differs."""
     with session.begin():
         account = get_or_404(session, Account, account_id, "account", lock=True)
-        existing = session.scalars(
-            select(Subscription).where(
-                Subscription.account_id == account_id,
-                Subscription.status != Status.CANCELLED.value,
-            )
-        ).first()
-        if existing is not None:
-            raise DomainError(
-                "subscription_exists", subscription_id=existing.id, status=existing.status
-            )
+        _refuse_live(session, account_id)
         catalog = catalog_in_force(session)
         today = today_for(session, account, clock)
         now = clock.now()
-        bought, used = purchase_history(session, account_id)
-        if users is None:
-            active = active_user_count(session, account_id)
-            plan_obj = catalog.version_at(today).plan(plan)
-            users = max(active, plan_obj.users_included)
         chosen_promotions = tuple(promotions)
-        q = quote(
+        q = _order_quote(
+            session,
             catalog,
-            QuoteRequest(
-                plan=plan,
-                months=months,
-                users=users,
-                add_ons=tuple(add_ons),
-                promotions=chosen_promotions,
-                bought_before=bought,
-                promotions_used=used,
-            ),
+            account_id,
             today,
+            plan=plan,
+            months=months,
+            users=users,
+            add_ons=tuple(add_ons),
+            promotions=chosen_promotions,
         )
+        if expected_total is not None and q.total != expected_total:
+            raise DomainError("order_stale", expected=expected_total, total=q.total)
         subscription = Subscription(
             account_id=account_id,
             catalog_code=catalog.code,
@@ -139,6 +128,8 @@ def order_subscription(
             updated_at=now,
         )
         session.add(subscription)
+        if account.first_ordered_at is None:
+            account.first_ordered_at = now
         session.flush()
         invoice = issue_invoice(
             session,
@@ -175,6 +166,122 @@ def order_subscription(
             total=q.total,
         )
     return Order(subscription, invoice)
+
+
+def _refuse_live(session: Session, account_id: int) -> None:
+    """409 `subscription_exists` when the account has a subscription that is not cancelled."""
+    existing = session.scalars(
+        select(Subscription).where(
+            Subscription.account_id == account_id,
+            Subscription.status != Status.CANCELLED.value,
+        )
+    ).first()
+    if existing is not None:
+        raise DomainError(
+            "subscription_exists", subscription_id=existing.id, status=existing.status
+        )
+
+
+def _order_quote(
+    session: Session,
+    catalog: Catalog,
+    account_id: int,
+    today: date,
+    *,
+    plan: str,
+    months: int,
+    users: int | None,
+    add_ons: tuple[str, ...],
+    promotions: tuple[str, ...],
+) -> Quote:
+    """The quote an order invoices: by default as many users as are active (at least the
+    plan's free ones), promotions judged by what the account paid for before."""
+    bought, used = purchase_history(session, account_id)
+    if users is None:
+        active = active_user_count(session, account_id)
+        plan_obj = catalog.version_at(today).plan(plan)
+        users = max(active, plan_obj.users_included)
+    return quote(
+        catalog,
+        QuoteRequest(
+            plan=plan,
+            months=months,
+            users=users,
+            add_ons=add_ons,
+            promotions=promotions,
+            bought_before=bought,
+            promotions_used=used,
+        ),
+        today,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOptions:
+    """What an order can be made of today (the catalog version in force), and why the
+    account cannot order now (`problem`: it has a live subscription)."""
+
+    account_id: int
+    today: date
+    version: CatalogVersion
+    live: Subscription | None
+    problem: DomainError | None
+
+
+def order_options(session: Session, *, account_id: int, clock: Clock) -> OrderOptions:
+    """The plans, periods and add-ons on sale today for an order (read only)."""
+    from podpiska.core.db.session import read_only
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        today = today_for(session, account, clock)
+        version = catalog_in_force(session).version_at(today)
+        live = session.scalars(
+            select(Subscription).where(
+                Subscription.account_id == account_id,
+                Subscription.status != Status.CANCELLED.value,
+            )
+        ).first()
+        problem = (
+            DomainError("subscription_exists", subscription_id=live.id, status=live.status)
+            if live is not None
+            else None
+        )
+        return OrderOptions(account_id, today, version, live, problem)
+
+
+def preview_order(
+    session: Session,
+    *,
+    account_id: int,
+    plan: str,
+    months: int,
+    users: int | None = None,
+    add_ons: Iterable[str] = (),
+    promotions: Iterable[str] = (),
+    clock: Clock,
+) -> Quote:
+    """The exact quote `order_subscription` would invoice now, every line with its
+    derivation (read only): the same refusals, nothing written."""
+    from podpiska.core.db.session import read_only
+
+    with session.begin():
+        read_only(session)
+        account = get_or_404(session, Account, account_id, "account")
+        _refuse_live(session, account_id)
+        catalog = catalog_in_force(session)
+        return _order_quote(
+            session,
+            catalog,
+            account_id,
+            today_for(session, account, clock),
+            plan=plan,
+            months=months,
+            users=users,
+            add_ons=tuple(add_ons),
+            promotions=tuple(promotions),
+        )
 
 
 def _renewal_term(catalog: Catalog, subscription: Subscription, months: int, today: date) -> Term:
@@ -560,19 +667,3 @@ def get_invoice(session: Session, invoice_id: int) -> tuple[Invoice, list[Invoic
     with session.begin():
         invoice = get_or_404(session, Invoice, invoice_id, "invoice")
         return invoice, invoice_lines(session, invoice_id)
-
-
-def list_events(
-    session: Session, *, account_id: int, after: int = 0, limit: int = 100
-) -> list[OutboxEvent]:
-    """The account's events, oldest first, after the given event id (for paging)."""
-    with session.begin():
-        get_or_404(session, Account, account_id, "account")
-        return list(
-            session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.account_id == account_id, OutboxEvent.id > after)
-                .order_by(OutboxEvent.id)
-                .limit(max(1, min(limit, 1000)))
-            )
-        )

@@ -3,6 +3,30 @@
 from podpiska.core.domain.errors import Code, Kind, register
 
 CODES = {
+    "extension_days_invalid": Code(
+        Kind.INVALID,
+        ru="Продлить срок можно на 1–{max} дней, не на {days}.",
+        en="A term is extended by 1 to {max} days, not {days}.",
+    ),
+    "extension_reason_required": Code(
+        Kind.INVALID,
+        ru="Укажите причину продления в подарок (до {max} символов).",
+        en="Give the reason for the goodwill extension (up to {max} characters).",
+    ),
+    "extension_not_live": Code(
+        Kind.CONFLICT,
+        ru="Продлить можно только оплаченный срок (активная подписка или льготный период), "
+        "а подписка в состоянии «{status}».",
+        en="Only a paid term is extended (an active subscription or its grace period); "
+        "this one is '{status}'.",
+    ),
+    "extension_renewal_open": Code(
+        Kind.CONFLICT,
+        ru="По подписке выставлен счёт на продление {number} со следующего срока: "
+        "аннулируйте его или дождитесь оплаты, затем продлевайте в подарок.",
+        en="A renewal invoice {number} for the next term is open: void it or wait for its "
+        "payment, then extend the term as a gift.",
+    ),
     "invalid_transition": Code(
         Kind.CONFLICT,
         ru="Подписка в состоянии «{status}» не может перейти по событию «{event}». "
@@ -91,6 +115,12 @@ CODES = {
         ru="У портала уже есть подписка № {subscription_id} в состоянии «{status}».",
         en="The account already has subscription {subscription_id} in state '{status}'.",
     ),
+    "order_stale": Code(
+        Kind.CONFLICT,
+        ru="Цена заказа изменилась после предварительного расчёта ({expected} → {total}): "
+        "посмотрите расчёт заново.",
+        en="The order's price changed since the preview ({expected} → {total}): preview it again.",
+    ),
     "no_subscription": Code(
         Kind.NOT_FOUND,
         ru="У портала № {account_id} нет подписки.",
@@ -112,6 +142,35 @@ CODES = {
         "картой или кошельком с галочкой «сохранить для автоплатежа».",
         en="Autopay cannot be turned on: no payment method is saved. Pay an invoice by "
         "card or wallet and choose to keep it for autopay.",
+    ),
+    "invoice_paid": Code(
+        Kind.CONFLICT,
+        ru="Счёт {number} в состоянии «{status}»: оплаченный счёт не аннулируется, его "
+        "исправляет корректировочный документ.",
+        en="Invoice {number} is '{status}': a paid invoice is not voided; a credit note "
+        "corrects it.",
+    ),
+    "void_reason_required": Code(
+        Kind.INVALID,
+        ru="Укажите причину аннулирования счёта: не более {max} символов.",
+        en="Give the reason for voiding the invoice: at most {max} characters.",
+    ),
+    "void_reason_too_long": Code(
+        Kind.INVALID,
+        ru="Причина аннулирования длиннее {max} символов: {length}.",
+        en="The reason for voiding is longer than {max} characters: {length}.",
+    ),
+    "invalid_paid_on": Code(
+        Kind.INVALID,
+        ru="Дата оплаты {paid_on} должна быть не раньше выставления счёта ({issued_on}) и "
+        "не позже сегодняшнего дня ({today}).",
+        en="The day paid {paid_on} must be no earlier than the invoice's issue "
+        "({issued_on}) and no later than today ({today}).",
+    ),
+    "invalid_payment_reference": Code(
+        Kind.INVALID,
+        ru="Номер платёжного документа длиннее {max} символов.",
+        en="The payment's document number is longer than {max} characters.",
     ),
 }
 

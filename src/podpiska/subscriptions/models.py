@@ -40,6 +40,9 @@ class Subscription(Base):
         # A catalog migration's version move on its date: the subscriptions still on the
         # older versions, in batches by id (subscriptions/moves.py).
         Index("ix_subscriptions_catalog_version", "catalog_version", "id"),
+        # The lists' filters (GET /subscriptions), a page in id order.
+        Index("ix_subscriptions_status_id", "status", "id"),
+        Index("ix_subscriptions_plan_id", "plan", "id"),
         # One live subscription per account.
         Index(
             "uq_subscriptions_live_account",

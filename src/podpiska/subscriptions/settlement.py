@@ -401,9 +401,11 @@ def record_payment(
     now: datetime,
     today: date,
     payment_id: int | None = None,
+    received_on: date | None = None,
 ) -> Payment:
     """The body of a payment, in the caller's transaction, on rows it has locked
-    (`lock_invoice`): its rows written at once by `PaymentRows`."""
+    (`lock_invoice`): its rows written at once by `PaymentRows`. `received_on`: the day the
+    money came in when it is not today (a payment marked by hand after the fact)."""
     writes = PaymentRows(session)
     recorded = _record_payment(
         writes,
@@ -416,6 +418,7 @@ def record_payment(
         now=now,
         today=today,
         payment_id=payment_id,
+        received_on=received_on,
     )
     writes.write(session)
     payment = session.get(Payment, recorded)
@@ -466,6 +469,7 @@ def _record_payment(
     now: datetime,
     today: date,
     payment_id: int | None,
+    received_on: date | None = None,
 ) -> int:
     problem = not_payable(invoice, subscription)
     if problem is not None:
@@ -481,7 +485,7 @@ def _record_payment(
             "amount": amount,
             "status": "succeeded",
             "external_id": external_id,
-            "received_on": today,
+            "received_on": received_on or today,
             "created_at": now,
         }
     )

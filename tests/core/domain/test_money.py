@@ -19,6 +19,7 @@ from podpiska.core.domain.money import (
     format_percent,
     is_money,
     parse_money,
+    parse_typed_money,
     plain_decimal,
     round_money,
 )
@@ -418,6 +419,30 @@ def test_parse_money_takes_plain_amounts(text: str, expected: str) -> None:
 def test_parse_money_refuses_what_is_not_an_amount(text: str) -> None:
     with pytest.raises(AmountFormatError):
         parse_money(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1500", "1500.00"),
+        (" 1500,5 ", "1500.50"),
+        ("1 500,00", "1500.00"),
+        ("1\xa0500,00", "1500.00"),  # as the pages print it, copied
+        ("12\u202f345\xa0678.9", "12345678.90"),
+        ("999 999 999 999,99", "999999999999.99"),
+    ],
+)
+def test_parse_typed_money_takes_the_thousands_grouped_by_spaces(text: str, expected: str) -> None:
+    assert parse_typed_money(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e5", "NaN", "-5", "12.345", "1 50", "15 00", "1  500", "1 500 ,00", " ", "9" * 500, None],
+)
+def test_parse_typed_money_refuses_all_parse_money_refuses(text: str) -> None:
+    with pytest.raises(AmountFormatError):
+        parse_typed_money(text)
 
 
 def test_parse_money_negative_only_when_allowed() -> None:

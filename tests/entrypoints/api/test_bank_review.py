@@ -55,7 +55,7 @@ def import_queue(client: TestClient, auth: dict[str, str], *amounts: str) -> lis
     assert imported.json()["counts"] == {"unmatched": len(amounts)}
     queue = client.get("/api/v1/bank-payments", headers=auth)
     assert queue.status_code == 200
-    result: list[dict[str, Any]] = queue.json()
+    result: list[dict[str, Any]] = queue.json()["data"]
     return result
 
 
@@ -111,7 +111,7 @@ def test_credit_dismiss_and_reopen_through_the_api(context: Context) -> None:
         "dismissed",
         "оплата за чужой сервис",
     )
-    assert client.get("/api/v1/bank-payments", headers=admin).json() == []
+    assert client.get("/api/v1/bank-payments", headers=admin).json()["data"] == []
 
     # no longer in the queue: 409 with the code and a sentence
     for path, payload in (
@@ -130,15 +130,17 @@ def test_credit_dismiss_and_reopen_through_the_api(context: Context) -> None:
     reopened = client.post(f"/api/v1/bank-payments/{second['id']}/reopen", headers=operator)
     assert reopened.status_code == 200, reopened.text
     assert (reopened.json()["status"], reopened.json()["reason"]) == ("unmatched", None)
-    assert [p["id"] for p in client.get("/api/v1/bank-payments", headers=admin).json()] == [
+    assert [p["id"] for p in client.get("/api/v1/bank-payments", headers=admin).json()["data"]] == [
         second["id"]
     ]
     # the listing by status: what was done, newest first
-    credited_list = client.get("/api/v1/bank-payments?status=credited", headers=admin).json()
+    credited_list = client.get("/api/v1/bank-payments?status=credited", headers=admin).json()[
+        "data"
+    ]
     assert [(p["id"], p["status"], p["account_id"]) for p in credited_list] == [
         (first["id"], "credited", account)
     ]
-    everything = client.get("/api/v1/bank-payments?status=all", headers=admin).json()
+    everything = client.get("/api/v1/bank-payments?status=all", headers=admin).json()["data"]
     assert [p["id"] for p in everything] == [second["id"], first["id"]]
     for query in ("status=nonsense", "limit=0", "limit=1001"):
         bad = client.get(f"/api/v1/bank-payments?{query}", headers=admin)
@@ -168,7 +170,7 @@ def test_other_roles_may_not_deal_with_the_queue(context: Context) -> None:
         assert refused.status_code == 403, path
         anonymous = client.post(f"/api/v1/bank-payments/{waiting['id']}/{path}", json=payload)
         assert anonymous.status_code == 401, path
-    assert [p["id"] for p in client.get("/api/v1/bank-payments", headers=admin).json()] == [
+    assert [p["id"] for p in client.get("/api/v1/bank-payments", headers=admin).json()["data"]] == [
         waiting["id"]
     ]
 

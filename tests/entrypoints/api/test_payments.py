@@ -38,6 +38,7 @@ from podpiska.invoicing import ledger as money_ledger
 from podpiska.payments import ledger_verify
 from podpiska.payments.models import PaymentAttempt
 from podpiska.payments.reconciliation import reconcile
+from podpiska.payments.refunds import refundable_payments
 from podpiska.subscriptions.catalogs import load_catalog_document
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -64,7 +65,7 @@ class Env:
 
     def events(self, account: int) -> list[dict[str, Any]]:
         body = self.get(f"/api/v1/accounts/{account}/events?limit=1000").json()
-        return list(body["events"])
+        return list(body["data"])
 
 
 @pytest.fixture
@@ -481,6 +482,60 @@ def test_a_refund_goes_back_to_the_card(env: Env) -> None:
     env.webhooks()  # the refund's own webhook: nothing more happens
     kinds = [e["type"] for e in env.events(account)]
     assert kinds.count("refund.succeeded") == 1
+    ledger_is_clean(env)
+
+
+def test_a_refund_goes_back_to_the_payment_the_operator_chose(env: Env) -> None:
+    """`payment_id` names the card payment the refund goes back to (another account's or an
+    unknown one: 404; money paid by hand is finance's to send: 422), and the worker sends it
+    there; a refund without one still goes to the newest payment with enough left."""
+    account, invoice = open_and_order(env)
+    pay_on_page(env, checkout(env, invoice["id"]), card="4242424242424242")
+    env.webhooks()
+    (card,) = payments_of(env, invoice["id"])
+    other, theirs = open_and_order(env)
+    manual = env.post(
+        f"/api/v1/invoices/{theirs['id']}/payments",
+        {"amount": theirs["total"], "method": "manual"},
+    )
+    assert manual.status_code == 201, manual.text
+    (by_hand,) = payments_of(env, theirs["id"])
+    for paid in (invoice, theirs):
+        note = env.post(f"/api/v1/invoices/{paid['id']}/credit-notes", {"reason": "ошибка"})
+        assert note.status_code == 201, note.text
+
+    def refund(account_id: int, **body: Any) -> Any:
+        return env.post(f"/api/v1/accounts/{account_id}/refunds", {"reason": "заявление", **body})
+
+    for account_id, payment_id, status, code in (
+        (other, card["id"], 404, "not_found"),  # another account's payment
+        (account, 999999, 404, "not_found"),
+        (other, by_hand["id"], 422, "refund_payment_not_gateway"),
+    ):
+        refused = refund(account_id, amount="100.00", payment_id=payment_id)
+        assert refused.status_code == status, refused.text
+        assert refused.json()["error"]["code"] == code
+    for bad in ("1", -5, 0, "x", 2**70, None, [1]):
+        if bad is None:
+            continue
+        assert refund(account, amount="100.00", payment_id=bad).status_code == 422, bad
+    credit = env.get(f"/api/v1/accounts/{account}/credit").json()["balance"]
+    assert credit == invoice["total"]  # nothing was written by the refusals
+
+    made = refund(account, amount="1000.00", payment_id=card["id"])
+    assert made.status_code == 201, made.text
+    assert (made.json()["payment_id"], made.json()["status"]) == (card["id"], "requested")
+    with env.context.session() as db, db.begin():  # what is left on it counts the request
+        (left,) = refundable_payments(db, account)
+    assert (left.payment.id, left.left) == (card["id"], Decimal(card["amount"]) - 1000)
+    with env.context.session() as db:
+        assert reconcile(db, env.sandbox, clock=env.context.clock).refunds == 1
+    env.webhooks()
+    assert [e["type"] for e in env.events(account)].count("refund.succeeded") == 1
+    gateway_refunds = env.sandbox.refunds()
+    assert [(r.payment_id, r.amount) for r in gateway_refunds] == [
+        (card["external_id"], Decimal("1000.00"))
+    ]
     ledger_is_clean(env)
 
 

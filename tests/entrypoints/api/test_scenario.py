@@ -50,7 +50,7 @@ def lines_sum_to_total(invoice: dict[str, Any]) -> None:
 
 def event_types(client: TestClient, auth: dict[str, str], account: int) -> list[tuple[str, Any]]:
     body = client.get(f"/api/v1/accounts/{account}/events?limit=1000", headers=auth).json()
-    return [(e["type"], e["occurred_on"]) for e in body["events"]]
+    return [(e["type"], e["occurred_on"]) for e in body["data"]]
 
 
 def test_the_life_of_a_license(api: tuple[TestClient, Context, dict[str, str]]) -> None:

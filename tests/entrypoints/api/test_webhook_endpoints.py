@@ -48,7 +48,7 @@ def test_add_list_and_change_the_event_types(
 
     listed = client.get("/api/v1/webhook-endpoints", headers=auth)
     assert listed.status_code == 200
-    rows = listed.json()["endpoints"]
+    rows = listed.json()["data"]
     assert [(e["id"], e["event_types"]) for e in rows] == [
         (body["id"], ["invoice.*", "invoice.paid"]),
         (every.json()["id"], []),
@@ -80,7 +80,11 @@ def test_unknown_event_type_is_422_and_nothing_is_written(
     assert refused.status_code == 422
     assert "invoice.payed" in assert_error(refused.json(), "unknown_event_type")
     assert refused.json()["error"]["details"]["event_type"] == "invoice.payed"
-    assert client.get("/api/v1/webhook-endpoints", headers=auth).json() == {"endpoints": []}
+    assert client.get("/api/v1/webhook-endpoints", headers=auth).json() == {
+        "data": [],
+        "has_more": False,
+        "next_after": None,
+    }
 
     added = client.post(
         "/api/v1/webhook-endpoints",
@@ -91,7 +95,7 @@ def test_unknown_event_type_is_422_and_nothing_is_written(
     bad = client.patch(path, json={"event_types": ["nope.*"], "active": False}, headers=auth)
     assert bad.status_code == 422
     assert_error(bad.json(), "unknown_event_type")
-    rows = client.get("/api/v1/webhook-endpoints", headers=auth).json()["endpoints"]
+    rows = client.get("/api/v1/webhook-endpoints", headers=auth).json()["data"]
     assert [(e["event_types"], e["active"]) for e in rows] == [(["invoice.paid"], True)]
 
     missing = client.patch("/api/v1/webhook-endpoints/999", json={"event_types": []}, headers=auth)

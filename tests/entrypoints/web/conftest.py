@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -37,6 +40,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from podpiska.adapters.clock import FixedClock
 from podpiska.app import build_context, create_app
@@ -90,10 +94,8 @@ def pytest_terminal_summary(
 # --- the application on a seeded database ----------------------------------------------
 
 
-def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
-    """A context on `db_url` with the catalog, the demo accounts and the demo people, at
-    noon in Moscow on 2026-11-22 (a fixed clock: the states are the same every run)."""
-    settings = Settings(
+def _seeded_settings(db_url: str, tmp_path: Path, *, public_url: str) -> Settings:
+    return Settings(
         env="test",
         catalog=CRM_SHOP,
         cache_dir=tmp_path / "cache",
@@ -102,6 +104,12 @@ def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
         mailbox_dir=tmp_path / "mailbox",
         secret_key="web-tests-secret-key-of-at-least-32-chars",
     )
+
+
+def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
+    """A context on `db_url` with the catalog, the demo accounts and the demo people, at
+    noon in Moscow on 2026-11-22 (a fixed clock: the states are the same every run)."""
+    settings = _seeded_settings(db_url, tmp_path, public_url=public_url)
     context = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
     with context.session() as db:
         load_catalog_document(db, path=CRM_SHOP, actor="test:setup", clock=context.clock)
@@ -115,6 +123,72 @@ def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
     return context
 
 
+# The files a seed writes beside its database, under the test's tmp_path (the mailbox, the
+# catalog's cache, the sandbox gateway's state: tests/conftest.py points it there, and the
+# license key).
+_SEED_FILES = ("cache", "mailbox", "sandbox-gateway", "license-signing.pem")
+
+
+@dataclass
+class _Seed:
+    database: str  # the SQLite file, or the PostgreSQL template database's name
+    files: Path
+    drop: Callable[[], None] | None = None  # the PostgreSQL template's, at the session's end
+
+
+@pytest.fixture(scope="session")
+def _seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, _Seed]]:
+    """The demo seeded once per backend (`create_demo` replays 200 days: 13 s a test on a
+    slow machine), copied for each test of the `client` fixture."""
+    made: dict[str, _Seed] = {}
+    yield made
+    for seed in made.values():
+        if seed.drop is not None:
+            seed.drop()
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    for name in _SEED_FILES:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+        elif (source / name).exists():
+            shutil.copy2(source / name, target / name)
+
+
+def seeded_copy(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Context:
+    """`seeded_context` at "http://testserver", from the session's seed of this backend
+    (seeded by the first test that asks, then copied: the database and its files)."""
+    seeds: dict[str, _Seed] = request.getfixturevalue("_seeds")
+    databases = request.getfixturevalue("databases")
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    seed = seeds.get(backend)
+    if seed is None:
+        context = seeded_context(db_url, tmp_path, public_url="http://testserver")
+        _dispose(context)
+        files = request.getfixturevalue("tmp_path_factory").mktemp(f"seed-{backend}")
+        _copy_files(tmp_path, files)
+        if backend == "sqlite":
+            database = str(files / "seed.db")
+            shutil.copyfile(make_url(db_url).database or "", database)
+        else:
+            server = databases.clones.server
+            database = f"podpiska_seed_{secrets.token_hex(6)}"
+            server.create_database(database, template=make_url(db_url).database)
+        drop = None if backend == "sqlite" else partial(server.drop_database, database)
+        seeds[backend] = _Seed(database, files, drop)
+    else:
+        _copy_files(seed.files, tmp_path)
+        if backend == "sqlite":
+            shutil.copyfile(seed.database, make_url(db_url).database or "")
+        else:
+            server = databases.clones.server
+            name = f"podpiska_test_{secrets.token_hex(6)}"
+            db_url = server.create_database(name, template=seed.database)
+            databases._created.append(name)
+    settings = _seeded_settings(db_url, tmp_path, public_url="http://testserver")
+    return build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
+
+
 def _dispose(context: Context) -> None:
     """Close the context's pooled connections (its database is dropped after the test)."""
     if "sessions" in context.__dict__:
@@ -122,9 +196,10 @@ def _dispose(context: Context) -> None:
 
 
 @pytest.fixture
-def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    """The whole application (API and web) in-process, on a seeded database."""
-    context = seeded_context(db_url, tmp_path, public_url="http://testserver")
+def client(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The whole application (API and web) in-process, on a seeded database (a copy of the
+    session's seed)."""
+    context = seeded_copy(request, db_url, tmp_path)
     with TestClient(create_app(context), follow_redirects=False) as made:
         yield made
     _dispose(context)
@@ -219,8 +294,11 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
             pytest.fail(text, pytrace=False)
         request.config.stash[_BROWSER_NOTE] = text
         pytest.skip(text)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect()'s own wait (5 s by default) as long as the actions' (the page's default
+    # below): on two loaded cores a page may take more than 5 s to answer in a full run
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
         try:

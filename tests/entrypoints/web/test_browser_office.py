@@ -53,7 +53,7 @@ def test_an_operator_uploads_a_statement_and_resolves_an_unmatched_payment(
     invoice = page.get_by_test_id("invoices").locator("tr", has_text=AUTOPAY_INVOICE)
     expect(invoice).to_contain_text("Оплачен")
     expect(
-        page.get_by_test_id("audit").locator('tr[data-action="bank_payment.resolved"]')
+        page.get_by_test_id("timeline").locator('tr[data-action="bank_payment.resolved"]')
     ).to_contain_text(VENDOR_OPERATOR.email)
 
 

@@ -59,7 +59,7 @@ def test_a_vendor_admin_edits_the_requisites_in_the_office(
     expect(shown.get_by_test_id("req-legal_address")).to_have_text(ADDRESS)
     expect(shown.get_by_test_id("req-state_contract_id")).to_have_text(CONTRACT)
     expect(
-        page.get_by_test_id("audit").locator('tr[data-action="account.requisites_changed"]')
+        page.get_by_test_id("timeline").locator('tr[data-action="account.requisites_changed"]')
     ).to_contain_text(VENDOR_ADMIN.email)
     shown.get_by_text("Изменить реквизиты").click()  # open, for the screenshot
     _fits(page, width)

@@ -28,6 +28,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "subscription.change_scheduled",
     "subscription.change_applied",
     "subscription.version_moved",
+    "subscription.extended",
     "invoice.issued",
     "invoice.paid",
     "invoice.partially_paid",
@@ -50,6 +51,11 @@ EVENT_TYPES: tuple[str, ...] = (
     "app.removed",
     "trial.started",
 )
+
+# Written with their one delivery already made (an e-mail to an address an operator chose):
+# in the events feed (`GET /events`) and mailed, never fanned out to webhooks, so not a
+# type an endpoint chooses.
+FEED_ONLY_TYPES: tuple[str, ...] = ("invoice.resent", "document.resent")
 
 WILDCARD = ".*"
 

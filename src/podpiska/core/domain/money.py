@@ -26,6 +26,10 @@ CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "
 # inside Numeric(18, 2) and int64 kopecks.
 MAX_AMOUNT_DIGITS = 13
 _AMOUNT_TEXT = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]{1,2}))?", re.ASCII)
+# An amount as the pages print it, its thousands grouped by a space (a no-break or a narrow
+# no-break one in text copied from a page): "1 500 000,00".
+_GROUP_SPACES = " \u00a0\u202f"
+_GROUPED_TEXT = re.compile(f"[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+(?:[.,][0-9]{{1,2}})?")
 
 
 class AmountFormatError(ValueError):
@@ -58,6 +62,20 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
     if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
         raise AmountFormatError(text, "too large")
     return Decimal(f"{sign}{whole}.{(fraction or '').ljust(2, '0')}")
+
+
+def parse_typed_money(text: str) -> Decimal:
+    """Money a person typed into a form (the back office's): the spaces around it trimmed
+    and the thousands grouped by spaces as the pages print them ("1 500,00"), then
+    `parse_money`'s rules, every one of them (a space anywhere else is refused)."""
+    if not isinstance(text, str):
+        raise AmountFormatError(repr(text), "not text")
+    if len(text) > 2 * MAX_AMOUNT_DIGITS + 4:
+        raise AmountFormatError(text, "too long")
+    value = text.strip()
+    if _GROUPED_TEXT.fullmatch(value):
+        value = re.sub(f"[{_GROUP_SPACES}]", "", value)
+    return parse_money(value)
 
 
 def round_money(value: Decimal) -> Decimal:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-from podpiska.accounts.apikeys import Principal, PrincipalCache, authenticate
+from podpiska.accounts.apikeys import Principal, PrincipalCache, UseMarks, authenticate
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import MAX_ID, not_found
 from podpiska.entitlements.cache import EntitlementSnapshots
+from podpiska.entitlements.domain import Decision
+from podpiska.entitlements.refusals import RefusalLog
 from podpiska.entrypoints.context import Context
 
 
@@ -103,7 +108,14 @@ def principal(request: Request, db: SessionDep) -> Principal:
     if found is None:
         raise _unknown_key()
     request.state.principal = found
+    _mark_use(request, db, found)
     return found
+
+
+def _mark_use(request: Request, db: Session, found: Principal) -> None:
+    """The key's `last_used_at`, to the minute (`UseMarks`)."""
+    marks: UseMarks = request.app.state.key_uses
+    marks.mark(db, found.key_id, clock=context(request).clock)
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
@@ -141,7 +153,16 @@ async def fresh_caller(request: Request) -> tuple[str, Principal | None, Entitle
     found = keys.kept(token, snapshots.credentials_epoch)
     if found is not None:
         request.state.principal = found
+        marks: UseMarks = request.app.state.key_uses
+        now = context(request).clock.now()
+        if marks.due(found.key_id, now):  # once a minute: the key's last_used_at
+            await run_in_threadpool(_write_use, request, found.key_id, now)
     return token, found, snapshots
+
+
+def _write_use(request: Request, key_id: int, now: datetime) -> None:
+    with context(request).session() as db:
+        UseMarks.write(db, key_id, now)
 
 
 @contextmanager
@@ -158,9 +179,21 @@ def checking(
         if found is None:
             raise _unknown_key()
         request.state.principal = found
+        _mark_use(request, db, found)
         yield db, found, snapshots
     finally:
         db.close()
+
+
+def with_refusals(
+    request: Request, account_id: int, decisions: Sequence[Decision], response: Response
+) -> Response:
+    """The answer of an entitlement route, its refusals counted (`entitlements.refusals`:
+    in memory, written by the log's own thread; the answer never waits for a write)."""
+    refusals: RefusalLog | None = request.app.state.refusals
+    if refusals is not None:
+        refusals.note(account_id, decisions)
+    return response
 
 
 def vendor(who: PrincipalDep) -> Principal:

@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from podpiska import __version__
-from podpiska.accounts.apikeys import PrincipalCache
+from podpiska.accounts.apikeys import PrincipalCache, UseMarks
 from podpiska.entitlements.cache import EntitlementSnapshots
+from podpiska.entitlements.refusals import RefusalLog
 from podpiska.entrypoints.api.deps import plain_url
 from podpiska.entrypoints.api.errors import install_error_handlers
 from podpiska.entrypoints.api.fresh import RefreshRounds
@@ -22,17 +23,25 @@ from podpiska.entrypoints.api.middleware import (
     IdempotencyMiddleware,
     RequestContextMiddleware,
 )
+from podpiska.entrypoints.api.openapi import install_openapi
 from podpiska.entrypoints.api.routers import (
     accounting,
     accounts,
+    api_keys,
     apps,
     billing,
+    catalog,
     changes,
     documents,
+    extensions,
+    invoice_actions,
     licenses,
+    lists,
     migrations,
+    money_lists,
     ops,
     payments,
+    people,
     quotes,
     test_clocks,
     webhook_endpoints,
@@ -70,10 +79,14 @@ def create_api(context: Context) -> FastAPI:
 
             worker = InProcessWorker(context)
             worker.start()
+        if _app.state.refusals is not None:
+            _app.state.refusals.start()
         try:
             yield
         finally:
             _app.state.refreshes.stop()
+            if _app.state.refusals is not None:
+                _app.state.refusals.stop()  # the refusals still counted are written
             if worker is not None:
                 worker.stop()
 
@@ -92,7 +105,19 @@ def create_api(context: Context) -> FastAPI:
     )
     app.state.refreshes = RefreshRounds(app.state.entitlements)  # shared by those requests
     app.state.principals = PrincipalCache()  # the keys of those requests, while not revoked
+    app.state.key_uses = UseMarks()  # each key's last_used_at, to the minute
+    # The refusals those requests answer, counted in memory and written after the answers.
+    app.state.refusals = (
+        RefusalLog(
+            context.session,
+            context.clock,
+            flush_seconds=context.settings.entitlement_refusal_flush_seconds,
+        )
+        if context.settings.entitlement_refusals
+        else None
+    )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (
         quotes.router,
         accounting.router,
@@ -101,11 +126,18 @@ def create_api(context: Context) -> FastAPI:
         billing.router,
         changes.router,
         documents.router,
+        extensions.router,
         licenses.router,
+        lists.router,
         migrations.router,
+        money_lists.router,
         payments.router,
         test_clocks.router,
         webhook_endpoints.router,
+        api_keys.router,
+        people.router,
+        catalog.router,
+        invoice_actions.router,
     ):
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(plain_url)])
     app.include_router(ops.router)

@@ -18,6 +18,7 @@ from podpiska.entrypoints.cli import (
     bank,
     catalog,
     documents,
+    invoice_actions,
     invoicing,
     licenses,
     migrations,
@@ -62,6 +63,7 @@ app.add_typer(notifications.deliveries_app, name="deliveries")
 app.add_typer(notifications.webhook_app, name="webhook")
 app.add_typer(accounts.people_app, name="people")
 app.add_typer(invoicing.ledger_app, name="ledger")
+app.add_typer(invoice_actions.invoice_app, name="invoice")
 app.add_typer(bank.bank_app, name="bank")
 app.add_typer(payments.payments_app, name="payments")
 app.add_typer(apps.apps_app, name="apps")

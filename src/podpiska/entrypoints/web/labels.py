@@ -51,7 +51,24 @@ INVOICE_STATUSES = {
     "void": N_("Void"),
 }
 
-INVOICE_KINDS = {"order": N_("Order"), "renewal": N_("Renewal"), "change": N_("Change")}
+INVOICE_KINDS = {
+    "order": N_("Order"),
+    "renewal": N_("Renewal"),
+    "change": N_("Change"),
+    "extension": N_("Goodwill extension"),
+}
+
+DOCUMENT_KINDS = {
+    "invoice": N_("Invoice"),
+    "act": N_("Act"),
+    "credit_note": N_("Credit note"),
+    "upd": N_("UPD"),
+    "advance": N_("Advance VAT invoice"),
+    "correction": N_("UKD (corrective document)"),
+    "invoice_factura": N_("VAT invoice"),
+    "upd_fix": N_("UPD correction"),
+    "advance_fix": N_("Advance VAT invoice correction"),
+}
 
 PAYMENT_METHODS = {
     "card": N_("Card"),

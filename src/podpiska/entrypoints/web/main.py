@@ -32,11 +32,19 @@ from podpiska.entrypoints.web.deps import (
     speak_request_language,
 )
 from podpiska.entrypoints.web.i18n import N_, _, choose_language, use_language
+from podpiska.entrypoints.web.office import account_actions as office_account_actions
+from podpiska.entrypoints.web.office import account_timeline as office_account_timeline
 from podpiska.entrypoints.web.office import accounts as office_accounts
 from podpiska.entrypoints.web.office import analytics as office_analytics
 from podpiska.entrypoints.web.office import bank as office_bank
 from podpiska.entrypoints.web.office import deliveries as office_deliveries
+from podpiska.entrypoints.web.office import document_actions as office_document_actions
 from podpiska.entrypoints.web.office import documents as office_documents
+from podpiska.entrypoints.web.office import invoice_actions as office_invoice_actions
+from podpiska.entrypoints.web.office import invoices as office_invoices
+from podpiska.entrypoints.web.office import money_actions as office_money_actions
+from podpiska.entrypoints.web.office import order_actions as office_order_actions
+from podpiska.entrypoints.web.office import payments as office_payments
 from podpiska.entrypoints.web.office import test_clocks as office_test_clocks
 from podpiska.entrypoints.web.portal import changes as portal_changes
 from podpiska.entrypoints.web.portal import documents as portal_documents
@@ -217,9 +225,17 @@ def create_web(context: Context) -> FastAPI:
         portal_market.router,
         office_analytics.router,  # before the others: GET /office is the dashboard
         office_accounts.router,
+        office_invoice_actions.router,
+        office_account_actions.router,
+        office_money_actions.router,
+        office_order_actions.router,
+        office_document_actions.router,
+        office_account_timeline.router,
         office_bank.router,
         office_deliveries.router,
         office_documents.router,
+        office_invoices.router,
+        office_payments.router,
         office_test_clocks.router,
     ):
         web.include_router(router)

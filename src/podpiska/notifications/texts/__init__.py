@@ -65,6 +65,7 @@ def _generic(x: Parts) -> Notice:
 _TEXTS: dict[str, Callable[[Parts], Notice]] = {
     "subscription.ordered": invoices.ordered,
     "invoice.issued": invoices.invoice_issued,
+    "invoice.resent": invoices.invoice_issued,  # the same e-mail, sent again by hand
     "invoice.paid": invoices.invoice_paid,
     "invoice.partially_paid": invoices.invoice_partially_paid,
     "subscription.activated": lambda x: lifecycle.term_started(x, "activated"),
@@ -76,6 +77,7 @@ _TEXTS: dict[str, Callable[[Parts], Notice]] = {
     "subscription.cancelled": lifecycle.cancelled,
     "subscription.autopay_changed": lifecycle.autopay_changed,
     "subscription.cancel_scheduled": lifecycle.cancel_scheduled,
+    "subscription.extended": lifecycle.extended,
     "payment.failed": payments.payment_failed,
     "payment_method.saved": payments.method_saved,
     "payment_method.removed": payments.method_removed,
@@ -95,6 +97,7 @@ _TEXTS: dict[str, Callable[[Parts], Notice]] = {
     "correction.issued": invoices.correction_issued,
     "upd.reissued": lambda x: invoices.reissued(x, "upd"),
     "advance.reissued": lambda x: invoices.reissued(x, "advance"),
+    "document.resent": invoices.document_resent,  # a closing document sent again by hand
     "refund.requested": payments.refund_requested,
     "app.installed": lambda x: apps.app_notice(x, True),
     "app.removed": lambda x: apps.app_notice(x, False),

@@ -310,3 +310,39 @@ def reissued(x: Parts, kind: str) -> Notice:
             ),
         ),
     )
+
+
+# What each kind of document sent again is called (`document.resent`'s `kind`).
+_DOCUMENT_WORDS: dict[str, Text] = {
+    "act": Text("Акт об оказании услуг", "Act of services rendered"),
+    "upd": Text("Универсальный передаточный документ (УПД)", "Universal transfer document (UPD)"),
+    "invoice_factura": Text("Счёт-фактура", "VAT invoice"),
+    "advance": Text("Счёт-фактура на аванс", "Advance VAT invoice"),
+    "correction": Text(
+        "Универсальный корректировочный документ (УКД)", "Universal corrective document (UKD)"
+    ),
+    "credit_note": Text("Корректировочный документ", "Credit note"),
+    "upd_fix": Text("Исправление УПД", "Correction of a UPD"),
+    "advance_fix": Text(
+        "Исправление счёта-фактуры на аванс", "Correction of an advance VAT invoice"
+    ),
+}
+
+
+def document_resent(x: Parts) -> Notice:
+    """A closing document sent again by hand (its PDF attached), to the address chosen."""
+    number = x.p.get("number")
+    issued = x.day(x.p.get("issued_on"))
+    what = _DOCUMENT_WORDS.get(str(x.p.get("kind")), Text("Документ", "Document")).get(x.lang)
+    named = what + (x.t(f" № {number}", f" No. {number}") if number else "")
+    return Notice(
+        named,
+        join(
+            x.t(
+                f"Направляем повторно документ по порталу {x.account}: {named}",
+                f"We are sending again a document of account {x.account}: {named}",
+            )
+            + (x.t(f" от {issued}.", f" of {issued}.") if issued else "."),
+            x.t("Документ во вложении.", "The document is attached."),
+        ),
+    )

@@ -313,3 +313,30 @@ def cancel_scheduled(x: Parts) -> Notice:
             else None,
         ),
     )
+
+
+def extended(x: Parts) -> Notice:
+    """The vendor extended the term as a gift (`subscriptions.extensions.extend_term`)."""
+    days = x.p.get("days")
+    through = x.paid_through
+    return Notice(
+        x.t("Срок подписки продлён в подарок", "The subscription's term extended as a gift"),
+        join(
+            x.t(
+                f"Срок подписки портала {x.account} продлён на {days} дн. без оплаты.",
+                f"The subscription of account {x.account} is extended by {days} days "
+                "free of charge.",
+            )
+            if days
+            else x.t(
+                f"Срок подписки портала {x.account} продлён без оплаты.",
+                f"The subscription of account {x.account} is extended free of charge.",
+            ),
+            x.t(
+                f"Подписка оплачена по {through} включительно.",
+                f"The subscription is paid through {through} inclusive.",
+            )
+            if through
+            else None,
+        ),
+    )

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import MAX_ID
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorAdminDep
+from podpiska.entrypoints.api.docs import errors
 from podpiska.entrypoints.api.schemas.accounting import SalesLedgerOut
 from podpiska.entrypoints.documents import RendererMissing, spooled_edo_export
 from podpiska.invoicing.accounting import sales_ledger
@@ -19,7 +20,11 @@ from podpiska.invoicing.accounting import sales_ledger
 router = APIRouter(tags=["accounting"])
 
 
-@router.get("/accounting/sales-ledger", response_model=SalesLedgerOut)
+@router.get(
+    "/accounting/sales-ledger",
+    response_model=SalesLedgerOut,
+    responses=errors(vendor=True, found=False),
+)
 def get_sales_ledger(
     who: VendorAdminDep,
     db: SessionDep,
@@ -44,7 +49,7 @@ _ZIP: dict[int | str, dict[str, Any]] = {
         "content": {"application/zip": {}},
         "description": "The ZIP: each document's ФНС XML file and PDF, and manifest.csv.",
     },
-    409: {"description": "`edo_id_missing`: no PODPISKA_VENDOR_EDO_ID."},
+    **errors("edo_id_missing", "edo_file_refused", vendor=True, found=False),
 }
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from podpiska.accounts import accounts
+from podpiska.core.domain.metadata import merged
 from podpiska.entrypoints.api.deps import (
     After,
     ContextDep,
@@ -19,7 +20,9 @@ from podpiska.entrypoints.api.deps import (
     checking,
     fresh_caller,
     guard_account,
+    with_refusals,
 )
+from podpiska.entrypoints.api.docs import PageOut, errors
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas.accounts import (
     AccountIn,
@@ -29,13 +32,18 @@ from podpiska.entrypoints.api.schemas.accounts import (
     UserOut,
 )
 from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
-from podpiska.subscriptions import billing, users
+from podpiska.entrypoints.api.schemas.money_lists import EventOut, event_page
+from podpiska.notifications import event_feed
+from podpiska.subscriptions import users
+from podpiska.subscriptions.metadata import get_metadata, set_metadata
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/accounts", status_code=201, response_model=AccountOut)
+@router.post("/accounts", status_code=201, response_model=AccountOut, responses=errors(vendor=True))
 def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+    if body.metadata:
+        merged({}, body.metadata)  # refused before the account is opened
     account = accounts.open_account(
         db,
         name=body.name,
@@ -55,18 +63,18 @@ def open_account(body: AccountIn, who: VendorDep, db: SessionDep, ctx: ContextDe
         actor=who.actor,
         clock=ctx.clock,
     )
-    view = accounts.get_account(db, account.id)
-    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+    if body.metadata:
+        _set_metadata(db, who, ctx, account.id, body.metadata)
+    return _account_out(db, account.id)
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut)
+@router.get("/accounts/{account_id}", response_model=AccountOut, responses=errors())
 def get_account(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
-    view = accounts.get_account(db, account_id)
-    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+    return _account_out(db, account_id)
 
 
-@router.patch("/accounts/{account_id}", response_model=AccountOut)
+@router.patch("/accounts/{account_id}", response_model=AccountOut, responses=errors())
 def change_account(
     account_id: Id, body: AccountPatch, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -88,17 +96,44 @@ def change_account(
             actor=who.actor,
             clock=ctx.clock,
         )
+    if body.metadata is not None:
+        _set_metadata(db, who, ctx, account_id, body.metadata)
+    return _account_out(db, account_id)
+
+
+def _account_out(db: SessionDep, account_id: int) -> AccountOut:
     view = accounts.get_account(db, account_id)
-    return AccountOut.of(view.account, view.active_users, view.blocked_users)
+    out = AccountOut.of(view.account, view.active_users, view.blocked_users)
+    out.metadata = get_metadata(db, object_type="account", object_id=account_id)
+    return out
 
 
-@router.get("/accounts/{account_id}/users", response_model=list[UserOut])
+def _set_metadata(
+    db: SessionDep, who: PrincipalDep, ctx: ContextDep, account_id: int, changes: dict[str, Any]
+) -> None:
+    set_metadata(
+        db,
+        object_type="account",
+        object_id=account_id,
+        changes=changes,
+        scope=who.scope,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+
+
+@router.get("/accounts/{account_id}/users", response_model=list[UserOut], responses=errors())
 def list_users(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     return [UserOut.of(u) for u in accounts.list_users(db, account_id)]
 
 
-@router.post("/accounts/{account_id}/users", status_code=201, response_model=UserOut)
+@router.post(
+    "/accounts/{account_id}/users",
+    status_code=201,
+    response_model=UserOut,
+    responses=errors("no_catalog_loaded", "user_exists", "user_limit_reached"),
+)
 def add_user(
     account_id: Id, body: UserIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -114,7 +149,11 @@ def add_user(
     return UserOut.of(user)
 
 
-@router.post("/accounts/{account_id}/users/{user_id}/block", response_model=UserOut)
+@router.post(
+    "/accounts/{account_id}/users/{user_id}/block",
+    response_model=UserOut,
+    responses=errors("last_admin", "no_catalog_loaded", "user_limit_reached"),
+)
 def block_user(
     account_id: Id, user_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -131,7 +170,11 @@ def block_user(
     )
 
 
-@router.post("/accounts/{account_id}/users/{user_id}/unblock", response_model=UserOut)
+@router.post(
+    "/accounts/{account_id}/users/{user_id}/unblock",
+    response_model=UserOut,
+    responses=errors("last_admin", "no_catalog_loaded", "user_limit_reached"),
+)
 def unblock_user(
     account_id: Id, user_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -152,6 +195,7 @@ def unblock_user(
     "/accounts/{account_id}/entitlements/{action}",
     response_model=DecisionOut,
     summary="May the account do this now, and if not, why?",
+    responses=errors(),
 )
 async def entitlement(account_id: Id, action: str, request: Request, app: str | None = None) -> Any:
     """`?app=CODE` for `apps.use` and `apps.install`: the marketplace rule for that app.
@@ -162,7 +206,12 @@ async def entitlement(account_id: Id, action: str, request: Request, app: str | 
         guard_account(who, account_id)
         decision = snapshots.kept(account_id, action, app)
         if decision is not None:
-            return json_response(DecisionOut.of(decision, request_lang(request)))
+            answer = json_response(DecisionOut.of(decision, request_lang(request)))
+            return (
+                answer
+                if decision.allowed
+                else with_refusals(request, account_id, [decision], answer)
+            )
     return await run_in_threadpool(_entitlement, request, token, account_id, action, app)
 
 
@@ -172,26 +221,23 @@ def _entitlement(request: Request, token: str, account_id: Id, action: str, app:
     with checking(request, token) as (db, who, snapshots):
         guard_account(who, account_id)
         decision = snapshots.check(account_id, action, app, session=db)
-    return json_response(DecisionOut.of(decision, request_lang(request)))
+    answer = json_response(DecisionOut.of(decision, request_lang(request)))
+    return answer if decision.allowed else with_refusals(request, account_id, [decision], answer)
 
 
-@router.get("/accounts/{account_id}/events")
+@router.get("/accounts/{account_id}/events", response_model=PageOut[EventOut], responses=errors())
 def events(
     account_id: Id, who: PrincipalDep, db: SessionDep, after: After = 0, limit: Limit = 100
 ) -> Any:
+    """The account's events, oldest first: `GET /events?account_id=` for an account that
+    must exist (404 otherwise)."""
     guard_account(who, account_id)
-    rows = billing.list_events(db, account_id=account_id, after=after, limit=limit)
-    return {
-        "events": [
-            {
-                "id": e.id,
-                "type": e.type,
-                "occurred_on": e.occurred_on.isoformat(),
-                "subscription_id": e.subscription_id,
-                "data": e.payload,
-                "created_at": e.created_at.isoformat(),
-            }
-            for e in rows
-        ],
-        "next_after": rows[-1].id if rows else after,
-    }
+    found = event_feed.list_events(
+        db,
+        scope=who.scope,
+        account_id=account_id,
+        after=after,
+        limit=limit,
+        account_must_exist=True,
+    )
+    return event_page(found)

@@ -22,8 +22,16 @@ from podpiska.entrypoints.api.deps import (
     checking,
     fresh_caller,
     guard_account,
+    with_refusals,
 )
+from podpiska.entrypoints.api.docs import errors
 from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas.answers import (
+    AppInstalledOut,
+    AppRemovedOut,
+    AppsLoadedOut,
+    AppUsedOut,
+)
 from podpiska.entrypoints.api.schemas.common import Code, In
 from podpiska.entrypoints.api.schemas.entitlements import DecisionOut, json_response
 from podpiska.subscriptions import apps as app_uses
@@ -86,7 +94,7 @@ class TrialOut(BaseModel):
     last_day: date
 
 
-@router.get("/apps", response_model=list[AppOut])
+@router.get("/apps", response_model=list[AppOut], responses=errors(found=False))
 def list_apps(
     db: SessionDep,
     who: PrincipalDep,
@@ -98,13 +106,18 @@ def list_apps(
     return [AppOut.of(a) for a in app_registry.list_apps(db, kind=kind, after=after, limit=limit)]
 
 
-@router.post("/apps", summary="Load or update apps of the registry (vendor)")
+@router.post(
+    "/apps",
+    response_model=AppsLoadedOut,
+    summary="Load or update apps of the registry (vendor)",
+    responses=errors("invalid_app", "no_catalog_loaded", vendor=True, found=False),
+)
 def load_apps(body: RegistryIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     report = app_registry.load_registry(db, body.apps, actor=who.actor, clock=ctx.clock)
     return {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
 
 
-@router.get("/accounts/{account_id}/apps", response_model=list[InstallationOut])
+@router.get("/accounts/{account_id}/apps", response_model=list[InstallationOut], responses=errors())
 def account_apps(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
     return [
@@ -120,7 +133,12 @@ def account_apps(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     ]
 
 
-@router.put("/accounts/{account_id}/apps/{code}", status_code=200)
+@router.put(
+    "/accounts/{account_id}/apps/{code}",
+    response_model=AppInstalledOut,
+    status_code=200,
+    responses=errors("no_catalog_loaded", "not_entitled", "unknown_action", "unknown_app"),
+)
 def install(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Install an app, if the account may (403 `not_entitled` with the reason otherwise)."""
     guard_account(who, account_id)
@@ -129,7 +147,11 @@ def install(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: C
     return {"app": code, "status": done.status, "installed_at": done.installed_at}
 
 
-@router.delete("/accounts/{account_id}/apps/{code}")
+@router.delete(
+    "/accounts/{account_id}/apps/{code}",
+    response_model=AppRemovedOut,
+    responses=errors("unknown_app"),
+)
 def uninstall(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     guard_account(who, account_id)
     done = app_uses.uninstall_app(db, account_id=account_id, app_code=code, actor=who.actor,
@@ -137,7 +159,11 @@ def uninstall(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx:
     return {"app": code, "status": done.status}
 
 
-@router.post("/accounts/{account_id}/apps/{code}/usage")
+@router.post(
+    "/accounts/{account_id}/apps/{code}/usage",
+    response_model=AppUsedOut,
+    responses=errors("unknown_app"),
+)
 def usage(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """The product reports that an installed app was used now."""
     guard_account(who, account_id)
@@ -145,7 +171,14 @@ def usage(account_id: Id, code: str, who: PrincipalDep, db: SessionDep, ctx: Con
     return {"app": code, "last_used_at": done.last_used_at}
 
 
-@router.post("/accounts/{account_id}/trials", status_code=201, response_model=TrialOut)
+@router.post(
+    "/accounts/{account_id}/trials",
+    status_code=201,
+    response_model=TrialOut,
+    responses=errors(
+        "no_catalog_loaded", "no_subscription", "no_trial", "trial_not_needed", "trial_used"
+    ),
+)
 def trial(account_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Start the one-time trial of the Marketplace (days from the catalog)."""
     guard_account(who, account_id)
@@ -154,7 +187,11 @@ def trial(account_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep) ->
                     last_day=date.fromordinal(made.ends_on.toordinal() - 1))  # fmt: skip
 
 
-@router.post("/accounts/{account_id}/entitlements", response_model=list[DecisionOut])
+@router.post(
+    "/accounts/{account_id}/entitlements",
+    response_model=list[DecisionOut],
+    responses=errors(key=False),
+)
 async def many(account_id: Id, body: ChecksIn, request: Request) -> Any:
     """Many checks at once (up to 200), answered from one reading of the license (the
     process's snapshot, refreshed from the outbox first)."""
@@ -165,7 +202,8 @@ async def many(account_id: Id, body: ChecksIn, request: Request) -> Any:
         answers = snapshots.kept_many(account_id, checks)
         if answers is not None:
             lang = request_lang(request)
-            return json_response([DecisionOut.of(d, lang) for d in answers])
+            answer = json_response([DecisionOut.of(d, lang) for d in answers])
+            return with_refusals(request, account_id, answers, answer)
     return await run_in_threadpool(_many, request, token, account_id, checks)
 
 
@@ -176,4 +214,6 @@ def _many(
         guard_account(who, account_id)
         answers = snapshots.check_many(account_id, checks, session=db)
     lang = request_lang(request)
-    return json_response([DecisionOut.of(d, lang) for d in answers])
+    return with_refusals(
+        request, account_id, answers, json_response([DecisionOut.of(d, lang) for d in answers])
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
-from podpiska.core.records import not_found
+from podpiska.core.domain.metadata import merged
+from podpiska.core.records import MAX_ID, not_found
 from podpiska.entrypoints.api.deps import (
+    After,
     ContextDep,
     Id,
     Limit,
@@ -16,7 +19,19 @@ from podpiska.entrypoints.api.deps import (
     VendorDep,
     guard_account,
 )
+from podpiska.entrypoints.api.docs import PageOut, errors
+from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas.answers import (
+    BankPaymentOut,
+    CreditNoteOut,
+    CreditOut,
+    OrderOut,
+    PaidOut,
+    RefundOut,
+    StatementImportOut,
+)
 from podpiska.entrypoints.api.schemas.invoicing import CreditNoteIn, InvoiceOut
+from podpiska.entrypoints.api.schemas.money_lists import BankPaymentItemOut
 from podpiska.entrypoints.api.schemas.payments import (
     BankCreditIn,
     DismissIn,
@@ -25,25 +40,44 @@ from podpiska.entrypoints.api.schemas.payments import (
     RefundIn,
     ResolveIn,
 )
+from podpiska.entrypoints.api.schemas.quotes import QUOTE_REFUSALS, QuoteOut
 from podpiska.entrypoints.api.schemas.subscriptions import (
     AutopayIn,
     CancelIn,
+    OrderPreviewIn,
     RenewalIn,
     SubscriptionIn,
     SubscriptionOut,
 )
-from podpiska.payments.autopay import set_autopay
+from podpiska.entrypoints.presenters import quote_json
+from podpiska.payments.autopay import check_autopay_consent, set_autopay
 from podpiska.subscriptions import billing, settlement
+from podpiska.subscriptions.metadata import get_metadata, set_metadata
 
 router = APIRouter(tags=["billing"])
 
 
-@router.post("/accounts/{account_id}/subscriptions", status_code=201)
+@router.post(
+    "/accounts/{account_id}/subscriptions",
+    response_model=OrderOut,
+    status_code=201,
+    responses=errors(
+        *QUOTE_REFUSALS,
+        "autopay_needs_method",
+        "consent_by_customer_only",
+        "order_stale",
+        "subscription_exists",
+    ),
+)
 def order(
     account_id: Id, body: SubscriptionIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
     """Order a subscription: the quote becomes an issued invoice; pending until paid."""
     guard_account(who, account_id)
+    if body.metadata:
+        merged({}, body.metadata)  # refused before the order
+    if body.autopay:  # the customer's own consent, as turning it on later asks
+        check_autopay_consent(db, account_id=account_id, actor=who.actor)
     result = billing.order_subscription(
         db,
         account_id=account_id,
@@ -53,23 +87,84 @@ def order(
         add_ons=body.add_ons,
         promotions=body.promotions,
         autopay=body.autopay,
+        expected_total=body.expected_total,
         actor=who.actor,
         clock=ctx.clock,
     )
     invoice, lines = billing.get_invoice(db, result.invoice.id)
+    sub = SubscriptionOut.of(result.subscription)
+    if body.metadata:
+        sub.metadata = set_metadata(
+            db,
+            object_type="subscription",
+            object_id=result.subscription.id,
+            changes=body.metadata,
+            scope=who.scope,
+            actor=who.actor,
+            clock=ctx.clock,
+        )
     return {
-        "subscription": SubscriptionOut.of(result.subscription).model_dump(mode="json"),
+        "subscription": sub.model_dump(mode="json"),
         "invoice": InvoiceOut.of(invoice, lines).model_dump(mode="json"),
     }
 
 
-@router.get("/accounts/{account_id}/subscription", response_model=SubscriptionOut)
+@router.post(
+    "/accounts/{account_id}/subscriptions/preview",
+    response_model=QuoteOut,
+    responses=errors(*QUOTE_REFUSALS, "subscription_exists"),
+)
+def preview_order(
+    account_id: Id,
+    body: OrderPreviewIn,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+    request: Request,
+) -> Any:
+    """The exact quote an order of this account would invoice now (its promotions, its
+    tax system, its test clock's day), every line with its derivation; nothing written.
+    Send its `total` as the order's `expected_total` to refuse a price changed in between."""
+    guard_account(who, account_id)
+    quote = billing.preview_order(
+        db,
+        account_id=account_id,
+        plan=body.plan,
+        months=body.months,
+        users=body.users,
+        add_ons=body.add_ons,
+        promotions=body.promotions,
+        clock=ctx.clock,
+    )
+    return quote_json(quote, request_lang(request))
+
+
+@router.get(
+    "/accounts/{account_id}/subscription",
+    response_model=SubscriptionOut,
+    responses=errors("no_subscription"),
+)
 def subscription(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     guard_account(who, account_id)
-    return SubscriptionOut.of(billing.get_subscription(db, account_id))
+    out = SubscriptionOut.of(billing.get_subscription(db, account_id))
+    out.metadata = get_metadata(db, object_type="subscription", object_id=out.id)
+    return out
 
 
-@router.post("/accounts/{account_id}/renewals", status_code=201, response_model=InvoiceOut)
+@router.post(
+    "/accounts/{account_id}/renewals",
+    status_code=201,
+    response_model=InvoiceOut,
+    responses=errors(
+        "downgrade_blocked",
+        "no_catalog_loaded",
+        "no_subscription",
+        "renewal_not_allowed",
+        "renewal_partly_paid",
+        "renewal_too_early",
+        "renewal_too_short",
+    ),
+)
 def renew(
     account_id: Id, body: RenewalIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -82,7 +177,11 @@ def renew(
     return InvoiceOut.of(invoice, lines)
 
 
-@router.post("/accounts/{account_id}/subscription/autopay", response_model=SubscriptionOut)
+@router.post(
+    "/accounts/{account_id}/subscription/autopay",
+    response_model=SubscriptionOut,
+    responses=errors("autopay_needs_method", "consent_by_customer_only", "no_subscription"),
+)
 def autopay(
     account_id: Id, body: AutopayIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -94,7 +193,11 @@ def autopay(
     )
 
 
-@router.post("/accounts/{account_id}/subscription/cancel", response_model=SubscriptionOut)
+@router.post(
+    "/accounts/{account_id}/subscription/cancel",
+    response_model=SubscriptionOut,
+    responses=errors("cancel_not_allowed", "invalid_transition", "no_subscription"),
+)
 def cancel(
     account_id: Id, body: CancelIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -107,15 +210,24 @@ def cancel(
     )
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut, responses=errors())
 def invoice(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     found, lines = billing.get_invoice(db, invoice_id)
     if not who.may_see(found.account_id):
         raise not_found("invoice", invoice_id)
-    return InvoiceOut.of(found, lines)
+    out = InvoiceOut.of(found, lines)
+    out.metadata = get_metadata(db, object_type="invoice", object_id=invoice_id)
+    return out
 
 
-@router.post("/invoices/{invoice_id}/payments", status_code=201)
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response_model=PaidOut,
+    status_code=201,
+    responses=errors(
+        "invalid_amount", "invalid_payment_method", "invoice_not_payable", vendor=True
+    ),
+)
 def pay(invoice_id: Id, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Register money received for an invoice (bank transfer, manual). Paid in full: the
     order activates, the renewal extends or restores the subscription."""
@@ -136,7 +248,7 @@ def pay(invoice_id: Id, body: PaymentIn, who: VendorDep, db: SessionDep, ctx: Co
     }
 
 
-@router.get("/accounts/{account_id}/credit")
+@router.get("/accounts/{account_id}/credit", response_model=CreditOut, responses=errors())
 def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's credit balance (money owed to it), used on its next invoices first."""
     from podpiska.invoicing.ledger import account_credit
@@ -146,9 +258,22 @@ def credit(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     return {"account_id": account_id, "balance": f"{balance:.2f}"}
 
 
-@router.post("/accounts/{account_id}/refunds", status_code=201)
+@router.post(
+    "/accounts/{account_id}/refunds",
+    response_model=RefundOut,
+    status_code=201,
+    responses=errors(
+        "invalid_amount",
+        "refund_exceeds_credit",
+        "refund_exceeds_payment",
+        "refund_payment_not_gateway",
+        vendor=True,
+    ),
+)
 def refund(account_id: Id, body: RefundIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
-    """Refund part of the account's credit: recorded now, sent by the payment gateway."""
+    """Refund part of the account's credit: recorded now, sent by the payment gateway to
+    the payment `payment_id` names (the account's card or e-wallet payment with the amount
+    left on it; another account's: 404), else to the newest one with enough left."""
     from podpiska.payments.refunds import refund_credit
 
     made = refund_credit(
@@ -158,11 +283,29 @@ def refund(account_id: Id, body: RefundIn, who: VendorDep, db: SessionDep, ctx: 
         reason=body.reason,
         actor=who.actor,
         clock=ctx.clock,
+        payment_id=body.payment_id,
     )
-    return {"id": made.id, "amount": f"{made.amount:.2f}", "status": made.status}
+    return {
+        "id": made.id,
+        "amount": f"{made.amount:.2f}",
+        "status": made.status,
+        "payment_id": made.payment_id,
+    }
 
 
-@router.post("/invoices/{invoice_id}/credit-notes", status_code=201)
+@router.post(
+    "/invoices/{invoice_id}/credit-notes",
+    response_model=CreditNoteOut,
+    status_code=201,
+    responses=errors(
+        "credit_note_change_in_force",
+        "credit_note_exists",
+        "credit_note_not_allowed",
+        "credit_note_term_ahead",
+        "invalid_transition",
+        vendor=True,
+    ),
+)
 def credit_note(
     invoice_id: Id, body: CreditNoteIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -182,7 +325,12 @@ def credit_note(
     }
 
 
-@router.post("/bank-statements", status_code=201)
+@router.post(
+    "/bank-statements",
+    response_model=StatementImportOut,
+    status_code=201,
+    responses=errors("bad_statement", vendor=True, found=False),
+)
 async def bank_statement(
     request: Request, who: VendorDep, ctx: ContextDep, source: str = "statement.txt"
 ) -> Any:
@@ -214,37 +362,47 @@ async def bank_statement(
     return report.summary()
 
 
-@router.get("/bank-payments")
+@router.get(
+    "/bank-payments",
+    response_model=PageOut[BankPaymentItemOut],
+    responses=errors(vendor=True, found=False),
+)
 def bank_payments(
-    who: VendorDep, db: SessionDep, status: str = "unmatched", limit: Limit = 100
+    who: VendorDep,
+    db: SessionDep,
+    status: str = "unmatched",
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    day_from: Annotated[date | None, Query(description="Paid on or after, YYYY-MM-DD")] = None,
+    day_to: Annotated[date | None, Query(description="Paid on or before, YYYY-MM-DD")] = None,
+    after: After = 0,
+    limit: Limit = 100,
 ) -> Any:
-    """Imported bank payments: the review queue (`status=unmatched`, the default), those in
-    another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`, `dismissed`), or
-    `all`, newest first."""
-    from podpiska.payments.bank.review import bank_payments as listed
+    """Imported bank payments: the review queue (`status=unmatched`, the default) oldest
+    first, those in another status (`paid`, `partial`, `overpaid`, `resolved`, `credited`,
+    `dismissed`) or `all` newest first; by the account credited and the payment's day."""
+    from podpiska.payments.listing import list_bank_payments
 
-    return [
-        {
-            "id": r.id,
-            "day": r.day.isoformat(),
-            "amount": f"{r.amount:.2f}",
-            "payer": r.payer,
-            "payer_inn": r.payer_inn,
-            "purpose": r.purpose,
-            "status": r.status,
-            "note": r.note,
-            "invoice_id": r.invoice_id,
-            "payment_id": r.payment_id,
-            "account_id": r.account_id,
-            "reason": r.reason,
-            "resolved_by": r.resolved_by,
-            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
-        }
-        for r in listed(db, status=None if status == "all" else status, limit=limit)
-    ]
+    found = list_bank_payments(
+        db,
+        status=None if status == "all" else status,
+        account_id=account_id,
+        day_from=day_from,
+        day_to=day_to,
+        after=after,
+        limit=limit,
+    )
+    return PageOut[BankPaymentItemOut](
+        data=[BankPaymentItemOut.of(r) for r in found.rows],
+        has_more=found.has_more,
+        next_after=found.next_after,
+    )
 
 
-@router.post("/bank-payments/{bank_payment_id}/resolve")
+@router.post(
+    "/bank-payments/{bank_payment_id}/resolve",
+    response_model=BankPaymentOut,
+    responses=errors("bank_payment_resolved", "invoice_not_payable", vendor=True),
+)
 def resolve_bank_payment(
     bank_payment_id: Id, body: ResolveIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -274,7 +432,11 @@ def _bank_payment_out(row: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/bank-payments/{bank_payment_id}/credit")
+@router.post(
+    "/bank-payments/{bank_payment_id}/credit",
+    response_model=BankPaymentOut,
+    responses=errors("bank_payment_resolved", vendor=True),
+)
 def credit_bank_payment(
     bank_payment_id: Id, body: BankCreditIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -292,7 +454,16 @@ def credit_bank_payment(
     return _bank_payment_out(row)
 
 
-@router.post("/bank-payments/{bank_payment_id}/dismiss")
+@router.post(
+    "/bank-payments/{bank_payment_id}/dismiss",
+    response_model=BankPaymentOut,
+    responses=errors(
+        "bank_payment_reason_required",
+        "bank_payment_reason_too_long",
+        "bank_payment_resolved",
+        vendor=True,
+    ),
+)
 def dismiss_bank_payment(
     bank_payment_id: Id, body: DismissIn, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -306,7 +477,11 @@ def dismiss_bank_payment(
     return _bank_payment_out(row)
 
 
-@router.post("/bank-payments/{bank_payment_id}/reopen")
+@router.post(
+    "/bank-payments/{bank_payment_id}/reopen",
+    response_model=BankPaymentOut,
+    responses=errors("bank_payment_not_dismissed", vendor=True),
+)
 def reopen_bank_payment(
     bank_payment_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep
 ) -> Any:

@@ -10,7 +10,13 @@ from pydantic import Field, StrictBool
 
 from podpiska.core.domain.errors import DomainError
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
+from podpiska.entrypoints.api.docs import errors
 from podpiska.entrypoints.api.errors import request_lang
+from podpiska.entrypoints.api.schemas.answers import (
+    ChangeCancelledOut,
+    ChangeOut,
+    ExplainOut,
+)
 from podpiska.entrypoints.api.schemas.common import Code, Count, In, Line
 from podpiska.entrypoints.api.schemas.invoicing import InvoiceOut
 from podpiska.entrypoints.api.schemas.subscriptions import SubscriptionOut
@@ -72,7 +78,29 @@ def _preview_json(preview: changes.Preview, lang: str) -> dict[str, Any]:
     }
 
 
-@router.post("/subscriptions/{subscription_id}/changes")
+@router.post(
+    "/subscriptions/{subscription_id}/changes",
+    response_model=ChangeOut,
+    response_model_exclude_unset=True,  # a preview or a change made: each its own fields
+    responses=errors(
+        "add_on_not_offered",
+        "add_on_not_sold",
+        "change_not_allowed",
+        "change_outside_term",
+        "change_pending",
+        "change_stale",
+        "change_token_invalid",
+        "downgrade_blocked",
+        "duplicate_add_on",
+        "invalid_users",
+        "no_catalog_loaded",
+        "no_subscription",
+        "nothing_to_change",
+        "renewed_ahead",
+        "seats_not_sold",
+        "too_many_users",
+    ),
+)
 def change(
     subscription_id: Id,
     body: ChangeIn,
@@ -129,7 +157,11 @@ def change(
     return result
 
 
-@router.post("/subscriptions/{subscription_id}/changes/{change_id}/cancel")
+@router.post(
+    "/subscriptions/{subscription_id}/changes/{change_id}/cancel",
+    response_model=ChangeCancelledOut,
+    responses=errors("change_not_allowed"),
+)
 def cancel(
     subscription_id: Id, change_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -141,7 +173,7 @@ def cancel(
     return {"id": record.id, "status": record.status}
 
 
-@router.get("/invoices/{invoice_id}/explain")
+@router.get("/invoices/{invoice_id}/explain", response_model=ExplainOut, responses=errors())
 def explain(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Each line of an invoice with its derivation in words and numbers."""
     from podpiska.core.records import not_found

@@ -19,6 +19,12 @@ from podpiska.entrypoints.api.deps import (
     VendorAdminDep,
     guard_account,
 )
+from podpiska.entrypoints.api.docs import errors
+from podpiska.entrypoints.api.schemas.answers import (
+    AccountDocumentsOut,
+    DocumentFixOut,
+)
+from podpiska.entrypoints.api.schemas.invoice_actions import DocumentResendOut, ResendIn
 from podpiska.entrypoints.api.schemas.invoicing import DocumentFixIn
 from podpiska.entrypoints.documents import (
     RECONCILIATION_FORMATS,
@@ -39,11 +45,13 @@ from podpiska.invoicing.documents import (
     UPD,
     document_filename,
 )
+from podpiska.notifications.document_resend import resend_document
 
 router = APIRouter(tags=["documents"])
 
 _PDF: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/pdf": {}}, "description": "The PDF, made once and kept."}
+    200: {"content": {"application/pdf": {}}, "description": "The PDF, made once and kept."},
+    **errors("document_not_found"),
 }
 
 
@@ -115,7 +123,7 @@ _XML: dict[int | str, dict[str, Any]] = {
         "content": {"application/xml": {}},
         "description": "The ФНС's XML file (format 5.03, windows-1251), named by its ИдФайл.",
     },
-    409: {"description": "`edo_id_missing`: no sender or recipient EDO participant id."},
+    **errors("document_not_found", "edo_id_missing", "buyer_edo_id_missing", "edo_file_refused"),
 }
 
 
@@ -187,7 +195,7 @@ _RECONCILIATION: dict[int | str, dict[str, Any]] = {
         "content": {media: {} for media in RECONCILIATION_FORMATS.values()},
         "description": "The акт сверки as a PDF or an XLSX workbook, made on each call.",
     },
-    422: {"description": "`reconciliation_period`, or a date that is not YYYY-MM-DD."},
+    **errors("reconciliation_period"),
 }
 
 
@@ -291,14 +299,17 @@ def _reissue(
     }
 
 
-_FIX_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "`not_found`: no such document (or not yours)."},
-    409: {"description": "`document_not_rendered`: the document has not been made yet."},
-    422: {"description": "`document_fix_reason_required` / `_too_long`, or a bad body."},
-}
+_FIX_ERRORS = errors(
+    "document_fix_reason_required", "document_fix_reason_too_long", "document_not_rendered"
+)
 
 
-@router.post("/upds/{closing_id}/fixes", status_code=201, responses=_FIX_ERRORS)
+@router.post(
+    "/upds/{closing_id}/fixes",
+    response_model=DocumentFixOut,
+    status_code=201,
+    responses=_FIX_ERRORS,
+)
 def upd_fix(
     closing_id: Id, body: DocumentFixIn, who: VendorAdminDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -308,7 +319,12 @@ def upd_fix(
     return _reissue(ctx, db, who, UPD, closing_id, body.reason)
 
 
-@router.post("/advances/{advance_id}/fixes", status_code=201, responses=_FIX_ERRORS)
+@router.post(
+    "/advances/{advance_id}/fixes",
+    response_model=DocumentFixOut,
+    status_code=201,
+    responses=_FIX_ERRORS,
+)
 def advance_fix(
     advance_id: Id, body: DocumentFixIn, who: VendorAdminDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -379,7 +395,9 @@ _LINKS = {
 }
 
 
-@router.get("/accounts/{account_id}/documents")
+@router.get(
+    "/accounts/{account_id}/documents", response_model=AccountDocumentsOut, responses=errors()
+)
 def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's documents, newest first (at most 200 of each kind): invoices, acts,
     УПД, advance счета-фактуры, УКД and credit notes, each with its number, date, amount
@@ -421,3 +439,56 @@ def account_documents_list(account_id: Id, who: PrincipalDep, db: SessionDep) ->
             }
         )
     return {"items": items}
+
+
+# -- a closing document sent again by e-mail with its PDF ----------------------------------
+
+ResentKind = Literal[
+    "act",
+    "upd",
+    "invoice_factura",
+    "advance",
+    "correction",
+    "credit_note",
+    "upd_fix",
+    "advance_fix",
+]
+
+
+@router.post(
+    "/documents/{kind}/{source_id}/resend",
+    status_code=202,
+    response_model=DocumentResendOut,
+    responses=errors("document_not_found"),
+)
+def document_resend(
+    kind: ResentKind,
+    source_id: Id,
+    body: ResendIn,
+    who: PrincipalDep,
+    db: SessionDep,
+    ctx: ContextDep,
+) -> Any:
+    """Send a closing document's e-mail again, with its PDF: to `email`, else the account's.
+    `kind` and `source_id` name it as its PDF's path does (an act: the invoice's id; a УПД
+    or its счёт-фактура: the closing's; an исправление: the fix's id). Recorded in the
+    events feed as `document.resent` (no webhook fires) and audited. 404 for a document the
+    key does not see, `document_not_found` when the source has no such document (yet); an
+    invoice is sent again by `POST /invoices/{id}/resend`."""
+    resent = resend_document(
+        db,
+        kind=kind,
+        source_id=source_id,
+        email=body.email,
+        scope=who.scope,
+        actor=who.actor,
+        clock=ctx.clock,
+    )
+    return DocumentResendOut(
+        kind=kind,
+        source_id=source_id,
+        number=resent.document.number,
+        delivery_id=resent.delivery.id,
+        email=resent.delivery.target,
+        status=resent.delivery.status,
+    )

@@ -28,6 +28,7 @@ from podpiska.entrypoints.api.deps import (
     VendorDep,
     guard_account,
 )
+from podpiska.entrypoints.api.docs import errors
 from podpiska.entrypoints.licenses import LicenseKeyMissing, issue_now, public_key_text
 
 router = APIRouter(tags=["licenses"])
@@ -78,14 +79,20 @@ class IssuedLicenseOut(LicenseOut):
 
 
 _FILE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/plain": {}}, "description": "The license file, as signed."}
+    200: {"content": {"text/plain": {}}, "description": "The license file, as signed."},
+    **errors("license_not_found"),
 }
 _PEM: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/plain": {}}, "description": "The public key (PEM)."}
+    200: {"content": {"text/plain": {}}, "description": "The public key (PEM)."},
+    **errors(key=False, found=False),
 }
 
 
-@router.get("/accounts/{account_id}/licenses", response_model=list[LicenseOut])
+@router.get(
+    "/accounts/{account_id}/licenses",
+    response_model=list[LicenseOut],
+    responses=errors("license_malformed"),
+)
 def list_account_licenses(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The account's license files, the latest first."""
     guard_account(who, account_id)
@@ -110,7 +117,19 @@ def download_license(account_id: Id, who: PrincipalDep, db: SessionDep) -> Plain
     )
 
 
-@router.post("/accounts/{account_id}/licenses", status_code=201, response_model=IssuedLicenseOut)
+@router.post(
+    "/accounts/{account_id}/licenses",
+    status_code=201,
+    response_model=IssuedLicenseOut,
+    responses=errors(
+        "license_key_invalid",
+        "license_not_on_premise",
+        "license_not_paid",
+        "no_catalog_loaded",
+        "no_subscription",
+        vendor=True,
+    ),
+)
 def issue_account_license(account_id: Id, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """Issue a license file now for the account's paid subscription (vendor keys only):
     409 for a cloud account or a subscription not paid now."""

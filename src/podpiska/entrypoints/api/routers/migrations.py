@@ -12,6 +12,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from podpiska.entrypoints.api.deps import ContextDep, SessionDep, VendorDep
+from podpiska.entrypoints.api.docs import errors
+from podpiska.entrypoints.api.schemas.answers import (
+    ImpactOut,
+)
 from podpiska.subscriptions import moves as migrations
 from podpiska.subscriptions import moves_impact
 
@@ -34,7 +38,11 @@ class MigrationOut(BaseModel):
     cohorts: list[CohortOut]
 
 
-@router.get("/migrations", response_model=list[MigrationOut])
+@router.get(
+    "/migrations",
+    response_model=list[MigrationOut],
+    responses=errors("no_catalog_loaded", vendor=True, found=False),
+)
 def list_migrations(who: VendorDep, db: SessionDep) -> Any:
     """The migration plans of the catalog in force (catalog `migrations:`)."""
     return [
@@ -52,7 +60,11 @@ def list_migrations(who: VendorDep, db: SessionDep) -> Any:
     ]
 
 
-@router.get("/migrations/{code}/impact")
+@router.get(
+    "/migrations/{code}/impact",
+    response_model=ImpactOut,
+    responses=errors("no_catalog_loaded", vendor=True),
+)
 def impact(code: str, who: VendorDep, db: SessionDep) -> Any:
     """What the plan would do before anything is switched on: accounts affected, those
     paying more, revenue per month today and after (list prices), the first-time discount,
@@ -60,7 +72,14 @@ def impact(code: str, who: VendorDep, db: SessionDep) -> Any:
     return moves_impact.impact_summary(db, code=code).as_json()
 
 
-@router.get("/migrations/{code}/impact.csv", response_class=StreamingResponse)
+@router.get(
+    "/migrations/{code}/impact.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "One line per affected account."},
+        **errors("no_catalog_loaded", vendor=True),
+    },
+)
 def impact_csv(code: str, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
     """One line per affected account, streamed as it is read (a million lines included)."""
     migrations.migration_of(db, code=code)  # an unknown plan is a 404 before the stream

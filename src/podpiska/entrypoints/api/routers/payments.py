@@ -12,6 +12,11 @@ from pydantic import BaseModel, Field, StrictBool
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import not_found
 from podpiska.entrypoints.api.deps import ContextDep, Id, PrincipalDep, SessionDep, guard_account
+from podpiska.entrypoints.api.docs import errors
+from podpiska.entrypoints.api.schemas.answers import (
+    ConsentOut,
+    NotificationOut,
+)
 from podpiska.entrypoints.api.schemas.common import Code, In, Line
 from podpiska.entrypoints.api.schemas.payments import PaymentOut
 from podpiska.entrypoints.context import Context
@@ -98,14 +103,30 @@ def _gateway(ctx: Context) -> PaymentGateway:
     return gateway
 
 
-@router.get("/payments/consent")
+@router.get(
+    "/payments/consent", response_model=ConsentOut, responses=errors(key=False, found=False)
+)
 def consent(ctx: ContextDep, lang: str | None = None) -> dict[str, Any]:
     """The text a customer accepts to keep a payment method for autopay."""
     language = lang or ctx.settings.language
     return {"language": language, "text": consent_text(language)}
 
 
-@router.post("/invoices/{invoice_id}/checkout", status_code=201, response_model=AttemptOut)
+@router.post(
+    "/invoices/{invoice_id}/checkout",
+    status_code=201,
+    response_model=AttemptOut,
+    responses=errors(
+        "consent_by_customer_only",
+        "consent_required",
+        "invalid_method_type",
+        "invoice_not_payable",
+        "method_not_savable",
+        "payment_attempt_not_found",
+        "payment_in_progress",
+        "unknown_gateway",
+    ),
+)
 def checkout(
     invoice_id: Id, body: CheckoutIn, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:
@@ -132,7 +153,7 @@ def checkout(
     return AttemptOut.of(attempt)
 
 
-@router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut])
+@router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut], responses=errors())
 def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """The money received for an invoice (card, wallet, SBP, bank transfer, manual)."""
     found, received = received_for_invoice(db, invoice_id=invoice_id)
@@ -141,7 +162,11 @@ def invoice_payments(invoice_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     return [PaymentOut.of(p) for p in received]
 
 
-@router.get("/payment-attempts/{attempt_id}", response_model=AttemptOut)
+@router.get(
+    "/payment-attempts/{attempt_id}",
+    response_model=AttemptOut,
+    responses=errors("payment_attempt_not_found"),
+)
 def attempt(attempt_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     found = get_attempt(db, attempt_id)
     if not who.may_see(found.account_id):
@@ -149,7 +174,9 @@ def attempt(attempt_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     return AttemptOut.of(found)
 
 
-@router.post("/gateway/{name}/notifications", include_in_schema=True)
+@router.post(
+    "/gateway/{name}/notifications", response_model=NotificationOut, include_in_schema=True
+)
 async def notification(name: str, request: Request) -> dict[str, str]:
     """The gateway's webhook (no API key: the adapter checks where it comes from, and the
     payment is fetched from the gateway before anything is recorded)."""
@@ -177,14 +204,20 @@ async def notification(name: str, request: Request) -> dict[str, str]:
     return {"status": "ok", "outcome": outcome}
 
 
-@router.get("/accounts/{account_id}/payment-methods", response_model=list[MethodOut])
+@router.get(
+    "/accounts/{account_id}/payment-methods", response_model=list[MethodOut], responses=errors()
+)
 def methods(account_id: Id, who: PrincipalDep, db: SessionDep) -> Any:
     """Saved methods, with the consent each was kept under (removed ones too)."""
     guard_account(who, account_id)
     return [MethodOut.of(m) for m in list_methods(db, account_id)]
 
 
-@router.delete("/accounts/{account_id}/payment-methods/{method_id}", response_model=MethodOut)
+@router.delete(
+    "/accounts/{account_id}/payment-methods/{method_id}",
+    response_model=MethodOut,
+    responses=errors("payment_method_not_found"),
+)
 def remove(
     account_id: Id, method_id: Id, who: PrincipalDep, db: SessionDep, ctx: ContextDep
 ) -> Any:

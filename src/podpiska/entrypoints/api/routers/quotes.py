@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
 
 from podpiska.catalog.domain.catalog import Catalog, priced_under
 from podpiska.catalog.loading import load_catalog
 from podpiska.catalog.quoting import quote_purchase
+from podpiska.entrypoints.api.docs import errors
 from podpiska.entrypoints.api.errors import request_lang
 from podpiska.entrypoints.api.schemas.common import Code, Count, In
+from podpiska.entrypoints.api.schemas.quotes import QUOTE_REFUSALS, QuoteOut
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.presenters import quote_json
 
@@ -49,33 +51,6 @@ class QuoteIn(In):
     at: date | None = Field(None, description="Price as of this day; default: today.")
 
 
-class QuoteLineOut(BaseModel):
-    code: str
-    description: str
-    quantity: int
-    months: int
-    unit_price: str
-    discount_percent: str
-    amount: str
-    explain: str
-
-
-class VatOut(BaseModel):
-    mode: str
-    rate: str | None
-    amount: str
-
-
-class QuoteOut(BaseModel):
-    currency: str
-    catalog_version: str
-    lines: list[QuoteLineOut]
-    subtotal: str
-    discount: str
-    total: str
-    vat: VatOut
-
-
 def _catalog(context: Context) -> Catalog:
     """The catalog in force in the database (what orders are priced with), or the
     configured file when no catalog has been loaded into a database yet."""
@@ -97,7 +72,7 @@ def _catalog(context: Context) -> Catalog:
     "/quotes",
     response_model=QuoteOut,
     summary="Price a purchase; every line explains itself",
-    responses={422: {"description": "Bad input: unknown plan, period not offered, ..."}},
+    responses=errors(*QUOTE_REFUSALS, key=False, found=False),
 )
 def create_quote(body: QuoteIn, request: Request) -> Any:
     context = request.app.state.context

@@ -1,14 +1,23 @@
-"""Test clocks: create one, open accounts on it, move it forward by days or to a date."""
+"""Test clocks: create one, list them, open accounts on it, move it forward by days or to
+a date."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC
 
 from fastapi import APIRouter
 
 from podpiska.core import clocks
-from podpiska.entrypoints.api.deps import ContextDep, Id, SessionDep, VendorDep
-from podpiska.entrypoints.api.schemas.test_clocks import AdvanceIn, TestClockIn
+from podpiska.core.models import TestClock
+from podpiska.entrypoints.api.deps import After, ContextDep, Id, Limit, SessionDep, VendorDep
+from podpiska.entrypoints.api.docs import PageOut, errors
+from podpiska.entrypoints.api.schemas.test_clocks import (
+    AdvanceIn,
+    AdvanceOut,
+    AutopayOut,
+    TestClockIn,
+    TestClockOut,
+)
 from podpiska.payments.autopay import AutopayReport, charge_autopay
 from podpiska.ports import Clock
 from podpiska.subscriptions import lifecycle
@@ -16,22 +25,51 @@ from podpiska.subscriptions import lifecycle
 router = APIRouter(tags=["test clocks"])
 
 
-@router.post("/test-clocks", status_code=201)
-def create(body: TestClockIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+def _out(found: TestClock) -> TestClockOut:
+    return TestClockOut(id=found.id, name=found.name, now=found.now.astimezone(UTC))
+
+
+@router.post(
+    "/test-clocks",
+    status_code=201,
+    response_model=TestClockOut,
+    responses=errors(vendor=True, found=False),
+)
+def create(body: TestClockIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> TestClockOut:
     made = clocks.create_test_clock(
         db, name=body.name, now=body.now, actor=who.actor, clock=ctx.clock
     )
-    return {"id": made.id, "name": made.name, "now": made.now.isoformat()}
+    return _out(made)
 
 
-@router.get("/test-clocks/{clock_id}")
-def get(clock_id: Id, who: VendorDep, db: SessionDep) -> Any:
-    found = clocks.get_test_clock(db, clock_id)
-    return {"id": found.id, "name": found.name, "now": found.now.isoformat()}
+@router.get(
+    "/test-clocks",
+    response_model=PageOut[TestClockOut],
+    responses=errors(vendor=True, found=False),
+)
+def list_all(
+    who: VendorDep, db: SessionDep, limit: Limit = 100, after: After = 0
+) -> PageOut[TestClockOut]:
+    """The test clocks by id, a page at a time."""
+    found = clocks.page_test_clocks(db, after=after, limit=limit)
+    return PageOut[TestClockOut](
+        data=[_out(c) for c in found.rows], has_more=found.has_more, next_after=found.next_after
+    )
 
 
-@router.post("/test-clocks/{clock_id}/advance")
-def advance(clock_id: Id, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep) -> Any:
+@router.get("/test-clocks/{clock_id}", response_model=TestClockOut, responses=errors(vendor=True))
+def get(clock_id: Id, who: VendorDep, db: SessionDep) -> TestClockOut:
+    return _out(clocks.get_test_clock(db, clock_id))
+
+
+@router.post(
+    "/test-clocks/{clock_id}/advance",
+    response_model=AdvanceOut,
+    responses=errors("test_clock_advance_too_far", "test_clock_backwards", vendor=True),
+)
+def advance(
+    clock_id: Id, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: ContextDep
+) -> AdvanceOut:
     """Every daily lifecycle run between the old and the new time happens, in order, and
     after each day the autopay charges of that day (with the configured gateway)."""
     gateway = ctx.ports.gateway
@@ -57,11 +95,11 @@ def advance(clock_id: Id, body: AdvanceIn, who: VendorDep, db: SessionDep, ctx: 
         clock=ctx.clock,
         after_day=after_day if gateway is not None else None,
     )
-    return {
-        "id": clock_id,
-        "was": result.was.isoformat(),
-        "now": result.now.isoformat(),
-        "days_run": [d.isoformat() for d in result.report.days],
-        "counts": result.report.totals.as_dict(),
-        "autopay": charged.as_dict(),
-    }
+    return AdvanceOut(
+        id=clock_id,
+        was=result.was,
+        now=result.now,
+        days_run=list(result.report.days),
+        counts=result.report.totals.as_dict(),
+        autopay=AutopayOut(**charged.as_dict()),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +44,11 @@ class AccountIn(In):
     timezone: Code = "Europe/Moscow"
     language: Code = Field("ru", description="Language of the e-mails to the account: ru or en")
     test_clock_id: BodyId | None = Field(None, description="Live in a test clock's time")
+    metadata: dict[str, Any] | None = Field(
+        None,
+        description="The integrator's own keys: a string sets a key, null removes it (at "
+        "most 20 keys of 1-40 characters A-Z a-z 0-9 _ . -, values up to 500 characters)",
+    )
 
 
 class AccountPatch(In):
@@ -64,6 +70,11 @@ class AccountPatch(In):
         None,
         description="Form of the month's closing documents issued from now on: upd or act "
         "(null is refused)",
+    )
+    metadata: dict[str, Any] | None = Field(
+        None,
+        description="The integrator's own keys: a string sets a key, null removes it (at "
+        "most 20 keys of 1-40 characters A-Z a-z 0-9 _ . -, values up to 500 characters)",
     )
 
 
@@ -102,6 +113,9 @@ class AccountOut(BaseModel):
     active_users: int
     blocked_users: int
     created_at: datetime
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="The integrator's own keys and values"
+    )
 
     @classmethod
     def of(cls, account: Account, active: int, blocked: int) -> AccountOut:

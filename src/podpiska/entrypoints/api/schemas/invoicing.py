@@ -59,6 +59,9 @@ class InvoiceOut(BaseModel):
     issued_on: date | None
     due_on: date | None
     paid_at: datetime | None
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="The integrator's own keys and values"
+    )
 
     @classmethod
     def of(cls, invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceOut:

@@ -21,6 +21,12 @@ class PaymentIn(In):
 class RefundIn(In):
     amount: Amount = Field(examples=["1500.00"])
     reason: Line = "requested by the customer"
+    payment_id: BodyId | None = Field(
+        None,
+        description="The account's card or e-wallet payment to send it back to, with the "
+        "amount left on it (default: the newest with enough left; none: finance sends a "
+        "bank transfer)",
+    )
 
 
 class ResolveIn(In):

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from podpiska.entrypoints.api.schemas.common import Code, Count, In
+from podpiska.entrypoints.api.schemas.common import Amount, Code, Count, In
 from podpiska.subscriptions.models import Subscription
 
 
-class SubscriptionIn(In):
+class OrderPreviewIn(In):
     plan: Code = Field(examples=["standard"])
     months: StrictInt = Field(examples=[12])
     users: Count | None = None
     add_ons: list[Code] = Field(default_factory=list, max_length=100)
     promotions: list[Code] = Field(default_factory=list, max_length=100)
-    autopay: StrictBool = False
+
+
+class SubscriptionIn(OrderPreviewIn):
+    autopay: StrictBool = Field(
+        False,
+        description="Autopay on from the start: the customer's own consent, as "
+        "`POST /accounts/{account_id}/subscription/autopay` asks (the account's own key, "
+        "403 `consent_by_customer_only` for a vendor's) and an active saved method "
+        "(409 `autopay_needs_method`).",
+    )
+    expected_total: Amount | None = Field(
+        None,
+        description="The total the order's preview showed "
+        "(`POST /accounts/{account_id}/subscriptions/preview`): 409 `order_stale`, nothing "
+        "written, when the price today differs.",
+        examples=["43092.00"],
+    )
+    metadata: dict[str, Any] | None = Field(
+        None, description="The integrator's own keys, stored on the subscription"
+    )
 
 
 class RenewalIn(In):
@@ -46,6 +66,9 @@ class SubscriptionOut(BaseModel):
     autopay: bool
     cancel_at_period_end: bool
     renewal_invoice_id: int | None
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="The integrator's own keys and values"
+    )
 
     @classmethod
     def of(cls, sub: Subscription) -> SubscriptionOut:

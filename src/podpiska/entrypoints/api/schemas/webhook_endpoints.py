@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, StrictBool
+from datetime import datetime
+
+from pydantic import BaseModel, Field, StrictBool
 
 from podpiska.entrypoints.api.schemas.common import Code, In, Line
 
@@ -24,3 +26,32 @@ class WebhookEndpointPatch(In):
         None, max_length=100, description="Replaces the list; [] means every event"
     )
     active: StrictBool | None = None
+
+
+class WebhookEndpointOut(BaseModel):
+    id: int
+    url: str
+    active: bool
+    event_types: list[str] = Field(description="What it receives; empty: every event")
+    created_at: datetime
+
+
+class WebhookEndpointCreatedOut(WebhookEndpointOut):
+    secret: str = Field(description="The signing secret: answered only when it is added")
+
+
+class WebhookEndpointDeletedOut(BaseModel):
+    id: int
+    deleted: bool = True
+    pending_deliveries_given_up: int = Field(
+        description="Deliveries to it not sent yet: given up (dead), never sent"
+    )
+
+
+class WebhookTestOut(BaseModel):
+    endpoint_id: int
+    delivery: str = Field(description="The Podpiska-Delivery header sent (test_...)")
+    delivered: bool = Field(description="True when the endpoint answered 2xx")
+    status_code: int | None = Field(description="The endpoint's HTTP status; null: not reached")
+    duration_ms: int
+    error: str | None

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from podpiska.backoffice import account_search
-from podpiska.backoffice import views as back_office
 from podpiska.backoffice.account_search import AccountFilter
 from podpiska.catalog.domain.catalog import ACTIONS
 from podpiska.core.domain.errors import DomainError
@@ -23,8 +22,12 @@ from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web import requisites as requisites_form
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep
 from podpiska.entrypoints.web.i18n import N_, _
+from podpiska.entrypoints.web.office.account_timeline import timeline_view
 from podpiska.entrypoints.web.office.audit import changes, compact
+from podpiska.entrypoints.web.office.document_actions import closing_documents
+from podpiska.entrypoints.web.office.documents import PDF_KINDS
 from podpiska.entrypoints.web.rendering import flash, render
+from podpiska.invoicing.documents import FIX_KINDS
 from podpiska.payments import history as account_views
 from podpiska.subscriptions import apps as app_uses
 
@@ -109,6 +112,9 @@ def account(
     return _account_page(request, db, ctx, account_id, action=action, app=app)
 
 
+SHOWN = 50  # an account page's invoices and payments: the newest, the rest a link away
+
+
 def _account_page(
     request: Request,
     db: Session,
@@ -120,8 +126,9 @@ def _account_page(
     form: requisites_form.RequisitesForm | None = None,
 ) -> HTMLResponse:
     overview = license_overview.subscription_overview(db, account_id=account_id, clock=ctx.clock)
-    invoices = account_views.account_invoices(db, account_id=account_id)
-    payments = account_views.account_payments(db, account_id=account_id)
+    # the newest rows; the rest in the paged lists filtered by the account (linked below each)
+    invoices = account_views.account_invoices(db, account_id=account_id, limit=SHOWN + 1)
+    payments = account_views.account_payments(db, account_id=account_id, limit=SHOWN + 1)
     activity = account_activity(db, ctx, account_id=account_id, action=action, app=app)
     refused = form is not None
     return render(
@@ -129,8 +136,17 @@ def _account_page(
         "office/account.html",
         {
             "overview": overview,
-            "invoices": invoices,
-            "payments": payments,
+            "invoices": invoices[:SHOWN],
+            "payments": payments[:SHOWN],
+            "invoices_all": (
+                f"/office/invoices?account={account_id}" if len(invoices) > SHOWN else None
+            ),
+            "payments_all": (
+                f"/office/payments?account={account_id}" if len(payments) > SHOWN else None
+            ),
+            "documents": closing_documents(db, account_id=account_id),
+            "pdf_kinds": PDF_KINDS,
+            "fix_kinds": FIX_KINDS,
             "requisites": form or requisites_form.shown(overview.account),
             "requisites_action": f"/office/accounts/{account_id}/requisites",
             **activity,
@@ -221,8 +237,7 @@ def account_activity(
 ) -> dict[str, Any]:
     """What the account page shows besides its subscription, invoices and payments."""
     return {
-        "events": back_office.account_events(db, account_id=account_id, limit=50),
-        "audit": back_office.account_audit(db, account_id=account_id, limit=50),
+        **timeline_view(db, account_id=account_id),
         "installed_apps": [a for _i, a in app_uses.installations(db, account_id)],
         "compact": compact,
         "changes": changes,

@@ -1,7 +1,8 @@
 """The back office's documents of a month (`/office/documents`): the УПД, advance
-счета-фактуры, УКД and acts dated in it, filtered and paged, the sums per kind, the CSV of
-the filtered list, and each document's PDF (an act-form closing's счёт-фактура too) and ФНС
-XML file."""
+счета-фактуры, УКД and acts dated in it, filtered, sorted by date or by a column's header
+(`?sort=amount`, `-amount` descending: the date, the number, the amount) and paged, the sums
+per kind, the CSV of the filtered list in the same order, and each document's PDF (an
+act-form closing's счёт-фактура too) and ФНС XML file."""
 
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ from podpiska.entrypoints.documents import (
 from podpiska.entrypoints.web import labels
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorAdminDep, VendorDep
 from podpiska.entrypoints.web.i18n import N_, _, current_language
+from podpiska.entrypoints.web.office import sorting
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
     CORRECTION,
+    CREDIT_NOTE,
     FIX_KINDS,
     INVOICE_FACTURA,
     UPD,
@@ -46,8 +49,9 @@ KIND_LABELS = {
     ACT: N_("Act"),
 }
 XML_KINDS = (UPD, ADVANCE, CORRECTION)  # those with a ФНС XML file for EDO
-# The PDFs a row links: its own, and an act-form closing's счёт-фактура beside it.
-PDF_KINDS = (*month.KINDS, INVOICE_FACTURA)
+# The PDFs a row links: its own, and an act-form closing's счёт-фактура beside it; the
+# account page's documents also link their credit notes and исправления.
+PDF_KINDS = (*month.KINDS, INVOICE_FACTURA, CREDIT_NOTE, *FIX_KINDS.values())
 TEST_CHOICES = {"yes": True, "no": False}
 
 
@@ -55,13 +59,17 @@ def _kind_label(code: str) -> str:
     return labels.label(KIND_LABELS, code)
 
 
-def _wanted(month_text: str, kind: str, q: str, test: str, *, current: date) -> DocumentFilter:
-    """The filter of the query's fields; a month that is not YYYY-MM raises `invalid_field`."""
+def _wanted(
+    month_text: str, kind: str, q: str, test: str, sort: str, *, current: date
+) -> DocumentFilter:
+    """The filter of the query's fields; a month that is not YYYY-MM raises `invalid_field`;
+    an unknown sort is the default (by date)."""
     return DocumentFilter(
         month=month.parse_month(month_text) if month_text else current,
         kind=kind if kind in month.KINDS else None,
         query=q[:200],
         test=TEST_CHOICES.get(test),
+        sort=sorting.chosen(sort, month.SORTS),
     )
 
 
@@ -75,17 +83,18 @@ def documents(
     kind: Annotated[str, Query(max_length=20)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     test: Annotated[str, Query(max_length=5)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
     page: int = 1,
 ) -> HTMLResponse:
     """The month's closing documents (the current month in Moscow time by default)."""
     current = month.current_month(ctx.clock)
     problem = None
     try:
-        wanted = _wanted(month_, kind, q, test, current=current)
-    except DomainError as error:
+        wanted = _wanted(month_, kind, q, test, sort, current=current)
+    except DomainError as error:  # a bad month: the current one, the rest kept (the sort)
         problem = error.message(current_language())
-        wanted = DocumentFilter(month=current)
-    found = month.month_documents(db, wanted=wanted, page=page)
+        wanted = _wanted("", kind, q, test, sort, current=current)
+    found = month.month_documents(db, wanted=wanted, page=page, per_page=month.PER_PAGE)
     kept = {
         k: v
         for k, v in {
@@ -93,6 +102,7 @@ def documents(
             "kind": wanted.kind or "",
             "q": wanted.query,
             "test": test if test in TEST_CHOICES else "",
+            "sort": wanted.sort,
         }.items()
         if v
     }
@@ -109,7 +119,11 @@ def documents(
                 "month": month_ if problem else kept["month"],
                 "q": q,
                 "test": kept.get("test", ""),
+                "sort": wanted.sort,
             },
+            "sorted": sorting.headers(
+                "/office/documents", kept, month.SORTS, wanted.sort or "date"
+            ),
             "kinds": KIND_LABELS,
             "kind_label": _kind_label,
             "xml_kinds": XML_KINDS,
@@ -134,9 +148,11 @@ def documents_csv(
     kind: Annotated[str, Query(max_length=20)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     test: Annotated[str, Query(max_length=5)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    """Every document of the filtered list (no paging) as CSV; a bad month: 422."""
-    wanted = _wanted(month_, kind, q, test, current=month.current_month(ctx.clock))
+    """Every document of the filtered list (no paging) in the list's order as CSV; a bad
+    month: 422."""
+    wanted = _wanted(month_, kind, q, test, sort, current=month.current_month(ctx.clock))
     body = "".join(month.month_documents_csv(db, wanted=wanted))
     name = f"documents-{wanted.month.strftime('%Y-%m')}.csv"
     return Response(
