@@ -99,7 +99,7 @@ contracts: install
 	$(BIN)/lint-imports
 
 pytest: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 test: lint types contracts pytest
 

@@ -47,6 +47,7 @@ from podpiska.core.db.session import make_engine, make_session_factory, normaliz
 from podpiska.migrate import upgrade
 from podpiska.subscriptions.catalogs import load_catalog_document
 from tests.helpers import CRM_SHOP, START
+from tests.seeded_demo import DemoSeeds
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
@@ -353,6 +354,18 @@ class Databases:
         self._created.append(name)
         return self.clones.server.url_for(name)
 
+    def copy_of(self, database: str) -> str:
+        """A new database copied from `database` (a SQLite file's path, or the name of a
+        PostgreSQL database nobody is connected to), dropped after the test."""
+        if self.clones is None:
+            path = self.tmp_path / f"podpiska-{next(self._numbers)}.db"
+            shutil.copyfile(database, path)
+            return f"sqlite:///{path}"
+        name = f"podpiska_test_{secrets.token_hex(6)}"
+        self.clones.server.create_database(name, template=database)
+        self._created.append(name)
+        return self.clones.server.url_for(name)
+
     def drop_all(self) -> None:
         if self.clones is not None:
             for name in self._created:
@@ -429,3 +442,11 @@ def db(session_factory: sessionmaker[Session], clock: FixedClock) -> Iterator[Se
     with session_factory() as session:
         load_catalog_document(session, path=CRM_SHOP, actor="test:setup", clock=clock)
         yield session
+
+
+@pytest.fixture(scope="session")
+def demo_seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSeeds]:
+    """The demo seeded once per backend and session (tests/seeded_demo.py)."""
+    seeds = DemoSeeds(tmp_path_factory.mktemp("demo-seeds"))
+    yield seeds
+    seeds.drop()

@@ -23,17 +23,18 @@ from podpiska.payments.checkout import (
 )
 from podpiska.payments.methods import list_methods, remove_method
 from podpiska.subscriptions import billing, changes
-from tests.entrypoints.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT, _dispose, seeded_context
+from tests.entrypoints.web.conftest import CUSTOMER_ACCOUNT, GRACE_ACCOUNT
 from tests.helpers import customer_actor
+from tests.seeded_demo import dispose, seeded_copy
 
 PETROV = 6
 
 
 @pytest.fixture
-def ctx(db_url: str, tmp_path: Path) -> Iterator[Context]:
-    made = seeded_context(db_url, tmp_path, public_url="http://testserver")
+def ctx(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[Context]:
+    made = seeded_copy(request, db_url, tmp_path)
     yield made
-    _dispose(made)
+    dispose(made)
 
 
 def _gateway(ctx: Context) -> SandboxGateway:

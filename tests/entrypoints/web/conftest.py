@@ -23,38 +23,28 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
-from podpiska.adapters.clock import FixedClock
-from podpiska.app import build_context, create_app
-from podpiska.backoffice.demo import DEMO_PEOPLE, create_demo, create_demo_people
-from podpiska.config import Settings
+from podpiska.app import create_app
+from podpiska.backoffice.demo import DEMO_PEOPLE
 from podpiska.entrypoints.context import Context
-from podpiska.subscriptions.catalogs import load_catalog_document
+from tests.seeded_demo import dispose, seeded_copy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 PROJECT = Path(__file__).resolve().parents[3]
-CRM_SHOP = PROJECT / "catalogs" / "crm-shop.yaml"
-NOON_IN_MOSCOW = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 ARTIFACTS = PROJECT / "test-artifacts" / "web"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -91,108 +81,7 @@ def pytest_terminal_summary(
         terminalreporter.write_line(note, red=True, bold=True)
 
 
-# --- the application on a seeded database ----------------------------------------------
-
-
-def _seeded_settings(db_url: str, tmp_path: Path, *, public_url: str) -> Settings:
-    return Settings(
-        env="test",
-        catalog=CRM_SHOP,
-        cache_dir=tmp_path / "cache",
-        database_url=db_url,
-        public_url=public_url,
-        mailbox_dir=tmp_path / "mailbox",
-        secret_key="web-tests-secret-key-of-at-least-32-chars",
-    )
-
-
-def seeded_context(db_url: str, tmp_path: Path, *, public_url: str) -> Context:
-    """A context on `db_url` with the catalog, the demo accounts and the demo people, at
-    noon in Moscow on 2026-11-22 (a fixed clock: the states are the same every run)."""
-    settings = _seeded_settings(db_url, tmp_path, public_url=public_url)
-    context = build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
-    with context.session() as db:
-        load_catalog_document(db, path=CRM_SHOP, actor="test:setup", clock=context.clock)
-        create_demo(
-            db,
-            clock=context.clock,
-            gateway=context.ports.gateway,
-            pay_with_test_card=context.ports.pay_with_test_card,
-        )
-        create_demo_people(db, clock=context.clock)
-    return context
-
-
-# The files a seed writes beside its database, under the test's tmp_path (the mailbox, the
-# catalog's cache, the sandbox gateway's state: tests/conftest.py points it there, and the
-# license key).
-_SEED_FILES = ("cache", "mailbox", "sandbox-gateway", "license-signing.pem")
-
-
-@dataclass
-class _Seed:
-    database: str  # the SQLite file, or the PostgreSQL template database's name
-    files: Path
-    drop: Callable[[], None] | None = None  # the PostgreSQL template's, at the session's end
-
-
-@pytest.fixture(scope="session")
-def _seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, _Seed]]:
-    """The demo seeded once per backend (`create_demo` replays 200 days: 13 s a test on a
-    slow machine), copied for each test of the `client` fixture."""
-    made: dict[str, _Seed] = {}
-    yield made
-    for seed in made.values():
-        if seed.drop is not None:
-            seed.drop()
-
-
-def _copy_files(source: Path, target: Path) -> None:
-    for name in _SEED_FILES:
-        if (source / name).is_dir():
-            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
-        elif (source / name).exists():
-            shutil.copy2(source / name, target / name)
-
-
-def seeded_copy(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Context:
-    """`seeded_context` at "http://testserver", from the session's seed of this backend
-    (seeded by the first test that asks, then copied: the database and its files)."""
-    seeds: dict[str, _Seed] = request.getfixturevalue("_seeds")
-    databases = request.getfixturevalue("databases")
-    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    seed = seeds.get(backend)
-    if seed is None:
-        context = seeded_context(db_url, tmp_path, public_url="http://testserver")
-        _dispose(context)
-        files = request.getfixturevalue("tmp_path_factory").mktemp(f"seed-{backend}")
-        _copy_files(tmp_path, files)
-        if backend == "sqlite":
-            database = str(files / "seed.db")
-            shutil.copyfile(make_url(db_url).database or "", database)
-        else:
-            server = databases.clones.server
-            database = f"podpiska_seed_{secrets.token_hex(6)}"
-            server.create_database(database, template=make_url(db_url).database)
-        drop = None if backend == "sqlite" else partial(server.drop_database, database)
-        seeds[backend] = _Seed(database, files, drop)
-    else:
-        _copy_files(seed.files, tmp_path)
-        if backend == "sqlite":
-            shutil.copyfile(seed.database, make_url(db_url).database or "")
-        else:
-            server = databases.clones.server
-            name = f"podpiska_test_{secrets.token_hex(6)}"
-            db_url = server.create_database(name, template=seed.database)
-            databases._created.append(name)
-    settings = _seeded_settings(db_url, tmp_path, public_url="http://testserver")
-    return build_context(settings=settings, clock=FixedClock(NOON_IN_MOSCOW))
-
-
-def _dispose(context: Context) -> None:
-    """Close the context's pooled connections (its database is dropped after the test)."""
-    if "sessions" in context.__dict__:
-        context.sessions.kw["bind"].dispose()
+# --- the application on a seeded database (tests/seeded_demo.py) ---------------------------
 
 
 @pytest.fixture
@@ -202,7 +91,7 @@ def client(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Itera
     context = seeded_copy(request, db_url, tmp_path)
     with TestClient(create_app(context), follow_redirects=False) as made:
         yield made
-    _dispose(context)
+    dispose(context)
 
 
 def csrf_of(html: str) -> str:
@@ -257,22 +146,32 @@ class _Uvicorn(threading.Thread):
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.join(timeout=10)
+        self.join(timeout=30)
+        if self.is_alive():  # the next test's server needs the port
+            raise RuntimeError(f"uvicorn on {self.name} did not stop in 30 s")
+
+
+@pytest.fixture(scope="session")
+def _web_port() -> int:
+    """The one port of the browser tests' servers: the session's seed is made for its URL
+    (tests/seeded_demo.py), and each test's server listens on it after the last one left."""
+    return _free_port()
 
 
 @pytest.fixture
-def web(db_url: str, tmp_path: Path) -> Iterator[WebServer]:
-    """uvicorn serving the application on a free port of 127.0.0.1, on a seeded database."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    context = seeded_context(db_url, tmp_path, public_url=base)
-    server = _Uvicorn(create_app(context), port)
+def web(
+    request: pytest.FixtureRequest, db_url: str, tmp_path: Path, _web_port: int
+) -> Iterator[WebServer]:
+    """uvicorn serving the application on 127.0.0.1, on a copy of the seeded database."""
+    base = f"http://127.0.0.1:{_web_port}"
+    context = seeded_copy(request, db_url, tmp_path, public_url=base)
+    server = _Uvicorn(create_app(context), _web_port)
     server.start_and_wait()
     try:
         yield WebServer(base, context)
     finally:
         server.stop()
-        _dispose(context)
+        dispose(context)
 
 
 # --- the browser -----------------------------------------------------------------------------
@@ -323,6 +222,10 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         timezone_id="Europe/Moscow",
     )
     context.set_default_timeout(10_000)
+    # a page load waits longer: two CI runs saw /login take over 10 s on two loaded cores
+    # (the PostgreSQL side, while the background clones and drops wrote); a page that
+    # never answers still fails
+    context.set_default_navigation_timeout(30_000)
     made = context.new_page()
     try:
         yield made

@@ -24,7 +24,6 @@ from podpiska.subscriptions.billing import renewal_quote
 from podpiska.subscriptions.catalogs import load_catalog_document
 from podpiska.subscriptions.models import Subscription, Trial
 from tests.entrypoints.web.conftest import (
-    CRM_SHOP,
     CUSTOMER,
     CUSTOMER_ACCOUNT,
     GRACE_ACCOUNT,
@@ -33,6 +32,7 @@ from tests.entrypoints.web.conftest import (
     client_log_in,
     csrf_of,
 )
+from tests.seeded_demo import CRM_SHOP
 
 PLAN = """
 migrations:

@@ -13,14 +13,7 @@ from sqlalchemy import select
 
 from podpiska.app import create_app
 from podpiska.invoicing.models import Payment
-from tests.entrypoints.web.conftest import (
-    ARTIFACTS,
-    WebServer,
-    _dispose,
-    _free_port,
-    _Uvicorn,
-    log_in,
-)
+from tests.entrypoints.web.conftest import ARTIFACTS, WebServer, _free_port, _Uvicorn, log_in
 from tests.entrypoints.web.test_portal_billing import (
     PETROV,
     PETROV_ADMIN,
@@ -29,6 +22,7 @@ from tests.entrypoints.web.test_portal_billing import (
     site_platform_context,
     subscription_of,
 )
+from tests.seeded_demo import dispose
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def sites_web(db_url: str, tmp_path: Path) -> Iterator[WebServer]:
         yield WebServer(base, context)
     finally:
         server.stop()
-        _dispose(context)
+        dispose(context)
 
 
 def test_a_customer_renews_and_pays_by_sandbox_card(page: Page, web: WebServer) -> None:

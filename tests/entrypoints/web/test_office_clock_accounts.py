@@ -19,14 +19,9 @@ from podpiska.invoicing.models import Invoice, Payment
 from podpiska.payments.models import PaymentMethod
 from podpiska.subscriptions.models import Subscription
 from podpiska.tables import metadata
-from tests.entrypoints.web.conftest import (
-    CUSTOMER,
-    NOON_IN_MOSCOW,
-    VENDOR_OPERATOR,
-    client_log_in,
-    csrf_of,
-)
+from tests.entrypoints.web.conftest import CUSTOMER, VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.entrypoints.web.test_portal_billing import pay_at_the_gateway
+from tests.seeded_demo import NOON_IN_MOSCOW
 
 GOOD_INN = "7707083893"
 

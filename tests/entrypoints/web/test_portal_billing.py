@@ -37,13 +37,12 @@ from tests.entrypoints.web.conftest import (
     CUSTOMER,
     CUSTOMER_ACCOUNT,
     GRACE_ACCOUNT,
-    NOON_IN_MOSCOW,
     PROJECT,
     Login,
-    _dispose,
     client_log_in,
     csrf_of,
 )
+from tests.seeded_demo import NOON_IN_MOSCOW, dispose
 
 PETROV = 6  # ИП Петров П. П.: basic, 1 month, paid through 27.11.2026 (renewal window open)
 PETROV_ADMIN = Login("admin@petrov.example", "petrov-admin-password")
@@ -150,7 +149,7 @@ def sites(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     context = site_platform_context(db_url, tmp_path, public_url="http://testserver")
     with TestClient(create_app(context), follow_redirects=False) as made:
         yield made
-    _dispose(context)
+    dispose(context)
 
 
 # --- who may see the pages ------------------------------------------------------------------
