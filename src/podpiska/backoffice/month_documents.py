@@ -1,13 +1,24 @@
 """The month's closing documents for the back office (`/office/documents`): every УПД
-(`closings`), advance счёт-фактура (`advances` with a number), УКД (`corrections`) and act
-(`documents` of kind `act`) dated in one calendar month, filtered, sorted by (date, number)
-or by the number or the amount (`sort`: the key, `-key` descending; the kind and the source's
-id end every order, so a page by offset never loses or repeats a row), a page at a time,
-with the month's sums per kind (the accountant's check against the книга продаж) and the
-whole filtered list for the CSV.
+(`closings`), advance счёт-фактура (`advances` with a number), УКД (`corrections`), act
+(`documents` of kind `act`), credit note (`credit_notes`) and исправление of a УПД or an
+advance счёт-фактура (`document_fixes`) dated in one calendar month, filtered, sorted by
+(date, number) or by the number or the amount (`sort`: the key, `-key` descending; the
+kind and the source's id end every order, so a page by offset never loses or repeats a
+row), a page at a time, with the month's sums per kind (the accountant's check against the
+книга продаж) and the whole filtered list for the CSV.
 
 The month is the documents' own date (`issued_on`, the day on the account's clock); "now"
 is the Clock's, in Moscow time. Reads only (`read_only`); nothing here writes.
+
+A credit note is dated as its PDF (its `documents` row, made by the worker or its first
+download: `document_rows`) and the account page (`document_lookup.account_documents`) date
+it: the day of its `created_at` in the account's timezone (`documents.local_day`). Its row
+dates it in SQL; a note whose row is not made yet (minutes after its issue) is dated by
+`local_day` here, so it is listed at once. An исправление is its `documents` row (kind
+`upd_fix` or `advance_fix`, made with it: `document_fixes.reissue`), dated the day it was
+made, numbered `<the document's number>-FIX-<n>` (its PDF's name) and showing the money and
+the period of the document it reissues (never changed by a fix): it is no new revenue, so
+its sums are a kind of their own, as a credit note's (negative: money taken back) are.
 """
 
 from __future__ import annotations
@@ -16,22 +27,26 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     Date,
+    Integer,
     Select,
     String,
     and_,
+    case,
     cast,
+    exists,
     func,
     literal_column,
     null,
     or_,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -40,8 +55,26 @@ from podpiska.accounts.models import Account
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.terms import ONE_DAY
-from podpiska.invoicing.documents import ACT, ADVANCE, CORRECTION, UPD, has_invoice_factura
-from podpiska.invoicing.models import Advance, Closing, Correction, Document, Invoice
+from podpiska.invoicing.documents import (
+    ACT,
+    ADVANCE,
+    ADVANCE_FIX,
+    CORRECTION,
+    CREDIT_NOTE,
+    UPD,
+    UPD_FIX,
+    has_invoice_factura,
+    local_day,
+)
+from podpiska.invoicing.models import (
+    Advance,
+    Closing,
+    Correction,
+    CreditNote,
+    Document,
+    DocumentFix,
+    Invoice,
+)
 from podpiska.ports import Clock
 
 __all__ = [
@@ -54,10 +87,13 @@ __all__ = [
     "current_month",
     "month_documents",
     "month_documents_csv",
+    "parse_kind",
     "parse_month",
 ]
 
-KINDS = (UPD, ADVANCE, CORRECTION, ACT)  # the order of the totals
+# The order of the totals: the revenue's documents, then the money taken back, then the
+# исправления (copies of documents above, no money of their own).
+KINDS = (UPD, ADVANCE, CORRECTION, ACT, CREDIT_NOTE, UPD_FIX, ADVANCE_FIX)
 SORTS = ("date", "number", "amount")  # the default: by date (and number), ascending
 PER_PAGE = 50
 MOSCOW = "Europe/Moscow"
@@ -93,6 +129,21 @@ def parse_month(text: str) -> date:
     )
 
 
+def parse_kind(text: str) -> str | None:
+    """One of KINDS, or None (blank: every kind); anything else is `invalid_field` (422)."""
+    value = text.strip()
+    if not value:
+        return None
+    if value in KINDS:
+        return value
+    raise DomainError(
+        "invalid_field",
+        field="kind",
+        problem_ru=f"вид документа — одно из {', '.join(KINDS)}, указано «{value[:20]}»",
+        problem_en=f"the kind is one of {', '.join(KINDS)}; got '{value[:20]}'",
+    )
+
+
 def _next_month(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
@@ -121,6 +172,10 @@ class MonthDocument:
     vat: Decimal
     test: bool  # the account lives on a test clock
     form: str | None = None  # a closing's: "upd", or "act" (printed as an act of the month)
+    # the number of the document it refers to: a УКД's УПД, a credit note's invoice, the
+    # document an исправление reissues
+    refers_to: str | None = None
+    fix_no: int | None = None  # an исправление's number (1, 2, …)
 
     @property
     def invoice_factura(self) -> bool:
@@ -160,8 +215,13 @@ def _kind(kind: str) -> Any:
     return literal_column(f"'{kind}'", String)
 
 
-def _documents(first: date, after: date) -> Any:
-    """Every kind as the same columns, dated in [first, after)."""
+def _none(kind: Any) -> Any:
+    return cast(null(), kind)
+
+
+def _documents(first: date, after: date, pending: dict[int, date]) -> Any:
+    """Every kind as the same columns, dated in [first, after); `pending`: the credit notes
+    of the month whose `documents` row is not made yet, with their day."""
     corrected = aliased(Closing)
     upds = select(
         _kind(UPD).label("kind"),
@@ -174,6 +234,8 @@ def _documents(first: date, after: date) -> Any:
         Closing.total.label("total"),
         Closing.vat.label("vat"),
         Closing.form.label("form"),
+        _none(String).label("refers_to"),
+        _none(Integer).label("fix_no"),
     ).where(Closing.issued_on >= first, Closing.issued_on < after)
     advances = select(
         _kind(ADVANCE),
@@ -181,11 +243,13 @@ def _documents(first: date, after: date) -> Any:
         Advance.number,
         Advance.issued_on,
         Advance.account_id,
-        cast(null(), Date).label("first_day"),
-        cast(null(), Date).label("last_day"),
+        _none(Date),
+        _none(Date),
         Advance.amount,
         Advance.vat,
-        cast(null(), String).label("form"),
+        _none(String),
+        _none(String),
+        _none(Integer),
     ).where(Advance.number.is_not(None), Advance.issued_on >= first, Advance.issued_on < after)
     corrections = (
         select(
@@ -198,7 +262,9 @@ def _documents(first: date, after: date) -> Any:
             corrected.last_day,
             -Correction.decrease,
             -Correction.vat_decrease,
-            cast(null(), String).label("form"),
+            _none(String),
+            corrected.number,
+            _none(Integer),
         )
         .join(corrected, corrected.id == Correction.closing_id)
         .where(Correction.issued_on >= first, Correction.issued_on < after)
@@ -214,12 +280,130 @@ def _documents(first: date, after: date) -> Any:
             Invoice.term_ends_on,  # the first day after: `_row` makes it the last
             Invoice.total,
             Invoice.vat_amount,
-            cast(null(), String).label("form"),
+            _none(String),
+            _none(String),
+            _none(Integer),
         )
         .join(Invoice, Invoice.id == Document.source_id)
         .where(Document.kind == ACT, Document.issued_on >= first, Document.issued_on < after)
     )
-    return union_all(upds, advances, corrections, acts).subquery("month_documents")
+    parts = [upds, advances, corrections, acts, *_credit_notes(first, after, pending)]
+    return union_all(*parts, *_fixes(first, after)).subquery("month_documents")
+
+
+def _note_columns(day: Any) -> tuple[Any, ...]:
+    """A credit note's columns, dated `day`: its total (negative), the VAT of the invoice it
+    takes back whole (negated, as `credit_note_preview` shows it), that invoice's term and
+    number."""
+    return (
+        _kind(CREDIT_NOTE),
+        CreditNote.id,
+        CreditNote.number,
+        day,
+        CreditNote.account_id,
+        Invoice.term_starts_on,
+        Invoice.term_ends_on,  # the first day after: `_row` makes it the last
+        CreditNote.total,
+        -Invoice.vat_amount,
+        _none(String),
+        Invoice.number,
+        _none(Integer),
+    )
+
+
+def _credit_notes(first: date, after: date, pending: dict[int, date]) -> list[Select[Any]]:
+    """The month's credit notes: by their `documents` row's day (its index of kind and day),
+    and those whose row is not made yet by the day `pending` gives them."""
+    noted = (
+        select(*_note_columns(Document.issued_on))
+        .select_from(Document)
+        .join(CreditNote, CreditNote.id == Document.source_id)
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(
+            Document.kind == CREDIT_NOTE, Document.issued_on >= first, Document.issued_on < after
+        )
+    )
+    if not pending:
+        return [noted]
+    waiting = (
+        select(*_note_columns(type_coerce(case(pending, value=CreditNote.id), Date)))
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(
+            CreditNote.id.in_(sorted(pending)),
+            # made since `pending` was read: the branch above has it (one statement)
+            ~exists().where(Document.kind == CREDIT_NOTE, Document.source_id == CreditNote.id),
+        )
+    )
+    return [noted, waiting]
+
+
+def _fixes(first: date, after: date) -> list[Select[Any]]:
+    """The month's исправления of УПД and of advance счета-фактуры: their `documents` rows
+    (numbered `…-FIX-n`), with the money and the period of the document each reissues."""
+    fixed = aliased(Closing)
+    upd_fixes = _fix_rows(
+        _kind(UPD_FIX),
+        Document.source_id,
+        Document.number,
+        Document.issued_on,
+        Document.account_id,
+        fixed.first_day,
+        fixed.last_day,
+        fixed.total,
+        fixed.vat,
+        _none(String),
+        fixed.number,
+        DocumentFix.fix_no,
+    ).join(fixed, fixed.id == DocumentFix.source_id)
+    advance_fixes = _fix_rows(
+        _kind(ADVANCE_FIX),
+        Document.source_id,
+        Document.number,
+        Document.issued_on,
+        Document.account_id,
+        _none(Date),
+        _none(Date),
+        Advance.amount,
+        Advance.vat,
+        _none(String),
+        Advance.number,
+        DocumentFix.fix_no,
+    ).join(Advance, Advance.id == DocumentFix.source_id)
+    return [
+        query.where(Document.kind == kind, Document.issued_on >= first, Document.issued_on < after)
+        for kind, query in ((UPD_FIX, upd_fixes), (ADVANCE_FIX, advance_fixes))
+    ]
+
+
+def _fix_rows(*columns: Any) -> Select[Any]:
+    """`columns` of the `documents` rows of исправления joined to their fixes."""
+    return (
+        select(*columns)
+        .select_from(Document)
+        .join(DocumentFix, DocumentFix.id == Document.source_id)
+    )
+
+
+def _pending_notes(session: Session, first: date, after: date) -> dict[int, date]:
+    """The credit notes without their `documents` row yet that are dated in [first, after):
+    their day as `document_rows` will date them (`local_day` in the account's timezone).
+    No timezone is more than a day from UTC: a cheap bound in SQL, the exact day here."""
+    start = datetime.combine(first - ONE_DAY, time(), UTC)
+    end = datetime.combine(after + ONE_DAY, time(), UTC)
+    found: dict[int, date] = {}
+    for note_id, created_at, timezone in session.execute(
+        select(CreditNote.id, CreditNote.created_at, Account.timezone)
+        .join(Account, Account.id == CreditNote.account_id)
+        .where(
+            CreditNote.created_at >= start,
+            CreditNote.created_at < end,
+            ~exists().where(Document.kind == CREDIT_NOTE, Document.source_id == CreditNote.id),
+        )
+    ):
+        day = local_day(created_at, timezone, created_at)
+        if first <= day < after:
+            found[note_id] = day
+    return found
 
 
 def _contains(column: Any, text: str, dialect: str) -> Any:
@@ -231,7 +415,8 @@ def _contains(column: Any, text: str, dialect: str) -> Any:
 
 
 def _matching(session: Session, wanted: DocumentFilter) -> tuple[Any, Select[Any]]:
-    docs = _documents(wanted.month, _next_month(wanted.month))
+    first, after = wanted.month, _next_month(wanted.month)
+    docs = _documents(first, after, _pending_notes(session, first, after))
     conditions = []
     if wanted.kind is not None:
         conditions.append(docs.c.kind == wanted.kind)
@@ -258,8 +443,8 @@ def _row(values: Any) -> MonthDocument:
     (kind, source_id, number, issued_on, account_id, first_day, last_day, total, vat, form) = (
         values[:10]
     )
-    name, inn, clock_id = values[10:13]
-    if kind == ACT and last_day is not None:
+    refers_to, fix_no, name, inn, clock_id = values[10:15]
+    if kind in (ACT, CREDIT_NOTE) and last_day is not None:
         last_day -= ONE_DAY  # an invoice's term ends on its first unpaid day
     return MonthDocument(
         kind=kind,
@@ -275,13 +460,15 @@ def _row(values: Any) -> MonthDocument:
         vat=Decimal(vat).quantize(Decimal("0.01")),
         test=clock_id is not None,
         form=form,
+        refers_to=refers_to,
+        fix_no=fix_no,
     )
 
 
 def _ordered(docs: Any, query: Select[Any], sort: str) -> Select[Any]:
     """`query` in the order of `sort` (unknown: by date); a total order: (kind, source_id)
     names one document. A month's rows are sorted after its range is read (no index serves
-    an order over the union of the four tables; each has one of its date)."""
+    an order over the union of the tables; each has one of its date)."""
     key = sort.removeprefix("-")
     columns = {
         "number": (docs.c.number,),

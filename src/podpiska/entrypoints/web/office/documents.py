@@ -1,8 +1,8 @@
 """The back office's documents of a month (`/office/documents`): the УПД, advance
-счета-фактуры, УКД and acts dated in it, filtered, sorted by date or by a column's header
-(`?sort=amount`, `-amount` descending: the date, the number, the amount) and paged, the sums
-per kind, the CSV of the filtered list in the same order, and each document's PDF (an
-act-form closing's счёт-фактура too) and ФНС XML file."""
+счета-фактуры, УКД, acts, credit notes and исправления dated in it, filtered, sorted by date
+or by a column's header (`?sort=amount`, `-amount` descending: the date, the number, the
+amount) and paged, the sums per kind, the CSV of the filtered list in the same order, and
+each document's PDF (an act-form closing's счёт-фактура too) and ФНС XML file."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from podpiska.backoffice import month_documents as month
-from podpiska.backoffice.month_documents import DocumentFilter
+from podpiska.backoffice.month_documents import DocumentFilter, MonthDocument
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.documents import (
@@ -32,11 +32,13 @@ from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.invoicing.documents import (
     ACT,
     ADVANCE,
+    ADVANCE_FIX,
     CORRECTION,
     CREDIT_NOTE,
     FIX_KINDS,
     INVOICE_FACTURA,
     UPD,
+    UPD_FIX,
     document_filename,
 )
 
@@ -47,30 +49,69 @@ KIND_LABELS = {
     ADVANCE: N_("Advance VAT invoice"),
     CORRECTION: N_("UKD"),
     ACT: N_("Act"),
+    CREDIT_NOTE: N_("Credit note"),
+    UPD_FIX: N_("UPD correction"),
+    ADVANCE_FIX: N_("Advance VAT invoice correction"),
 }
+assert tuple(KIND_LABELS) == month.KINDS  # the filter's choices, in the totals' order
 XML_KINDS = (UPD, ADVANCE, CORRECTION)  # those with a ФНС XML file for EDO
-# The PDFs a row links: its own, and an act-form closing's счёт-фактура beside it; the
-# account page's documents also link their credit notes and исправления.
-PDF_KINDS = (*month.KINDS, INVOICE_FACTURA, CREDIT_NOTE, *FIX_KINDS.values())
+# The PDFs a row links: its own (credit notes and исправления included: the account page's
+# documents link them too), and an act-form closing's счёт-фактура beside it.
+PDF_KINDS = (*month.KINDS, INVOICE_FACTURA)
 TEST_CHOICES = {"yes": True, "no": False}
+# What a row refers to, said under its kind: «Исправление № 1 к УПД № …».
+REFERS = {
+    CORRECTION: N_("to UPD № %(number)s"),
+    CREDIT_NOTE: N_("to invoice № %(number)s"),
+    UPD_FIX: N_("Correction № %(fix)s to UPD № %(number)s"),
+    ADVANCE_FIX: N_("Correction № %(fix)s to advance VAT invoice № %(number)s"),
+}
 
 
 def _kind_label(code: str) -> str:
     return labels.label(KIND_LABELS, code)
 
 
+def _refers(row: MonthDocument) -> str:
+    """The document `row` refers to, in words (blank: none)."""
+    if row.refers_to is None or row.kind not in REFERS:
+        return ""
+    return _(REFERS[row.kind]) % {"fix": row.fix_no, "number": row.refers_to}
+
+
 def _wanted(
     month_text: str, kind: str, q: str, test: str, sort: str, *, current: date
 ) -> DocumentFilter:
-    """The filter of the query's fields; a month that is not YYYY-MM raises `invalid_field`;
-    an unknown sort is the default (by date)."""
+    """The filter of the query's fields; a month that is not YYYY-MM or an unknown kind
+    raises `invalid_field`; an unknown sort is the default (by date)."""
     return DocumentFilter(
         month=month.parse_month(month_text) if month_text else current,
-        kind=kind if kind in month.KINDS else None,
+        kind=month.parse_kind(kind),
         query=q[:200],
         test=TEST_CHOICES.get(test),
         sort=sorting.chosen(sort, month.SORTS),
     )
+
+
+def _kept_wanted(
+    month_text: str, kind: str, q: str, test: str, sort: str, *, current: date
+) -> tuple[DocumentFilter, list[str], bool]:
+    """The filter shown when a field is wrong: each wrong field dropped (the current month,
+    every kind), the others kept; with the reasons and whether the month was the wrong one."""
+    problems: list[str] = []
+    bad_month = False
+    try:
+        if month_text:
+            month.parse_month(month_text)
+    except DomainError as error:
+        problems.append(error.message(current_language()))
+        month_text, bad_month = "", True
+    try:
+        month.parse_kind(kind)
+    except DomainError as error:
+        problems.append(error.message(current_language()))
+        kind = ""
+    return _wanted(month_text, kind, q, test, sort, current=current), problems, bad_month
 
 
 @router.get("/documents", include_in_schema=False)
@@ -88,12 +129,9 @@ def documents(
 ) -> HTMLResponse:
     """The month's closing documents (the current month in Moscow time by default)."""
     current = month.current_month(ctx.clock)
-    problem = None
-    try:
-        wanted = _wanted(month_, kind, q, test, sort, current=current)
-    except DomainError as error:  # a bad month: the current one, the rest kept (the sort)
-        problem = error.message(current_language())
-        wanted = _wanted("", kind, q, test, sort, current=current)
+    # a bad month: the current one; a bad kind: every kind; the rest kept (the sort)
+    wanted, problems, bad_month = _kept_wanted(month_, kind, q, test, sort, current=current)
+    problem = " ".join(problems) or None
     found = month.month_documents(db, wanted=wanted, page=page, per_page=month.PER_PAGE)
     kept = {
         k: v
@@ -116,7 +154,7 @@ def documents(
         {
             "found": found,
             "form": {
-                "month": month_ if problem else kept["month"],
+                "month": month_ if bad_month else kept["month"],
                 "q": q,
                 "test": kept.get("test", ""),
                 "sort": wanted.sort,
@@ -126,6 +164,7 @@ def documents(
             ),
             "kinds": KIND_LABELS,
             "kind_label": _kind_label,
+            "refers": _refers,
             "xml_kinds": XML_KINDS,
             "problem": problem,
             "page_url": page_url,
@@ -151,7 +190,7 @@ def documents_csv(
     sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     """Every document of the filtered list (no paging) in the list's order as CSV; a bad
-    month: 422."""
+    month or kind: 422."""
     wanted = _wanted(month_, kind, q, test, sort, current=month.current_month(ctx.clock))
     body = "".join(month.month_documents_csv(db, wanted=wanted))
     name = f"documents-{wanted.month.strftime('%Y-%m')}.csv"
