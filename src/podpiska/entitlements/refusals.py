@@ -8,14 +8,15 @@ The check is the hottest path of the system, so the record stays out of its way:
   upsert (`INSERT ... ON CONFLICT DO UPDATE`, SQLite and PostgreSQL alike) that adds the
   counts up, so concurrent writers (threads, processes) give one row with the sum;
 - `RefusalLog` is the in-process guard in front of it: `note()` counts a refusal in memory
-  (a lock and a dict, no query, no wait). A key's first refusal wakes the log's writer
-  thread at once (the timeline shows it within moments); the later ones are written by
-  the thread's round every `flush_seconds`, every key counted in one transaction: a key is
-  thus written at most once per round, however hot the loop. `stop()` writes the rest.
-  `flush_seconds=0` wakes the thread for every refusal (still written in batches). A
-  failed write is logged and its counts are kept for the next one: the answer never waits
-  for a write (not even a keep-alive connection's next request, as a response's background
-  task would) and never fails because of one.
+  (a lock and a dict, no query, no wait) at the moment its decision was made for, on the
+  account's own clock (an account on a test clock: the test clock's now, and its day). A
+  key's first refusal wakes the log's writer thread at once (the timeline shows it within
+  moments); the later ones are written by the thread's round every `flush_seconds`, every
+  key counted in one transaction: a key is thus written at most once per round, however
+  hot the loop. `stop()` writes the rest. `flush_seconds=0` wakes the thread for every
+  refusal (still written in batches). A failed write is logged and its counts are kept for
+  the next one: the answer never waits for a write (not even a keep-alive connection's
+  next request, as a response's background task would) and never fails because of one.
 
 Retention: `purge_refusals` deletes the days older than `KEEP_DAYS` (the worker's hourly
 housekeeping).
@@ -167,17 +168,17 @@ class RefusalLog:
         self._stop = threading.Event()
         self.noted = self.writes = self.failures = self.dropped = 0
 
-    def note(self, account_id: int, decisions: Iterable[Decision]) -> None:
-        """Count the refusals among `decisions` (allowed ones are ignored); wake the writer
-        for a key's first refusal. No query, no wait."""
+    def note(self, account_id: int, decisions: Iterable[Decision], *, at: datetime) -> None:
+        """Count the refusals among `decisions` (allowed ones are ignored) at `at`, the
+        moment they were made for: the account's own clock (a test clock's now for an
+        account on one; `EntitlementSnapshots.decided`), which names their day. Wake the
+        writer for a key's first refusal. No query, no wait."""
         due = False
-        at: datetime | None = None
-        day = date.min
+        day: date | None = None
         for decision in decisions:
             if decision.allowed:
                 continue
-            if at is None:
-                at = self._clock.now()
+            if day is None:
                 day = moscow_day(at)
             key = (account_id, day, decision.action, decision.reason)
             with self._lock:
@@ -211,7 +212,9 @@ class RefusalLog:
             taken = [self._pending.pop(k) for k in keys]
             self._due.difference_update(keys)
             if everything and len(self._seen) > 4 * self.max_pending:
-                today = moscow_day(self._clock.now())  # forget the past days' keys
+                # forget the past days' keys (a test clock's past too: its next refusal of
+                # a key forgotten is merely written at once again)
+                today = moscow_day(self._clock.now())
                 self._seen = {k for k in self._seen if k[1] >= today}
                 if len(self._seen) > 4 * self.max_pending:
                     self._seen.clear()
