@@ -18,8 +18,8 @@ The check is the hottest path of the system, so the record stays out of its way:
   the next one: the answer never waits for a write (not even a keep-alive connection's
   next request, as a response's background task would) and never fails because of one.
 
-Retention: `purge_refusals` deletes the days older than `KEEP_DAYS` (the worker's hourly
-housekeeping).
+Retention: `purge_refusals` deletes the days older than `KEEP_DAYS` on the account's own
+clock (the worker's hourly housekeeping).
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
+from podpiska.core.models import TestClock
 from podpiska.entitlements.domain import Decision
 from podpiska.entitlements.models import EntitlementRefusal
 from podpiska.ports import Clock
@@ -132,12 +134,31 @@ def record_refusals(session: Session, refusals: Iterable[Refusal]) -> int:
 
 
 def purge_refusals(session: Session, *, clock: Clock) -> int:
-    """Delete the refusals of the days older than `KEEP_DAYS` (Moscow time). Returns rows
-    deleted."""
+    """Delete the refusals of the days older than `KEEP_DAYS` (Moscow time) on the account's
+    own clock: the server's, or its test clock's (whose days may be long past, or to come:
+    they are counted on them). Returns rows deleted."""
     oldest = clock.today("Europe/Moscow") - timedelta(days=KEEP_DAYS)
+    on_test_clocks = select(Account.id).where(Account.test_clock_id.is_not(None))
     with session.begin():
-        result = session.execute(delete(EntitlementRefusal).where(EntitlementRefusal.day < oldest))
-        return int(getattr(result, "rowcount", 0) or 0)
+        deleted = _deleted(
+            session,
+            EntitlementRefusal.day < oldest,
+            EntitlementRefusal.account_id.not_in(on_test_clocks),
+        )
+        for clock_id, now in session.execute(select(TestClock.id, TestClock.now)).all():
+            deleted += _deleted(
+                session,
+                EntitlementRefusal.day < moscow_day(now) - timedelta(days=KEEP_DAYS),
+                EntitlementRefusal.account_id.in_(
+                    select(Account.id).where(Account.test_clock_id == clock_id)
+                ),
+            )
+        return deleted
+
+
+def _deleted(session: Session, *where: ColumnElement[bool]) -> int:
+    result = session.execute(delete(EntitlementRefusal).where(*where))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class RefusalLog:

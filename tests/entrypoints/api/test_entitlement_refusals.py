@@ -249,3 +249,28 @@ def test_an_account_on_a_test_clock_has_its_refusals_on_the_test_clocks_day(
         }
     at = datetime(2026, 6, 6, 20, 30, tzinfo=UTC)
     assert moments == {(at, at)}
+
+
+def test_the_housekeeping_keeps_a_test_clocks_days_by_its_own_clock(
+    api: Any,  # noqa: F811
+) -> None:
+    """The refusals of an account on a test clock are on the test clock's days, which may
+    be long past the server's 90: they are kept for 90 days of the test clock's time."""
+    from podpiska.entitlements.domain import Decision
+    from podpiska.entitlements.refusals import Refusal, record_refusals
+    from podpiska.entrypoints.worker import purge_refusals
+
+    http, _ = api
+    made = http.post("/api/v1/test-clocks", {"name": "old", "now": "2026-03-02T10:00:00+03:00"})
+    assert made.status_code == 201, made.text
+    on_clock, _ = open_and_order(http, clock_id=made.json()["id"])
+    real, _ = open_and_order(http)
+    refused = Decision("crm.read", False, "not_paid", "нет", "no")
+    now = http.context.clock.now()
+    days = {on_clock: date(2026, 3, 2), real: now.date()}  # each account's own today
+    with http.context.session() as db:
+        record_refusals(db, [Refusal(account, day - timedelta(days=back), refused, 1, now, now)
+                             for account, day in days.items() for back in (91, 90, 0)])  # fmt: skip
+    assert purge_refusals(http.context) == 2
+    assert [day for _, _, day, _ in _rows(http, on_clock)] == [date(2025, 12, 2), date(2026, 3, 2)]
+    assert [day for _, _, day, _ in _rows(http, real)] == [date(2026, 8, 24), date(2026, 11, 22)]
