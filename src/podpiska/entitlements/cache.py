@@ -36,8 +36,9 @@ refresh have ended (and after too many gaps), answers are read from the database
 kept. SQLite commits one writer at a time in id order: no gaps.
 
 Accounts on a test clock live in that clock's time, which moves without events: they are
-always read from the database. Thread-safe; at most `max_accounts` accounts are kept
-(least recently used first out).
+always read from the database. `decided`/`decided_many` give the answers with the moment
+they were made for (the account's own clock), at which the API counts a refusal.
+Thread-safe; at most `max_accounts` accounts are kept (least recently used first out).
 """
 
 from __future__ import annotations
