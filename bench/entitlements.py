@@ -275,7 +275,8 @@ def refusals(url: str, mix: Mix, seconds: float) -> dict[str, Any]:
 
         def noted(log: RefusalLog = log, turn: Iterator[tuple[int, str]] = turn) -> None:
             account_id, action = next(turn)
-            log.note(account_id, (snapshots.check(account_id, action),))
+            decision, at = snapshots.decided(account_id, action)
+            log.note(account_id, (decision,), at=at)
 
         result[f"{case}_guard"] = rate(noted, seconds)
         result[f"{case}_guard_writes"] = log.writes

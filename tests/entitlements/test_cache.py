@@ -307,6 +307,30 @@ def test_accounts_on_a_test_clock_are_always_read(
     assert snapshots.check(account.id, "crm.create_deal").reason == "grace_restricted"
 
 
+def test_an_answer_comes_with_the_moment_it_was_made_for(
+    db: Session, clock: FixedClock, snapshots: EntitlementSnapshots
+) -> None:
+    """`decided`/`decided_many`: the answers and the account's own moment (the one a
+    refusal is counted at) — the server's clock read or kept, a test clock's now."""
+    from podpiska.core.clocks import create_test_clock
+
+    real, _ = active_subscription(db, clock, plan="standard")
+    test_clock = create_test_clock(db, name="t", actor=ACTOR, clock=clock)
+    on_clock = open_account(db, clock, test_clock_id=test_clock.id)
+    lifecycle.advance_test_clock(db, clock_id=test_clock.id, days=40, actor=ACTOR, clock=clock)
+    snapshots.refresh()
+    assert snapshots.decided(real.id, "crm.read") == (uncached(db, clock, real.id, "crm.read"),
+                                                      clock.now())  # fmt: skip
+    clock.instant += timedelta(minutes=5)
+    assert snapshots.kept(real.id, "crm.read") is not None
+    assert snapshots.decided(real.id, "crm.read")[1] == clock.now()  # kept: the server's
+    ahead = clock.now() + timedelta(days=40) - timedelta(minutes=5)  # the test clock's now
+    decision, at = snapshots.decided(on_clock.id, "crm.read")
+    assert (decision.reason, at) == ("not_paid", ahead)
+    answers, at = snapshots.decided_many(on_clock.id, [("crm.read", None), ("users.add", None)])
+    assert ([d.reason for d in answers], at) == (["not_paid", "not_paid"], ahead)
+
+
 def test_threads_refresh_and_check_while_licenses_change(
     db: Session, clock: FixedClock, snapshots: EntitlementSnapshots
 ) -> None:

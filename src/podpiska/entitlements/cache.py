@@ -36,8 +36,9 @@ refresh have ended (and after too many gaps), answers are read from the database
 kept. SQLite commits one writer at a time in id order: no gaps.
 
 Accounts on a test clock live in that clock's time, which moves without events: they are
-always read from the database. Thread-safe; at most `max_accounts` accounts are kept
-(least recently used first out).
+always read from the database. `decided`/`decided_many` give the answers with the moment
+they were made for (the account's own clock), at which the API counts a refusal.
+Thread-safe; at most `max_accounts` accounts are kept (least recently used first out).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from podpiska.accounts.apikeys import CREDENTIAL_EVENTS
 from podpiska.accounts.models import Account
 from podpiska.catalog.apps import get_app
 from podpiska.catalog.models import App
+from podpiska.core.clocks import now_for
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import get_or_404
@@ -138,6 +140,7 @@ class _Loaded:
     apps: dict[str, _App]
     installed: dict[int, date] | None
     registry: dict[str, _App]  # the installed apps' registry entries
+    now: datetime  # the account's own moment the states were read for (a test clock's too)
 
 
 class EntitlementSnapshots:
@@ -199,20 +202,37 @@ class EntitlementSnapshots:
     ) -> Decision:
         """The answer of `check_entitlement`: from the snapshot when it holds the account for
         today, otherwise read (with `session`, or a session of its own) and kept."""
+        return self.decided(account_id, action, app, session=session)[0]
+
+    def decided(
+        self,
+        account_id: int,
+        action: str,
+        app: str | None = None,
+        *,
+        session: Session | None = None,
+    ) -> tuple[Decision, datetime]:
+        """`check`'s answer and the moment it was made for: the account's own clock (its
+        test clock's now for an account on one), the moment a refusal is counted at."""
         kept = self.kept(account_id, action, app)
         if kept is not None:
-            return kept
+            return kept, self.kept_moment()
         self.misses += 1
         marketplace = action in MARKETPLACE_ACTIONS
         if app is not None and self._knows_all_but(account_id, marketplace, app):
             self._read_app(app, session)  # one query, not the account's five to eight
             kept = self.kept(account_id, action, app)
             if kept is not None:
-                return kept
+                return kept, self.kept_moment()
         loaded = self._read(account_id, marketplace, [app] if app else [], session)
         state = loaded.states[marketplace]
         access = _access(loaded.apps[app], loaded.installed or {}) if app else None
-        return check(state, action, access)
+        return check(state, action, access), loaded.now
+
+    def kept_moment(self) -> datetime:
+        """The moment a kept answer (`kept`, `kept_many`) is made for: the server's clock,
+        since an account on a test clock is never kept (its time moves without events)."""
+        return self._clock.now()
 
     def kept(self, account_id: int, action: str, app: str | None = None) -> Decision | None:
         """`check`'s answer when the snapshot holds what it needs (no query, no wait: fit for
@@ -246,9 +266,19 @@ class EntitlementSnapshots:
         session: Session | None = None,
     ) -> list[Decision]:
         """The answers of `check_many`: all from one state of the account."""
+        return self.decided_many(account_id, checks, session=session)[0]
+
+    def decided_many(
+        self,
+        account_id: int,
+        checks: Sequence[tuple[str, str | None]],
+        *,
+        session: Session | None = None,
+    ) -> tuple[list[Decision], datetime]:
+        """`check_many`'s answers and the moment they were made for (as `decided`)."""
         kept = self.kept_many(account_id, checks)
         if kept is not None:
-            return kept
+            return kept, self.kept_moment()
         self.misses += 1
         marketplace = any(action in MARKETPLACE_ACTIONS for action, _ in checks)
         codes = [code for _, code in checks if code]
@@ -261,7 +291,7 @@ class EntitlementSnapshots:
                 known = loaded.apps.get(code) or self._app_in_order(loaded, code, session)
                 access = _access(known, loaded.installed or {})
             answers.append(check(state, action, access))
-        return answers
+        return answers, loaded.now
 
     def kept_many(
         self, account_id: int, checks: Sequence[tuple[str, str | None]]
@@ -360,11 +390,12 @@ class EntitlementSnapshots:
                 read_only(db)
                 self._dialect = self._dialect or db.get_bind().dialect.name
                 account = get_or_404(db, Account, account_id, "account")
+                now = now_for(db, account, self._clock)
                 states: dict[bool, LicenseState] = {}
                 apps: dict[str, _App] = {}
                 if marketplace is not None and lazy_apps:
                     states[marketplace] = license_state(
-                        db, account, self._clock, marketplace=marketplace
+                        db, account, self._clock, marketplace=marketplace, now=now
                     )
                 for code in codes:
                     known = self._apps.get(code)
@@ -378,7 +409,7 @@ class EntitlementSnapshots:
                     apps[code] = known
                 if marketplace is not None and not lazy_apps:
                     states[marketplace] = license_state(
-                        db, account, self._clock, marketplace=marketplace
+                        db, account, self._clock, marketplace=marketplace, now=now
                     )
                 # The installed apps too, on every read: the next check with an app (most
                 # likely one of them) is then answered from memory.
@@ -389,7 +420,7 @@ class EntitlementSnapshots:
                     for installed_at, app in _installed(db, account_id):
                         installed[app.id] = installed_at.date()
                         registry[app.code] = _app_of(app)
-            loaded = _Loaded(account, states, apps, installed, registry)
+            loaded = _Loaded(account, states, apps, installed, registry, now)
             self._keep(loaded, began)
             return loaded
         finally:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from podpiska.catalog.domain.catalog import CatalogVersion
 from podpiska.catalog.domain.moves import marketplace_schedule
 from podpiska.catalog.models import App
 from podpiska.catalog.store import catalog_in_force
-from podpiska.core.clocks import today_for
+from podpiska.core.clocks import now_for
 from podpiska.core.db.session import read_only
 from podpiska.core.domain.states import Status
 from podpiska.core.domain.terms import ONE_DAY
@@ -32,11 +33,19 @@ from podpiska.subscriptions.models import AppInstallation, Subscription, Trial
 
 
 def license_state(
-    session: Session, account: Account, clock: Clock, *, marketplace: bool = False
+    session: Session,
+    account: Account,
+    clock: Clock,
+    *,
+    marketplace: bool = False,
+    now: datetime | None = None,
 ) -> LicenseState:
     """The account's license as the entitlement check sees it. In a transaction. With
-    `marketplace`, also what the marketplace rule needs (trials, the first-time offer)."""
-    today = today_for(session, account, clock)
+    `marketplace`, also what the marketplace rule needs (trials, the first-time offer).
+    `now`: the account's own moment (`core.clocks.now_for`), if the caller has read it."""
+    if now is None:
+        now = now_for(session, account, clock)
+    today = now.astimezone(ZoneInfo(account.timezone)).date()
     subscription = session.scalars(
         select(Subscription)
         .where(Subscription.account_id == account.id)

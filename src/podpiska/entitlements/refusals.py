@@ -8,17 +8,18 @@ The check is the hottest path of the system, so the record stays out of its way:
   upsert (`INSERT ... ON CONFLICT DO UPDATE`, SQLite and PostgreSQL alike) that adds the
   counts up, so concurrent writers (threads, processes) give one row with the sum;
 - `RefusalLog` is the in-process guard in front of it: `note()` counts a refusal in memory
-  (a lock and a dict, no query, no wait). A key's first refusal wakes the log's writer
-  thread at once (the timeline shows it within moments); the later ones are written by
-  the thread's round every `flush_seconds`, every key counted in one transaction: a key is
-  thus written at most once per round, however hot the loop. `stop()` writes the rest.
-  `flush_seconds=0` wakes the thread for every refusal (still written in batches). A
-  failed write is logged and its counts are kept for the next one: the answer never waits
-  for a write (not even a keep-alive connection's next request, as a response's background
-  task would) and never fails because of one.
+  (a lock and a dict, no query, no wait) at the moment its decision was made for, on the
+  account's own clock (an account on a test clock: the test clock's now, and its day). A
+  key's first refusal wakes the log's writer thread at once (the timeline shows it within
+  moments); the later ones are written by the thread's round every `flush_seconds`, every
+  key counted in one transaction: a key is thus written at most once per round, however
+  hot the loop. `stop()` writes the rest. `flush_seconds=0` wakes the thread for every
+  refusal (still written in batches). A failed write is logged and its counts are kept for
+  the next one: the answer never waits for a write (not even a keep-alive connection's
+  next request, as a response's background task would) and never fails because of one.
 
-Retention: `purge_refusals` deletes the days older than `KEEP_DAYS` (the worker's hourly
-housekeeping).
+Retention: `purge_refusals` deletes the days older than `KEEP_DAYS` on the account's own
+clock (the worker's hourly housekeeping).
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from podpiska.accounts.models import Account
+from podpiska.core.models import TestClock
 from podpiska.entitlements.domain import Decision
 from podpiska.entitlements.models import EntitlementRefusal
 from podpiska.ports import Clock
@@ -131,12 +134,31 @@ def record_refusals(session: Session, refusals: Iterable[Refusal]) -> int:
 
 
 def purge_refusals(session: Session, *, clock: Clock) -> int:
-    """Delete the refusals of the days older than `KEEP_DAYS` (Moscow time). Returns rows
-    deleted."""
+    """Delete the refusals of the days older than `KEEP_DAYS` (Moscow time) on the account's
+    own clock: the server's, or its test clock's (whose days may be long past, or to come:
+    they are counted on them). Returns rows deleted."""
     oldest = clock.today("Europe/Moscow") - timedelta(days=KEEP_DAYS)
+    on_test_clocks = select(Account.id).where(Account.test_clock_id.is_not(None))
     with session.begin():
-        result = session.execute(delete(EntitlementRefusal).where(EntitlementRefusal.day < oldest))
-        return int(getattr(result, "rowcount", 0) or 0)
+        deleted = _deleted(
+            session,
+            EntitlementRefusal.day < oldest,
+            EntitlementRefusal.account_id.not_in(on_test_clocks),
+        )
+        for clock_id, now in session.execute(select(TestClock.id, TestClock.now)).all():
+            deleted += _deleted(
+                session,
+                EntitlementRefusal.day < moscow_day(now) - timedelta(days=KEEP_DAYS),
+                EntitlementRefusal.account_id.in_(
+                    select(Account.id).where(Account.test_clock_id == clock_id)
+                ),
+            )
+        return deleted
+
+
+def _deleted(session: Session, *where: ColumnElement[bool]) -> int:
+    result = session.execute(delete(EntitlementRefusal).where(*where))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class RefusalLog:
@@ -167,17 +189,17 @@ class RefusalLog:
         self._stop = threading.Event()
         self.noted = self.writes = self.failures = self.dropped = 0
 
-    def note(self, account_id: int, decisions: Iterable[Decision]) -> None:
-        """Count the refusals among `decisions` (allowed ones are ignored); wake the writer
-        for a key's first refusal. No query, no wait."""
+    def note(self, account_id: int, decisions: Iterable[Decision], *, at: datetime) -> None:
+        """Count the refusals among `decisions` (allowed ones are ignored) at `at`, the
+        moment they were made for: the account's own clock (a test clock's now for an
+        account on one; `EntitlementSnapshots.decided`), which names their day. Wake the
+        writer for a key's first refusal. No query, no wait."""
         due = False
-        at: datetime | None = None
-        day = date.min
+        day: date | None = None
         for decision in decisions:
             if decision.allowed:
                 continue
-            if at is None:
-                at = self._clock.now()
+            if day is None:
                 day = moscow_day(at)
             key = (account_id, day, decision.action, decision.reason)
             with self._lock:
@@ -211,7 +233,9 @@ class RefusalLog:
             taken = [self._pending.pop(k) for k in keys]
             self._due.difference_update(keys)
             if everything and len(self._seen) > 4 * self.max_pending:
-                today = moscow_day(self._clock.now())  # forget the past days' keys
+                # forget the past days' keys (a test clock's past too: its next refusal of
+                # a key forgotten is merely written at once again)
+                today = moscow_day(self._clock.now())
                 self._seen = {k for k in self._seen if k[1] >= today}
                 if len(self._seen) > 4 * self.max_pending:
                     self._seen.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -212,3 +212,65 @@ def test_a_log_not_started_counts_in_memory_and_leaves_no_thread_behind(
     assert refusals.stats()["pending"] == 1
     refusals.flush(everything=True)
     assert _rows(http, account) == [("crm.read", "not_paid", date(2026, 11, 22), 1)]
+
+
+def test_an_account_on_a_test_clock_has_its_refusals_on_the_test_clocks_day(
+    api: Any,  # noqa: F811
+) -> None:
+    """Everything about an account on a test clock happens at the test clock's time, its
+    refusals too: the day, first_at and last_at of the test clock advanced some days, not
+    the server's (a refused single check and a refused batch, both read from the database:
+    an account on a test clock is never kept)."""
+    http, _ = api
+    made = http.post(
+        "/api/v1/test-clocks", {"name": "refusals", "now": "2026-06-01T10:00:00+03:00"}
+    )
+    assert made.status_code == 201, made.text
+    clock_id = made.json()["id"]
+    account, _ = open_and_order(http, clock_id=clock_id)
+    moved = http.post(
+        f"/api/v1/test-clocks/{clock_id}/advance", {"to": "2026-06-06T23:30:00+03:00"}
+    )
+    assert moved.status_code == 200, moved.text
+    refused = _check(http, account, "crm.read")
+    checks = [{"action": "crm.update"}, {"action": "crm.read"}]
+    batch = http.post(f"/api/v1/accounts/{account}/entitlements", {"checks": checks})
+    assert batch.status_code == 200, batch.text
+    assert [a["reason"] for a in batch.json()] == [refused, refused]
+    _refusals(http).flush(everything=True)
+    day = date(2026, 6, 6)  # the test clock's day in Moscow; the server's is 2026-11-22
+    _eventually(http, account, [("crm.read", refused, day, 2), ("crm.update", refused, day, 1)])
+    with http.context.session() as db, db.begin():
+        moments = {
+            (r.first_at, r.last_at)
+            for r in db.scalars(
+                select(EntitlementRefusal).where(EntitlementRefusal.account_id == account)
+            )
+        }
+    at = datetime(2026, 6, 6, 20, 30, tzinfo=UTC)
+    assert moments == {(at, at)}
+
+
+def test_the_housekeeping_keeps_a_test_clocks_days_by_its_own_clock(
+    api: Any,  # noqa: F811
+) -> None:
+    """The refusals of an account on a test clock are on the test clock's days, which may
+    be long past the server's 90: they are kept for 90 days of the test clock's time."""
+    from podpiska.entitlements.domain import Decision
+    from podpiska.entitlements.refusals import Refusal, record_refusals
+    from podpiska.entrypoints.worker import purge_refusals
+
+    http, _ = api
+    made = http.post("/api/v1/test-clocks", {"name": "old", "now": "2026-03-02T10:00:00+03:00"})
+    assert made.status_code == 201, made.text
+    on_clock, _ = open_and_order(http, clock_id=made.json()["id"])
+    real, _ = open_and_order(http)
+    refused = Decision("crm.read", False, "not_paid", "нет", "no")
+    now = http.context.clock.now()
+    days = {on_clock: date(2026, 3, 2), real: now.date()}  # each account's own today
+    with http.context.session() as db:
+        record_refusals(db, [Refusal(account, day - timedelta(days=back), refused, 1, now, now)
+                             for account, day in days.items() for back in (91, 90, 0)])  # fmt: skip
+    assert purge_refusals(http.context) == 2
+    assert [day for _, _, day, _ in _rows(http, on_clock)] == [date(2025, 12, 2), date(2026, 3, 2)]
+    assert [day for _, _, day, _ in _rows(http, real)] == [date(2026, 8, 24), date(2026, 11, 22)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -71,7 +72,7 @@ def two(api: Api) -> tuple[Api, int, dict[str, Any], int, dict[str, Any]]:
     total = first_invoice["total"]
     paid(api, first_invoice, ("100.00", "manual"))
     clock.instant += timedelta(days=1)
-    rest = f"{float(total) - 100:.2f}"
+    rest = str(Decimal(total) - Decimal("100.00"))  # two places, as the total has
     paid(api, first_invoice, (rest, "bank_transfer"))
     paid(api, second_invoice, (second_invoice["total"], "manual"))
     return api, first, first_invoice, second, second_invoice

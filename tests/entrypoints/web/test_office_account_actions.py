@@ -6,8 +6,10 @@ CSRF token, and refused to the wrong role."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -254,10 +256,10 @@ def test_a_vendor_admin_extends_the_term_as_a_gift(client: TestClient) -> None:
     token = csrf_of(page.text)
     url = f"/office/accounts/{account_id}/extensions"
     form = {"csrf_token": token, "subscription_id": str(subscription.id), "reason": "сбой"}
-    # out of range: the service's words on the page, nothing written
+    # out of range: the service's words on the page again (422), nothing written
     bad = client.post(url, data={**form, "days": "400"})
-    assert bad.status_code == 303
-    assert "1–365" in client.get(bad.headers["location"]).text
+    assert bad.status_code == 422
+    assert "Продлить срок можно на 1–365 дней, не на 400." in html.unescape(bad.text)
     done = client.post(url, data={**form, "days": "10"})
     assert done.status_code == 303
     shown = client.get(done.headers["location"]).text
@@ -275,6 +277,55 @@ def test_a_vendor_admin_extends_the_term_as_a_gift(client: TestClient) -> None:
     assert audited.actor == ADMIN_ACTOR and audited.account_id == account_id
     with _ctx(client).session() as db:
         assert ledger_verify.verify(db).ok
+
+
+def _extension_rows(client: TestClient) -> tuple[int, int, list[tuple[int, object]]]:
+    """What an extension writes: its invoices, its audit rows, the terms' ends."""
+    with _ctx(client).session() as db, db.begin():
+        invoices = db.scalar(select(func.count()).where(Invoice.kind == "extension")) or 0
+        audits = (
+            db.scalar(select(func.count()).where(AuditEntry.action == "subscription.extended")) or 0
+        )
+        ends = db.execute(select(Subscription.id, Subscription.ends_on).order_by(Subscription.id))
+        return invoices, audits, [(i, e) for i, e in ends]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "said"),
+    [
+        ("days", "1_2", "Укажите число дней: целое от 1 до 365."),  # int() took it as 12
+        ("days", "١٢", "Укажите число дней: целое от 1 до 365."),  # int() took it as 12 too
+        ("days", "-1", "Укажите число дней: целое от 1 до 365."),
+        ("days", "0", "Укажите число дней: целое от 1 до 365."),
+        ("days", "", "Укажите число дней: целое от 1 до 365."),
+        ("days", "99999999999999999999", "Укажите число дней: целое от 1 до 365."),
+        ("days", "366", "Продлить срок можно на 1–365 дней, не на 366."),  # the use-case's
+        ("subscription_id", "1_2", "В форме неверный номер подписки"),
+        ("subscription_id", "١٢", "В форме неверный номер подписки"),
+        ("subscription_id", "-1", "В форме неверный номер подписки"),
+        ("subscription_id", "0", "В форме неверный номер подписки"),
+        ("subscription_id", "", "В форме неверный номер подписки"),
+        ("subscription_id", "99999999999999999999", "В форме неверный номер подписки"),
+    ],
+)
+def test_a_gift_extension_typed_wrong_is_the_form_again_and_nothing_written(
+    client: TestClient, field: str, typed: str, said: str
+) -> None:
+    """The days and the subscription's id read strictly (`form_ids`): no `int()` reading
+    "1_2" or "١٢" as 12; days out of range in the use-case's own words; each the account's
+    page again, 422, with the extension form on it, and not a row written."""
+    subscription = _extendable(client)
+    account_id = subscription.account_id
+    client_log_in(client, VENDOR_ADMIN)
+    token = csrf_of(client.get(f"/office/accounts/{account_id}").text)
+    form = {"csrf_token": token, "subscription_id": str(subscription.id), "days": "10",
+            "reason": "сбой", field: typed}  # fmt: skip
+    before = _extension_rows(client)
+    bad = client.post(f"/office/accounts/{account_id}/extensions", data=form)
+    assert bad.status_code == 422, bad.text[:300]
+    page = html.unescape(bad.text)
+    assert said in page and 'data-testid="extension-form"' in page
+    assert _extension_rows(client) == before
 
 
 def test_an_operator_may_not_extend_a_term(client: TestClient) -> None:

@@ -6,6 +6,9 @@ the worker runs, the audit row naming the operator; refusals in words, nothing w
 
 from __future__ import annotations
 
+import html
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -157,3 +160,36 @@ def test_a_resend_is_refused_in_words_and_nothing_is_written(client: TestClient)
     customer_token = csrf_of(client.get("/portal/1").text)
     assert client.post(action, data={"csrf_token": customer_token}).status_code == 404
     assert _resent(client) == []
+
+
+def _written(client: TestClient) -> tuple[int, int, int]:
+    """What a resend writes: its events, their deliveries, its audit rows."""
+    with _ctx(client).session() as db, db.begin():
+        events = select(OutboxEvent.id).where(OutboxEvent.type == "document.resent")
+        return (
+            db.scalar(select(func.count()).select_from(events.subquery())) or 0,
+            db.scalar(select(func.count()).where(Delivery.event_id.in_(events))) or 0,
+            db.scalar(select(func.count()).where(AuditEntry.action == "document.resent")) or 0,
+        )
+
+
+@pytest.mark.parametrize("typed", ["1_2", "١٢", "-1", "0", "99999999999999999999", "x"])
+def test_a_malformed_account_id_is_422_in_words_and_nothing_sent(
+    client: TestClient, typed: str
+) -> None:
+    """The form's account id read strictly (`form_ids`): malformed is 422 with the reason,
+    nothing written (it was a 404 as if not found); a well-formed id of no account stays
+    404, and blank is the documents list's form (no account)."""
+    closing, account = _a_closing(client)
+    client_log_in(client, VENDOR_OPERATOR)
+    token = csrf_of(client.get(f"/office/accounts/{account.id}").text)
+    action = f"/office/documents/upd/{closing.id}/resend"
+    back = f"/office/accounts/{account.id}#documents"
+    before = _written(client)
+    bad = client.post(action, data={"csrf_token": token, "account_id": typed, "back": back})
+    assert bad.status_code == 422
+    assert "В форме неверный номер аккаунта" in html.unescape(bad.text)
+    assert _written(client) == before
+    unknown = client.post(action, data={"csrf_token": token, "account_id": "999999"})
+    assert unknown.status_code == 404
+    assert _written(client) == before

@@ -241,3 +241,53 @@ def test_entitlement_refusals_of_a_day_are_one_line(client: TestClient) -> None:
         f"Refused: creating deals — the subscription is suspended (3 times, {first}–{last})"
         in _sentences(english.text)
     )
+
+
+def test_the_refusals_of_an_account_on_a_test_clock_are_on_its_days(client: TestClient) -> None:
+    """A refused check of an account on a test clock advanced some days is counted at the
+    test clock's moment, on its day (in Moscow time), not the server's: the timeline's line
+    says the test clock's time of day and its raw row the test clock's day."""
+    ctx = _ctx(client)
+    with ctx.session() as db:
+        _, key = create_api_key(db, role="vendor_admin", actor="test", clock=ctx.clock)
+    bearer = {"Authorization": f"Bearer {key}"}
+    made = client.post(
+        "/api/v1/test-clocks",
+        json={"name": "refusals", "now": "2026-03-02T09:00:00+03:00"},
+        headers=bearer,
+    )
+    assert made.status_code == 201, made.text
+    clock_id = made.json()["id"]
+    opened = client.post(
+        "/api/v1/accounts",
+        json={"name": "ООО «Часы»", "admin_email": "admin@chasy.ru", "test_clock_id": clock_id},
+        headers=bearer,
+    )
+    assert opened.status_code == 201, opened.text
+    account = opened.json()["id"]
+    ordered = client.post(
+        f"/api/v1/accounts/{account}/subscriptions",
+        json={"plan": "standard", "months": 12},
+        headers=bearer,
+    )
+    assert ordered.status_code == 201, ordered.text
+    moved = client.post(
+        f"/api/v1/test-clocks/{clock_id}/advance",
+        json={"to": "2026-03-09T23:40:00+03:00"},
+        headers=bearer,
+    )
+    assert moved.status_code == 200, moved.text
+    refused = client.get(f"/api/v1/accounts/{account}/entitlements/crm.read", headers=bearer)
+    assert refused.json()["allowed"] is False, refused.text
+    reason = refused.json()["reason"]
+    app: Any = client.app
+    app.state.refusals.stop()  # its thread written out, as when the server stops
+
+    client_log_in(client, VENDOR_OPERATOR)
+    page = html.unescape(client.get(f"/office/accounts/{account}").text)
+    said = [s for s in _sentences(page) if s.startswith("Отказано: чтение данных CRM")]
+    assert said and said[0].endswith("(1 раз, 23:40)"), said  # the test clock's time of day
+    row = page[page.index(f'data-refusal="{reason}"') :]
+    row = row[: row.index("</tr>")]
+    assert '"day": "2026-03-09"' in row  # the test clock's day; the server's is another
+    assert ctx.clock.today("Europe/Moscow").isoformat() != "2026-03-09"

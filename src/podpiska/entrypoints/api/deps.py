@@ -186,13 +186,20 @@ def checking(
 
 
 def with_refusals(
-    request: Request, account_id: int, decisions: Sequence[Decision], response: Response
+    request: Request,
+    account_id: int,
+    decisions: Sequence[Decision],
+    response: Response,
+    *,
+    at: datetime,
 ) -> Response:
-    """The answer of an entitlement route, its refusals counted (`entitlements.refusals`:
-    in memory, written by the log's own thread; the answer never waits for a write)."""
+    """The answer of an entitlement route, its refusals counted at `at`, the moment the
+    decisions were made for (the account's own clock: a test clock's now for an account on
+    one) — `entitlements.refusals`: in memory, written by the log's own thread; the answer
+    never waits for a write."""
     refusals: RefusalLog | None = request.app.state.refusals
     if refusals is not None:
-        refusals.note(account_id, decisions)
+        refusals.note(account_id, decisions, at=at)
     return response
 
 

@@ -207,11 +207,10 @@ async def entitlement(account_id: Id, action: str, request: Request, app: str | 
         decision = snapshots.kept(account_id, action, app)
         if decision is not None:
             answer = json_response(DecisionOut.of(decision, request_lang(request)))
-            return (
-                answer
-                if decision.allowed
-                else with_refusals(request, account_id, [decision], answer)
-            )
+            if decision.allowed:
+                return answer
+            at = snapshots.kept_moment()  # a kept account is on the server's clock
+            return with_refusals(request, account_id, [decision], answer, at=at)
     return await run_in_threadpool(_entitlement, request, token, account_id, action, app)
 
 
@@ -220,9 +219,11 @@ def _entitlement(request: Request, token: str, account_id: Id, action: str, app:
     (a Response: FastAPI would validate the model a second time)."""
     with checking(request, token) as (db, who, snapshots):
         guard_account(who, account_id)
-        decision = snapshots.check(account_id, action, app, session=db)
+        decision, at = snapshots.decided(account_id, action, app, session=db)
     answer = json_response(DecisionOut.of(decision, request_lang(request)))
-    return answer if decision.allowed else with_refusals(request, account_id, [decision], answer)
+    if decision.allowed:
+        return answer
+    return with_refusals(request, account_id, [decision], answer, at=at)
 
 
 @router.get("/accounts/{account_id}/events", response_model=PageOut[EventOut], responses=errors())

@@ -203,7 +203,8 @@ async def many(account_id: Id, body: ChecksIn, request: Request) -> Any:
         if answers is not None:
             lang = request_lang(request)
             answer = json_response([DecisionOut.of(d, lang) for d in answers])
-            return with_refusals(request, account_id, answers, answer)
+            at = snapshots.kept_moment()  # a kept account is on the server's clock
+            return with_refusals(request, account_id, answers, answer, at=at)
     return await run_in_threadpool(_many, request, token, account_id, checks)
 
 
@@ -212,8 +213,7 @@ def _many(
 ) -> Any:
     with checking(request, token) as (db, who, snapshots):  # one hop to the thread pool
         guard_account(who, account_id)
-        answers = snapshots.check_many(account_id, checks, session=db)
+        answers, at = snapshots.decided_many(account_id, checks, session=db)
     lang = request_lang(request)
-    return with_refusals(
-        request, account_id, answers, json_response([DecisionOut.of(d, lang) for d in answers])
-    )
+    answer = json_response([DecisionOut.of(d, lang) for d in answers])
+    return with_refusals(request, account_id, answers, answer, at=at)

@@ -15,15 +15,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from podpiska.accounts import accounts as account_records
+from podpiska.accounts.people import Person
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.money import parse_typed_money
+from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorAdminDep, VendorDep, http_status
 from podpiska.entrypoints.web.formatting import money
 from podpiska.entrypoints.web.i18n import _, current_language
 from podpiska.entrypoints.web.office import accounts as account_pages
-from podpiska.entrypoints.web.office.form_ids import optional_id
+from podpiska.entrypoints.web.office.form_ids import optional_id, positive_id, positive_number
 from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.payments.autopay import set_autopay
 from podpiska.payments.bank import manual
@@ -31,9 +34,21 @@ from podpiska.subscriptions import billing, changes, extensions, users
 
 router = APIRouter(prefix="/office/accounts")
 
+DAYS_DIGITS = 6  # the days of a gift typed: more digits are no number of days at all
+
 
 def _back(account_id: int, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/office/accounts/{account_id}{anchor}", status_code=303)
+
+
+def _page_again(
+    request: Request, account_id: int, who: Person, db: Session, ctx: Context, problem: str
+) -> HTMLResponse:
+    """The account's page again with the problem (a form's bad input): 422."""
+    flash(request, problem, "error")
+    shown = account_pages.account(request, account_id, who, db, ctx)
+    shown.status_code = 422
+    return shown
 
 
 def _refused(request: Request, error: DomainError) -> None:
@@ -63,10 +78,8 @@ def record_bank_payment(
         received = date.fromisoformat(day.strip())
         invoice = optional_id(invoice_id)  # none chosen: on the account's credit
     except ValueError:
-        flash(request, _("Give the amount (e.g. 1500.00) and the date of the payment."), "error")
-        shown = account_pages.account(request, account_id, who, db, ctx)
-        shown.status_code = 422
-        return shown
+        problem = _("Give the amount (e.g. 1500.00) and the date of the payment.")
+        return _page_again(request, account_id, who, db, ctx, problem)
     try:
         row = manual.record_bank_payment(
             db,
@@ -155,12 +168,20 @@ def extend_term(
     days: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Extend the current term by some days as a gift, with the reason (a zero invoice)."""
+    """Extend the current term by some days as a gift, with the reason (a zero invoice).
+    Malformed input (`form_ids`: the subscription's id, the days in ASCII digits) or days
+    the use-case refuses (1..`extensions.MAX_DAYS`, in its words): the account's page again
+    with the problem, 422, nothing written."""
     try:
-        subscription, count = int(subscription_id), int(days.strip())
+        subscription = positive_id(subscription_id)
     except ValueError:
-        flash(request, _("Give the number of days, a whole number from 1 to 365."), "error")
-        return _back(account_id, "#extension")
+        problem = _("The form names no valid subscription: reload the page and try again.")
+        return _page_again(request, account_id, who, db, ctx, problem)
+    try:
+        count = positive_number(days, max_digits=DAYS_DIGITS)
+    except ValueError:
+        problem = _("Give the number of days, a whole number from 1 to 365.")
+        return _page_again(request, account_id, who, db, ctx, problem)
     try:
         made = extensions.extend_term(
             db,
@@ -171,6 +192,9 @@ def extend_term(
             clock=ctx.clock,
         )
     except DomainError as error:
+        if http_status(error) == 422:  # bad input in the use-case's words: the form again
+            problem = error.message(current_language())
+            return _page_again(request, account_id, who, db, ctx, problem)
         _refused(request, error)
         return _back(account_id, "#extension")
     if made.subscription.account_id != account_id:  # a form of another account's page

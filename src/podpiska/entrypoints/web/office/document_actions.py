@@ -17,7 +17,8 @@ from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
 from podpiska.entrypoints.web.deps import ContextDep, DbDep, VendorDep, http_status
 from podpiska.entrypoints.web.i18n import _, current_language
-from podpiska.entrypoints.web.rendering import flash
+from podpiska.entrypoints.web.office.form_ids import positive_id
+from podpiska.entrypoints.web.rendering import flash, render
 from podpiska.invoicing import document_lookup
 from podpiska.invoicing.document_lookup import DocumentRow
 from podpiska.notifications.document_resend import RESENT_KINDS, resend_document
@@ -52,15 +53,18 @@ def document_resend(
     back: Annotated[str, Form()] = "/office/documents",
 ) -> Response:
     """The document's e-mail with its PDF, to `email` or the account's. From an account's
-    page (`account_id`), a document of another account is not found."""
+    page (`account_id`), a document of another account is not found; a malformed
+    `account_id` is said on a 422 page, nothing sent."""
     if kind not in RESENT_KINDS:
         raise HTTPException(404)
     scope = Scope.vendor()
     if account_id.strip():
         try:
-            scope = Scope.account(int(account_id))
-        except ValueError:
-            raise HTTPException(404) from None
+            scope = Scope.account(positive_id(account_id))
+        except ValueError:  # a malformed id (`form_ids`): said, nothing sent; unknown: 404
+            problem = _("The form names no valid account: reload the page and try again.")
+            values = {"status": 422, "title": _("Check what you entered"), "message": problem}
+            return render(request, "error.html", values, status_code=422)
     try:
         resent = resend_document(
             db,
