@@ -359,6 +359,12 @@ def test_a_vendor_admin_changes_the_plan_after_the_exact_preview(client: TestCli
         data={"csrf_token": token, "kind": "seats", "seats": "много"},
     )
     assert bad.status_code == 422 and "целым" in bad.text
+    for typed in ("1_2", "١٢", "0", "-3"):  # int() read the first two as 12
+        odd = client.post(
+            f"/office/accounts/{account_id}/change/preview",
+            data={"csrf_token": token, "kind": "seats", "seats": typed},
+        )
+        assert odd.status_code == 422 and "целым" in odd.text, typed
     wanted = "professional"  # dearer than the demo's standard: starts now, with money due
     assert subscription.plan != wanted and f'<option value="{wanted}"' in page.text
     shown = client.post(
@@ -417,6 +423,21 @@ def test_a_vendor_admin_issues_a_renewal_for_the_period_chosen(client: TestClien
     offered = re.findall(r'<tr data-months="(\d+)">', page.text)
     assert offered
     months = offered[-1]
+    for typed in ("1_2", "١٢", ""):  # int() read the first two as 12: an invoice issued
+        odd = client.post(
+            f"/office/accounts/{GRACE_ACCOUNT}/renewals",
+            data={"csrf_token": csrf_of(page.text), "months": typed},
+        )
+        assert odd.status_code == 303 and odd.headers["location"].endswith("/renewal")
+        assert "Выберите срок оплаты" in client.get(odd.headers["location"]).text
+    with _ctx(client).session() as db, db.begin():
+        assert not db.scalars(
+            select(Invoice).where(
+                Invoice.account_id == GRACE_ACCOUNT,
+                Invoice.kind == "renewal",
+                Invoice.status == "issued",
+            )
+        ).first()
     done = client.post(
         f"/office/accounts/{GRACE_ACCOUNT}/renewals",
         data={"csrf_token": csrf_of(page.text), "months": months},

@@ -273,7 +273,7 @@ def change_preview(
     options = changes.change_options(db, account_id=account_id, clock=ctx.clock)
     try:
         if form["kind"] == "seats":
-            params: dict[str, object] = {"seats": int(seats.strip())}
+            params: dict[str, object] = {"seats": positive_number(seats, max_digits=6)}
         else:
             params = {"plan": form["plan"]}
     except ValueError:
@@ -374,7 +374,7 @@ def issue_renewal(
     """Issue the renewal invoice for the period chosen (`billing.renew_subscription`, as
     `POST /api/v1/accounts/{id}/renewals`)."""
     try:
-        period = int(months)
+        period = positive_number(months, max_digits=2)
     except ValueError:
         flash(request, _("Choose a period."), "error")
         return RedirectResponse(f"/office/accounts/{account_id}/renewal", status_code=303)
