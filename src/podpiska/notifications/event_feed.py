@@ -19,11 +19,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
-from podpiska.core.db.paging import Page, page, scoped, sort_of
+from podpiska.core.db.paging import Page, scoped, sort_of
 from podpiska.core.db.range_paging import page_of_range
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
-from podpiska.core.models import OutboxEvent
+from podpiska.core.models import OutboxEvent, utc_day
 from podpiska.core.records import get_or_404
 
 # What `list_events` sorts by besides `id`: the time each was written (it never changes).
@@ -72,30 +72,30 @@ def list_events(
             query = query.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
         else:
             query = query.where(OutboxEvent.type == type)
+    # the exact bounds, and the UTC days they fall on (implied by them: the same rows), so
+    # that a wide range finds its first id in the index of (created_day, id)
     times: list[ColumnElement[bool]] = []
     if since is not None:
-        times.append(OutboxEvent.created_at >= _utc(since))
+        times += [
+            OutboxEvent.created_at >= _utc(since),
+            OutboxEvent.created_day >= utc_day(_utc(since)),
+        ]
     if until is not None:
-        times.append(OutboxEvent.created_at < _utc(until))
+        times += [
+            OutboxEvent.created_at < _utc(until),
+            OutboxEvent.created_day <= utc_day(_utc(until)),
+        ]
     query = query.where(*times)
     with session.begin():
         if account_must_exist and account_id is not None:
             get_or_404(session, Account, account_id, "account")
-        if by is not None:  # the (created_at, id) index: a time range is read from it
-            return page(
-                session,
-                query,
-                key=OutboxEvent.id,
-                by=by,
-                descending=descending,
-                after=after,
-                limit=limit,
-            )
         return page_of_range(
             session,
             query,
             key=OutboxEvent.id,
             where=times,
+            day=OutboxEvent.created_day,
+            by=by,  # the (created_at, id) index: a time range is read from it
             after=after,
             limit=limit,
             descending=descending,

@@ -41,12 +41,16 @@ def page_of_range(
     limit: int = 100,
     descending: bool = False,
     day: InstrumentedAttribute[date] | None = None,
+    by: InstrumentedAttribute[Any] | None = None,
 ) -> Page[Any]:
     """The page of `query` (a select of one ORM entity, already filtered by the range
     `where` too) after `after`, by `key` (`descending`: newest first, `after` 0 from the
     newest). `day`: the column of a range of days that `where` bounds (a wide range starts
-    its walk at the range's first id in the walk's order). Run inside the caller's
-    transaction."""
+    its walk at the range's first id in the walk's order). `by`: a column sort instead
+    (`paging.page`'s, from the index of (`by`, key): a range of that column in its own order
+    is read straight from it). Run inside the caller's transaction."""
+    if by is not None:
+        return page(session, query, key=key, by=by, after=after, limit=limit, descending=descending)
     if not where:
         return page(session, query, key=key, after=after, limit=limit, descending=descending)
     probe = select(literal(1)).select_from(key.class_).where(*where).limit(NARROW + 1)
