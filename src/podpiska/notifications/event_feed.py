@@ -3,11 +3,15 @@ downtime, or an integrator reads what happened. Oldest first by id after the las
 filtered by type (exact, or a whole area with `area.*`), account and the time each was
 written; scoped by the caller (an account's key reads its own account's events only).
 
-Indexes: (account_id, id) and (type, id) (migration 0021); a prefix or a time filter reads
-the id order and skips what does not match, which is cheap while matches are not rare
-(bench/lists_money.py). `sort=created_at` pages by the time of writing instead, from the
-index of (created_at, id): a time range in its own order is read from that index, however
-wide."""
+Indexes: (account_id, id) and (type, id) (migration 0021); a prefix filter reads the id
+order and skips what does not match, which is cheap while matches are not rare
+(bench/lists_money.py). A time range (`since`/`until`) is read through
+`core.db.range_paging`: a narrow one from the index of (created_at, id), sorted by id; a wide
+one walks the id order from the smallest id of its UTC days, found in the index of
+(created_day, id) (migration 0025: `created_day` is the UTC day of `created_at`, bounded by
+the days of the range's ends for that search only). `sort=created_at` pages by the time of
+writing instead, from the index of (created_at, id): a time range in its own order is read
+from that index, however wide."""
 
 from __future__ import annotations
 
@@ -72,19 +76,16 @@ def list_events(
             query = query.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
         else:
             query = query.where(OutboxEvent.type == type)
-    # the exact bounds, and the UTC days they fall on (implied by them: the same rows), so
-    # that a wide range finds its first id in the index of (created_day, id)
+    # the exact bounds, and the UTC days they fall on (every event of the range is within
+    # them), where a wide range finds its first id: the index of (created_day, id)
     times: list[ColumnElement[bool]] = []
+    days: list[ColumnElement[bool]] = []
     if since is not None:
-        times += [
-            OutboxEvent.created_at >= _utc(since),
-            OutboxEvent.created_day >= utc_day(_utc(since)),
-        ]
+        times.append(OutboxEvent.created_at >= _utc(since))
+        days.append(OutboxEvent.created_day >= utc_day(_utc(since)))
     if until is not None:
-        times += [
-            OutboxEvent.created_at < _utc(until),
-            OutboxEvent.created_day <= utc_day(_utc(until)),
-        ]
+        times.append(OutboxEvent.created_at < _utc(until))
+        days.append(OutboxEvent.created_day <= utc_day(_utc(until)))
     query = query.where(*times)
     with session.begin():
         if account_must_exist and account_id is not None:
@@ -95,6 +96,7 @@ def list_events(
             key=OutboxEvent.id,
             where=times,
             day=OutboxEvent.created_day,
+            days=days,
             by=by,  # the (created_at, id) index: a time range is read from it
             after=after,
             limit=limit,
