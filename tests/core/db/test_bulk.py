@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from podpiska.core.db.bulk import bulk_insert, bulk_insert_values
-from podpiska.core.models import OutboxEvent
+from podpiska.core.models import OutboxEvent, utc_day
 from podpiska.core.records import emit, event_row, record_event
 
 MOSCOW = timezone(timedelta(hours=3))
@@ -65,3 +65,7 @@ def test_every_writer_of_events_sets_their_utc_day(
             select(OutboxEvent.fanned_out).where(OutboxEvent.type == "orm.record")
         )
         assert set(fanned) == {True}
+
+
+def test_the_utc_day_of_a_time_whatever_its_zone() -> None:
+    assert [utc_day(at) for at in TIMES] == DAYS
