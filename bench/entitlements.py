@@ -104,10 +104,11 @@ def seed(url: str, accounts: int, apps: int) -> None:
         )
         conn.execute(
             """INSERT INTO outbox_events (type, account_id, occurred_on, payload, created_at,
-                                          fanned_out)
-               SELECT 'subscription.activated', g, DATE '2026-11-22', '{}', %s, true
+                                          created_day, fanned_out)
+               SELECT 'subscription.activated', g, DATE '2026-11-22', '{}', %s,
+                      (%s::timestamptz AT TIME ZONE 'UTC')::date, true
                FROM generate_series(1, %s) g""",
-            (NOW, accounts),
+            (NOW, NOW, accounts),
         )
         conn.execute("ANALYZE")
 

@@ -88,9 +88,10 @@ def floor(name: str) -> float:
                    AND (last_reminder_days IS NULL OR last_reminder_days > 7)
                  RETURNING id, account_id, ends_on)
                INSERT INTO outbox_events (type, account_id, subscription_id, occurred_on,
-                                          payload, created_at, fanned_out)
+                                          payload, created_at, created_day, fanned_out)
                SELECT 'subscription.reminder', account_id, id, %(day)s,
-                      json_build_object('days_before', 7, 'ends_on', ends_on), %(now)s, false
+                      json_build_object('days_before', 7, 'ends_on', ends_on), %(now)s,
+                      (%(now)s::timestamptz AT TIME ZONE 'UTC')::date, false
                FROM due""",
             {"day": DAY, "now": NOW},
         )
@@ -123,9 +124,10 @@ def floor(name: str) -> float:
                    'included', '22' FROM made RETURNING invoice_id)
                , events AS (
                  INSERT INTO outbox_events (type, account_id, subscription_id, occurred_on,
-                   payload, created_at, fanned_out)
+                   payload, created_at, created_day, fanned_out)
                  SELECT 'invoice.issued', s.account_id, s.id, %(day)s,
-                   json_build_object('invoice_id', m.id), %(now)s, false
+                   json_build_object('invoice_id', m.id), %(now)s,
+                   (%(now)s::timestamptz AT TIME ZONE 'UTC')::date, false
                  FROM made m JOIN subscriptions s ON s.id = m.subscription_id)
                UPDATE subscriptions s SET renewal_invoice_id = m.id
                FROM made m WHERE s.id = m.subscription_id""",

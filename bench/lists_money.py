@@ -74,13 +74,13 @@ def seed(url: str, rows: int, accounts: int) -> float:
         )
         conn.execute(
             f"""INSERT INTO outbox_events (id, type, account_id, subscription_id, occurred_on,
-                   payload, created_at, fanned_out)
+                   payload, created_at, created_day, fanned_out)
                SELECT g, ({types})[1 + (g / 3) %% 8], 1 + g %% %(a)s, 1 + g %% %(a)s,
                       %(start)s::date + (g * 365 / %(n)s)::int,
-                      json_build_object('invoice_id', g),
-                      %(start)s::timestamptz + make_interval(secs => g * 31536000.0 / %(n)s),
-                      true
-               FROM generate_series(1, %(n)s) g""",
+                      json_build_object('invoice_id', g), at, (at AT TIME ZONE 'UTC')::date, true
+               FROM generate_series(1, %(n)s) g,
+                    LATERAL (SELECT %(start)s::timestamptz
+                                    + make_interval(secs => g * 31536000.0 / %(n)s) AS at) t""",
             {"a": accounts, "n": rows, "start": START},
         )
         conn.execute("SELECT setval('payments_id_seq', %s)", (rows,))

@@ -184,13 +184,13 @@ def floor(url: str) -> dict[str, Any]:
         )
         conn.execute(  # the `upd.issued` event of each (its e-mail and webhooks)
             """INSERT INTO outbox_events (type, account_id, subscription_id, occurred_on,
-                   payload, created_at, fanned_out)
+                   payload, created_at, created_day, fanned_out)
                SELECT 'upd.issued', account_id, NULL, last_day,
                       json_build_object('closing_id', id, 'number', number,
                           'issued_on', issued_on::text, 'first_day', first_day::text,
                           'last_day', last_day::text, 'total', total::text,
                           'vat', vat::text),
-                      created_at, false
+                      created_at, (created_at AT TIME ZONE 'UTC')::date, false
                FROM closings c WHERE c.id IN (SELECT id FROM due)""",
         )
         conn.execute(

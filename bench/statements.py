@@ -110,8 +110,9 @@ def floor(url: str, n: int) -> float:
            FROM generate_series(%(lo)s::int, %(hi)s::int) g,
                 (VALUES ('payment.registered'), ('subscription.activated')) v(a)""",
         """INSERT INTO outbox_events (type, account_id, subscription_id, occurred_on, payload,
-               created_at, fanned_out)
-           SELECT t, g, g, %(day)s, json_build_object('invoice_id', g), %(now)s, false
+               created_at, created_day, fanned_out)
+           SELECT t, g, g, %(day)s, json_build_object('invoice_id', g), %(now)s,
+                  (%(now)s::timestamptz AT TIME ZONE 'UTC')::date, false
            FROM generate_series(%(lo)s::int, %(hi)s::int) g,
                 (VALUES ('invoice.paid'), ('subscription.activated')) v(t)""",
         """INSERT INTO license_ledger (subscription_id, account_id, event, effective_on,

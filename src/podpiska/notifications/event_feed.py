@@ -3,11 +3,15 @@ downtime, or an integrator reads what happened. Oldest first by id after the las
 filtered by type (exact, or a whole area with `area.*`), account and the time each was
 written; scoped by the caller (an account's key reads its own account's events only).
 
-Indexes: (account_id, id) and (type, id) (migration 0021); a prefix or a time filter reads
-the id order and skips what does not match, which is cheap while matches are not rare
-(bench/lists_money.py). `sort=created_at` pages by the time of writing instead, from the
-index of (created_at, id): a time range in its own order is read from that index, however
-wide."""
+Indexes: (account_id, id) and (type, id) (migration 0021); a prefix filter reads the id
+order and skips what does not match, which is cheap while matches are not rare
+(bench/lists_money.py). A time range (`since`/`until`) is read through
+`core.db.range_paging`: a narrow one from the index of (created_at, id), sorted by id; a wide
+one walks the id order from the smallest id of its UTC days, found in the index of
+(created_day, id) (migration 0025: `created_day` is the UTC day of `created_at`, bounded by
+the days of the range's ends for that search only). `sort=created_at` pages by the time of
+writing instead, from the index of (created_at, id): a time range in its own order is read
+from that index, however wide."""
 
 from __future__ import annotations
 
@@ -19,11 +23,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
-from podpiska.core.db.paging import Page, page, scoped, sort_of
+from podpiska.core.db.paging import Page, scoped, sort_of
 from podpiska.core.db.range_paging import page_of_range
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
-from podpiska.core.models import OutboxEvent
+from podpiska.core.models import OutboxEvent, utc_day
 from podpiska.core.records import get_or_404
 
 # What `list_events` sorts by besides `id`: the time each was written (it never changes).
@@ -72,30 +76,28 @@ def list_events(
             query = query.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
         else:
             query = query.where(OutboxEvent.type == type)
+    # the exact bounds, and the UTC days they fall on (every event of the range is within
+    # them), where a wide range finds its first id: the index of (created_day, id)
     times: list[ColumnElement[bool]] = []
+    days: list[ColumnElement[bool]] = []
     if since is not None:
         times.append(OutboxEvent.created_at >= _utc(since))
+        days.append(OutboxEvent.created_day >= utc_day(_utc(since)))
     if until is not None:
         times.append(OutboxEvent.created_at < _utc(until))
+        days.append(OutboxEvent.created_day <= utc_day(_utc(until)))
     query = query.where(*times)
     with session.begin():
         if account_must_exist and account_id is not None:
             get_or_404(session, Account, account_id, "account")
-        if by is not None:  # the (created_at, id) index: a time range is read from it
-            return page(
-                session,
-                query,
-                key=OutboxEvent.id,
-                by=by,
-                descending=descending,
-                after=after,
-                limit=limit,
-            )
         return page_of_range(
             session,
             query,
             key=OutboxEvent.id,
             where=times,
+            day=OutboxEvent.created_day,
+            days=days,
+            by=by,  # the (created_at, id) index: a time range is read from it
             after=after,
             limit=limit,
             descending=descending,

@@ -62,22 +62,13 @@ def list_payments(
         days.append(Payment.received_on <= received_to)
     query = query.where(*days)
     with session.begin():
-        if by is not None:  # the (column, id) index: a range of its column is read from it
-            return page(
-                session,
-                query,
-                key=Payment.id,
-                by=by,
-                descending=descending,
-                after=after,
-                limit=limit,
-            )
         return page_of_range(
             session,
             query,
             key=Payment.id,
             where=days,
             day=Payment.received_on,
+            by=by,  # the (column, id) index: a range of its column is read from it
             after=after,
             limit=limit,
             descending=descending,

@@ -7,11 +7,13 @@ without a migration fails it (fix: `make migration MESSAGE="..."`).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, date, datetime, timedelta, timezone
 from pprint import pformat
 from typing import Any
 
 import procrastinate
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -19,6 +21,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from podpiska.core.db.types import UTCDateTime
 from podpiska.migrate import (
     alembic_config,
     context_options,
@@ -182,3 +185,70 @@ def test_procrastinate_can_queue_jobs_in_the_migrated_database(db_url: str) -> N
         ).one()
     engine.dispose()
     assert tuple(row) == ("probe", "todo", {"n": 1})
+
+
+def test_0025_fills_each_events_utc_day_and_goes_back(db_url: str) -> None:
+    """The events written before 0025 get the UTC day of their time (not the day of its
+    offset: 01:30 at +03:00 is the previous day's 22:30 in UTC); the column is then NOT
+    NULL with its index; the downgrade drops both."""
+    downgrade(db_url, "0024")
+    written = [
+        datetime(2026, 12, 7, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 8, 1, 30, tzinfo=timezone(timedelta(hours=3))),
+        datetime(2026, 12, 8, 0, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    events = sa.table(  # the columns of 0024, with the models' types
+        "outbox_events",
+        sa.column("type", sa.String),
+        sa.column("occurred_on", sa.Date),
+        sa.column("payload", sa.JSON),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("fanned_out", sa.Boolean),
+    )
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(events),
+                [
+                    {
+                        "type": "invoice.issued",
+                        "occurred_on": date(2026, 12, 7),
+                        "payload": {},
+                        "created_at": at,
+                        "fanned_out": True,
+                    }
+                    for at in written
+                ],
+            )
+        upgrade(db_url)
+        with engine.connect() as connection:
+            days = connection.execute(
+                text("SELECT created_day FROM outbox_events ORDER BY id")
+            ).scalars()
+            assert [date.fromisoformat(str(day)) for day in days] == [
+                date(2026, 12, 7),
+                date(2026, 12, 7),
+                date(2026, 12, 8),
+                date(2026, 12, 31),
+            ]
+        columns = {c["name"]: c for c in inspect(engine).get_columns("outbox_events")}
+        assert columns["created_day"]["nullable"] is False
+        indexes = {
+            i["name"]: i["column_names"] for i in inspect(engine).get_indexes("outbox_events")
+        }
+        assert indexes["ix_outbox_events_created_day"] == ["created_day", "id"]
+        assert "ix_outbox_events_created" in indexes  # SQLite's copy of the table kept them
+
+        downgrade(db_url, "0024")
+        assert "created_day" not in {
+            c["name"] for c in inspect(engine).get_columns("outbox_events")
+        }
+        assert "ix_outbox_events_created_day" not in {
+            i["name"] for i in inspect(engine).get_indexes("outbox_events")
+        }
+        upgrade(db_url)
+        assert current_revision(db_url) == head_revision()
+    finally:
+        engine.dispose()

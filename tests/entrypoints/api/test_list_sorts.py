@@ -8,9 +8,10 @@ the default order stays by id."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,8 @@ from podpiska.notifications.event_feed import SORTS as EVENT_SORTS
 from podpiska.payments.listing import SORTS as PAYMENT_SORTS
 from tests.entrypoints.api.test_input import Api, error_of
 from tests.entrypoints.api.test_money_lists import ids, paid, walk
+
+MOSCOW = timezone(timedelta(hours=3))
 
 
 @pytest.fixture
@@ -157,6 +160,53 @@ def test_a_wide_range_of_days_in_id_order_starts_at_its_smallest_id(
         assert ids(newest) == ids(until)[::-1]
     assert walk(api, "/payments?received_from=2099-01-01", 1) == []
     assert walk(api, "/payments?received_to=2000-01-01&sort=-id", 1) == []
+
+
+def test_a_wide_range_of_times_in_id_order_starts_at_its_days_smallest_id(
+    money: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A range of times wider than `range_paging.NARROW` walks the id order from the
+    smallest id of the range's UTC days (found in the index of (created_day, id)): exactly
+    the events the times select, in id order, those written while the clock was set back (a
+    later id, an earlier time) among them, wherever the range starts and ends (at an event's
+    instant, next to it, at a UTC midnight, at a Moscow time of the previous UTC day)."""
+    api = money[0]
+    every = walk(api, "/events", 100)
+
+    def written(event: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(event["created_at"])
+
+    assert [written(e) for e in every] != sorted(written(e) for e in every)  # out of step
+    instants = sorted({written(e) for e in every})
+    assert len(instants) >= 3
+    moments = {datetime(2000, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)}
+    for instant in instants:
+        midnight = datetime.combine(instant.astimezone(UTC).date(), time(), UTC)
+        moments |= {
+            instant,
+            instant - timedelta(microseconds=1),
+            instant + timedelta(microseconds=1),
+            midnight,
+            midnight + timedelta(days=1),
+            midnight.astimezone(MOSCOW) + timedelta(minutes=90),  # 01:30 there, 22:30 here
+        }
+    narrow = {m: walk(api, f"/events?since={quote(m.isoformat())}", 100) for m in moments}
+    monkeypatch.setattr(range_paging, "NARROW", 0)
+    for moment in sorted(moments):
+        at = quote(moment.isoformat())
+        since = [e for e in every if written(e) >= moment]
+        until = [e for e in every if written(e) < moment]
+        assert ids(walk(api, f"/events?since={at}", 2)) == ids(since), moment
+        assert walk(api, f"/events?since={at}", 100) == narrow[moment]
+        assert ids(walk(api, f"/events?until={at}", 2)) == ids(until), moment
+        assert ids(walk(api, f"/events?since={at}&sort=-id", 2)) == ids(since)[::-1], moment
+        assert ids(walk(api, f"/events?until={at}&sort=-id", 3)) == ids(until)[::-1], moment
+    for first in instants:
+        for last in [*instants, instants[-1] + timedelta(days=1)]:
+            query = f"/events?since={quote(first.isoformat())}&until={quote(last.isoformat())}"
+            inside = [e for e in every if first <= written(e) < last]
+            assert ids(walk(api, query, 1)) == ids(inside), query
+            assert ids(walk(api, f"{query}&sort=-id", 2)) == ids(inside)[::-1], query
 
 
 INVOICES = [

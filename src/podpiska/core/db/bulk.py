@@ -162,6 +162,7 @@ def encode_rows(
     if bind.dialect.name != "postgresql":
         rows_as_dicts = [dict(zip(names, row, strict=True)) for row in rows]
         return Encoded(table, tuple(names), None, False, rows_as_dicts)
+    names = _with_defaults(table, names, rows)
     columns = [table.c[name] for name in names]
     converters = [
         (index, convert)
@@ -181,6 +182,43 @@ def encode_rows(
                 values[index] = convert(values[index])
             copy.write_row(values)
     return Encoded(table, tuple(names), data.getvalue(), binary, [])
+
+
+class _Row:
+    """What a column's default function sees of the row being written (SQLAlchemy's
+    `context.get_current_parameters()`), for rows COPY writes without an INSERT."""
+
+    __slots__ = ("parameters",)
+
+    def __init__(self) -> None:
+        self.parameters: dict[str, Any] = {}
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        del isolate_multiinsert_groups
+        return self.parameters
+
+
+def _with_defaults(table: Any, names: Sequence[str], rows: Sequence[list[Any]]) -> list[str]:
+    """`names` and the table's columns left out of them that have a Python-side default (a
+    value, or a function of the row: an outbox event's `created_day`), whose values are
+    appended to each row: what an INSERT (the ORM's, SQLite's executemany) would write."""
+    missing = [
+        column
+        for column in table.columns
+        if column.name not in names
+        and column.default is not None
+        and (column.default.is_scalar or column.default.is_callable)
+    ]
+    if not missing:
+        return list(names)
+    row = _Row()
+    for values in rows:
+        row.parameters = dict(zip(names, values, strict=True))
+        values += [
+            column.default.arg(row) if column.default.is_callable else column.default.arg
+            for column in missing
+        ]
+    return [*names, *(column.name for column in missing)]
 
 
 def _send(session: Session, encoded: Encoded, into: str) -> None:
