@@ -569,7 +569,7 @@ def test_redeliver_puts_a_dead_delivery_back_in_the_queue_and_audits_it(
     deliver_due(session, mailer=FakeMailer(), webhooks=FakeWebhooks(410), clock=clock)
     dead = one_delivery(session, "webhook")
     assert dead.status == "dead"
-    assert [d.id for d in list_deliveries(session, status="dead")] == [dead.id]
+    assert [d.id for d in list_deliveries(session, status="dead").rows] == [dead.id]
 
     clock.advance(timedelta(hours=5))
     view = redeliver(session, delivery_id=dead.id, actor="operator:anna", clock=clock)
@@ -620,10 +620,21 @@ def test_list_deliveries_newest_first(session: Session) -> None:
     for n in range(3):
         add_event(session, "invoice.paid", account_id=world.account_id, number=f"N{n}")
     fan_out(session, clock=clock)
-    views = list_deliveries(session, limit=2)
+    first = list_deliveries(session, limit=2)
+    views = first.rows
     assert [v.event_type for v in views] == ["invoice.paid", "invoice.paid"]
     assert views[0].id > views[1].id
     assert views[0].as_dict()["status"] == "pending"
+    assert first.has_more and first.next_after == views[1].id
+    walked, after = [], 0
+    while True:  # page by page, two at a time: every delivery once, newest first
+        got = list_deliveries(session, after=after, limit=2)
+        walked += [v.id for v in got.rows]
+        if not got.has_more:
+            break
+        after = got.next_after or 0
+    everyone = [v.id for v in list_deliveries(session, limit=500).rows]
+    assert walked == everyone == sorted(everyone, reverse=True) and len(everyone) >= 3
 
 
 # -- the retry policy and signatures (pure) ----------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podpiska.core.db.paging import Page, page
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import OutboxEvent
 from podpiska.core.records import audit, not_found
@@ -97,9 +98,10 @@ def _audit_state(delivery: Delivery) -> dict[str, Any]:
 
 
 def list_deliveries(
-    session: Session, *, status: str | None = None, limit: int = 50
-) -> list[DeliveryView]:
-    """The latest deliveries, newest first, optionally of one status."""
+    session: Session, *, status: str | None = None, after: int = 0, limit: int = 50
+) -> Page[DeliveryView]:
+    """A page of deliveries, newest first (`after`: the last id seen), optionally of one
+    status (the index of (status, id) serves the rare ones: the dead)."""
     if status is not None and status not in STATUSES:
         raise DomainError(
             "invalid_field",
@@ -107,16 +109,17 @@ def list_deliveries(
             problem_ru=f"допустимо {', '.join(STATUSES)}, указано «{status}»",
             problem_en=f"allowed: {', '.join(STATUSES)}; got '{status}'",
         )
-    query = (
-        select(Delivery, OutboxEvent)
-        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    )
+    query = select(Delivery)
     if status is not None:
         query = query.where(Delivery.status == status)
     with session.begin():
-        return [_view(delivery, event) for delivery, event in session.execute(query)]
+        found: Page[Delivery] = page(
+            session, query, key=Delivery.id, after=after, limit=limit, descending=True
+        )
+        ids = {delivery.event_id for delivery in found.rows}
+        read = select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+        events = {event.id: event for event in session.scalars(read)}
+        return found.map(lambda delivery: _view(delivery, events[delivery.event_id]))
 
 
 def _view(delivery: Delivery, event: OutboxEvent) -> DeliveryView:

@@ -20,6 +20,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "channel", "target"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_status_id", "status", "id"),  # the office's pages by status
     )
 
     id: Mapped[int] = id_column()

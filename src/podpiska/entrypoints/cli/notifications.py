@@ -39,7 +39,7 @@ def deliveries_list(
     from podpiska.notifications.deliveries import list_deliveries
 
     with context_of(ctx).session() as db:
-        for view in list_deliveries(db, status=status, limit=limit):
+        for view in list_deliveries(db, status=status, limit=limit).rows:
             typer.echo(" ".join(str(part) for part in _delivery_row(view)))
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
+from podpiska.core.db.paging import Page, page
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.records import audit, get_or_404
 from podpiska.invoicing.ledger import CASH, grant_credit
@@ -40,6 +41,27 @@ BANK_PAYMENT_STATUSES = (
 def review_queue(session: Session, *, limit: int = 100) -> list[BankPayment]:
     """The payments waiting for an operator, oldest first."""
     return bank_payments(session, status="unmatched", limit=limit)
+
+
+def queue_page(session: Session, *, after: int = 0, limit: int = 50) -> Page[BankPayment]:
+    """A page of the queue, oldest first, after the id `after` (the index of (status, id))."""
+    query = select(BankPayment).where(BankPayment.status == "unmatched")
+    with session.begin():
+        return page(session, query, key=BankPayment.id, after=after, limit=limit)
+
+
+def queue_size(session: Session) -> int:
+    """How many payments wait for an operator."""
+    query = select(func.count()).select_from(BankPayment).where(BankPayment.status == "unmatched")
+    with session.begin():
+        return int(session.scalar(query) or 0)
+
+
+def waiting(session: Session, bank_payment_id: int) -> BankPayment | None:
+    """The payment, if it is still in the queue (else None)."""
+    with session.begin():
+        row = session.get(BankPayment, bank_payment_id)
+        return row if row is not None and row.status == "unmatched" else None
 
 
 def bank_payments(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from podpiska.backoffice import views as back_office
@@ -29,6 +29,7 @@ router = APIRouter(prefix="/office/bank")
 MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 SUMMARY_KEY = "bank_import"  # the last import's summary, shown once on the next page
 SUMMARY_ACCOUNTS = 10  # accounts of the statement shown in the summary
+QUEUE_PAGE = 50  # payments of the review queue a page
 OUTCOMES = ("paid", "partial", "overpaid", "unmatched")
 OUTCOME_LABELS = {
     "paid": N_("Paid in full"),
@@ -77,8 +78,16 @@ def _page(
     problem_action: str | None = None,
     reason: str = "",
     status_code: int = 200,
+    after: int = 0,
 ) -> HTMLResponse:
-    queue = review.review_queue(db, limit=100)
+    # the queue 50 at a time, oldest first; a payment asked about (chosen, being credited,
+    # or refused an action) is shown on the page that starts with it when not on this one
+    found = review.queue_page(db, after=after, limit=QUEUE_PAGE)
+    focus = payment or credit or problem_payment
+    if focus and all(p.id != focus for p in found.rows) and review.waiting(db, focus):
+        after = focus - 1
+        found = review.queue_page(db, after=after, limit=QUEUE_PAGE)
+    queue = list(found.rows)
     selected = next((p for p in queue if p.id == payment), None)
     if not any(p.id == problem_payment for p in queue):
         problem_payment = None  # no longer in the queue: the message goes on top
@@ -101,6 +110,9 @@ def _page(
         "office/bank.html",
         {
             "queue": queue,
+            "waiting": review.queue_size(db),
+            "next_url": f"/office/bank?after={found.next_after}" if found.has_more else None,
+            "first_url": "/office/bank" if after else None,
             "selected": selected,
             "q": query,
             "choices": choices,
@@ -129,11 +141,20 @@ def bank_page(
     q: str = "",
     credit: int | None = None,
     account_q: str = "",
+    after: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    """The upload form, the last import's summary, the review queue. `?payment=ID&q=...`
+    """The upload form, the last import's summary, the review queue (50 a page). `?payment=ID&q=...`
     lists the invoices that payment could pay, `?credit=ID&account_q=...` the accounts whose
     credit it could go to (the no-JavaScript form of the searches)."""
-    return _page(request, db, payment=payment, q=q[:200], credit=credit, account_q=account_q[:200])
+    return _page(
+        request,
+        db,
+        payment=payment,
+        q=q[:200],
+        credit=credit,
+        account_q=account_q[:200],
+        after=after,
+    )
 
 
 @router.get("/payments/{payment_id}/invoices", include_in_schema=False)
@@ -144,8 +165,7 @@ def invoice_choices(
     if request.headers.get("hx-request") != "true":
         query = urlencode({"payment": payment_id, "q": q[:200]})
         return RedirectResponse(f"/office/bank?{query}#payment-{payment_id}", 303)
-    queue = review.review_queue(db, limit=100)
-    selected = next((p for p in queue if p.id == payment_id), None)
+    selected = review.waiting(db, payment_id)
     choices = back_office.payable_invoices(db, query=q[:200]) if selected is not None else []
     return render(
         request,
@@ -237,8 +257,7 @@ def account_choices(
     if request.headers.get("hx-request") != "true":
         query = urlencode({"credit": payment_id, "account_q": account_q[:200]})
         return RedirectResponse(f"/office/bank?{query}#payment-{payment_id}", 303)
-    queue = review.review_queue(db, limit=100)
-    selected = next((p for p in queue if p.id == payment_id), None)
+    selected = review.waiting(db, payment_id)
     accounts = (
         back_office.credit_accounts(db, query=account_q[:200]) if selected is not None else []
     )

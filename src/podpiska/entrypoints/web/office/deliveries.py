@@ -4,8 +4,9 @@ state, and sending one again."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -28,16 +29,25 @@ DELIVERY_STATUSES = {
 CHANNELS = {"email": N_("E-mail"), "webhook": N_("Webhook")}
 
 
+PER_PAGE = 50
+
+
 def _deliveries_page(
-    request: Request, db: Session, *, status: str, problem: str | None = None
+    request: Request, db: Session, *, status: str, after: int = 0, problem: str | None = None
 ) -> HTMLResponse:
     rows: list[sent.DeliveryView] = []
+    older_url = None
     code = 200
     wanted = status if status else None
     try:
-        rows = sent.list_deliveries(db, status=wanted, limit=100)
+        found = sent.list_deliveries(db, status=wanted, after=after, limit=PER_PAGE)
     except DomainError as error:
         problem, code = error.message(current_language()), 422
+    else:
+        rows = list(found.rows)
+        if found.has_more:
+            kept = {"status": status} if status else {}
+            older_url = "/office/deliveries?" + urlencode({**kept, "after": found.next_after})
     endpoints = webhook_endpoints.list_endpoints(db)
     endpoint_events = webhook_endpoints.endpoint_event_types(db, [e.id for e in endpoints])
     return render(
@@ -45,6 +55,7 @@ def _deliveries_page(
         "office/deliveries.html",
         {
             "rows": rows,
+            "older_url": older_url,
             "status": status,
             "statuses": DELIVERY_STATUSES,
             "status_label": lambda c: labels.label(DELIVERY_STATUSES, c),
@@ -60,10 +71,16 @@ def _deliveries_page(
 
 
 @router.get("/deliveries", include_in_schema=False)
-def deliveries(request: Request, who: VendorDep, db: DbDep, status: str = "") -> HTMLResponse:
-    """The latest deliveries (e-mails and webhooks) with their status and last error, the
-    backlog figures, the webhook endpoints."""
-    return _deliveries_page(request, db, status=status[:20])
+def deliveries(
+    request: Request,
+    who: VendorDep,
+    db: DbDep,
+    status: str = "",
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """The deliveries (e-mails and webhooks), newest first, 50 a page, with their status and
+    last error, the backlog figures, the webhook endpoints."""
+    return _deliveries_page(request, db, status=status[:20], after=after)
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", include_in_schema=False)
