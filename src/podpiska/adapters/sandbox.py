@@ -24,6 +24,7 @@ and the worker processes share it, as they would share a real provider.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -98,6 +99,22 @@ CREATE TABLE IF NOT EXISTS notifications (
 """
 
 
+@contextmanager
+def _setting_up(path: Path | None) -> Iterator[None]:
+    """One process at a time sets up the state file (`podpiska serve --workers N` starts N
+    at once): SQLite answers two connections switching a new file to WAL and creating its
+    tables together with "database is locked" at once, without waiting its timeout."""
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class SandboxGateway:
     """The built-in test provider. `path=None` keeps its state in memory (one process)."""
 
@@ -126,10 +143,12 @@ class SandboxGateway:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
         self._db.row_factory = sqlite3.Row
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        with _setting_up(path):
+            if path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            with self._tx() as db:
+                db.executescript(_SCHEMA)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

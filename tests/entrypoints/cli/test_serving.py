@@ -66,11 +66,12 @@ def test_serve_in_two_processes_on_one_port(db_url: str, tmp_path: Path) -> None
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         serving = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline")
                    .read_bytes()]  # fmt: skip
-        assert len(serving) == 2, children
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
-    assert code == 0
+    said = server.stdout.read().decode(errors="replace")[-4000:] if server.stdout else ""
+    assert len(serving) == 2, f"{children}: {said}"  # what a process that died printed
+    assert code == 0, said
 
 
 def _serve(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
