@@ -28,7 +28,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.db.paging import page
 from podpiska.core.db.session import read_only
 from podpiska.core.models import AuditEntry, OutboxEvent
-from podpiska.core.records import get_or_404
+from podpiska.core.records import MAX_ID, get_or_404
 from podpiska.entitlements.models import EntitlementRefusal
 from podpiska.invoicing.models import Payment
 from podpiska.payments.models import PaymentAttempt, PaymentMethod
@@ -106,7 +106,7 @@ def account_timeline(
         # their moment (the upper end is the newer page's).
         audit = select(AuditEntry).where(AuditEntry.account_id == account_id)
         upper: datetime | None = None
-        if after:
+        if 0 < after <= MAX_ID:  # (a larger cursor names no event: the newest on)
             upper = session.scalar(select(OutboxEvent.created_at).where(OutboxEvent.id == after))
             if upper is not None:
                 audit = audit.where(AuditEntry.at <= upper)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from podpiska.core.db import base
 from podpiska.core.db.base import Base
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.models import AuditEntry, OutboxEvent
@@ -147,9 +148,7 @@ def not_found(what: str, object_id: int | str) -> DomainError:
     return DomainError("not_found", what=WHAT.get(what, {"ru": what, "en": what}), id=object_id)
 
 
-# A row's key is a positive 64-bit integer: a larger id cannot exist, and would overflow the
-# driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
-MAX_ID = 2**63 - 1
+MAX_ID = base.MAX_ID  # the largest id a row can have (core.db.base)
 
 
 DEMO_ACTOR = "system:demo"  # `podpiska init --demo` writing its made-up accounts

@@ -15,7 +15,7 @@ from podpiska.entrypoints.web.office import deliveries as deliveries_page
 from podpiska.notifications import fanout as notifications
 from podpiska.notifications.models import Delivery
 from podpiska.payments.bank.models import BankPayment
-from tests.entrypoints.web.conftest import VENDOR_OPERATOR, client_log_in
+from tests.entrypoints.web.conftest import VENDOR_ADMIN, VENDOR_OPERATOR, client_log_in, csrf_of
 from tests.entrypoints.web.test_office_ops import _ctx, _upload
 from tests.payments.bank.test_domain import document, statement
 
@@ -95,3 +95,35 @@ def test_the_deliveries_are_paged_newest_first(
         older = re.search(r'href="([^"]+)"[^>]*data-testid="deliveries-older"', page.text)
         url = older.group(1).replace("&amp;", "&") if older else None
     assert walked == everyone
+
+
+BEYOND = "99999999999999999999"  # more than any row's id (a BIGINT's largest)
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"/office/bank?after={BEYOND}", 200),  # a cursor past the last: an empty page
+        (f"/office/bank?payment={BEYOND}", 200),
+        (f"/office/bank?credit={BEYOND}", 200),
+        (f"/office/deliveries?after={BEYOND}", 200),
+        (f"/office/payments?after={BEYOND}", 200),
+        (f"/office/invoices?after={BEYOND}", 200),
+        (f"/office/accounts/1/timeline?after={BEYOND}", 200),
+        (f"/office/accounts/{BEYOND}", 404),  # an id in the path: no such row
+        (f"/office/accounts/{BEYOND}/change", 404),
+        (f"/office/documents/upd/{BEYOND}.pdf", 404),
+        (f"/office/bank/payments/{BEYOND}/invoices?q=1", 404),
+        (f"/portal/1/invoices/{BEYOND}", 404),
+    ],
+)
+def test_an_id_or_cursor_beyond_every_id_is_no_server_error(
+    client: TestClient, url: str, status: int
+) -> None:
+    """The driver overflowed on such a number (OverflowError on SQLite, "bigint out of
+    range" on PostgreSQL): a 500 with an incident."""
+    client_log_in(client, VENDOR_ADMIN)
+    assert client.get(url).status_code == status
+    token = csrf_of(client.get("/office/deliveries").text)
+    posted = client.post(f"/office/deliveries/{BEYOND}/redeliver", data={"csrf_token": token})
+    assert posted.status_code == 404

@@ -36,6 +36,11 @@ class Base(DeclarativeBase):
     }
 
 
+# A row's key is a positive 64-bit integer: a larger id cannot exist, and would overflow the
+# driver (OverflowError on SQLite, "bigint out of range" on PostgreSQL) if it were asked for.
+MAX_ID = 2**63 - 1
+
+
 def id_column() -> Mapped[int]:
     """The primary key of a table: a big integer the database assigns."""
     return mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from podpiska.core.db.base import MAX_ID
 from podpiska.core.domain.errors import DomainError
 from podpiska.core.domain.scope import Scope
 
@@ -63,6 +64,7 @@ def page(
     row: from the start). Run inside the caller's transaction."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    after = min(after, MAX_ID)  # a cursor past every id (a BIGINT's largest) is past the last
     if by is not None:
         parts = _sorted_after(session, query, key=key, by=by, after=after, descending=descending)
     elif descending:

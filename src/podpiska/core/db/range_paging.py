@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from podpiska.core.db.base import MAX_ID
 from podpiska.core.db.paging import Page, page
 
 NARROW = 20_000  # rows: a range read and sorted in a few milliseconds
@@ -62,6 +63,7 @@ def page_of_range(
     of its ends; None: `where` itself). `by`: a column sort instead (`paging.page`'s, from
     the index of (`by`, key): a range of that column in its own order is read straight from
     it). Run inside the caller's transaction."""
+    after = min(after, MAX_ID)  # a cursor past every id is past the last
     if by is not None:
         return page(session, query, key=key, by=by, after=after, limit=limit, descending=descending)
     if not where:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from podpiska.accounts.people import Person, get_person
 from podpiska.core.domain.errors import DomainError, Kind
-from podpiska.core.records import not_found
+from podpiska.core.records import MAX_ID, not_found
 from podpiska.entrypoints.context import Context
 from podpiska.entrypoints.web.i18n import choose_language, use_language
 
@@ -76,6 +76,15 @@ async def speak_request_language(request: Request) -> None:
     only for the page `render` makes: set here, in the request's task, before the route
     (the application runs it on every request)."""
     use_language(choose_language(request))
+
+
+async def ids_in_range(request: Request) -> None:
+    """A number in the path larger than any row's id (`MAX_ID`, a BIGINT's largest) names no
+    row: 404 before the route runs, as an unknown id (the driver would overflow on it:
+    OverflowError on SQLite, "bigint out of range" on PostgreSQL)."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > MAX_ID:
+            raise HTTPException(404)
 
 
 async def csrf_protect(request: Request) -> None:

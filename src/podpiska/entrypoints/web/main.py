@@ -29,6 +29,7 @@ from podpiska.entrypoints.web.deps import (
     LoginRequired,
     csrf_protect,
     http_status,
+    ids_in_range,
     speak_request_language,
 )
 from podpiska.entrypoints.web.i18n import N_, _, choose_language, use_language
@@ -208,9 +209,13 @@ def create_web(context: Context) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        # the request's language for routes' own messages; the CSRF check on every
-        # POST/PUT/PATCH/DELETE, no exceptions
-        dependencies=[Depends(speak_request_language), Depends(csrf_protect)],
+        # the request's language for routes' own messages; an id in the path beyond any
+        # row's: 404; the CSRF check on every POST/PUT/PATCH/DELETE, no exceptions
+        dependencies=[
+            Depends(speak_request_language),
+            Depends(ids_in_range),
+            Depends(csrf_protect),
+        ],
     )
     web.state.context = context
     _install_error_pages(web)

@@ -19,7 +19,7 @@ from podpiska.accounts.models import Account
 from podpiska.core.clocks import today_for
 from podpiska.core.db.paging import Page, page
 from podpiska.core.domain.errors import DomainError
-from podpiska.core.records import audit, get_or_404
+from podpiska.core.records import MAX_ID, audit, get_or_404
 from podpiska.invoicing.ledger import CASH, grant_credit
 from podpiska.invoicing.models import Payment
 from podpiska.payments.bank.models import BankPayment
@@ -58,7 +58,9 @@ def queue_size(session: Session) -> int:
 
 
 def waiting(session: Session, bank_payment_id: int) -> BankPayment | None:
-    """The payment, if it is still in the queue (else None)."""
+    """The payment, if it is still in the queue (else None: an id no row can have too)."""
+    if not 1 <= bank_payment_id <= MAX_ID:
+        return None
     with session.begin():
         row = session.get(BankPayment, bank_payment_id)
         return row if row is not None and row.status == "unmatched" else None
